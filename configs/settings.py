@@ -1,0 +1,61 @@
+"""Where RetainAI runs: URLs, stores and keys, from the environment with embedded defaults."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "dev-secret"}
+
+
+class Settings(BaseSettings):
+    """Every setting is `RETAINAI_<NAME>`; defaults give a self-contained local state folder."""
+
+    model_config = SettingsConfigDict(env_prefix="RETAINAI_", extra="ignore", frozen=True)
+
+    environment: str = Field("development", pattern="^(development|test|production)$")
+    state_dir: Path = Path(".state")
+    database_url: str | None = None
+    mlflow_tracking_uri: str | None = None
+    mlflow_artifact_location: str | None = None
+    mlflow_experiment: str = "retainai-churn"
+    registered_model: str = "retainai-churn"
+    s3_endpoint_url: str | None = None
+    http_timeout_seconds: float = Field(30.0, gt=0)
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    secret_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        for name in ("llm_api_key", "secret_key"):
+            value = getattr(self, name)
+            if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
+                raise ValueError(f"RETAINAI_{name.upper()} is a placeholder in production")
+        return self
+
+    @cached_property
+    def state(self) -> Path:
+        return self.state_dir.resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state / 'retainai.db'}"
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{self.state / 'mlflow.db'}"
+
+    @property
+    def resolved_artifact_location(self) -> str:
+        return self.mlflow_artifact_location or (self.state / "mlartifacts").as_uri()
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.state / "reports"

@@ -1,0 +1,33 @@
+"""Typed errors: every failure a user can cause has a class and a one-line message."""
+
+
+class RetainAIError(Exception):
+    """Base of every error the CLI reports as one clear line."""
+
+
+class ConfigError(RetainAIError):
+    """A run config or setting is invalid."""
+
+
+class DataSourceError(RetainAIError):
+    """A data source cannot be read: missing file, bad URI, unreachable server."""
+
+
+class StructuralValidationError(RetainAIError):
+    """The data breaks its contract as a whole; nothing downstream may run."""
+
+
+class QuarantineLimitError(RetainAIError):
+    """Too many rows failed row-level rules to trust the rest."""
+
+
+class QualityGateError(RetainAIError):
+    """A trained model misses an absolute quality gate."""
+
+
+class ChampionGateError(RetainAIError):
+    """A challenger is worse than the current champion on the same holdout."""
+
+
+class RegistryError(RetainAIError):
+    """The model registry is missing what was asked for (version, alias, champion)."""
