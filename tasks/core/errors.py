@@ -31,3 +31,7 @@ class ChampionGateError(RetainAIError):
 
 class RegistryError(RetainAIError):
     """The model registry is missing what was asked for (version, alias, champion)."""
+
+
+class TransientSourceError(DataSourceError):
+    """A source failed in a way a retry may fix: server unreachable, timeout, HTTP 5xx."""

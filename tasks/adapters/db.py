@@ -1,0 +1,109 @@
+"""The application database: engines, Alembic migrations and the promotion log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from tasks.adapters.tables import model_promotions
+from tasks.core.errors import ConfigError, DataSourceError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with a short connect timeout, so a server that is down fails fast."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"database URL is not valid: {exc}") from exc
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        connect_args["connect_timeout"] = 5
+    return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _alembic_config(connection: sa.Connection):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` in one transaction."""
+    from alembic import command
+
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), revision)
+    except sa.exc.OperationalError as exc:
+        raise DataSourceError(f"database {_label(engine)} is unreachable: {exc.orig}") from exc
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def ensure_schema(engine: Engine, embedded: bool) -> None:
+    """Upgrade the embedded SQLite database in place; ask for `db upgrade` anywhere else."""
+    try:
+        current = current_revision(engine)
+    except sa.exc.OperationalError as exc:
+        raise DataSourceError(f"database {_label(engine)} is unreachable: {exc.orig}") from exc
+    if current == head_revision():
+        return
+    if embedded:
+        upgrade(engine)
+        return
+    raise ConfigError(
+        f"database {_label(engine)} is at revision {current or 'none'}, "
+        f"expected {head_revision()}: run `retainai db upgrade`"
+    )
+
+
+def _label(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def record_promotion(engine: Engine, **row: Any) -> None:
+    """Append one entry to the promotion log."""
+    row.setdefault("created_at", datetime.now(UTC))
+    with engine.begin() as connection:
+        connection.execute(model_promotions.insert().values(**row))
+
+
+def promotion_history(engine: Engine, model_name: str) -> list[dict[str, Any]]:
+    """The promotion log of one registered model, oldest first."""
+    query = (
+        sa.select(model_promotions)
+        .where(model_promotions.c.model_name == model_name)
+        .order_by(model_promotions.c.created_at, model_promotions.c.id)
+    )
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]

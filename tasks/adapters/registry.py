@@ -1,0 +1,207 @@
+"""Every MLflow call: tracking setup, runs, model logging, the registry and its aliases."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from configs.settings import Settings
+from tasks.core.errors import RegistryError
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+PIP_REQUIREMENTS_PACKAGES = ("scikit-learn", "lightgbm", "pandas", "numpy", "scipy", "mlflow")
+
+
+def configure(settings: Settings) -> str:
+    """Point MLflow at the configured store and return the experiment id."""
+    import mlflow
+
+    settings.state.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(settings.resolved_tracking_uri)
+    mlflow.set_registry_uri(settings.resolved_tracking_uri)
+    experiment = mlflow.get_experiment_by_name(settings.mlflow_experiment)
+    if experiment is not None:
+        return experiment.experiment_id
+    return mlflow.create_experiment(
+        settings.mlflow_experiment, artifact_location=settings.resolved_artifact_location
+    )
+
+
+def _client():
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+@contextlib.contextmanager
+def training_run(experiment_id: str, run_name: str, tags: dict[str, str]) -> Iterator[str]:
+    """A parent MLflow run; yields its id and ends it FAILED if the body raises."""
+    client = _client()
+    run_id = client.create_run(experiment_id, run_name=run_name, tags=tags).info.run_id
+    try:
+        yield run_id
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    client.set_terminated(run_id, "FINISHED")
+
+
+def log_child_run(parent_id: str, name: str, params: dict, metrics: dict[str, float]) -> str:
+    """One child run per candidate family, nested under the training run."""
+    client = _client()
+    parent = client.get_run(parent_id)
+    child = client.create_run(
+        parent.info.experiment_id, run_name=name, tags={"mlflow.parentRunId": parent_id}
+    ).info.run_id
+    log_run(child, params=params, metrics=metrics)
+    client.set_terminated(child, "FINISHED")
+    return child
+
+
+def log_run(
+    run_id: str,
+    params: dict | None = None,
+    metrics: dict | None = None,
+    artifacts: list[Path] | None = None,
+    folder: str | None = None,
+) -> None:
+    """Params, metrics and files for an existing run, without making it the active run."""
+    from mlflow.entities import Metric, Param
+
+    client = _client()
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()],
+        params=[Param(k, _param(v)) for k, v in (params or {}).items()],
+    )
+    for path in artifacts or []:
+        client.log_artifact(run_id, str(path), artifact_path=folder)
+
+
+def log_dataset(run_id: str, frame: pd.DataFrame, source: str, name: str, target: str) -> str:
+    """Record the training data's digest and schema as the run's input."""
+    import mlflow
+
+    dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_input(dataset, context="training")
+    return dataset.digest
+
+
+def log_model(run_id: str, pipeline: Any, example: pd.DataFrame) -> str:
+    """Log the whole sklearn pipeline; its pyfunc returns class probabilities."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    signature = infer_signature(example, pipeline.predict_proba(example))
+    with mlflow.start_run(run_id=run_id):
+        info = mlflow.sklearn.log_model(
+            pipeline,
+            name="model",
+            signature=signature,
+            input_example=example,
+            serialization_format="cloudpickle",
+            pyfunc_predict_fn="predict_proba",
+            pip_requirements=_pip_requirements(),
+        )
+    return info.model_uri
+
+
+def _pip_requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in PIP_REQUIREMENTS_PACKAGES]
+
+
+def register(model_uri: str, name: str, tags: dict[str, str]) -> str:
+    """Register a logged model as a new version with alias `challenger`."""
+    import mlflow
+
+    version = mlflow.register_model(model_uri, name, tags=tags).version
+    _client().set_registered_model_alias(name, CHALLENGER, version)
+    return str(version)
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    version: str
+    aliases: tuple[str, ...]
+    run_id: str
+    created_at: int
+    tags: dict[str, str]
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return json.loads(self.tags.get("holdout_metrics", "{}"))
+
+
+def versions(name: str) -> list[ModelVersion]:
+    """All versions of a registered model, newest first; empty if it is not registered yet."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client()
+    try:
+        found = client.search_model_versions(f"name = '{name}'")
+    except MlflowException:
+        return []
+    return sorted(
+        (
+            ModelVersion(
+                version=str(v.version),
+                aliases=tuple(v.aliases or ()),
+                run_id=v.run_id,
+                created_at=v.creation_timestamp,
+                tags=dict(v.tags or {}),
+            )
+            for v in found
+        ),
+        key=lambda v: int(v.version),
+        reverse=True,
+    )
+
+
+def version_by_alias(name: str, alias: str) -> ModelVersion | None:
+    return next((v for v in versions(name) if alias in v.aliases), None)
+
+
+def get_version(name: str, version: str) -> ModelVersion:
+    found = next((v for v in versions(name) if v.version == str(version)), None)
+    if found is None:
+        raise RegistryError(f"model {name!r} has no version {version!r}")
+    return found
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    _client().set_registered_model_alias(name, alias, str(version))
+
+
+def load_pipeline(name: str, version: str) -> Any:
+    """The logged sklearn pipeline of one version (its predict_proba is the pyfunc output)."""
+    import mlflow
+
+    return mlflow.sklearn.load_model(f"models:/{name}/{version}")
+
+
+def git_sha() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _param(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
+    return text[:6000]

@@ -1,0 +1,37 @@
+"""Local files written atomically: a crash never leaves a half-written report."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: Path, payload: Any) -> Path:
+    text = json.dumps(payload, indent=2, sort_keys=True, default=str)
+    return _atomic(path, lambda p: p.write_text(text + "\n"))
+
+
+def write_frame_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """CSV, or Parquet when the name ends in .parquet."""
+    if path.suffix == ".parquet":
+        return _atomic(path, lambda p: frame.to_parquet(p, index=False))
+    return _atomic(path, lambda p: frame.to_csv(p, index=False))

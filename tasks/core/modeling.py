@@ -1,0 +1,245 @@
+"""Model pipelines and the cross-validated search that picks one.
+
+Every candidate is one sklearn Pipeline: engineered features, encoding, estimator. All choices
+(hyperparameters, blend weight, decision threshold) are made by cross-validation on the
+training part only; the holdout is never seen here.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import precision_recall_curve
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from configs.schema import RunConfig
+from tasks.core.errors import ConfigError
+from tasks.core.features import CATEGORICAL_KINDS, FeatureBuilder
+
+FAMILY_ORDER = ("logistic_regression", "random_forest", "lightgbm", "blend")
+
+
+def _lightgbm(seed: int, **params: Any) -> BaseEstimator:
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(random_state=seed, n_jobs=1, verbose=-1, **params)
+
+
+class LogitBlend(ClassifierMixin, BaseEstimator):
+    """Weighted average of a logistic regression and LightGBM in log-odds space.
+
+    Averaging log-odds (not probabilities) keeps per-feature explanations exact and additive.
+    """
+
+    def __init__(self, weight: float = 0.5, linear_params=None, boosted_params=None, seed=0):
+        self.weight = weight
+        self.linear_params = linear_params
+        self.boosted_params = boosted_params
+        self.seed = seed
+
+    def fit(self, features: np.ndarray, y: np.ndarray) -> LogitBlend:
+        self.linear_ = LogisticRegression(max_iter=2000, **(self.linear_params or {}))
+        self.boosted_ = _lightgbm(self.seed, **(self.boosted_params or {}))
+        self.linear_.fit(features, y)
+        self.boosted_.fit(features, y)
+        self.classes_ = self.linear_.classes_
+        return self
+
+    def decision_function(self, features: np.ndarray) -> np.ndarray:
+        linear = self.linear_.decision_function(features)
+        boosted = self.boosted_.predict(features, raw_score=True)
+        return self.weight * linear + (1.0 - self.weight) * boosted
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        positive = 1.0 / (1.0 + np.exp(-self.decision_function(features)))
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        return self.classes_[(self.predict_proba(features)[:, 1] >= 0.5).astype(int)]
+
+
+def feature_layout(config: RunConfig) -> tuple[list[str], list[str]]:
+    """Numeric and categorical model inputs after feature engineering."""
+    numeric = list(config.dataset.numeric)
+    categorical = list(config.dataset.categorical)
+    for spec in config.features:
+        (categorical if spec.kind in CATEGORICAL_KINDS else numeric).append(spec.name)
+    return numeric, categorical
+
+
+def build_pipeline(config: RunConfig, estimator: BaseEstimator) -> Pipeline:
+    """The full model: raw typed customer columns in, churn probability out."""
+    numeric, categorical = feature_layout(config)
+    encode = ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+        ],
+        verbose_feature_names_out=True,
+    )
+    specs = [spec.model_dump() for spec in config.features]
+    return Pipeline([("features", FeatureBuilder(specs)), ("encode", encode), ("model", estimator)])
+
+
+def base_estimator(family: str, seed: int) -> BaseEstimator:
+    if family == "logistic_regression":
+        return LogisticRegression(max_iter=2000)
+    if family == "random_forest":
+        return RandomForestClassifier(random_state=seed, n_jobs=1)
+    if family == "lightgbm":
+        return _lightgbm(seed)
+    if family == "blend":
+        return LogitBlend(seed=seed)
+    raise ConfigError(f"unknown model family {family!r}")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    family: str
+    best_params: dict[str, Any]
+    cv_roc_auc_mean: float
+    cv_roc_auc_std: float
+    candidates: int
+    fit_seconds: float
+    estimator: Pipeline
+
+
+def cv_splitter(config: RunConfig) -> StratifiedKFold:
+    return StratifiedKFold(
+        n_splits=config.model.cv_folds, shuffle=True, random_state=config.model.seed
+    )
+
+
+def family_grid(config: RunConfig, family: str, found: dict[str, SearchResult]) -> dict[str, list]:
+    """The search grid for one family, in Pipeline parameter names."""
+    grid = {f"model__{k}": list(v) for k, v in config.model.families[family].grid.items()}
+    if family == "blend":
+        missing = [f for f in ("logistic_regression", "lightgbm") if f not in found]
+        if missing:
+            raise ConfigError(f"model.families.blend needs enabled families {missing}")
+        grid["model__linear_params"] = [_model_params(found["logistic_regression"])]
+        grid["model__boosted_params"] = [_model_params(found["lightgbm"])]
+    return grid
+
+
+def _model_params(result: SearchResult) -> dict[str, Any]:
+    return {k.removeprefix("model__"): v for k, v in result.best_params.items()}
+
+
+def search_family(
+    config: RunConfig,
+    family: str,
+    features: pd.DataFrame,
+    target: np.ndarray,
+    found: dict[str, SearchResult],
+) -> SearchResult:
+    """Grid-search one family with stratified K-fold ROC-AUC; the best candidate is refit."""
+    started = time.perf_counter()
+    pipeline = build_pipeline(config, base_estimator(family, config.model.seed))
+    search = GridSearchCV(
+        pipeline,
+        family_grid(config, family, found),
+        scoring="roc_auc",
+        cv=cv_splitter(config),
+        n_jobs=config.model.n_jobs,
+        refit=True,
+        error_score="raise",
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*feature names.*")
+        search.fit(features, target)
+    best = search.best_index_
+    return SearchResult(
+        family=family,
+        best_params=dict(search.best_params_),
+        cv_roc_auc_mean=float(search.cv_results_["mean_test_score"][best]),
+        cv_roc_auc_std=float(search.cv_results_["std_test_score"][best]),
+        candidates=len(search.cv_results_["params"]),
+        fit_seconds=time.perf_counter() - started,
+        estimator=search.best_estimator_,
+    )
+
+
+def enabled_families(config: RunConfig) -> list[str]:
+    return [
+        f for f in FAMILY_ORDER if f in config.model.families and config.model.families[f].enabled
+    ]
+
+
+def out_of_fold_probabilities(
+    config: RunConfig, estimator: Pipeline, features: pd.DataFrame, target: np.ndarray
+) -> np.ndarray:
+    """Churn probabilities for the training rows, each predicted by a model that never saw it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*feature names.*")
+        return cross_val_predict(
+            clone(estimator),
+            features,
+            target,
+            cv=cv_splitter(config),
+            method="predict_proba",
+            n_jobs=config.model.n_jobs,
+        )[:, 1]
+
+
+def choose_threshold(target: np.ndarray, probabilities: np.ndarray) -> float:
+    """The probability cut-off that maximises churn-class F1 (used on out-of-fold scores)."""
+    precision, recall, thresholds = precision_recall_curve(target, probabilities)
+    precision, recall = precision[:-1], recall[:-1]
+    denominator = np.where(precision + recall > 0, precision + recall, 1.0)
+    f1 = 2 * precision * recall / denominator
+    return float(thresholds[int(np.argmax(f1))])
+
+
+@dataclass(frozen=True)
+class Split:
+    """Stratified training part and holdout, features and 0/1 churn labels."""
+
+    train_features: pd.DataFrame
+    train_target: np.ndarray
+    holdout_features: pd.DataFrame
+    holdout_target: np.ndarray
+
+
+def churn_labels(frame: pd.DataFrame, config: RunConfig) -> np.ndarray:
+    target = config.dataset.target
+    return (frame[target.column].astype(str) == target.positive).to_numpy().astype(int)
+
+
+def split_holdout(frame: pd.DataFrame, config: RunConfig) -> Split:
+    """Stratified train/holdout split with the config's seed and test size."""
+    from sklearn.model_selection import train_test_split
+
+    target = churn_labels(frame, config)
+    counts = np.bincount(target, minlength=2)
+    if counts.min() < config.model.cv_folds:
+        raise ValueError(
+            f"need at least {config.model.cv_folds} customers of each class to train, "
+            f"got {counts[1]} churned and {counts[0]} stayed"
+        )
+    features = frame[config.dataset.feature_columns]
+    train_x, holdout_x, train_y, holdout_y = train_test_split(
+        features,
+        target,
+        test_size=config.model.test_size,
+        stratify=target,
+        random_state=config.model.seed,
+    )
+    return Split(train_x, train_y, holdout_x, holdout_y)
+
+
+def encoded_center(pipeline: Pipeline, features: pd.DataFrame) -> np.ndarray:
+    """Mean encoded training row: the baseline customer for linear explanations."""
+    built = pipeline.named_steps["features"].transform(features)
+    return np.asarray(pipeline.named_steps["encode"].transform(built), dtype=float).mean(axis=0)

@@ -1,0 +1,213 @@
+"""Training stages: tune and fit, evaluate on the holdout, register, promote."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from sklearn.pipeline import Pipeline
+
+from configs.schema import RunConfig
+from configs.settings import Settings
+from tasks.adapters import db, registry
+from tasks.core import explain, modeling, plots, promotion
+from tasks.core.errors import RetainAIError
+from tasks.core.evaluation import Evaluation, evaluate
+from tasks.progress import step
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    family: str
+    pipeline: Pipeline
+    threshold: float
+    cv_roc_auc_mean: float
+    fit_seconds: float
+    candidates: dict[str, dict]
+
+
+@task(name="tune-and-fit", cache_policy=NO_CACHE)
+def tune_and_fit(config: RunConfig, split: modeling.Split, run_id: str | None) -> TrainedModel:
+    """Grid-search every enabled family (one child run each), keep the best by CV ROC-AUC,
+    and choose the decision threshold on its out-of-fold training predictions."""
+    found: dict[str, modeling.SearchResult] = {}
+    for family in modeling.enabled_families(config):
+        step(f"searching {family} ({config.model.cv_folds}-fold CV)")
+        result = modeling.search_family(
+            config, family, split.train_features, split.train_target, found
+        )
+        found[family] = result
+        step(f"{family}: CV ROC-AUC {result.cv_roc_auc_mean:.4f} in {result.fit_seconds:.1f}s")
+        if run_id:
+            registry.log_child_run(
+                run_id,
+                family,
+                {k.removeprefix("model__"): v for k, v in result.best_params.items()},
+                {
+                    "cv_roc_auc_mean": result.cv_roc_auc_mean,
+                    "cv_roc_auc_std": result.cv_roc_auc_std,
+                    "candidates": result.candidates,
+                    "fit_seconds": result.fit_seconds,
+                },
+            )
+    best = max(found.values(), key=lambda r: r.cv_roc_auc_mean)
+    step(f"best family by CV: {best.family}; choosing the threshold on out-of-fold scores")
+    oof = modeling.out_of_fold_probabilities(
+        config, best.estimator, split.train_features, split.train_target
+    )
+    threshold = modeling.choose_threshold(split.train_target, oof)
+    pipeline = best.estimator
+    pipeline.explain_center_ = modeling.encoded_center(pipeline, split.train_features)
+    return TrainedModel(
+        family=best.family,
+        pipeline=pipeline,
+        threshold=threshold,
+        cv_roc_auc_mean=best.cv_roc_auc_mean,
+        fit_seconds=sum(r.fit_seconds for r in found.values()),
+        candidates={
+            family: {
+                "cv_roc_auc_mean": r.cv_roc_auc_mean,
+                "cv_roc_auc_std": r.cv_roc_auc_std,
+                "best_params": {k.removeprefix("model__"): v for k, v in r.best_params.items()},
+            }
+            for family, r in found.items()
+        },
+    )
+
+
+@task(name="evaluate", cache_policy=NO_CACHE)
+def evaluate_model(
+    model: TrainedModel, split: modeling.Split, report_dir: Path, run_id: str | None
+) -> Evaluation:
+    """Holdout figures at the CV-chosen threshold, plots and feature importance."""
+    probabilities = model.pipeline.predict_proba(split.holdout_features)[:, 1]
+    result = evaluate(split.holdout_target, probabilities, model.threshold, "holdout")
+    found = explain.contributions(model.pipeline, split.holdout_features)
+    importance = found.values.abs().mean().sort_values(ascending=False)
+    figures = {
+        "roc.png": plots.roc_figure(split.holdout_target, probabilities, result),
+        "pr.png": plots.pr_figure(split.holdout_target, probabilities, result),
+        "calibration.png": plots.calibration_figure(split.holdout_target, probabilities, result),
+        "confusion_matrix.png": plots.confusion_figure(result),
+        "feature_importance.png": plots.importance_figure(importance, found.units),
+    }
+    report_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, figure in figures.items():
+        figure.savefig(report_dir / name)
+        paths.append(report_dir / name)
+    summary = {
+        "family": model.family,
+        "threshold": model.threshold,
+        "cv_roc_auc_mean": model.cv_roc_auc_mean,
+        "holdout": asdict(result),
+        "candidates": model.candidates,
+        "feature_importance": {k: float(v) for k, v in importance.items()},
+        "importance_units": found.units,
+    }
+    (report_dir / "evaluation.json").write_text(json.dumps(summary, indent=2, default=str))
+    paths.append(report_dir / "evaluation.json")
+    if run_id:
+        registry.log_run(
+            run_id,
+            params={"model_family": model.family, "threshold": round(model.threshold, 6)},
+            metrics={
+                **result.metrics("holdout_"),
+                "cv_roc_auc_mean": model.cv_roc_auc_mean,
+                "fit_seconds": model.fit_seconds,
+            },
+            artifacts=paths,
+            folder="evaluation",
+        )
+    create_table_artifact(
+        key="holdout-metrics",
+        table=[
+            {"metric": k, "value": round(v, 4)}
+            for k, v in result.metrics().items()
+            if k not in ("rows",)
+        ],
+        description=f"Holdout metrics of {model.family} at threshold {model.threshold:.3f}",
+    )
+    return result
+
+
+@task(name="register", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def register_model(
+    config: RunConfig, model: TrainedModel, result: Evaluation, example: pd.DataFrame, run_id: str
+) -> str:
+    """Log the pipeline to the run and register it as a new `challenger` version."""
+    settings = Settings()
+    step("logging and registering the model")
+    model_uri = registry.log_model(run_id, model.pipeline, example)
+    tags = {
+        "model_family": model.family,
+        "threshold": f"{model.threshold:.6f}",
+        "config_digest": config.digest(),
+        "dataset": config.dataset.name,
+        "holdout_metrics": json.dumps(
+            {k: round(v, 6) for k, v in result.metrics().items()}, sort_keys=True
+        ),
+        "cv_roc_auc_mean": f"{model.cv_roc_auc_mean:.6f}",
+    }
+    return registry.register(model_uri, settings.registered_model, tags)
+
+
+@task(name="promote", cache_policy=NO_CACHE)
+def promote(
+    config: RunConfig, version: str, result: Evaluation, split: modeling.Split, run_id: str | None
+) -> promotion.Decision:
+    """Gate the challenger: absolute quality gates, then not worse than the champion.
+
+    Every outcome, refusal included, is appended to the promotion log."""
+    settings = Settings()
+    name = settings.registered_model
+    log = {
+        "model_name": name,
+        "version": version,
+        "metrics": {k: round(v, 6) for k, v in result.metrics().items()},
+        "run_id": run_id,
+    }
+    engine = db.make_engine(settings.resolved_database_url)
+    try:
+        champion = registry.version_by_alias(name, registry.CHAMPION)
+        try:
+            promotion.check_quality_gates(result, config.quality_gates)
+            champion_result = None
+            if champion is not None and champion.version != version:
+                step(f"re-scoring champion v{champion.version} on the same holdout")
+                champion_result = _rescore(name, champion, split)
+            decision = promotion.compare_with_champion(
+                result,
+                champion_result,
+                config.quality_gates.champion_tolerance,
+                champion.version if champion else None,
+            )
+            promotion.enforce(decision)
+        except RetainAIError as exc:
+            db.record_promotion(engine, action="refuse", reason=str(exc), **log)
+            raise
+        registry.set_alias(name, registry.CHAMPION, version)
+        previous = champion.version if champion else None
+        db.record_promotion(
+            engine, action="promote", reason=decision.reason, previous_version=previous, **log
+        )
+    finally:
+        engine.dispose()
+    step(f"v{version} is now champion: {decision.reason}")
+    create_markdown_artifact(
+        key="promotion", markdown=f"**v{version} promoted to champion.** {decision.reason}"
+    )
+    return decision
+
+
+def _rescore(name: str, champion: registry.ModelVersion, split: modeling.Split) -> Evaluation:
+    pipeline = registry.load_pipeline(name, champion.version)
+    probabilities = pipeline.predict_proba(split.holdout_features)[:, 1]
+    threshold = float(champion.tags.get("threshold", 0.5))
+    return evaluate(split.holdout_target, np.asarray(probabilities), threshold, "holdout")

@@ -1,0 +1,67 @@
+"""Shared fixtures: throwaway databases on the local PostgreSQL/MariaDB servers and an S3 server.
+
+Each database fixture skips (with the reason) only when nothing listens on the server's port;
+a server that answers but refuses us is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+MARIADB_SERVER = "mysql+pymysql://root@127.0.0.1:3306"
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _throwaway_database(server: str, admin_db: str, port: int, quote: str) -> Iterator[str]:
+    import sqlalchemy as sa
+
+    if not _answers("127.0.0.1", port):
+        pytest.skip(f"no database server answers on 127.0.0.1:{port} ({server})")
+    name = f"retainai_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(f"{server}/{admin_db}", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {quote}{name}{quote}"))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a fresh PostgreSQL database, dropped after the session."""
+    yield from _throwaway_database(POSTGRES_SERVER, "postgres", 5432, '"')
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """SQLAlchemy URL of a fresh MariaDB database, dropped after the session."""
+    yield from _throwaway_database(MARIADB_SERVER, "mysql", 3306, "`")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint_url() -> Iterator[str]:
+    """Endpoint of an in-process moto S3 server (set dummy AWS credentials in the test)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
