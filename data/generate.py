@@ -80,8 +80,8 @@ def _customer_ids(rng: np.random.Generator, rows: int) -> np.ndarray:
 
 
 def _money_text(amount: np.ndarray) -> np.ndarray:
-    """Format amounts like the real file: rounded to cents, trailing zeros dropped."""
-    whole, cents = np.divmod(np.round(amount * 100).astype(np.int64), 100)
+    """Format amounts like the real file: 5-cent steps, trailing zeros dropped ("84", "1889.5")."""
+    whole, cents = np.divmod(np.round(amount * 20).astype(np.int64) * 5, 100)
     suffix = np.array([""] + [f".{c:02d}".rstrip("0") for c in range(1, 100)])
     return np.strings.add(whole.astype(np.int32).astype(str), suffix[cents]).astype(object)
 
@@ -129,7 +129,8 @@ def generate_customers(rows: int, seed: int, drift: bool = False) -> pd.DataFram
     weights = _PAYMENT_BY_CONTRACT[contract] * _PAYMENT_BY_INTERNET[internet]
     weights[:, 0] *= pop.echeck
     payment = _pick(rng, weights)
-    monthly = np.maximum(np.round(price * pop.price + rng.normal(0, 1.0, n), 2), 18.25)
+    monthly = price * pop.price + rng.normal(0, 1.0, n)
+    monthly = np.maximum(np.round(np.round(monthly * 20) / 20, 2), 18.25)  # 5-cent steps
     total = tenure * monthly * (1 + (tenure > 1) * rng.normal(0, 0.05, n))
     total_text = np.where(tenure == 0, " ", _money_text(np.maximum(total, monthly)))
 

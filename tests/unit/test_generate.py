@@ -68,7 +68,8 @@ def test_schema_matches_telco_header(customers: pd.DataFrame) -> None:
     text = [c for c in HEADER if c not in {"SeniorCitizen", "tenure", "MonthlyCharges"}]
     assert all(customers[c].dtype == object for c in text)
     assert customers["tenure"].between(0, 72).all()
-    assert (customers["MonthlyCharges"] == customers["MonthlyCharges"].round(2)).all()
+    cents = customers["MonthlyCharges"] * 100
+    assert np.allclose(cents, cents.round()) and (cents.round() % 5 == 0).all()  # 5-cent steps
 
 
 def test_category_values_are_the_real_strings(customers: pd.DataFrame) -> None:
