@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,8 @@ IN_SET = "expect_column_values_to_be_in_set"
 
 @dataclass(frozen=True)
 class CoercedFrame:
-    """The typed frame, per numeric column the rows holding text that is not a number,
-    and per blank rule the rows it filled."""
+    """The typed frame; per numeric column the rows whose text is not a number; per blank rule
+    the rows it filled."""
 
     frame: pd.DataFrame
     unparseable: dict[str, pd.Series]
@@ -28,13 +27,10 @@ class CoercedFrame:
 
 
 def coerce_frame(frame: pd.DataFrame, dataset: Dataset) -> CoercedFrame:
-    """Type the configured columns present in `frame` (id, numeric, categorical, target).
+    """Type the configured columns present in `frame` (ids, categories, labels: stripped str).
 
-    Text is stripped and blanks read as missing; numbers are float64 (unparseable text -> NaN,
-    flagged in `unparseable`); ids, categories and labels are str. A numeric `blank` rule fills
-    a blank only where `when_column == equals`: the Telco quirk, where TotalCharges is blank for
-    the 11 customers at tenure 0 (nothing billed yet) and is read as 0. The input is not mutated.
-    """
+    Numbers become float64, non-numbers NaN and flagged. The `blank` rule is the Telco quirk:
+    TotalCharges is blank at tenure 0 (nothing billed yet), read as 0 there only. No mutation."""
     columns: dict[str, pd.Series] = {}
     unparseable: dict[str, pd.Series] = {}
     filled: dict[str, pd.Series] = {}
@@ -61,7 +57,7 @@ def coerce_frame(frame: pd.DataFrame, dataset: Dataset) -> CoercedFrame:
         columns[target.column] = as_category(
             frame[target.column], [target.positive, target.negative]
         )
-    typed = pd.DataFrame(columns, index=frame.index)
+    typed = pd.DataFrame(columns, index=frame.index, copy=False)  # fresh series: no copy needed
     return CoercedFrame(frame=typed, unparseable=unparseable, filled=filled)
 
 
@@ -69,37 +65,38 @@ def as_text(series: pd.Series) -> pd.Series:
     """Values as stripped str (object dtype), NaN where null or blank; 1.0 reads as '1'."""
     if ptypes.is_float_dtype(series):
         return format_numbers(series)
-    text = series.astype("string")
-    if not (ptypes.is_integer_dtype(series) or ptypes.is_bool_dtype(series)):
-        text = text.str.strip()
-    missing = text.isna() | text.eq("").fillna(True)
-    return text.astype(object).mask(missing.to_numpy(), np.nan)
+    values = series.astype(object)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "empty":
+        return pd.Series(np.nan, index=series.index, dtype=object)
+    if kind != "string":
+        values = values.map(str, na_action="ignore")
+    values = values.str.strip()
+    return values.mask(values.isna() | values.eq(""), np.nan)
 
 
 def as_category(series: pd.Series, allowed: list[str]) -> pd.Series:
     """Text of a categorical column; a numeric spelling of an allowed value ('1.0') maps to it."""
-    text = as_text(series)
-    stray = (text.notna() & ~text.isin(allowed)).to_numpy()
-    if stray.any():
-        canonical = format_numbers(pd.to_numeric(text[stray], errors="coerce")).to_numpy()
-        hit = pd.Series(canonical).isin(allowed).to_numpy()
-        values = text.to_numpy(copy=True)
-        values[np.flatnonzero(stray)[hit]] = canonical[hit]
-        text = pd.Series(values, index=text.index, dtype=object)
-    return text
+    known = series.isin(allowed).to_numpy()
+    values = series.to_numpy(dtype=object, copy=True)
+    if not known.all():  # slow path only for rows that are not already an allowed value
+        text = as_text(series[~known])
+        numbers = format_numbers(pd.to_numeric(text, errors="coerce"))
+        values[~known] = text.where(~numbers.isin(allowed), numbers).to_numpy()
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """float64 values (NaN where blank or not a number) and the mask of non-blank non-numbers."""
-    if ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series):
-        values = series.astype("float64")
-        present = values.notna()
-    else:
-        text = as_text(series)
-        values = pd.to_numeric(text, errors="coerce").astype("float64")
-        present = text.notna()
+    numeric = ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series)
+    values = series if numeric else pd.to_numeric(series.astype(object), errors="coerce")
+    values = values.astype("float64")
     values = values.where(np.isfinite(values))
-    return values, present & values.isna()
+    unparseable = pd.Series(False, index=series.index)
+    missing = values.isna().to_numpy()
+    if missing.any():  # tell blanks from text that is not a number, on those rows only
+        unparseable[missing] = as_text(series[missing]).notna().to_numpy()
+    return values, unparseable
 
 
 def format_numbers(values: pd.Series) -> pd.Series:
@@ -141,72 +138,67 @@ class _Reasons:
         self.findings: list[RowFinding] = []
 
     def add(
-        self, column: str, check: tuple[str, str], mask: pd.Series, detail: Any, shown: pd.Series
-    ):
+        self,
+        column: str,
+        rule: tuple[str, str],
+        mask: pd.Series,
+        values: pd.Series | None = None,
+        template: str = "",
+    ) -> None:
+        """Flag `mask` rows as f"{column}: {template or kind}", '{}' standing for the value."""
         rows = mask.to_numpy(dtype=bool)
         if not rows.any():
             return
-        reason = f"{column}: " + (detail[rows] if isinstance(detail, pd.Series) else detail)
-        reason = np.asarray(reason, dtype=object)
+        expectation, kind = rule
+        shown = _shown(values[rows]) if values is not None else pd.Series([], dtype=object)
+        prefix, _, suffix = f"{column}: {template or kind}".partition("{}")
+        reason = (prefix + shown + suffix).to_numpy() if values is not None else prefix
         current = self.text[rows]
         self.text[rows] = np.where(current == "", reason, current + "; " + reason)
-        self.findings.append(RowFinding(column, *check, int(rows.sum()), shown[rows]))
+        self.findings.append(RowFinding(column, expectation, kind, int(rows.sum()), shown))
 
 
 def row_findings(
     raw: pd.DataFrame, coerced: CoercedFrame, dataset: Dataset
 ) -> tuple[pd.Series, list[RowFinding]]:
     """Reason text per row ('' when fine) and the findings; vectorised, loops over columns only."""
-    frame = coerced.frame
-    found = _Reasons(len(frame))
+    frame, found = coerced.frame, _Reasons(len(coerced.frame))
     for name, rule in dataset.numeric.items():
         if name not in frame:
             continue
         values, bad_text = frame[name], coerced.unparseable[name]
-        text = as_text(raw[name]).fillna("").astype(str).str.slice(0, 40)
-        found.add(name, (NOT_NULL, "not a number"), bad_text, "not a number '" + text + "'", text)
+        found.add(name, (NOT_NULL, "not a number"), bad_text, raw[name], "not a number '{}'")
         blank = values.isna() & ~bad_text
         if rule.blank is None:
-            found.add(name, (NOT_NULL, "missing"), blank, "missing", text)
-        else:
+            found.add(name, (NOT_NULL, "missing"), blank)
+        elif rule.blank.when_column in frame:
             when, equals = rule.blank.when_column, format_number(rule.blank.equals)
-            seen = format_numbers(frame[when]).fillna("missing") if when in frame else "missing"
-            check = (NOT_NULL, f"blank while {when} is not {equals}")
-            found.add(name, check, blank, f"blank while {when} is " + seen, text)
-        shown = format_numbers(values)
-        if rule.min is not None:
-            low = format_number(rule.min)
-            found.add(
-                name,
-                (BETWEEN, f"below min {low}"),
-                values < rule.min,
-                shown + f" below min {low}",
-                shown,
-            )
-        if rule.max is not None:
-            high = format_number(rule.max)
-            found.add(
-                name,
-                (BETWEEN, f"above max {high}"),
-                values > rule.max,
-                shown + f" above max {high}",
-                shown,
-            )
+            label = f"blank while {when} is not {equals}"
+            found.add(name, (NOT_NULL, label), blank, frame[when], f"blank while {when} is {{}}")
+        for limit, word, broken in (
+            (rule.min, "below min", np.less),
+            (rule.max, "above max", np.greater),
+        ):
+            if limit is not None:
+                label = f"{word} {format_number(limit)}"
+                found.add(name, (BETWEEN, label), broken(values, limit), values, f"{{}} {label}")
         if rule.integer:
             fraction = values.notna() & (values != np.round(values))
-            found.add(
-                name, ("integer", "not an integer"), fraction, shown + " not an integer", shown
-            )
+            found.add(name, ("integer", "not an integer"), fraction, values, "{} not an integer")
     for name, allowed in dataset.categorical.items():
-        if name in frame:
-            text = frame[name]
-            found.add(name, (NOT_NULL, "missing"), text.isna(), "missing", text.fillna(""))
-            unknown = text.notna() & ~text.isin(allowed)
-            found.add(
-                name,
-                (IN_SET, "unknown category"),
-                unknown,
-                "unknown category '" + text.astype(str) + "'",
-                text,
-            )
+        if name not in frame:
+            continue
+        text = frame[name]
+        known = text.isin(allowed)
+        if not known.all():  # the common case skips both checks
+            missing = text.isna() & ~known
+            found.add(name, (NOT_NULL, "missing"), missing)
+            unknown = ~known & ~missing
+            found.add(name, (IN_SET, "unknown category"), unknown, text, "unknown category '{}'")
     return pd.Series(found.text, index=frame.index, dtype=object), found.findings
+
+
+def _shown(values: pd.Series) -> pd.Series:
+    """Values as they appear in reasons: short text, NaN as 'missing', at most 40 characters."""
+    text = format_numbers(values) if ptypes.is_float_dtype(values) else as_text(values)
+    return text.fillna("missing").astype(str).str.slice(0, 40)

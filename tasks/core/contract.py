@@ -1,7 +1,5 @@
-"""The data contract: structural checks that stop a run, row rules that quarantine rows.
-
-Everything is derived from the run config; `expectation_suite_spec` writes the same rules as a
-Great Expectations suite, which `tasks.adapters.expectations` runs (this module never imports GX).
+"""The data contract, derived from the run config: structural checks stop a run, row rules
+quarantine rows; `expectation_suite_spec` states the same rules as a GX suite (no GX import here).
 """
 
 from __future__ import annotations
@@ -151,9 +149,9 @@ def find_structural_problems(
             outside = f"{{{target.positive!r}, {target.negative!r}}}"
             message = f"{int(bad.sum())} rows with labels outside {outside}"
             problems.append(Problem(target.column, IN_SET, message, _sample(shown, size)))
-    for name in data.numeric:
-        null = frame[name].isna() if name in frame else None
-        if null is not None and null.mean() > rules.max_unparseable_share:
+    for name in (c for c in data.numeric if c in frame):
+        null = frame[name].isna()
+        if null.mean() > rules.max_unparseable_share:
             message = (
                 f"{int(null.sum())} of {n} rows ({null.mean():.0%}) are not numbers, "
                 f"limit {rules.max_unparseable_share:.0%}"
@@ -191,7 +189,8 @@ def validate_frame(raw: pd.DataFrame, config: RunConfig, kind: Kind) -> Contract
             f"limit of {rules.max_quarantine_share:.1%}; top reasons: {listed}"
         )
     integers = {c: "int64" for c, rule in config.dataset.numeric.items() if rule.integer}
-    clean = coerced.frame.iloc[np.flatnonzero(~bad)].astype(integers)
+    clean = coerced.frame.iloc[np.flatnonzero(~bad)] if bad.any() else coerced.frame
+    clean = clean.astype(integers)
     quarantined = raw.iloc[np.flatnonzero(bad)].copy()
     quarantined["quarantine_reason"] = reasons.to_numpy()[bad]
     problems = [_row_problem(f, rules.sample_size) for f in findings]
