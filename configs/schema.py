@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -73,7 +74,7 @@ class Bins(Strict):
     @field_validator("edges")
     @classmethod
     def _increasing(cls, edges: list[float]) -> list[float]:
-        if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(edges)):
             raise ValueError("bin edges must be strictly increasing")
         return edges
 

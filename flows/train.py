@@ -50,7 +50,9 @@ def train_churn_model(
             validated = validate(raw, config, "training", report_dir)
         finally:
             if (report_dir / "validation.json").exists():
-                registry.log_run(run_id, artifacts=[report_dir / "validation.json"], folder="validation")
+                registry.log_run(
+                    run_id, artifacts=[report_dir / "validation.json"], folder="validation"
+                )
         registry.log_dataset(
             run_id,
             validated.clean,

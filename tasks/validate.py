@@ -86,4 +86,3 @@ def validate(
         step(f"quarantined {len(result.quarantined):,} rows: see {report_dir / 'quarantine.csv'}")
     step(f"{len(result.clean):,} rows passed validation")
     return result
-

@@ -65,3 +65,36 @@ def s3_endpoint_url() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+TELCO_CSV = REPO.parent / "shared" / "data" / "telco-customer-churn.csv"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quiet_local_runtime(tmp_path_factory) -> None:
+    """Prefect, MLflow and friends stay quiet, offline and inside a temporary folder."""
+    import os
+
+    from flows.cli import quiet_runtime_defaults
+
+    home = tmp_path_factory.mktemp("runtime")
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    os.environ.setdefault("TMPDIR", str(home))
+    quiet_runtime_defaults(home)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect API server for every test that runs a flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def telco_csv():
+    if not TELCO_CSV.is_file():
+        pytest.skip(f"Telco reference file not found at {TELCO_CSV}")
+    return TELCO_CSV

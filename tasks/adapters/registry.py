@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +94,10 @@ def log_dataset(run_id: str, frame: pd.DataFrame, source: str, name: str, target
     """Record the training data's digest and schema as the run's input."""
     import mlflow
 
-    dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways.*")
+        warnings.filterwarnings("ignore", message=".*Inferred schema contains integer.*")
+        dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets=target)
     with mlflow.start_run(run_id=run_id):
         mlflow.log_input(dataset, context="training")
     return dataset.digest
@@ -103,7 +108,10 @@ def log_model(run_id: str, pipeline: Any, example: pd.DataFrame) -> str:
     import mlflow
     from mlflow.models import infer_signature
 
+    # Integers are declared as doubles so a missing value at scoring time is not a type error.
+    example = example.astype({c: "float64" for c in example.select_dtypes("integer").columns})
     signature = infer_signature(example, pipeline.predict_proba(example))
+    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)  # cloudpickle is deliberate
     with mlflow.start_run(run_id=run_id):
         info = mlflow.sklearn.log_model(
             pipeline,
@@ -152,13 +160,16 @@ def versions(name: str) -> list[ModelVersion]:
     client = _client()
     try:
         found = client.search_model_versions(f"name = '{name}'")
+        aliases = client.get_registered_model(name).aliases or {}
     except MlflowException:
         return []
     return sorted(
         (
             ModelVersion(
                 version=str(v.version),
-                aliases=tuple(v.aliases or ()),
+                aliases=tuple(
+                    sorted(a for a, ver in aliases.items() if str(ver) == str(v.version))
+                ),
                 run_id=v.run_id,
                 created_at=v.creation_timestamp,
                 tags=dict(v.tags or {}),

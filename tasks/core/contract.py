@@ -188,9 +188,9 @@ def validate_frame(raw: pd.DataFrame, config: RunConfig, kind: Kind) -> Contract
             f"{int(bad.sum())} of {len(raw)} rows ({bad.mean():.1%}) break row rules, above the "
             f"limit of {rules.max_quarantine_share:.1%}; top reasons: {listed}"
         )
-    integers = {c: "int64" for c, rule in config.dataset.numeric.items() if rule.integer}
+    # Numbers stay float64 (whole-number rules are checked above): the model signature
+    # declares doubles, so training, batch scoring and serving feed one type.
     clean = coerced.frame.iloc[np.flatnonzero(~bad)] if bad.any() else coerced.frame
-    clean = clean.astype(integers)
     quarantined = raw.iloc[np.flatnonzero(bad)].copy()
     quarantined["quarantine_reason"] = reasons.to_numpy()[bad]
     problems = [_row_problem(f, rules.sample_size) for f in findings]

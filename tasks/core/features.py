@@ -7,6 +7,7 @@ the logged sklearn Pipeline, so training, batch scoring and serving share one pa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ def _count_equal(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
 def _bins(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
     edges = list(spec["edges"])
     values = frame[spec["column"]].astype(float).clip(edges[0], edges[-1])
-    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges, edges[1:], strict=False)]
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in pairwise(edges)]
     binned = pd.cut(values, bins=edges, labels=labels, right=False, include_lowest=True)
     return binned.astype(str).where(values < edges[-1], labels[-1])
 

@@ -14,7 +14,7 @@ def _write(tmp_path, mutate):
     raw = yaml.safe_load(TELCO.read_text())
     mutate(raw)
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(raw))
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
 
 
@@ -38,8 +38,10 @@ def test_digest_changes_with_the_config(tmp_path):
         (lambda raw: raw["model"].update(cv_folds=1), "model.cv_folds"),
         (lambda raw: raw["dataset"].update(segment_column="tenure"), "segment_column"),
         (lambda raw: raw["segments"].update(medium=0.9), "segments.medium must be below"),
-        (lambda raw: raw["features"].append({"kind": "log1p", "name": "x", "column": "nope"}),
-         "unknown column 'nope'"),
+        (
+            lambda raw: raw["features"].append({"kind": "log1p", "name": "x", "column": "nope"}),
+            "unknown column 'nope'",
+        ),
         (lambda raw: raw["features"].append({"kind": "teleport", "name": "x"}), "features.6"),
         (lambda raw: raw["dataset"]["categorical"].update(Contract=[]), "lists no allowed values"),
         (lambda raw: raw["model"]["families"].update(xgboost={"grid": {}}), "model.families"),

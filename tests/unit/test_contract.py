@@ -338,7 +338,7 @@ def test_clean_frame_is_typed_in_config_order(config):
     raw = raw[["churn", "extra", *COLUMNS[:-1]]]
     clean = validate_frame(raw, config, "training").clean
     assert list(clean.columns) == COLUMNS
-    assert clean["tenure"].dtype == "int64"
+    assert clean["tenure"].dtype == "float64"  # numbers are doubles, like the model signature
     assert clean["monthly"].dtype == "float64" and clean["total"].dtype == "float64"
     assert clean["contract"].dtype == object and clean["id"].dtype == object
 

@@ -5,8 +5,13 @@ import pytest
 from tasks.core.features import FeatureBuilder, add_features, feature_sources
 
 SPECS = [
-    {"kind": "ratio", "name": "avg", "numerator": "total", "denominator": "tenure",
-     "fallback": "monthly"},
+    {
+        "kind": "ratio",
+        "name": "avg",
+        "numerator": "total",
+        "denominator": "tenure",
+        "fallback": "monthly",
+    },
     {"kind": "difference", "name": "drift", "left": "monthly", "right": "avg"},
     {"kind": "count_equal", "name": "services", "columns": ["a", "b"], "value": "Yes"},
     {"kind": "bins", "name": "band", "column": "tenure", "edges": [0, 6, 12, 1000]},
@@ -47,8 +52,9 @@ def test_input_is_not_mutated(frame):
 
 
 def test_ratio_without_fallback_is_zero_where_denominator_is_zero(frame):
-    out = add_features(frame, [{"kind": "ratio", "name": "r", "numerator": "total",
-                                "denominator": "tenure"}])
+    out = add_features(
+        frame, [{"kind": "ratio", "name": "r", "numerator": "total", "denominator": "tenure"}]
+    )
     assert out["r"].iloc[0] == 0.0
 
 
@@ -61,5 +67,5 @@ def test_sources_resolve_through_engineered_features():
 def test_builder_is_a_stateless_sklearn_step(frame):
     builder = FeatureBuilder(SPECS).fit(frame)
     names = builder.get_feature_names_out()
-    assert list(names[-len(SPECS):]) == [s["name"] for s in SPECS]
+    assert list(names[-len(SPECS) :]) == [s["name"] for s in SPECS]
     pd.testing.assert_frame_equal(builder.transform(frame), add_features(frame, SPECS))

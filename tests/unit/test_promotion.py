@@ -12,14 +12,15 @@ from tasks.core.promotion import (
 
 
 def _result(roc_auc=0.85, brier=0.13, lift=3.0, pr_auc=0.65):
-    return Evaluation("holdout", 100, 0.26, 0.4, roc_auc, pr_auc, brier, lift, 0.6, 0.7, 0.64,
-                      60, 10, 10, 20)
+    return Evaluation(
+        "holdout", 100, 0.26, 0.4, roc_auc, pr_auc, brier, lift, 0.6, 0.7, 0.64, 60, 10, 10, 20
+    )
 
 
 def test_quality_gates_name_every_missed_gate():
     gates = QualityGates(min_roc_auc=0.8, max_brier=0.15, min_lift_at_10=2.5)
     check_quality_gates(_result(), gates)
-    with pytest.raises(QualityGateError, match="roc_auc 0.7000.*brier 0.2000"):
+    with pytest.raises(QualityGateError, match=r"roc_auc 0.7000.*brier 0.2000"):
         check_quality_gates(_result(roc_auc=0.7, brier=0.2), gates)
 
 
@@ -38,8 +39,12 @@ def _entry(action, version, previous=None):
 
 
 def test_rollback_walks_back_past_earlier_rollbacks():
-    history = [_entry("promote", "1"), _entry("refuse", "2"), _entry("promote", "3", "1"),
-               _entry("promote", "4", "3")]
+    history = [
+        _entry("promote", "1"),
+        _entry("refuse", "2"),
+        _entry("promote", "3", "1"),
+        _entry("promote", "4", "3"),
+    ]
     assert rollback_target(history, "4") == "3"
     history.append(_entry("rollback", "3", "4"))
     assert rollback_target(history, "3") == "1"

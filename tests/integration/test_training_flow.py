@@ -1,0 +1,226 @@
+"""The real training flow on generated data, with a real MLflow store in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from data.generate import generate_customers, write_customers
+from tasks.core.errors import (
+    ChampionGateError,
+    DataSourceError,
+    QuarantineLimitError,
+    StructuralValidationError,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
+
+
+def small_config(folder: Path, **families) -> Path:
+    """The Telco config with small grids (and lower gates) so a test trains in seconds."""
+    raw = yaml.safe_load((REPO / "configs" / "telco.yaml").read_text())
+    raw["model"].update(cv_folds=3)
+    raw["model"]["families"] = families or {
+        "logistic_regression": {"grid": {"C": [0.1, 1.0]}},
+        "random_forest": {"grid": {"n_estimators": [30], "max_depth": [6]}},
+        "lightgbm": {"grid": {"n_estimators": [60], "num_leaves": [8], "learning_rate": [0.05]}},
+        "blend": {"grid": {"weight": [0.5]}},
+    }
+    raw["quality_gates"] = {
+        "min_roc_auc": 0.6,
+        "max_brier": 0.25,
+        "min_lift_at_10": 1.2,
+        "champion_tolerance": 0.005,
+    }
+    name = "config-" + "-".join(sorted(families)) if families else "config"
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAINAI_STATE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def customers(state) -> Path:
+    path = state / "customers.csv"
+    write_customers(generate_customers(2500, seed=3), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def first_model(state, customers):
+    from flows.train import train_churn_model
+
+    return train_churn_model(str(small_config(state)), str(customers))
+
+
+def _registry():
+    from configs.settings import Settings
+    from tasks.adapters import registry
+
+    settings = Settings()
+    registry.configure(settings)
+    return {v.version: set(v.aliases) for v in registry.versions(settings.registered_model)}
+
+
+def _promotions():
+    from configs.settings import Settings
+    from tasks.adapters import db
+
+    settings = Settings()
+    engine = db.make_engine(settings.resolved_database_url)
+    try:
+        return db.promotion_history(engine, settings.registered_model)
+    finally:
+        engine.dispose()
+
+
+def test_first_model_is_registered_and_champion(first_model, state):
+    assert first_model["version"] == "1" and first_model["promoted"]
+    assert _registry() == {"1": {"challenger", "champion"}}
+    assert [e["action"] for e in _promotions()] == ["promote"]
+    report = Path(first_model["report_dir"])
+    for name in (
+        "validation.json",
+        "evaluation.json",
+        "roc.png",
+        "pr.png",
+        "calibration.png",
+        "confusion_matrix.png",
+        "feature_importance.png",
+    ):
+        assert (report / name).is_file(), name
+    assert 0.0 < first_model["threshold"] < 1.0
+    assert first_model["holdout"]["roc_auc"] > 0.75
+
+
+def test_run_is_fully_tracked(first_model):
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    run = client.get_run(first_model["run_id"])
+    assert run.info.status == "FINISHED"
+    assert {"git_sha", "config_digest", "data_source"} <= set(run.data.tags)
+    assert run.data.params["model_family"] == first_model["family"]
+    assert run.data.metrics["holdout_roc_auc"] == pytest.approx(first_model["holdout"]["roc_auc"])
+    assert len(run.inputs.dataset_inputs) == 1
+    children = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'"
+    )
+    assert sorted(c.info.run_name for c in children) == [
+        "blend",
+        "lightgbm",
+        "logistic_regression",
+        "random_forest",
+    ]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config", "validation", "evaluation"} <= artifacts
+
+
+def test_pyfunc_serves_the_same_probabilities(first_model, customers):
+    import mlflow
+
+    from configs.schema import load_config
+    from tasks.adapters import registry
+    from tasks.core.contract import validate_frame
+
+    config = load_config(REPO / "configs" / "telco.yaml")
+    raw = pd.read_csv(customers, dtype=str, keep_default_na=False).head(50)
+    frame = validate_frame(raw, config, "scoring").clean[config.dataset.feature_columns]
+    pyfunc = mlflow.pyfunc.load_model("models:/retainai-churn@champion")
+    sklearn_model = registry.load_pipeline("retainai-churn", "1")
+    np.testing.assert_allclose(
+        np.asarray(pyfunc.predict(frame))[:, 1],
+        sklearn_model.predict_proba(frame)[:, 1],
+        atol=1e-12,
+    )
+
+
+def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, customers):
+    from flows.train import train_churn_model
+    from tasks.models import rollback
+
+    stump = small_config(state, random_forest={"grid": {"n_estimators": [1], "max_depth": [1]}})
+    with pytest.raises(ChampionGateError, match="worse than the champion"):
+        train_churn_model(str(stump), str(customers))
+    assert _registry() == {"1": {"champion"}, "2": {"challenger"}}
+    assert [e["action"] for e in _promotions()] == ["promote", "refuse"]
+
+    retrained = train_churn_model(str(small_config(state)), str(customers))
+    assert retrained["promoted"] and retrained["version"] == "3"
+    assert _registry()["3"] == {"champion", "challenger"}
+
+    from configs.settings import Settings
+
+    assert rollback(Settings()) == ("3", "1")
+    assert "champion" in _registry()["1"]
+    assert [e["action"] for e in _promotions()][-1] == "rollback"
+
+
+def _bad_file(folder: Path, name: str, mutate) -> Path:
+    frame = generate_customers(300, seed=11)
+    frame = mutate(frame) if mutate else frame
+    path = folder / name
+    if isinstance(frame, str):
+        path.write_text(frame)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+def _unknown_contract(frame):
+    frame.loc[frame.index[:60], "Contract"] = "Weekly"
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate", "error", "message"),
+    [
+        ("missing.csv", None, DataSourceError, "not found"),
+        ("empty.csv", lambda f: "", DataSourceError, "empty"),
+        (
+            "no_contract.csv",
+            lambda f: f.drop(columns=["Contract"]),
+            StructuralValidationError,
+            "Contract",
+        ),
+        (
+            "labels.csv",
+            lambda f: f.assign(Churn=np.where(f.Churn == "Yes", "1", "0")),
+            StructuralValidationError,
+            "Churn",
+        ),
+        (
+            "charges.csv",
+            lambda f: f.assign(TotalCharges="n/a"),
+            StructuralValidationError,
+            "TotalCharges",
+        ),
+        (
+            "duplicates.csv",
+            lambda f: f.assign(customerID=f.customerID.iloc[0]),
+            StructuralValidationError,
+            "customerID",
+        ),
+        ("unknown.csv", _unknown_contract, QuarantineLimitError, "Contract: unknown category"),
+    ],
+)
+def test_bad_input_fails_before_the_registry(first_model, state, name, mutate, error, message):
+    from flows.train import train_churn_model
+
+    before = _registry()
+    path = state / name if mutate is None else _bad_file(state, name, mutate)
+    with pytest.raises(error, match=message):
+        train_churn_model(str(small_config(state)), str(path))
+    assert _registry() == before
