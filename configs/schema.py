@@ -216,6 +216,27 @@ class Lifetime(Strict):
     horizon_months: int = Field(12, ge=1, le=240)
 
 
+class Survival(Strict):
+    """Cox model for expected remaining lifetime; covariates must not be derived from tenure."""
+
+    covariates: list[str] = Field(min_length=1)
+    penalizer: float = Field(0.1, ge=0.0)
+    max_months: int = Field(120, ge=12, le=600)  # lifetimes are restricted means up to here
+
+
+class Monitoring(Strict):
+    drift_share: float = Field(0.3, gt=0.0, le=1.0)  # dataset drift: this share of columns
+    numeric_method: str = "ks"
+    categorical_method: str = "chisquare"
+    reference_rows: int = Field(5000, ge=100)
+    action: Literal["warn", "block", "retrain"] = "warn"
+    min_realised_roc_auc: float = Field(0.70, ge=0.0, le=1.0)
+
+
+class Scoring(Strict):
+    chunk_rows: int = Field(100_000, ge=100)
+
+
 class RunConfig(Strict):
     dataset: Dataset
     features: list[EngineeredFeature] = Field(default_factory=list)
@@ -224,10 +245,18 @@ class RunConfig(Strict):
     quality_gates: QualityGates = QualityGates()
     segments: Segments = Segments()
     lifetime: Lifetime = Lifetime()
+    survival: Survival
+    monitoring: Monitoring = Monitoring()
+    scoring: Scoring = Scoring()
 
     @model_validator(mode="after")
     def _features_reference_known_columns(self) -> RunConfig:
         known = set(self.dataset.feature_columns)
+        for column in self.survival.covariates:
+            if column not in known:
+                raise ValueError(f"survival covariate {column!r} is not a dataset column")
+            if column == self.dataset.tenure_column:
+                raise ValueError("survival covariates cannot include the tenure column")
         for feature in self.features:
             for ref in _references(feature):
                 if ref not in known:
