@@ -54,7 +54,11 @@ def main() -> int:
     baseline_config = config.model_copy(
         update={
             "model": config.model.model_copy(
-                update={"families": {"logistic_regression": config.model.families["logistic_regression"]}}
+                update={
+                    "families": {
+                        "logistic_regression": config.model.families["logistic_regression"]
+                    }
+                }
             )
         }
     )

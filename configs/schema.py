@@ -188,6 +188,9 @@ class Validation(Strict):
     max_quarantine_share: float = Field(0.05, ge=0.0, le=1.0)
     max_unparseable_share: float = Field(0.5, ge=0.0, le=1.0)
     sample_size: int = Field(5, ge=1, le=50)
+    # The GX suite runs on at most this many rows (a fixed random sample) as the recorded
+    # report; the contract's own vectorised rules check every row.
+    suite_rows: int = Field(50_000, ge=1000)
 
 
 class QualityGates(Strict):
@@ -245,14 +248,14 @@ class RunConfig(Strict):
     quality_gates: QualityGates = QualityGates()
     segments: Segments = Segments()
     lifetime: Lifetime = Lifetime()
-    survival: Survival
+    survival: Survival | None = None  # without it, no lifetime figures
     monitoring: Monitoring = Monitoring()
     scoring: Scoring = Scoring()
 
     @model_validator(mode="after")
     def _features_reference_known_columns(self) -> RunConfig:
         known = set(self.dataset.feature_columns)
-        for column in self.survival.covariates:
+        for column in self.survival.covariates if self.survival else []:
             if column not in known:
                 raise ValueError(f"survival covariate {column!r} is not a dataset column")
             if column == self.dataset.tenure_column:

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     registered_model: str = "retainai-churn"
     s3_endpoint_url: str | None = None
     http_timeout_seconds: float = Field(30.0, gt=0)
+    dask_address: str | None = None  # a running Dask scheduler; else a local cluster
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"

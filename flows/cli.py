@@ -94,6 +94,89 @@ def _print_training(summary: dict) -> None:
     )
 
 
+def _task_runner(name: str):
+    if name == "local":
+        return None
+    if name != "dask":
+        raise typer.BadParameter("--task-runner must be local or dask")
+    from prefect_dask import DaskTaskRunner
+
+    address = _settings().dask_address
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": 2,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
+
+
+@app.command()
+def score(
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
+    data: str = typer.Option(..., help="Customers: file, s3://, database URL or http(s) URL."),
+    table: str = typer.Option(None, help="Table to read when --data is a database URL."),
+    query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
+    as_of: str = typer.Option(None, "--as-of", help="Scoring date YYYY-MM-DD (default today)."),
+    task_runner: str = typer.Option("local", help="local, or dask (RETAINAI_DASK_ADDRESS)."),
+) -> None:
+    """Score every customer with the champion into the application database."""
+    from flows.score import score_customers_flow
+
+    runner = _task_runner(task_runner)
+    flow_fn = (
+        score_customers_flow.with_options(task_runner=runner) if runner else score_customers_flow
+    )
+    summary = flow_fn(str(config), data, table, query, as_of)
+    _print_scoring(summary)
+
+
+def _print_scoring(summary: dict) -> None:
+    kpis = summary["kpis"]
+    segments = ", ".join(f"{k} {v['count']:,}" for k, v in kpis["segments"].items())
+    typer.echo(
+        f"scored {summary['rows_scored']:,} customers for {summary['as_of']} with "
+        f"champion v{summary['model_version']} ({summary['rows_quarantined']:,} quarantined)\n"
+        f"  segments: {segments}\n"
+        f"  revenue at risk per month: {kpis['revenue_at_risk_monthly']:,.2f}\n"
+        f"  reports: {summary['report_dir']}"
+    )
+
+
+@app.command()
+def monitor(
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
+    data: str = typer.Option(None, help="Current customer batch to compare with the reference."),
+    table: str = typer.Option(None, help="Table to read when --data is a database URL."),
+    query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
+    as_of: str = typer.Option(None, "--as-of", help="Monitoring date YYYY-MM-DD (default today)."),
+    outcomes: str = typer.Option(None, help="Delayed outcomes: id and target columns."),
+    outcomes_table: str = typer.Option(None, help="Table when --outcomes is a database URL."),
+    retrain_data: str = typer.Option(None, help="Labelled data for the `retrain` action."),
+) -> None:
+    """Drift report against the champion's reference; realised performance from outcomes."""
+    from flows.monitor import monitor_churn_model
+
+    result = monitor_churn_model(
+        str(config), data, table, query, as_of, outcomes, outcomes_table, retrain_data
+    )
+    if "drift" in result:
+        drift = result["drift"]
+        typer.echo(
+            f"dataset drift: {drift['dataset_drift']} ({drift['drifted_share']:.0%} of columns; "
+            f"drifted: {', '.join(drift['drifted_columns']) or 'none'})"
+        )
+    for row in result.get("realised", []):
+        typer.echo(
+            f"v{row['model_version']} as_of {row['as_of']}: realised ROC-AUC {row['roc_auc']}, "
+            f"precision@10% {row['precision_at_10']:.3f} on {row['rows']:,} customers"
+        )
+    typer.echo(f"reports: {result['report_dir']}")
+
+
 @app.command("generate-data")
 def generate_data(
     rows: int = typer.Option(..., min=1, help="Number of customers."),
@@ -189,6 +272,83 @@ def demo(
     summary = run_demo(config, data, rows)
     _print_training(summary["training"])
     typer.echo(summary["where"])
+
+
+tokens_app = typer.Typer(no_args_is_help=True, help="API tokens of the serving API")
+app.add_typer(tokens_app, name="tokens")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config the request schema comes from."),
+) -> None:
+    """Serve predictions and the retention API; the champion is loaded at start."""
+    import uvicorn
+
+    os.environ["RETAINAI_SERVING_CONFIG"] = str(config.resolve())
+    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _tokens_engine():
+    from tasks.adapters import db
+
+    settings = _settings()
+    engine = db.make_engine(settings.resolved_database_url)
+    db.ensure_schema(engine, embedded=settings.database_url is None)
+    return engine
+
+
+@tokens_app.command("create")
+def tokens_create(
+    role: str = typer.Option(..., help="app (predict only), viewer, analyst or admin."),
+    name: str = typer.Option(..., help="Unique name, recorded on what the token does."),
+) -> None:
+    """Create an API token; it is printed once and only its SHA-256 digest is stored."""
+    from serving import tokens
+
+    engine = _tokens_engine()
+    try:
+        token = tokens.create(engine, name, role)
+    finally:
+        engine.dispose()
+    typer.echo(f"token {name!r} ({role}); store it now, it is not shown again:", err=True)
+    typer.echo(token)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """Every token's name, role, prefix and dates (never the token itself)."""
+    from serving import tokens
+
+    engine = _tokens_engine()
+    try:
+        rows = tokens.list_tokens(engine)
+    finally:
+        engine.dispose()
+    for row in rows:
+        revoked = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
+        typer.echo(
+            f"{row['name']:<24} {row['role']:<8} rtn_{row['prefix']}_…  "
+            f"created {row['created_at']:%Y-%m-%d %H:%M}  {revoked}"
+        )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: str = typer.Argument(..., help="Name of the token to revoke.")) -> None:
+    """Revoke a token; running servers refuse it within their token cache time (10 s)."""
+    from serving import tokens
+
+    engine = _tokens_engine()
+    try:
+        revoked = tokens.revoke(engine, name)
+    finally:
+        engine.dispose()
+    if not revoked:
+        raise typer.BadParameter(f"no active token named {name!r}")
+    typer.echo(f"revoked {name!r}")
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from tasks.adapters import db, registry
 from tasks.adapters.sources import describe_source
 from tasks.core import modeling
 from tasks.ingest import ingest
+from tasks.lifetimes import analyse_survival
+from tasks.monitor import save_reference
 from tasks.train import evaluate_model, promote, register_model, tune_and_fit
 from tasks.validate import validate
 
@@ -63,6 +65,14 @@ def train_churn_model(
         split = modeling.split_holdout(validated.clean, config)
         model = tune_and_fit(config, split, run_id)
         result = evaluate_model(model, split, report_dir, run_id)
+        probabilities = model.pipeline.predict_proba(
+            validated.clean[config.dataset.feature_columns]
+        )[:, 1]
+        if config.survival is not None:
+            analyse_survival(
+                config, validated.clean, probabilities, report_dir / "survival", run_id
+            )
+        save_reference(config, validated.clean, report_dir, run_id)
         version = register_model(config, model, result, split.holdout_features.head(5), run_id)
         decision = promote(config, version, result, split, run_id)
     return {

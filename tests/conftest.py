@@ -37,6 +37,14 @@ def _throwaway_database(server: str, admin_db: str, port: int, quote: str) -> It
         yield f"{server}/{name}"
     finally:
         with engine.connect() as conn:
+            if admin_db == "postgres":  # sessions a crashed worker left behind
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
         engine.dispose()
 

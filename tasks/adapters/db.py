@@ -107,3 +107,17 @@ def promotion_history(engine: Engine, model_name: str) -> list[dict[str, Any]]:
     )
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def upsert(engine: Engine, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+    """Insert or replace one row by its primary key (PostgreSQL and SQLite)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**key, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={k: statement.excluded[k] for k in values}
+    )
+    with engine.begin() as connection:
+        connection.execute(statement)

@@ -216,3 +216,41 @@ def git_sha() -> str:
 def _param(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, default=str) if not isinstance(value, str) else value
     return text[:6000]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registered version resolved through an alias, with its pipeline loaded."""
+
+    name: str
+    alias: str
+    version: ModelVersion
+    pipeline: Any
+
+    @property
+    def threshold(self) -> float:
+        return float(self.version.tags.get("threshold", 0.5))
+
+
+def load_alias(name: str, alias: str = CHAMPION) -> LoadedModel:
+    """Resolve `models:/<name>@<alias>` once and load that exact version."""
+    found = version_by_alias(name, alias)
+    if found is None:
+        raise RegistryError(f"model {name!r} has no {alias!r} version: train and promote one first")
+    return LoadedModel(name, alias, found, load_pipeline(name, found.version))
+
+
+def download_artifact(run_id: str, path: str, folder: Path) -> Path | None:
+    """Download one artifact of a run into `folder`; None when the run has no such file."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=str(folder)
+            )
+        )
+    except (MlflowException, OSError):
+        return None

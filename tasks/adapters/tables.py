@@ -20,3 +20,118 @@ model_promotions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_model_promotions_model_created", "model_name", "created_at"),
 )
+
+scoring_runs = sa.Table(
+    "scoring_runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("model_version", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # running | completed | failed
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("rows_in", sa.Integer),
+    sa.Column("rows_scored", sa.Integer),
+    sa.Column("rows_quarantined", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_scoring_runs_as_of", "as_of"),
+)
+
+customer_scores = sa.Table(
+    "customer_scores",
+    metadata,
+    sa.Column("customer_id", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("model_version", sa.String(20), primary_key=True),
+    sa.Column("churn_probability", sa.Float, nullable=False),
+    sa.Column("risk_segment", sa.String(10), nullable=False),
+    sa.Column("top_reasons", sa.JSON, nullable=False),
+    sa.Column("monthly_charges", sa.Float, nullable=False),
+    sa.Column("segment_value", sa.String(100), nullable=False),
+    sa.Column("expected_remaining_months", sa.Float),
+    sa.Column("lifetime_value", sa.Float),
+    sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Index("ix_customer_scores_as_of_segment", "as_of", "risk_segment"),
+)
+
+# Rows of an unfinished scoring run; merged into customer_scores in one transaction.
+customer_scores_staging = sa.Table(
+    "customer_scores_staging",
+    metadata,
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("chunk", sa.Integer, nullable=False),
+    *[
+        sa.Column(c.name, c.type, nullable=c.nullable)
+        for c in customer_scores.columns
+        if c.name != "run_id"
+    ],
+    sa.Index("ix_customer_scores_staging_run", "run_id", "chunk"),
+)
+
+kpi_snapshots = sa.Table(
+    "kpi_snapshots",
+    metadata,
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("model_version", sa.String(20), primary_key=True),
+    sa.Column("kpis", sa.JSON, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+drift_reports = sa.Table(
+    "drift_reports",
+    metadata,
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("model_version", sa.String(20), primary_key=True),
+    sa.Column("dataset_drift", sa.Boolean, nullable=False),
+    sa.Column("drifted_share", sa.Float, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("report_uri", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+realised_performance = sa.Table(
+    "realised_performance",
+    metadata,
+    sa.Column("model_version", sa.String(20), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("roc_auc", sa.Float),
+    sa.Column("precision_at_10", sa.Float),
+    sa.Column("brier", sa.Float),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("alert", sa.Text),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# API tokens of the serving API: only a SHA-256 of each token is kept; `prefix` finds the row.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),  # app | viewer | analyst | admin
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+# Retention campaign requests; generating the campaign (with its holdout) is later work.
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("segment_filter", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # requested
+    sa.Column("holdout_share", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),  # the API token's name
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_campaigns_created_at", "created_at"),
+)

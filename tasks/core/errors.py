@@ -35,3 +35,15 @@ class RegistryError(RetainAIError):
 
 class TransientSourceError(DataSourceError):
     """A source failed in a way a retry may fix: server unreachable, timeout, HTTP 5xx."""
+
+
+class ConcurrentRunError(RetainAIError):
+    """Another run already holds the lock for the same period."""
+
+
+class DriftBlockedError(RetainAIError):
+    """Data drift passed the threshold and the configured action is `block`."""
+
+
+class PerformanceAlertError(RetainAIError):
+    """Realised performance on delayed outcomes fell below the configured floor."""

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from data.generate import generate_customers, write_customers
 from tasks.core.errors import (
@@ -16,31 +15,10 @@ from tasks.core.errors import (
     QuarantineLimitError,
     StructuralValidationError,
 )
+from tests.integration.conftest import small_config
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
-
-
-def small_config(folder: Path, **families) -> Path:
-    """The Telco config with small grids (and lower gates) so a test trains in seconds."""
-    raw = yaml.safe_load((REPO / "configs" / "telco.yaml").read_text())
-    raw["model"].update(cv_folds=3)
-    raw["model"]["families"] = families or {
-        "logistic_regression": {"grid": {"C": [0.1, 1.0]}},
-        "random_forest": {"grid": {"n_estimators": [30], "max_depth": [6]}},
-        "lightgbm": {"grid": {"n_estimators": [60], "num_leaves": [8], "learning_rate": [0.05]}},
-        "blend": {"grid": {"weight": [0.5]}},
-    }
-    raw["quality_gates"] = {
-        "min_roc_auc": 0.6,
-        "max_brier": 0.25,
-        "min_lift_at_10": 1.2,
-        "champion_tolerance": 0.005,
-    }
-    name = "config-" + "-".join(sorted(families)) if families else "config"
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
 
 
 @pytest.fixture(scope="module")

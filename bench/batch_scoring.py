@@ -1,0 +1,222 @@
+"""Batch scoring throughput against PostgreSQL: our flow, the floor, and the naive path.
+
+Generates customers into a PostgreSQL table, trains a champion on generated data (default
+config), then measures in one run, each in its own process so peak memory is its own:
+  (a) ours:  the scoring flow from the source table to upserted scores (validation, reasons,
+             lifetime value, KPIs, staging and merge included);
+  (b) floor: predict_proba of the same model on the in-memory frame plus a raw COPY of
+             (customer_id, probability) into a bare table;
+  (c) naive: pandas.read_sql, predict_proba, DataFrame.to_sql.
+Prints one JSON object.
+
+    python bench/batch_scoring.py --rows 1000000 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/retainai_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "configs" / "telco.yaml"
+TARGETS = {"ratio_to_floor": 1.3, "speedup_vs_naive": 2.0, "peak_rss_mb": 2048}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def prepare(args) -> None:
+    """Database, customers table and a champion in the bench's own state folder."""
+    import sqlalchemy as sa
+
+    from data.generate import generate_customers
+    from flows.train import train_churn_model
+    from tasks.adapters import db
+
+    url = sa.engine.make_url(args.database_url)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+        ).scalar()
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    engine = db.make_engine(args.database_url)
+    db.upgrade(engine)
+    frame = generate_customers(args.rows, seed=args.seed)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS {args.table}"))
+        frame.head(0).to_sql(args.table, connection, index=False)
+        connection.execute(sa.text("DROP TABLE IF EXISTS bench_floor_scores"))
+        connection.execute(
+            sa.text(
+                "CREATE TABLE bench_floor_scores (customer_id text, probability double precision)"
+            )
+        )
+        connection.execute(sa.text("DROP TABLE IF EXISTS bench_naive_scores"))
+        connection.execute(sa.text("DELETE FROM customer_scores"))
+        _copy_frame(connection, args.table, frame)
+    engine.dispose()
+    training = Path(args.state) / "train.csv"
+    generate_customers(5000, seed=args.seed + 1).to_csv(training, index=False)
+    train_churn_model(str(CONFIG), str(training))
+
+
+def _copy_frame(connection, table: str, frame) -> None:
+    import io
+
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue())
+
+
+def ours(args) -> dict:
+    from flows.score import score_customers_flow
+
+    started = time.perf_counter()
+    summary = score_customers_flow(
+        str(CONFIG), args.database_url, table=args.table, as_of="2026-01-01"
+    )
+    return {"seconds": time.perf_counter() - started, "rows": summary["rows_scored"]}
+
+
+def _champion_and_frame(args):
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from configs.settings import Settings
+    from tasks.adapters import registry
+
+    settings = Settings()
+    registry.configure(settings)
+    pipeline = registry.load_alias(settings.registered_model).pipeline
+    engine = sa.create_engine(args.database_url)
+    return pipeline, engine, pd
+
+
+def floor(args) -> dict:
+    import io
+
+    from configs.schema import load_config
+    from configs.settings import Settings
+    from tasks.adapters.sources import read_source
+    from tasks.core.coercion import coerce_frame
+
+    config = load_config(CONFIG)
+    pipeline, engine, pd = _champion_and_frame(args)
+    frame = read_source(args.database_url, table=args.table, settings=Settings())
+    typed = coerce_frame(frame, config.dataset).frame  # in memory before the clock starts
+    features = typed[config.dataset.feature_columns]
+    started = time.perf_counter()
+    probability = pipeline.predict_proba(features)[:, 1]
+    result = pd.DataFrame(
+        {"customer_id": typed[config.dataset.id_column], "probability": probability}
+    )
+    buffer = io.StringIO()
+    result.to_csv(buffer, index=False, header=False)
+    with engine.begin() as connection:
+        raw = connection.connection.driver_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy("COPY bench_floor_scores FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
+            copy.write(buffer.getvalue())
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": seconds, "rows": len(result)}
+
+
+def naive(args) -> dict:
+    from configs.schema import load_config
+
+    config = load_config(CONFIG)
+    pipeline, engine, pd = _champion_and_frame(args)
+    started = time.perf_counter()
+    frame = pd.read_sql_table(args.table, engine)
+    frame.columns = [str(c) for c in frame.columns]
+    for column in config.dataset.numeric:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0.0)
+    frame["SeniorCitizen"] = frame["SeniorCitizen"].astype(str)
+    probability = pipeline.predict_proba(frame[config.dataset.feature_columns])[:, 1]
+    result = pd.DataFrame(
+        {"customer_id": frame[config.dataset.id_column], "probability": probability}
+    )
+    result.to_sql("bench_naive_scores", engine, if_exists="replace", index=False, chunksize=10_000)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": seconds, "rows": len(result)}
+
+
+def _child(args, step: str) -> dict:
+    """Run one measurement in a fresh process; returns its figures and peak RSS."""
+    command = [sys.executable, __file__, "--step", step, *sys.argv[1:]]
+    out = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+    if out.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/retainai_bench"
+    )
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--table", default="bench_customers")
+    parser.add_argument("--state", default=None, help="state folder (default: a temporary one)")
+    parser.add_argument(
+        "--step", choices=["prepare", "ours", "floor", "naive"], help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+
+    if args.step:
+        result = {"prepare": prepare, "ours": ours, "floor": floor, "naive": naive}[args.step](args)
+        print(json.dumps({**(result or {}), "peak_rss_mb": _peak_mb()}))
+        return 0
+
+    from flows.cli import quiet_runtime_defaults
+
+    state = Path(args.state or tempfile.mkdtemp(prefix="retainai-bench-"))
+    os.environ["RETAINAI_STATE_DIR"] = str(state)
+    os.environ["RETAINAI_DATABASE_URL"] = args.database_url
+    quiet_runtime_defaults(state)
+    sys.argv += ["--state", str(state)] if not args.state else []
+    _child(args, "prepare")
+    measured = {step: _child(args, step) for step in ("ours", "floor", "naive")}
+    report = {
+        "rows": measured["ours"]["rows"],
+        "seconds": round(measured["ours"]["seconds"], 2),
+        "floor_seconds": round(measured["floor"]["seconds"], 2),
+        "naive_seconds": round(measured["naive"]["seconds"], 2),
+        "ratio_to_floor": round(measured["ours"]["seconds"] / measured["floor"]["seconds"], 3),
+        "speedup_vs_naive": round(measured["naive"]["seconds"] / measured["ours"]["seconds"], 3),
+        "peak_rss_mb": round(measured["ours"]["peak_rss_mb"], 1),
+        "floor_peak_rss_mb": round(measured["floor"]["peak_rss_mb"], 1),
+        "naive_peak_rss_mb": round(measured["naive"]["peak_rss_mb"], 1),
+        "seed": args.seed,
+        "targets": TARGETS,
+    }
+    report["meets_targets"] = {
+        "ratio_to_floor": report["ratio_to_floor"] <= TARGETS["ratio_to_floor"],
+        "speedup_vs_naive": report["speedup_vs_naive"] >= TARGETS["speedup_vs_naive"],
+        "peak_rss_mb": report["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

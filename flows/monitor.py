@@ -1,0 +1,116 @@
+"""The monitoring flow: data drift against the champion's reference, and realised outcomes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pandas as pd
+from prefect import flow
+
+from configs.schema import load_config
+from configs.settings import Settings
+from tasks.adapters import db, scores
+from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertError
+from tasks.ingest import ingest
+from tasks.monitor import record_outcomes, report_drift
+from tasks.progress import step
+from tasks.score import load_champion, resolve_as_of
+from tasks.validate import validate
+
+
+@flow(name="monitor-churn-model")
+def monitor_churn_model(
+    config_path: str,
+    data: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
+    as_of: str | None = None,
+    outcomes: str | None = None,
+    outcomes_table: str | None = None,
+    retrain_data: str | None = None,
+) -> dict[str, Any]:
+    """Drift report and its configured action; realised performance from delayed labels."""
+    config = load_config(config_path)
+    settings = Settings()
+    period = resolve_as_of(as_of)
+    folder = settings.reports_dir / "monitoring" / period.isoformat()
+    engine = db.make_engine(settings.resolved_database_url)
+    try:
+        db.ensure_schema(engine, embedded=settings.database_url is None)
+    finally:
+        engine.dispose()
+    if data is None and outcomes is None:
+        raise ConfigError("nothing to monitor: give a customer batch (--data) and/or --outcomes")
+    result: dict[str, Any] = {"as_of": period.isoformat(), "report_dir": str(folder)}
+    if data is not None:
+        result["drift"] = _check_drift(
+            config_path, config, data, table, query, period, folder, retrain_data
+        )
+    if outcomes is not None:
+        realised = _check_outcomes(config, outcomes, outcomes_table)
+        result["realised"] = realised
+        alerts = [r["alert"] for r in realised if r["alert"]]
+        if alerts:
+            raise PerformanceAlertError("; ".join(alerts))
+    return result
+
+
+def _check_drift(config_path, config, data, table, query, period, folder, retrain_data) -> dict:
+    champion = load_champion(folder / "champion")
+    batch = validate(ingest(data, table, query), config, "scoring", folder)
+    summary = report_drift(
+        config,
+        champion.reference,
+        batch.clean,
+        folder,
+        period,
+        champion.version,
+        uuid.uuid4().hex,
+    )
+    outcome = summary.to_dict()
+    if not summary.dataset_drift:
+        step(f"no dataset drift ({summary.drifted_share:.0%} of columns drifted)")
+        return outcome
+    message = (
+        f"data drift in {summary.drifted_share:.0%} of columns "
+        f"({', '.join(summary.drifted_columns)})"
+    )
+    action = config.monitoring.action
+    step(f"{message}: action {action}")
+    if action == "block":
+        raise DriftBlockedError(f"{message}: scoring is blocked")
+    if action == "retrain":
+        if retrain_data is None:
+            raise ConfigError(f"{message}: action is retrain but no --retrain-data was given")
+        from flows.train import train_churn_model
+
+        outcome["retrain"] = train_churn_model(config_path, retrain_data)
+    return outcome
+
+
+def _check_outcomes(config, outcomes: str, outcomes_table: str | None) -> list[dict]:
+    data = config.dataset
+    raw = ingest(outcomes, outcomes_table, None)
+    missing = [c for c in (data.id_column, data.target.column) if c not in raw.columns]
+    if missing:
+        raise ConfigError(f"outcomes lack columns {missing}")
+    labels = raw[data.target.column].astype(str).str.strip()
+    unknown = sorted(set(labels) - {data.target.positive, data.target.negative})
+    if unknown:
+        raise ConfigError(f"outcome labels outside the configured pair: {unknown[:5]}")
+    known = pd.DataFrame(
+        {
+            "customer_id": raw[data.id_column].astype(str),
+            "churned": (labels == data.target.positive).astype(int),
+        }
+    )
+    if "as_of" in raw.columns:
+        known["as_of"] = pd.to_datetime(raw["as_of"]).dt.date
+    engine = db.make_engine(Settings().resolved_database_url)
+    try:
+        past = scores.past_scores(engine, known["customer_id"].unique().tolist())
+    finally:
+        engine.dispose()
+    step(f"matching {len(known):,} outcomes with {len(past):,} stored scores")
+    return record_outcomes(config, past, known)

@@ -1,0 +1,107 @@
+"""Business KPIs of a scored customer base: risk segments, revenue at risk, lifetime value."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from configs.schema import RunConfig, Segments
+
+RISK_SEGMENTS = ("high", "medium", "low")
+SCORE_COLUMNS = [
+    "customer_id", "churn_probability", "risk_segment", "monthly_charges", "segment_value",
+    "expected_remaining_months", "lifetime_value",
+]  # fmt: skip
+DECIMALS = 6
+
+
+def assign_risk_segments(probabilities: Any, segments_cfg: Segments) -> np.ndarray:
+    """ "high" where p >= high, "medium" where p >= medium, else "low" (object array).
+
+    A missing probability raises ValueError rather than being called low risk."""
+    p = np.asarray(probabilities, dtype=float)
+    if np.isnan(p).any():
+        raise ValueError(f"{int(np.isnan(p).sum())} churn probabilities are missing")
+    labels = np.array(RISK_SEGMENTS, dtype=object)
+    return labels[np.where(p >= segments_cfg.high, 0, np.where(p >= segments_cfg.medium, 1, 2))]
+
+
+def horizon_factor(annual_discount_rate: float, horizon_months: int) -> float:
+    """sum over m = 1..horizon of 1 / (1 + r)**m with r = (1 + annual_rate)**(1/12) - 1."""
+    rate = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0
+    return float(np.sum((1.0 + rate) ** -np.arange(1.0, horizon_months + 1)))
+
+
+def compute_kpis(
+    scores: pd.DataFrame, config: RunConfig, labels: pd.Series | None = None
+) -> dict[str, Any]:
+    """KPIs of scored customers, overall and per value of config.dataset.segment_column.
+
+    revenue_at_risk_monthly = sum(monthly_charges * churn_probability); revenue_at_risk_horizon
+    = sum over m = 1..H of revenue_at_risk_monthly / (1 + r)**m, H = lifetime.horizon_months,
+    r = (1 + annual_discount_rate)**(1/12) - 1: the expected monthly revenue lost if at-risk
+    customers leave now, over the horizon, month 1 discounted once. `labels` (churn labels,
+    same row order; text compared with target.positive, or 0/1/bool) give
+    observed_churn_rate, else None. Averages of no rows are None; floats have 6 decimals."""
+    missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
+    if missing:
+        raise ValueError(f"scores lack columns: {missing}")
+    churned = None if labels is None else _churned(labels, config.dataset.target.positive)
+    if churned is not None and len(churned) != len(scores):
+        raise ValueError(f"{len(churned)} labels for {len(scores)} scored customers")
+    factor = horizon_factor(config.lifetime.annual_discount_rate, config.lifetime.horizon_months)
+    result = _figures(scores, churned, factor)
+    values = scores["segment_value"].astype(object).to_numpy()
+    known = [str(v) for v in config.dataset.categorical[config.dataset.segment_column]]
+    extra = sorted({str(v) for v in pd.unique(values) if not pd.isna(v)} - set(known))
+    by_value = {}
+    for value in [*known, *extra]:
+        rows = np.flatnonzero(values == value)
+        part = None if churned is None else churned[rows]
+        by_value[value] = _figures(scores.iloc[rows], part, factor)
+    result["by_segment"] = {"column": config.dataset.segment_column, "values": by_value}
+    return result
+
+
+def _figures(scores: pd.DataFrame, churned: np.ndarray | None, factor: float) -> dict[str, Any]:
+    """The KPI figures of one group of scored customers."""
+    n = len(scores)
+    probability = scores["churn_probability"].to_numpy(dtype=float)
+    at_risk = float(np.nansum(scores["monthly_charges"].to_numpy(dtype=float) * probability))
+    segments = scores["risk_segment"].astype(object).to_numpy()
+    counts = {s: int((segments == s).sum()) for s in RISK_SEGMENTS}
+    return {
+        "customers_scored": n,
+        "observed_churn_rate": None if churned is None else _mean(churned),
+        "average_score": _mean(probability),
+        "segments": {
+            s: {"count": c, "share": _round(c / n if n else 0.0)} for s, c in counts.items()
+        },
+        "revenue_at_risk_monthly": _round(at_risk),
+        "revenue_at_risk_horizon": _round(at_risk * factor),
+        "average_lifetime_value": _mean(scores["lifetime_value"].to_numpy(dtype=float)),
+        "average_expected_remaining_months": _mean(
+            scores["expected_remaining_months"].to_numpy(dtype=float)
+        ),
+    }
+
+
+def _churned(labels: pd.Series, positive: str) -> np.ndarray:
+    """1.0 churned, 0.0 stayed, NaN unknown, from text labels or 0/1/bool."""
+    if ptypes.is_bool_dtype(labels) or ptypes.is_numeric_dtype(labels):
+        return labels.to_numpy(dtype=float)
+    text = labels.astype(object)
+    return np.where(text.isna(), np.nan, (text.astype(str).str.strip() == positive).astype(float))
+
+
+def _mean(values: np.ndarray) -> float | None:
+    known = values[~np.isnan(values)]
+    return _round(float(known.mean())) if len(known) else None
+
+
+def _round(value: float) -> float | None:
+    return round(value, DECIMALS) if math.isfinite(value) else None

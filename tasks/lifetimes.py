@@ -1,0 +1,84 @@
+"""Survival stage: Kaplan-Meier curves, the Cox model and its checks, written as artifacts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from configs.schema import RunConfig
+from tasks.adapters import registry
+from tasks.adapters.storage import write_json_atomic
+from tasks.core import survival
+from tasks.core.kpis import assign_risk_segments
+from tasks.core.modeling import churn_labels
+from tasks.progress import step
+
+MODEL_FILE = "survival_model.json"
+
+
+def write_curves(
+    config: RunConfig, frame: pd.DataFrame, probabilities: np.ndarray, folder: Path
+) -> list[Path]:
+    """Kaplan-Meier tables, plots and medians by the segment column and by risk segment."""
+    folder.mkdir(parents=True, exist_ok=True)
+    durations = frame[config.dataset.tenure_column].to_numpy(dtype=float)
+    events = churn_labels(frame, config)
+    groupings = {
+        config.dataset.segment_column: frame[config.dataset.segment_column].astype(str),
+        "risk_segment": pd.Series(assign_risk_segments(probabilities, config.segments)),
+    }
+    written, medians = [], {}
+    for name, groups in groupings.items():
+        table = survival.kaplan_meier_table(durations, events, groups.to_numpy())
+        table.to_csv(folder / f"km_by_{name}.csv", index=False)
+        figure = survival.kaplan_meier_figure(table, f"Kaplan-Meier survival by {name}")
+        figure.savefig(folder / f"km_by_{name}.png")
+        medians[name] = {str(k): v for k, v in survival.median_survival(table).items()}
+        written += [folder / f"km_by_{name}.csv", folder / f"km_by_{name}.png"]
+    written.append(write_json_atomic(folder / "median_survival_months.json", medians))
+    return written
+
+
+@task(name="survival-analysis", cache_policy=NO_CACHE)
+def analyse_survival(
+    config: RunConfig,
+    frame: pd.DataFrame,
+    probabilities: np.ndarray,
+    folder: Path,
+    run_id: str | None,
+) -> survival.SurvivalModel:
+    """Fit the Cox model on labelled customers; save it with its curves and checks."""
+    step("fitting survival curves and the Cox model")
+    model = survival.fit_survival_model(frame, config)
+    paths = write_curves(config, frame, probabilities, folder)
+    model.hazard_ratio_table().to_csv(folder / "hazard_ratios.csv", index=False)
+    survival.proportional_hazards_check(frame, config).to_csv(
+        folder / "proportional_hazards_check.csv", index=False
+    )
+    paths += [
+        write_json_atomic(folder / MODEL_FILE, model.to_dict()),
+        folder / "hazard_ratios.csv",
+        folder / "proportional_hazards_check.csv",
+    ]
+    if run_id:
+        registry.log_run(
+            run_id,
+            metrics={"cox_concordance": model.concordance},
+            artifacts=paths,
+            folder="survival",
+        )
+    step(f"Cox concordance {model.concordance:.3f}")
+    return model
+
+
+def load_survival_model(run_id: str, folder: Path) -> survival.SurvivalModel | None:
+    """The Cox model saved with a training run, or None for runs that have none."""
+    path = registry.download_artifact(run_id, f"survival/{MODEL_FILE}", folder)
+    if path is None:
+        return None
+    return survival.SurvivalModel.from_dict(json.loads(path.read_text()))

@@ -1,0 +1,120 @@
+"""Monitoring stages: the drift reference, drift reports and their actions, realised outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from configs.schema import RunConfig
+from configs.settings import Settings
+from tasks.adapters import db, registry
+from tasks.adapters.drift_report import run_drift_report
+from tasks.adapters.tables import drift_reports, realised_performance
+from tasks.core import drift
+from tasks.core.drift import DriftSummary
+from tasks.progress import step
+
+REFERENCE_FILE = "reference.parquet"
+
+
+@task(name="save-reference", cache_policy=NO_CACHE)
+def save_reference(config: RunConfig, clean: pd.DataFrame, folder: Path, run_id: str) -> Path:
+    """The sample of training customers that later batches are compared with."""
+    sample = drift.reference_sample(clean, config, config.model.seed)
+    path = folder / REFERENCE_FILE
+    folder.mkdir(parents=True, exist_ok=True)
+    sample.to_parquet(path, index=False)
+    registry.log_run(run_id, artifacts=[path], folder="reference")
+    return path
+
+
+def load_reference(run_id: str, folder: Path) -> pd.DataFrame:
+    path = registry.download_artifact(run_id, f"reference/{REFERENCE_FILE}", folder)
+    if path is None:
+        raise FileNotFoundError(f"training run {run_id} saved no drift reference sample")
+    return pd.read_parquet(path)
+
+
+@task(name="drift-report", cache_policy=NO_CACHE)
+def report_drift(
+    config: RunConfig,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    folder: Path,
+    as_of: date,
+    model_version: str,
+    run_id: str,
+) -> DriftSummary:
+    """Evidently report of the batch against the champion's reference, stored and linked."""
+    step(f"drift report: {len(current):,} customers against {len(reference):,} reference rows")
+    summary, html = run_drift_report(reference, current, config, folder / "drift_report.html")
+    stored = {
+        "dataset_drift": summary.dataset_drift,
+        "drifted_share": summary.drifted_share,
+        "summary": summary.to_dict(),
+        "action": config.monitoring.action if summary.dataset_drift else "none",
+        "report_uri": html.resolve().as_uri(),
+        "run_id": run_id,
+        "created_at": datetime.now(UTC),
+    }
+    _store(drift_reports, {"as_of": as_of, "model_version": model_version}, stored)
+    create_link_artifact(
+        key="drift-report",
+        link=html.resolve().as_uri(),
+        description=(
+            f"Dataset drift: {summary.dataset_drift} "
+            f"({summary.drifted_share:.0%} of columns; drifted: "
+            f"{', '.join(summary.drifted_columns) or 'none'})"
+        ),
+    )
+    create_table_artifact(
+        key="drift-columns",
+        table=[
+            {
+                "column": c.column,
+                "method": c.method,
+                "score": round(c.score, 6),
+                "threshold": c.threshold,
+                "drifted": c.drifted,
+            }
+            for c in summary.columns
+        ],
+    )
+    return summary
+
+
+@task(name="realised-performance", cache_policy=NO_CACHE)
+def record_outcomes(config: RunConfig, scores: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
+    """Join delayed labels with past scores; realised figures per model version and as_of."""
+    results = []
+    for (version, as_of), (labels, probabilities) in drift.match_outcomes(scores, outcomes).items():
+        perf = drift.realised_performance(labels, probabilities)
+        alert = drift.performance_alert(perf, config.monitoring.min_realised_roc_auc)
+        _store(
+            realised_performance,
+            {"model_version": str(version), "as_of": as_of},
+            {
+                "rows": perf["rows"],
+                "roc_auc": perf["roc_auc"],
+                "precision_at_10": perf["precision_at_10"],
+                "brier": perf["brier"],
+                "details": perf,
+                "alert": alert,
+                "computed_at": datetime.now(UTC),
+            },
+        )
+        results.append({"model_version": str(version), "as_of": str(as_of), "alert": alert, **perf})
+    return results
+
+
+def _store(table, key: dict, values: dict) -> None:
+    engine = db.make_engine(Settings().resolved_database_url)
+    try:
+        db.upsert(engine, table, key, values)
+    finally:
+        engine.dispose()

@@ -1,0 +1,104 @@
+"""Scoring stages: load the champion, score chunks into staging, merge atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from configs.schema import RunConfig
+from configs.settings import Settings
+from tasks.adapters import db, registry, scores
+from tasks.core.scoring import score_customers
+from tasks.core.survival import SurvivalModel
+from tasks.lifetimes import load_survival_model
+from tasks.monitor import load_reference
+
+KPI_COLUMNS = [
+    "customer_id",
+    "churn_probability",
+    "risk_segment",
+    "monthly_charges",
+    "segment_value",
+    "expected_remaining_months",
+    "lifetime_value",
+]
+
+
+@dataclass(frozen=True)
+class Champion:
+    loaded: registry.LoadedModel
+    survival: SurvivalModel | None
+    reference: pd.DataFrame | None
+
+    @property
+    def version(self) -> str:
+        return self.loaded.version.version
+
+
+@task(name="load-champion", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def load_champion(folder: Path, with_reference: bool = True) -> Champion:
+    """The champion pipeline with the survival model and drift reference of its training run."""
+    settings = Settings()
+    registry.configure(settings)
+    loaded = registry.load_alias(settings.registered_model, registry.CHAMPION)
+    run_id = loaded.version.run_id
+    reference = load_reference(run_id, folder) if with_reference else None
+    return Champion(loaded, load_survival_model(run_id, folder), reference)
+
+
+@task(name="score-chunk", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def score_chunk(
+    chunk: pd.DataFrame,
+    index: int,
+    champion: Champion,
+    config: RunConfig,
+    as_of: date,
+    run_id: str,
+    scored_at: datetime,
+) -> pd.DataFrame:
+    """Score one chunk and stage its rows; returns the columns the KPIs need."""
+    rows = score_customers(
+        champion.loaded.pipeline,
+        champion.survival,
+        chunk,
+        config,
+        as_of,
+        champion.version,
+        scored_at,
+    )
+    engine = db.make_engine(Settings().resolved_database_url)
+    try:
+        scores.stage_chunk(engine, run_id, index, rows)
+    finally:
+        engine.dispose()
+    return rows[KPI_COLUMNS]
+
+
+@task(name="merge-scores", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def merge_scores(run_id: str, as_of: date, model_version: str, kpis: dict, counts: dict) -> int:
+    """One transaction: staged rows into customer_scores, the KPI snapshot, the run completed."""
+    engine = db.make_engine(Settings().resolved_database_url)
+    try:
+        return scores.merge_run(engine, run_id, as_of, model_version, kpis, counts)
+    finally:
+        engine.dispose()
+
+
+def resolve_as_of(value: str | date | None) -> date:
+    """The scoring period: given, else the flow run's scheduled date, else today (UTC)."""
+    if isinstance(value, date):
+        return value
+    if value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"as_of {value!r} is not a date (YYYY-MM-DD)") from exc
+    from prefect.runtime import flow_run
+
+    scheduled = flow_run.scheduled_start_time
+    return scheduled.date() if scheduled else datetime.now(UTC).date()

@@ -1,0 +1,38 @@
+"""Fixtures for tests that run the real flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def small_config(
+    folder: Path, monitoring: dict | None = None, chunk_rows: int | None = None, **families
+) -> Path:
+    """The Telco config with small grids (and lower gates) so a test trains in seconds."""
+    raw = yaml.safe_load((REPO / "configs" / "telco.yaml").read_text())
+    raw["model"].update(cv_folds=3)
+    raw["model"]["families"] = families or {
+        "logistic_regression": {"grid": {"C": [0.1, 1.0]}},
+        "random_forest": {"grid": {"n_estimators": [30], "max_depth": [6]}},
+        "lightgbm": {"grid": {"n_estimators": [60], "num_leaves": [8], "learning_rate": [0.05]}},
+        "blend": {"grid": {"weight": [0.5]}},
+    }
+    raw["quality_gates"] = {
+        "min_roc_auc": 0.6,
+        "max_brier": 0.25,
+        "min_lift_at_10": 1.2,
+        "champion_tolerance": 0.005,
+    }
+    if monitoring:
+        raw["monitoring"].update(monitoring)
+    if chunk_rows:
+        raw["scoring"]["chunk_rows"] = chunk_rows
+    name = "config-" + "-".join(sorted(families)) if families else "config"
+    name += f"-{(monitoring or {}).get('action', 'default')}-{chunk_rows or 'all'}"
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
