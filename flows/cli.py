@@ -271,6 +271,12 @@ def demo(
 
     summary = run_demo(config, data, rows)
     _print_training(summary["training"])
+    _print_scoring(summary["scoring"])
+    drift = summary["monitoring"]["drift"]
+    typer.echo(
+        f"drift check: dataset drift {drift['dataset_drift']} "
+        f"({drift['drifted_share']:.0%} of columns); report in {summary['monitoring']['report_dir']}"
+    )
     typer.echo(summary["where"])
 
 

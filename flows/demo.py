@@ -9,17 +9,27 @@ from typing import Any
 
 from configs.settings import Settings
 from data.generate import generate_customers, write_customers
+from flows.monitor import monitor_churn_model
+from flows.score import score_customers_flow
 from flows.train import train_churn_model
 
 
 def run_demo(config: Path, data: str | None, rows: int) -> dict[str, Any]:
+    """Train on labelled customers, score a fresh batch, then check it for drift."""
     settings = Settings()
+    folder = settings.state / "data"
     if data is None:
-        path = settings.state / "data" / "customers.csv"
-        write_customers(generate_customers(rows, seed=7), path)
-        data = str(path)
+        data = str(write_customers(generate_customers(rows, seed=7), folder / "customers.csv"))
+    batch = str(write_customers(generate_customers(rows, seed=8), folder / "batch.csv"))
     training = train_churn_model(str(config), data)
-    return {"training": training, "where": where_to_look(settings)}
+    scoring = score_customers_flow(str(config), batch)
+    monitoring = monitor_churn_model(str(config), batch, as_of=scoring["as_of"])
+    return {
+        "training": training,
+        "scoring": scoring,
+        "monitoring": monitoring,
+        "where": where_to_look(settings),
+    }
 
 
 def where_to_look(settings: Settings) -> str:
