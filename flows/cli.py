@@ -22,9 +22,15 @@ DEFAULT_CONFIG = Path("configs/telco.yaml")
 _state = {"debug": False}
 
 
-def quiet_runtime_defaults(state_dir: Path) -> None:
-    """Local, quiet, offline defaults for Prefect and MLflow; the environment wins."""
+def quiet_runtime_defaults(state_dir: Path, console_level: str = "WARNING") -> None:
+    """Local, quiet, offline defaults for Prefect and MLflow; the environment wins.
+
+    `console_level` is what Prefect prints to the terminal; the Prefect UI still gets every
+    warning and error with its traceback."""
     defaults = {
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": console_level,
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": console_level,
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": console_level,
         "PREFECT_HOME": str((state_dir / "prefect").resolve()),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
@@ -62,7 +68,7 @@ def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
 ) -> None:
     _state["debug"] = debug
-    quiet_runtime_defaults(_settings().state_dir)
+    quiet_runtime_defaults(_settings().state_dir, "WARNING" if debug else "CRITICAL")
     _echo_progress()
 
 
