@@ -278,10 +278,10 @@ def demo(
     summary = run_demo(config, data, rows)
     _print_training(summary["training"])
     _print_scoring(summary["scoring"])
-    drift = summary["monitoring"]["drift"]
+    drift, folder = summary["monitoring"]["drift"], summary["monitoring"]["report_dir"]
     typer.echo(
         f"drift check: dataset drift {drift['dataset_drift']} "
-        f"({drift['drifted_share']:.0%} of columns); report in {summary['monitoring']['report_dir']}"
+        f"({drift['drifted_share']:.0%} of columns); report in {folder}"
     )
     typer.echo(summary["where"])
 
