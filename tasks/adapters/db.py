@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from tasks.adapters.tables import model_promotions
-from tasks.core.errors import ConfigError, DataSourceError
+from tasks.core.errors import ConfigError, DataSourceError, TransientSourceError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -70,12 +71,21 @@ def head_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-def ensure_schema(engine: Engine, embedded: bool) -> None:
-    """Upgrade the embedded SQLite database in place; ask for `db upgrade` anywhere else."""
-    try:
-        current = current_revision(engine)
-    except sa.exc.OperationalError as exc:
-        raise DataSourceError(f"database {_label(engine)} is unreachable: {exc.orig}") from exc
+def ensure_schema(engine: Engine, embedded: bool, attempts: int = 3) -> None:
+    """Upgrade the embedded SQLite database in place; ask for `db upgrade` anywhere else.
+
+    A server that does not answer is retried `attempts` times with backoff, then reported."""
+    for attempt in range(1, attempts + 1):
+        try:
+            current = current_revision(engine)
+            break
+        except sa.exc.OperationalError as exc:
+            if attempt == attempts:
+                raise TransientSourceError(
+                    f"database {_label(engine)} is unreachable after {attempts} attempts: "
+                    f"{str(exc.orig).strip().splitlines()[0]}"
+                ) from exc
+            time.sleep(0.5 * 2**attempt)
     if current == head_revision():
         return
     if embedded:
