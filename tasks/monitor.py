@@ -53,12 +53,19 @@ def report_drift(
     """Evidently report of the batch against the champion's reference, stored and linked."""
     step(f"drift report: {len(current):,} customers against {len(reference):,} reference rows")
     summary, html = run_drift_report(reference, current, config, folder / "drift_report.html")
+    mlflow_run = registry.record_run(
+        f"monitor-{as_of.isoformat()}",
+        {"kind": "monitoring", "as_of": as_of.isoformat(), "model_version": model_version},
+        {"dataset_drift": float(summary.dataset_drift), "drifted_share": summary.drifted_share},
+        [html],
+        "drift",
+    )
     stored = {
         "dataset_drift": summary.dataset_drift,
         "drifted_share": summary.drifted_share,
         "summary": summary.to_dict(),
         "action": config.monitoring.action if summary.dataset_drift else "none",
-        "report_uri": html.resolve().as_uri(),
+        "report_uri": f"runs:/{mlflow_run}/drift/{html.name}",
         "run_id": run_id,
         "created_at": datetime.now(UTC),
     }

@@ -254,3 +254,17 @@ def download_artifact(run_id: str, path: str, folder: Path) -> Path | None:
         )
     except (MlflowException, OSError):
         return None
+
+
+def record_run(
+    run_name: str,
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    artifacts: list[Path],
+    folder: str,
+) -> str:
+    """A finished run in the experiment (scoring and monitoring outputs beside training)."""
+    experiment_id = configure(Settings())
+    with training_run(experiment_id, run_name, tags) as run_id:
+        log_run(run_id, metrics=metrics, artifacts=artifacts, folder=folder)
+    return run_id
