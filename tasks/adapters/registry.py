@@ -182,7 +182,20 @@ def versions(name: str) -> list[ModelVersion]:
 
 
 def version_by_alias(name: str, alias: str) -> ModelVersion | None:
-    return next((v for v in versions(name) if alias in v.aliases), None)
+    """The version an alias points at (one registry call), or None when it is not set."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = _client().get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+    return ModelVersion(
+        version=str(found.version),
+        aliases=tuple(sorted({alias, *(found.aliases or ())})),
+        run_id=found.run_id,
+        created_at=found.creation_timestamp,
+        tags=dict(found.tags or {}),
+    )
 
 
 def get_version(name: str, version: str) -> ModelVersion:

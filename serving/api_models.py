@@ -1,0 +1,164 @@
+"""Request and response models of the API (the customer schema itself is in schemas.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from serving.tokens import NAME_PATTERN, ROLES
+
+RiskSegment = Literal["high", "medium", "low"]
+Role = Literal[ROLES]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    alias: str
+
+
+class Reason(BaseModel):
+    feature: str
+    value: Any = None
+    contribution: float
+    direction: str
+
+
+class Prediction(BaseModel):
+    customer_id: str | None = None
+    churn_probability: float
+    risk_segment: RiskSegment
+    reasons: list[Reason] | None = Field(None, description="Only with `explain=true`.")
+
+
+class SinglePrediction(Prediction):
+    model: ModelRef
+
+
+class BatchPrediction(BaseModel):
+    model: ModelRef
+    predictions: list[Prediction]
+
+
+class ModelDescription(BaseModel):
+    name: str
+    version: str
+    alias: str
+    family: str | None
+    predictor: str
+    threshold: float | None
+    holdout_metrics: dict[str, Any]
+    cv_roc_auc_mean: float | None
+    config_digest: str | None
+    run_id: str
+    trained_at: datetime
+    loaded_at: datetime
+    feature_schema: dict[str, Any]
+
+
+class KpiSnapshot(BaseModel):
+    as_of: date
+    model_version: str
+    kpis: dict[str, Any]
+    run_id: str
+    created_at: datetime
+
+
+class CustomerScore(BaseModel):
+    customer_id: str
+    as_of: date
+    model_version: str
+    churn_probability: float
+    risk_segment: str
+    monthly_charges: float
+    segment_value: str
+    expected_remaining_months: float | None
+    lifetime_value: float | None
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerScore]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class ScoreHistory(BaseModel):
+    as_of: date
+    model_version: str
+    churn_probability: float
+    risk_segment: str
+    scored_at: datetime
+
+
+class CustomerDetail(CustomerScore):
+    top_reasons: Any
+    scored_at: datetime
+    run_id: str
+    history: list[ScoreHistory]
+
+
+class SegmentFilter(Strict):
+    """Which current scores a campaign targets; every given condition must hold."""
+
+    risk_segments: list[RiskSegment] = Field(["high"], min_length=1, max_length=3)
+    segment_values: list[str] | None = Field(None, min_length=1, max_length=50)
+    min_churn_probability: float | None = Field(None, ge=0.0, le=1.0)
+    min_lifetime_value: float | None = Field(None, ge=0.0, le=1e9)
+
+
+class CampaignRequest(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    segment_filter: SegmentFilter = SegmentFilter()
+    holdout_share: float = Field(0.1, ge=0.0, le=0.5)
+
+
+class Campaign(BaseModel):
+    id: int
+    name: str
+    segment_filter: dict[str, Any]
+    status: str
+    holdout_share: float
+    created_by: str
+    created_at: datetime
+
+
+class TrainingRun(BaseModel):
+    run_id: str
+    backend: Literal["prefect", "subprocess"]
+    pid: int | None = None
+
+
+class Reload(BaseModel):
+    previous_version: str | None
+    version: str | None
+    changed: bool
+
+
+class TokenRequest(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    role: Role
+
+
+class TokenCreated(BaseModel):
+    name: str
+    role: str
+    token: str = Field(description="Shown once; only its SHA-256 digest is stored.")
+
+
+class TokenInfo(BaseModel):
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class Message(BaseModel):
+    detail: Any

@@ -1,0 +1,156 @@
+"""The FastAPI app factory: config-derived schema, champion loaded at start, alias polling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
+
+from configs.schema import load_config
+from configs.settings import Settings
+from serving import routes_admin, routes_ops, routes_predict, routes_retention, store
+from serving.api_models import Message
+from serving.auth import Authenticator
+from serving.metrics import Metrics, ServingMiddleware
+from serving.model_holder import ModelHolder
+from serving.schemas import CustomerParser
+from serving.settings import ServingSettings
+from serving.state import OrjsonResponse, ServingState
+from serving.training import TrainingLauncher
+from tasks.adapters import db
+
+log = logging.getLogger("retainai.serving")
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message, "description": "Missing, invalid or revoked token"},
+    403: {"model": Message, "description": "The token's role may not call this endpoint"},
+}
+DESCRIPTION = """Churn predictions and the retention API of RetainAI.
+
+Send `Authorization: Bearer <token>` (`retainai tokens create --role R --name N`).
+Roles: `app` may only predict; `viewer` also reads the model, KPIs and customers; `analyst`
+also requests campaigns; `admin` also reloads, triggers training and manages tokens.
+`/health`, `/ready` and `/metrics` are public."""
+
+
+def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> ServingState:
+    config = load_config(config_path)
+    metrics = Metrics()
+    engine = store.make_engine(settings.resolved_database_url, serving.db_pool_size)
+    return ServingState(
+        settings=settings,
+        serving=serving,
+        config=config,
+        parser=CustomerParser.from_config(config, serving.max_batch),
+        holder=ModelHolder(settings, serving.alias, config, metrics),
+        metrics=metrics,
+        engine=engine,
+        authenticator=Authenticator(engine, serving.token_cache_seconds),
+        launcher=TrainingLauncher(settings.state, config_path, serving.training_source),
+    )
+
+
+def _lifespan(state: ServingState):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        embedded = state.settings.database_url is None
+        await run_in_threadpool(db.ensure_schema, state.engine, embedded)
+        try:
+            await state.holder.refresh()
+        except Exception as exc:  # /ready says 503 until a model loads
+            log.warning("no model loaded at start: %s", exc)
+        if state.serving.gc_freeze:
+            gc.collect()
+            gc.freeze()  # libraries and model leave the GC's view: no long full collections
+        poller = None
+        if state.serving.poll_seconds > 0:
+            poller = asyncio.create_task(state.holder.poll(state.serving.poll_seconds))
+        try:
+            yield
+        finally:
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
+            state.engine.dispose()
+
+    return lifespan
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> OrjsonResponse:
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return OrjsonResponse({"detail": errors}, status_code=422)
+
+
+def _openapi(app: FastAPI, parser: CustomerParser):
+    """The generated schema plus what comes from the config: the `Customer` body of
+    POST /predict and the allowed segment values of a campaign's filter."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        customer = parser.json_schema()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(customer.pop("$defs", {}))
+        components["Customer"] = customer
+        ref = {"$ref": "#/components/schemas/Customer"}
+        batch = {"type": "array", "items": ref, "minItems": 1, "maxItems": parser.max_batch}
+        schema["paths"]["/predict"]["post"]["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"anyOf": [ref, batch]}}},
+        }
+        data = parser.config.dataset
+        values = components["SegmentFilter"]["properties"]["segment_values"]["anyOf"][0]
+        values["items"] = {"type": "string", "enum": data.categorical[data.segment_column]}
+        values["description"] = f"Values of {data.segment_column}"
+        app.openapi_schema = schema
+        return schema
+
+    return openapi
+
+
+def create_app(
+    settings: Settings | None = None,
+    config_path: str | Path | None = None,
+    serving: ServingSettings | None = None,
+) -> FastAPI:
+    """Build the app; the model is loaded when it starts (lifespan), not here."""
+    settings = settings or Settings()
+    serving = serving or ServingSettings()
+    state = _state(settings, serving, Path(config_path or serving.config))
+    app = FastAPI(
+        title="RetainAI serving API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=_lifespan(state),
+        default_response_class=OrjsonResponse,
+        telemetry={"tracing": False, "metrics": False, "logs": False},  # see /metrics
+    )
+    app.state.serving = state
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(routes_ops.router)
+    app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
+    for module in (routes_predict, routes_admin, routes_retention):
+        app.include_router(module.router, responses=AUTH_RESPONSES)
+    name, alias = settings.registered_model.encode(), serving.alias.encode()
+    fixed = [(b"x-model-name", name), (b"x-model-alias", alias)]
+    app.add_middleware(
+        ServingMiddleware,
+        holder=state.holder,
+        metrics=state.metrics,
+        headers=fixed,
+        routes=app.router.routes,
+    )
+    app.openapi = _openapi(app, parser=state.parser)
+    return app

@@ -1,0 +1,100 @@
+"""Bearer tokens and roles: `app` may only predict; `viewer` also reads scores, KPIs and the
+model; `analyst` adds campaigns; `admin` adds training, reloads and tokens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from serving import tokens
+from serving.tokens import Principal
+
+ACCESS = {
+    "predict": frozenset({"app", "viewer", "analyst", "admin"}),
+    "read": frozenset({"viewer", "analyst", "admin"}),
+    "campaigns": frozenset({"analyst", "admin"}),
+    "admin": frozenset({"admin"}),
+}
+MAX_TOKEN_CHARS = 200
+CACHE_ENTRIES = 10_000
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="APIToken",
+    description="`Authorization: Bearer rtn_...` from `retainai tokens create --role R --name N`",
+)
+
+
+class Authenticator:
+    """Verifies tokens against `api_tokens`; results (also misses) are cached for `ttl` s."""
+
+    def __init__(self, engine: Engine, ttl: float):
+        self.engine = engine
+        self.ttl = ttl
+        self._cache: dict[str, tuple[Principal | None, float]] = {}
+
+    async def verify(self, token: str) -> Principal | None:
+        if len(token) > MAX_TOKEN_CHARS:
+            return None
+        key = tokens.digest(token)
+        hit = self._cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        try:
+            principal = await run_in_threadpool(tokens.lookup, self.engine, token)
+        except sa.exc.SQLAlchemyError as exc:
+            raise HTTPException(503, "the token store is unavailable") from exc
+        if self.ttl > 0:
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = (principal, now + self.ttl)
+        return principal
+
+    def forget(self) -> None:
+        """Drop cached lookups (after a revocation through the API)."""
+        self._cache.clear()
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def authenticate(request: Request, access: str, header: str | None) -> Principal:
+    """The caller of `request` if its token is valid and its role may `access`, else 401/403."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("missing bearer token")
+    found = await request.app.state.serving.authenticator.verify(token.strip())
+    if found is None:
+        raise _unauthorized("invalid or revoked token")
+    if found.role not in ACCESS[access]:
+        raise HTTPException(403, f"role {found.role!r} may not call this endpoint")
+    request.scope["retainai.principal"] = found
+    return found
+
+
+def requires(access: str) -> Callable[..., Any]:
+    """A dependency admitting the roles allowed `access`; returns the caller's Principal."""
+
+    async def principal(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> Principal:
+        header = f"Bearer {credentials.credentials}" if credentials else None
+        return await authenticate(request, access, header)
+
+    return principal
+
+
+Predictor = Annotated[Principal, Depends(requires("predict"))]
+Reader = Annotated[Principal, Depends(requires("read"))]
+Analyst = Annotated[Principal, Depends(requires("campaigns"))]
+Admin = Annotated[Principal, Depends(requires("admin"))]

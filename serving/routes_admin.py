@@ -1,0 +1,108 @@
+"""The model's description, reloads, training runs and API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from starlette.concurrency import run_in_threadpool
+
+from serving import tokens
+from serving.api_models import (
+    Message,
+    ModelDescription,
+    Reload,
+    TokenCreated,
+    TokenInfo,
+    TokenRequest,
+    TrainingRun,
+)
+from serving.auth import Admin, Reader
+from serving.state import OrjsonResponse, State
+from serving.tokens import NAME_PATTERN
+from tasks.core.errors import ConcurrentRunError, ConfigError
+
+router = APIRouter(default_response_class=OrjsonResponse)
+UNAVAILABLE = {503: {"model": Message}}
+
+
+@router.get("/model", response_model=ModelDescription, responses=UNAVAILABLE, tags=["model"])
+async def model(state: State, _caller: Reader) -> OrjsonResponse:
+    """The served version, its alias, training metrics and the request schema."""
+    current = state.holder.current
+    if current is None:
+        raise HTTPException(503, "no model is loaded yet")
+    return OrjsonResponse({**current.describe(), "feature_schema": state.parser.json_schema()})
+
+
+@router.post("/admin/reload", response_model=Reload, responses=UNAVAILABLE, tags=["model"])
+async def reload(state: State, _caller: Admin) -> OrjsonResponse:
+    """Check the alias now and swap to its version if it moved (requests keep flowing)."""
+    try:
+        previous, version = await state.holder.refresh()
+    except Exception as exc:
+        raise HTTPException(503, f"reload failed, still serving the old model: {exc}") from exc
+    return OrjsonResponse(
+        {"previous_version": previous, "version": version, "changed": previous != version}
+    )
+
+
+@router.post(
+    "/trigger-training",
+    status_code=202,
+    response_model=TrainingRun,
+    responses={409: {"model": Message}, **UNAVAILABLE},
+    tags=["model"],
+)
+async def trigger_training(state: State, _caller: Admin) -> OrjsonResponse:
+    """Start the training flow (Prefect deployment run, else a local subprocess)."""
+    try:
+        started = await run_in_threadpool(state.launcher.start)
+    except ConcurrentRunError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except ConfigError as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return OrjsonResponse(started, status_code=202)
+
+
+@router.get("/admin/tokens", response_model=list[TokenInfo], tags=["tokens"])
+async def list_tokens(state: State, _caller: Admin) -> OrjsonResponse:
+    """Every API token's name, role, prefix and dates (never the token)."""
+    return OrjsonResponse(await run_in_threadpool(tokens.list_tokens, state.engine))
+
+
+@router.post(
+    "/admin/tokens",
+    status_code=201,
+    response_model=TokenCreated,
+    responses={409: {"model": Message}, 400: {"model": Message, "description": "Undecodable"}},
+    tags=["tokens"],
+)
+async def create_token(
+    request: TokenRequest,
+    state: State,
+    _caller: Admin,
+) -> OrjsonResponse:
+    """Create a token; the response is the only place it is ever shown."""
+    try:
+        token = await run_in_threadpool(tokens.create, state.engine, request.name, request.role)
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return OrjsonResponse(
+        {"name": request.name, "role": request.role, "token": token}, status_code=201
+    )
+
+
+@router.delete(
+    "/admin/tokens/{name}", status_code=204, responses={404: {"model": Message}}, tags=["tokens"]
+)
+async def revoke_token(
+    name: Annotated[str, Path(pattern=NAME_PATTERN)],
+    state: State,
+    _caller: Admin,
+) -> Response:
+    """Revoke a token (other workers notice within the token cache time)."""
+    if not await run_in_threadpool(tokens.revoke, state.engine, name):
+        raise HTTPException(404, "no active token with this name")
+    state.authenticator.forget()
+    return Response(status_code=204)

@@ -1,0 +1,130 @@
+"""POST /predict: churn probability, risk segment and (on request) reasons per customer.
+
+A plain Starlette route serves it (FastAPI's dependency solving cost more than scoring); the
+FastAPI route below documents the same contract. Explanations and big batches use threads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match, Route
+
+from serving.api_models import BatchPrediction, Message, SinglePrediction
+from serving.auth import Predictor, authenticate
+from serving.model_holder import LoadedModel, records_frame
+from serving.schemas import InputError
+from serving.state import OrjsonResponse, ServingState
+from tasks.core import explain as explanations
+from tasks.core.kpis import assign_risk_segments
+
+router = APIRouter(tags=["predictions"])
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False,
+             "no": False, "off": False}  # fmt: skip
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) <= limit:
+        return await request.body()  # the server stops reading at the declared length
+    too_large = InputError(
+        413, [{"loc": ["body"], "msg": f"the body exceeds {limit} bytes", "type": "too_large"}]
+    )
+    if declared.isdigit():
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():  # chunked: count as it arrives
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def score(
+    state: ServingState, model: LoadedModel, records: list[dict[str, Any]], explain: bool
+) -> list[dict[str, Any]]:
+    """One prediction per record (probabilities from the model's predictor)."""
+    probabilities = model.predictor.predict_records(records).tolist()
+    segments = assign_risk_segments(probabilities, state.config.segments).tolist()
+    id_column = state.config.dataset.id_column
+    out = [
+        {"customer_id": r.get(id_column), "churn_probability": p, "risk_segment": s}
+        for r, p, s in zip(records, probabilities, segments, strict=True)
+    ]
+    if explain:
+        frame = records_frame(records, state.config)
+        reasons = explanations.explain(model.pipeline, frame, state.config.model.top_reasons)
+        for item, why in zip(out, reasons, strict=True):
+            item["reasons"] = why
+    return out
+
+
+async def handle(request: Request, explain: bool) -> OrjsonResponse:
+    """Parse, score and answer; the model is taken once, so headers and body name it."""
+    state: ServingState = request.app.state.serving
+    model = state.holder.current
+    if model is None:
+        raise HTTPException(503, "no model is loaded yet")
+    request.scope["retainai.model"] = model
+    try:
+        body = await _read_body(request, state.serving.max_body_bytes)
+        records, single = state.parser.parse(body)
+    except InputError as exc:
+        return OrjsonResponse({"detail": exc.errors}, status_code=exc.status)
+    if explain or len(records) > state.serving.inline_rows:
+        predictions = await run_in_threadpool(score, state, model, records, explain)
+    else:
+        predictions = score(state, model, records, explain)
+    state.metrics.customers_scored += len(records)
+    if single:
+        return OrjsonResponse({"model": model.ref, **predictions[0]})
+    return OrjsonResponse({"model": model.ref, "predictions": predictions})
+
+
+async def fast_predict(request: Request) -> OrjsonResponse:
+    """The served endpoint: token check, `explain` flag, then `handle`."""
+    await authenticate(request, "predict", request.headers.get("authorization"))
+    flag = request.query_params.get("explain") if request.scope["query_string"] else None
+    explain = False if flag is None else _BOOLEANS.get(flag.lower())
+    if explain is None:
+        error = {"loc": ["query", "explain"], "msg": "Input should be a valid boolean",
+                 "type": "bool_parsing"}  # fmt: skip
+        return OrjsonResponse({"detail": [error]}, status_code=422)
+    return await handle(request, explain)
+
+
+class FastRoute(Route):
+    """A plain Starlette route that still names itself in the scope (for metrics labels)."""
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        match, child = super().matches(scope)
+        if match != Match.NONE:
+            child["route"] = self
+        return match, child
+
+
+def fast_route() -> FastRoute:
+    return FastRoute("/predict", fast_predict, methods=["POST"])
+
+
+@router.post(
+    "/predict",
+    response_model=None,
+    response_class=OrjsonResponse,
+    responses={
+        200: {"model": SinglePrediction | BatchPrediction},
+        413: {"model": Message, "description": "More customers or bytes than allowed"},
+        503: {"model": Message, "description": "No model loaded yet"},
+    },
+    summary="Score one customer (object) or a batch (array)",
+)
+async def predict(
+    request: Request,
+    _caller: Predictor,
+    explain: Annotated[bool, Query(description="Add the top reasons per customer.")] = False,
+) -> OrjsonResponse:
+    """Documents POST /predict; `fast_route` serves the same contract ahead of it."""
+    return await handle(request, explain)

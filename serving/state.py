@@ -1,0 +1,47 @@
+"""What the routes share: settings, the parsed config, the model holder, stores, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from configs.schema import RunConfig
+from configs.settings import Settings
+from serving.auth import Authenticator
+from serving.metrics import Metrics
+from serving.model_holder import ModelHolder
+from serving.schemas import CustomerParser
+from serving.settings import ServingSettings
+from serving.training import TrainingLauncher
+
+
+class OrjsonResponse(JSONResponse):
+    """JSON rendered by orjson (numpy scalars, dates and datetimes included)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+@dataclass
+class ServingState:
+    settings: Settings
+    serving: ServingSettings
+    config: RunConfig
+    parser: CustomerParser
+    holder: ModelHolder
+    metrics: Metrics
+    engine: Engine
+    authenticator: Authenticator
+    launcher: TrainingLauncher
+
+
+def get_state(request: Request) -> ServingState:
+    return request.app.state.serving
+
+
+State = Annotated[ServingState, Depends(get_state)]

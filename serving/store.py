@@ -1,0 +1,136 @@
+"""Reads and writes of the retention API: SQLAlchemy Core, bound parameters, whitelisted sorts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from tasks.adapters.tables import campaigns, customer_scores, kpi_snapshots
+
+# The `current_scores` view (migration 0002): each customer's latest score.
+current_scores = sa.table(
+    "current_scores",
+    *[sa.column(c.name, c.type) for c in customer_scores.columns],
+)
+SORT_KEYS = {
+    "churn_score": "churn_probability",
+    "lifetime_value": "lifetime_value",
+    "monthly_charges": "monthly_charges",
+    "customer_id": "customer_id",
+}
+HISTORY_ROWS = 100
+_LIST_COLUMNS = (
+    "customer_id", "as_of", "model_version", "churn_probability", "risk_segment",
+    "monthly_charges", "segment_value", "expected_remaining_months", "lifetime_value",
+)  # fmt: skip
+
+
+def make_engine(url: str, pool_size: int) -> Engine:
+    """A small connection pool; connections are checked before use."""
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        connect_args["check_same_thread"] = False
+    else:
+        connect_args["connect_timeout"] = 5
+    return sa.create_engine(
+        parsed,
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        pool_pre_ping=True,
+    )
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A result row as a plain dict: str keys (orjson refuses str subclasses), and UTC on
+    the naive timestamps SQLite hands back (every timestamp is stored in UTC)."""
+    return {
+        str(key): value.replace(tzinfo=UTC) if _naive(value) else value
+        for key, value in row._mapping.items()
+    }
+
+
+def _naive(value: Any) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is None
+
+
+def _reasons(value: Any) -> Any:
+    """Stored reasons are JSON; some stores hand back the JSON text itself."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def latest_kpis(engine: Engine) -> dict[str, Any] | None:
+    query = (
+        sa.select(kpi_snapshots)
+        .order_by(kpi_snapshots.c.as_of.desc(), kpi_snapshots.c.created_at.desc())
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else as_dict(row)
+
+
+def list_customers(
+    engine: Engine, sort: str, order: str, limit: int, offset: int, segment: str | None
+) -> list[dict[str, Any]]:
+    """Current scores, sorted by a whitelisted column (missing values last), paginated."""
+    column = current_scores.c[SORT_KEYS[sort]]
+    ordered = column.desc() if order == "desc" else column.asc()
+    query = sa.select(*[current_scores.c[c] for c in _LIST_COLUMNS])
+    if segment is not None:
+        query = query.where(current_scores.c.risk_segment == segment)
+    query = query.order_by(ordered.nulls_last(), current_scores.c.customer_id.asc())
+    with engine.connect() as connection:
+        rows = connection.execute(query.limit(limit).offset(offset))
+        return [as_dict(row) for row in rows]
+
+
+def customer_detail(engine: Engine, customer_id: str) -> dict[str, Any] | None:
+    """A customer's latest score with reasons and lifetime value, and the score history."""
+    latest = sa.select(current_scores).where(current_scores.c.customer_id == customer_id)
+    history = (
+        sa.select(
+            *[
+                customer_scores.c[c]
+                for c in ("as_of", "model_version", "churn_probability", "risk_segment")
+            ],
+            customer_scores.c.scored_at,
+        )
+        .where(customer_scores.c.customer_id == customer_id)
+        .order_by(customer_scores.c.as_of.desc(), customer_scores.c.scored_at.desc())
+        .limit(HISTORY_ROWS)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(latest).first()
+        if row is None:
+            return None
+        found = as_dict(row)
+        found["top_reasons"] = _reasons(found["top_reasons"])
+        found["history"] = [as_dict(r) for r in connection.execute(history)]
+    return found
+
+
+def create_campaign(
+    engine: Engine, name: str, segment_filter: dict, holdout_share: float, created_by: str
+) -> dict[str, Any]:
+    """Record a campaign request (status `requested`); returns the stored row."""
+    row = {
+        "name": name,
+        "segment_filter": segment_filter,
+        "status": "requested",
+        "holdout_share": holdout_share,
+        "created_by": created_by,
+        "created_at": datetime.now(UTC),
+    }
+    with engine.begin() as connection:
+        key = connection.execute(campaigns.insert().values(**row)).inserted_primary_key
+    return {"id": key[0], **row}

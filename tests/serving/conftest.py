@@ -1,0 +1,73 @@
+"""Serving fixtures: one champion trained once on generated customers, in its own state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from serving_helpers import (
+    Champion,
+    make_tokens,
+    seed_scores,
+    serving_settings,
+    small_config,
+    train,
+)
+
+from data.generate import generate_customers, write_customers
+
+
+@pytest.fixture(scope="session")
+def champion(tmp_path_factory, prefect_server) -> Champion:
+    """A champion trained once on 2,000 generated customers, in its own state folder."""
+    state = tmp_path_factory.mktemp("serving-state")
+    data = state / "customers.csv"
+    write_customers(generate_customers(2000, seed=5), data)
+    config = small_config(state)
+    summary = train(state, config, data)
+    assert summary["promoted"]
+    return Champion(state, config, data, summary["version"])
+
+
+@dataclass
+class Served:
+    """An app on the champion, started (lifespan run), with a token per role and stored scores."""
+
+    app: object
+    client: object
+    state: object
+    tokens: dict[str, str]
+    customer_ids: list[str]
+
+    @property
+    def config(self):
+        return self.state.config
+
+
+@pytest.fixture(scope="module")
+def served(champion) -> Iterator[Served]:
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+
+    app = create_app(champion.settings, champion.config, serving_settings(max_batch=50))
+    with TestClient(app) as client:
+        state = app.state.serving
+        ids = seed_scores(state.engine) if not _has_scores(state.engine) else _score_ids(state)
+        yield Served(app, client, state, make_tokens(state.engine), ids)
+
+
+def _has_scores(engine) -> bool:
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        return bool(connection.execute(sa.text("SELECT COUNT(*) FROM customer_scores")).scalar())
+
+
+def _score_ids(state) -> list[str]:
+    from serving import store
+
+    return sorted(r["customer_id"] for r in store.list_customers(
+        state.engine, "customer_id", "asc", 500, 0, None
+    ))  # fmt: skip

@@ -1,0 +1,144 @@
+"""Helpers of the serving tests: configs, training, tokens, customers and stored scores."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from data.generate import generate_customers
+
+REPO = Path(__file__).resolve().parents[2]
+ROLES = ("app", "viewer", "analyst", "admin")
+FAMILIES = {
+    "logistic_regression": {"grid": {"C": [1.0]}},
+    "lightgbm": {"grid": {"n_estimators": [60], "num_leaves": [8], "learning_rate": [0.05]}},
+    "blend": {"grid": {"weight": [0.5]}},
+}
+
+
+def small_config(folder: Path, name: str = "config", families: dict | None = None) -> Path:
+    """The Telco config with one grid point per family and test-sized gates."""
+    raw = yaml.safe_load((REPO / "configs" / "telco.yaml").read_text())
+    raw["model"]["cv_folds"] = 3
+    raw["model"]["families"] = families or FAMILIES
+    raw["quality_gates"] = {"min_roc_auc": 0.6, "max_brier": 0.25, "min_lift_at_10": 1.2}
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def train(state: Path, config: Path, data: Path) -> dict:
+    """The real training flow into `state` (needs the prefect_server fixture)."""
+    from flows.train import train_churn_model
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAINAI_STATE_DIR", str(state))
+        return train_churn_model(str(config), str(data))
+
+
+@dataclass(frozen=True)
+class Champion:
+    state: Path
+    config: Path
+    data: Path
+    version: str
+
+    @property
+    def settings(self):
+        from configs.settings import Settings
+
+        return Settings(state_dir=self.state)
+
+
+def serving_settings(**overrides):
+    from serving.settings import ServingSettings
+
+    defaults = {"poll_seconds": 0, "token_cache_seconds": 0, "gc_freeze": False}
+    return ServingSettings(**{**defaults, **overrides})
+
+
+def make_tokens(engine, tag: str = "") -> dict[str, str]:
+    """One fresh token per role; names are unique so fixtures can share a database."""
+    from serving import tokens
+
+    stamp = f"{tag}{time.time_ns()}"
+    return {role: tokens.create(engine, f"test-{role}-{stamp}", role) for role in ROLES}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_records(frame: pd.DataFrame, config) -> list[dict]:
+    """Validated customer rows as JSON records for POST /predict."""
+    data = config.dataset
+    records = []
+    for row in frame.to_dict("records"):
+        record = {data.id_column: str(row[data.id_column])}
+        for name, rule in data.numeric.items():
+            record[name] = int(row[name]) if rule.integer else float(row[name])
+        record.update({name: str(row[name]) for name in data.categorical})
+        records.append(record)
+    return records
+
+
+def customers(config, rows: int, seed: int) -> tuple[pd.DataFrame, list[dict]]:
+    """Generated customers validated like scoring input: the typed frame and API records."""
+    from tasks.core.contract import validate_frame
+
+    raw = generate_customers(max(rows, config.validation.min_rows), seed=seed).astype(str)
+    clean = validate_frame(raw, config, "scoring").clean.head(rows)
+    return clean, api_records(clean, config)
+
+
+def seed_scores(engine, rows: int = 40) -> list[str]:
+    """Two scoring dates of customer scores and a KPI snapshot per date; returns the ids."""
+    from tasks.adapters.tables import customer_scores, kpi_snapshots
+
+    rng = np.random.default_rng(3)
+    ids = [f"C{i:04d}" for i in range(rows)]
+    records, now = [], datetime.now(UTC)
+    for as_of in (date(2026, 10, 1), date(2026, 11, 1)):
+        for i, customer_id in enumerate(ids):
+            p = float(rng.random())
+            records.append(
+                {
+                    "customer_id": customer_id,
+                    "as_of": as_of,
+                    "model_version": "1",
+                    "churn_probability": p,
+                    "risk_segment": "high" if p >= 0.6 else "medium" if p >= 0.3 else "low",
+                    "top_reasons": [{"feature": "tenure", "value": 3.0, "contribution": 0.4}],
+                    "monthly_charges": float(20 + i),
+                    "segment_value": "Month-to-month",
+                    "expected_remaining_months": 12.0,
+                    "lifetime_value": None if i % 7 == 0 else float(100 + 10 * i),
+                    "scored_at": now,
+                    "run_id": f"run-{as_of}",
+                }
+            )
+    with engine.begin() as connection:
+        connection.execute(customer_scores.insert(), records)
+        for as_of in (date(2026, 10, 1), date(2026, 11, 1)):
+            connection.execute(
+                kpi_snapshots.insert().values(
+                    as_of=as_of,
+                    model_version="1",
+                    kpis={"customers_scored": rows, "as_of": str(as_of)},
+                    run_id=f"run-{as_of}",
+                    created_at=now,
+                )
+            )
+    return ids
+
+
+def body(payload) -> bytes:
+    return json.dumps(payload).encode()

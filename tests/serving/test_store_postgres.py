@@ -1,0 +1,52 @@
+"""The serving store on PostgreSQL: current scores view, sorts, details, campaigns, tokens."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from serving_helpers import seed_scores
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def engine(postgres_url):
+    from serving.store import make_engine
+    from tasks.adapters import db
+
+    engine = make_engine(postgres_url, 2)
+    db.upgrade(engine)
+    with engine.begin() as connection:
+        for table in ("customer_scores", "kpi_snapshots", "campaigns", "api_tokens"):
+            connection.execute(sa.text(f"DELETE FROM {table}"))
+    seed_scores(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_sorted_current_scores_with_missing_values_last(engine, order):
+    from serving import store
+
+    items = store.list_customers(engine, "lifetime_value", order, 500, 0, None)
+    assert len(items) == 40 and {i["as_of"].isoformat() for i in items} == {"2026-11-01"}
+    known = [i["lifetime_value"] for i in items if i["lifetime_value"] is not None]
+    assert known == sorted(known, reverse=order == "desc")
+    assert all(i["lifetime_value"] is None for i in items[len(known) :])
+    high = store.list_customers(engine, "churn_score", "desc", 500, 0, "high")
+    assert high and {i["risk_segment"] for i in high} == {"high"}
+
+
+def test_detail_kpis_campaigns_and_tokens(engine):
+    from serving import store, tokens
+
+    detail = store.customer_detail(engine, "C0003")
+    assert detail["top_reasons"][0]["feature"] == "tenure" and len(detail["history"]) == 2
+    assert detail["scored_at"].tzinfo is not None
+    assert store.customer_detail(engine, "C0003' OR '1'='1") is None
+    assert store.latest_kpis(engine)["as_of"].isoformat() == "2026-11-01"
+    created = store.create_campaign(engine, "pg", {"risk_segments": ["high"]}, 0.1, "tester")
+    assert created["id"] >= 1
+    token = tokens.create(engine, "pg-viewer", "viewer")
+    assert tokens.lookup(engine, token) == tokens.Principal("pg-viewer", "viewer")
+    assert tokens.revoke(engine, "pg-viewer") and tokens.lookup(engine, token) is None
