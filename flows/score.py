@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import os
+import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from prefect import flow, unmapped
 from prefect.artifacts import create_table_artifact
+from prefect.futures import wait
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from configs.schema import load_config
 from configs.settings import Settings
@@ -23,10 +32,15 @@ from tasks.lifetimes import write_curves
 from tasks.monitor import report_drift
 from tasks.progress import step
 from tasks.score import load_champion, merge_scores, resolve_as_of, score_chunk
-from tasks.validate import validate
+from tasks.validate import finish_validation, validate
+
+# Chunks scored at once by the default runner: LightGBM, numpy and the COPY into staging release
+# the GIL, so two threads keep two cores busy; each holds one chunk's intermediates (bounded
+# memory, unlike the runner's default of one thread per chunk).
+CHUNK_WORKERS = 2
 
 
-@flow(name="score-customers")
+@flow(name="score-customers", task_runner=ThreadPoolTaskRunner(max_workers=CHUNK_WORKERS))
 def score_customers_flow(
     config_path: str,
     data: str,
@@ -42,8 +56,13 @@ def score_customers_flow(
     folder = settings.reports_dir / "scoring" / period.isoformat()
     engine = db.make_engine(settings.resolved_database_url)
     db.ensure_schema(engine, embedded=settings.database_url is None)
-    champion = load_champion(folder / "champion", config.monitoring.action == "block")
     with scores.period_lock(engine, "score", period):
+        reading = _in_background(ingest, data, table, query)  # read while the model loads
+        try:
+            champion = load_champion(folder / "champion", config.monitoring.action == "block")
+        except BaseException:
+            futures_wait([reading])
+            raise
         scores.start_run(
             engine,
             run_id=run_id,
@@ -52,9 +71,14 @@ def score_customers_flow(
             model_version=champion.version,
             source=describe_source(data, table, query),
         )
+        futures = None
+        drafts = folder / f".survival-{run_id}"  # curves of this run until its scores are in
         try:
-            raw = ingest(data, table, query)
-            validated = validate(raw, config, "scoring", folder)
+            raw = reading.result()
+            del reading  # the future would keep the raw frame alive
+            rows_in = len(raw)
+            validated = validate(raw, config, "scoring", folder, background_suite=True)
+            del raw  # the typed clean rows are all that is needed from here on
             if config.monitoring.action == "block":
                 summary = report_drift(
                     config,
@@ -76,34 +100,61 @@ def score_customers_flow(
                 f"with champion v{champion.version}"
             )
             scored_at = datetime.now(UTC)
-            futures = score_chunk.map(
-                chunks,
-                range(len(chunks)),
-                unmapped(champion),
-                unmapped(config),
-                unmapped(period),
-                unmapped(run_id),
-                unmapped(scored_at),
-            )
-            scored = pd.concat([f.result() for f in futures], ignore_index=True)
-            target = config.dataset.target.column
-            labels = validated.clean.get(target)
-            kpis = compute_kpis(scored, config, labels)
-            counts = {
-                "rows_in": len(raw),
-                "rows_scored": len(scored),
-                "rows_quarantined": len(validated.quarantined),
-            }
-            written = merge_scores(run_id, period, champion.version, kpis, counts)
+            with (
+                scores.open_merge(engine, run_id, period, champion.version) as merge,
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge") as merger,
+            ):
+                futures = score_chunk.map(
+                    chunks,
+                    range(len(chunks)),
+                    unmapped(champion),
+                    unmapped(config),
+                    unmapped(period),
+                    unmapped(run_id),
+                    unmapped(scored_at),
+                )
+                upserts = []  # each staged chunk is upserted (in order, one connection) while
+                parts = []  # later chunks are scored
+                try:
+                    for index, future in enumerate(futures):
+                        parts.append(future.result())
+                        if merge is not None:
+                            upserts.append(merger.submit(merge.add, index))
+                    scored = pd.concat(parts, ignore_index=True)
+                    del parts
+                    target = config.dataset.target.column
+                    labels = validated.clean.get(target)
+                    kpis = compute_kpis(scored, config, labels)
+                    if labels is not None:  # drawn now, put in place once the scores are in
+                        probabilities = scored["churn_probability"].to_numpy()
+                        write_curves(config, validated.clean, probabilities, drafts)
+                    for upsert in upserts:
+                        upsert.result()
+                except BaseException:
+                    merger.shutdown(cancel_futures=True)
+                    raise
+                counts = {
+                    "rows_in": rows_in,
+                    "rows_scored": len(scored),
+                    "rows_quarantined": len(validated.quarantined),
+                }
+                finish_validation(folder)  # the GX suite's report, before anything is written
+                written = merge_scores(
+                    run_id, period, champion.version, kpis, counts, chunks=len(chunks)
+                )
         except BaseException as exc:
+            shutil.rmtree(drafts, ignore_errors=True)
+            if futures is not None:
+                wait(futures)  # no chunk still running may stage rows after the cleanup
+            with contextlib.suppress(Exception):  # the report of a suite still running
+                finish_validation(folder)
             scores.fail_run(engine, run_id, str(exc))
             raise
         finally:
             engine.dispose()
     write_json_atomic(folder / "kpis.json", kpis)
     if labels is not None:
-        probabilities = scored["churn_probability"].to_numpy()
-        write_curves(config, validated.clean, probabilities, folder / "survival")
+        _put_in_place(drafts, folder / "survival")
     create_table_artifact(
         key="scoring-kpis",
         table=[{"kpi": k, "value": v} for k, v in kpis.items() if not isinstance(v, dict)],
@@ -119,3 +170,21 @@ def score_customers_flow(
         "kpis": kpis,
         "report_dir": str(folder),
     }
+
+
+def _in_background(task, *args) -> Future:
+    """Call a task in a thread of its own inside this flow run, whatever the task runner (a
+    Dask worker would have to ship the result back); the caller waits on the future."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=task.name)
+    try:
+        return executor.submit(contextvars.copy_context().run, task, *args)
+    finally:
+        executor.shutdown(wait=False)
+
+
+def _put_in_place(drafts: Path, target: Path) -> None:
+    """Move the files drawn in `drafts` into `target` (replacing those of earlier runs)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in drafts.iterdir():
+        os.replace(path, target / path.name)
+    drafts.rmdir()

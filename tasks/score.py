@@ -18,6 +18,7 @@ from tasks.core.survival import SurvivalModel
 from tasks.lifetimes import load_survival_model
 from tasks.monitor import load_reference
 
+STAGE_PART_ROWS = 25_000  # rows scored and sent to staging at a time within a chunk
 KPI_COLUMNS = [
     "customer_id",
     "churn_probability",
@@ -61,30 +62,52 @@ def score_chunk(
     run_id: str,
     scored_at: datetime,
 ) -> pd.DataFrame:
-    """Score one chunk and stage its rows; returns the columns the KPIs need."""
-    rows = score_customers(
-        champion.loaded.pipeline,
-        champion.survival,
-        chunk,
-        config,
-        as_of,
-        champion.version,
-        scored_at,
-    )
+    """Score one chunk and stage its rows; returns the columns the KPIs need.
+
+    The chunk is scored in parts of STAGE_PART_ROWS handed to `stage_chunk` as they are done,
+    so the database stores one part while the next is computed."""
+    kept: list[pd.DataFrame] = []
+
+    def parts():
+        for start in range(0, len(chunk), STAGE_PART_ROWS):
+            rows = score_customers(
+                champion.loaded.pipeline,
+                champion.survival,
+                chunk.iloc[start : start + STAGE_PART_ROWS],
+                config,
+                as_of,
+                champion.version,
+                scored_at,
+            )
+            kept.append(rows[KPI_COLUMNS])
+            yield rows
+
     engine = db.make_engine(Settings().resolved_database_url)
     try:
-        scores.stage_chunk(engine, run_id, index, rows)
+        scores.stage_chunk(engine, run_id, index, parts())
     finally:
         engine.dispose()
-    return rows[KPI_COLUMNS]
+    if not kept:
+        return pd.DataFrame({c: [] for c in KPI_COLUMNS})
+    return pd.concat(kept, ignore_index=True)
 
 
 @task(name="merge-scores", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def merge_scores(run_id: str, as_of: date, model_version: str, kpis: dict, counts: dict) -> int:
-    """One transaction: staged rows into customer_scores, the KPI snapshot, the run completed."""
+def merge_scores(
+    run_id: str,
+    as_of: date,
+    model_version: str,
+    kpis: dict,
+    counts: dict,
+    chunks: int | None = None,
+) -> int:
+    """One transaction: staged rows into customer_scores, the KPI snapshot, the run completed.
+
+    Completes the run's open merge transaction (`scores.open_merge`) when there is one; a
+    retry, or a run without one, merges everything from staging in a new transaction."""
     engine = db.make_engine(Settings().resolved_database_url)
     try:
-        return scores.merge_run(engine, run_id, as_of, model_version, kpis, counts)
+        return scores.merge_run(engine, run_id, as_of, model_version, kpis, counts, chunks)
     finally:
         engine.dispose()
 

@@ -3,6 +3,15 @@
 A scoring run writes each chunk to `customer_scores_staging` (idempotent per chunk), then one
 transaction upserts the staged rows into `customer_scores`, records the KPI snapshot and
 marks the run completed. A crash at any point leaves `customer_scores` as it was.
+
+On PostgreSQL that one transaction is opened while the chunks are still being scored
+(`open_merge`): each chunk's staged rows are upserted as soon as the chunk is staged, so the
+server merges one chunk while the next is computed, and the final step only adds the KPI
+snapshot, clears staging and commits. Nothing is visible to other sessions before that commit;
+a failure anywhere rolls the whole transaction back, and `merge_run` then redoes the merge from
+staging in a fresh transaction (what a retry of the merge task does). When the period has no
+rows yet for this model version (checked inside the transaction, under the run's period lock)
+the upsert is a plain INSERT.
 """
 
 from __future__ import annotations
@@ -10,9 +19,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -101,9 +110,16 @@ def fail_run(engine: Engine, run_id: str, error: str) -> None:
         )
 
 
-def stage_chunk(engine: Engine, run_id: str, chunk: int, rows: pd.DataFrame) -> None:
-    """Write one chunk of scores to staging; a retried chunk replaces its earlier rows."""
-    frame = rows.assign(run_id=run_id, chunk=chunk)[STAGING_COLUMNS]
+def stage_chunk(
+    engine: Engine, run_id: str, chunk: int, rows: pd.DataFrame | Iterable[pd.DataFrame]
+) -> None:
+    """Write one chunk of scores to staging; a retried chunk replaces its earlier rows.
+
+    `rows` is the chunk's frame, or its parts as they are computed: on PostgreSQL each part
+    goes into one open COPY as soon as it arrives, so the server parses and stores part k while
+    the caller computes part k + 1, and the chunk's transaction commits after the last one."""
+    parts = [rows] if isinstance(rows, pd.DataFrame) else rows
+    frames = (part.assign(run_id=run_id, chunk=chunk)[STAGING_COLUMNS] for part in parts)
     with engine.begin() as connection:
         connection.execute(
             customer_scores_staging.delete().where(
@@ -112,21 +128,44 @@ def stage_chunk(engine: Engine, run_id: str, chunk: int, rows: pd.DataFrame) -> 
             )
         )
         if engine.dialect.name == "postgresql":
-            _copy(connection, customer_scores_staging.name, frame)
+            _copy(connection, customer_scores_staging.name, STAGING_COLUMNS, frames)
         else:
-            connection.execute(customer_scores_staging.insert(), _records(frame))
+            for frame in frames:
+                connection.execute(customer_scores_staging.insert(), _records(frame))
 
 
-def _copy(connection: sa.Connection, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
-    columns = ", ".join(frame.columns)
+def _copy(
+    connection: sa.Connection, table: str, columns: list[str], frames: Iterable[pd.DataFrame]
+) -> None:
+    """COPY the frames (one statement) in CSV written by Arrow (C++, no per-value Python):
+    strings quoted, NULL (None/NaN) as an unquoted empty field, floats in shortest round-trip
+    form, a timestamp that is the same on every row written once as ISO text."""
     raw = connection.connection.driver_connection
+    names = ", ".join(columns)
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy,
     ):
-        copy.write(buffer.getvalue())
+        for frame in frames:
+            copy.write(_csv(frame[columns]))
+
+
+def _csv(frame: pd.DataFrame):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv
+
+    data = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(data.schema):
+        column = data.column(i)
+        if pa.types.is_timestamp(field.type) and column.null_count == 0 and len(column):
+            low, high = pc.min_max(column).values()
+            if low == high:  # scored_at: one time for the whole run
+                text = low.as_py().isoformat()
+                data = data.set_column(i, field.name, pa.repeat(pa.scalar(text), len(column)))
+    sink = pa.BufferOutputStream()
+    csv.write_csv(data, sink, csv.WriteOptions(include_header=False, quoting_style="needed"))
+    return sink.getvalue()
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -140,21 +179,36 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def merge_run(
-    engine: Engine, run_id: str, as_of: date, model_version: str, kpis: dict, counts: dict
-) -> int:
-    """Upsert the staged rows, store the KPI snapshot and complete the run, in one transaction."""
+def _upsert(engine: Engine, run_id: str, chunk: int | None = None, fresh: bool = False):
+    """INSERT .. SELECT of the run's staged rows (one chunk, or all), upserting on the key."""
+    where = [customer_scores_staging.c.run_id == run_id]
+    if chunk is not None:
+        where.append(customer_scores_staging.c.chunk == chunk)
     staged = sa.select(
         *[customer_scores_staging.c[c] for c in SCORE_COLUMNS],
         sa.literal(run_id).label("run_id"),
-    ).where(customer_scores_staging.c.run_id == run_id)
+    ).where(*where)
     target = [*SCORE_COLUMNS, "run_id"]
     insert = _insert(engine)(customer_scores).from_select(target, staged)
-    keys = [c.name for c in customer_scores.primary_key.columns]
-    upsert = insert.on_conflict_do_update(
-        index_elements=keys,
-        set_={c: insert.excluded[c] for c in target if c not in keys},
-    )
+    if not fresh:
+        keys = [c.name for c in customer_scores.primary_key.columns]
+        insert = insert.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: insert.excluded[c] for c in target if c not in keys},
+        )
+    return insert.execution_options(preserve_rowcount=True)  # rows written, for the log
+
+
+def _finish(
+    connection: sa.Connection,
+    engine: Engine,
+    run_id: str,
+    as_of: date,
+    model_version: str,
+    kpis: dict,
+    counts: dict,
+) -> None:
+    """The end of the merge transaction: KPI snapshot, staging cleared, run completed."""
     snapshot = _insert(engine)(kpi_snapshots).values(
         as_of=as_of, model_version=model_version, kpis=kpis, run_id=run_id, created_at=_now()
     )
@@ -162,17 +216,136 @@ def merge_run(
         index_elements=["as_of", "model_version"],
         set_={c: snapshot.excluded[c] for c in ("kpis", "run_id", "created_at")},
     )
+    connection.execute(snapshot)
+    connection.execute(
+        customer_scores_staging.delete().where(customer_scores_staging.c.run_id == run_id)
+    )
+    connection.execute(
+        scoring_runs.update()
+        .where(scoring_runs.c.run_id == run_id)
+        .values(status="completed", finished_at=_now(), **counts)
+    )
+
+
+def _period_is_empty(connection: sa.Connection, as_of: date, model_version: str) -> bool:
+    found = connection.execute(
+        sa.select(sa.literal(1))
+        .select_from(customer_scores)
+        .where(customer_scores.c.as_of == as_of, customer_scores.c.model_version == model_version)
+        .limit(1)
+    ).first()
+    return found is None
+
+
+class RunMerge:
+    """The merge transaction of one run, open while its chunks are scored (PostgreSQL).
+
+    `add(chunk)` upserts one staged chunk inside the transaction; `merge_run` completes it.
+    Used from one thread (the flow's); `close` rolls back whatever was not committed."""
+
+    def __init__(self, engine: Engine, run_id: str, as_of: date, model_version: str) -> None:
+        self.engine, self.run_id = engine, run_id
+        self.as_of, self.model_version = as_of, model_version
+        self.connection = engine.connect()
+        self.transaction = self.connection.begin()
+        self.fresh = _period_is_empty(self.connection, as_of, model_version)
+        self.merged: set[int] = set()
+        self.written = 0
+        self.broken = False
+        self.done = False
+
+    def add(self, chunk: int) -> None:
+        try:
+            result = self.connection.execute(_upsert(self.engine, self.run_id, chunk, self.fresh))
+        except BaseException:
+            self.broken = True
+            raise
+        self.written += result.rowcount
+        self.merged.add(chunk)
+
+    def complete(self, kpis: dict, counts: dict, chunks: int) -> int:
+        """Upsert chunks not added yet, finish and commit; the number of rows written."""
+        if self.done:
+            return self.written
+        if self.broken:
+            raise RuntimeError("the merge transaction failed earlier")
+        try:
+            for chunk in range(chunks):
+                if chunk not in self.merged:
+                    self.add(chunk)
+            _finish(
+                self.connection,
+                self.engine,
+                self.run_id,
+                self.as_of,
+                self.model_version,
+                kpis,
+                counts,
+            )
+            self.transaction.commit()
+        except BaseException:
+            self.broken = True
+            raise
+        self.done = True
+        return self.written
+
+    def close(self) -> None:
+        try:
+            if self.transaction.is_active:
+                self.transaction.rollback()
+        finally:
+            self.connection.close()
+
+
+_OPEN: dict[str, RunMerge] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def open_merge(
+    engine: Engine, run_id: str, as_of: date, model_version: str
+) -> Iterator[RunMerge | None]:
+    """The run's merge transaction, opened now (PostgreSQL; None elsewhere: SQLite has one
+    writer, so staging and an open write transaction would block each other)."""
+    if engine.dialect.name != "postgresql":
+        yield None
+        return
+    merge = RunMerge(engine, run_id, as_of, model_version)
+    with _OPEN_LOCK:
+        _OPEN[run_id] = merge
+    try:
+        yield merge
+    finally:
+        with _OPEN_LOCK:
+            _OPEN.pop(run_id, None)
+        merge.close()
+
+
+def merge_run(
+    engine: Engine,
+    run_id: str,
+    as_of: date,
+    model_version: str,
+    kpis: dict,
+    counts: dict,
+    chunks: int | None = None,
+) -> int:
+    """Upsert the staged rows, store the KPI snapshot and complete the run, in one transaction.
+
+    If the run's merge transaction is open (`open_merge`, `chunks` given) it is completed;
+    otherwise, or if that transaction failed, the whole merge is done here from staging."""
+    with _OPEN_LOCK:
+        merge = _OPEN.get(run_id)
+    if merge is not None and chunks is not None and not merge.broken:
+        return merge.complete(kpis, counts, chunks)
+    if merge is not None:
+        merge.close()  # release what the failed transaction holds before starting over
     with engine.begin() as connection:
-        written = connection.execute(upsert).rowcount
-        connection.execute(snapshot)
-        connection.execute(
-            customer_scores_staging.delete().where(customer_scores_staging.c.run_id == run_id)
+        fresh = engine.dialect.name == "postgresql" and _period_is_empty(
+            connection, as_of, model_version
         )
-        connection.execute(
-            scoring_runs.update()
-            .where(scoring_runs.c.run_id == run_id)
-            .values(status="completed", finished_at=_now(), **counts)
-        )
+        written = connection.execute(_upsert(engine, run_id, fresh=fresh)).rowcount
+        _finish(connection, engine, run_id, as_of, model_version, kpis, counts)
     return written
 
 

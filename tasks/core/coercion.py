@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,8 @@ class CoercedFrame:
     frame: pd.DataFrame
     unparseable: dict[str, pd.Series]
     filled: dict[str, pd.Series]
+    # per categorical column, which typed values are allowed (saves row_findings a lookup)
+    allowed: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
 
 def coerce_frame(frame: pd.DataFrame, dataset: Dataset) -> CoercedFrame:
@@ -34,6 +36,7 @@ def coerce_frame(frame: pd.DataFrame, dataset: Dataset) -> CoercedFrame:
     columns: dict[str, pd.Series] = {}
     unparseable: dict[str, pd.Series] = {}
     filled: dict[str, pd.Series] = {}
+    allowed_rows: dict[str, np.ndarray] = {}
     present = set(frame.columns)
     if dataset.id_column in present:
         columns[dataset.id_column] = as_text(frame[dataset.id_column])
@@ -51,18 +54,20 @@ def coerce_frame(frame: pd.DataFrame, dataset: Dataset) -> CoercedFrame:
         filled[name] = where
     for name, allowed in dataset.categorical.items():
         if name in present:
-            columns[name] = as_category(frame[name], allowed)
+            columns[name], allowed_rows[name] = _as_category(frame[name], allowed)
     target = dataset.target
     if target.column in present:
         columns[target.column] = as_category(
             frame[target.column], [target.positive, target.negative]
         )
     typed = pd.DataFrame(columns, index=frame.index, copy=False)  # fresh series: no copy needed
-    return CoercedFrame(frame=typed, unparseable=unparseable, filled=filled)
+    return CoercedFrame(typed, unparseable, filled, allowed_rows)
 
 
 def as_text(series: pd.Series) -> pd.Series:
     """Values as stripped str (object dtype), NaN where null or blank; 1.0 reads as '1'."""
+    if isinstance(series.dtype, pd.CategoricalDtype):  # each distinct value once
+        return _by_category(series, as_text)
     if ptypes.is_float_dtype(series):
         return format_numbers(series)
     values = series.astype(object)
@@ -75,21 +80,47 @@ def as_text(series: pd.Series) -> pd.Series:
     return values.mask(values.isna() | values.eq(""), np.nan)
 
 
+def _by_category(series: pd.Series, function) -> pd.Series:
+    """`function` of a categorical series, computed on its categories and spread to its rows
+    (NaN where the row is missing): the same values, each distinct one worked out once."""
+    categories = series.cat.categories.to_numpy(dtype=object)
+    done = function(pd.Series(np.append(categories, np.nan), dtype=object))  # last: missing
+    codes = series.cat.codes.to_numpy().astype(np.intp)
+    codes[codes < 0] = len(categories)
+    return pd.Series(done.to_numpy().take(codes), index=series.index, dtype=done.dtype)
+
+
 def as_category(series: pd.Series, allowed: list[str]) -> pd.Series:
     """Text of a categorical column; a numeric spelling of an allowed value ('1.0') maps to it."""
+    return _as_category(series, allowed)[0]
+
+
+def _as_category(series: pd.Series, allowed: list[str]) -> tuple[pd.Series, np.ndarray]:
+    """`as_category` and, per row, whether the result is one of the allowed values."""
     known = series.isin(allowed).to_numpy()
     values = series.to_numpy(dtype=object, copy=True)
+    result = known
     if not known.all():  # slow path only for rows that are not already an allowed value
         text = as_text(series[~known])
         numbers = format_numbers(pd.to_numeric(text, errors="coerce"))
-        values[~known] = text.where(~numbers.isin(allowed), numbers).to_numpy()
-    return pd.Series(values, index=series.index, dtype=object)
+        fixed = text.where(~numbers.isin(allowed), numbers)
+        values[~known] = fixed.to_numpy()
+        result = known.copy()
+        result[~known] = fixed.isin(allowed).to_numpy()
+    return pd.Series(values, index=series.index, dtype=object), result
 
 
 def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """float64 values (NaN where blank or not a number) and the mask of non-blank non-numbers."""
     numeric = ptypes.is_numeric_dtype(series) and not ptypes.is_bool_dtype(series)
-    values = series if numeric else pd.to_numeric(series.astype(object), errors="coerce")
+    if numeric:
+        values = series
+    elif isinstance(series.dtype, pd.CategoricalDtype):  # parse each distinct text once
+        values = _by_category(
+            series, lambda text: pd.to_numeric(text, errors="coerce").astype("float64")
+        )
+    else:
+        values = pd.to_numeric(series.astype(object), errors="coerce")
     values = values.astype("float64")
     values = values.where(np.isfinite(values))
     unparseable = pd.Series(False, index=series.index)
@@ -189,7 +220,8 @@ def row_findings(
         if name not in frame:
             continue
         text = frame[name]
-        known = text.isin(allowed)
+        rows = coerced.allowed.get(name)
+        known = text.isin(allowed) if rows is None else pd.Series(rows, index=text.index)
         if not known.all():  # the common case skips both checks
             missing = text.isna() & ~known
             found.add(name, (NOT_NULL, "missing"), missing)
