@@ -65,7 +65,7 @@ def _labels(values: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
 
 
 def _customer_ids(rng: np.random.Generator, rows: int) -> np.ndarray:
-    """Unique ids shaped like "7590-VHVEG": 4 digits, a dash and 5 uppercase letters."""
+    """Unique ids shaped like "1234-ABCDE": 4 digits, a dash and 5 uppercase letters."""
     codes = rng.choice(10_000 * _ID_LETTERS, size=rows, replace=False)
     chars = np.empty((rows, 10), dtype=np.uint8)
     digits, letters = np.divmod(codes, _ID_LETTERS)
