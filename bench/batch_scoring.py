@@ -70,17 +70,17 @@ def prepare(args) -> None:
         connection.execute(sa.text("DROP TABLE IF EXISTS bench_naive_scores"))
         connection.execute(sa.text("DELETE FROM customer_scores"))
         _copy_frame(connection, args.table, frame)
-    _settle(engine, args.table)
-    engine.dispose()
     training = Path(args.state) / "train.csv"
     generate_customers(5000, seed=args.seed + 1).to_csv(training, index=False)
     train_churn_model(str(CONFIG), str(training))
+    _settle(engine, args.table)
+    engine.dispose()
 
 
 def _settle(engine, table: str) -> None:
     """Leave no maintenance behind for the measured steps: vacuum what prepare just loaded or
-    deleted (hint bits, visibility map, dead index entries, statistics), then checkpoint. Else
-    the first step pays for autovacuum and first-read page writes the others do not see."""
+    deleted (hint bits, visibility map, dead index entries, statistics), checkpoint and sync.
+    Else the first step pays for autovacuum and first-read page writes the others do not see."""
     import sqlalchemy as sa
 
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -88,6 +88,7 @@ def _settle(engine, table: str) -> None:
             connection.execute(sa.text(f"VACUUM (ANALYZE) {name}"))
         with contextlib.suppress(sa.exc.DBAPIError):  # needs pg_checkpoint; only a nicety
             connection.execute(sa.text("CHECKPOINT"))
+    os.sync()  # and no write-back of what prepare wrote still going on under the first step
 
 
 def _copy_frame(connection, table: str, frame) -> None:

@@ -18,10 +18,11 @@ from prefect import flow, unmapped
 from prefect.artifacts import create_table_artifact
 from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
+from threadpoolctl import threadpool_limits
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.adapters import db, scores
+from tasks.adapters import db, expectations, scores
 from tasks.adapters.sources import describe_source
 from tasks.adapters.storage import write_json_atomic
 from tasks.core.errors import DriftBlockedError
@@ -31,13 +32,14 @@ from tasks.ingest import ingest
 from tasks.lifetimes import write_curves
 from tasks.monitor import report_drift
 from tasks.progress import step
-from tasks.score import load_champion, merge_scores, resolve_as_of, score_chunk
+from tasks.score import (
+    CHUNK_WORKERS,
+    load_champion,
+    merge_scores,
+    resolve_as_of,
+    score_chunk,
+)
 from tasks.validate import finish_validation, validate
-
-# Chunks scored at once by the default runner: LightGBM, numpy and the COPY into staging release
-# the GIL, so two threads keep two cores busy; each holds one chunk's intermediates (bounded
-# memory, unlike the runner's default of one thread per chunk).
-CHUNK_WORKERS = 2
 
 
 @flow(name="score-customers", task_runner=ThreadPoolTaskRunner(max_workers=CHUNK_WORKERS))
@@ -57,7 +59,8 @@ def score_customers_flow(
     engine = db.make_engine(settings.resolved_database_url)
     db.ensure_schema(engine, embedded=settings.database_url is None)
     with scores.period_lock(engine, "score", period):
-        reading = _in_background(ingest, data, table, query)  # read while the model loads
+        expectations.preload()  # GX imports, and the data is read, while the model loads
+        reading = _in_background(ingest, data, table, query)
         try:
             champion = load_champion(folder / "champion", config.monitoring.action == "block")
         except BaseException:
@@ -103,6 +106,7 @@ def score_customers_flow(
             with (
                 scores.open_merge(engine, run_id, period, champion.version) as merge,
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge") as merger,
+                threadpool_limits(limits=1, user_api="blas"),  # the chunk threads use the cores
             ):
                 futures = score_chunk.map(
                     chunks,
@@ -125,9 +129,13 @@ def score_customers_flow(
                     target = config.dataset.target.column
                     labels = validated.clean.get(target)
                     kpis = compute_kpis(scored, config, labels)
+                    curves_error = None
                     if labels is not None:  # drawn now, put in place once the scores are in
                         probabilities = scored["churn_probability"].to_numpy()
-                        write_curves(config, validated.clean, probabilities, drafts)
+                        try:
+                            write_curves(config, validated.clean, probabilities, drafts)
+                        except Exception as exc:  # raised after the commit, as it always was
+                            curves_error = exc
                     for upsert in upserts:
                         upsert.result()
                 except BaseException:
@@ -154,6 +162,9 @@ def score_customers_flow(
             engine.dispose()
     write_json_atomic(folder / "kpis.json", kpis)
     if labels is not None:
+        if curves_error is not None:
+            shutil.rmtree(drafts, ignore_errors=True)
+            raise curves_error
         _put_in_place(drafts, folder / "survival")
     create_table_artifact(
         key="scoring-kpis",

@@ -15,8 +15,9 @@ import pandas as pd
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import registry
+from tasks.core import explain
 from tasks.core.errors import RegistryError
-from tasks.core.fastpath import compile_pipeline
+from tasks.core.fastpath import FastModel, compile_pipeline
 
 log = logging.getLogger("retainai.serving")
 
@@ -87,6 +88,9 @@ def build_model(name: str, alias: str, info: registry.ModelVersion, pipeline: An
     unknown = sorted(set(inputs) - set(config.dataset.feature_columns))
     if unknown:
         raise RegistryError(f"model v{info.version} needs columns the config lacks: {unknown}")
+    if isinstance(predictor, FastModel):
+        predictor.warm_up()
+    explain.prepare(pipeline)  # explain=true requests use it
     return LoadedModel(name, alias, info.version, pipeline, predictor, info, datetime.now(UTC))
 
 

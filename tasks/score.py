@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,12 +14,18 @@ from prefect.cache_policies import NO_CACHE
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry, scores
+from tasks.core import explain
 from tasks.core.scoring import score_customers
 from tasks.core.survival import SurvivalModel
 from tasks.lifetimes import load_survival_model
 from tasks.monitor import load_reference
 
 STAGE_PART_ROWS = 25_000  # rows scored and sent to staging at a time within a chunk
+# Chunks scored side by side by the flow's default (thread) runner, one per core (at least
+# two): the tree walk, numpy, Arrow and the COPY into staging release the GIL, and each thread
+# holds one chunk part's intermediates (bounded memory).
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+CHUNK_WORKERS = max(2, CORES or 1)
 KPI_COLUMNS = [
     "customer_id",
     "churn_probability",
@@ -47,6 +54,7 @@ def load_champion(folder: Path, with_reference: bool = True) -> Champion:
     settings = Settings()
     registry.configure(settings)
     loaded = registry.load_alias(settings.registered_model, registry.CHAMPION)
+    explain.prepare(loaded.pipeline)
     run_id = loaded.version.run_id
     reference = load_reference(run_id, folder) if with_reference else None
     return Champion(loaded, load_survival_model(run_id, folder), reference)

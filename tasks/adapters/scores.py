@@ -155,7 +155,7 @@ def _csv(frame: pd.DataFrame):
     import pyarrow.compute as pc
     from pyarrow import csv
 
-    data = pa.Table.from_pandas(frame, preserve_index=False)
+    data = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # callers are threads
     for i, field in enumerate(data.schema):
         column = data.column(i)
         if pa.types.is_timestamp(field.type) and column.null_count == 0 and len(column):

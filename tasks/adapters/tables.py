@@ -68,7 +68,6 @@ customer_scores_staging = sa.Table(
         for c in customer_scores.columns
         if c.name != "run_id"
     ],
-    sa.Index("ix_customer_scores_staging_run", "run_id", "chunk"),
 )
 
 kpi_snapshots = sa.Table(

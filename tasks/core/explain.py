@@ -7,10 +7,10 @@
   credited to the split's feature. The bias is the sum of the root values, so bias plus
   contributions is the sum of the leaf values, which is the booster's raw score (exactly up to
   float rounding, ~1e-13; tests/unit/test_explain.py checks it against `raw_score`). The leaves
-  come from the booster itself (`pred_leaf`, so missing values and thresholds follow LightGBM
-  to the bit); per-leaf contribution tables are read once per booster from `dump_model` and
-  gathered with one sparse matrix product (trees in small groups, one table row per leaf
-  combination of a group). Unlike TreeSHAP (`pred_contrib`, several times slower) it credits
+  are found by the compiled walk of `tasks.core.treewalk` with LightGBM's own decision rule
+  (tests check them against the booster's `pred_leaf`); per-leaf contribution tables are read
+  once per booster from `dump_model` and summed in the same pass (trees in small groups, one
+  table row per leaf combination of a group). Unlike TreeSHAP (`pred_contrib`) it credits
   each split to the feature tested there, which is what "this customer is here because of"
   means; models this cannot decompose exactly (linear trees, multiclass, averaged output)
   fall back to TreeSHAP;
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,9 +40,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from tasks.core import treewalk
+from tasks.core.fastpath import TreeEnsemble, lightgbm_trees
 from tasks.core.modeling import LogitBlend
 
-_BLOCK_ROWS = 8_192  # rows per pred_leaf call: bounds LightGBM's (rows x trees) buffers
 _MAX_COMBINATIONS = 256  # leaf combinations per tree group in the gather table
 
 
@@ -177,18 +178,18 @@ class _PathTable:
     combination): the summed per-encoded-column contributions of those leaves."""
 
     bias: float
-    trees: int
+    trees: TreeEnsemble
     group: int
     radix: int
     table: np.ndarray  # (groups * radix**group) x encoded columns
-    _folded: dict = None  # source matrix bytes -> table folded onto sources
+    folded_tables: dict = field(default_factory=dict)  # source matrix -> table on the sources
 
     def folded(self, to_source: np.ndarray) -> np.ndarray:
         key = (to_source.shape, to_source.tobytes())
-        found = self._folded.get(key)
+        found = self.folded_tables.get(key)
         if found is None:
-            found = self.table @ to_source
-            self._folded[key] = found
+            found = np.ascontiguousarray(self.table @ to_source)
+            self.folded_tables[key] = found
         return found
 
 
@@ -218,6 +219,10 @@ def _build_path_table(dump: dict, width: int) -> _PathTable | None:
         or dump["max_feature_idx"] + 1 != width
     ):
         return None
+    try:
+        trees = lightgbm_trees(dump)
+    except TypeError:  # categorical splits or linear trees
+        return None
     infos = dump["tree_info"]
     radix = max(max(int(info["num_leaves"]) for info in infos), 2) if infos else 2
     per_tree = np.zeros((len(infos), radix, width))
@@ -225,8 +230,6 @@ def _build_path_table(dump: dict, width: int) -> _PathTable | None:
     for t, info in enumerate(infos):
         root = info["tree_structure"]
         if "leaf_value" in root:  # a single-leaf tree: a constant
-            if "leaf_coeff" in root:
-                return None
             bias += float(root["leaf_value"])
             continue
         bias += float(root["internal_value"])
@@ -234,8 +237,6 @@ def _build_path_table(dump: dict, width: int) -> _PathTable | None:
         while stack:
             node, value, path = stack.pop()
             if "leaf_value" in node:
-                if "leaf_coeff" in node:
-                    return None  # linear trees: the leaf output is not a constant
                 leaf = int(node["leaf_index"])
                 for feature, delta in path:
                     per_tree[t, leaf, feature] += delta
@@ -260,11 +261,10 @@ def _build_path_table(dump: dict, width: int) -> _PathTable | None:
         table += padded[j::group][:, digits[:, j], :]
     return _PathTable(
         bias=bias,
-        trees=len(infos),
+        trees=trees,
         group=group,
         radix=radix,
         table=table.reshape(groups * combos, width),
-        _folded={},
     )
 
 
@@ -275,33 +275,13 @@ def _lightgbm(model, encoded: np.ndarray, to_source: np.ndarray):
     if paths is None:
         raw = booster.predict(encoded, pred_contrib=True)
         return raw[:, :-1] @ to_source, raw[:, -1]
-    table = paths.folded(to_source)
-    rows = len(encoded)
-    out = np.empty((rows, to_source.shape[1]))
-    groups, group, radix = -(-paths.trees // paths.group), paths.group, paths.radix
-    offsets = (np.arange(groups, dtype=np.int32) * radix**group)[None, :]
-    block = max(1, min(rows, _BLOCK_ROWS))
-    ones = np.ones(block * groups)
-    indptr = np.arange(0, block * groups + 1, groups, dtype=np.int32)
-    for lo in range(0, rows, block):
-        part = encoded[lo : lo + block]
-        leaves = booster.predict(part, pred_leaf=True).reshape(len(part), -1)
-        if leaves.shape[1] != paths.trees:
-            raise RuntimeError("LightGBM predicted a different number of trees than it dumped")
-        if groups * group != paths.trees:
-            leaves = np.pad(leaves, ((0, 0), (0, groups * group - paths.trees)))
-        combo = leaves[:, group - 1 :: group].astype(np.int32)
-        for j in range(group - 2, -1, -1):
-            combo *= radix
-            combo += leaves[:, j::group]
-        combo += offsets
-        n = len(part)
-        gather = sparse.csr_matrix(
-            (ones[: n * groups], combo.reshape(-1), indptr[: n + 1]),
-            shape=(n, len(table)),
-        )
-        out[lo : lo + n] = gather @ table
-    return out, np.full(rows, paths.bias)
+    rows = np.ascontiguousarray(encoded, dtype=np.float64)
+    # the leaves LightGBM's own predictor reaches (its dense-row reader zeroes |x| <= 1e-35f)
+    nodes = paths.trees.nodes(small_as_zero=True)
+    per_source = treewalk.grouped_sums(
+        rows, *nodes, paths.trees.slot, paths.group, paths.radix, paths.folded(to_source)
+    )
+    return per_source, np.full(len(rows), paths.bias)
 
 
 def _forest(model: RandomForestClassifier, encoded: np.ndarray):
@@ -362,6 +342,19 @@ def contributions(pipeline: Pipeline, frame: pd.DataFrame, center: np.ndarray | 
     return Contributions(
         values=values, bias=np.asarray(bias, dtype=float), units=units, features=features
     )
+
+
+def prepare(pipeline: Pipeline) -> None:
+    """Build what `contributions` needs once per model (LightGBM path tables) and load the
+    compiled tree walk, so the first scored rows do not pay for either."""
+    model = pipeline.named_steps["model"]
+    boosted = getattr(model, "boosted_", model)
+    if not hasattr(boosted, "booster_"):
+        return
+    to_source, _ = _source_matrix(pipeline.named_steps["encode"])
+    width = to_source.shape[0]
+    if _path_table(boosted.booster_, width) is not None:
+        _lightgbm(boosted, np.zeros((0, width)), to_source)
 
 
 def top_reasons(found: Contributions, frame: pd.DataFrame, top: int) -> list[list[dict]]:

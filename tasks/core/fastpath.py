@@ -2,16 +2,17 @@
 
 `compile_pipeline` reads a fitted `build_pipeline` Pipeline once (FeatureBuilder ->
 ColumnTransformer[StandardScaler, OneHotEncoder] -> estimator) and returns a `FastModel`: plain
-numpy arrays and small dicts, no sklearn/lightgbm/pandas objects. Scoring a request is numpy and
-the standard library only, and reproduces `pipeline.predict_proba(frame)[:, 1]` to the last bit
-or within a few ulps (see tests/unit/test_fastpath.py):
+numpy arrays and small dicts, no sklearn/lightgbm/pandas objects. Scoring a request is numpy,
+the standard library and the compiled tree walk of `tasks.core.treewalk`, and reproduces
+`pipeline.predict_proba(frame)[:, 1]` to the last bit or within a few ulps (see
+tests/unit/test_fastpath.py):
 
 - engineered features: the semantics of tasks/core/features.py on numpy columns (division by
   zero falls back, bins are clipped and right-open, text comparisons use pandas' `astype(str)`);
 - scaling: `(x - mean_) / scale_` exactly as StandardScaler.transform does it;
 - one-hot: `categories_` lookup, unknown category -> all zeros (handle_unknown="ignore");
 - logistic regression: `X @ coef_.T + intercept_`, then scipy's expit `1 / (1 + exp(-z))`;
-- LightGBM: every tree packed into flat node arrays and walked for all trees at once; values
+- LightGBM: every tree packed into flat node arrays, walked by the compiled kernel; values
   with |x| <= 1e-35f are read as 0 and NaN follows each node's missing type, as in LightGBM's
   C++ predictor; leaf values summed in tree order, then `1 / (1 + exp(-sigmoid * raw))`;
 - random forest: the same walk on sklearn's `tree_` arrays with X cast to float32 first (sklearn
@@ -31,13 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from tasks.core import treewalk
+
 #: LightGBM's kZeroThreshold: a double initialised from the float literal 1e-35f.
-LIGHTGBM_ZERO = float(np.float32(1e-35))
+LIGHTGBM_ZERO = treewalk.ZERO
 _NONE, _ZERO, _NAN = 0, 1, 2  # per-node missing-value handling
 _MISSING_TYPES = {"None": _NONE, "Zero": _ZERO, "NaN": _NAN}
 _NUMERIC_KINDS = frozenset({"ratio", "count_equal", "log1p", "flag", "difference", "product"})
 _TEXT_KINDS = frozenset({"bins"})
-_CHUNK_ELEMENTS = 1 << 20  # rows x nodes per chunk when walking every node of a batch
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,78 +195,42 @@ class LinearScorer:
 
 @dataclass(frozen=True, eq=False)
 class TreeEnsemble:
-    """Trees packed into flat node arrays; a leaf points to itself on both sides."""
+    """Trees packed into flat node arrays; a leaf points to itself on both sides. Walked by the
+    compiled kernels of `tasks.core.treewalk` (LightGBM's decision rule, sums in tree order)."""
 
     feature: np.ndarray  # intp, 0 at leaves
     threshold: np.ndarray  # float64
     left: np.ndarray  # intp, global node index
     right: np.ndarray  # intp
-    step: np.ndarray  # intp, left - right: child = right + go_left * step
     default_left: np.ndarray  # bool: where missing values go
     missing: np.ndarray  # int8: _NONE / _ZERO / _NAN
     value: np.ndarray  # float64 leaf output (0 at inner nodes)
+    slot: np.ndarray  # intp: a leaf's number in its own tree (LightGBM's leaf_index), 0 inside
     roots: np.ndarray  # intp, one per tree
     depth: int  # longest root-to-leaf path
-    has_zero_nodes: bool
-    walk_all_nodes: bool  # strategy: decide every node at once, then hop (small ensembles)
 
-    def leaves(self, x: np.ndarray) -> np.ndarray:
+    def nodes(self, small_as_zero: bool) -> tuple:
+        """The arguments the kernels take after the rows."""
+        zero_nodes = bool((self.missing == _ZERO).any())
+        return (
+            self.roots, self.depth, zero_nodes, self.feature, self.threshold, self.left,
+            self.right, self.default_left, self.missing, small_as_zero,
+        )  # fmt: skip
+
+    def leaves(self, x: np.ndarray, small_as_zero: bool = False) -> np.ndarray:
         """Leaf node index per (row, tree) for the model input rows `x` (n, width)."""
-        special = self.has_zero_nodes or bool(np.isnan(x).any())
-        if not self.walk_all_nodes:
-            return self._walk_levels(x, special)
-        n_nodes = max(len(self.feature), 1)
-        step = max(1, _CHUNK_ELEMENTS // n_nodes)
-        parts = [self._walk_all(x[i : i + step], special) for i in range(0, len(x), step)]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return treewalk.leaves(_rows(x), *self.nodes(small_as_zero))
 
-    def _decide(self, x, threshold, node, special: bool) -> np.ndarray:
-        """Go left? `x` holds the row values at the nodes `node` (None: every node)."""
-        if not special:
-            return x <= threshold
-        missing = self.missing if node is None else self.missing.take(node)
-        default_left = self.default_left if node is None else self.default_left.take(node)
-        isnan = np.isnan(x)
-        x = np.where(isnan & (missing != _NAN), 0.0, x)  # NaN -> 0 unless the node knows NaN
-        zero = (x >= -LIGHTGBM_ZERO) & (x <= LIGHTGBM_ZERO)
-        use_default = (isnan & (missing == _NAN)) | (zero & (missing == _ZERO))
-        return np.where(use_default, default_left, x <= threshold)
+    def total(self, x: np.ndarray, small_as_zero: bool = False) -> np.ndarray:
+        """Sum of leaf values over trees, accumulated in tree order."""
+        return treewalk.totals(_rows(x), *self.nodes(small_as_zero), self.value)
 
-    def _walk_all(self, x: np.ndarray, special: bool) -> np.ndarray:
-        if len(x) == 1:
-            left = self._decide(x[0].take(self.feature), self.threshold, None, special)
-            hop = self.right + left * self.step  # the child each node sends this row to
-            node = self.roots
-            for _ in range(self.depth):
-                node = hop.take(node)
-            return node[None, :]
-        left = self._decide(x[:, self.feature], self.threshold, None, special)
-        hop = self.right + left * self.step
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots)))
-        for _ in range(self.depth):
-            node = np.take_along_axis(hop, node, axis=1)
-        return node
 
-    def _walk_levels(self, x: np.ndarray, special: bool) -> np.ndarray:
-        if len(x) == 1:
-            row = x[0]
-            node = self.roots
-            for _ in range(self.depth):
-                values = row.take(self.feature.take(node))
-                left = self._decide(values, self.threshold.take(node), node, special)
-                node = self.right.take(node) + left * self.step.take(node)
-            return node[None, :]
-        rows = np.arange(len(x))[:, None]
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots)))
-        for _ in range(self.depth):
-            values = x[rows, self.feature[node]]
-            left = self._decide(values, self.threshold[node], node, special)
-            node = self.right[node] + left * self.step[node]
-        return node
-
-    def total(self, x: np.ndarray) -> np.ndarray:
-        """Sum of leaf values over trees, accumulated in tree order (cumsum is sequential)."""
-        return np.cumsum(self.value.take(self.leaves(x)), axis=1)[:, -1]
+def _rows(x: np.ndarray) -> np.ndarray:
+    """C-ordered float rows, as the kernels take them (float32 stays float32)."""
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    return np.ascontiguousarray(x)
 
 
 @dataclass(frozen=True, eq=False)
@@ -277,8 +243,7 @@ class BoostedScorer:
 
     def decision(self, encoded: np.ndarray) -> np.ndarray:
         # LightGBM's dense-row reader keeps only |x| > kZeroThreshold (or NaN): the rest is 0
-        x = np.where(np.abs(encoded) <= LIGHTGBM_ZERO, 0.0, encoded)
-        raw = self.trees.total(x)
+        raw = self.trees.total(encoded, small_as_zero=True)
         return raw / self.average_over if self.average_over else raw
 
     def proba(self, encoded: np.ndarray) -> np.ndarray:
@@ -378,6 +343,10 @@ class FastModel:
                     encoded[row, block.offset + hit] = 1.0
         return encoded
 
+    def warm_up(self) -> None:
+        """Load (or compile, the first time) the tree walk, so no request pays for it."""
+        self.predict_encoded(np.zeros((1, self.width)))
+
     def predict_encoded(self, encoded: np.ndarray) -> np.ndarray:
         """Churn probability per row of an already encoded model input matrix."""
         encoded = np.asarray(encoded, dtype=np.float64)
@@ -443,7 +412,6 @@ def compile_pipeline(pipeline: Any) -> FastModel:
             "trees": len(trees.roots),
             "nodes": len(trees.feature),
             "depth": trees.depth,
-            "walk": "all_nodes" if trees.walk_all_nodes else "levels",
         }
     return FastModel(
         family=family,
@@ -591,6 +559,7 @@ def _depth(left: np.ndarray, right: np.ndarray, root: int) -> int:
 def _pack(trees: list[dict[str, np.ndarray]]) -> TreeEnsemble:
     """Concatenate per-tree local node arrays into one ensemble with global indices."""
     offsets = np.cumsum([0] + [len(t["feature"]) for t in trees])[:-1]
+    keys = ("feature", "threshold", "left", "right", "default_left", "missing", "value", "slot")
     joined = {
         key: np.concatenate(
             [
@@ -598,27 +567,22 @@ def _pack(trees: list[dict[str, np.ndarray]]) -> TreeEnsemble:
                 for t, o in zip(trees, offsets, strict=True)
             ]
         )
-        for key in ("feature", "threshold", "left", "right", "default_left", "missing", "value")
+        if trees
+        else np.zeros(0)
+        for key in keys
     }
     depth = max(_depth(joined["left"], joined["right"], int(o)) for o in offsets) if trees else 0
-    n_nodes, n_trees = len(joined["feature"]), len(trees)
-    # Rough single-row costs in microseconds (numpy 2.4, x86-64): deciding every node at once
-    # ~2.2 ns a node plus a hop per level; walking level by level ~2.5 us of numpy calls per
-    # level plus ~15 ns per tree. Small boosters favour the first, deep forests the second.
-    walk_all = 2.2e-3 * n_nodes + 0.4 * depth <= depth * (2.5 + 0.015 * n_trees)
     return TreeEnsemble(
         feature=joined["feature"].astype(np.intp),
         threshold=joined["threshold"].astype(np.float64),
         left=joined["left"].astype(np.intp),
         right=joined["right"].astype(np.intp),
-        step=(joined["left"] - joined["right"]).astype(np.intp),
         default_left=joined["default_left"].astype(bool),
         missing=joined["missing"].astype(np.int8),
         value=joined["value"].astype(np.float64),
+        slot=joined["slot"].astype(np.intp),
         roots=offsets.astype(np.intp),
         depth=depth,
-        has_zero_nodes=bool((joined["missing"] == _ZERO).any()),
-        walk_all_nodes=bool(walk_all),
     )
 
 
@@ -646,6 +610,7 @@ def _compile_forest(model: Any, width: int) -> ForestScorer:
                 # DecisionTreeClassifier.predict_proba returns tree_.value as stored
                 # (class proportions since sklearn 1.4), without renormalising
                 "value": np.where(leaf, tree.value[:, 0, 1], 0.0),
+                "slot": np.where(leaf, np.cumsum(leaf) - 1, 0),
             }
         )
     return ForestScorer(_pack(trees))
@@ -670,16 +635,18 @@ def _compile_lightgbm(model: Any, width: int) -> BoostedScorer:
         raise _unsupported("LightGBM multiclass models are not supported")
     if dump["max_feature_idx"] + 1 != width:
         raise _unsupported(f"LightGBM has {dump['max_feature_idx'] + 1} inputs, expected {width}")
-    infos = dump["tree_info"]
-    trees = [_lightgbm_tree(info) for info in infos]
-    average_over = len(infos) if dump.get("average_output") else 0
-    return BoostedScorer(_pack(trees), sigmoid, average_over)
+    average_over = len(dump["tree_info"]) if dump.get("average_output") else 0
+    return BoostedScorer(lightgbm_trees(dump), sigmoid, average_over)
+
+
+def lightgbm_trees(dump: dict[str, Any]) -> TreeEnsemble:
+    """The trees of a LightGBM `dump_model()`, packed (TypeError: not a plain numeric tree)."""
+    return _pack([_lightgbm_tree(info) for info in dump["tree_info"]])
 
 
 def _lightgbm_tree(info: dict[str, Any]) -> dict[str, np.ndarray]:
-    columns: dict[str, list] = {
-        k: [] for k in ("feature", "threshold", "left", "right", "default_left", "missing", "value")
-    }
+    keys = ("feature", "threshold", "left", "right", "default_left", "missing", "value", "slot")
+    columns: dict[str, list] = {k: [] for k in keys}
 
     def add() -> int:
         for values in columns.values():
@@ -695,6 +662,7 @@ def _lightgbm_tree(info: dict[str, Any]) -> dict[str, np.ndarray]:
             columns["left"][at] = columns["right"][at] = at
             columns["threshold"][at] = math.inf
             columns["value"][at] = float(node["leaf_value"])
+            columns["slot"][at] = int(node.get("leaf_index", 0))  # a lone root leaf has none
             continue
         if node.get("decision_type") != "<=":
             raise _unsupported(f"LightGBM split {node.get('decision_type')!r} (categorical)")
@@ -715,4 +683,5 @@ def _lightgbm_tree(info: dict[str, Any]) -> dict[str, np.ndarray]:
         "default_left": np.array(columns["default_left"], dtype=bool),
         "missing": np.array(columns["missing"], dtype=np.int8),
         "value": np.array(columns["value"], dtype=np.float64),
+        "slot": np.array(columns["slot"], dtype=np.intp),
     }

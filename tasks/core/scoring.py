@@ -6,12 +6,16 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.pipeline import Pipeline
 
 from configs.schema import RunConfig
 from tasks.core import explain
 from tasks.core.kpis import assign_risk_segments
 from tasks.core.survival import SurvivalModel, expected_lifetime
+
+_EXACT_BELOW = 2.0**32  # numbers this large or larger are written by Python
 
 
 def split_chunks(frame: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
@@ -20,34 +24,51 @@ def split_chunks(frame: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
 
 
 def reasons_json(found: explain.Contributions, features: pd.DataFrame, top: int) -> list[str]:
-    """The top reasons of every row as compact JSON text, built column-wise for speed.
+    """The top reasons of every row as compact JSON text (see `reasons_array`)."""
+    return reasons_array(found, features, top).to_pylist()
+
+
+def reasons_array(found: explain.Contributions, features: pd.DataFrame, top: int) -> pa.Array:
+    """The top reasons of every row as compact JSON text, an Arrow string array.
 
     Per row: the `top` contributions largest in absolute value (ties: the earlier column), as
-    `[{"feature":name,"value":the row's value,"contribution":c with 6 decimals},...]`."""
+    `[{"feature":name,"value":the row's value,"contribution":c with 6 decimals},...]`, the
+    value being json.dumps of the row's value (numbers rounded to 6 decimals first) and the
+    contribution f"{c:.6f}". Built column-wise with Arrow string kernels (no Python object per
+    row, GIL released); numbers are written from their rounded integer digits, which is
+    Python's own text except near a rounding tie, for |x| >= 2**32, non-finite values and
+    (shown values) 0 < |x| < 1e-4, which Python formats itself."""
     values = found.values.to_numpy()
     columns = list(found.values.columns)
+    rows = len(values)
     top = min(top, values.shape[1])
-    if len(values) == 0 or top == 0:
-        return ["[]"] * len(values)
+    if rows == 0 or top == 0:
+        return pa.array(["[]"] * rows, pa.string())
     order = _top_order(values, top)
-    picked = np.take_along_axis(values, order, axis=1).ravel().tolist()
-    heads = np.array(
-        [f'{{"feature":{json.dumps(name)},"value":' for name in columns], dtype=object
-    )[order].ravel()
-    shown = np.empty(order.shape, dtype=object)
-    for j in np.unique(order):
-        where = order == j
-        shown[where] = _shown_values(features[columns[j]], np.flatnonzero(where.any(axis=1)))
-    items = [
-        f'{head}{value},"contribution":{contribution:.6f}}}'
-        for head, value, contribution in zip(
-            heads.tolist(), shown.ravel().tolist(), picked, strict=True
-        )
-    ]
-    if top == 3:
-        it = iter(items)
-        return [f"[{a},{b},{c}]" for a, b, c in zip(it, it, it, strict=True)]
-    return ["[" + ",".join(items[i : i + top]) + "]" for i in range(0, len(items), top)]
+    picks = order.ravel()
+    heads = [f'{{"feature":{json.dumps(name)},"value":' for name in columns]
+    # each picked cell's own value as JSON, worked out column by column
+    by_column = np.argsort(picks, kind="stable")
+    bounds = np.searchsorted(picks[by_column], np.arange(len(columns) + 1))
+    pieces, source, done = [], np.empty(len(picks), dtype=np.int64), 0
+    for j, name in enumerate(columns):
+        cells = by_column[bounds[j] : bounds[j + 1]]
+        if len(cells):
+            pieces.append(_shown_values(features[name], cells // top))
+            source[cells] = np.arange(done, done + len(cells))
+            done += len(cells)
+    shown = pa.concat_arrays(pieces).take(pa.array(source))
+    contribution = _fixed6(np.take_along_axis(values, order, axis=1).ravel())
+    items = pc.binary_join_element_wise(
+        pa.array(heads, pa.string()).take(pa.array(picks)),
+        shown,
+        ',"contribution":',
+        contribution,
+        "}",
+        "",
+    )
+    lists = pa.ListArray.from_arrays(pa.array(np.arange(0, rows * top + 1, top, np.int32)), items)
+    return pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
 
 
 def _top_order(values: np.ndarray, top: int) -> np.ndarray:
@@ -63,25 +84,63 @@ def _top_order(values: np.ndarray, top: int) -> np.ndarray:
     return order
 
 
-def _shown_values(column: pd.Series, rows: np.ndarray) -> list[str]:
+def _shown_values(column: pd.Series, rows: np.ndarray) -> pa.Array:
     """The column's value on each of `rows` as JSON text (numbers rounded to 6 decimals)."""
     values = column.to_numpy()[rows]
     if values.dtype.kind in "fi":
-        numbers = values.astype(float)
-        if np.isfinite(numbers).all():  # json.dumps of a finite float is its repr
-            return [repr(round(v, 6)) for v in numbers.tolist()]
-        return [_json_number(round(v, 6)) for v in numbers.tolist()]
+        return _json_numbers(values.astype(float))
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
-        text = {v: json.dumps(v) for v in pd.unique(values)}
-        return [text[v] for v in values.tolist()]
-    return [json.dumps(str(v)) for v in values.tolist()]
+        codes, uniques = pd.factorize(values)
+        return pa.array([json.dumps(u) for u in uniques], pa.string()).take(pa.array(codes))
+    return pa.array([json.dumps(str(v)) for v in values.tolist()], pa.string())
 
 
-def _json_number(value: float) -> str:
-    """json.dumps of a float: repr, with NaN and infinities spelled as JSON does."""
-    if value != value or value in (np.inf, -np.inf):
-        return json.dumps(value)
-    return repr(value)
+def _fixed6(values: np.ndarray) -> pa.Array:
+    """f"{v:.6f}" of every value."""
+    text, exact, _ = _decimal_text(values, strip=False)
+    return _fill_in(text, exact, values, lambda v: f"{v:.6f}")
+
+
+def _json_numbers(values: np.ndarray) -> pa.Array:
+    """json.dumps(round(v, 6)) of every value."""
+    text, exact, units = _decimal_text(values, strip=True)
+    exact &= (units == 0) | (units >= 100)  # below 1e-4 repr() writes an exponent
+    return _fill_in(text, exact, values, lambda v: json.dumps(round(v, 6)))
+
+
+def _decimal_text(values: np.ndarray, strip: bool) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The values rounded to 6 decimals as sign, whole part, '.', 6 digits (`strip`: without
+    trailing zeros, at least one digit: repr of round(v, 6)); `exact` marks the values for
+    which that is the text Python itself writes.
+
+    units = rint(|v| * 1e6) is the correctly rounded 6-decimal value unless |v| * 1e6 is
+    within its own rounding error of a tie (then Python decides). Below 2**32 the doubles are
+    finer than 1e-6, so the 6-decimal number is the shortest text that reads back as
+    round(v, 6), which is what repr() writes."""
+    magnitude = np.abs(values)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = magnitude * 1e6
+        units = np.rint(scaled)
+        exact = np.isfinite(values) & (magnitude < _EXACT_BELOW)
+        exact &= np.abs(scaled - np.floor(scaled) - 0.5) > scaled * 2.0**-50
+    units = np.where(exact, units, 0.0)
+    whole = units // 1e6
+    digits = pc.cast(pa.array((units - whole * 1e6).astype(np.int64)), pa.string())
+    fraction = pc.utf8_lpad(digits, width=6, padding="0")
+    if strip:
+        fraction = pc.utf8_rtrim(fraction, characters="0")
+        fraction = pc.if_else(pc.equal(fraction, ""), "0", fraction)
+    sign = pc.if_else(pa.array(np.signbit(values)), "-", "")
+    whole_text = pc.cast(pa.array(whole.astype(np.int64)), pa.string())
+    return pc.binary_join_element_wise(sign, whole_text, ".", fraction, ""), exact, units
+
+
+def _fill_in(text: pa.Array, exact: np.ndarray, values: np.ndarray, write) -> pa.Array:
+    """`text` with the values it does not write exactly written by Python."""
+    if exact.all():
+        return text
+    written = [write(v) for v in values[~exact].tolist()]
+    return pc.replace_with_mask(text, pa.array(~exact), pa.array(written, pa.string()))
 
 
 def score_customers(
@@ -109,7 +168,9 @@ def score_customers(
             "model_version": model_version,
             "churn_probability": probability,
             "risk_segment": assign_risk_segments(probability, config.segments),
-            "top_reasons": reasons_json(found, features, config.model.top_reasons),
+            "top_reasons": pd.arrays.ArrowStringArray(
+                reasons_array(found, features, config.model.top_reasons)
+            ),
             "monthly_charges": clean[data.monthly_charges_column].to_numpy(dtype=float),
             "segment_value": clean[data.segment_column].astype(str).to_numpy(),
             "scored_at": scored_at,

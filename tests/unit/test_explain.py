@@ -247,3 +247,21 @@ def test_reasons_json_of_no_rows_and_no_reasons(fitted, batch):
     assert reasons_json(found, found.features, 3) == []
     found = explain.contributions(fitted["blend"], batch.iloc[:2])
     assert reasons_json(found, found.features, 0) == ["[]", "[]"]
+
+
+def test_numbers_are_written_as_python_writes_them():
+    from tasks.core.scoring import _fixed6, _json_numbers
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate(
+        [
+            rng.normal(size=50_000) * 10.0 ** rng.integers(-9, 12, 50_000),
+            rng.integers(-(10**7), 10**7, 5_000) / 1e6,  # 6-decimal values
+            rng.integers(-(10**8), 10**8, 5_000) / 2e6,  # ties half-way at the 7th decimal
+            [0.0, -0.0, 1e-7, -1e-7, 5e-7, 5e-5, 1e-4, 0.0078125, -0.0078125, 1e17, 2.0**32,
+             2.0**32 - 0.5, np.nan, np.inf, -np.inf, 123456.0000005, 2.5e-7, 1.0000005,
+             0.30000000000000004, 1e-300, 4.35, 99999999.9999999],
+        ]
+    )  # fmt: skip
+    assert _fixed6(values).to_pylist() == [f"{v:.6f}" for v in values.tolist()]
+    assert _json_numbers(values).to_pylist() == [json.dumps(round(v, 6)) for v in values.tolist()]

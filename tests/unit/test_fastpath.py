@@ -6,7 +6,6 @@ import io
 import pickle
 import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,20 +47,6 @@ FAMILIES = {
         weight=0.4, boosted_params={"n_estimators": 150, "num_leaves": 16}, seed=0
     ),
 }
-
-
-def _other_walk(fast: FastModel) -> FastModel:
-    """The same model walking its trees with the other strategy (all nodes <-> level by level)."""
-
-    def flip(trees):
-        return replace(trees, walk_all_nodes=not trees.walk_all_nodes)
-
-    scorer = fast.scorer
-    if hasattr(scorer, "boosted"):
-        scorer = replace(scorer, boosted=replace(scorer.boosted, trees=flip(scorer.boosted.trees)))
-    elif hasattr(scorer, "trees"):
-        scorer = replace(scorer, trees=flip(scorer.trees))
-    return replace(fast, scorer=scorer)
 
 
 def _customers(rows: int, seed: int) -> pd.DataFrame:
@@ -195,12 +180,11 @@ def test_records_match_pipeline(fitted, base_rows, family):
     assert np.max(np.abs(fast.predict_frame(frame) - expected)) <= TOLERANCE
 
 
-@pytest.mark.parametrize("walk", ["default", "other"])
 @pytest.mark.parametrize("family", ["random_forest", "lightgbm", "blend"])
-def test_inputs_on_every_split_threshold(fitted, base_rows, family, walk):
-    """Model inputs exactly on, and one ulp / one float32 step around, the trees' splits."""
+def test_inputs_on_every_split_threshold(fitted, base_rows, family):
+    """Model inputs exactly on, and one ulp / one float32 step around, the trees' splits: the
+    same probabilities, and every row reaches the very leaf the library's own walk reaches."""
     pipeline, fast = fitted[family]
-    fast = fast if walk == "default" else _other_walk(fast)
     model = pipeline.named_steps["model"]
     encoded = pipeline[:-1].transform(base_rows.iloc[:50])
     rows = []
@@ -228,6 +212,14 @@ def test_inputs_on_every_split_threshold(fitted, base_rows, family, walk):
         trees = fast.scorer.trees
         float64_walk = trees.total(matrix) / len(trees.roots)
         assert np.max(np.abs(float64_walk - expected)) > 1e-3
+        as_float32 = matrix.astype(np.float32)
+        reached = trees.leaves(as_float32) - trees.roots  # node ids within each tree
+        np.testing.assert_array_equal(reached, model.apply(as_float32))
+    else:
+        trees = (fast.scorer.boosted if family == "blend" else fast.scorer).trees
+        booster = (model.boosted_ if family == "blend" else model).booster_
+        reached = trees.slot[trees.leaves(matrix, small_as_zero=True)]
+        np.testing.assert_array_equal(reached, booster.predict(matrix, pred_leaf=True))
 
 
 def test_missing_values_follow_the_model(fitted, base_rows):
@@ -242,10 +234,9 @@ def test_missing_values_follow_the_model(fitted, base_rows):
     for family in ("random_forest", "lightgbm"):
         pipeline, fast = fitted[family]
         expected = _proba(pipeline, frame)
-        for model in (fast, _other_walk(fast)):
-            assert np.max(np.abs(model.predict_records(records) - expected)) <= TOLERANCE
-            single = np.concatenate([model.predict_records([r]) for r in records[:30]])
-            assert np.max(np.abs(single - expected[:30])) <= TOLERANCE
+        assert np.max(np.abs(fast.predict_records(records) - expected)) <= TOLERANCE
+        single = np.concatenate([fast.predict_records([r]) for r in records[:30]])
+        assert np.max(np.abs(single - expected[:30])) <= TOLERANCE
     for family in ("logistic_regression", "blend"):
         pipeline, fast = fitted[family]
         with pytest.raises(ValueError):
@@ -305,9 +296,12 @@ def test_lightgbm_missing_types_and_zero_threshold(params):
     assert np.max(np.abs(fast.predict_frame(frame) - expected)) <= TOLERANCE
     records = frame.to_dict("records")
     assert np.max(np.abs(fast.predict_records(records) - expected)) <= TOLERANCE
+    trees = fast.scorer.trees
+    reached = trees.slot[trees.leaves(grid, small_as_zero=True)]
+    np.testing.assert_array_equal(reached, model.booster_.predict(grid, pred_leaf=True))
     if not params:  # without the reader's zeroing, x = -1e-35f would go left at t = -1e-35f
         raw = model.predict(grid, raw_score=True)
-        assert np.max(np.abs(fast.scorer.trees.total(grid) - raw)) > 1e-6
+        assert np.max(np.abs(trees.total(grid) - raw)) > 1e-6
 
 
 def _missing_types(model) -> set[str]:
