@@ -20,6 +20,7 @@ import numpy as np
 
 ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a double from the float 1e-35f)
 ZERO_MISSING, NAN_MISSING = 1, 2  # node missing types (0: None)
+_BLOCK_ROWS = 256  # rows walked before their table rows are summed, group by group
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -60,15 +61,17 @@ def _reach(row, out, roots, depth, zero_nodes, feature, threshold, left, right, 
            missing, small):  # fmt: skip
     """Fill `out` with the leaf node each tree sends the row to.
 
-    Plain rows (see `_plain`) take `depth` branch-free steps per tree, a leaf stepping onto
-    itself; the others follow every rule (`_careful_leaf`)."""
+    Plain rows (see `_plain`) take `depth` branch-free steps, one level of every tree at a
+    time (independent steps the CPU overlaps), a leaf stepping onto itself; the others follow
+    every rule (`_careful_leaf`)."""
     if _plain(row, zero_nodes, small):
         for t in range(roots.shape[0]):
-            node = roots[t]
-            for _ in range(depth):
+            out[t] = roots[t]
+        for _ in range(depth):
+            for t in range(roots.shape[0]):
+                node = out[t]
                 go_left = row[feature[node]] <= threshold[node]
-                node = right[node] + go_left * (left[node] - right[node])
-            out[t] = node
+                out[t] = right[node] + go_left * (left[node] - right[node])
     else:
         for t in range(roots.shape[0]):
             out[t] = _careful_leaf(
@@ -119,25 +122,30 @@ def grouped_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, d
     groups = (trees + group - 1) // group
     combos = radix**group
     width = table.shape[1]
-    out = np.empty((x.shape[0], width), dtype=np.float64)
+    out = np.zeros((x.shape[0], width), dtype=np.float64)
     reached = np.empty(trees, dtype=np.intp)
-    total = np.empty(width, dtype=np.float64)
-    for i in range(x.shape[0]):
-        _reach(
-            x[i], reached, roots, depth, zero_nodes, feature, threshold, left, right,
-            default_left, missing, small,
-        )  # fmt: skip
-        total[:] = 0.0
+    at = np.empty((_BLOCK_ROWS, groups), dtype=np.intp)
+    for lo in range(0, x.shape[0], _BLOCK_ROWS):
+        hi = min(x.shape[0], lo + _BLOCK_ROWS)
+        for i in range(lo, hi):
+            _reach(
+                x[i], reached, roots, depth, zero_nodes, feature, threshold, left, right,
+                default_left, missing, small,
+            )  # fmt: skip
+            for g in range(groups):
+                combo = 0
+                scale = 1
+                for j in range(group):
+                    t = g * group + j
+                    if t < trees:
+                        combo += slot[reached[t]] * scale
+                    scale *= radix
+                at[i - lo, g] = g * combos + combo
+        # group by group over the block: one group's table rows stay in cache
         for g in range(groups):
-            combo = 0
-            scale = 1
-            for j in range(group):
-                t = g * group + j
-                if t < trees:
-                    combo += slot[reached[t]] * scale
-                scale *= radix
-            row = table[g * combos + combo]
-            for k in range(width):
-                total[k] += row[k]
-        out[i] = total
+            for i in range(lo, hi):
+                found = table[at[i - lo, g]]
+                total = out[i]
+                for k in range(width):
+                    total[k] += found[k]
     return out
