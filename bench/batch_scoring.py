@@ -4,9 +4,10 @@ Generates customers into a PostgreSQL table, trains a champion on generated data
 config), vacuums what it loaded or deleted (so no step inherits autovacuum work), then measures
 in one run, each in its own process so peak memory is its own:
   (a) ours:  the scoring flow from the source table to upserted scores (validation, reasons,
-             lifetime value, KPIs, staging and merge included); Prefect's ephemeral API server
-             is started before the clock by running an empty flow, as a worker would have it
-             running already, so the time is that of the flow run itself;
+             lifetime value, KPIs, survival curves, staging and merge included), timed in a
+             process that has run the flow before, as a worker has: a 1,000-customer run of
+             another period first starts Prefect's ephemeral API server and imports what the
+             flow imports (its time is reported as warm_up_seconds);
   (b) floor: predict_proba of the same model on the in-memory frame plus a raw COPY of
              (customer_id, probability) into a bare table;
   (c) naive: pandas.read_sql, predict_proba, DataFrame.to_sql.
@@ -70,6 +71,10 @@ def prepare(args) -> None:
         connection.execute(sa.text("DROP TABLE IF EXISTS bench_naive_scores"))
         connection.execute(sa.text("DELETE FROM customer_scores"))
         _copy_frame(connection, args.table, frame)
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS {args.table}_warm_up"))
+        connection.execute(
+            sa.text(f"CREATE TABLE {args.table}_warm_up AS SELECT * FROM {args.table} LIMIT 1000")
+        )
     training = Path(args.state) / "train.csv"
     generate_customers(5000, seed=args.seed + 1).to_csv(training, index=False)
     train_churn_model(str(CONFIG), str(training))
@@ -102,20 +107,18 @@ def _copy_frame(connection, table: str, frame) -> None:
 
 
 def ours(args) -> dict:
-    from prefect import flow
-
     from flows.score import score_customers_flow
 
-    @flow(name="bench-warm-up")
-    def warm_up() -> None:
-        """Nothing: running it starts Prefect's ephemeral API server, as a worker has it."""
+    def run(table: str, as_of: str) -> tuple[float, int]:
+        started = time.perf_counter()
+        summary = score_customers_flow(str(CONFIG), args.database_url, table=table, as_of=as_of)
+        return time.perf_counter() - started, summary["rows_scored"]
 
-    warm_up()  # before the clock: the timed part is the scoring flow run alone
-    started = time.perf_counter()
-    summary = score_customers_flow(
-        str(CONFIG), args.database_url, table=args.table, as_of="2026-01-01"
-    )
-    return {"seconds": time.perf_counter() - started, "rows": summary["rows_scored"]}
+    # before the clock, as in a worker that has run flows before: a small scoring run of its
+    # own period starts Prefect's ephemeral API server and imports what the flow imports
+    warm_up_seconds, _ = run(f"{args.table}_warm_up", "2025-12-31")
+    seconds, rows = run(args.table, "2026-01-01")
+    return {"seconds": seconds, "rows": rows, "warm_up_seconds": warm_up_seconds}
 
 
 def _champion_and_frame(args):
@@ -230,6 +233,7 @@ def main() -> int:
         "ratio_to_floor": round(measured["ours"]["seconds"] / measured["floor"]["seconds"], 3),
         "speedup_vs_naive": round(measured["naive"]["seconds"] / measured["ours"]["seconds"], 3),
         "peak_rss_mb": round(measured["ours"]["peak_rss_mb"], 1),
+        "warm_up_seconds": round(measured["ours"]["warm_up_seconds"], 2),
         "floor_peak_rss_mb": round(measured["floor"]["peak_rss_mb"], 1),
         "naive_peak_rss_mb": round(measured["naive"]["peak_rss_mb"], 1),
         "seed": args.seed,

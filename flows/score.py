@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.adapters import db, expectations, scores
+from tasks.adapters import db, scores
 from tasks.adapters.sources import describe_source
 from tasks.adapters.storage import write_json_atomic
 from tasks.core.errors import DriftBlockedError
@@ -31,6 +31,7 @@ from tasks.core.scoring import split_chunks
 from tasks.ingest import ingest
 from tasks.lifetimes import write_curves
 from tasks.monitor import report_drift
+from tasks.preload import preload
 from tasks.progress import step
 from tasks.score import (
     CHUNK_WORKERS,
@@ -59,7 +60,8 @@ def score_customers_flow(
     engine = db.make_engine(settings.resolved_database_url)
     db.ensure_schema(engine, embedded=settings.database_url is None)
     with scores.period_lock(engine, "score", period):
-        expectations.preload()  # GX imports, and the data is read, while the model loads
+        # the libraries of later steps import, and the data is read, while the model loads
+        preload("great_expectations", "lifelines", "matplotlib.figure")
         reading = _in_background(ingest, data, table, query)
         try:
             champion = load_champion(folder / "champion", config.monitoring.action == "block")
@@ -104,7 +106,7 @@ def score_customers_flow(
             )
             scored_at = datetime.now(UTC)
             with (
-                scores.open_merge(engine, run_id, period, champion.version) as merge,
+                scores.open_merge(engine, run_id, period, champion.version, scored_at) as merge,
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge") as merger,
                 threadpool_limits(limits=1, user_api="blas"),  # the chunk threads use the cores
             ):
@@ -148,7 +150,7 @@ def score_customers_flow(
                 }
                 finish_validation(folder)  # the GX suite's report, before anything is written
                 written = merge_scores(
-                    run_id, period, champion.version, kpis, counts, chunks=len(chunks)
+                    run_id, period, champion.version, scored_at, kpis, counts, chunks=len(chunks)
                 )
         except BaseException as exc:
             shutil.rmtree(drafts, ignore_errors=True)

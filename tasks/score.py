@@ -105,6 +105,7 @@ def merge_scores(
     run_id: str,
     as_of: date,
     model_version: str,
+    scored_at: datetime,
     kpis: dict,
     counts: dict,
     chunks: int | None = None,
@@ -115,7 +116,9 @@ def merge_scores(
     retry, or a run without one, merges everything from staging in a new transaction."""
     engine = db.make_engine(Settings().resolved_database_url)
     try:
-        return scores.merge_run(engine, run_id, as_of, model_version, kpis, counts, chunks)
+        return scores.merge_run(
+            engine, run_id, as_of, model_version, scored_at, kpis, counts, chunks
+        )
     finally:
         engine.dispose()
 

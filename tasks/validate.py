@@ -125,7 +125,10 @@ def validate(
     counts = {"suite_rows": min(len(raw), config.validation.suite_rows), "rows": len(raw)}
     sample = _suite_sample(raw, config) if len(raw) else None
     outcomes = []
-    if sample is not None and not background_suite:
+    running = None
+    if sample is not None and background_suite:
+        running = _SuiteRun(sample, suite)  # on another core while the contract runs here
+    elif sample is not None:
         outcomes = run_suite(sample, suite)
     failure: Exception | None = None
     result: ContractResult | None = None
@@ -133,12 +136,11 @@ def validate(
         result = validate_frame(raw, config, kind)
     except (StructuralValidationError, QuarantineLimitError) as exc:
         failure = exc
-    if sample is not None and background_suite and failure is None:
-        # started after the contract so the two do not compete; reported by finish_validation
-        _hold(report_dir, _Pending(_SuiteRun(sample, suite), result, suite["name"], counts, kind))
+    if running is not None and failure is None:  # reported by finish_validation
+        _hold(report_dir, _Pending(running, result, suite["name"], counts, kind))
     else:
-        if sample is not None and background_suite:
-            outcomes = run_suite(sample, suite)
+        if running is not None:
+            outcomes = running.outcomes()
         _write_report(report_dir, result, failure, outcomes, suite["name"], counts, kind)
     if failure is not None:
         raise failure

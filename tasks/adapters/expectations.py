@@ -6,10 +6,8 @@ GX is slow to import, so it is imported inside `run_suite` only; suites live as 
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import math
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +43,6 @@ def write_suites(config: RunConfig, folder: str | Path) -> list[Path]:
     """(Re)write `<dataset>-training.json` and `<dataset>-scoring.json` from the config."""
     specs = [expectation_suite_spec(config, kind) for kind in KINDS]
     return [save_suite(spec, Path(folder) / f"{spec['name']}.json") for spec in specs]
-
-
-def preload() -> threading.Thread:
-    """Import Great Expectations in a background thread (seconds of CPU), for a caller that
-    will run a suite after waiting on I/O; a later import waits for this one to finish."""
-    thread = threading.Thread(
-        target=importlib.import_module, args=("great_expectations",), name="gx-import", daemon=True
-    )
-    thread.start()
-    return thread
 
 
 def run_suite(frame: pd.DataFrame, spec: dict[str, Any]) -> list[ExpectationOutcome]:

@@ -39,7 +39,9 @@ from tasks.adapters.tables import (
 from tasks.core.errors import ConcurrentRunError
 
 SCORE_COLUMNS = [c.name for c in customer_scores.columns if c.name != "run_id"]
-STAGING_COLUMNS = ["run_id", "chunk", *SCORE_COLUMNS]
+RUN_COLUMNS = ("as_of", "model_version", "scored_at")  # one value per run: not staged per row
+STAGED_COLUMNS = [c for c in SCORE_COLUMNS if c not in RUN_COLUMNS]
+STAGING_COLUMNS = ["run_id", "chunk", *STAGED_COLUMNS]
 
 
 def _lock_key(name: str, as_of: date) -> int:
@@ -139,7 +141,7 @@ def _copy(
 ) -> None:
     """COPY the frames (one statement) in CSV written by Arrow (C++, no per-value Python):
     strings quoted, NULL (None/NaN) as an unquoted empty field, floats in shortest round-trip
-    form, a timestamp that is the same on every row written once as ISO text."""
+    form."""
     raw = connection.connection.driver_connection
     names = ", ".join(columns)
     with (
@@ -152,17 +154,9 @@ def _copy(
 
 def _csv(frame: pd.DataFrame):
     import pyarrow as pa
-    import pyarrow.compute as pc
     from pyarrow import csv
 
     data = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # callers are threads
-    for i, field in enumerate(data.schema):
-        column = data.column(i)
-        if pa.types.is_timestamp(field.type) and column.null_count == 0 and len(column):
-            low, high = pc.min_max(column).values()
-            if low == high:  # scored_at: one time for the whole run
-                text = low.as_py().isoformat()
-                data = data.set_column(i, field.name, pa.repeat(pa.scalar(text), len(column)))
     sink = pa.BufferOutputStream()
     csv.write_csv(data, sink, csv.WriteOptions(include_header=False, quoting_style="needed"))
     return sink.getvalue()
@@ -179,13 +173,29 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def _upsert(engine: Engine, run_id: str, chunk: int | None = None, fresh: bool = False):
-    """INSERT .. SELECT of the run's staged rows (one chunk, or all), upserting on the key."""
+def _upsert(
+    engine: Engine,
+    run: tuple[str, date, str, datetime],
+    chunk: int | None = None,
+    fresh: bool = False,
+):
+    """INSERT .. SELECT of the run's staged rows (one chunk, or all), upserting on the key.
+
+    `run` is (run_id, as_of, model_version, scored_at): the values every row of it shares."""
+    run_id, as_of, model_version, scored_at = run
     where = [customer_scores_staging.c.run_id == run_id]
     if chunk is not None:
         where.append(customer_scores_staging.c.chunk == chunk)
+    shared = {
+        "as_of": sa.literal(as_of, sa.Date),
+        "model_version": sa.literal(model_version, sa.String),
+        "scored_at": sa.literal(scored_at, sa.DateTime(timezone=True)),
+    }
     staged = sa.select(
-        *[customer_scores_staging.c[c] for c in SCORE_COLUMNS],
+        *[
+            shared[c].label(c) if c in shared else customer_scores_staging.c[c]
+            for c in SCORE_COLUMNS
+        ],
         sa.literal(run_id).label("run_id"),
     ).where(*where)
     target = [*SCORE_COLUMNS, "run_id"]
@@ -243,9 +253,12 @@ class RunMerge:
     `add(chunk)` upserts one staged chunk inside the transaction; `merge_run` completes it.
     Used from one thread (the flow's); `close` rolls back whatever was not committed."""
 
-    def __init__(self, engine: Engine, run_id: str, as_of: date, model_version: str) -> None:
+    def __init__(
+        self, engine: Engine, run_id: str, as_of: date, model_version: str, scored_at: datetime
+    ) -> None:
         self.engine, self.run_id = engine, run_id
         self.as_of, self.model_version = as_of, model_version
+        self.run = (run_id, as_of, model_version, scored_at)
         self.connection = engine.connect()
         self.transaction = self.connection.begin()
         self.fresh = _period_is_empty(self.connection, as_of, model_version)
@@ -256,7 +269,7 @@ class RunMerge:
 
     def add(self, chunk: int) -> None:
         try:
-            result = self.connection.execute(_upsert(self.engine, self.run_id, chunk, self.fresh))
+            result = self.connection.execute(_upsert(self.engine, self.run, chunk, self.fresh))
         except BaseException:
             self.broken = True
             raise
@@ -303,14 +316,14 @@ _OPEN_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def open_merge(
-    engine: Engine, run_id: str, as_of: date, model_version: str
+    engine: Engine, run_id: str, as_of: date, model_version: str, scored_at: datetime
 ) -> Iterator[RunMerge | None]:
     """The run's merge transaction, opened now (PostgreSQL; None elsewhere: SQLite has one
     writer, so staging and an open write transaction would block each other)."""
     if engine.dialect.name != "postgresql":
         yield None
         return
-    merge = RunMerge(engine, run_id, as_of, model_version)
+    merge = RunMerge(engine, run_id, as_of, model_version, scored_at)
     with _OPEN_LOCK:
         _OPEN[run_id] = merge
     try:
@@ -326,6 +339,7 @@ def merge_run(
     run_id: str,
     as_of: date,
     model_version: str,
+    scored_at: datetime,
     kpis: dict,
     counts: dict,
     chunks: int | None = None,
@@ -344,7 +358,8 @@ def merge_run(
         fresh = engine.dialect.name == "postgresql" and _period_is_empty(
             connection, as_of, model_version
         )
-        written = connection.execute(_upsert(engine, run_id, fresh=fresh)).rowcount
+        run = (run_id, as_of, model_version, scored_at)
+        written = connection.execute(_upsert(engine, run, fresh=fresh)).rowcount
         _finish(connection, engine, run_id, as_of, model_version, kpis, counts)
     return written
 

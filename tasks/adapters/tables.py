@@ -66,7 +66,7 @@ customer_scores_staging = sa.Table(
     *[
         sa.Column(c.name, c.type, nullable=c.nullable)
         for c in customer_scores.columns
-        if c.name != "run_id"
+        if c.name not in ("run_id", "as_of", "model_version", "scored_at")  # one value per run
     ],
 )
 

@@ -76,8 +76,32 @@ def as_text(series: pd.Series) -> pd.Series:
         return pd.Series(np.nan, index=series.index, dtype=object)
     if kind != "string":
         values = values.map(str, na_action="ignore")
-    values = values.str.strip()
+    values = _strip(values)
     return values.mask(values.isna() | values.eq(""), np.nan)
+
+
+#: Every character str.strip() removes (those for which str.isspace() is true).
+_WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+def _strip(values: pd.Series) -> pd.Series:
+    """`values.str.strip()` of an object series of str: Arrow finds the values that start or
+    end with whitespace, and only those are stripped (by Python, so exactly as str.strip)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.to_numpy(), type=pa.large_string(), from_pandas=True)
+    spaces = pa.array(_WHITESPACE, type=pa.large_string())
+    edges = pc.or_(
+        pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=spaces),
+        pc.is_in(pc.utf8_slice_codeunits(text, -1, 2**31 - 1), value_set=spaces),
+    )
+    rows = np.flatnonzero(edges.fill_null(False).to_numpy(zero_copy_only=False))
+    if len(rows) == 0:
+        return values
+    out = values.copy()
+    out.iloc[rows] = [value.strip() for value in values.iloc[rows].tolist()]
+    return out
 
 
 def _by_category(series: pd.Series, function) -> pd.Series:
