@@ -20,6 +20,7 @@ from configs.settings import Settings
 from serving import routes_admin, routes_ops, routes_predict, routes_retention, store
 from serving.api_models import Message
 from serving.auth import Authenticator
+from serving.coalesce import Coalescer
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.schemas import CustomerParser
@@ -55,6 +56,7 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         engine=engine,
         authenticator=Authenticator(engine, serving.token_cache_seconds),
         launcher=TrainingLauncher(settings.state, config_path, serving.training_source),
+        coalescer=Coalescer(),
     )
 
 

@@ -44,10 +44,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def score(
-    state: ServingState, model: LoadedModel, records: list[dict[str, Any]], explain: bool
+    state: ServingState,
+    model: LoadedModel,
+    records: list[dict[str, Any]],
+    explain: bool,
+    probabilities: list[float] | None = None,
 ) -> list[dict[str, Any]]:
-    """One prediction per record (probabilities from the model's predictor)."""
-    probabilities = model.predictor.predict_records(records).tolist()
+    """One prediction per record (probabilities from the model's predictor unless given)."""
+    if probabilities is None:
+        probabilities = model.predictor.predict_records(records).tolist()
     segments = assign_risk_segments(probabilities, state.config.segments).tolist()
     id_column = state.config.dataset.id_column
     out = [
@@ -76,8 +81,9 @@ async def handle(request: Request, explain: bool) -> OrjsonResponse:
         return OrjsonResponse({"detail": exc.errors}, status_code=exc.status)
     if explain or len(records) > state.serving.inline_rows:
         predictions = await run_in_threadpool(score, state, model, records, explain)
-    else:
-        predictions = score(state, model, records, explain)
+    else:  # scored together with the requests that arrive alongside it
+        probabilities = await state.coalescer.predict(model.predictor, records)
+        predictions = score(state, model, records, explain, probabilities)
     state.metrics.customers_scored += len(records)
     if single:
         return OrjsonResponse({"model": model.ref, **predictions[0]})

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from configs.schema import RunConfig
 from configs.settings import Settings
 from serving.auth import Authenticator
+from serving.coalesce import Coalescer
 from serving.metrics import Metrics
 from serving.model_holder import ModelHolder
 from serving.schemas import CustomerParser
@@ -38,6 +39,7 @@ class ServingState:
     engine: Engine
     authenticator: Authenticator
     launcher: TrainingLauncher
+    coalescer: Coalescer
 
 
 def get_state(request: Request) -> ServingState:
