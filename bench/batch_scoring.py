@@ -125,12 +125,13 @@ def _champion_and_frame(args):
     import pandas as pd
     import sqlalchemy as sa
 
+    from configs.schema import load_config
     from configs.settings import Settings
     from tasks.adapters import registry
 
     settings = Settings()
     registry.configure(settings)
-    pipeline = registry.load_alias(settings.registered_model).pipeline
+    pipeline = registry.load_alias(settings.model_name(load_config(CONFIG))).pipeline
     engine = sa.create_engine(args.database_url)
     return pipeline, engine, pd
 

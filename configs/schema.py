@@ -4,160 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from itertools import pairwise
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from tasks.core.errors import ConfigError
+from configs.dataset import (  # noqa: F401  (the config's parts, importable from here)
+    BlankRule,
+    Dataset,
+    EngineeredFeature,
+    NumericColumn,
+    Roles,
+    Strict,
+    Target,
+    feature_references,
+)
+from configs.errors import ConfigError
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Target(Strict):
-    column: str
-    positive: str
-    negative: str
-
-    @field_validator("positive", "negative", mode="before")
-    @classmethod
-    def _as_text(cls, value: Any) -> str:
-        return str(value)
-
-
-class BlankRule(Strict):
-    """Blank values allowed only where another numeric column equals a value; then filled."""
-
-    when_column: str
-    equals: float
-    fill: float
-
-
-class NumericColumn(Strict):
-    min: float | None = None
-    max: float | None = None
-    integer: bool = False
-    blank: BlankRule | None = None
-
-    @model_validator(mode="after")
-    def _range(self) -> NumericColumn:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
-        return self
-
-
-class Ratio(Strict):
-    kind: Literal["ratio"]
-    name: str
-    numerator: str
-    denominator: str
-    fallback: str | None = None  # column used where the denominator is zero
-
-
-class CountEqual(Strict):
-    kind: Literal["count_equal"]
-    name: str
-    columns: list[str] = Field(min_length=1)
-    value: str
-
-
-class Bins(Strict):
-    kind: Literal["bins"]
-    name: str
-    column: str
-    edges: list[float] = Field(min_length=2)
-
-    @field_validator("edges")
-    @classmethod
-    def _increasing(cls, edges: list[float]) -> list[float]:
-        if any(b <= a for a, b in pairwise(edges)):
-            raise ValueError("bin edges must be strictly increasing")
-        return edges
-
-
-class Log1p(Strict):
-    kind: Literal["log1p"]
-    name: str
-    column: str
-
-
-class Flag(Strict):
-    kind: Literal["flag"]
-    name: str
-    column: str
-    value: str
-
-
-class Difference(Strict):
-    kind: Literal["difference"]
-    name: str
-    left: str
-    right: str
-
-
-class Product(Strict):
-    kind: Literal["product"]
-    name: str
-    left: str
-    right: str
-
-
-EngineeredFeature = Annotated[
-    Ratio | CountEqual | Bins | Log1p | Flag | Difference | Product, Field(discriminator="kind")
-]
-
-
-class Dataset(Strict):
-    name: str
-    id_column: str
-    target: Target
-    numeric: dict[str, NumericColumn]
-    categorical: dict[str, list[str]]
-    tenure_column: str
-    monthly_charges_column: str
-    segment_column: str  # the business breakdown for KPIs and survival curves (e.g. Contract)
-
-    @field_validator("categorical", mode="before")
-    @classmethod
-    def _categories_as_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: [str(v) for v in (vals or [])] for k, vals in value.items()}
-        return value
-
-    @model_validator(mode="after")
-    def _columns(self) -> Dataset:
-        names = [self.id_column, self.target.column, *self.numeric, *self.categorical]
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise ValueError(f"columns listed more than once: {duplicated}")
-        for column, rule in self.numeric.items():
-            if rule.blank and rule.blank.when_column not in self.numeric:
-                raise ValueError(
-                    f"numeric.{column}.blank.when_column {rule.blank.when_column!r} "
-                    "is not a numeric column"
-                )
-        for column, values in self.categorical.items():
-            if not values:
-                raise ValueError(f"categorical.{column} lists no allowed values")
-        for field in ("tenure_column", "monthly_charges_column"):
-            if getattr(self, field) not in self.numeric:
-                raise ValueError(f"{field} {getattr(self, field)!r} is not a numeric column")
-        if self.segment_column not in self.categorical:
-            raise ValueError(f"segment_column {self.segment_column!r} is not a categorical column")
-        return self
-
-    @property
-    def feature_columns(self) -> list[str]:
-        return [*self.numeric, *self.categorical]
-
-    @property
-    def input_columns(self) -> list[str]:
-        """Columns a scoring file must carry (everything but the target)."""
-        return [self.id_column, *self.feature_columns]
+FamilyName = Literal["logistic_regression", "random_forest", "lightgbm", "blend"]
 
 
 class Family(Strict):
@@ -168,7 +34,11 @@ class Family(Strict):
 
 
 class Model(Strict):
-    families: dict[Literal["logistic_regression", "random_forest", "lightgbm", "blend"], Family]
+    families: dict[FamilyName, Family]
+    # simplest first: the simplest family within one standard error of the best is chosen
+    simplicity_order: list[FamilyName] = ["logistic_regression", "lightgbm", "random_forest",
+                                          "blend"]  # fmt: skip
+    registered_name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
     cv_folds: int = Field(5, ge=2, le=20)
     test_size: float = Field(0.2, gt=0.0, lt=0.9)
     seed: int = 42
@@ -255,13 +125,16 @@ class RunConfig(Strict):
     @model_validator(mode="after")
     def _features_reference_known_columns(self) -> RunConfig:
         known = set(self.dataset.feature_columns)
+        duration = self.dataset.roles.duration
+        if self.survival is not None and duration is None:
+            raise ValueError("survival needs dataset.roles.duration (the tenure in months)")
         for column in self.survival.covariates if self.survival else []:
             if column not in known:
                 raise ValueError(f"survival covariate {column!r} is not a dataset column")
-            if column == self.dataset.tenure_column:
-                raise ValueError("survival covariates cannot include the tenure column")
+            if column == duration:
+                raise ValueError("survival covariates cannot include the duration column")
         for feature in self.features:
-            for ref in _references(feature):
+            for ref in feature_references(feature):
                 if ref not in known:
                     raise ValueError(f"feature {feature.name!r} uses unknown column {ref!r}")
             if feature.name in known:
@@ -269,20 +142,32 @@ class RunConfig(Strict):
             known.add(feature.name)
         return self
 
+    @property
+    def registered_model(self) -> str:
+        """The registry name of this table's model: `model.registered_name`, else derived
+        from the dataset name (one registry per table)."""
+        if self.model.registered_name:
+            return self.model.registered_name
+        return "retainai-" + re.sub(r"[^A-Za-z0-9_.\-]", "-", self.dataset.name)
+
     def digest(self) -> str:
         """A stable hash of the config, logged as a tag so runs can be compared."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _references(feature: Any) -> list[str]:
-    refs = []
-    for field in ("numerator", "denominator", "fallback", "column", "left", "right"):
-        value = getattr(feature, field, None)
-        if value:
-            refs.append(value)
-    refs.extend(getattr(feature, "columns", []))
-    return refs
+class YamlLoader(yaml.SafeLoader):
+    """YAML with the 1.2 booleans: only true/false are booleans, so `positive: yes` and
+    `value: No` stay the words they are (YAML 1.1 reads yes/no/on/off as booleans)."""
+
+
+YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -291,7 +176,7 @@ def load_config(path: str | Path) -> RunConfig:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=YamlLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from configs.schema import RunConfig
+
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "dev-secret"}
 
 
@@ -22,7 +24,7 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = None
     mlflow_artifact_location: str | None = None
     mlflow_experiment: str = "retainai-churn"
-    registered_model: str = "retainai-churn"
+    registered_model: str | None = None  # overrides the config's registered model name
     s3_endpoint_url: str | None = None
     http_timeout_seconds: float = Field(30.0, gt=0)
     dask_address: str | None = None  # a running Dask scheduler; else a local cluster
@@ -40,6 +42,10 @@ class Settings(BaseSettings):
             if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
                 raise ValueError(f"RETAINAI_{name.upper()} is a placeholder in production")
         return self
+
+    def model_name(self, config: RunConfig) -> str:
+        """The registered model of the config's table (RETAINAI_REGISTERED_MODEL overrides)."""
+        return self.registered_model or config.registered_model
 
     @cached_property
     def state(self) -> Path:

@@ -199,11 +199,14 @@ def generate_data(
 
 
 @models_app.command("list")
-def models_list() -> None:
+def models_list(
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config: whose table's model."),
+) -> None:
     """Every registered version with its aliases and holdout figures."""
+    from configs.schema import load_config
     from tasks.models import list_versions
 
-    rows = list_versions(_settings())
+    rows = list_versions(_settings(), load_config(config))
     if not rows:
         typer.echo("no registered versions yet: run `retainai train`")
         return
@@ -220,22 +223,26 @@ def models_list() -> None:
 def models_promote(
     version: str = typer.Argument(..., help="Version to make champion."),
     reason: str = typer.Option("manual promotion", help="Recorded in the promotion log."),
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config: whose table's model."),
 ) -> None:
     """Make VERSION the champion (recorded in the promotion log)."""
+    from configs.schema import load_config
     from tasks.models import promote_version
 
-    previous = promote_version(_settings(), version, reason)
+    previous = promote_version(_settings(), load_config(config), version, reason)
     typer.echo(f"champion: v{version} (was {'v' + previous if previous else 'none'})")
 
 
 @models_app.command("rollback")
 def models_rollback(
     reason: str = typer.Option("rollback requested", help="Recorded in the promotion log."),
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config: whose table's model."),
 ) -> None:
     """Move champion back to the version that held it before."""
+    from configs.schema import load_config
     from tasks.models import rollback
 
-    current, target = rollback(_settings(), reason)
+    current, target = rollback(_settings(), load_config(config), reason)
     typer.echo(f"champion: v{target} (rolled back from v{current})")
 
 

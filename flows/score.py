@@ -64,7 +64,9 @@ def score_customers_flow(
         preload("great_expectations", "lifelines", "matplotlib.figure")
         reading = _in_background(ingest, data, table, query)
         try:
-            champion = load_champion(folder / "champion", config.monitoring.action == "block")
+            champion = load_champion(
+                config, folder / "champion", config.monitoring.action == "block"
+            )
         except BaseException:
             futures_wait([reading])
             raise
@@ -72,7 +74,7 @@ def score_customers_flow(
             engine,
             run_id=run_id,
             as_of=period,
-            model_name=settings.registered_model,
+            model_name=settings.model_name(config),
             model_version=champion.version,
             source=describe_source(data, table, query),
         )

@@ -114,8 +114,8 @@ def _openapi(app: FastAPI, parser: CustomerParser):
         }
         data = parser.config.dataset
         values = components["SegmentFilter"]["properties"]["segment_values"]["anyOf"][0]
-        values["items"] = {"type": "string", "enum": data.categorical[data.segment_column]}
-        values["description"] = f"Values of {data.segment_column}"
+        values["items"] = {"type": "string", "enum": data.categorical[data.roles.segment]}
+        values["description"] = f"Values of {data.roles.segment}"
         app.openapi_schema = schema
         return schema
 
@@ -145,7 +145,7 @@ def create_app(
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
     for module in (routes_predict, routes_admin, routes_retention):
         app.include_router(module.router, responses=AUTH_RESPONSES)
-    name, alias = settings.registered_model.encode(), serving.alias.encode()
+    name, alias = state.holder.name.encode(), serving.alias.encode()
     fixed = [(b"x-model-name", name), (b"x-model-alias", alias)]
     app.add_middleware(
         ServingMiddleware,

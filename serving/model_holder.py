@@ -99,7 +99,7 @@ class ModelHolder:
 
     def __init__(self, settings: Settings, alias: str, config: RunConfig, metrics: Any):
         self.settings = settings
-        self.name = settings.registered_model
+        self.name = settings.model_name(config)
         self.alias = alias
         self.config = config
         self.metrics = metrics

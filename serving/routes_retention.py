@@ -74,7 +74,7 @@ async def create_campaign(
     caller: Analyst,
 ) -> OrjsonResponse:
     """Record a campaign request for a segment filter (generation is a later step)."""
-    column = state.config.dataset.segment_column
+    column = state.config.dataset.roles.segment
     allowed = state.config.dataset.categorical[column]
     wrong = [
         {

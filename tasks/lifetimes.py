@@ -26,10 +26,10 @@ def write_curves(
 ) -> list[Path]:
     """Kaplan-Meier tables, plots and medians by the segment column and by risk segment."""
     folder.mkdir(parents=True, exist_ok=True)
-    durations = frame[config.dataset.tenure_column].to_numpy(dtype=float)
+    durations = frame[config.dataset.roles.duration].to_numpy(dtype=float)
     events = churn_labels(frame, config)
     groupings = {
-        config.dataset.segment_column: frame[config.dataset.segment_column].astype(str),
+        config.dataset.roles.segment: frame[config.dataset.roles.segment].astype(str),
         "risk_segment": pd.Series(assign_risk_segments(probabilities, config.segments)),
     }
     written, medians = [], {}

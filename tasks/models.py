@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry
 from tasks.core import promotion
@@ -16,7 +17,7 @@ def _stores(settings: Settings):
     return engine
 
 
-def list_versions(settings: Settings) -> list[dict[str, Any]]:
+def list_versions(settings: Settings, config: RunConfig) -> list[dict[str, Any]]:
     registry.configure(settings)
     return [
         {
@@ -28,14 +29,14 @@ def list_versions(settings: Settings) -> list[dict[str, Any]]:
             "threshold": v.tags.get("threshold", ""),
             "run_id": v.run_id,
         }
-        for v in registry.versions(settings.registered_model)
+        for v in registry.versions(settings.model_name(config))
     ]
 
 
-def promote_version(settings: Settings, version: str, reason: str) -> str | None:
+def promote_version(settings: Settings, config: RunConfig, version: str, reason: str) -> str | None:
     """Move `champion` to `version` by hand (no gates); returns the previous champion."""
     engine = _stores(settings)
-    name = settings.registered_model
+    name = settings.model_name(config)
     try:
         target = registry.get_version(name, version)
         current = registry.version_by_alias(name, registry.CHAMPION)
@@ -55,10 +56,12 @@ def promote_version(settings: Settings, version: str, reason: str) -> str | None
     return current.version if current else None
 
 
-def rollback(settings: Settings, reason: str = "rollback requested") -> tuple[str, str]:
+def rollback(
+    settings: Settings, config: RunConfig, reason: str = "rollback requested"
+) -> tuple[str, str]:
     """Move `champion` back to the version that held it before; returns (from, to)."""
     engine = _stores(settings)
-    name = settings.registered_model
+    name = settings.model_name(config)
     try:
         current = registry.version_by_alias(name, registry.CHAMPION)
         history = db.promotion_history(engine, name)

@@ -49,11 +49,11 @@ class Champion:
 
 
 @task(name="load-champion", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def load_champion(folder: Path, with_reference: bool = True) -> Champion:
+def load_champion(config: RunConfig, folder: Path, with_reference: bool = True) -> Champion:
     """The champion pipeline with the survival model and drift reference of its training run."""
     settings = Settings()
     registry.configure(settings)
-    loaded = registry.load_alias(settings.registered_model, registry.CHAMPION)
+    loaded = registry.load_alias(settings.model_name(config), registry.CHAMPION)
     explain.prepare(loaded.pipeline)
     run_id = loaded.version.run_id
     reference = load_reference(run_id, folder) if with_reference else None

@@ -155,7 +155,7 @@ def register_model(
         ),
         "cv_roc_auc_mean": f"{model.cv_roc_auc_mean:.6f}",
     }
-    return registry.register(model_uri, settings.registered_model, tags)
+    return registry.register(model_uri, settings.model_name(config), tags)
 
 
 @task(name="promote", cache_policy=NO_CACHE)
@@ -166,7 +166,7 @@ def promote(
 
     Every outcome, refusal included, is appended to the promotion log."""
     settings = Settings()
-    name = settings.registered_model
+    name = settings.model_name(config)
     log = {
         "model_name": name,
         "version": version,

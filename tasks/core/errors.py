@@ -1,12 +1,7 @@
 """Typed errors: every failure a user can cause has a class and a one-line message."""
 
-
-class RetainAIError(Exception):
-    """Base of every error the CLI reports as one clear line."""
-
-
-class ConfigError(RetainAIError):
-    """A run config or setting is invalid."""
+# defined with the configs (which may not import tasks); every error is importable from here
+from configs.errors import ConfigError, RetainAIError  # noqa: F401
 
 
 class DataSourceError(RetainAIError):

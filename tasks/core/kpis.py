@@ -39,7 +39,7 @@ def horizon_factor(annual_discount_rate: float, horizon_months: int) -> float:
 def compute_kpis(
     scores: pd.DataFrame, config: RunConfig, labels: pd.Series | None = None
 ) -> dict[str, Any]:
-    """KPIs of scored customers, overall and per value of config.dataset.segment_column.
+    """KPIs of scored customers, overall and per value of config.dataset.roles.segment.
 
     revenue_at_risk_monthly = sum(monthly_charges * churn_probability); revenue_at_risk_horizon
     = sum over m = 1..H of revenue_at_risk_monthly / (1 + r)**m, H = lifetime.horizon_months,
@@ -56,14 +56,14 @@ def compute_kpis(
     factor = horizon_factor(config.lifetime.annual_discount_rate, config.lifetime.horizon_months)
     result = _figures(scores, churned, factor)
     values = scores["segment_value"].astype(object).to_numpy()
-    known = [str(v) for v in config.dataset.categorical[config.dataset.segment_column]]
+    known = [str(v) for v in config.dataset.categorical[config.dataset.roles.segment]]
     extra = sorted({str(v) for v in pd.unique(values) if not pd.isna(v)} - set(known))
     by_value = {}
     for value in [*known, *extra]:
         rows = np.flatnonzero(values == value)
         part = None if churned is None else churned[rows]
         by_value[value] = _figures(scores.iloc[rows], part, factor)
-    result["by_segment"] = {"column": config.dataset.segment_column, "values": by_value}
+    result["by_segment"] = {"column": config.dataset.roles.segment, "values": by_value}
     return result
 
 

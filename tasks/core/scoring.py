@@ -171,8 +171,8 @@ def score_customers(
             "top_reasons": pd.arrays.ArrowStringArray(
                 reasons_array(found, features, config.model.top_reasons)
             ),
-            "monthly_charges": clean[data.monthly_charges_column].to_numpy(dtype=float),
-            "segment_value": clean[data.segment_column].astype(str).to_numpy(),
+            "monthly_charges": clean[data.roles.value].to_numpy(dtype=float),
+            "segment_value": clean[data.roles.segment].astype(str).to_numpy(),
             "scored_at": scored_at,
         }
     )

@@ -171,7 +171,7 @@ def fit_cox_fitter(frame: pd.DataFrame, config: RunConfig) -> tuple[CoxPHFitter,
     categories, scaling = _encoding(frame, config)
     design = _encode(frame, categories, scaling)
     design = design.loc[:, design.std(ddof=0) > 0]
-    design[_DURATION] = frame[data.tenure_column].to_numpy(dtype=float)
+    design[_DURATION] = frame[data.roles.duration].to_numpy(dtype=float)
     design[_EVENT] = (frame[data.target.column] == data.target.positive).to_numpy()
     fitter = CoxPHFitter(penalizer=config.survival.penalizer)
     fitter.fit(design, duration_col=_DURATION, event_col=_EVENT)
@@ -197,8 +197,8 @@ def fit_survival_model(frame: pd.DataFrame, config: RunConfig) -> SurvivalModel:
         for name, row in summary.iterrows()
     )
     return SurvivalModel(
-        tenure_column=config.dataset.tenure_column,
-        monthly_charges_column=config.dataset.monthly_charges_column,
+        tenure_column=config.dataset.roles.duration,
+        monthly_charges_column=config.dataset.roles.value,
         categories=categories,
         scaling=scaling,
         coefficients={str(k): float(v) for k, v in coefs.items()},

@@ -49,7 +49,7 @@ def _registry():
 
     settings = Settings()
     registry.configure(settings)
-    return {v.version: set(v.aliases) for v in registry.versions(settings.registered_model)}
+    return {v.version: set(v.aliases) for v in registry.versions("retainai-churn")}
 
 
 def _promotions():
@@ -59,7 +59,7 @@ def _promotions():
     settings = Settings()
     engine = db.make_engine(settings.resolved_database_url)
     try:
-        return db.promotion_history(engine, settings.registered_model)
+        return db.promotion_history(engine, "retainai-churn")
     finally:
         engine.dispose()
 
@@ -139,9 +139,10 @@ def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, c
     assert retrained["promoted"] and retrained["version"] == "3"
     assert _registry()["3"] == {"champion", "challenger"}
 
+    from configs.schema import load_config
     from configs.settings import Settings
 
-    assert rollback(Settings()) == ("3", "1")
+    assert rollback(Settings(), load_config(small_config(state))) == ("3", "1")
     assert "champion" in _registry()["1"]
     assert [e["action"] for e in _promotions()][-1] == "rollback"
 

@@ -57,6 +57,12 @@ class Champion:
 
         return Settings(state_dir=self.state)
 
+    @property
+    def run_config(self):
+        from configs.schema import load_config
+
+        return load_config(self.config)
+
 
 def serving_settings(**overrides):
     from serving.settings import ServingSettings

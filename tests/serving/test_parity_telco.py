@@ -41,7 +41,7 @@ def test_every_telco_customer_matches_predict_proba(telco_csv, tmp_path, prefect
     assert len(clean) == len(raw)  # the reference file passes its contract
     settings = Settings(state_dir=tmp_path)
     registry.configure(settings)
-    pipeline = registry.load_pipeline(settings.registered_model, version)
+    pipeline = registry.load_pipeline(settings.model_name(config), version)
     expected = pipeline.predict_proba(clean[config.dataset.feature_columns])[:, 1]
 
     app = create_app(settings, config_path, serving_settings())

@@ -27,9 +27,13 @@ def two_versions(champion):
     registry.configure(champion.settings)
     second = registry.versions("retainai-churn")[0].version
     assert second != champion.version
-    promote_version(champion.settings, champion.version, "serving tests start on the first")
+    promote_version(
+        champion.settings, champion.run_config, champion.version, "serving tests start on the first"
+    )
     yield champion.version, second
-    promote_version(champion.settings, champion.version, "serving tests restore the first")
+    promote_version(
+        champion.settings, champion.run_config, champion.version, "serving tests restore the first"
+    )
 
 
 async def _hammer(client, records, headers, results, stop: anyio.Event, offset: int) -> None:
@@ -86,7 +90,9 @@ async def test_reload_swaps_versions_without_failed_requests(champion, two_versi
     first, second = two_versions
 
     async def promote_and_reload(client, tokens, before):
-        await anyio.to_thread.run_sync(promote_version, champion.settings, second, "test")
+        await anyio.to_thread.run_sync(
+            promote_version, champion.settings, champion.run_config, second, "test"
+        )
         response = await client.post("/admin/reload", headers=bearer(tokens["admin"]))
         return response.json()
 
@@ -103,7 +109,9 @@ async def test_polling_follows_the_alias(champion, two_versions):
 
     async def promote_and_wait(client, tokens, before):
         target = first if before == second else second
-        await anyio.to_thread.run_sync(promote_version, champion.settings, target, "test")
+        await anyio.to_thread.run_sync(
+            promote_version, champion.settings, champion.run_config, target, "test"
+        )
         with anyio.fail_after(60):
             while True:
                 answer = await client.get("/model", headers=bearer(tokens["viewer"]))

@@ -36,7 +36,9 @@ def test_digest_changes_with_the_config(tmp_path):
     [
         (lambda raw: raw.update(surprise=1), "surprise: Extra inputs are not permitted"),
         (lambda raw: raw["model"].update(cv_folds=1), "model.cv_folds"),
-        (lambda raw: raw["dataset"].update(segment_column="tenure"), "segment_column"),
+        (lambda raw: raw["dataset"]["roles"].update(segment="tenure"), "roles.segment"),
+        (lambda raw: raw["dataset"]["roles"].update(value="Contract"), "roles.value"),
+        (lambda raw: raw["dataset"].update(roles={}), "survival needs dataset.roles.duration"),
         (lambda raw: raw["segments"].update(medium=0.9), "segments.medium must be below"),
         (
             lambda raw: raw["features"].append({"kind": "log1p", "name": "x", "column": "nope"}),
