@@ -9,6 +9,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from configs.schema import Dataset
+from tasks.core.labels import read_labels
 
 _EXACT_INT = 2**53  # beyond this a float64 no longer holds every integer exactly
 NOT_NULL = "expect_column_values_to_not_be_null"
@@ -57,9 +58,7 @@ def coerce_frame(frame: pd.DataFrame, dataset: Dataset) -> CoercedFrame:
             columns[name], allowed_rows[name] = _as_category(frame[name], allowed)
     target = dataset.target
     if target.column in present:
-        columns[target.column] = as_category(
-            frame[target.column], [target.positive, target.negative]
-        )
+        columns[target.column] = read_labels(frame[target.column], target)
     typed = pd.DataFrame(columns, index=frame.index, copy=False)  # fresh series: no copy needed
     return CoercedFrame(typed, unparseable, filled, allowed_rows)
 

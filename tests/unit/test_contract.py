@@ -230,11 +230,21 @@ def test_every_missing_column_is_named(config):
 
 def test_wrong_target_labels(config):
     raw = make_frame()
-    raw.loc[[1, 2, 3], "churn"] = ["1", "0", "maybe"]
+    raw.loc[[1, 2, 3, 4], "churn"] = ["maybe", "2", "churned", "maybe"]
     message = structural_message(raw, config)
     assert "column 'churn' expect_column_values_to_be_in_set" in message
-    assert "3 rows with labels outside {'Yes', 'No'}" in message
-    assert "['1', '0', 'maybe']" in message
+    assert "4 rows with labels outside {'Yes', 'No'}" in message
+    assert "['maybe', '2', 'churned']" in message
+
+
+@pytest.mark.parametrize(
+    ("yes", "no"), [("1", "0"), ("1.0", "0.0"), ("TRUE", "false"), ("yes", "NO"), (1.0, 0.0)]
+)
+def test_labels_read_the_same_in_every_spelling(config, yes, no):
+    raw = make_frame().astype({"churn": object})
+    raw["churn"] = [yes if i % 2 else no for i in range(len(raw))]
+    clean = validate_frame(raw, config, "training").clean
+    assert clean["churn"].tolist() == ["Yes" if i % 2 else "No" for i in range(len(raw))]
 
 
 def test_scoring_needs_no_target_and_keeps_one_present(config):
