@@ -1,4 +1,4 @@
-"""The score store: staging, atomic merge, run bookkeeping and the per-period run lock.
+"""The score store: staging and the atomic merge (runs and their lock: `score_runs`).
 
 A scoring run writes each chunk to `customer_scores_staging` (idempotent per chunk), then one
 transaction upserts the staged rows into `customer_scores`, records the KPI snapshot and
@@ -17,99 +17,28 @@ the upsert is a plain INSERT.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tasks.adapters.score_runs import RunKey
 from tasks.adapters.tables import (
     customer_scores,
     customer_scores_staging,
     kpi_snapshots,
     scoring_runs,
 )
-from tasks.core.errors import ConcurrentRunError
 
 SCORE_COLUMNS = [c.name for c in customer_scores.columns if c.name != "run_id"]
-RUN_COLUMNS = ("as_of", "model_version", "scored_at")  # one value per run: not staged per row
+RUN_COLUMNS = ("dataset", "as_of", "model_version", "scored_at")  # one value per run: not staged
 STAGED_COLUMNS = [c for c in SCORE_COLUMNS if c not in RUN_COLUMNS]
 STAGING_COLUMNS = ["run_id", "chunk", *STAGED_COLUMNS]
-
-
-def _lock_key(name: str, as_of: date) -> int:
-    digest = hashlib.sha256(f"retainai:{name}:{as_of.isoformat()}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-@contextlib.contextmanager
-def period_lock(engine: Engine, name: str, as_of: date) -> Iterator[None]:
-    """Hold the lock for one (job, as_of) for the whole run; a second holder fails at once.
-
-    PostgreSQL: a session advisory lock (released if the process dies). SQLite: an OS file
-    lock beside the database file."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            key = _lock_key(name, as_of)
-            held = connection.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar()
-            if not held:
-                raise ConcurrentRunError(f"another {name} run for as_of {as_of} is in progress")
-            try:
-                yield
-            finally:
-                connection.execute(sa.select(sa.func.pg_advisory_unlock(key)))
-                connection.commit()
-        return
-    database = engine.url.database
-    if not database or database == ":memory:":
-        yield
-        return
-    path = Path(f"{database}.{name}-{as_of.isoformat()}.lock")
-    with path.open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ConcurrentRunError(
-                f"another {name} run for as_of {as_of} is in progress"
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def start_run(engine: Engine, **row: Any) -> None:
-    """Record a scoring run as running and clear staging rows a crashed run left behind."""
-    with engine.begin() as connection:
-        connection.execute(
-            customer_scores_staging.delete().where(
-                customer_scores_staging.c.run_id.in_(
-                    sa.select(scoring_runs.c.run_id).where(
-                        scoring_runs.c.as_of == row["as_of"], scoring_runs.c.status != "completed"
-                    )
-                )
-            )
-        )
-        connection.execute(scoring_runs.insert().values(status="running", started_at=_now(), **row))
-
-
-def fail_run(engine: Engine, run_id: str, error: str) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            customer_scores_staging.delete().where(customer_scores_staging.c.run_id == run_id)
-        )
-        connection.execute(
-            scoring_runs.update()
-            .where(scoring_runs.c.run_id == run_id)
-            .values(status="failed", error=error[:2000], finished_at=_now())
-        )
 
 
 def stage_chunk(
@@ -173,30 +102,23 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def _upsert(
-    engine: Engine,
-    run: tuple[str, date, str, datetime],
-    chunk: int | None = None,
-    fresh: bool = False,
-):
-    """INSERT .. SELECT of the run's staged rows (one chunk, or all), upserting on the key.
-
-    `run` is (run_id, as_of, model_version, scored_at): the values every row of it shares."""
-    run_id, as_of, model_version, scored_at = run
-    where = [customer_scores_staging.c.run_id == run_id]
+def _upsert(engine: Engine, run: RunKey, chunk: int | None = None, fresh: bool = False):
+    """INSERT .. SELECT of the run's staged rows (one chunk, or all), upserting on the key."""
+    where = [customer_scores_staging.c.run_id == run.run_id]
     if chunk is not None:
         where.append(customer_scores_staging.c.chunk == chunk)
     shared = {
-        "as_of": sa.literal(as_of, sa.Date),
-        "model_version": sa.literal(model_version, sa.String),
-        "scored_at": sa.literal(scored_at, sa.DateTime(timezone=True)),
+        "dataset": sa.literal(run.dataset, sa.String),
+        "as_of": sa.literal(run.as_of, sa.Date),
+        "model_version": sa.literal(run.model_version, sa.String),
+        "scored_at": sa.literal(run.scored_at, sa.DateTime(timezone=True)),
     }
     staged = sa.select(
         *[
             shared[c].label(c) if c in shared else customer_scores_staging.c[c]
             for c in SCORE_COLUMNS
         ],
-        sa.literal(run_id).label("run_id"),
+        sa.literal(run.run_id).label("run_id"),
     ).where(*where)
     target = [*SCORE_COLUMNS, "run_id"]
     insert = _insert(engine)(customer_scores).from_select(target, staged)
@@ -210,20 +132,20 @@ def _upsert(
 
 
 def _finish(
-    connection: sa.Connection,
-    engine: Engine,
-    run_id: str,
-    as_of: date,
-    model_version: str,
-    kpis: dict,
-    counts: dict,
+    connection: sa.Connection, engine: Engine, run: RunKey, kpis: dict, counts: dict
 ) -> None:
     """The end of the merge transaction: KPI snapshot, staging cleared, run completed."""
+    run_id = run.run_id
     snapshot = _insert(engine)(kpi_snapshots).values(
-        as_of=as_of, model_version=model_version, kpis=kpis, run_id=run_id, created_at=_now()
+        dataset=run.dataset,
+        as_of=run.as_of,
+        model_version=run.model_version,
+        kpis=kpis,
+        run_id=run_id,
+        created_at=_now(),
     )
     snapshot = snapshot.on_conflict_do_update(
-        index_elements=["as_of", "model_version"],
+        index_elements=["dataset", "as_of", "model_version"],
         set_={c: snapshot.excluded[c] for c in ("kpis", "run_id", "created_at")},
     )
     connection.execute(snapshot)
@@ -237,11 +159,15 @@ def _finish(
     )
 
 
-def _period_is_empty(connection: sa.Connection, as_of: date, model_version: str) -> bool:
+def _period_is_empty(connection: sa.Connection, run: RunKey) -> bool:
     found = connection.execute(
         sa.select(sa.literal(1))
         .select_from(customer_scores)
-        .where(customer_scores.c.as_of == as_of, customer_scores.c.model_version == model_version)
+        .where(
+            customer_scores.c.dataset == run.dataset,
+            customer_scores.c.as_of == run.as_of,
+            customer_scores.c.model_version == run.model_version,
+        )
         .limit(1)
     ).first()
     return found is None
@@ -253,15 +179,11 @@ class RunMerge:
     `add(chunk)` upserts one staged chunk inside the transaction; `merge_run` completes it.
     Used from one thread (the flow's); `close` rolls back whatever was not committed."""
 
-    def __init__(
-        self, engine: Engine, run_id: str, as_of: date, model_version: str, scored_at: datetime
-    ) -> None:
-        self.engine, self.run_id = engine, run_id
-        self.as_of, self.model_version = as_of, model_version
-        self.run = (run_id, as_of, model_version, scored_at)
+    def __init__(self, engine: Engine, run: RunKey) -> None:
+        self.engine, self.run = engine, run
         self.connection = engine.connect()
         self.transaction = self.connection.begin()
-        self.fresh = _period_is_empty(self.connection, as_of, model_version)
+        self.fresh = _period_is_empty(self.connection, run)
         self.merged: set[int] = set()
         self.written = 0
         self.broken = False
@@ -286,15 +208,7 @@ class RunMerge:
             for chunk in range(chunks):
                 if chunk not in self.merged:
                     self.add(chunk)
-            _finish(
-                self.connection,
-                self.engine,
-                self.run_id,
-                self.as_of,
-                self.model_version,
-                kpis,
-                counts,
-            )
+            _finish(self.connection, self.engine, self.run, kpis, counts)
             self.transaction.commit()
         except BaseException:
             self.broken = True
@@ -315,52 +229,40 @@ _OPEN_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def open_merge(
-    engine: Engine, run_id: str, as_of: date, model_version: str, scored_at: datetime
-) -> Iterator[RunMerge | None]:
+def open_merge(engine: Engine, run: RunKey) -> Iterator[RunMerge | None]:
     """The run's merge transaction, opened now (PostgreSQL; None elsewhere: SQLite has one
     writer, so staging and an open write transaction would block each other)."""
     if engine.dialect.name != "postgresql":
         yield None
         return
-    merge = RunMerge(engine, run_id, as_of, model_version, scored_at)
+    merge = RunMerge(engine, run)
     with _OPEN_LOCK:
-        _OPEN[run_id] = merge
+        _OPEN[run.run_id] = merge
     try:
         yield merge
     finally:
         with _OPEN_LOCK:
-            _OPEN.pop(run_id, None)
+            _OPEN.pop(run.run_id, None)
         merge.close()
 
 
 def merge_run(
-    engine: Engine,
-    run_id: str,
-    as_of: date,
-    model_version: str,
-    scored_at: datetime,
-    kpis: dict,
-    counts: dict,
-    chunks: int | None = None,
+    engine: Engine, run: RunKey, kpis: dict, counts: dict, chunks: int | None = None
 ) -> int:
     """Upsert the staged rows, store the KPI snapshot and complete the run, in one transaction.
 
     If the run's merge transaction is open (`open_merge`, `chunks` given) it is completed;
     otherwise, or if that transaction failed, the whole merge is done here from staging."""
     with _OPEN_LOCK:
-        merge = _OPEN.get(run_id)
+        merge = _OPEN.get(run.run_id)
     if merge is not None and chunks is not None and not merge.broken:
         return merge.complete(kpis, counts, chunks)
     if merge is not None:
         merge.close()  # release what the failed transaction holds before starting over
     with engine.begin() as connection:
-        fresh = engine.dialect.name == "postgresql" and _period_is_empty(
-            connection, as_of, model_version
-        )
-        run = (run_id, as_of, model_version, scored_at)
+        fresh = engine.dialect.name == "postgresql" and _period_is_empty(connection, run)
         written = connection.execute(_upsert(engine, run, fresh=fresh)).rowcount
-        _finish(connection, engine, run_id, as_of, model_version, kpis, counts)
+        _finish(connection, engine, run, kpis, counts)
     return written
 
 
@@ -376,26 +278,3 @@ def _insert(engine: Engine):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def past_scores(engine: Engine, customer_ids: list[str]) -> pd.DataFrame:
-    """Every stored score of these customers (id, as_of, model_version, probability)."""
-    columns = [
-        customer_scores.c.customer_id,
-        customer_scores.c.as_of,
-        customer_scores.c.model_version,
-        customer_scores.c.churn_probability,
-    ]
-    frames = []
-    with engine.connect() as connection:
-        for start in range(0, len(customer_ids), 10_000):
-            batch = customer_ids[start : start + 10_000]
-            query = sa.select(*columns).where(customer_scores.c.customer_id.in_(batch))
-            frames.append(
-                pd.DataFrame(
-                    connection.execute(query).fetchall(), columns=[c.name for c in columns]
-                )
-            )
-    if not frames:
-        return pd.DataFrame(columns=[c.name for c in columns])
-    return pd.concat(frames, ignore_index=True)

@@ -1,4 +1,7 @@
-"""The application database schema (SQLAlchemy Core). Alembic migrations create it."""
+"""The application database schema (SQLAlchemy Core). Alembic migrations create it.
+
+Every scoring and monitoring row belongs to one churn table (`dataset`, the config's
+`dataset.name`), so two tables' scores, KPIs and model versions never meet."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ scoring_runs = sa.Table(
     "scoring_runs",
     metadata,
     sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("dataset", sa.String(64), nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),
     sa.Column("model_name", sa.String(200), nullable=False),
     sa.Column("model_version", sa.String(20), nullable=False),
@@ -36,25 +40,26 @@ scoring_runs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
-    sa.Index("ix_scoring_runs_as_of", "as_of"),
+    sa.Index("ix_scoring_runs_dataset_as_of", "dataset", "as_of"),
 )
 
 customer_scores = sa.Table(
     "customer_scores",
     metadata,
+    sa.Column("dataset", sa.String(64), primary_key=True),
     sa.Column("customer_id", sa.String(64), primary_key=True),
     sa.Column("as_of", sa.Date, primary_key=True),
     sa.Column("model_version", sa.String(20), primary_key=True),
     sa.Column("churn_probability", sa.Float, nullable=False),
     sa.Column("risk_segment", sa.String(10), nullable=False),
     sa.Column("top_reasons", sa.JSON, nullable=False),
-    sa.Column("monthly_charges", sa.Float, nullable=False),
-    sa.Column("segment_value", sa.String(100), nullable=False),
+    sa.Column("monthly_value", sa.Float),  # the value role's figure; NULL without one
+    sa.Column("segment_value", sa.String(100)),  # NULL without a segment role
     sa.Column("expected_remaining_months", sa.Float),
     sa.Column("lifetime_value", sa.Float),
     sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Index("ix_customer_scores_as_of_segment", "as_of", "risk_segment"),
+    sa.Index("ix_customer_scores_dataset_as_of_segment", "dataset", "as_of", "risk_segment"),
 )
 
 # Rows of an unfinished scoring run; merged into customer_scores in one transaction.
@@ -66,13 +71,14 @@ customer_scores_staging = sa.Table(
     *[
         sa.Column(c.name, c.type, nullable=c.nullable)
         for c in customer_scores.columns
-        if c.name not in ("run_id", "as_of", "model_version", "scored_at")  # one value per run
+        if c.name not in ("run_id", "dataset", "as_of", "model_version", "scored_at")  # per run
     ],
 )
 
 kpi_snapshots = sa.Table(
     "kpi_snapshots",
     metadata,
+    sa.Column("dataset", sa.String(64), primary_key=True),
     sa.Column("as_of", sa.Date, primary_key=True),
     sa.Column("model_version", sa.String(20), primary_key=True),
     sa.Column("kpis", sa.JSON, nullable=False),
@@ -83,6 +89,7 @@ kpi_snapshots = sa.Table(
 drift_reports = sa.Table(
     "drift_reports",
     metadata,
+    sa.Column("dataset", sa.String(64), primary_key=True),
     sa.Column("as_of", sa.Date, primary_key=True),
     sa.Column("model_version", sa.String(20), primary_key=True),
     sa.Column("dataset_drift", sa.Boolean, nullable=False),
@@ -97,6 +104,7 @@ drift_reports = sa.Table(
 realised_performance = sa.Table(
     "realised_performance",
     metadata,
+    sa.Column("dataset", sa.String(64), primary_key=True),
     sa.Column("model_version", sa.String(20), primary_key=True),
     sa.Column("as_of", sa.Date, primary_key=True),
     sa.Column("rows", sa.Integer, nullable=False),
