@@ -143,13 +143,17 @@ def score(
 def _print_scoring(summary: dict) -> None:
     kpis = summary["kpis"]
     segments = ", ".join(f"{k} {v['count']:,}" for k, v in kpis["segments"].items())
-    typer.echo(
+    lines = [
         f"scored {summary['rows_scored']:,} customers for {summary['as_of']} with "
-        f"champion v{summary['model_version']} ({summary['rows_quarantined']:,} quarantined)\n"
-        f"  segments: {segments}\n"
-        f"  revenue at risk per month: {kpis['revenue_at_risk_monthly']:,.2f}\n"
-        f"  reports: {summary['report_dir']}"
-    )
+        f"champion v{summary['model_version']} ({summary['rows_quarantined']:,} quarantined)",
+        f"  risk segments: {segments}",
+    ]
+    if kpis.get("revenue_at_risk_monthly") is not None:  # only tables with a value role
+        lines.append(f"  revenue at risk per month: {kpis['revenue_at_risk_monthly']:,.2f}")
+    if kpis.get("average_lifetime_value") is not None:
+        lines.append(f"  average lifetime value: {kpis['average_lifetime_value']:,.2f}")
+    lines.append(f"  reports: {summary['report_dir']}")
+    typer.echo("\n".join(lines))
 
 
 @app.command()

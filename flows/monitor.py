@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pandas as pd
 from prefect import flow
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.adapters import db, scores
+from tasks.adapters import db
 from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertError
 from tasks.ingest import ingest
 from tasks.monitor import record_outcomes, report_drift
@@ -90,27 +89,4 @@ def _check_drift(config_path, config, data, table, query, period, folder, retrai
 
 
 def _check_outcomes(config, outcomes: str, outcomes_table: str | None) -> list[dict]:
-    data = config.dataset
-    raw = ingest(outcomes, outcomes_table, None)
-    missing = [c for c in (data.id_column, data.target.column) if c not in raw.columns]
-    if missing:
-        raise ConfigError(f"outcomes lack columns {missing}")
-    labels = raw[data.target.column].astype(str).str.strip()
-    unknown = sorted(set(labels) - {data.target.positive, data.target.negative})
-    if unknown:
-        raise ConfigError(f"outcome labels outside the configured pair: {unknown[:5]}")
-    known = pd.DataFrame(
-        {
-            "customer_id": raw[data.id_column].astype(str),
-            "churned": (labels == data.target.positive).astype(int),
-        }
-    )
-    if "as_of" in raw.columns:
-        known["as_of"] = pd.to_datetime(raw["as_of"]).dt.date
-    engine = db.make_engine(Settings().resolved_database_url)
-    try:
-        past = scores.past_scores(engine, known["customer_id"].unique().tolist())
-    finally:
-        engine.dispose()
-    step(f"matching {len(known):,} outcomes with {len(past):,} stored scores")
-    return record_outcomes(config, past, known)
+    return record_outcomes(config, ingest(outcomes, outcomes_table, None))

@@ -22,10 +22,10 @@ from threadpoolctl import threadpool_limits
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.adapters import db, scores
+from tasks.adapters import db, score_runs, scores
 from tasks.adapters.sources import describe_source
 from tasks.adapters.storage import write_json_atomic
-from tasks.core.errors import DriftBlockedError
+from tasks.core.errors import ConfigError, DriftBlockedError
 from tasks.core.kpis import compute_kpis
 from tasks.core.scoring import split_chunks
 from tasks.ingest import ingest
@@ -59,7 +59,12 @@ def score_customers_flow(
     folder = settings.reports_dir / "scoring" / period.isoformat()
     engine = db.make_engine(settings.resolved_database_url)
     db.ensure_schema(engine, embedded=settings.database_url is None)
-    with scores.period_lock(engine, "score", period):
+    if config.dataset.id_column is None:
+        raise ConfigError(
+            f"{config_path}: scoring needs dataset.id_column (scores are stored per customer)"
+        )
+    dataset = config.dataset.name
+    with score_runs.period_lock(engine, score_runs.JOB, dataset, period):
         # the libraries of later steps import, and the data is read, while the model loads
         preload("great_expectations", "lifelines", "matplotlib.figure")
         reading = _in_background(ingest, data, table, query)
@@ -70,9 +75,10 @@ def score_customers_flow(
         except BaseException:
             futures_wait([reading])
             raise
-        scores.start_run(
+        score_runs.start_run(
             engine,
             run_id=run_id,
+            dataset=dataset,
             as_of=period,
             model_name=settings.model_name(config),
             model_version=champion.version,
@@ -106,9 +112,9 @@ def score_customers_flow(
                 f"scoring {len(validated.clean):,} customers in {len(chunks)} chunks "
                 f"with champion v{champion.version}"
             )
-            scored_at = datetime.now(UTC)
+            run = score_runs.RunKey(run_id, dataset, period, champion.version, datetime.now(UTC))
             with (
-                scores.open_merge(engine, run_id, period, champion.version, scored_at) as merge,
+                scores.open_merge(engine, run) as merge,
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge") as merger,
                 threadpool_limits(limits=1, user_api="blas"),  # the chunk threads use the cores
             ):
@@ -117,9 +123,7 @@ def score_customers_flow(
                     range(len(chunks)),
                     unmapped(champion),
                     unmapped(config),
-                    unmapped(period),
-                    unmapped(run_id),
-                    unmapped(scored_at),
+                    unmapped(run),
                 )
                 upserts = []  # each staged chunk is upserted (in order, one connection) while
                 parts = []  # later chunks are scored
@@ -134,7 +138,8 @@ def score_customers_flow(
                     labels = validated.clean.get(target)
                     kpis = compute_kpis(scored, config, labels)
                     curves_error = None
-                    if labels is not None:  # drawn now, put in place once the scores are in
+                    curves = labels is not None and config.dataset.roles.duration is not None
+                    if curves:  # drawn now, put in place once the scores are in
                         probabilities = scored["churn_probability"].to_numpy()
                         try:
                             write_curves(config, validated.clean, probabilities, drafts)
@@ -151,21 +156,19 @@ def score_customers_flow(
                     "rows_quarantined": len(validated.quarantined),
                 }
                 finish_validation(folder)  # the GX suite's report, before anything is written
-                written = merge_scores(
-                    run_id, period, champion.version, scored_at, kpis, counts, chunks=len(chunks)
-                )
+                written = merge_scores(run, kpis, counts, chunks=len(chunks))
         except BaseException as exc:
             shutil.rmtree(drafts, ignore_errors=True)
             if futures is not None:
                 wait(futures)  # no chunk still running may stage rows after the cleanup
             with contextlib.suppress(Exception):  # the report of a suite still running
                 finish_validation(folder)
-            scores.fail_run(engine, run_id, str(exc))
+            score_runs.fail_run(engine, run_id, str(exc))
             raise
         finally:
             engine.dispose()
     write_json_atomic(folder / "kpis.json", kpis)
-    if labels is not None:
+    if curves:
         if curves_error is not None:
             shutil.rmtree(drafts, ignore_errors=True)
             raise curves_error

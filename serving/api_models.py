@@ -63,6 +63,7 @@ class ModelDescription(BaseModel):
 
 
 class KpiSnapshot(BaseModel):
+    dataset: str
     as_of: date
     model_version: str
     kpis: dict[str, Any]
@@ -76,8 +77,8 @@ class CustomerScore(BaseModel):
     model_version: str
     churn_probability: float
     risk_segment: str
-    monthly_charges: float
-    segment_value: str
+    monthly_value: float | None = Field(description="The value role's figure (revenue/month)")
+    segment_value: str | None = Field(description="The segment role's value")
     expected_remaining_months: float | None
     lifetime_value: float | None
 

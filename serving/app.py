@@ -114,8 +114,8 @@ def _openapi(app: FastAPI, parser: CustomerParser):
         }
         data = parser.config.dataset
         values = components["SegmentFilter"]["properties"]["segment_values"]["anyOf"][0]
-        values["items"] = {"type": "string", "enum": data.categorical[data.roles.segment]}
-        values["description"] = f"Values of {data.roles.segment}"
+        values["items"] = {"type": "string", "enum": data.segment_values}
+        values["description"] = f"Values of {data.roles.segment or 'the segment (none)'}"
         app.openapi_schema = schema
         return schema
 

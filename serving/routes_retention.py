@@ -28,7 +28,7 @@ UNPARSEABLE = {400: {"model": Message, "description": "The body cannot be decode
 @router.get("/kpis", response_model=KpiSnapshot, responses=NOT_FOUND)
 async def kpis(state: State, _caller: Reader) -> OrjsonResponse:
     """The latest KPI snapshot of a scoring run."""
-    found = await run_in_threadpool(store.latest_kpis, state.engine)
+    found = await run_in_threadpool(store.latest_kpis, state.engine, state.config.dataset.name)
     if found is None:
         raise HTTPException(404, "no KPI snapshot yet: run `retainai score`")
     return OrjsonResponse(found)
@@ -45,8 +45,9 @@ async def customers(
     segment: RiskSegment | None = None,
 ) -> OrjsonResponse:
     """Customers' current scores, sorted and paginated; `segment` filters by risk segment."""
+    dataset = state.config.dataset.name
     items = await run_in_threadpool(
-        store.list_customers, state.engine, sort, order, limit, offset, segment
+        store.list_customers, state.engine, dataset, sort, order, limit, offset, segment
     )
     next_offset = offset + limit if len(items) == limit else None
     return OrjsonResponse(
@@ -61,7 +62,8 @@ async def customer(
     _caller: Reader,
 ) -> OrjsonResponse:
     """One customer's latest score with reasons and lifetime value, and the score history."""
-    found = await run_in_threadpool(store.customer_detail, state.engine, customer_id)
+    dataset = state.config.dataset.name
+    found = await run_in_threadpool(store.customer_detail, state.engine, dataset, customer_id)
     if found is None:
         raise HTTPException(404, "no score for this customer")
     return OrjsonResponse(found)
@@ -75,11 +77,12 @@ async def create_campaign(
 ) -> OrjsonResponse:
     """Record a campaign request for a segment filter (generation is a later step)."""
     column = state.config.dataset.roles.segment
-    allowed = state.config.dataset.categorical[column]
+    allowed = state.config.dataset.segment_values
+    message = f"not a {column} value; allowed: {allowed}" if column else "the table has no segment"
     wrong = [
         {
             "loc": ["body", "segment_filter", "segment_values", i],
-            "msg": f"not a {column} value; allowed: {allowed}",
+            "msg": message,
             "type": "literal_error",
         }
         for i, value in enumerate(request.segment_filter.segment_values or [])

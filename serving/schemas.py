@@ -16,6 +16,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from configs.schema import NumericColumn, RunConfig
+from tasks.core.labels import canonical_id
 
 MAX_ERRORS = 50  # validation errors listed in one response
 
@@ -34,6 +35,20 @@ def _integer_text(value: Any) -> Any:
     if type(value) is float and value.is_integer():
         value = int(value)
     return str(value) if type(value) is int else value
+
+
+def _id_text(value: Any) -> Any:
+    """An id given as a JSON number is stored as text, whole numbers without a decimal part."""
+    return canonical_id(value) if type(value) in (int, float) else value
+
+
+_ID = Annotated[
+    str,
+    BeforeValidator(_id_text),
+    Field(min_length=1, max_length=64),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64},
+                              {"type": "integer"}]}),
+]  # fmt: skip
 
 
 def _integral(value: Any) -> Any:
@@ -61,7 +76,9 @@ def _categorical_field(allowed: list[str]) -> Any:
 def customer_type(config: RunConfig) -> type:
     """A TypedDict of the customer columns: ranges, allowed values, no unknown fields."""
     data = config.dataset
-    fields: dict[str, Any] = {data.id_column: NotRequired[Annotated[str, Field(max_length=64)]]}
+    fields: dict[str, Any] = {}
+    if data.id_column:
+        fields[data.id_column] = NotRequired[_ID]
     fields.update({name: _numeric_field(rule) for name, rule in data.numeric.items()})
     fields.update({name: _categorical_field(v) for name, v in data.categorical.items()})
     customer = TypedDict("Customer", fields)  # type: ignore[operator]

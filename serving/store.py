@@ -20,13 +20,13 @@ current_scores = sa.table(
 SORT_KEYS = {
     "churn_score": "churn_probability",
     "lifetime_value": "lifetime_value",
-    "monthly_charges": "monthly_charges",
+    "monthly_value": "monthly_value",
     "customer_id": "customer_id",
 }
 HISTORY_ROWS = 100
 _LIST_COLUMNS = (
     "customer_id", "as_of", "model_version", "churn_probability", "risk_segment",
-    "monthly_charges", "segment_value", "expected_remaining_months", "lifetime_value",
+    "monthly_value", "segment_value", "expected_remaining_months", "lifetime_value",
 )  # fmt: skip
 
 
@@ -68,9 +68,10 @@ def _reasons(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def latest_kpis(engine: Engine) -> dict[str, Any] | None:
+def latest_kpis(engine: Engine, dataset: str) -> dict[str, Any] | None:
     query = (
         sa.select(kpi_snapshots)
+        .where(kpi_snapshots.c.dataset == dataset)
         .order_by(kpi_snapshots.c.as_of.desc(), kpi_snapshots.c.created_at.desc())
         .limit(1)
     )
@@ -80,12 +81,19 @@ def latest_kpis(engine: Engine) -> dict[str, Any] | None:
 
 
 def list_customers(
-    engine: Engine, sort: str, order: str, limit: int, offset: int, segment: str | None
+    engine: Engine,
+    dataset: str,
+    sort: str,
+    order: str,
+    limit: int,
+    offset: int,
+    segment: str | None,
 ) -> list[dict[str, Any]]:
-    """Current scores, sorted by a whitelisted column (missing values last), paginated."""
+    """One table's current scores, sorted by a whitelisted column (missing values last)."""
     column = current_scores.c[SORT_KEYS[sort]]
     ordered = column.desc() if order == "desc" else column.asc()
     query = sa.select(*[current_scores.c[c] for c in _LIST_COLUMNS])
+    query = query.where(current_scores.c.dataset == dataset)
     if segment is not None:
         query = query.where(current_scores.c.risk_segment == segment)
     query = query.order_by(ordered.nulls_last(), current_scores.c.customer_id.asc())
@@ -94,9 +102,11 @@ def list_customers(
         return [as_dict(row) for row in rows]
 
 
-def customer_detail(engine: Engine, customer_id: str) -> dict[str, Any] | None:
+def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str, Any] | None:
     """A customer's latest score with reasons and lifetime value, and the score history."""
-    latest = sa.select(current_scores).where(current_scores.c.customer_id == customer_id)
+    latest = sa.select(current_scores).where(
+        current_scores.c.dataset == dataset, current_scores.c.customer_id == customer_id
+    )
     history = (
         sa.select(
             *[
@@ -105,7 +115,7 @@ def customer_detail(engine: Engine, customer_id: str) -> dict[str, Any] | None:
             ],
             customer_scores.c.scored_at,
         )
-        .where(customer_scores.c.customer_id == customer_id)
+        .where(customer_scores.c.dataset == dataset, customer_scores.c.customer_id == customer_id)
         .order_by(customer_scores.c.as_of.desc(), customer_scores.c.scored_at.desc())
         .limit(HISTORY_ROWS)
     )

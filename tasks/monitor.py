@@ -12,11 +12,12 @@ from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import db, registry
+from tasks.adapters import db, registry, score_runs
 from tasks.adapters.drift_report import run_drift_report
 from tasks.adapters.tables import drift_reports, realised_performance
 from tasks.core import drift
 from tasks.core.drift import DriftSummary
+from tasks.core.outcomes import read_outcomes
 from tasks.progress import step
 
 REFERENCE_FILE = "reference.parquet"
@@ -55,7 +56,12 @@ def report_drift(
     summary, html = run_drift_report(reference, current, config, folder / "drift_report.html")
     mlflow_run = registry.record_run(
         f"monitor-{as_of.isoformat()}",
-        {"kind": "monitoring", "as_of": as_of.isoformat(), "model_version": model_version},
+        {
+            "kind": "monitoring",
+            "dataset": config.dataset.name,
+            "as_of": as_of.isoformat(),
+            "model_version": model_version,
+        },
         {"dataset_drift": float(summary.dataset_drift), "drifted_share": summary.drifted_share},
         [html],
         "drift",
@@ -69,7 +75,8 @@ def report_drift(
         "run_id": run_id,
         "created_at": datetime.now(UTC),
     }
-    _store(drift_reports, {"as_of": as_of, "model_version": model_version}, stored)
+    key = {"dataset": config.dataset.name, "as_of": as_of, "model_version": model_version}
+    _store(drift_reports, key, stored)
     create_link_artifact(
         key="drift-report",
         link=html.resolve().as_uri(),
@@ -96,15 +103,23 @@ def report_drift(
 
 
 @task(name="realised-performance", cache_policy=NO_CACHE)
-def record_outcomes(config: RunConfig, scores: pd.DataFrame, outcomes: pd.DataFrame) -> list[dict]:
+def record_outcomes(config: RunConfig, raw: pd.DataFrame) -> list[dict]:
     """Join delayed labels with past scores; realised figures per model version and as_of."""
+    outcomes = read_outcomes(raw, config.dataset)
+    engine = db.make_engine(Settings().resolved_database_url)
+    try:
+        ids = outcomes["customer_id"].unique().tolist()
+        past = score_runs.past_scores(engine, config.dataset.name, ids)
+    finally:
+        engine.dispose()
+    step(f"matching {len(outcomes):,} outcomes with {len(past):,} stored scores")
     results = []
-    for (version, as_of), (labels, probabilities) in drift.match_outcomes(scores, outcomes).items():
+    for (version, as_of), (labels, probabilities) in drift.match_outcomes(past, outcomes).items():
         perf = drift.realised_performance(labels, probabilities)
         alert = drift.performance_alert(perf, config.monitoring.min_realised_roc_auc)
         _store(
             realised_performance,
-            {"model_version": str(version), "as_of": as_of},
+            {"dataset": config.dataset.name, "model_version": str(version), "as_of": as_of},
             {
                 "rows": perf["rows"],
                 "roc_auc": perf["roc_auc"],

@@ -14,7 +14,8 @@ from prefect.cache_policies import NO_CACHE
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry, scores
-from tasks.core import explain
+from tasks.adapters.score_runs import RunKey
+from tasks.core import explain, promotion
 from tasks.core.scoring import score_customers
 from tasks.core.survival import SurvivalModel
 from tasks.lifetimes import load_survival_model
@@ -30,7 +31,7 @@ KPI_COLUMNS = [
     "customer_id",
     "churn_probability",
     "risk_segment",
-    "monthly_charges",
+    "monthly_value",
     "segment_value",
     "expected_remaining_months",
     "lifetime_value",
@@ -54,6 +55,9 @@ def load_champion(config: RunConfig, folder: Path, with_reference: bool = True) 
     settings = Settings()
     registry.configure(settings)
     loaded = registry.load_alias(settings.model_name(config), registry.CHAMPION)
+    inputs = loaded.pipeline.named_steps["features"].feature_names_in_
+    what = f"champion v{loaded.version.version} of {loaded.name}"
+    promotion.require_inputs(list(inputs), config.dataset.feature_columns, what)
     explain.prepare(loaded.pipeline)
     run_id = loaded.version.run_id
     reference = load_reference(run_id, folder) if with_reference else None
@@ -66,9 +70,7 @@ def score_chunk(
     index: int,
     champion: Champion,
     config: RunConfig,
-    as_of: date,
-    run_id: str,
-    scored_at: datetime,
+    run: RunKey,
 ) -> pd.DataFrame:
     """Score one chunk and stage its rows; returns the columns the KPIs need.
 
@@ -83,16 +85,16 @@ def score_chunk(
                 champion.survival,
                 chunk.iloc[start : start + STAGE_PART_ROWS],
                 config,
-                as_of,
+                run.as_of,
                 champion.version,
-                scored_at,
+                run.scored_at,
             )
             kept.append(rows[KPI_COLUMNS])
             yield rows
 
     engine = db.make_engine(Settings().resolved_database_url)
     try:
-        scores.stage_chunk(engine, run_id, index, parts())
+        scores.stage_chunk(engine, run.run_id, index, parts())
     finally:
         engine.dispose()
     if not kept:
@@ -101,24 +103,14 @@ def score_chunk(
 
 
 @task(name="merge-scores", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def merge_scores(
-    run_id: str,
-    as_of: date,
-    model_version: str,
-    scored_at: datetime,
-    kpis: dict,
-    counts: dict,
-    chunks: int | None = None,
-) -> int:
+def merge_scores(run: RunKey, kpis: dict, counts: dict, chunks: int | None = None) -> int:
     """One transaction: staged rows into customer_scores, the KPI snapshot, the run completed.
 
     Completes the run's open merge transaction (`scores.open_merge`) when there is one; a
     retry, or a run without one, merges everything from staging in a new transaction."""
     engine = db.make_engine(Settings().resolved_database_url)
     try:
-        return scores.merge_run(
-            engine, run_id, as_of, model_version, scored_at, kpis, counts, chunks
-        )
+        return scores.merge_run(engine, run, kpis, counts, chunks)
     finally:
         engine.dispose()
 

@@ -208,6 +208,9 @@ def promote(
 
 def _rescore(name: str, champion: registry.ModelVersion, split: modeling.Split) -> Evaluation:
     pipeline = registry.load_pipeline(name, champion.version)
+    inputs = list(pipeline.named_steps["features"].feature_names_in_)
+    what = f"champion v{champion.version} of {name}"
+    promotion.require_inputs(inputs, list(split.holdout_features.columns), what)
     probabilities = pipeline.predict_proba(split.holdout_features)[:, 1]
     threshold = float(champion.tags.get("threshold", 0.5))
     return evaluate(split.holdout_target, np.asarray(probabilities), threshold, "holdout")

@@ -13,7 +13,7 @@ from configs.schema import RunConfig, Segments
 
 RISK_SEGMENTS = ("high", "medium", "low")
 SCORE_COLUMNS = [
-    "customer_id", "churn_probability", "risk_segment", "monthly_charges", "segment_value",
+    "customer_id", "churn_probability", "risk_segment", "monthly_value", "segment_value",
     "expected_remaining_months", "lifetime_value",
 ]  # fmt: skip
 DECIMALS = 6
@@ -39,9 +39,12 @@ def horizon_factor(annual_discount_rate: float, horizon_months: int) -> float:
 def compute_kpis(
     scores: pd.DataFrame, config: RunConfig, labels: pd.Series | None = None
 ) -> dict[str, Any]:
-    """KPIs of scored customers, overall and per value of config.dataset.roles.segment.
+    """KPIs of scored customers, overall and per value of the segment role.
 
-    revenue_at_risk_monthly = sum(monthly_charges * churn_probability); revenue_at_risk_horizon
+    Figures whose role the table lacks are absent, never computed from another column:
+    revenue at risk and lifetime value need the value role, remaining lifetime the survival
+    model (duration role), the breakdown the segment role.
+    revenue_at_risk_monthly = sum(monthly_value * churn_probability); revenue_at_risk_horizon
     = sum over m = 1..H of revenue_at_risk_monthly / (1 + r)**m, H = lifetime.horizon_months,
     r = (1 + annual_discount_rate)**(1/12) - 1: the expected monthly revenue lost if at-risk
     customers leave now, over the horizon, month 1 discounted once. `labels` (churn labels,
@@ -54,40 +57,62 @@ def compute_kpis(
     if churned is not None and len(churned) != len(scores):
         raise ValueError(f"{len(churned)} labels for {len(scores)} scored customers")
     factor = horizon_factor(config.lifetime.annual_discount_rate, config.lifetime.horizon_months)
-    result = _figures(scores, churned, factor)
+    shown = _shown_figures(config)
+    result = _figures(scores, churned, factor, shown)
+    segment = config.dataset.roles.segment
+    if segment is None:
+        return result
     values = scores["segment_value"].astype(object).to_numpy()
-    known = [str(v) for v in config.dataset.categorical[config.dataset.roles.segment]]
+    known = [str(v) for v in config.dataset.categorical[segment]]
     extra = sorted({str(v) for v in pd.unique(values) if not pd.isna(v)} - set(known))
     by_value = {}
     for value in [*known, *extra]:
         rows = np.flatnonzero(values == value)
         part = None if churned is None else churned[rows]
-        by_value[value] = _figures(scores.iloc[rows], part, factor)
-    result["by_segment"] = {"column": config.dataset.roles.segment, "values": by_value}
+        by_value[value] = _figures(scores.iloc[rows], part, factor, shown)
+    result["by_segment"] = {"column": segment, "values": by_value}
     return result
 
 
-def _figures(scores: pd.DataFrame, churned: np.ndarray | None, factor: float) -> dict[str, Any]:
-    """The KPI figures of one group of scored customers."""
+def _shown_figures(config: RunConfig) -> set[str]:
+    """The role-dependent figures this table has."""
+    roles, shown = config.dataset.roles, set()
+    if roles.value is not None:
+        shown |= {"revenue_at_risk_monthly", "revenue_at_risk_horizon"}
+    if config.survival is not None:
+        shown.add("average_expected_remaining_months")
+        if roles.value is not None:
+            shown.add("average_lifetime_value")
+    return shown
+
+
+def _figures(
+    scores: pd.DataFrame, churned: np.ndarray | None, factor: float, shown: set[str]
+) -> dict[str, Any]:
+    """The KPI figures of one group of scored customers (role figures only when `shown`)."""
     n = len(scores)
     probability = scores["churn_probability"].to_numpy(dtype=float)
-    at_risk = float(np.nansum(scores["monthly_charges"].to_numpy(dtype=float) * probability))
     segments = scores["risk_segment"].astype(object).to_numpy()
     counts = {s: int((segments == s).sum()) for s in RISK_SEGMENTS}
-    return {
+    figures: dict[str, Any] = {
         "customers_scored": n,
         "observed_churn_rate": None if churned is None else _mean(churned),
         "average_score": _mean(probability),
         "segments": {
             s: {"count": c, "share": _round(c / n if n else 0.0)} for s, c in counts.items()
         },
-        "revenue_at_risk_monthly": _round(at_risk),
-        "revenue_at_risk_horizon": _round(at_risk * factor),
-        "average_lifetime_value": _mean(scores["lifetime_value"].to_numpy(dtype=float)),
-        "average_expected_remaining_months": _mean(
-            scores["expected_remaining_months"].to_numpy(dtype=float)
-        ),
     }
+    if "revenue_at_risk_monthly" in shown:
+        values = scores["monthly_value"].to_numpy(dtype=float)
+        at_risk = float(np.nansum(values * probability))
+        figures["revenue_at_risk_monthly"] = _round(at_risk)
+        figures["revenue_at_risk_horizon"] = _round(at_risk * factor)
+    if "average_lifetime_value" in shown:
+        figures["average_lifetime_value"] = _mean(scores["lifetime_value"].to_numpy(dtype=float))
+    if "average_expected_remaining_months" in shown:
+        months = scores["expected_remaining_months"].to_numpy(dtype=float)
+        figures["average_expected_remaining_months"] = _mean(months)
+    return figures
 
 
 def _churned(labels: pd.Series, positive: str) -> np.ndarray:

@@ -83,3 +83,14 @@ def rollback_target(history: Sequence[dict[str, Any]], current: str | None) -> s
         if version not in undone:
             return version
     raise RegistryError(f"champion v{current} has no earlier champion to roll back to")
+
+
+def require_inputs(inputs: Sequence[str], config_columns: Sequence[str], what: str) -> None:
+    """RegistryError naming the columns a model reads that the config does not provide: a
+    model of another table is never fed data it cannot read."""
+    missing = [column for column in inputs if column not in set(config_columns)]
+    if missing:
+        raise RegistryError(
+            f"{what} reads columns this config does not have: {missing}; it belongs to "
+            "another table (give each table its own model.registered_name or dataset.name)"
+        )

@@ -143,6 +143,19 @@ def _fill_in(text: pa.Array, exact: np.ndarray, values: np.ndarray, write) -> pa
     return pc.replace_with_mask(text, pa.array(~exact), pa.array(written, pa.string()))
 
 
+def _role_numbers(clean: pd.DataFrame, column: str | None) -> np.ndarray:
+    """The role column's numbers, or NaN (stored as NULL) for a table without the role."""
+    if column is None:
+        return np.full(len(clean), np.nan)
+    return clean[column].to_numpy(dtype=float)
+
+
+def _role_texts(clean: pd.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.full(len(clean), None, dtype=object)
+    return clean[column].astype(str).to_numpy()
+
+
 def score_customers(
     pipeline: Pipeline,
     survival: SurvivalModel | None,
@@ -171,8 +184,8 @@ def score_customers(
             "top_reasons": pd.arrays.ArrowStringArray(
                 reasons_array(found, features, config.model.top_reasons)
             ),
-            "monthly_charges": clean[data.roles.value].to_numpy(dtype=float),
-            "segment_value": clean[data.roles.segment].astype(str).to_numpy(),
+            "monthly_value": _role_numbers(clean, data.roles.value),
+            "segment_value": _role_texts(clean, data.roles.segment),
             "scored_at": scored_at,
         }
     )

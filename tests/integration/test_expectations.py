@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -140,7 +139,7 @@ def test_load_suite_errors(tmp_path):
         load_suite(tmp_path / "list.json")
 
 
-def test_run_suite_is_quiet_and_fast(capfd):
+def test_run_suite_is_quiet(capfd):
     config = load_config(TELCO_CONFIG)
     rng = np.random.default_rng(0)
     n = 7043
@@ -156,14 +155,8 @@ def test_run_suite_is_quiet_and_fast(capfd):
         frame[name] = rng.choice(allowed, n)
     frame["Churn"] = rng.choice(["Yes", "No"], n)
     spec = expectation_suite_spec(config, "training")
-    run_suite(frame, spec)  # the first run pays for imports and registries
-    timings = []
-    for _ in range(2):
-        started = time.perf_counter()
-        outcomes = run_suite(frame, spec)
-        timings.append(time.perf_counter() - started)
+    outcomes = run_suite(frame, spec)
     assert all(o.success for o in outcomes)
-    assert min(timings) < 0.5, timings
     captured = capfd.readouterr()
     assert "Calculating Metrics" not in captured.err + captured.out
 

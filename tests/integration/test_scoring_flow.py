@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -166,11 +166,11 @@ def test_failure_inside_the_merge_transaction_rolls_back(trained, state, batch, 
 
 
 def test_concurrent_run_for_the_same_as_of_cannot_write(trained, state, batch):
-    from tasks.adapters import scores
+    from tasks.adapters import score_runs
 
     engine = _engine()
     try:
-        with scores.period_lock(engine, "score", date(2026, 11, 1)):
+        with score_runs.period_lock(engine, "score", "telco", date(2026, 11, 1)):
             with pytest.raises(ConcurrentRunError, match="in progress"):
                 _score(state, batch)
             other_day = _score(state, batch, as_of="2026-11-05")  # other periods still run
@@ -178,6 +178,30 @@ def test_concurrent_run_for_the_same_as_of_cannot_write(trained, state, batch):
     finally:
         engine.dispose()
     _score(state, batch)  # the lock is released with its holder
+
+
+def test_a_killed_run_is_marked_abandoned_by_the_next_one(trained, state, batch):
+    from tasks.adapters.tables import customer_scores_staging, scoring_runs
+
+    engine = _engine()
+    killed = {"dataset": "telco", "model_name": "retainai-churn", "model_version": "1",
+              "status": "running", "source": "x", "started_at": datetime.now(UTC)}  # fmt: skip
+    staged = {"chunk": 0, "customer_id": "X1", "churn_probability": 0.5,
+              "risk_segment": "medium", "top_reasons": []}  # fmt: skip
+    try:
+        with engine.begin() as connection:
+            for run_id, as_of in (("killed-a", date(2026, 9, 9)), ("killed-b", date(2026, 11, 8))):
+                connection.execute(
+                    scoring_runs.insert().values(run_id=run_id, as_of=as_of, **killed)
+                )
+                connection.execute(customer_scores_staging.insert().values(run_id=run_id, **staged))
+    finally:
+        engine.dispose()
+    _score(state, batch, as_of="2026-11-08")
+    runs = _rows("SELECT run_id, status, error FROM scoring_runs WHERE run_id LIKE 'killed%'")
+    assert runs["status"].tolist() == ["failed", "failed"]
+    assert runs["error"].str.startswith("abandoned").all()
+    assert _rows("SELECT count(*) AS n FROM customer_scores_staging")["n"][0] == 0
 
 
 def test_current_scores_view_keeps_the_latest_per_customer(trained, state):

@@ -69,5 +69,5 @@ def _score_ids(state) -> list[str]:
     from serving import store
 
     return sorted(r["customer_id"] for r in store.list_customers(
-        state.engine, "customer_id", "asc", 500, 0, None
+        state.engine, "telco", "customer_id", "asc", 500, 0, None
     ))  # fmt: skip

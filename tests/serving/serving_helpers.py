@@ -117,13 +117,14 @@ def seed_scores(engine, rows: int = 40) -> list[str]:
             p = float(rng.random())
             records.append(
                 {
+                    "dataset": "telco",
                     "customer_id": customer_id,
                     "as_of": as_of,
                     "model_version": "1",
                     "churn_probability": p,
                     "risk_segment": "high" if p >= 0.6 else "medium" if p >= 0.3 else "low",
                     "top_reasons": [{"feature": "tenure", "value": 3.0, "contribution": 0.4}],
-                    "monthly_charges": float(20 + i),
+                    "monthly_value": float(20 + i),
                     "segment_value": "Month-to-month",
                     "expected_remaining_months": 12.0,
                     "lifetime_value": None if i % 7 == 0 else float(100 + 10 * i),
@@ -136,6 +137,7 @@ def seed_scores(engine, rows: int = 40) -> list[str]:
         for as_of in (date(2026, 10, 1), date(2026, 11, 1)):
             connection.execute(
                 kpi_snapshots.insert().values(
+                    dataset="telco",
                     as_of=as_of,
                     model_version="1",
                     kpis={"customers_scored": rows, "as_of": str(as_of)},

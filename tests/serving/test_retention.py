@@ -29,7 +29,7 @@ def test_kpis_are_the_latest_snapshot(served):
     [
         ("churn_score", "churn_probability"),
         ("lifetime_value", "lifetime_value"),
-        ("monthly_charges", "monthly_charges"),
+        ("monthly_value", "monthly_value"),
         ("customer_id", "customer_id"),
     ],
 )

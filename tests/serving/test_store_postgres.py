@@ -28,23 +28,23 @@ def engine(postgres_url):
 def test_sorted_current_scores_with_missing_values_last(engine, order):
     from serving import store
 
-    items = store.list_customers(engine, "lifetime_value", order, 500, 0, None)
+    items = store.list_customers(engine, "telco", "lifetime_value", order, 500, 0, None)
     assert len(items) == 40 and {i["as_of"].isoformat() for i in items} == {"2026-11-01"}
     known = [i["lifetime_value"] for i in items if i["lifetime_value"] is not None]
     assert known == sorted(known, reverse=order == "desc")
     assert all(i["lifetime_value"] is None for i in items[len(known) :])
-    high = store.list_customers(engine, "churn_score", "desc", 500, 0, "high")
+    high = store.list_customers(engine, "telco", "churn_score", "desc", 500, 0, "high")
     assert high and {i["risk_segment"] for i in high} == {"high"}
 
 
 def test_detail_kpis_campaigns_and_tokens(engine):
     from serving import store, tokens
 
-    detail = store.customer_detail(engine, "C0003")
+    detail = store.customer_detail(engine, "telco", "C0003")
     assert detail["top_reasons"][0]["feature"] == "tenure" and len(detail["history"]) == 2
     assert detail["scored_at"].tzinfo is not None
-    assert store.customer_detail(engine, "C0003' OR '1'='1") is None
-    assert store.latest_kpis(engine)["as_of"].isoformat() == "2026-11-01"
+    assert store.customer_detail(engine, "telco", "C0003' OR '1'='1") is None
+    assert store.latest_kpis(engine, "telco")["as_of"].isoformat() == "2026-11-01"
     created = store.create_campaign(engine, "pg", {"risk_segments": ["high"]}, 0.1, "tester")
     assert created["id"] >= 1
     token = tokens.create(engine, "pg-viewer", "viewer")

@@ -28,7 +28,7 @@ def scores():
             "customer_id": ["c1", "c2", "c3", "c4", "c5", "c6"],
             "churn_probability": [0.9, 0.6, 0.3, 0.5, 0.1, 0.2999],
             "risk_segment": ["high", "high", "medium", "medium", "low", "low"],
-            "monthly_charges": [100.0, 50.0, 80.0, 40.0, 20.0, 60.0],
+            "monthly_value": [100.0, 50.0, 80.0, 40.0, 20.0, 60.0],
             "segment_value": CONTRACTS,
             "expected_remaining_months": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
             "lifetime_value": [800.0, 900.0, 2000.0, 1500.0, 1000.0, 1200.0],
