@@ -12,7 +12,8 @@ import pytest
 
 from configs.schema import load_config
 from data.generate import generate_customers
-from tasks.adapters.sources import _text_columns
+from tasks.adapters.source_sql import parse_copy_csv
+from tasks.core import batches
 from tasks.core.coercion import as_text, coerce_frame, parse_numbers, row_findings
 from tasks.core.contract import validate_frame
 
@@ -88,7 +89,8 @@ def test_copy_text_columns_give_read_csv_values():
     names = ["id", "plan", "charges", "note"]
     rows = [f"c{i},{'Yes' if i % 3 else 'No'},{i % 7}.5,x\n" for i in range(40)]
     data = "".join(rows) + 'c40,\\N,"",\n' + 'c41,"\\N","a ""q""\nnext",\n'
-    frame = _text_columns(memoryview(data.encode()), names)
+    table = batches.compact(parse_copy_csv(io.BytesIO(data.encode()), names, frozenset()))
+    frame = batches.to_frame(table)
     expected = pd.read_csv(
         io.BytesIO((",".join(names) + "\n" + data).encode()),
         dtype=str,
@@ -104,21 +106,24 @@ def test_copy_text_columns_give_read_csv_values():
 
 
 def test_copy_text_columns_of_an_empty_table():
-    frame = _text_columns(memoryview(b""), ["a", "b"])
+    import pyarrow as pa
+
+    empty = pa.table({name: pa.array([], pa.string()) for name in ["a", "b"]})
+    frame = batches.to_frame(batches.compact(empty))
     assert list(frame.columns) == ["a", "b"] and len(frame) == 0
     assert all(dtype == np.dtype(object) for dtype in frame.dtypes)
 
 
 def test_text_is_stripped_exactly_as_str_strip():
     """Arrow picks the values to strip; every whitespace str.strip knows, and only those."""
-    from tasks.core.coercion import _WHITESPACE
+    from tasks.core.coercion import WHITESPACE
 
     rng = np.random.default_rng(0)
     pool = ["a", "b c", " x", "y ", "\t", "", "\u3000z\u3000", "\x1cq", "é ", "\x85k", "\u200bw"]
-    pool += _WHITESPACE
+    pool += WHITESPACE
     values = ["".join(rng.choice(pool, size=rng.integers(0, 4))) for _ in range(20_000)]
     series = pd.Series([v if i % 17 else np.nan for i, v in enumerate(values)], dtype=object)
     expected = series.str.strip()
     expected = expected.mask(expected.eq(""), np.nan)
     pd.testing.assert_series_equal(as_text(series), expected)
-    assert "\u200b" not in _WHITESPACE  # zero-width space: not whitespace to Python either
+    assert "\u200b" not in WHITESPACE  # zero-width space: not whitespace to Python either

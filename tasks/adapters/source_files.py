@@ -1,0 +1,92 @@
+"""Customer files: local paths, file:// and s3:// (CSV as text, Parquet with its types)."""
+
+from __future__ import annotations
+
+import io
+import lzma
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from configs.settings import Settings
+from tasks.adapters.source_errors import one_line
+from tasks.core.errors import DataSourceError, TransientSourceError
+
+_CSV = {".csv": None, ".csv.gz": "gzip", ".csv.bz2": "bz2", ".csv.xz": "xz", ".csv.zip": "zip"}
+_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError)
+CONNECT_TIMEOUT_SECONDS = 5
+HTTP_ATTEMPTS = 3
+
+
+def _file_kind(name: str, label: str) -> tuple[str, str | None]:
+    lower = name.lower()
+    for suffix, compression in _CSV.items():
+        if lower.endswith(suffix):
+            return "csv", compression
+    if lower.endswith((".parquet", ".pq")):
+        return "parquet", None
+    raise DataSourceError(
+        f"{label}: unsupported file type, expected .csv[.gz|.bz2|.xz|.zip] or .parquet"
+    )
+
+
+def _parse_file(
+    src: Path | io.BytesIO, kind: str, compression: str | None, label: str
+) -> pd.DataFrame:
+    try:
+        if kind == "parquet":
+            return pd.read_parquet(src)
+        return pd.read_csv(src, dtype=str, keep_default_na=False, compression=compression)
+    except pd.errors.EmptyDataError as exc:
+        raise DataSourceError(f"{label} is empty (no header row)") from exc
+    except _READ_ERRORS as exc:
+        raise DataSourceError(f"{label}: cannot read {kind}: {one_line(exc)}") from exc
+
+
+def read_local(path: Path, label: str) -> pd.DataFrame:
+    if not path.exists():
+        raise DataSourceError(f"{label}: file not found")
+    if path.is_dir():
+        raise DataSourceError(f"{label} is a directory, expected a .csv or .parquet file")
+    kind, compression = _file_kind(path.name, label)
+    if path.stat().st_size == 0:
+        raise DataSourceError(f"{label} is empty (0 bytes)")
+    return _parse_file(path, kind, compression, label)
+
+
+def read_s3(source: str, label: str, settings: Settings) -> pd.DataFrame:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as S3ConnectionError
+
+    bucket, _, key = source[len("s3://") :].partition("/")
+    if not bucket or not key:
+        raise DataSourceError(f"{label}: expected s3://bucket/key")
+    kind, compression = _file_kind(key, label)
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=settings.http_timeout_seconds,
+        retries={"max_attempts": HTTP_ATTEMPTS},
+    )
+    client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url or None, config=config)
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        if code == "NoSuchBucket":
+            raise DataSourceError(f"{label}: bucket {bucket!r} does not exist") from exc
+        if code in ("NoSuchKey", "404"):
+            raise DataSourceError(f"{label}: object not found") from exc
+        server_side = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+        error_class = TransientSourceError if server_side else DataSourceError
+        raise error_class(f"{label}: S3 error {code}: {error.get('Message', '')}") from exc
+    except BotoCoreError as exc:
+        transient = isinstance(exc, S3ConnectionError | HTTPClientError)
+        error_class = TransientSourceError if transient else DataSourceError
+        raise error_class(f"{label}: S3 request failed: {one_line(exc)}") from exc
+    if not body:
+        raise DataSourceError(f"{label} is empty (0 bytes)")
+    return _parse_file(io.BytesIO(body), kind, compression, label)
