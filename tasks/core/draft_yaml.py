@@ -133,7 +133,8 @@ def _dataset(out: _Lines, draft: Draft) -> None:
     labels: dict[str, Any] = {"column": target.column}
     for key in ("positive", "negative"):
         text = getattr(target, key)
-        labels[key] = float(text) if target.numeric else text
+        value = float(text) if target.numeric else text
+        labels[key] = int(value) if isinstance(value, float) and value.is_integer() else value
     out.entry("target", labels, 2, f"{target.column}: {target.reason}.")
     out.comment("Business roles, each optional: without one, the figures that depend on it "
                 "are absent.", 2)  # fmt: skip

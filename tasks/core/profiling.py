@@ -208,7 +208,8 @@ def pick_id(columns: list[ColumnStats]) -> Guess:
         if stats.blank.any() or stats.distinct != stats.rows or stats.rows < 2:
             continue
         textual = stats.unparseable.any() or _zero_padded(stats)
-        if not (textual or stats.whole):
+        spaced = stats.text.astype(str).str.contains(r"\s").any()  # words, not codes
+        if spaced or not (textual or stats.whole):
             continue
         named = bool(ID_NAME.search(stats.name.lower()))
         candidates.append((not named, not textual, stats.name, named, textual))
