@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from flows.init_config import init_config
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="RetainAI churn platform")
 models_app = typer.Typer(no_args_is_help=True, help="Registered model versions and aliases")
 db_app = typer.Typer(no_args_is_help=True, help="Application database schema")
@@ -200,6 +202,9 @@ def generate_data(
     frame = generate_customers(rows, seed, drift=drift)
     write_customers(frame, out)
     typer.echo(f"wrote {len(frame):,} customers to {out}")
+
+
+app.command("init-config")(init_config)
 
 
 @models_app.command("list")

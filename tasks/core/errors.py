@@ -42,3 +42,7 @@ class DriftBlockedError(RetainAIError):
 
 class PerformanceAlertError(RetainAIError):
     """Realised performance on delayed outcomes fell below the configured floor."""
+
+
+class ProfilingError(RetainAIError):
+    """A table cannot be drafted into a config (no such target, not two labels)."""
