@@ -111,6 +111,10 @@ class SurvivalModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SurvivalModel:
+        """Also reads models saved before the tail existed (`baseline_survival` held flat past
+        the last observed month): the grid ends where S0 last changed, the tail is refitted."""
+        if "baseline_survival" in data:
+            data = _from_survival_layout(data)
         return cls(
             duration_column=data["duration_column"],
             value_column=data["value_column"],
@@ -123,6 +127,34 @@ class SurvivalModel:
             concordance=float(data["concordance"]),
             hazard_ratios=tuple(HazardRatio(**h) for h in data["hazard_ratios"]),
         )
+
+
+def tail_hazard(cumulative: Any) -> float:
+    """The constant monthly hazard past a cumulative hazard grid (months 0..T): its mean over
+    the last TAIL_MONTHS months, or over all months if that is zero."""
+    h0 = np.asarray(cumulative, dtype=float)
+    last = len(h0) - 1
+    span = min(TAIL_MONTHS, last)
+    tail = (h0[last] - h0[last - span]) / span if span else 0.0
+    if tail <= 0 and last > 0:
+        tail = (h0[last] - h0[0]) / last
+    return float(max(tail, 0.0))
+
+
+def _from_survival_layout(data: dict[str, Any]) -> dict[str, Any]:
+    """A model dict of the earlier layout (S0 on months 0..max_months) in the current one."""
+    s0 = np.maximum(np.asarray(data["baseline_survival"], dtype=float), np.finfo(float).tiny)
+    hazard = -np.log(s0)
+    changes = np.flatnonzero(np.diff(hazard) != 0)
+    grid = hazard[: int(changes[-1]) + 2 if len(changes) else 1]
+    return {
+        **data,
+        "duration_column": data["tenure_column"],
+        "value_column": data["monthly_charges_column"],
+        "baseline_cumulative_hazard": [float(v) for v in grid],
+        "tail_hazard": tail_hazard(grid),
+        "dropped": {},
+    }
 
 
 def cox_design(frame: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -168,11 +200,6 @@ def fit_survival_model(frame: pd.DataFrame, config: RunConfig) -> SurvivalModel:
     at = np.searchsorted(times, months, side="right") - 1
     hazard = np.where(at >= 0, cumulative.to_numpy()[np.maximum(at, 0)], 0.0)
     hazard *= np.exp(-float(coefs @ design[coefs.index].mean()))  # lifelines centres x at its mean
-    last = len(months) - 1
-    span = min(TAIL_MONTHS, last)
-    tail = (hazard[last] - hazard[last - span]) / span if span else 0.0
-    if tail <= 0 and last > 0:
-        tail = (hazard[last] - hazard[0]) / last
     ratios = tuple(
         HazardRatio(str(name), *(float(row[k]) for k in _SUMMARY_KEYS))
         for name, row in fitter.summary.iterrows()
@@ -185,7 +212,7 @@ def fit_survival_model(frame: pd.DataFrame, config: RunConfig) -> SurvivalModel:
         scaling=scaling,
         coefficients={str(k): float(v) for k, v in coefs.items()},
         baseline_cumulative_hazard=tuple(float(v) for v in hazard),
-        tail_hazard=float(max(tail, 0.0)),
+        tail_hazard=tail_hazard(hazard),
         dropped=dropped,
         concordance=float(fitter.concordance_index_),
         hazard_ratios=ratios,
