@@ -85,6 +85,10 @@ class Segments(Strict):
 
 
 class Lifetime(Strict):
+    """How far ahead business figures look: expected remaining months and lifetime value sum
+    the months 1..horizon_months after the current tenure, and revenue at risk covers the same
+    horizon; money is discounted monthly at the equivalent of annual_discount_rate."""
+
     annual_discount_rate: float = Field(0.10, ge=0.0, le=1.0)
     horizon_months: int = Field(12, ge=1, le=240)
 
@@ -94,7 +98,13 @@ class Survival(Strict):
 
     covariates: list[str] = Field(min_length=1)
     penalizer: float = Field(0.1, ge=0.0)
-    max_months: int = Field(120, ge=12, le=600)  # lifetimes are restricted means up to here
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_max_months(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "max_months" in raw:
+            raise ValueError("survival.max_months is gone: the horizon is lifetime.horizon_months")
+        return raw
 
 
 class Monitoring(Strict):

@@ -24,14 +24,18 @@ MODEL_FILE = "survival_model.json"
 def write_curves(
     config: RunConfig, frame: pd.DataFrame, probabilities: np.ndarray, folder: Path
 ) -> list[Path]:
-    """Kaplan-Meier tables, plots and medians by the segment column and by risk segment."""
+    """Kaplan-Meier tables, plots and medians by risk segment, and by the segment role when
+    the table has one. Without a duration role there are no curves: nothing is written."""
+    roles = config.dataset.roles
+    if roles.duration is None:
+        return []
     folder.mkdir(parents=True, exist_ok=True)
-    durations = frame[config.dataset.roles.duration].to_numpy(dtype=float)
+    durations = frame[roles.duration].to_numpy(dtype=float)
     events = churn_labels(frame, config)
-    groupings = {
-        config.dataset.roles.segment: frame[config.dataset.roles.segment].astype(str),
-        "risk_segment": pd.Series(assign_risk_segments(probabilities, config.segments)),
-    }
+    groupings = {}
+    if roles.segment is not None:
+        groupings[roles.segment] = frame[roles.segment].astype(str)
+    groupings["risk_segment"] = pd.Series(assign_risk_segments(probabilities, config.segments))
     written, medians = [], {}
     for name, groups in groupings.items():
         table = survival.kaplan_meier_table(durations, events, groups.to_numpy())
@@ -57,12 +61,14 @@ def analyse_survival(
     model = survival.fit_survival_model(frame, config)
     paths = write_curves(config, frame, probabilities, folder)
     model.hazard_ratio_table().to_csv(folder / "hazard_ratios.csv", index=False)
+    model.dropped_table().to_csv(folder / "dropped_covariates.csv", index=False)
     survival.proportional_hazards_check(frame, config).to_csv(
         folder / "proportional_hazards_check.csv", index=False
     )
     paths += [
         write_json_atomic(folder / MODEL_FILE, model.to_dict()),
         folder / "hazard_ratios.csv",
+        folder / "dropped_covariates.csv",
         folder / "proportional_hazards_check.csv",
     ]
     if run_id:
@@ -72,6 +78,8 @@ def analyse_survival(
             artifacts=paths,
             folder="survival",
         )
+    if model.dropped:
+        step(f"Cox design: left out {len(model.dropped)} duplicated column(s)")
     step(f"Cox concordance {model.concordance:.3f}")
     return model
 

@@ -1,4 +1,4 @@
-"""Survival analysis: Kaplan-Meier curves and a Cox model kept as plain numbers for scoring.
+"""Survival analysis: a Cox model kept as plain numbers for scoring, and lifetimes from it.
 
 lifelines is imported only by the fitting functions: a stored SurvivalModel scores without it.
 lifelines 0.30.3 accepts zero durations (CoxPHFitter, KaplanMeierFitter), so tenure 0 is used as is.
@@ -11,20 +11,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 
 from configs.schema import Lifetime, RunConfig
-from tasks.core.coercion import as_text
+from tasks.core.cox_design import as_categories, collinear_columns, encode, encoding
+from tasks.core.kaplan_meier import (  # noqa: F401  (importable from here)
+    KM_COLUMNS,
+    kaplan_meier_figure,
+    kaplan_meier_table,
+    median_survival,
+)
 
 if TYPE_CHECKING:
     from lifelines import CoxPHFitter
-    from matplotlib.figure import Figure
 
-KM_COLUMNS = ["group", "timeline", "survival", "ci_lower", "ci_upper", "at_risk"]
-BLOCK_ROWS = 50_000  # rows per block in expected_lifetime: a block x max_months float matrix
+BLOCK_CELLS = 2_000_000  # expected_lifetime scores rows in blocks of this many row-months
 _DURATION, _EVENT = "_duration", "_event"
 _SUMMARY_KEYS = ("coef", "exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p")
 _MAX_LOG = 700.0  # |beta . x| cap: exp() stays finite and non-zero (no inf * 0 = nan)
+TAIL_MONTHS = 12  # the tail hazard is the mean baseline hazard of this many last months
 
 
 @dataclass(frozen=True)
@@ -41,23 +45,34 @@ class HazardRatio:
 
 @dataclass(frozen=True)
 class SurvivalModel:
-    """A fitted Cox model: S(u|x) = S0(u) ** exp(beta . x) with x the encoded covariates.
+    """A fitted Cox model: S(u|x) = exp(-H0(u) * exp(beta . x)) with x the encoded covariates.
 
     Categoricals are one-hot with the first (config) category as baseline; unknown values
-    encode as the baseline. Numerics are (value - mean) / std; missing numbers as the mean."""
+    encode as the baseline. Numerics are (value - mean) / std; missing numbers as the mean.
+    H0 is stored at months 0..last_month (the last observed duration); past it H0 grows by
+    `tail_hazard` per month (a constant hazard), so survival keeps falling."""
 
-    tenure_column: str
-    monthly_charges_column: str
+    duration_column: str
+    value_column: str | None  # revenue per month; None: no lifetime value
     categories: dict[str, tuple[str, ...]]  # per categorical covariate, config order
     scaling: dict[str, tuple[float, float]]  # per numeric covariate: training mean, std
     coefficients: dict[str, float]  # per encoded column: "Contract=Two year", "MonthlyCharges"
-    baseline_survival: tuple[float, ...]  # S0 at months 0..max_months (x = 0), a step function
+    baseline_cumulative_hazard: tuple[float, ...]  # H0 at months 0..last_month (x = 0)
+    tail_hazard: float  # baseline hazard per month past last_month
+    dropped: dict[str, str]  # encoded column left out of the fit -> the combination it equals
     concordance: float  # training concordance index
     hazard_ratios: tuple[HazardRatio, ...]  # numeric hazard ratios are per standard deviation
 
     @property
-    def max_months(self) -> int:
-        return len(self.baseline_survival) - 1
+    def last_month(self) -> int:
+        return len(self.baseline_cumulative_hazard) - 1
+
+    def cumulative_hazard(self, months: Any) -> np.ndarray:
+        """H0 at whole months >= 0, extended linearly by the tail hazard past last_month."""
+        months = np.asarray(months, dtype=np.intp)
+        grid = np.asarray(self.baseline_cumulative_hazard)
+        past = np.maximum(months - self.last_month, 0)
+        return grid[np.minimum(months, self.last_month)] + self.tail_hazard * past
 
     def predict_log_hazard(self, frame: pd.DataFrame) -> np.ndarray:
         """beta . x per row (vectorised lookups; no one-hot matrix is built)."""
@@ -66,7 +81,7 @@ class SurvivalModel:
             raise ValueError(f"survival covariates missing from the frame: {missing}")
         total = np.zeros(len(frame))
         for name, cats in self.categories.items():
-            codes = pd.Categorical(_as_categories(frame[name]), categories=list(cats)).codes
+            codes = pd.Categorical(as_categories(frame[name]), categories=list(cats)).codes
             coefs = [0.0, *(self.coefficients.get(f"{name}={c}", 0.0) for c in cats[1:]), 0.0]
             total += np.asarray(coefs)[codes]  # code -1 (unknown or missing) picks the last 0
         for name, (mean, std) in self.scaling.items():
@@ -74,15 +89,21 @@ class SurvivalModel:
             total += self.coefficients.get(name, 0.0) * np.nan_to_num(values, nan=0.0)
         return total
 
-    def predict_survival(self, frame: pd.DataFrame) -> np.ndarray:
-        """S(m|x) at months m = 0..max_months, one row per frame row (not conditional)."""
+    def predict_survival(self, frame: pd.DataFrame, months: Any = None) -> np.ndarray:
+        """S(m|x) at `months` (default 0..last_month), one row per frame row (not conditional)."""
+        months = np.arange(self.last_month + 1) if months is None else months
         hazard = np.exp(np.clip(self.predict_log_hazard(frame), -_MAX_LOG, _MAX_LOG))
-        return np.asarray(self.baseline_survival)[None, :] ** hazard[:, None]
+        return np.exp(-hazard[:, None] * self.cumulative_hazard(months)[None, :])
 
     def hazard_ratio_table(self) -> pd.DataFrame:
-        """covariate, coef, hazard_ratio, ci_lower, ci_upper, p: one row per encoded column."""
+        """covariate, coef, hazard_ratio, ci_lower, ci_upper, p: one row per fitted column."""
         columns = ["covariate", "coef", "hazard_ratio", "ci_lower", "ci_upper", "p"]
         return pd.DataFrame([asdict(h) for h in self.hazard_ratios], columns=columns)
+
+    def dropped_table(self) -> pd.DataFrame:
+        """covariate, duplicates: the encoded columns left out as linear combinations."""
+        rows = list(self.dropped.items())
+        return pd.DataFrame(rows, columns=["covariate", "duplicates"])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values; `from_dict` restores an equal model."""
@@ -90,119 +111,109 @@ class SurvivalModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SurvivalModel:
+        """Also reads models saved before the tail existed (`baseline_survival` held flat past
+        the last observed month): the grid ends where S0 last changed, the tail is refitted."""
+        if "baseline_survival" in data:
+            data = _from_survival_layout(data)
         return cls(
-            tenure_column=data["tenure_column"],
-            monthly_charges_column=data["monthly_charges_column"],
+            duration_column=data["duration_column"],
+            value_column=data["value_column"],
             categories={k: tuple(v) for k, v in data["categories"].items()},
             scaling={k: (float(v[0]), float(v[1])) for k, v in data["scaling"].items()},
             coefficients={k: float(v) for k, v in data["coefficients"].items()},
-            baseline_survival=tuple(float(v) for v in data["baseline_survival"]),
+            baseline_cumulative_hazard=tuple(float(v) for v in data["baseline_cumulative_hazard"]),
+            tail_hazard=float(data["tail_hazard"]),
+            dropped={str(k): str(v) for k, v in data["dropped"].items()},
             concordance=float(data["concordance"]),
             hazard_ratios=tuple(HazardRatio(**h) for h in data["hazard_ratios"]),
         )
 
 
-def kaplan_meier_table(durations: Any, events: Any, groups: Any = None) -> pd.DataFrame:
-    """KM survival with 95% CIs (lifelines' exponential Greenwood) and numbers at risk at each
-    time lifelines reports (0 and every observed duration), per group in sorted order."""
-    from lifelines import KaplanMeierFitter
-
-    durations = np.asarray(durations, dtype=float)
-    events = np.asarray(events).astype(bool)
-    labels = np.full(len(durations), "all", dtype=object) if groups is None else np.asarray(groups)
-    parts = []
-    for group in sorted(pd.unique(labels), key=str):
-        rows = labels == group
-        km = KaplanMeierFitter().fit(durations[rows], events[rows])
-        ci = km.confidence_interval_survival_function_
-        parts.append(
-            pd.DataFrame(
-                {
-                    "group": group,
-                    "timeline": km.survival_function_.index.to_numpy(dtype=float),
-                    "survival": km.survival_function_.iloc[:, 0].to_numpy(),
-                    "ci_lower": ci.iloc[:, 0].to_numpy(),
-                    "ci_upper": ci.iloc[:, 1].to_numpy(),
-                    "at_risk": km.event_table["at_risk"].loc[km.timeline].to_numpy(dtype=int),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=KM_COLUMNS)
+def tail_hazard(cumulative: Any) -> float:
+    """The constant monthly hazard past a cumulative hazard grid (months 0..T): its mean over
+    the last TAIL_MONTHS months, or over all months if that is zero."""
+    h0 = np.asarray(cumulative, dtype=float)
+    last = len(h0) - 1
+    span = min(TAIL_MONTHS, last)
+    tail = (h0[last] - h0[last - span]) / span if span else 0.0
+    if tail <= 0 and last > 0:
+        tail = (h0[last] - h0[0]) / last
+    return float(max(tail, 0.0))
 
 
-def median_survival(table: pd.DataFrame) -> dict[Any, float | None]:
-    """Per group of a KM table, the first time survival is <= 0.5 (lifelines' definition).
+def _from_survival_layout(data: dict[str, Any]) -> dict[str, Any]:
+    """A model dict of the earlier layout (S0 on months 0..max_months) in the current one."""
+    s0 = np.maximum(np.asarray(data["baseline_survival"], dtype=float), np.finfo(float).tiny)
+    hazard = -np.log(s0)
+    changes = np.flatnonzero(np.diff(hazard) != 0)
+    grid = hazard[: int(changes[-1]) + 2 if len(changes) else 1]
+    return {
+        **data,
+        "duration_column": data["tenure_column"],
+        "value_column": data["monthly_charges_column"],
+        "baseline_cumulative_hazard": [float(v) for v in grid],
+        "tail_hazard": tail_hazard(grid),
+        "dropped": {},
+    }
 
-    None when the curve never falls to 0.5 (lifelines says inf): the median is not observed."""
-    medians: dict[Any, float | None] = {}
-    for group, rows in table.groupby("group", sort=False):
-        below = rows["timeline"][rows["survival"] <= 0.5]
-        medians[group] = float(below.iloc[0]) if len(below) else None
-    return medians
 
-
-def kaplan_meier_figure(table: pd.DataFrame, title: str) -> Figure:
-    """Step survival curves with shaded 95% CI bands, one per group of a KM table."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6.5, 4.5), dpi=100)
-    axes = figure.add_subplot()
-    for group, rows in table.groupby("group", sort=False):
-        line = axes.step(rows["timeline"], rows["survival"], where="post", label=str(group))[0]
-        axes.fill_between(
-            rows["timeline"], rows["ci_lower"], rows["ci_upper"], step="post", alpha=0.2,
-            color=line.get_color(), linewidth=0,
-        )  # fmt: skip
-    axes.set_title(title)
-    axes.set_xlabel("months")
-    axes.set_ylabel("share still a customer")
-    axes.set_ylim(0, 1.02)
-    axes.legend(loc="lower left")
-    return figure
+def cox_design(frame: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The encoded covariates the Cox model is fitted on, and the columns left out of them:
+    each that is a linear combination of an intercept and earlier columns (constant columns
+    included), with the combination it duplicates."""
+    design = encode(frame, *encoding(frame, config))
+    dropped = collinear_columns(design)
+    return design.drop(columns=list(dropped)), dropped
 
 
 def fit_cox_fitter(frame: pd.DataFrame, config: RunConfig) -> tuple[CoxPHFitter, pd.DataFrame]:
-    """The lifelines CoxPHFitter on the encoded covariates, and the design frame it was fitted on.
+    """The lifelines CoxPHFitter on the reduced design (`cox_design`), and that design frame
+    with the duration and event columns it was fitted on."""
+    return _fit(frame, config)[:2]
 
-    Design columns with no variance (e.g. a category absent from training) are left out."""
+
+def _fit(
+    frame: pd.DataFrame, config: RunConfig
+) -> tuple[CoxPHFitter, pd.DataFrame, dict[str, str]]:
     from lifelines import CoxPHFitter
 
     data = config.dataset
-    categories, scaling = _encoding(frame, config)
-    design = _encode(frame, categories, scaling)
-    design = design.loc[:, design.std(ddof=0) > 0]
+    design, dropped = cox_design(frame, config)
     design[_DURATION] = frame[data.roles.duration].to_numpy(dtype=float)
     design[_EVENT] = (frame[data.target.column] == data.target.positive).to_numpy()
     fitter = CoxPHFitter(penalizer=config.survival.penalizer)
     fitter.fit(design, duration_col=_DURATION, event_col=_EVENT)
-    return fitter, design
+    return fitter, design, dropped
 
 
 def fit_survival_model(frame: pd.DataFrame, config: RunConfig) -> SurvivalModel:
     """Fit the configured Cox model (duration = tenure, event = churned) and keep its numbers.
 
-    S0 is Breslow's baseline re-based to x = 0 on months 0..max_months; past the last observed
-    time it holds its last value, so expected lifetimes are restricted means up to max_months."""
-    fitter, design = fit_cox_fitter(frame, config)
-    categories, scaling = _encoding(frame, config)
+    H0 is Breslow's baseline re-based to x = 0 on months 0..T, T the last observed duration.
+    Past T the hazard is constant: the mean baseline hazard of the last TAIL_MONTHS months
+    (of all observed months if that is zero), never a flat survival curve."""
+    fitter, design, dropped = _fit(frame, config)
     coefs = fitter.params_
-    months = np.arange(config.survival.max_months + 1)
     cumulative = fitter.baseline_cumulative_hazard_.iloc[:, 0]
-    at = np.searchsorted(cumulative.index.to_numpy(dtype=float), months, side="right") - 1
+    times = cumulative.index.to_numpy(dtype=float)
+    months = np.arange(int(np.floor(max(times.max(), 0.0))) + 1)
+    at = np.searchsorted(times, months, side="right") - 1
     hazard = np.where(at >= 0, cumulative.to_numpy()[np.maximum(at, 0)], 0.0)
     hazard *= np.exp(-float(coefs @ design[coefs.index].mean()))  # lifelines centres x at its mean
-    summary = fitter.summary
     ratios = tuple(
         HazardRatio(str(name), *(float(row[k]) for k in _SUMMARY_KEYS))
-        for name, row in summary.iterrows()
+        for name, row in fitter.summary.iterrows()
     )
+    categories, scaling = encoding(frame, config)
     return SurvivalModel(
-        tenure_column=config.dataset.roles.duration,
-        monthly_charges_column=config.dataset.roles.value,
+        duration_column=config.dataset.roles.duration,
+        value_column=config.dataset.roles.value,
         categories=categories,
         scaling=scaling,
         coefficients={str(k): float(v) for k, v in coefs.items()},
-        baseline_survival=tuple(float(v) for v in np.exp(-hazard)),
+        baseline_cumulative_hazard=tuple(float(v) for v in hazard),
+        tail_hazard=tail_hazard(hazard),
+        dropped=dropped,
         concordance=float(fitter.concordance_index_),
         hazard_ratios=ratios,
     )
@@ -226,73 +237,42 @@ def proportional_hazards_check(frame: pd.DataFrame, config: RunConfig) -> pd.Dat
 
 
 def expected_lifetime(
-    model: SurvivalModel, frame: pd.DataFrame, lifetime_cfg: Lifetime, block_rows: int = BLOCK_ROWS
+    model: SurvivalModel,
+    frame: pd.DataFrame,
+    lifetime_cfg: Lifetime,
+    block_rows: int | None = None,
 ) -> pd.DataFrame:
-    """Per row, given survival to tenure t: restricted mean remaining months, the sum of
-    S(t+m|x)/S(t|x) for m = 1..max(max_months - t, 1), and lifetime value, the sum of
-    monthly_charges * that ratio / (1 + r)**m with r = (1 + annual_rate)**(1/12) - 1.
+    """Per row, given survival to its current tenure t, over H = lifetime.horizon_months:
+    expected remaining months, the sum over m = 1..H of S(t+m|x) / S(t|x), and lifetime value,
+    value * the sum over m = 1..H of S(t+m|x) / S(t|x) / (1 + r)**m with
+    r = (1 + annual_discount_rate)**(1/12) - 1 (NaN without a value column).
 
-    Tenure is floored onto the month grid (missing reads as 0); vectorised in row blocks."""
-    top = model.max_months
-    log_s0 = np.log(np.maximum(np.asarray(model.baseline_survival), np.finfo(float).tiny))
-    # window[t, m-1] = H0(t+m) - H0(t) with H0 = -log S0 held flat past top; inf past the horizon
-    t_grid, m_grid = np.arange(top + 1)[:, None], np.arange(1, top + 1)[None, :]
-    window = log_s0[t_grid] - log_s0[np.minimum(t_grid + m_grid, top)]
-    window[m_grid > np.maximum(top - t_grid, 1)] = np.inf
+    Tenure is floored to whole months (missing reads as 0) and may lie past the last observed
+    month (the tail hazard applies). Vectorised in row blocks of at most BLOCK_CELLS cells."""
+    top, horizon = model.last_month, lifetime_cfg.horizon_months
+    # window[t, m-1] = H0(t+m) - H0(t); for t >= top it is tail * m, the same as for t = top
+    base = model.cumulative_hazard(np.arange(top + horizon + 1))
+    starts = np.arange(top + 1)[:, None]
+    window = base[starts + np.arange(1, horizon + 1)[None, :]] - base[starts]
     rate = (1.0 + lifetime_cfg.annual_discount_rate) ** (1.0 / 12.0) - 1.0
-    weights = np.column_stack([np.ones(top), (1.0 + rate) ** -np.arange(1.0, top + 1)])
+    weights = np.column_stack([np.ones(horizon), (1.0 + rate) ** -np.arange(1.0, horizon + 1)])
 
-    tenure = np.nan_to_num(frame[model.tenure_column].to_numpy(dtype=float), nan=0.0)
+    tenure = np.nan_to_num(frame[model.duration_column].to_numpy(dtype=float), nan=0.0)
     start = np.clip(np.floor(tenure), 0, top).astype(np.intp)
     hazard = np.exp(np.clip(model.predict_log_hazard(frame), -_MAX_LOG, _MAX_LOG))
+    step = block_rows or max(1, BLOCK_CELLS // horizon)
     sums = np.empty((len(frame), 2))
-    for lo in range(0, len(frame), block_rows):
-        hi = min(lo + block_rows, len(frame))
+    for lo in range(0, len(frame), step):
+        hi = min(lo + step, len(frame))
         block = window[start[lo:hi]]  # rows x months
         block *= -hazard[lo:hi, None]
         np.exp(block, out=block)
         sums[lo:hi] = block @ weights
-    monthly = frame[model.monthly_charges_column].to_numpy(dtype=float)
+    if model.value_column is None:
+        value = np.full(len(frame), np.nan)
+    else:
+        value = frame[model.value_column].to_numpy(dtype=float)
     return pd.DataFrame(
-        {"expected_remaining_months": sums[:, 0], "lifetime_value": monthly * sums[:, 1]},
+        {"expected_remaining_months": sums[:, 0], "lifetime_value": value * sums[:, 1]},
         index=frame.index,
     )
-
-
-def _encoding(
-    frame: pd.DataFrame, config: RunConfig
-) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[float, float]]]:
-    """Categories (config order) per categorical covariate; training mean and std per numeric."""
-    categories: dict[str, tuple[str, ...]] = {}
-    scaling: dict[str, tuple[float, float]] = {}
-    for name in config.survival.covariates:
-        if name in config.dataset.categorical:
-            categories[name] = tuple(config.dataset.categorical[name])
-        else:
-            values = frame[name].to_numpy(dtype=float)
-            std = float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else 0.0
-            scaling[name] = (float(np.nanmean(values)), std if std > 0 else 1.0)
-    return categories, scaling
-
-
-def _encode(
-    frame: pd.DataFrame,
-    categories: dict[str, tuple[str, ...]],
-    scaling: dict[str, tuple[float, float]],
-) -> pd.DataFrame:
-    """The one-hot (first category dropped) and standardised design matrix as a frame."""
-    columns: dict[str, np.ndarray] = {}
-    for name, cats in categories.items():
-        values = _as_categories(frame[name]).to_numpy()
-        for cat in cats[1:]:
-            columns[f"{name}={cat}"] = (values == cat).astype(float)
-    for name, (mean, std) in scaling.items():
-        columns[name] = (frame[name].to_numpy(dtype=float) - mean) / std
-    return pd.DataFrame(columns, index=frame.index)
-
-
-def _as_categories(series: pd.Series) -> pd.Series:
-    """Text values to match category names; already-text columns pass through untouched."""
-    if ptypes.is_object_dtype(series) or ptypes.is_string_dtype(series):
-        return series
-    return as_text(series)

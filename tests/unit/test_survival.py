@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,12 +7,12 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import proportional_hazard_test
 from matplotlib.figure import Figure
 
-from configs.schema import Lifetime, load_config
-from data.generate import generate_customers
-from tasks.core.contract import validate_frame
+from configs.schema import Lifetime
+from tasks.core.cox_design import collinear_columns
 from tasks.core.survival import (
     KM_COLUMNS,
     SurvivalModel,
+    cox_design,
     expected_lifetime,
     fit_cox_fitter,
     fit_survival_model,
@@ -22,19 +21,23 @@ from tasks.core.survival import (
     median_survival,
     proportional_hazards_check,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-TELCO_CSV = REPO.parent / "shared/data/telco-customer-churn.csv"
+from tests.unit.survival_data import (
+    M2M,
+    NO_INTERNET_DUPLICATES,
+    generated_customers,
+    telco_config,
+    telco_frame,
+)
 
 
 @pytest.fixture(scope="module")
 def config():
-    return load_config(REPO / "configs" / "telco.yaml")
+    return telco_config()
 
 
 @pytest.fixture(scope="module")
 def customers(config):
-    return validate_frame(generate_customers(3000, seed=11), config, "training").clean
+    return generated_customers(config)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +101,7 @@ def test_design_is_one_hot_without_the_first_category_and_standardised(fitted, c
 def test_stored_model_predicts_lifelines_survival(fitted, customers):
     (fitter, design), model = fitted
     observed = fitter.baseline_cumulative_hazard_.index.to_numpy()
-    months = np.array([m for m in range(model.max_months + 1) if m in observed])
+    months = np.array([m for m in range(model.last_month + 1) if m in observed])
     assert len(months) > 60
     rows = slice(0, 300)
     expected = fitter.predict_survival_function(design.iloc[rows], times=months).T.to_numpy()
@@ -135,6 +138,27 @@ def test_json_round_trip(fitted, customers):
     )
 
 
+def test_models_saved_with_a_survival_grid_still_load(fitted, customers, config):
+    model = fitted[1]
+    old = model.to_dict()
+    for key in ("duration_column", "value_column", "baseline_cumulative_hazard", "tail_hazard",
+                "dropped"):  # fmt: skip
+        del old[key]
+    h0 = np.asarray(model.baseline_cumulative_hazard)
+    flat = np.full(120 - model.last_month, h0[-1])  # held flat up to max_months
+    old |= {"tenure_column": "tenure", "monthly_charges_column": "MonthlyCharges",
+            "baseline_survival": np.exp(-np.concatenate([h0, flat])).tolist()}  # fmt: skip
+    restored = SurvivalModel.from_dict(json.loads(json.dumps(old)))
+    assert restored.last_month == model.last_month
+    assert restored.tail_hazard == pytest.approx(model.tail_hazard)
+    rows = customers.iloc[:50]
+    np.testing.assert_allclose(
+        expected_lifetime(restored, rows, config.lifetime),
+        expected_lifetime(model, rows, config.lifetime),
+        rtol=1e-9,
+    )
+
+
 def test_unknown_or_missing_category_scores_as_the_baseline(fitted, customers):
     model = fitted[1]
     rows = customers.iloc[:5].copy()
@@ -146,62 +170,6 @@ def test_unknown_or_missing_category_scores_as_the_baseline(fitted, customers):
     assert np.isfinite(result["expected_remaining_months"]).all()
     with pytest.raises(ValueError, match="Contract"):
         model.predict_log_hazard(rows.drop(columns="Contract"))
-
-
-M2M = "Month-to-month"
-
-
-def _geometric_model(q: float, top: int = 12, beta: float = 0.0) -> SurvivalModel:
-    """S0(u) = q**u: every month survives with ratio q (q**exp(beta * z) with covariate z)."""
-    return SurvivalModel(
-        tenure_column="tenure",
-        monthly_charges_column="MonthlyCharges",
-        categories={},
-        scaling={"z": (0.0, 1.0)},
-        coefficients={"z": beta},
-        baseline_survival=tuple(q**u for u in range(top + 1)),
-        concordance=0.5,
-        hazard_ratios=(),
-    )
-
-
-def test_expected_lifetime_geometric_closed_form():
-    q, rate = 0.9, (1.10) ** (1 / 12) - 1
-    frame = pd.DataFrame({"tenure": [2.0, 2.7, 11.0, 12.0, 40.0], "MonthlyCharges": 50.0, "z": 0.0})
-    result = expected_lifetime(_geometric_model(q), frame, Lifetime(annual_discount_rate=0.10))
-    a = q / (1 + rate)
-    months = 10  # tenure 2 (and 2.7, floored) of max 12: m = 1..10
-    expected = [q * (1 - q**months) / (1 - q)] * 2 + [q, 1.0, 1.0]
-    np.testing.assert_allclose(result["expected_remaining_months"], expected, rtol=1e-12)
-    assert result["lifetime_value"].iloc[0] == pytest.approx(50 * a * (1 - a**months) / (1 - a))
-    assert result["lifetime_value"].iloc[2] == pytest.approx(50 * a)  # one month left
-    assert result["lifetime_value"].iloc[4] == pytest.approx(50 / (1 + rate))  # S0 held flat
-    undiscounted = expected_lifetime(_geometric_model(q), frame, Lifetime(annual_discount_rate=0))
-    np.testing.assert_allclose(
-        undiscounted["lifetime_value"], 50 * undiscounted["expected_remaining_months"]
-    )
-    riskier = expected_lifetime(
-        _geometric_model(q, beta=np.log(2)), frame.assign(z=1.0), Lifetime()
-    )
-    assert riskier["expected_remaining_months"].iloc[0] == pytest.approx(
-        q**2 * (1 - q ** (2 * months)) / (1 - q**2)
-    )
-
-
-def test_expected_lifetime_matches_a_row_by_row_sum_across_blocks(fitted, customers, config):
-    model, lifetime = fitted[1], config.lifetime
-    rows = customers.iloc[:40]
-    result = expected_lifetime(model, rows, lifetime, block_rows=7)
-    curves = model.predict_survival(rows)
-    rate = (1 + lifetime.annual_discount_rate) ** (1 / 12) - 1
-    top = model.max_months
-    for i, (tenure, monthly) in enumerate(zip(rows["tenure"], rows["MonthlyCharges"], strict=True)):
-        t = int(tenure)
-        ratio = np.array([curves[i, t + m] / curves[i, t] for m in range(1, max(top - t, 1) + 1)])
-        discount = (1 + rate) ** -np.arange(1, len(ratio) + 1)
-        assert result["expected_remaining_months"].iloc[i] == pytest.approx(ratio.sum())
-        assert result["lifetime_value"].iloc[i] == pytest.approx(monthly * (ratio * discount).sum())
-    assert result.index.equals(rows.index)
 
 
 def test_proportional_hazards_check_reports_each_covariate(fitted, customers, config):
@@ -216,10 +184,7 @@ def test_proportional_hazards_check_reports_each_covariate(fitted, customers, co
 
 @pytest.mark.telco
 def test_telco_medians_and_concordance(config):
-    if not TELCO_CSV.is_file():
-        pytest.skip(f"Telco reference file not found at {TELCO_CSV}")
-    raw = pd.read_csv(TELCO_CSV, dtype=str, keep_default_na=False)
-    clean = validate_frame(raw, config, "training").clean
+    clean = telco_frame(config)
     durations, events, groups = _km_inputs(clean)
     medians = median_survival(kaplan_meier_table(durations, events, groups))
     for group, median in medians.items():
@@ -229,10 +194,53 @@ def test_telco_medians_and_concordance(config):
     # Measured with lifelines 0.30.3: Month-to-month 35 months, the others never reach 0.5.
     assert medians == {"Month-to-month": 35.0, "One year": None, "Two year": None}
     model = fit_survival_model(clean, config)
-    # The stack notes say ~0.79; with the config covariates we measure 0.844 (training data).
-    assert model.concordance == pytest.approx(0.844, abs=0.02)
+    # With the config covariates and penalizer we measure 0.856 on the training data.
+    assert model.concordance == pytest.approx(0.856, abs=0.02)
     ratios = model.hazard_ratio_table().set_index("covariate")["hazard_ratio"]
     assert ratios["Contract=Two year"] < ratios["Contract=One year"] < 1
     lifetimes = expected_lifetime(model, clean, config.lifetime)
     assert lifetimes.notna().all().all()
-    assert (lifetimes["expected_remaining_months"] <= config.survival.max_months).all()
+    assert (lifetimes["expected_remaining_months"] <= config.lifetime.horizon_months).all()
+
+
+def test_collinear_columns_on_a_hand_made_frame():
+    rng = np.random.default_rng(3)
+    x, y = (rng.random(500) < 0.4).astype(float), (rng.random(500) < 0.3).astype(float)
+    x *= 1 - y  # x and y never both 1: 1 - x - y is a third indicator
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "y": y,
+            "copy_of_x": x,
+            "neither": 1 - x - y,
+            "always": 1.0,
+            "never": 0.0,
+            "half_x": 0.5 * x + 2.0,
+            "noisy_x": x + rng.normal(0, 1e-3, 500),
+            "z": rng.normal(size=500),
+        }
+    )
+    assert collinear_columns(frame) == {
+        "copy_of_x": "x",
+        "neither": "1 - x - y",
+        "always": "1",
+        "never": "0",
+        "half_x": "2 + 0.5 * x",
+    }
+    assert collinear_columns(frame[["x", "y", "noisy_x", "z"]]) == {}
+
+
+def test_design_drops_duplicated_indicators(fitted, customers, config):
+    (_, design), model = fitted
+    duplicates = NO_INTERNET_DUPLICATES
+    assert model.dropped == duplicates
+    assert not set(duplicates) & set(design.columns)
+    assert not set(duplicates) & set(model.hazard_ratio_table()["covariate"])
+    assert not set(duplicates) & set(proportional_hazards_check(customers, config)["covariate"])
+    assert cox_design(customers, config)[1] == duplicates
+    assert list(model.dropped_table().columns) == ["covariate", "duplicates"]
+    # the dropped indicators score through the column they duplicate
+    rows = customers[customers["InternetService"] == "No"].iloc[:5]
+    assert (rows["TechSupport"] == "No internet service").all()
+    expected = model.predict_log_hazard(rows.assign(TechSupport="Yes", OnlineSecurity="Yes"))
+    np.testing.assert_allclose(model.predict_log_hazard(rows), expected)
