@@ -189,7 +189,6 @@ def _survival(out: _Lines, draft: Draft) -> None:
     out.add("survival:")
     out.entry("covariates", draft.survival.value, 2)
     out.entry("penalizer", 0.1, 2)
-    out.entry("max_months", 120, 2)
 
 
 def dataset_name(source: str, table: str | None = None) -> str:
