@@ -56,7 +56,7 @@ def monitor_churn_model(
 
 
 def _check_drift(config_path, config, data, table, query, period, folder, retrain_data) -> dict:
-    champion = load_champion(config, folder / "champion")
+    champion = load_champion(config, folder / "champion", Settings(), with_reference=True)
     batch = validate(ingest(data, table, query), config, "scoring", folder)
     summary = report_drift(
         config,

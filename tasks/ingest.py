@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters.sources import describe_source, read_source
+from tasks.adapters.sources import describe_source, read_source, read_table
 from tasks.core.errors import TransientSourceError
 from tasks.progress import step
 
@@ -35,3 +37,27 @@ def ingest(source: str, table: str | None = None, query: str | None = None) -> p
     frame = read_source(source, table=table, query=query, settings=Settings())
     step(f"read {len(frame):,} rows x {frame.shape[1]} columns")
     return frame
+
+
+@task(
+    name="ingest-table",
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=_transient,
+    cache_policy=NO_CACHE,
+)
+def ingest_table(
+    source: str, table: str | None, query: str | None, config: RunConfig, settings: Settings
+) -> pa.Table:
+    """Read customers into a compact Arrow table (the config's categorical columns stored once
+    per distinct value); only transient failures are retried."""
+    step(f"reading {describe_source(source, table, query)}")
+    categorical = frozenset(config.dataset.categorical) | {config.dataset.target.column}
+    data = read_table(source, table=table, query=query, settings=settings, categorical=categorical)
+    step(f"read {data.num_rows:,} rows x {data.num_columns} columns")
+    return data
+
+
+def describe(source: str, table: str | None = None, query: str | None = None) -> str:
+    """A credential-free label of a source, for run records and logs."""
+    return describe_source(source, table, query)

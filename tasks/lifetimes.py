@@ -48,6 +48,14 @@ def write_curves(
     return written
 
 
+@task(name="survival-curves", cache_policy=NO_CACHE)
+def draw_curves(
+    config: RunConfig, frame: pd.DataFrame, probabilities: np.ndarray, folder: Path
+) -> list[Path]:
+    """Kaplan-Meier curves of a labelled scored batch (see `write_curves`)."""
+    return write_curves(config, frame, probabilities, folder)
+
+
 @task(name="survival-analysis", cache_policy=NO_CACHE)
 def analyse_survival(
     config: RunConfig,

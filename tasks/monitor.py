@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -15,12 +16,15 @@ from configs.settings import Settings
 from tasks.adapters import db, registry, score_runs
 from tasks.adapters.drift_report import run_drift_report
 from tasks.adapters.tables import drift_reports, realised_performance
-from tasks.core import drift
+from tasks.core import batches, drift
+from tasks.core.contract_chunks import check_chunk
 from tasks.core.drift import DriftSummary
+from tasks.core.errors import DriftBlockedError
 from tasks.core.outcomes import read_outcomes
 from tasks.progress import step
 
 REFERENCE_FILE = "reference.parquet"
+GATE_SAMPLE_ROWS = 50_000  # batch rows the drift gate compares (distances settle well before)
 
 
 @task(name="save-reference", cache_policy=NO_CACHE)
@@ -100,6 +104,25 @@ def report_drift(
         ],
     )
     return summary
+
+
+@task(name="drift-gate", cache_policy=NO_CACHE)
+def gate_drift(config: RunConfig, champion, customers: pa.Table, folder: Path, run) -> None:
+    """With `monitoring.action: block`, a drift report of a sample of the batch against the
+    champion's reference; DriftBlockedError before any score is written when it drifts."""
+    if config.monitoring.action != "block":
+        return
+    rows = max(config.monitoring.reference_rows, GATE_SAMPLE_ROWS)
+    sample = batches.to_frame(batches.sample_rows(customers, rows, config.model.seed))
+    current = check_chunk(sample, config).result.clean
+    summary = report_drift.fn(
+        config, champion.reference, current, folder, run.as_of, run.model_version, run.run_id
+    )
+    if summary.dataset_drift:
+        raise DriftBlockedError(
+            f"data drift in {summary.drifted_share:.0%} of columns "
+            f"({', '.join(summary.drifted_columns)}): scores not written"
+        )
 
 
 @task(name="realised-performance", cache_policy=NO_CACHE)

@@ -1,25 +1,32 @@
-"""Scoring stages: load the champion, score chunks into staging, merge atomically."""
+"""Scoring stages: load the champion, score chunks into staging, merge them atomically."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from prefect import task
+import pyarrow as pa
+from prefect import task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry, scores
 from tasks.adapters.score_runs import RunKey
-from tasks.core import explain, promotion
-from tasks.core.scoring import score_customers
+from tasks.core import batches, explain, promotion
+from tasks.core.contract_chunks import ChunkCheck, check_chunk
+from tasks.core.kpis import compute_kpis
+from tasks.core.scoring import KPI_COLUMNS, curve_inputs, kpi_columns, score_customers
 from tasks.core.survival import SurvivalModel
-from tasks.lifetimes import load_survival_model
+from tasks.lifetimes import draw_curves, load_survival_model
 from tasks.monitor import load_reference
+from tasks.progress import step
+from tasks.validate import validation_report
 
 STAGE_PART_ROWS = 25_000  # rows scored and sent to staging at a time within a chunk
 # Chunks scored side by side by the flow's default (thread) runner, one per core (at least
@@ -27,15 +34,6 @@ STAGE_PART_ROWS = 25_000  # rows scored and sent to staging at a time within a c
 # holds one chunk part's intermediates (bounded memory).
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 CHUNK_WORKERS = max(2, CORES or 1)
-KPI_COLUMNS = [
-    "customer_id",
-    "churn_probability",
-    "risk_segment",
-    "monthly_value",
-    "segment_value",
-    "expected_remaining_months",
-    "lifetime_value",
-]
 
 
 @dataclass(frozen=True)
@@ -50,9 +48,13 @@ class Champion:
 
 
 @task(name="load-champion", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def load_champion(config: RunConfig, folder: Path, with_reference: bool = True) -> Champion:
-    """The champion pipeline with the survival model and drift reference of its training run."""
-    settings = Settings()
+def load_champion(
+    config: RunConfig, folder: Path, settings: Settings, with_reference: bool | None = None
+) -> Champion:
+    """The champion pipeline with the survival model and drift reference of its training run
+    (the reference by default only when drift blocks scoring)."""
+    if with_reference is None:
+        with_reference = config.monitoring.action == "block"
     registry.configure(settings)
     loaded = registry.load_alias(settings.model_name(config), registry.CHAMPION)
     inputs = loaded.pipeline.named_steps["features"].feature_names_in_
@@ -64,55 +66,130 @@ def load_champion(config: RunConfig, folder: Path, with_reference: bool = True) 
     return Champion(loaded, load_survival_model(run_id, folder), reference)
 
 
+@dataclass(frozen=True)
+class ChunkScores:
+    """What one scored chunk leaves behind: its KPI columns, labels and curve inputs (of the
+    scored rows), and its row check without the clean rows."""
+
+    kpis: pd.DataFrame
+    labels: pd.Series | None
+    curves: pd.DataFrame | None
+    check: ChunkCheck
+
+
+@dataclass(frozen=True)
+class ScoredRun:
+    """A committed run: its KPIs, counts, validation report and quarantined rows."""
+
+    kpis: dict
+    counts: dict
+    validation: dict
+    quarantined: pd.DataFrame
+    written: int
+
+
 @task(name="score-chunk", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def score_chunk(
-    chunk: pd.DataFrame,
+    part: pa.Table,
     index: int,
     champion: Champion,
     config: RunConfig,
     run: RunKey,
-) -> pd.DataFrame:
-    """Score one chunk and stage its rows; returns the columns the KPIs need.
+    settings: Settings,
+) -> ChunkScores:
+    """Check one chunk's rows, score the clean ones and stage them (replacing an earlier try).
 
     The chunk is scored in parts of STAGE_PART_ROWS handed to `stage_chunk` as they are done,
     so the database stores one part while the next is computed."""
+    check = check_chunk(batches.to_frame(part), config)
+    clean = check.result.clean
     kept: list[pd.DataFrame] = []
 
     def parts():
-        for start in range(0, len(chunk), STAGE_PART_ROWS):
+        for start in range(0, len(clean), STAGE_PART_ROWS):
             rows = score_customers(
                 champion.loaded.pipeline,
                 champion.survival,
-                chunk.iloc[start : start + STAGE_PART_ROWS],
+                clean.iloc[start : start + STAGE_PART_ROWS],
                 config,
                 run.as_of,
                 champion.version,
                 run.scored_at,
             )
-            kept.append(rows[KPI_COLUMNS])
+            kept.append(kpi_columns(rows))
             yield rows
 
-    engine = db.make_engine(Settings().resolved_database_url)
-    try:
+    with db.connected(settings) as engine:
         scores.stage_chunk(engine, run.run_id, index, parts())
-    finally:
-        engine.dispose()
-    if not kept:
-        return pd.DataFrame({c: [] for c in KPI_COLUMNS})
-    return pd.concat(kept, ignore_index=True)
+    target = config.dataset.target.column
+    labels = clean[target].reset_index(drop=True) if target in clean else None
+    scored = pd.concat(kept, ignore_index=True) if kept else kpi_columns(_no_scores())
+    light = replace(check, result=replace(check.result, clean=clean.iloc[:0]))
+    return ChunkScores(scored, labels, curve_inputs(clean, config), light)
 
 
-@task(name="merge-scores", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def merge_scores(run: RunKey, kpis: dict, counts: dict, chunks: int | None = None) -> int:
-    """One transaction: staged rows into customer_scores, the KPI snapshot, the run completed.
+def _no_scores() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=float) for c in KPI_COLUMNS})
 
-    Completes the run's open merge transaction (`scores.open_merge`) when there is one; a
-    retry, or a run without one, merges everything from staging in a new transaction."""
-    engine = db.make_engine(Settings().resolved_database_url)
-    try:
-        return scores.merge_run(engine, run, kpis, counts, chunks)
-    finally:
-        engine.dispose()
+
+@task(name="score-and-merge", cache_policy=NO_CACHE)
+def score_and_merge(
+    customers: pa.Table,
+    champion: Champion,
+    config: RunConfig,
+    run: RunKey,
+    settings: Settings,
+    folder: Path,
+    suite: Any,
+) -> ScoredRun:
+    """Score the chunks (mapped on the flow's task runner) and merge them in one transaction.
+
+    Each staged chunk is upserted into the run's open merge transaction while later chunks
+    are scored. Once every chunk is in, the row-rule shares are checked, the validation report
+    (with the outcomes of the suite: `suite` is its future, quoted so that Prefect does not
+    wait for it first) and the survival curves are written to the run's folder, and the KPI
+    snapshot is stored and the run completed in the same commit. Nothing is visible before
+    it; any failure rolls it all back."""
+    pieces = list(batches.slices(customers, config.scoring.chunk_rows))
+    step(f"scoring {customers.num_rows:,} customers in {len(pieces)} chunks (v{run.model_version})")
+    with db.connected(settings) as engine, scores.open_merge(engine, run) as merge:
+        futures = score_chunk.map(
+            pieces, range(len(pieces)), unmapped(champion), unmapped(config), unmapped(run),
+            unmapped(settings),
+        )  # fmt: skip
+        try:
+            done = []
+            for index, future in enumerate(futures):
+                done.append(future.result())
+                if merge is not None:
+                    merge.add(index)  # the server merges chunk i while i + 1 is scored
+        except BaseException:
+            wait(futures)  # no chunk still running may stage rows after the cleanup
+            raise
+        checks = [d.check for d in done]
+        scored = pd.concat([d.kpis for d in done], ignore_index=True)
+        counts = {
+            "rows_in": customers.num_rows,
+            "rows_scored": len(scored),
+            "rows_quarantined": sum(len(c.result.quarantined) for c in checks),
+        }
+        report = validation_report(checks, suite, config, folder, counts)
+        kpis = compute_kpis(scored, config, _joined([d.labels for d in done]))
+        curves = _joined([d.curves for d in done])
+        probabilities = None if curves is None else scored["churn_probability"].to_numpy()
+        drawing = None
+        if curves is not None and len(curves):  # drawn while the last chunks are merged
+            drawing = draw_curves.submit(config, curves, probabilities, folder / "survival")
+        written = scores.finish_merge(engine, merge, run, kpis, counts, len(pieces))
+        if drawing is not None:
+            drawing.result()
+    quarantined = pd.concat([c.result.quarantined for c in checks], ignore_index=True)
+    return ScoredRun(kpis, counts, report, quarantined, written)
+
+
+def _joined(parts: list) -> Any:
+    present = [p for p in parts if p is not None]
+    return pd.concat(present, ignore_index=True) if present else None
 
 
 def resolve_as_of(value: str | date | None) -> date:

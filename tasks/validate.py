@@ -1,17 +1,18 @@
 """Validation stage: the data contract (Great Expectations suite plus quarantine rules).
 
-The GX suite only reports (the contract's structural and row rules decide what is scored), so
-the scoring flow may run it in the background (`background_suite=True`) while the chunks are
-scored, and write its report with `finish_validation` before the scores are merged."""
+The GX suite only reports: the contract's structural and row rules decide what is scored.
+Training and monitoring check a whole frame (`validate`); scoring checks a whole table's
+columns and ids first (`check_table`), each chunk's rows as it is scored, and runs the suite
+on a sample beside the chunks (`report_suite`)."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -19,21 +20,25 @@ from prefect.cache_policies import NO_CACHE
 from configs.schema import RunConfig
 from tasks.adapters.expectations import load_suite, run_suite
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
+from tasks.core import batches
 from tasks.core.coercion import coerce_frame
 from tasks.core.contract import (
     ContractResult,
     ExpectationOutcome,
+    Kind,
     expectation_suite_spec,
+    structural_error,
     summarize_validation,
     validate_frame,
 )
+from tasks.core.contract_chunks import ChunkCheck, check_shares, table_problems
 from tasks.core.errors import ConfigError, QuarantineLimitError, StructuralValidationError
 from tasks.progress import step
 
 EXPECTATIONS = Path(__file__).resolve().parents[1] / "expectations"
 
 
-def suite_for(config: RunConfig, kind: Literal["training", "scoring"]) -> dict:
+def suite_for(config: RunConfig, kind: Kind) -> dict:
     """The stored suite for this data set, refused if it no longer matches the config."""
     generated = expectation_suite_spec(config, kind)
     path = EXPECTATIONS / f"{generated['name']}.json"
@@ -47,101 +52,49 @@ def suite_for(config: RunConfig, kind: Literal["training", "scoring"]) -> dict:
     return stored
 
 
-def _suite_sample(raw: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
-    """The coerced rows the GX suite runs on: all, or a fixed sample of `suite_rows`."""
-    limit = config.validation.suite_rows
-    if len(raw) > limit:
-        raw = raw.sample(n=limit, random_state=config.model.seed).sort_index()
-    return coerce_frame(raw, config.dataset).frame
+@task(name="check-table", cache_policy=NO_CACHE)
+def check_table(customers: pa.Table, config: RunConfig, kind: Kind) -> None:
+    """The rules that need the whole table (columns, row count, blank and repeated ids),
+    before any chunk is scored: one StructuralValidationError naming every problem."""
+    data = config.dataset
+    ids = None
+    if data.id_column and data.id_column in customers.column_names:
+        ids = batches.to_frame(customers.select([data.id_column]))[data.id_column]
+    problems = table_problems(customers.column_names, customers.num_rows, ids, config, kind)
+    if problems:
+        raise structural_error(problems)
 
 
-@dataclass
-class _SuiteRun:
-    """The GX suite running in a thread; `outcomes()` waits for it (re-raising its error)."""
-
-    frame: pd.DataFrame
-    suite: dict
-    done: list = field(default_factory=list)
-    error: list = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.thread = threading.Thread(target=self._run, name="gx-suite", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.done.append(run_suite(self.frame, self.suite))
-        except BaseException as exc:  # handed to the caller of outcomes()
-            self.error.append(exc)
-        finally:
-            self.frame = None
-
-    def outcomes(self) -> list[ExpectationOutcome]:
-        self.thread.join()
-        if self.error:
-            raise self.error[0]
-        return self.done[0]
-
-
-@dataclass
-class _Pending:
-    suite_run: _SuiteRun
-    result: ContractResult
-    suite_name: str
-    counts: dict[str, int]
-    kind: str
-
-
-_PENDING: dict[Path, _Pending] = {}
-_PENDING_LOCK = threading.Lock()
-
-
-# Plain module functions (pickled by reference): a task that named the lock itself could not
-# be shipped to a Dask worker.
-def _hold(report_dir: Path, pending: _Pending) -> None:
-    with _PENDING_LOCK:
-        _PENDING[Path(report_dir)] = pending
-
-
-def _release(report_dir: Path) -> _Pending | None:
-    with _PENDING_LOCK:
-        return _PENDING.pop(Path(report_dir), None)
+@task(name="suite-report", cache_policy=NO_CACHE)
+def report_suite(customers: pa.Table, config: RunConfig, kind: Kind) -> list[ExpectationOutcome]:
+    """The Great Expectations suite on a fixed sample of `validation.suite_rows` rows: the
+    recorded report (the contract's own rules check every row and decide)."""
+    sample = batches.sample_rows(customers, config.validation.suite_rows, config.model.seed)
+    if sample.num_rows == 0:
+        return []
+    return run_suite(coerce_frame(batches.to_frame(sample), config.dataset).frame,
+                     suite_for(config, kind))  # fmt: skip
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(
-    raw: pd.DataFrame,
-    config: RunConfig,
-    kind: Literal["training", "scoring"],
-    report_dir: Path,
-    background_suite: bool = False,
-) -> ContractResult:
-    """Run the suite, quarantine bad rows, save the results; structural failures stop here.
-
-    With `background_suite`, the suite keeps running after this returns and its report is
-    written by `finish_validation(report_dir)`, which the caller must call."""
+def validate(raw: pd.DataFrame, config: RunConfig, kind: Kind, report_dir: Path) -> ContractResult:
+    """Run the suite, quarantine bad rows, save the results; structural failures stop here."""
     suite = suite_for(config, kind)
     step(f"validating {len(raw):,} rows against suite {suite['name']}")
     counts = {"suite_rows": min(len(raw), config.validation.suite_rows), "rows": len(raw)}
-    sample = _suite_sample(raw, config) if len(raw) else None
     outcomes = []
-    running = None
-    if sample is not None and background_suite:
-        running = _SuiteRun(sample, suite)  # on another core while the contract runs here
-    elif sample is not None:
-        outcomes = run_suite(sample, suite)
+    if len(raw):
+        sample = raw
+        if len(raw) > config.validation.suite_rows:
+            sample = raw.sample(n=config.validation.suite_rows, random_state=config.model.seed)
+        outcomes = run_suite(coerce_frame(sample.sort_index(), config.dataset).frame, suite)
     failure: Exception | None = None
     result: ContractResult | None = None
     try:
         result = validate_frame(raw, config, kind)
     except (StructuralValidationError, QuarantineLimitError) as exc:
         failure = exc
-    if running is not None and failure is None:  # reported by finish_validation
-        _hold(report_dir, _Pending(running, result, suite["name"], counts, kind))
-    else:
-        if running is not None:
-            outcomes = running.outcomes()
-        _write_report(report_dir, result, failure, outcomes, suite["name"], counts, kind)
+    write_report(report_dir, result, failure, outcomes, suite["name"], counts, kind)
     if failure is not None:
         raise failure
     if len(result.quarantined):
@@ -151,18 +104,29 @@ def validate(
     return result
 
 
-def finish_validation(report_dir: Path) -> None:
-    """Wait for a background suite started by `validate` and write its report (no-op if none)."""
-    pending = _release(report_dir)
-    if pending is None:
-        return
-    outcomes = pending.suite_run.outcomes()
-    _write_report(
-        report_dir, pending.result, None, outcomes, pending.suite_name, pending.counts, pending.kind
-    )
+def validation_report(
+    checks: list[ChunkCheck], suite: Any, config: RunConfig, folder: Path, counts: dict
+) -> dict:
+    """After the last chunk: the shares checked (StructuralValidationError for numbers that
+    do not parse in most rows, QuarantineLimitError above the quarantine share) and the
+    report written with the suite's outcomes (`suite`: its future), passed or failed."""
+    outcomes = suite.result()
+    name = suite_for(config, "scoring")["name"]
+    sizes = {"suite_rows": min(counts["rows_in"], config.validation.suite_rows),
+             "rows": counts["rows_in"]}  # fmt: skip
+    try:
+        reason_counts, filled = check_shares(checks, config)
+    except (StructuralValidationError, QuarantineLimitError) as exc:
+        write_report(folder, None, exc, outcomes, name, sizes, "scoring")
+        raise
+    quarantined = [c.result.quarantined for c in checks]
+    scored = pd.DataFrame(index=pd.RangeIndex(counts["rows_scored"]))
+    joined = pd.concat(quarantined) if quarantined else pd.DataFrame()
+    result = ContractResult(scored, joined, [], reason_counts, filled)
+    return write_report(folder, result, None, outcomes, name, sizes, "scoring")
 
 
-def _write_report(
+def write_report(
     report_dir: Path,
     result: ContractResult | None,
     failure: Exception | None,
@@ -170,7 +134,7 @@ def _write_report(
     suite_name: str,
     counts: dict[str, int],
     kind: str,
-) -> None:
+) -> dict:
     """validation.json and the Prefect table artifact of one validation."""
     report: dict[str, Any] = (
         summarize_validation(result, outcomes)
@@ -193,3 +157,4 @@ def _write_report(
         ],
         description=f"{suite_name}: " + ("passed" if failure is None else str(failure)),
     )
+    return report

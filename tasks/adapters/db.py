@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from configs.settings import Settings
 from tasks.adapters.tables import model_promotions
 from tasks.core.errors import ConfigError, DataSourceError, TransientSourceError
 
@@ -29,6 +32,16 @@ def make_engine(url: str) -> Engine:
     else:
         connect_args["connect_timeout"] = 5
     return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+
+@contextlib.contextmanager
+def connected(settings: Settings) -> Iterator[Engine]:
+    """An engine on the application database for the length of a block, then disposed."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _alembic_config(connection: sa.Connection):

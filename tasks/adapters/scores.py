@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -224,10 +223,6 @@ class RunMerge:
             self.connection.close()
 
 
-_OPEN: dict[str, RunMerge] = {}
-_OPEN_LOCK = threading.Lock()
-
-
 @contextlib.contextmanager
 def open_merge(engine: Engine, run: RunKey) -> Iterator[RunMerge | None]:
     """The run's merge transaction, opened now (PostgreSQL; None elsewhere: SQLite has one
@@ -236,29 +231,27 @@ def open_merge(engine: Engine, run: RunKey) -> Iterator[RunMerge | None]:
         yield None
         return
     merge = RunMerge(engine, run)
-    with _OPEN_LOCK:
-        _OPEN[run.run_id] = merge
     try:
         yield merge
     finally:
-        with _OPEN_LOCK:
-            _OPEN.pop(run.run_id, None)
         merge.close()
 
 
-def merge_run(
-    engine: Engine, run: RunKey, kpis: dict, counts: dict, chunks: int | None = None
+def finish_merge(
+    engine: Engine, merge: RunMerge | None, run: RunKey, kpis: dict, counts: dict, chunks: int
 ) -> int:
-    """Upsert the staged rows, store the KPI snapshot and complete the run, in one transaction.
-
-    If the run's merge transaction is open (`open_merge`, `chunks` given) it is completed;
-    otherwise, or if that transaction failed, the whole merge is done here from staging."""
-    with _OPEN_LOCK:
-        merge = _OPEN.get(run.run_id)
-    if merge is not None and chunks is not None and not merge.broken:
-        return merge.complete(kpis, counts, chunks)
+    """Commit the run: complete its open merge transaction; if that fails (or there is none)
+    merge everything from staging in one new transaction. Returns the rows written."""
     if merge is not None:
-        merge.close()  # release what the failed transaction holds before starting over
+        try:
+            return merge.complete(kpis, counts, chunks)
+        except sa.exc.OperationalError:  # the connection broke: start over from staging
+            merge.close()
+    return merge_run(engine, run, kpis, counts)
+
+
+def merge_run(engine: Engine, run: RunKey, kpis: dict, counts: dict) -> int:
+    """Upsert all staged rows, store the KPI snapshot and complete the run, in one transaction."""
     with engine.begin() as connection:
         fresh = engine.dialect.name == "postgresql" and _period_is_empty(connection, run)
         written = connection.execute(_upsert(engine, run, fresh=fresh)).rowcount

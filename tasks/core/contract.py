@@ -96,7 +96,7 @@ def expectation_suite_spec(config: RunConfig, kind: Kind) -> dict[str, Any]:
     parse_mostly = _mostly(rules.max_unparseable_share)
     row_mostly = _mostly(rules.max_quarantine_share)
     items = [_expect(_ROW_COUNT, STRUCTURAL, min_value=rules.min_rows)]
-    items += [_expect(_EXISTS, STRUCTURAL, column=c) for c in _required(config, kind)]
+    items += [_expect(_EXISTS, STRUCTURAL, column=c) for c in required_columns(config, kind)]
     items += [_expect(t, STRUCTURAL, column=data.id_column) for t in (_UNIQUE, NOT_NULL)]
     if kind == "training":
         target = data.target
@@ -125,7 +125,7 @@ def find_structural_problems(
     if n < rules.min_rows:
         what = "the data has no rows" if n == 0 else f"the data has {n} rows"
         problems.append(Problem(None, _ROW_COUNT, f"{what}, need at least {rules.min_rows}"))
-    for column in _required(config, kind):
+    for column in required_columns(config, kind):
         if column not in raw.columns:
             problems.append(Problem(column, _EXISTS, _missing(column, raw.columns)))
     if n == 0:
@@ -176,8 +176,7 @@ def validate_frame(raw: pd.DataFrame, config: RunConfig, kind: Kind) -> Contract
     coerced = coerce_frame(raw, config.dataset)
     structural = find_structural_problems(raw, coerced, config, kind)
     if structural:
-        described = "; ".join(p.describe() for p in structural)
-        raise StructuralValidationError(f"data breaks its contract: {described}")
+        raise structural_error(structural)
     reasons, findings = row_findings(raw, coerced, config.dataset)
     bad = (reasons != "").to_numpy()
     counts = {f.key: f.rows for f in findings}
@@ -196,6 +195,12 @@ def validate_frame(raw: pd.DataFrame, config: RunConfig, kind: Kind) -> Contract
     problems = [_row_problem(f, rules.sample_size) for f in findings]
     filled = {name: int(mask.sum()) for name, mask in coerced.filled.items()}
     return ContractResult(clean, quarantined, problems, counts, filled)
+
+
+def structural_error(problems: Sequence[Problem]) -> StructuralValidationError:
+    """One error naming every structural problem."""
+    described = "; ".join(p.describe() for p in problems)
+    return StructuralValidationError(f"data breaks its contract: {described}")
 
 
 def summarize_validation(
@@ -226,7 +231,8 @@ def _row_problem(finding: RowFinding, size: int) -> Problem:
     return Problem(finding.column, finding.expectation, message, samples, finding.rows)
 
 
-def _required(config: RunConfig, kind: Kind) -> list[str]:
+def required_columns(config: RunConfig, kind: Kind) -> list[str]:
+    """The columns a table must carry for `kind` (training adds the target)."""
     data = config.dataset
     return [*data.input_columns, data.target.column] if kind == "training" else data.input_columns
 

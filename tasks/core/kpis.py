@@ -13,7 +13,7 @@ from configs.schema import RunConfig, Segments
 
 RISK_SEGMENTS = ("high", "medium", "low")
 SCORE_COLUMNS = [
-    "customer_id", "churn_probability", "risk_segment", "monthly_value", "segment_value",
+    "churn_probability", "risk_segment", "monthly_value", "segment_value",
     "expected_remaining_months", "lifetime_value",
 ]  # fmt: skip
 DECIMALS = 6

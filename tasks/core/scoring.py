@@ -197,3 +197,31 @@ def score_customers(
         out["expected_remaining_months"] = np.nan
         out["lifetime_value"] = np.nan
     return out
+
+
+KPI_COLUMNS = [
+    "churn_probability", "risk_segment", "monthly_value", "segment_value",
+    "expected_remaining_months", "lifetime_value",
+]  # fmt: skip
+
+
+def kpi_columns(scored: pd.DataFrame) -> pd.DataFrame:
+    """What the KPIs need of scored rows, compact: a million rows in ~40 MB."""
+    kept = scored[KPI_COLUMNS].copy()
+    for name in ("risk_segment", "segment_value"):
+        kept[name] = kept[name].astype("category")
+    return kept.reset_index(drop=True)
+
+
+def curve_inputs(clean: pd.DataFrame, config: RunConfig) -> pd.DataFrame | None:
+    """Duration, label and segment of labelled rows, for survival curves; None when the batch
+    has no labels or the table no duration."""
+    data = config.dataset
+    if data.target.column not in clean or data.roles.duration is None:
+        return None
+    columns = [data.roles.duration, data.target.column]
+    columns += [data.roles.segment] if data.roles.segment else []
+    kept = clean[columns].copy()
+    for name in columns[1:]:
+        kept[name] = kept[name].astype("category")
+    return kept.reset_index(drop=True)

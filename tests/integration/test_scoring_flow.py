@@ -155,9 +155,9 @@ def test_failure_mid_load_leaves_previous_state(trained, state, batch, monkeypat
 
 def test_failure_inside_the_merge_transaction_rolls_back(trained, state, batch, monkeypatch):
     before = _stored()
-    import flows.score
+    import tasks.score
 
-    monkeypatch.setattr(flows.score, "compute_kpis", lambda *a: {"not json": object()})
+    monkeypatch.setattr(tasks.score, "compute_kpis", lambda *a: {"not json": object()})
     changed = state / "changed2.csv"
     write_customers(generate_customers(1200, seed=4).assign(MonthlyCharges=25.0), changed)
     with pytest.raises(Exception, match="JSON serializable"):
