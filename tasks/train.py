@@ -30,12 +30,14 @@ class TrainedModel:
     cv_roc_auc_mean: float
     fit_seconds: float
     candidates: dict[str, dict]
+    choice: modeling.Choice | None = None  # why `family` was kept (one-standard-error rule)
 
 
 @task(name="tune-and-fit", cache_policy=NO_CACHE)
 def tune_and_fit(config: RunConfig, split: modeling.Split, run_id: str | None) -> TrainedModel:
-    """Grid-search every enabled family (one child run each), keep the best by CV ROC-AUC,
-    and choose the decision threshold on its out-of-fold training predictions."""
+    """Grid-search every enabled family (one child run each), keep the simplest family within
+    one standard error of the best CV ROC-AUC, and choose the decision threshold on its
+    out-of-fold training predictions."""
     found: dict[str, modeling.SearchResult] = {}
     for family in modeling.enabled_families(config):
         step(f"searching {family} ({config.model.cv_folds}-fold CV)")
@@ -56,28 +58,44 @@ def tune_and_fit(config: RunConfig, split: modeling.Split, run_id: str | None) -
                     "fit_seconds": result.fit_seconds,
                 },
             )
-    best = max(found.values(), key=lambda r: r.cv_roc_auc_mean)
-    step(f"best family by CV: {best.family}; choosing the threshold on out-of-fold scores")
+    choice = modeling.choose_family(
+        {f: found[f].cv_fold_scores for f in config.model.families if f in found},
+        config.model.simplicity_order,
+    )
+    step(f"model choice: {choice.reason}")
+    if run_id:
+        registry.log_run(
+            run_id,
+            params={
+                "model_choice_reason": choice.reason,
+                "model_choice_best_family": choice.best_family,
+                "model_choice_threshold": round(choice.threshold, 6),
+            },
+        )
+    chosen = found[choice.family]
+    step(f"choosing the threshold of {chosen.family} on out-of-fold scores")
     oof = modeling.out_of_fold_probabilities(
-        config, best.estimator, split.train_features, split.train_target
+        config, chosen.estimator, split.train_features, split.train_target
     )
     threshold = modeling.choose_threshold(split.train_target, oof)
-    pipeline = best.estimator
+    pipeline = chosen.estimator
     pipeline.explain_center_ = modeling.encoded_center(pipeline, split.train_features)
     return TrainedModel(
-        family=best.family,
+        family=chosen.family,
         pipeline=pipeline,
         threshold=threshold,
-        cv_roc_auc_mean=best.cv_roc_auc_mean,
+        cv_roc_auc_mean=chosen.cv_roc_auc_mean,
         fit_seconds=sum(r.fit_seconds for r in found.values()),
         candidates={
             family: {
                 "cv_roc_auc_mean": r.cv_roc_auc_mean,
                 "cv_roc_auc_std": r.cv_roc_auc_std,
+                "cv_roc_auc_folds": list(r.cv_fold_scores),
                 "best_params": {k.removeprefix("model__"): v for k, v in r.best_params.items()},
             }
             for family, r in found.items()
         },
+        choice=choice,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,7 @@ class SearchResult:
     candidates: int
     fit_seconds: float
     estimator: Pipeline
+    cv_fold_scores: tuple[float, ...] = ()  # the best candidate's ROC-AUC on each CV fold
 
 
 def cv_splitter(config: RunConfig) -> StratifiedKFold:
@@ -168,6 +170,9 @@ def search_family(
         candidates=len(search.cv_results_["params"]),
         fit_seconds=time.perf_counter() - started,
         estimator=search.best_estimator_,
+        cv_fold_scores=tuple(
+            float(search.cv_results_[f"split{i}_test_score"][best]) for i in range(search.n_splits_)
+        ),
     )
 
 
@@ -175,6 +180,52 @@ def enabled_families(config: RunConfig) -> list[str]:
     return [
         f for f in FAMILY_ORDER if f in config.model.families and config.model.families[f].enabled
     ]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The family kept, the best family by mean CV ROC-AUC, and why."""
+
+    family: str
+    best_family: str
+    threshold: float  # best mean - one standard error; families at or above it qualify
+    standard_error: float
+    reason: str
+
+
+def choose_family(
+    fold_scores: Mapping[str, Sequence[float]], simplicity_order: Sequence[str]
+) -> Choice:
+    """The simplest family whose mean CV ROC-AUC is within one standard error of the best.
+
+    `fold_scores` maps each searched family to its best candidate's per-fold CV ROC-AUC, in
+    config order. The standard error is the best family's fold std (ddof=1) / sqrt(folds).
+    Families missing from `simplicity_order` rank after it, in the mapping's order.
+    """
+    if not fold_scores:
+        raise ValueError("no family was searched")
+    ranked = [f for f in simplicity_order if f in fold_scores]
+    ranked += [f for f in fold_scores if f not in ranked]
+    means = {f: float(np.mean(fold_scores[f])) for f in ranked}
+    best = max(ranked, key=lambda f: means[f])  # the first (simplest) of equal means
+    scores = np.asarray(fold_scores[best], dtype=float)
+    se = float(scores.std(ddof=1) / np.sqrt(scores.size)) if scores.size > 1 else 0.0
+    threshold = means[best] - se
+    chosen = next(f for f in ranked if means[f] >= threshold - 1e-12)
+    if len(ranked) == 1:
+        reason = f"{best}: the only family searched (CV ROC-AUC {means[best]:.4f})"
+    elif chosen == best:
+        reason = (
+            f"{best}: best CV ROC-AUC {means[best]:.4f}; no simpler family within one "
+            f"standard error ({se:.4f}) of it, i.e. at or above {threshold:.4f}"
+        )
+    else:
+        reason = (
+            f"{chosen}: CV ROC-AUC {means[chosen]:.4f} is within one standard error "
+            f"({se:.4f}) of the best, {best} {means[best]:.4f} (at or above "
+            f"{threshold:.4f}); the simpler family is kept"
+        )
+    return Choice(chosen, best, threshold, se, reason)
 
 
 def out_of_fold_probabilities(
