@@ -173,6 +173,8 @@ def register_model(
         ),
         "cv_roc_auc_mean": f"{model.cv_roc_auc_mean:.6f}",
     }
+    if model.choice is not None:
+        tags["model_choice_reason"] = model.choice.reason
     return registry.register(model_uri, settings.model_name(config), tags)
 
 
