@@ -9,12 +9,12 @@ from prefect import flow
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.adapters import db
 from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertError
 from tasks.ingest import ingest
 from tasks.monitor import record_outcomes, report_drift
 from tasks.progress import step
 from tasks.score import load_champion, resolve_as_of
+from tasks.stores import ensure_database
 from tasks.validate import validate
 
 
@@ -34,17 +34,13 @@ def monitor_churn_model(
     settings = Settings()
     period = resolve_as_of(as_of)
     folder = settings.reports_dir / "monitoring" / period.isoformat()
-    engine = db.make_engine(settings.resolved_database_url)
-    try:
-        db.ensure_schema(engine, embedded=settings.database_url is None)
-    finally:
-        engine.dispose()
+    ensure_database(settings)
     if data is None and outcomes is None:
         raise ConfigError("nothing to monitor: give a customer batch (--data) and/or --outcomes")
     result: dict[str, Any] = {"as_of": period.isoformat(), "report_dir": str(folder)}
     if data is not None:
         result["drift"] = _check_drift(
-            config_path, config, data, table, query, period, folder, retrain_data
+            config_path, config, settings, data, table, query, period, folder, retrain_data
         )
     if outcomes is not None:
         realised = _check_outcomes(config, outcomes, outcomes_table)
@@ -55,8 +51,10 @@ def monitor_churn_model(
     return result
 
 
-def _check_drift(config_path, config, data, table, query, period, folder, retrain_data) -> dict:
-    champion = load_champion(config, folder / "champion", Settings(), with_reference=True)
+def _check_drift(
+    config_path, config, settings, data, table, query, period, folder, retrain_data
+) -> dict:
+    champion = load_champion(config, folder / "champion", settings, with_reference=True)
     batch = validate(ingest(data, table, query), config, "scoring", folder)
     summary = report_drift(
         config,

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from prefect import flow
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.adapters import db, registry
-from tasks.adapters.sources import describe_source
-from tasks.core import modeling
-from tasks.ingest import ingest
+from tasks.ingest import describe, ingest
 from tasks.lifetimes import analyse_survival
 from tasks.monitor import save_reference
 from tasks.train import evaluate_model, promote, register_model, tune_and_fit
+from tasks.training_run import log_training_data, score_training_rows, split_data, training_run
 from tasks.validate import validate
-
-
-def prepare_stores(settings: Settings) -> str:
-    """MLflow experiment and application database schema; returns the experiment id."""
-    engine = db.make_engine(settings.resolved_database_url)
-    try:
-        db.ensure_schema(engine, embedded=settings.database_url is None)
-    finally:
-        engine.dispose()
-    return registry.configure(settings)
 
 
 @flow(name="train-churn-model")
@@ -37,38 +24,17 @@ def train_churn_model(
     """Ingest, validate, build features, tune and fit, evaluate, register, promote."""
     config = load_config(config_path)
     settings = Settings()
-    experiment_id = prepare_stores(settings)
-    tags = {
-        "git_sha": registry.git_sha(),
-        "config_digest": config.digest(),
-        "config_path": str(config_path),
-        "data_source": describe_source(data, table, query),
-    }
-    with registry.training_run(experiment_id, f"train-{config.dataset.name}", tags) as run_id:
+    source = describe(data, table, query)
+    with training_run(settings, config, config_path, source) as run_id:
         report_dir = settings.reports_dir / "training" / run_id
-        registry.log_run(run_id, artifacts=[Path(config_path)], folder="config")
-        try:
-            raw = ingest(data, table, query)
-            validated = validate(raw, config, "training", report_dir)
-        finally:
-            if (report_dir / "validation.json").exists():
-                registry.log_run(
-                    run_id, artifacts=[report_dir / "validation.json"], folder="validation"
-                )
-        registry.log_dataset(
-            run_id,
-            validated.clean,
-            describe_source(data, table, query),
-            config.dataset.name,
-            config.dataset.target.column,
-        )
-        split = modeling.split_holdout(validated.clean, config)
+        raw = ingest(data, table, query)
+        validated = validate(raw, config, "training", report_dir, run_id)
+        log_training_data(run_id, validated.clean, source, config)
+        split = split_data(validated.clean, config)
         model = tune_and_fit(config, split, run_id)
         result = evaluate_model(model, split, report_dir, run_id)
-        probabilities = model.pipeline.predict_proba(
-            validated.clean[config.dataset.feature_columns]
-        )[:, 1]
         if config.survival is not None:
+            probabilities = score_training_rows(model.pipeline, validated.clean, config)
             analyse_survival(
                 config, validated.clean, probabilities, report_dir / "survival", run_id
             )

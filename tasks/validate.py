@@ -18,6 +18,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
+from tasks.adapters import registry
 from tasks.adapters.expectations import load_suite, run_suite
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core import batches
@@ -77,8 +78,11 @@ def report_suite(customers: pa.Table, config: RunConfig, kind: Kind) -> list[Exp
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(raw: pd.DataFrame, config: RunConfig, kind: Kind, report_dir: Path) -> ContractResult:
-    """Run the suite, quarantine bad rows, save the results; structural failures stop here."""
+def validate(
+    raw: pd.DataFrame, config: RunConfig, kind: Kind, report_dir: Path, run_id: str | None = None
+) -> ContractResult:
+    """Run the suite, quarantine bad rows, save the results (and log them to the MLflow run
+    `run_id`, failed or not); structural failures stop here."""
     suite = suite_for(config, kind)
     step(f"validating {len(raw):,} rows against suite {suite['name']}")
     counts = {"suite_rows": min(len(raw), config.validation.suite_rows), "rows": len(raw)}
@@ -95,6 +99,8 @@ def validate(raw: pd.DataFrame, config: RunConfig, kind: Kind, report_dir: Path)
     except (StructuralValidationError, QuarantineLimitError) as exc:
         failure = exc
     write_report(report_dir, result, failure, outcomes, suite["name"], counts, kind)
+    if run_id is not None:
+        registry.log_run(run_id, artifacts=[report_dir / "validation.json"], folder="validation")
     if failure is not None:
         raise failure
     if len(result.quarantined):
