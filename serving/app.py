@@ -21,6 +21,7 @@ from serving import routes_admin, routes_ops, routes_predict, routes_retention, 
 from serving.api_models import Message
 from serving.auth import Authenticator
 from serving.coalesce import Coalescer
+from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.schemas import CustomerParser
@@ -112,6 +113,7 @@ def _openapi(app: FastAPI, parser: CustomerParser):
             "required": True,
             "content": {"application/json": {"schema": {"anyOf": [ref, batch]}}},
         }
+        _document_body_refusals(schema)
         data = parser.config.dataset
         values = components["SegmentFilter"]["properties"]["segment_values"]["anyOf"][0]
         values["items"] = {"type": "string", "enum": data.categorical[data.roles.segment]}
@@ -120,6 +122,27 @@ def _openapi(app: FastAPI, parser: CustomerParser):
         return schema
 
     return openapi
+
+
+def _document_body_refusals(schema: dict[str, Any]) -> None:
+    """413 and 415 (answered by the request guard) on every operation with a JSON body."""
+    message = {"$ref": "#/components/schemas/Message"}
+    refusals = {
+        "413": "The body is larger than this endpoint accepts",
+        "415": "The body is not sent as application/json",
+    }
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                responses = operation.setdefault("responses", {})
+                for status, description in refusals.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": message}},
+                        },
+                    )
 
 
 def create_app(
@@ -145,6 +168,10 @@ def create_app(
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
     for module in (routes_predict, routes_admin, routes_retention):
         app.include_router(module.router, responses=AUTH_RESPONSES)
+    public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
+    bodies = {("POST", "/predict"): Body(serving.max_body_bytes)}  # read by the route itself
+    table = policies(app.router.routes, bodies, public=[p for p in public if p])
+    app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()
     fixed = [(b"x-model-name", name), (b"x-model-alias", alias)]
     app.add_middleware(
