@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from configs.schema import load_config
 from configs.settings import Settings
@@ -93,6 +97,20 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Or
     return OrjsonResponse({"detail": errors}, status_code=422)
 
 
+CLIENT_CLOSED = 499  # the client went away before its request was read (nginx's code)
+
+
+async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+    """A client that disconnects mid-body is no server error: no traceback, 499 in metrics."""
+    return Response(status_code=CLIENT_CLOSED)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI reads bodies into a 400
+        return Response(status_code=CLIENT_CLOSED)
+    return await http_exception_handler(request, exc)
+
+
 def _openapi(app: FastAPI, parser: CustomerParser):
     """The generated schema plus what comes from the config: the `Customer` body of
     POST /predict and the allowed segment values of a campaign's filter."""
@@ -164,6 +182,8 @@ def create_app(
     )
     app.state.serving = state
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(HTTPException, _http_error)
     app.include_router(routes_ops.router)
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
     for module in (routes_predict, routes_admin, routes_retention):

@@ -1,4 +1,4 @@
-"""The request guard: token before body, a body limit per route, JSON media type.
+"""The request guard: token before body, a body limit per route, JSON media type, disconnects.
 
 Most tests drive the ASGI app directly, so they can count the body bytes the app asked for."""
 
@@ -201,3 +201,16 @@ def test_json_content_types_are_accepted(served, path, content_type):
         path, content=raw, headers={**headers, "Content-Type": content_type}
     )
     assert response.is_success, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "role"), [("/predict", "app"), ("/campaigns", "analyst"), ("/admin/tokens", "admin")]
+)
+def test_a_client_leaving_mid_body_is_no_server_error(served, path, role):
+    requests = served.state.metrics.requests
+    errors = sum(n for (_, _, status), n in requests.items() if status >= 500)
+    before = requests[(path, "POST", 499)]
+    headers = _json(served.tokens[role], 1000)
+    Exchange(served, "POST", path, headers, [b'{"name": "par']).run()  # raises nothing
+    assert requests[(path, "POST", 499)] == before + 1
+    assert sum(n for (_, _, status), n in requests.items() if status >= 500) == errors
