@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from configs.schema import load_config
 from configs.settings import Settings
@@ -21,6 +25,7 @@ from serving import routes_admin, routes_ops, routes_predict, routes_retention, 
 from serving.api_models import Message
 from serving.auth import Authenticator
 from serving.coalesce import Coalescer
+from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.schemas import CustomerParser
@@ -92,6 +97,20 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Or
     return OrjsonResponse({"detail": errors}, status_code=422)
 
 
+CLIENT_CLOSED = 499  # the client went away before its request was read (nginx's code)
+
+
+async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+    """A client that disconnects mid-body is no server error: no traceback, 499 in metrics."""
+    return Response(status_code=CLIENT_CLOSED)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI reads bodies into a 400
+        return Response(status_code=CLIENT_CLOSED)
+    return await http_exception_handler(request, exc)
+
+
 def _openapi(app: FastAPI, parser: CustomerParser):
     """The generated schema plus what comes from the config: the `Customer` body of
     POST /predict and the allowed segment values of a campaign's filter."""
@@ -112,6 +131,7 @@ def _openapi(app: FastAPI, parser: CustomerParser):
             "required": True,
             "content": {"application/json": {"schema": {"anyOf": [ref, batch]}}},
         }
+        _document_body_refusals(schema)
         data = parser.config.dataset
         values = components["SegmentFilter"]["properties"]["segment_values"]["anyOf"][0]
         values["items"] = {"type": "string", "enum": data.segment_values}
@@ -120,6 +140,27 @@ def _openapi(app: FastAPI, parser: CustomerParser):
         return schema
 
     return openapi
+
+
+def _document_body_refusals(schema: dict[str, Any]) -> None:
+    """413 and 415 (answered by the request guard) on every operation with a JSON body."""
+    message = {"$ref": "#/components/schemas/Message"}
+    refusals = {
+        "413": "The body is larger than this endpoint accepts",
+        "415": "The body is not sent as application/json",
+    }
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                responses = operation.setdefault("responses", {})
+                for status, description in refusals.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": message}},
+                        },
+                    )
 
 
 def create_app(
@@ -141,10 +182,16 @@ def create_app(
     )
     app.state.serving = state
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(HTTPException, _http_error)
     app.include_router(routes_ops.router)
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
     for module in (routes_predict, routes_admin, routes_retention):
         app.include_router(module.router, responses=AUTH_RESPONSES)
+    public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
+    bodies = {("POST", "/predict"): Body(serving.max_body_bytes)}  # read by the route itself
+    table = policies(app.router.routes, bodies, public=[p for p in public if p])
+    app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()
     fixed = [(b"x-model-name", name), (b"x-model-alias", alias)]
     app.add_middleware(

@@ -22,6 +22,7 @@ ACCESS = {
     "campaigns": frozenset({"analyst", "admin"}),
     "admin": frozenset({"admin"}),
 }
+PRINCIPAL = "retainai.principal"  # scope key of the admitted caller
 MAX_TOKEN_CHARS = 200
 CACHE_ENTRIES = 10_000
 
@@ -67,17 +68,30 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def authenticate(request: Request, access: str, header: str | None) -> Principal:
-    """The caller of `request` if its token is valid and its role may `access`, else 401/403."""
+async def admit(authenticator: Authenticator, access: str, header: str | None) -> Principal:
+    """The owner of the bearer token in `header` if its role may `access`, else 401/403."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("missing bearer token")
-    found = await request.app.state.serving.authenticator.verify(token.strip())
+    found = await authenticator.verify(token.strip())
     if found is None:
         raise _unauthorized("invalid or revoked token")
     if found.role not in ACCESS[access]:
         raise HTTPException(403, f"role {found.role!r} may not call this endpoint")
-    request.scope["retainai.principal"] = found
+    return found
+
+
+async def authenticate(request: Request, access: str, header: str | None) -> Principal:
+    """The caller of `request` if its token is valid and its role may `access`, else 401/403.
+
+    The request guard (serving/guard.py) has usually admitted the caller already and left it
+    in the scope: then only the role is checked again, without another token lookup."""
+    found = request.scope.get(PRINCIPAL)
+    if found is None:
+        found = await admit(request.app.state.serving.authenticator, access, header)
+        request.scope[PRINCIPAL] = found
+    elif found.role not in ACCESS[access]:
+        raise HTTPException(403, f"role {found.role!r} may not call this endpoint")
     return found
 
 
@@ -91,6 +105,7 @@ def requires(access: str) -> Callable[..., Any]:
         header = f"Bearer {credentials.credentials}" if credentials else None
         return await authenticate(request, access, header)
 
+    principal.access = access  # type: ignore[attr-defined]  # read by the request guard
     return principal
 
 

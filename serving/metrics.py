@@ -9,6 +9,8 @@ from bisect import bisect_left
 from collections import defaultdict
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
+
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -124,7 +126,7 @@ class ServingMiddleware:
 
     def _allowed(self, path: str) -> bytes:
         methods = set()
-        for route in self.routes:
+        for route in iter_route_contexts(self.routes):  # included routers' routes too
             regex = getattr(route, "path_regex", None)
             if regex is not None and regex.match(path) and getattr(route, "methods", None):
                 methods |= route.methods

@@ -51,17 +51,17 @@ async def reload(state: State, _caller: Admin) -> OrjsonResponse:
     "/trigger-training",
     status_code=202,
     response_model=TrainingRun,
-    responses={409: {"model": Message}, **UNAVAILABLE},
+    responses={
+        409: {"model": Message, "description": "A run is going, or no training data is set"}
+    },
     tags=["model"],
 )
 async def trigger_training(state: State, _caller: Admin) -> OrjsonResponse:
     """Start the training flow (Prefect deployment run, else a local subprocess)."""
     try:
         started = await run_in_threadpool(state.launcher.start)
-    except ConcurrentRunError as exc:
+    except (ConcurrentRunError, ConfigError) as exc:  # the service is fine; the request is not
         raise HTTPException(409, str(exc)) from exc
-    except ConfigError as exc:
-        raise HTTPException(503, str(exc)) from exc
     return OrjsonResponse(started, status_code=202)
 
 
@@ -94,14 +94,27 @@ async def create_token(
 
 
 @router.delete(
-    "/admin/tokens/{name}", status_code=204, responses={404: {"model": Message}}, tags=["tokens"]
+    "/admin/tokens/{name}",
+    status_code=204,
+    responses={
+        404: {"model": Message},
+        409: {"model": Message, "description": "A token may not revoke itself"},
+    },
+    tags=["tokens"],
 )
 async def revoke_token(
     name: Annotated[str, Path(pattern=NAME_PATTERN)],
     state: State,
-    _caller: Admin,
+    caller: Admin,
 ) -> Response:
-    """Revoke a token (other workers notice within the token cache time)."""
+    """Revoke a token (other workers notice within the token cache time); not the caller's own,
+    which could leave no admin access: use another admin token or `retainai tokens revoke`."""
+    if name == caller.name:
+        raise HTTPException(
+            409,
+            "a token may not revoke itself: use another admin token, "
+            f"or `retainai tokens revoke {name}` on the server",
+        )
     if not await run_in_threadpool(tokens.revoke, state.engine, name):
         raise HTTPException(404, "no active token with this name")
     state.authenticator.forget()

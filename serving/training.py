@@ -37,7 +37,10 @@ class TrainingLauncher:
 
     def _start_subprocess(self) -> dict[str, Any]:
         if not self.source:
-            raise ConfigError("RETAINAI_TRAINING_SOURCE is not set: no data to train on")
+            raise ConfigError(
+                "no training data: set RETAINAI_TRAINING_SOURCE to the customers file to train "
+                "on (or deploy train-churn-model/train-weekly on Prefect)"
+            )
         if self.process is not None:
             self.process.poll()  # reap a finished child
         folder = self.state_dir / "training-runs"

@@ -91,6 +91,19 @@ def test_revoked_token_is_refused(served):
     assert served.client.get("/model", headers=bearer(token)).status_code == 401
 
 
+def test_an_admin_token_may_not_revoke_itself(served):
+    from serving import tokens
+
+    name = f"self-revoking-{time.time_ns()}"
+    token = tokens.create(served.state.engine, name, "admin")
+    answer = served.client.delete(f"/admin/tokens/{name}", headers=bearer(token))
+    assert answer.status_code == 409
+    assert "itself" in answer.json()["detail"]
+    assert served.client.get("/admin/tokens", headers=bearer(token)).status_code == 200
+    other = served.client.delete(f"/admin/tokens/{name}", headers=bearer(served.tokens["admin"]))
+    assert other.status_code == 204
+
+
 def test_tokens_are_stored_hashed_and_listed_without_secrets(served):
     from serving import tokens
 

@@ -94,6 +94,17 @@ def test_openapi_documents_bearer_auth_and_the_config_schema(served):
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("PUT", "/campaigns", "POST"), ("DELETE", "/predict", "POST"),
+     ("PUT", "/admin/tokens", "GET, POST"), ("POST", "/customers/C0001", "GET")],
+)  # fmt: skip
+def test_a_wrong_method_names_the_allowed_ones(served, method, path, allowed):
+    response = served.client.request(method, path, headers=bearer(served.tokens["admin"]))
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+
+
 def test_model_description(served):
     answer = served.client.get("/model", headers=bearer(served.tokens["viewer"])).json()
     assert answer["alias"] == "champion" and answer["predictor"] == "fastpath"

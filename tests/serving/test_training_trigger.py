@@ -37,11 +37,12 @@ def test_subprocess_run_and_conflict(served, champion, monkeypatch):
     launcher.process.wait(timeout=30)
 
 
-def test_without_a_training_source_the_api_says_so(served, monkeypatch):
+def test_without_a_training_source_the_api_names_the_setting(served, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setattr(served.state.launcher, "source", None)
     response = _trigger(served)
-    assert response.status_code == 503 and "RETAINAI_TRAINING_SOURCE" in response.json()["detail"]
+    assert response.status_code == 409  # a missing setting, not an outage
+    assert "set RETAINAI_TRAINING_SOURCE" in response.json()["detail"]
 
 
 @pytest.fixture
