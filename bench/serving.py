@@ -227,8 +227,7 @@ def main() -> int:
         if temporary:
             train(state, config, args.rows, args.seed, env)
         from configs.settings import Settings
-        from serving import tokens
-        from tasks.adapters import db, registry
+        from tasks.adapters import db, registry, tokens
 
         settings = Settings()
         registry.configure(settings)

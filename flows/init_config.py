@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 import typer
-import yaml
 
 
 def init_config(
@@ -19,22 +18,14 @@ def init_config(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Profile a churn table and write a commented config draft for it."""
-    from configs.schema import RunConfig, YamlLoader
     from configs.settings import Settings
-    from tasks.adapters.sources import describe_source, read_source
-    from tasks.core.draft_yaml import dataset_name, render_draft, summary
-    from tasks.core.drafting import draft_config
+    from tasks.profile import draft_config_text, draft_name
 
-    name = name or dataset_name(data, table)
+    name = name or draft_name(data, table)
     out = out or Path("configs") / f"{name}.yaml"
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists; pass --force to overwrite it")
-    label = describe_source(data, table, query)
-    frame = read_source(data, table=table, query=query, settings=Settings())
-    draft = draft_config(frame, target, name, label)
-    data_hint = describe_source(data) + (f" --table {table}" if table else "")
-    text = render_draft(draft, data_hint + (" --query '...'" if query else ""), str(out))
-    RunConfig.model_validate(yaml.load(text, Loader=YamlLoader))  # the draft must load as is
+    text, described = draft_config_text(data, table, query, target, name, str(out), Settings())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    typer.echo(f"wrote {out}\n  {summary(draft)}")
+    typer.echo(f"wrote {out}\n  {described}")

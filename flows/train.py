@@ -10,8 +10,8 @@ from prefect import flow
 from configs.schema import load_config
 from configs.settings import Settings
 from tasks.ingest import describe, ingest
-from tasks.lifetimes import analyse_survival
 from tasks.monitor import save_reference
+from tasks.survival import analyse_survival
 from tasks.train import evaluate_model, promote, register_model, tune_and_fit
 from tasks.training_run import log_training_data, score_training_rows, split_data, training_run
 from tasks.validate import validate

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serving.tokens import NAME_PATTERN, ROLES
+from tasks.adapters.tokens import NAME_PATTERN, ROLES
 
 RiskSegment = Literal["high", "medium", "low"]
 Role = Literal[ROLES]  # type: ignore[valid-type]

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from configs.schema import load_config
 from configs.settings import Settings
-from serving import routes_admin, routes_ops, routes_predict, routes_retention, store
+from serving import routes_admin, routes_ops, routes_predict, routes_retention
 from serving.api_models import Message
 from serving.auth import Authenticator
 from serving.coalesce import Coalescer
@@ -50,7 +50,7 @@ also requests campaigns; `admin` also reloads, triggers training and manages tok
 def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> ServingState:
     config = load_config(config_path)
     metrics = Metrics()
-    engine = store.make_engine(settings.resolved_database_url, serving.db_pool_size)
+    engine = db.make_engine(settings.resolved_database_url, pool_size=serving.db_pool_size)
     return ServingState(
         settings=settings,
         serving=serving,

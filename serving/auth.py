@@ -13,8 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from serving import tokens
-from serving.tokens import Principal
+from tasks.adapters import tokens
+from tasks.adapters.tokens import Principal
 
 ACCESS = {
     "predict": frozenset({"app", "viewer", "analyst", "admin"}),

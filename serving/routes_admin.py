@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving import tokens
 from serving.api_models import (
     Message,
     ModelDescription,
@@ -19,7 +18,8 @@ from serving.api_models import (
 )
 from serving.auth import Admin, Reader
 from serving.state import OrjsonResponse, State
-from serving.tokens import NAME_PATTERN
+from tasks.adapters import tokens
+from tasks.adapters.tokens import NAME_PATTERN
 from tasks.core.errors import ConcurrentRunError, ConfigError
 
 router = APIRouter(default_response_class=OrjsonResponse)

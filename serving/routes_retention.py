@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
-from serving import store
 from serving.api_models import (
     Campaign,
     CampaignRequest,
@@ -19,6 +18,7 @@ from serving.api_models import (
 )
 from serving.auth import Analyst, Reader
 from serving.state import OrjsonResponse, State
+from tasks.adapters import retention_store as store
 
 router = APIRouter(tags=["retention"], default_response_class=OrjsonResponse)
 NOT_FOUND = {404: {"model": Message}}

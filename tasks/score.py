@@ -23,9 +23,9 @@ from tasks.core.contract_chunks import ChunkCheck, check_chunk
 from tasks.core.kpis import compute_kpis
 from tasks.core.scoring import KPI_COLUMNS, curve_inputs, kpi_columns, score_customers
 from tasks.core.survival import SurvivalModel
-from tasks.lifetimes import draw_curves, load_survival_model
 from tasks.monitor import load_reference
 from tasks.progress import step
+from tasks.survival import draw_curves, load_survival_model
 from tasks.validate import validation_report
 
 STAGE_PART_ROWS = 25_000  # rows scored and sent to staging at a time within a chunk

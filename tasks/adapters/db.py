@@ -19,19 +19,42 @@ from tasks.core.errors import ConfigError, DataSourceError, TransientSourceError
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with a short connect timeout, so a server that is down fails fast."""
+def make_engine(url: str, pool_size: int | None = None, pooled: bool = True) -> Engine:
+    """The one engine factory: a short connect timeout (a server that is down fails fast),
+    connections checked before use; `pool_size` for a service shared by threads, `pooled`
+    False for a one-off read (no connection kept)."""
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError as exc:
         raise ConfigError(f"database URL is not valid: {exc}") from exc
     connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    else:
+        if pool_size is not None:
+            connect_args["check_same_thread"] = False
+    elif backend in ("postgresql", "mysql", "mariadb"):
         connect_args["connect_timeout"] = 5
-    return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    if pool_size is not None:
+        options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": 10}
+    if not pooled:
+        options = {"poolclass": sa.pool.NullPool}
+    return sa.create_engine(parsed, connect_args=connect_args, **options)
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    """A result row as a plain dict: str keys (orjson refuses str subclasses), and UTC on
+    the naive timestamps SQLite hands back (every timestamp is stored in UTC)."""
+    return {
+        str(key): value.replace(tzinfo=UTC) if _naive(value) else value
+        for key, value in row._mapping.items()
+    }
+
+
+def _naive(value: Any) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is None
 
 
 @contextlib.contextmanager

@@ -11,11 +11,10 @@ import pyarrow as pa
 
 from tasks.adapters.source_errors import one_line
 from tasks.core import batches
-from tasks.core.errors import DataSourceError, TransientSourceError
+from tasks.core.errors import ConfigError, DataSourceError, TransientSourceError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 _BIND_LIKE = re.compile(r"(?<![:\w\\]):(?=\w)")  # what sqlalchemy.text() would take as a bind
-_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def read_sql(
@@ -63,17 +62,15 @@ def read_sql(
 def _create_engine(source: str, label: str):
     import sqlalchemy as sa
 
+    from tasks.adapters.db import make_engine
+
     try:
         url = sa.engine.make_url(source)
-        backend = url.get_backend_name()
-        on_disk = backend == "sqlite" and url.database not in (None, "", ":memory:")
+        on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
         if on_disk and not Path(url.database).is_file():
             raise DataSourceError(f"{label}: database file not found")
-        connect_args = {}
-        if backend in ("postgresql", "mysql", "mariadb"):
-            connect_args["connect_timeout"] = _CONNECT_TIMEOUT_SECONDS
-        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        return make_engine(source, pooled=False)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ConfigError) as exc:
         raise DataSourceError(f"{label}: not a supported path or URL") from exc
     except ImportError as exc:
         raise DataSourceError(f"{label}: database driver {exc.name!r} is not installed") from exc

@@ -116,9 +116,9 @@ def _serve_one(files: dict[str, Path], shape: str) -> None:
     from fastapi.testclient import TestClient
 
     from configs.settings import Settings
-    from serving import tokens
     from serving.app import create_app
     from serving.settings import ServingSettings
+    from tasks.adapters import tokens
 
     config = yaml.safe_load(files["config.yaml"].read_text())["dataset"]
     batch = pd.read_csv(files["batch.csv"]).drop(columns=[config["target"]["column"]])

@@ -127,7 +127,7 @@ def test_pyfunc_serves_the_same_probabilities(first_model, customers):
 
 def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, customers):
     from flows.train import train_churn_model
-    from tasks.models import rollback
+    from tasks.champions import rollback
 
     stump = small_config(state, random_forest={"grid": {"n_estimators": [1], "max_depth": [1]}})
     with pytest.raises(ChampionGateError, match="worse than the champion"):

@@ -73,7 +73,7 @@ def serving_settings(**overrides):
 
 def make_tokens(engine, tag: str = "") -> dict[str, str]:
     """One fresh token per role; names are unique so fixtures can share a database."""
-    from serving import tokens
+    from tasks.adapters import tokens
 
     stamp = f"{tag}{time.time_ns()}"
     return {role: tokens.create(engine, f"test-{role}-{stamp}", role) for role in ROLES}

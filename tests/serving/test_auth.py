@@ -43,7 +43,7 @@ def customer(served) -> dict:
 
 
 def _request(served, customer, method: str, path: str, caller: str):
-    from serving import tokens
+    from tasks.adapters import tokens
 
     fixed = {"none": {}, "bad": bearer(BAD_TOKEN), "basic": {"Authorization": "Basic dXNlcjpwYXNz"}}
     headers = fixed[caller] if caller in fixed else bearer(served.tokens[caller])
@@ -80,7 +80,7 @@ def test_auth_matrix(served, customer, method, path, access, ok, caller):
 
 
 def test_revoked_token_is_refused(served):
-    from serving import tokens
+    from tasks.adapters import tokens
 
     token = tokens.create(served.state.engine, f"short-lived-{time.time_ns()}", "viewer")
     assert served.client.get("/model", headers=bearer(token)).status_code == 200
@@ -92,7 +92,7 @@ def test_revoked_token_is_refused(served):
 
 
 def test_an_admin_token_may_not_revoke_itself(served):
-    from serving import tokens
+    from tasks.adapters import tokens
 
     name = f"self-revoking-{time.time_ns()}"
     token = tokens.create(served.state.engine, name, "admin")
@@ -105,7 +105,7 @@ def test_an_admin_token_may_not_revoke_itself(served):
 
 
 def test_tokens_are_stored_hashed_and_listed_without_secrets(served):
-    from serving import tokens
+    from tasks.adapters import tokens
 
     listed = served.client.get("/admin/tokens", headers=bearer(served.tokens["admin"])).json()
     text = str(listed) + str(tokens.list_tokens(served.state.engine))

@@ -79,8 +79,8 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 180) -> No
 
 def test_sustained_load_has_no_errors_and_bounded_memory(champion, tmp_path):
     from configs.schema import load_config
-    from serving.store import make_engine
     from tasks.adapters import db
+    from tasks.adapters.db import make_engine
 
     seconds = float(os.environ.get("RETAINAI_LOADTEST_SECONDS", "20"))
     engine = make_engine(champion.settings.resolved_database_url, 1)

@@ -123,8 +123,8 @@ def empty_state(tmp_path):
 def test_without_a_champion_the_service_is_up_but_not_ready(empty_state, champion):
     from fastapi.testclient import TestClient
 
-    from serving import tokens
     from serving.app import create_app
+    from tasks.adapters import tokens
 
     app = create_app(empty_state, champion.config, serving_settings())
     with TestClient(app) as client:

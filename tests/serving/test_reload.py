@@ -20,7 +20,7 @@ LINEAR = {"logistic_regression": {"grid": {"C": [0.3]}}}
 def two_versions(champion):
     """A second model trained into the champion's store; the alias is put back on the first."""
     from tasks.adapters import registry
-    from tasks.models import promote_version
+    from tasks.champions import promote_version
 
     with contextlib.suppress(ChampionGateError):  # then it is a challenger: promoted below
         train(champion.state, small_config(champion.state, "config-linear", LINEAR), champion.data)
@@ -85,7 +85,7 @@ def _check(results, versions: set[str], new: str, swapped: float) -> None:
 
 
 async def test_reload_swaps_versions_without_failed_requests(champion, two_versions):
-    from tasks.models import promote_version
+    from tasks.champions import promote_version
 
     first, second = two_versions
 
@@ -103,7 +103,7 @@ async def test_reload_swaps_versions_without_failed_requests(champion, two_versi
 
 
 async def test_polling_follows_the_alias(champion, two_versions):
-    from tasks.models import promote_version
+    from tasks.champions import promote_version
 
     first, second = two_versions
 

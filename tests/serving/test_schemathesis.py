@@ -15,9 +15,8 @@ from serving_helpers import serving_settings
 def admin_token(champion) -> str:
     import time
 
-    from serving import tokens
-    from serving.store import make_engine
-    from tasks.adapters import db
+    from tasks.adapters import db, tokens
+    from tasks.adapters.db import make_engine
 
     engine = make_engine(champion.settings.resolved_database_url, 1)
     db.ensure_schema(engine, embedded=True)

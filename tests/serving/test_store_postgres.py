@@ -11,8 +11,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def engine(postgres_url):
-    from serving.store import make_engine
     from tasks.adapters import db
+    from tasks.adapters.db import make_engine
 
     engine = make_engine(postgres_url, 2)
     db.upgrade(engine)
@@ -26,7 +26,7 @@ def engine(postgres_url):
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_sorted_current_scores_with_missing_values_last(engine, order):
-    from serving import store
+    from tasks.adapters import retention_store as store
 
     items = store.list_customers(engine, "telco", "lifetime_value", order, 500, 0, None)
     assert len(items) == 40 and {i["as_of"].isoformat() for i in items} == {"2026-11-01"}
@@ -38,7 +38,8 @@ def test_sorted_current_scores_with_missing_values_last(engine, order):
 
 
 def test_detail_kpis_campaigns_and_tokens(engine):
-    from serving import store, tokens
+    from tasks.adapters import retention_store as store
+    from tasks.adapters import tokens
 
     detail = store.customer_detail(engine, "telco", "C0003")
     assert detail["top_reasons"][0]["feature"] == "tenure" and len(detail["history"]) == 2

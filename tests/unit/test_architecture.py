@@ -81,8 +81,10 @@ def test_no_test_imports_a_private_name():
     offenders = []
     for path in (REPO / "tests").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
-                ("tasks", "flows", "serving", "configs", "data")
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith(("tasks", "flows", "serving", "configs", "data"))
             ):
                 offenders += [
                     f"{path.name}: {node.module}.{a.name}"

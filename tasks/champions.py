@@ -1,4 +1,4 @@
-"""Registry operations for people: list versions, promote one by hand, roll back."""
+"""Which version is champion, for people: list versions, promote one by hand, roll back."""
 
 from __future__ import annotations
 

@@ -1,15 +1,17 @@
-"""Reads and writes of the retention API: SQLAlchemy Core, bound parameters, whitelisted sorts."""
+"""The retention store: KPIs, current scores and campaigns, as the API reads and writes them.
+
+SQLAlchemy Core, bound parameters, whitelisted sort keys."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
+from tasks.adapters.db import row_dict
 from tasks.adapters.tables import campaigns, customer_scores, kpi_snapshots
 
 # The `current_scores` view (migration 0002): each customer's latest score.
@@ -30,39 +32,6 @@ _LIST_COLUMNS = (
 )  # fmt: skip
 
 
-def make_engine(url: str, pool_size: int) -> Engine:
-    """A small connection pool; connections are checked before use."""
-    parsed = make_url(url)
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        connect_args["check_same_thread"] = False
-    else:
-        connect_args["connect_timeout"] = 5
-    return sa.create_engine(
-        parsed,
-        connect_args=connect_args,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=10,
-        pool_pre_ping=True,
-    )
-
-
-def as_dict(row: Any) -> dict[str, Any]:
-    """A result row as a plain dict: str keys (orjson refuses str subclasses), and UTC on
-    the naive timestamps SQLite hands back (every timestamp is stored in UTC)."""
-    return {
-        str(key): value.replace(tzinfo=UTC) if _naive(value) else value
-        for key, value in row._mapping.items()
-    }
-
-
-def _naive(value: Any) -> bool:
-    return isinstance(value, datetime) and value.tzinfo is None
-
-
 def _reasons(value: Any) -> Any:
     """Stored reasons are JSON; some stores hand back the JSON text itself."""
     return json.loads(value) if isinstance(value, str) else value
@@ -77,7 +46,7 @@ def latest_kpis(engine: Engine, dataset: str) -> dict[str, Any] | None:
     )
     with engine.connect() as connection:
         row = connection.execute(query).first()
-    return None if row is None else as_dict(row)
+    return None if row is None else row_dict(row)
 
 
 def list_customers(
@@ -99,7 +68,7 @@ def list_customers(
     query = query.order_by(ordered.nulls_last(), current_scores.c.customer_id.asc())
     with engine.connect() as connection:
         rows = connection.execute(query.limit(limit).offset(offset))
-        return [as_dict(row) for row in rows]
+        return [row_dict(row) for row in rows]
 
 
 def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str, Any] | None:
@@ -123,9 +92,9 @@ def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str,
         row = connection.execute(latest).first()
         if row is None:
             return None
-        found = as_dict(row)
+        found = row_dict(row)
         found["top_reasons"] = _reasons(found["top_reasons"])
-        found["history"] = [as_dict(r) for r in connection.execute(history)]
+        found["history"] = [row_dict(r) for r in connection.execute(history)]
     return found
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from serving import store
+from tasks.adapters.db import row_dict
 from tasks.adapters.tables import api_tokens
 
 ROLES = ("app", "viewer", "analyst", "admin")
@@ -62,7 +62,7 @@ def list_tokens(engine: Engine) -> list[dict[str, Any]]:
     columns = [api_tokens.c[c] for c in ("name", "role", "prefix", "created_at", "revoked_at")]
     query = sa.select(*columns).order_by(api_tokens.c.created_at, api_tokens.c.id)
     with engine.connect() as connection:
-        return [store.as_dict(row) for row in connection.execute(query)]
+        return [row_dict(row) for row in connection.execute(query)]
 
 
 def revoke(engine: Engine, name: str) -> bool:

@@ -1,0 +1,154 @@
+"""The pipeline commands: train, score, monitor, generate data, the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from flows.cli_common import DEFAULT_CONFIG, settings
+
+
+def train(
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
+    data: str = typer.Option(..., help="CSV/Parquet path, s3://, database URL or http(s) URL."),
+    table: str = typer.Option(None, help="Table to read when --data is a database URL."),
+    query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
+) -> None:
+    """Train, evaluate, register and gate a churn model."""
+    from flows.train import train_churn_model
+
+    summary = train_churn_model(str(config), data, table, query)
+    _print_training(summary)
+
+
+def _print_training(summary: dict) -> None:
+    holdout = summary["holdout"]
+    typer.echo(
+        f"model v{summary['version']} ({summary['family']}) "
+        f"{'promoted to champion' if summary['promoted'] else 'kept as challenger'}\n"
+        f"  holdout ({holdout['rows']} rows, threshold {holdout['threshold']:.3f}): "
+        f"ROC-AUC {holdout['roc_auc']:.4f}  PR-AUC {holdout['pr_auc']:.4f}  "
+        f"Brier {holdout['brier']:.4f}  lift@10% {holdout['lift_at_10']:.2f}  "
+        f"F1(churn) {holdout['f1_churn']:.4f}\n"
+        f"  CV ROC-AUC (training part) {summary['cv_roc_auc_mean']:.4f}\n"
+        f"  reports: {summary['report_dir']}"
+    )
+
+
+def _task_runner(name: str):
+    if name == "local":
+        return None
+    if name != "dask":
+        raise typer.BadParameter("--task-runner must be local or dask")
+    from prefect_dask import DaskTaskRunner
+
+    address = settings().dask_address
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": 2,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
+
+
+def score(
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
+    data: str = typer.Option(..., help="Customers: file, s3://, database URL or http(s) URL."),
+    table: str = typer.Option(None, help="Table to read when --data is a database URL."),
+    query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
+    as_of: str = typer.Option(None, "--as-of", help="Scoring date YYYY-MM-DD (default today)."),
+    task_runner: str = typer.Option("local", help="local, or dask (RETAINAI_DASK_ADDRESS)."),
+) -> None:
+    """Score every customer with the champion into the application database."""
+    from flows.score import score_customers_flow
+
+    runner = _task_runner(task_runner)
+    flow_fn = (
+        score_customers_flow.with_options(task_runner=runner) if runner else score_customers_flow
+    )
+    summary = flow_fn(str(config), data, table, query, as_of)
+    _print_scoring(summary)
+
+
+def _print_scoring(summary: dict) -> None:
+    kpis = summary["kpis"]
+    segments = ", ".join(f"{k} {v['count']:,}" for k, v in kpis["segments"].items())
+    lines = [
+        f"scored {summary['rows_scored']:,} customers for {summary['as_of']} with "
+        f"champion v{summary['model_version']} ({summary['rows_quarantined']:,} quarantined)",
+        f"  risk segments: {segments}",
+    ]
+    if kpis.get("revenue_at_risk_monthly") is not None:  # only tables with a value role
+        lines.append(f"  revenue at risk per month: {kpis['revenue_at_risk_monthly']:,.2f}")
+    if kpis.get("average_lifetime_value") is not None:
+        lines.append(f"  average lifetime value: {kpis['average_lifetime_value']:,.2f}")
+    lines.append(f"  reports: {summary['report_dir']}")
+    typer.echo("\n".join(lines))
+
+
+def monitor(
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
+    data: str = typer.Option(None, help="Current customer batch to compare with the reference."),
+    table: str = typer.Option(None, help="Table to read when --data is a database URL."),
+    query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
+    as_of: str = typer.Option(None, "--as-of", help="Monitoring date YYYY-MM-DD (default today)."),
+    outcomes: str = typer.Option(None, help="Delayed outcomes: id and target columns."),
+    outcomes_table: str = typer.Option(None, help="Table when --outcomes is a database URL."),
+    retrain_data: str = typer.Option(None, help="Labelled data for the `retrain` action."),
+) -> None:
+    """Drift report against the champion's reference; realised performance from outcomes."""
+    from flows.monitor import monitor_churn_model
+
+    result = monitor_churn_model(
+        str(config), data, table, query, as_of, outcomes, outcomes_table, retrain_data
+    )
+    if "drift" in result:
+        drift = result["drift"]
+        typer.echo(
+            f"dataset drift: {drift['dataset_drift']} ({drift['drifted_share']:.0%} of columns; "
+            f"drifted: {', '.join(drift['drifted_columns']) or 'none'})"
+        )
+    for row in result.get("realised", []):
+        typer.echo(
+            f"v{row['model_version']} as_of {row['as_of']}: realised ROC-AUC {row['roc_auc']}, "
+            f"precision@10% {row['precision_at_10']:.3f} on {row['rows']:,} customers"
+        )
+    typer.echo(f"reports: {result['report_dir']}")
+
+
+def generate_data(
+    rows: int = typer.Option(..., min=1, help="Number of customers."),
+    seed: int = typer.Option(0, help="Random seed."),
+    out: Path = typer.Option(..., help="Output .csv or .parquet path."),
+    drift: bool = typer.Option(False, "--drift", help="Shifted population for drift demos."),
+) -> None:
+    """Write synthetic customers with the Telco schema."""
+    from data.generate import generate_customers, write_customers
+
+    frame = generate_customers(rows, seed, drift=drift)
+    write_customers(frame, out)
+    typer.echo(f"wrote {len(frame):,} customers to {out}")
+
+
+def demo(
+    data: str = typer.Option(None, help="Use this customer file instead of generated data."),
+    config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
+    rows: int = typer.Option(5000, min=100, help="Generated customers when --data is not set."),
+) -> None:
+    """Run the whole pipeline on embedded defaults and say where to look."""
+    from flows.demo import run_demo
+
+    summary = run_demo(config, data, rows)
+    _print_training(summary["training"])
+    _print_scoring(summary["scoring"])
+    drift, folder = summary["monitoring"]["drift"], summary["monitoring"]["report_dir"]
+    typer.echo(
+        f"drift check: dataset drift {drift['dataset_drift']} "
+        f"({drift['drifted_share']:.0%} of columns); report in {folder}"
+    )
+    typer.echo(summary["where"])
