@@ -43,7 +43,7 @@ def monitor_churn_model(
             config_path, config, settings, data, table, query, period, folder, retrain_data
         )
     if outcomes is not None:
-        realised = _check_outcomes(config, outcomes, outcomes_table)
+        realised = _check_outcomes(config, settings, outcomes, outcomes_table)
         result["realised"] = realised
         alerts = [r["alert"] for r in realised if r["alert"]]
         if alerts:
@@ -55,7 +55,7 @@ def _check_drift(
     config_path, config, settings, data, table, query, period, folder, retrain_data
 ) -> dict:
     champion = load_champion(config, folder / "champion", settings, with_reference=True)
-    batch = validate(ingest(data, table, query), config, "scoring", folder)
+    batch = validate(ingest(data, table, query, settings), config, "scoring", folder)
     summary = report_drift(
         config,
         champion.reference,
@@ -64,6 +64,7 @@ def _check_drift(
         period,
         champion.version,
         uuid.uuid4().hex,
+        settings,
     )
     outcome = summary.to_dict()
     if not summary.dataset_drift:
@@ -86,5 +87,5 @@ def _check_drift(
     return outcome
 
 
-def _check_outcomes(config, outcomes: str, outcomes_table: str | None) -> list[dict]:
-    return record_outcomes(config, ingest(outcomes, outcomes_table, None))
+def _check_outcomes(config, settings, outcomes: str, outcomes_table: str | None) -> list[dict]:
+    return record_outcomes(config, ingest(outcomes, outcomes_table, None, settings), settings)

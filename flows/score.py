@@ -38,7 +38,7 @@ def score_customers_flow(
         run = locked.start(model.loaded.name, model.version, describe(data, table, query))
         folder = run_folder(settings, run)
         suite = report_suite.submit(customers, config, "scoring")
-        gate_drift(config, model, customers, folder, run)
+        gate_drift(config, model, customers, folder, run, settings)
         scored = score_and_merge(customers, model, config, run, settings, folder, quote(suite))
         publish_run(settings, config, run, scored)
     return {

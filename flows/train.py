@@ -27,7 +27,7 @@ def train_churn_model(
     source = describe(data, table, query)
     with training_run(settings, config, config_path, source) as run_id:
         report_dir = settings.reports_dir / "training" / run_id
-        raw = ingest(data, table, query)
+        raw = ingest(data, table, query, settings)
         validated = validate(raw, config, "training", report_dir, run_id)
         log_training_data(run_id, validated.clean, source, config)
         split = split_data(validated.clean, config)

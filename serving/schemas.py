@@ -38,14 +38,17 @@ def _integer_text(value: Any) -> Any:
 
 
 def _id_text(value: Any) -> Any:
-    """An id given as a JSON number is stored as text, whole numbers without a decimal part."""
-    return canonical_id(value) if type(value) in (int, float) else value
+    """An id given as a whole JSON number is stored as text without a decimal part (6273);
+    other numbers are not ids and stay numbers (refused as not a string)."""
+    if type(value) is int or (type(value) is float and value.is_integer()):
+        return canonical_id(value)
+    return value
 
 
 _ID = Annotated[
     str,
-    BeforeValidator(_id_text),
     Field(min_length=1, max_length=64),
+    BeforeValidator(_id_text),
     WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64},
                               {"type": "integer"}]}),
 ]  # fmt: skip

@@ -31,10 +31,10 @@ def _transient(task, task_run, state) -> bool:
     retry_condition_fn=_transient,
     cache_policy=NO_CACHE,
 )
-def ingest(source: str, table: str | None = None, query: str | None = None) -> pd.DataFrame:
+def ingest(source: str, table: str | None, query: str | None, settings: Settings) -> pd.DataFrame:
     """Read customers; only transient failures (server down, timeouts) are retried."""
     step(f"reading {describe_source(source, table, query)}")
-    frame = read_source(source, table=table, query=query, settings=Settings())
+    frame = read_source(source, table=table, query=query, settings=settings)
     step(f"read {len(frame):,} rows x {frame.shape[1]} columns")
     return frame
 

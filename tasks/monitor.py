@@ -54,11 +54,13 @@ def report_drift(
     as_of: date,
     model_version: str,
     run_id: str,
+    settings: Settings,
 ) -> DriftSummary:
     """Evidently report of the batch against the champion's reference, stored and linked."""
     step(f"drift report: {len(current):,} customers against {len(reference):,} reference rows")
     summary, html = run_drift_report(reference, current, config, folder / "drift_report.html")
     mlflow_run = registry.record_run(
+        settings,
         f"monitor-{as_of.isoformat()}",
         {
             "kind": "monitoring",
@@ -80,7 +82,7 @@ def report_drift(
         "created_at": datetime.now(UTC),
     }
     key = {"dataset": config.dataset.name, "as_of": as_of, "model_version": model_version}
-    _store(drift_reports, key, stored)
+    _store(settings, drift_reports, key, stored)
     create_link_artifact(
         key="drift-report",
         link=html.resolve().as_uri(),
@@ -107,7 +109,9 @@ def report_drift(
 
 
 @task(name="drift-gate", cache_policy=NO_CACHE)
-def gate_drift(config: RunConfig, champion, customers: pa.Table, folder: Path, run) -> None:
+def gate_drift(
+    config: RunConfig, champion, customers: pa.Table, folder: Path, run, settings: Settings
+) -> None:
     """With `monitoring.action: block`, a drift report of a sample of the batch against the
     champion's reference; DriftBlockedError before any score is written when it drifts."""
     if config.monitoring.action != "block":
@@ -116,7 +120,14 @@ def gate_drift(config: RunConfig, champion, customers: pa.Table, folder: Path, r
     sample = batches.to_frame(batches.sample_rows(customers, rows, config.model.seed))
     current = check_chunk(sample, config).result.clean
     summary = report_drift.fn(
-        config, champion.reference, current, folder, run.as_of, run.model_version, run.run_id
+        config,
+        champion.reference,
+        current,
+        folder,
+        run.as_of,
+        run.model_version,
+        run.run_id,
+        settings,
     )
     if summary.dataset_drift:
         raise DriftBlockedError(
@@ -126,21 +137,19 @@ def gate_drift(config: RunConfig, champion, customers: pa.Table, folder: Path, r
 
 
 @task(name="realised-performance", cache_policy=NO_CACHE)
-def record_outcomes(config: RunConfig, raw: pd.DataFrame) -> list[dict]:
+def record_outcomes(config: RunConfig, raw: pd.DataFrame, settings: Settings) -> list[dict]:
     """Join delayed labels with past scores; realised figures per model version and as_of."""
     outcomes = read_outcomes(raw, config.dataset)
-    engine = db.make_engine(Settings().resolved_database_url)
-    try:
+    with db.connected(settings) as engine:
         ids = outcomes["customer_id"].unique().tolist()
         past = score_runs.past_scores(engine, config.dataset.name, ids)
-    finally:
-        engine.dispose()
     step(f"matching {len(outcomes):,} outcomes with {len(past):,} stored scores")
     results = []
     for (version, as_of), (labels, probabilities) in drift.match_outcomes(past, outcomes).items():
         perf = drift.realised_performance(labels, probabilities)
         alert = drift.performance_alert(perf, config.monitoring.min_realised_roc_auc)
         _store(
+            settings,
             realised_performance,
             {"dataset": config.dataset.name, "model_version": str(version), "as_of": as_of},
             {
@@ -157,9 +166,6 @@ def record_outcomes(config: RunConfig, raw: pd.DataFrame) -> list[dict]:
     return results
 
 
-def _store(table, key: dict, values: dict) -> None:
-    engine = db.make_engine(Settings().resolved_database_url)
-    try:
+def _store(settings: Settings, table, key: dict, values: dict) -> None:
+    with db.connected(settings) as engine:
         db.upsert(engine, table, key, values)
-    finally:
-        engine.dispose()

@@ -270,6 +270,7 @@ def download_artifact(run_id: str, path: str, folder: Path) -> Path | None:
 
 
 def record_run(
+    settings: Settings,
     run_name: str,
     tags: dict[str, str],
     metrics: dict[str, float],
@@ -277,7 +278,7 @@ def record_run(
     folder: str,
 ) -> str:
     """A finished run in the experiment (scoring and monitoring outputs beside training)."""
-    experiment_id = configure(Settings())
+    experiment_id = configure(settings)
     with training_run(experiment_id, run_name, tags) as run_id:
         log_run(run_id, metrics=metrics, artifacts=artifacts, folder=folder)
     return run_id

@@ -356,3 +356,53 @@ def test_migrations_upgrade_and_downgrade(postgres_url):
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+ROW_OF_0004 = (
+    "INSERT INTO customer_scores (customer_id, as_of, model_version, churn_probability, "
+    "risk_segment, top_reasons, monthly_charges, segment_value, scored_at, run_id) VALUES "
+    "('0001-ABCDE', '2026-11-01', '3', 0.61, 'high', '[]', 29.85, 'Month-to-month', "
+    "'2026-11-01 05:00:00+00', 'r1')"
+)
+
+
+@pytest.mark.parametrize("server", ["sqlite", "postgresql"])
+def test_migration_gives_existing_rows_the_telco_table(server, postgres_url, tmp_path):
+    """A database made by the code before tables were keys keeps its history."""
+    from tasks.adapters import db
+
+    if server == "sqlite":
+        url, admin, name = f"sqlite:///{tmp_path / 'old.db'}", None, None
+    else:
+        name = f"retainai_old_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(
+            postgres_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine, "0004")
+        with engine.begin() as connection:
+            connection.execute(sa.text(ROW_OF_0004))
+            connection.execute(sa.text(
+                "INSERT INTO kpi_snapshots VALUES ('2026-11-01', '3', '{}', 'r1', "
+                "'2026-11-01 05:00:00+00')"
+            ))  # fmt: skip
+        db.upgrade(engine)
+        with engine.connect() as connection:
+            row = connection.execute(sa.text("SELECT * FROM current_scores")).mappings().one()
+            kpis = connection.execute(sa.text("SELECT dataset FROM kpi_snapshots")).scalar()
+        assert (row["dataset"], row["customer_id"], row["monthly_value"]) == (
+            "telco",
+            "0001-ABCDE",
+            29.85,
+        )
+        assert kpis == "telco"
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()

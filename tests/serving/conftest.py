@@ -19,7 +19,7 @@ from data.generate import generate_customers, write_customers
 
 
 @pytest.fixture(scope="session")
-def champion(tmp_path_factory, prefect_server) -> Champion:
+def champion(tmp_path_factory) -> Champion:
     """A champion trained once on 2,000 generated customers, in its own state folder."""
     state = tmp_path_factory.mktemp("serving-state")
     data = state / "customers.csv"

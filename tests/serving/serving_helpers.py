@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 
 from data.generate import generate_customers
@@ -35,13 +34,38 @@ def small_config(folder: Path, name: str = "config", families: dict | None = Non
     return path
 
 
-def train(state: Path, config: Path, data: Path) -> dict:
-    """The real training flow into `state` (needs the prefect_server fixture)."""
-    from flows.train import train_churn_model
+def train(state: Path, config: Path, data: Path, champion: bool = True) -> dict:
+    """A model fitted and registered into `state` without Prefect: validated, tuned by CV,
+    logged with its holdout figures and made champion (or left a challenger)."""
+    from configs.schema import load_config
+    from configs.settings import Settings
+    from tasks.adapters import registry
+    from tasks.adapters.sources import read_source
+    from tasks.core import modeling
+    from tasks.core.contract import validate_frame
+    from tasks.core.evaluation import evaluate
+    from tasks.train import tune_and_fit
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RETAINAI_STATE_DIR", str(state))
-        return train_churn_model(str(config), str(data))
+    settings, run_config = Settings(state_dir=state), load_config(config)
+    experiment = registry.configure(settings)
+    clean = validate_frame(read_source(str(data), settings=settings), run_config, "training").clean
+    split = modeling.split_holdout(clean, run_config)
+    model = tune_and_fit.fn(run_config, split, None)
+    probabilities = model.pipeline.predict_proba(split.holdout_features)[:, 1]
+    result = evaluate(split.holdout_target, probabilities, model.threshold, "holdout")
+    with registry.training_run(experiment, "serving-test", {}) as run_id:
+        uri = registry.log_model(run_id, model.pipeline, split.holdout_features.head(5))
+    tags = {
+        "model_family": model.family,
+        "threshold": f"{model.threshold:.6f}",
+        "holdout_metrics": json.dumps({k: round(v, 6) for k, v in result.metrics().items()}),
+        "cv_roc_auc_mean": f"{model.cv_roc_auc_mean:.6f}",
+    }
+    name = settings.model_name(run_config)
+    version = registry.register(uri, name, tags)
+    if champion:
+        registry.set_alias(name, registry.CHAMPION, version)
+    return {"version": version, "promoted": champion, "family": model.family}
 
 
 @dataclass(frozen=True)

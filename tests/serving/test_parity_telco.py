@@ -24,7 +24,7 @@ def _raw_records(raw: pd.DataFrame, config) -> list[dict]:
     return records
 
 
-def test_every_telco_customer_matches_predict_proba(telco_csv, tmp_path, prefect_server):
+def test_every_telco_customer_matches_predict_proba(telco_csv, tmp_path):
     from fastapi.testclient import TestClient
 
     from configs.schema import load_config

@@ -83,6 +83,13 @@ def test_blank_rule_follows_the_config(served, batch):
     assert wrong.json()["detail"][0]["loc"] == ["body", "TotalCharges"]
 
 
+@pytest.mark.parametrize(("given", "stored"), [(6273, "6273"), (6273.0, "6273"), ("0042", "0042")])
+def test_ids_as_json_numbers_or_strings_come_back_as_text(served, batch, given, stored):
+    response = _post(served, {**batch[1][0], "customerID": given})
+    assert response.status_code == 200
+    assert response.json()["customer_id"] == stored
+
+
 def _edit(record: dict, **changes) -> dict:
     out = {**record, **changes}
     return {k: v for k, v in out.items() if v is not ...}
@@ -101,7 +108,8 @@ def _edit(record: dict, **changes) -> dict:
         ({"SeniorCitizen": 2}, ["body", "SeniorCitizen"], "literal_error"),
         ({"Contract": ...}, ["body", "Contract"], "missing"),
         ({"favourite_colour": "blue"}, ["body", "favourite_colour"], "extra_forbidden"),
-        ({"customerID": 7}, ["body", "customerID"], "string_type"),
+        ({"customerID": True}, ["body", "customerID"], "string_type"),
+        ({"customerID": ""}, ["body", "customerID"], "string_too_short"),
         ({"customerID": "x" * 65}, ["body", "customerID"], "string_too_long"),
     ],
 )
