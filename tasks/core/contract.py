@@ -97,7 +97,8 @@ def expectation_suite_spec(config: RunConfig, kind: Kind) -> dict[str, Any]:
     row_mostly = _mostly(rules.max_quarantine_share)
     items = [_expect(_ROW_COUNT, STRUCTURAL, min_value=rules.min_rows)]
     items += [_expect(_EXISTS, STRUCTURAL, column=c) for c in required_columns(config, kind)]
-    items += [_expect(t, STRUCTURAL, column=data.id_column) for t in (_UNIQUE, NOT_NULL)]
+    if data.id_column:
+        items += [_expect(t, STRUCTURAL, column=data.id_column) for t in (_UNIQUE, NOT_NULL)]
     if kind == "training":
         target = data.target
         labels = [target.positive, target.negative]

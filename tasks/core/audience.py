@@ -1,0 +1,121 @@
+"""Campaign audiences: who is worth a contact, by expected profit, and who is held out.
+
+Expected profit of contacting a customer, over the lifetime horizon:
+    P(churn) x value retained x acceptance - contact cost - acceptance x offer cost
+where the value retained is the customer's lifetime value (the value role's revenue over the
+horizon); every accepter is paid the offer, those who would have stayed anyway included. A
+table without a value role ranks by risk and has no profit curve.
+
+The holdout is drawn within each risk segment: customers are ordered by a stable hash of
+(campaign id, customer id) and the first `share` of each segment (rounded half up) is held
+out, so shares are exact per stratum and the draw is reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from configs.errors import ConfigError
+
+HOLDOUT, TREATED = "holdout", "treated"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer of the catalogue: what a contact costs and how often it is taken."""
+
+    name: str
+    cost_per_acceptance: float
+    cost_per_contact: float
+    acceptance_rate: float
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProfitCurve:
+    """Cumulative expected profit of contacting the best `size` candidates, size = 0..n."""
+
+    sizes: np.ndarray
+    profit: np.ndarray
+
+    @property
+    def best_size(self) -> int:
+        return int(self.sizes[int(np.argmax(self.profit))])
+
+    @property
+    def best_profit(self) -> float:
+        return float(self.profit.max())
+
+
+def expected_profit(candidates: pd.DataFrame, offer: Offer) -> np.ndarray:
+    """Per candidate (churn_probability, lifetime_value): the expected profit of a contact."""
+    value = candidates["lifetime_value"].to_numpy(dtype=float)
+    probability = candidates["churn_probability"].to_numpy(dtype=float)
+    accept = offer.acceptance_rate
+    return (
+        probability * np.nan_to_num(value) * accept
+        - offer.cost_per_contact
+        - (accept * offer.cost_per_acceptance)
+    )
+
+
+def rank_candidates(candidates: pd.DataFrame, offer: Offer, by_value: bool) -> pd.DataFrame:
+    """Candidates best first (expected profit, else churn probability; ties by customer id),
+    with `expected_profit` (NaN without a value role) and `rank` (1 = contacted first)."""
+    ranked = candidates.copy()
+    if by_value:
+        ranked["expected_profit"] = expected_profit(candidates, offer)
+        keys = ["expected_profit", "churn_probability"]
+    else:
+        ranked["expected_profit"] = np.nan
+        keys = ["churn_probability"]
+    ranked = ranked.sort_values([*keys, "customer_id"], ascending=[False] * len(keys) + [True],
+                                kind="stable")  # fmt: skip
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    return ranked.reset_index(drop=True)
+
+
+def profit_curve(ranked: pd.DataFrame) -> ProfitCurve:
+    """The profit of contacting the first k ranked candidates, for every k (k = 0 included)."""
+    gains = np.nan_to_num(ranked["expected_profit"].to_numpy(dtype=float))
+    return ProfitCurve(np.arange(len(gains) + 1), np.concatenate([[0.0], np.cumsum(gains)]))
+
+
+def choose_audience(ranked: pd.DataFrame, limit: int | None, by_value: bool) -> pd.DataFrame:
+    """The contacted audience: the first `limit` ranked candidates, else (with a value role)
+    the size that maximises expected profit, else everyone matched."""
+    if limit is None and by_value:
+        limit = profit_curve(ranked).best_size
+    chosen = ranked.head(limit) if limit is not None else ranked
+    if chosen.empty:
+        raise ConfigError("the audience matches no one: widen the filter or raise the limit")
+    return chosen
+
+
+def holdout_order(campaign_id: int, customer_ids: pd.Series) -> np.ndarray:
+    """A stable pseudo-random key per customer of one campaign (the same on every run)."""
+    prefix = f"{campaign_id}:".encode()
+    return np.array(
+        [int.from_bytes(hashlib.sha256(prefix + str(c).encode()).digest()[:8], "big")
+         for c in customer_ids.tolist()],
+        dtype=np.uint64,
+    )  # fmt: skip
+
+
+def assign_holdout(audience: pd.DataFrame, campaign_id: int, share: float) -> pd.Series:
+    """`holdout` or `treated` per audience row: within each risk segment the `share` of
+    customers first in the stable hash order is held out (round(share x n), half up)."""
+    if not 0.0 < share <= 0.5:
+        raise ConfigError(f"holdout share {share} is outside (0, 0.5]")
+    key = holdout_order(campaign_id, audience["customer_id"])
+    groups = pd.Series(TREATED, index=audience.index, dtype=object)
+    for _, rows in audience.groupby("risk_segment", sort=True).groups.items():
+        positions = audience.index.get_indexer(rows)
+        ordered = positions[np.argsort(key[positions], kind="stable")]
+        held = int(np.floor(share * len(ordered) + 0.5))
+        groups.iloc[ordered[:held]] = HOLDOUT
+    return groups
