@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tasks.adapters.db import row_dict
-from tasks.adapters.tables import campaigns, customer_scores, kpi_snapshots
-
-# The `current_scores` view (migration 0002): each customer's latest score.
-current_scores = sa.table(
-    "current_scores",
-    *[sa.column(c.name, c.type) for c in customer_scores.columns],
+from tasks.adapters.tables import (
+    campaigns,
+    current_scores_view,
+    customer_scores,
+    kpi_snapshots,
 )
+
+current_scores = current_scores_view
 SORT_KEYS = {
     "churn_score": "churn_probability",
     "lifetime_value": "lifetime_value",

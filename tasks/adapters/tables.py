@@ -62,6 +62,11 @@ customer_scores = sa.Table(
     sa.Index("ix_customer_scores_dataset_as_of_segment", "dataset", "as_of", "risk_segment"),
 )
 
+# The `current_scores` view (migrations 0002, 0005): each customer's latest score per table.
+current_scores_view = sa.table(
+    "current_scores", *[sa.column(c.name, c.type) for c in customer_scores.columns]
+)
+
 # Rows of an unfinished scoring run; merged into customer_scores in one transaction.
 customer_scores_staging = sa.Table(
     "customer_scores_staging",
@@ -129,16 +134,24 @@ api_tokens = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
 
-# Retention campaign requests; generating the campaign (with its holdout) is later work.
+# Retention campaigns (their audiences, messages and events: campaign_tables.py).
 campaigns = sa.Table(
     "campaigns",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("segment_filter", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # requested
+    sa.Column("status", sa.String(20), nullable=False),  # requested | draft | approved | sent
     sa.Column("holdout_share", sa.Float, nullable=False),
     sa.Column("created_by", sa.String(100), nullable=False),  # the API token's name
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("dataset", sa.String(64)),  # NULL for requests recorded before campaigns ran
+    sa.Column("offer", sa.String(100)),
+    sa.Column("channels", sa.JSON),
+    sa.Column("scheduled_at", sa.DateTime(timezone=True)),
+    sa.Column("scores_as_of", sa.Date),
+    sa.Column("totals", sa.JSON),  # audience, messages, tokens, cost
+    sa.Column("approved_by", sa.String(100)),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
     sa.Index("ix_campaigns_created_at", "created_at"),
 )

@@ -1,0 +1,199 @@
+"""The campaign store: campaigns, their audiences, messages and events, contacts, suppressions.
+
+Every write is idempotent: an audience is stored once per campaign (a rerun finds it), one
+message per (campaign, customer, channel) whatever the retries, one event per (campaign,
+event key); each write is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tasks.adapters.campaign_tables import (
+    campaign_events,
+    campaign_members,
+    campaign_messages,
+    campaigns,
+    contacts,
+    suppressions,
+)
+from tasks.adapters.db import row_dict
+from tasks.adapters.tables import current_scores_view
+
+
+def _insert(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_campaign(engine: Engine, **row: Any) -> dict[str, Any]:
+    """A new campaign in `draft`; returns the stored row with its id."""
+    row = {"status": "draft", "created_at": _now(), **row}
+    with engine.begin() as connection:
+        key = connection.execute(campaigns.insert().values(**row)).inserted_primary_key
+    return {"id": key[0], **row}
+
+
+def get_campaign(engine: Engine, campaign_id: int) -> dict[str, Any] | None:
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).first()
+    return None if row is None else row_dict(row)
+
+
+def list_campaigns(engine: Engine, dataset: str) -> list[dict[str, Any]]:
+    query = sa.select(campaigns).where(campaigns.c.dataset == dataset)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(campaigns.c.created_at.desc(), campaigns.c.id))
+        return [row_dict(row) for row in rows]
+
+
+def update_campaign(engine: Engine, campaign_id: int, **values: Any) -> None:
+    with engine.begin() as connection:
+        connection.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(**values))
+
+
+def candidates(engine: Engine, dataset: str, as_of_latest: bool = True) -> pd.DataFrame:
+    """The table's current scores a campaign chooses from (one row per customer)."""
+    view = current_scores_view
+    columns = ["customer_id", "as_of", "churn_probability", "risk_segment", "segment_value",
+               "monthly_value", "lifetime_value", "top_reasons"]  # fmt: skip
+    query = sa.select(*[view.c[c] for c in columns]).where(view.c.dataset == dataset)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).fetchall(), columns=columns)
+
+
+def store_audience(engine: Engine, campaign_id: int, members: pd.DataFrame) -> int:
+    """The audience with its arms, once: a campaign that has one keeps it (returns its size)."""
+    columns = [c.name for c in campaign_members.columns]
+    with engine.begin() as connection:
+        found = connection.execute(
+            sa.select(sa.func.count()).where(campaign_members.c.campaign_id == campaign_id)
+        ).scalar()
+        if found:
+            return int(found)
+        records = members.assign(campaign_id=campaign_id)[columns].to_dict("records")
+        for record in records:
+            for key, value in record.items():
+                if isinstance(value, float) and value != value:
+                    record[key] = None
+        connection.execute(campaign_members.insert(), records)
+    return len(records)
+
+
+def audience(engine: Engine, campaign_id: int) -> pd.DataFrame:
+    query = sa.select(campaign_members).where(campaign_members.c.campaign_id == campaign_id)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(campaign_members.c.rank)).fetchall()
+    return pd.DataFrame(rows, columns=[c.name for c in campaign_members.columns])
+
+
+def save_messages(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert messages; one that exists (same campaign, customer, channel) is left as it is."""
+    rows = [{"created_at": _now(), **row} for row in rows]
+    if not rows:
+        return 0
+    statement = _insert(engine)(campaign_messages).on_conflict_do_nothing(
+        index_elements=["campaign_id", "customer_id", "channel"]
+    ).execution_options(preserve_rowcount=True)
+    with engine.begin() as connection:
+        return connection.execute(statement, rows).rowcount
+
+
+def messages(engine: Engine, campaign_id: int, status: str | None = None) -> pd.DataFrame:
+    query = sa.select(campaign_messages).where(campaign_messages.c.campaign_id == campaign_id)
+    if status is not None:
+        query = query.where(campaign_messages.c.status == status)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(campaign_messages.c.customer_id)).fetchall()
+    return pd.DataFrame(rows, columns=[c.name for c in campaign_messages.columns])
+
+
+def move_messages(
+    engine: Engine, campaign_id: int, keys: list[tuple[str, str]], old: str, new: str, **values
+) -> int:
+    """Move the given (customer, channel) messages from status `old` to `new`, atomically;
+    returns how many moved (a message in another status is left alone)."""
+    moved = 0
+    with engine.begin() as connection:
+        for customer_id, channel in keys:
+            moved += connection.execute(
+                campaign_messages.update()
+                .where(
+                    campaign_messages.c.campaign_id == campaign_id,
+                    campaign_messages.c.customer_id == customer_id,
+                    campaign_messages.c.channel == channel,
+                    campaign_messages.c.status == old,
+                )
+                .values(status=new, **values)
+            ).rowcount
+    return moved
+
+
+def record_events(engine: Engine, rows: list[dict[str, Any]]) -> int:
+    """Store outcome events; an event key seen before is not stored twice."""
+    if not rows:
+        return 0
+    statement = _insert(engine)(campaign_events).on_conflict_do_nothing(
+        index_elements=["campaign_id", "event_key"]
+    ).execution_options(preserve_rowcount=True)
+    with engine.begin() as connection:
+        return connection.execute(statement, rows).rowcount
+
+
+def events(engine: Engine, campaign_id: int) -> pd.DataFrame:
+    query = sa.select(campaign_events).where(campaign_events.c.campaign_id == campaign_id)
+    with engine.connect() as connection:
+        rows = connection.execute(query).fetchall()
+    return pd.DataFrame(rows, columns=[c.name for c in campaign_events.columns])
+
+
+def upsert_contacts(engine: Engine, rows: list[dict[str, Any]]) -> int:
+    """Insert or replace contacts by (dataset, customer id), in one transaction."""
+    if not rows:
+        return 0
+    rows = [{"updated_at": _now(), **row} for row in rows]
+    statement = _insert(engine)(contacts)
+    statement = statement.on_conflict_do_update(
+        index_elements=["dataset", "customer_id"],
+        set_={c.name: statement.excluded[c.name] for c in contacts.columns if not c.primary_key},
+    )
+    with engine.begin() as connection:
+        connection.execute(statement, rows)
+    return len(rows)
+
+
+def contacts_of(engine: Engine, dataset: str) -> pd.DataFrame:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(contacts).where(contacts.c.dataset == dataset))
+        return pd.DataFrame(rows.fetchall(), columns=[c.name for c in contacts.columns])
+
+
+def suppress(engine: Engine, dataset: str, customer_id: str, channel: str, reason: str) -> None:
+    """Never contact this customer again on `channel` ("all": on any)."""
+    statement = _insert(engine)(suppressions).values(
+        dataset=dataset, customer_id=customer_id, channel=channel, reason=reason,
+        created_at=_now(),
+    ).on_conflict_do_nothing(index_elements=["dataset", "customer_id", "channel"])  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(statement)
+
+
+def suppressed(engine: Engine, dataset: str) -> pd.DataFrame:
+    query = sa.select(suppressions).where(suppressions.c.dataset == dataset)
+    with engine.connect() as connection:
+        return pd.DataFrame(
+            connection.execute(query).fetchall(), columns=[c.name for c in suppressions.columns]
+        )
