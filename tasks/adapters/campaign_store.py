@@ -105,9 +105,11 @@ def save_messages(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
     rows = [{"created_at": _now(), **row} for row in rows]
     if not rows:
         return 0
-    statement = _insert(engine)(campaign_messages).on_conflict_do_nothing(
-        index_elements=["campaign_id", "customer_id", "channel"]
-    ).execution_options(preserve_rowcount=True)
+    statement = (
+        _insert(engine)(campaign_messages)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "customer_id", "channel"])
+        .execution_options(preserve_rowcount=True)
+    )
     with engine.begin() as connection:
         return connection.execute(statement, rows).rowcount
 
@@ -146,9 +148,11 @@ def record_events(engine: Engine, rows: list[dict[str, Any]]) -> int:
     """Store outcome events; an event key seen before is not stored twice."""
     if not rows:
         return 0
-    statement = _insert(engine)(campaign_events).on_conflict_do_nothing(
-        index_elements=["campaign_id", "event_key"]
-    ).execution_options(preserve_rowcount=True)
+    statement = (
+        _insert(engine)(campaign_events)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "event_key"])
+        .execution_options(preserve_rowcount=True)
+    )
     with engine.begin() as connection:
         return connection.execute(statement, rows).rowcount
 
