@@ -11,6 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from configs.campaigns import Campaigns
 from configs.dataset import (  # noqa: F401  (the config's parts, importable from here)
     BlankRule,
     Dataset,
@@ -131,6 +132,7 @@ class RunConfig(Strict):
     survival: Survival | None = None  # without it, no lifetime figures
     monitoring: Monitoring = Monitoring()
     scoring: Scoring = Scoring()
+    campaigns: Campaigns = Campaigns()
 
     @model_validator(mode="after")
     def _features_reference_known_columns(self) -> RunConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import UTC, date, datetime
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from data.generate import generate_customers, write_customers
 from tasks.core.errors import (
+    ChampionGateError,
     ConcurrentRunError,
     DataSourceError,
     DriftBlockedError,
@@ -266,10 +268,21 @@ def test_drift_retrain_runs_the_gated_training_flow(trained, state):
     labelled = state / "retrain.csv"
     write_customers(generate_customers(2500, seed=15), labelled)
     config = small_config(state, monitoring={"action": "retrain"})
-    result = monitor_churn_model(
-        str(config), str(drifted), as_of="2026-09-04", retrain_data=str(labelled)
-    )
-    assert result["drift"]["retrain"]["version"] != trained["version"]
+    before = _versions()
+    # the new version faces the champion gate: promoted or refused, it is registered
+    with contextlib.suppress(ChampionGateError):
+        monitor_churn_model(
+            str(config), str(drifted), as_of="2026-09-04", retrain_data=str(labelled)
+        )
+    assert len(_versions()) == len(before) + 1
+
+
+def _versions() -> list[str]:
+    from configs.settings import Settings
+    from tasks.adapters import registry
+
+    registry.configure(Settings())
+    return [v.version for v in registry.versions("retainai-churn")]
 
 
 def test_realised_performance_from_delayed_outcomes(trained, state, batch):

@@ -176,7 +176,7 @@ def _unknown_contract(frame):
         ),
         (
             "labels.csv",
-            lambda f: f.assign(Churn=np.where(f.Churn == "Yes", "1", "0")),
+            lambda f: f.assign(Churn=np.where(f.Churn == "Yes", "churned", "stayed")),
             StructuralValidationError,
             "Churn",
         ),
