@@ -89,10 +89,10 @@ def band_labels(edges: Sequence[float]) -> list[str]:
 
 
 def tenure_band(months: float, edges: Sequence[float] = DEFAULT_TENURE_EDGES) -> str:
-    """The band of `months` as '<lo>-<hi> months' (the last band open: '48+ months')."""
+    """The band of `months` as '<lo>-<hi> months', the last band open ('48+ months')."""
     edges = [float(e) for e in edges]
     value = min(max(float(months), edges[0]), edges[-1])
-    for (_lo, hi), label in zip(pairwise(edges), band_labels(edges), strict=True):
+    for (_lo, hi), label in zip(pairwise(edges[:-1]), band_labels(edges[:-1]), strict=True):
         if value < hi:
             return f"{label} months"
     return f"{edges[-2]:g}+ months"
@@ -159,8 +159,10 @@ def _tenure_from_reasons(raw: Any, config: RunConfig) -> str | None:
     duration = config.dataset.roles.duration
     for item in _reason_items(raw):
         bins = _bins_of(config).get(str(item["feature"]))
-        if bins and bins[0] == duration and str(item.get("value")) in band_labels(bins[1]):
-            return f"{item['value']} months"
+        labels = band_labels(bins[1]) if bins and bins[0] == duration else []
+        if str(item.get("value")) in labels:
+            last = str(item["value"]) == labels[-1]
+            return f"{bins[1][-2]:g}+ months" if last else f"{item['value']} months"
     return None
 
 
