@@ -7,7 +7,9 @@ across every batch of the writer. The SDK's own retries are off (max_retries=0):
 at most RETAINAI_LLM_MAX_ATTEMPTS calls per answer; every other error is permanent. An answer
 that is not a valid message is asked for once more; a second invalid answer, a permanent
 failure, a missing key or a spent budget hands the message to the fallback template. Every
-result says which path wrote it, the prompt version, tokens and cost.
+result says which path wrote it, the prompt version, tokens and cost. The budget is checked
+before every call, so the calls already in flight when it runs out (at most the concurrency)
+may pass it by their own cost. Keys and prompts are never logged.
 """
 
 from __future__ import annotations
@@ -193,12 +195,12 @@ class OpenAIMessageWriter:
         """The answer's text, after at most `max_attempts` calls (transient errors retried)."""
         problem = ""
         for attempt in range(1, self.max_attempts + 1):
-            if self._refused:
-                raise _ProviderFailed(self._refused)
-            if self.budget is not None and self.spent >= self.budget:
-                raise _BudgetSpent
             wait = None
             async with self._semaphore:
+                if self._refused:
+                    raise _ProviderFailed(self._refused)
+                if self.budget is not None and self.spent >= self.budget:
+                    raise _BudgetSpent
                 tally.attempts += 1
                 try:
                     response = await self._client.chat.completions.create(  # type: ignore[union-attr]
@@ -253,3 +255,17 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def write_messages(
+    settings: Settings,
+    requests: Sequence[MessageRequest],
+    templates: MessageTemplates | None = None,
+) -> list[WrittenMessage]:
+    """`OpenAIMessageWriter.write_batch` for synchronous callers (not inside a running loop)."""
+
+    async def run() -> list[WrittenMessage]:
+        async with OpenAIMessageWriter(settings, templates) as writer:
+            return await writer.write_batch(requests)
+
+    return asyncio.run(run())
