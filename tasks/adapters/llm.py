@@ -179,8 +179,8 @@ class OpenAIMessageWriter:
             return self._done(request, draft, "llm-retry", tally)
         except _BudgetSpent:
             return self._template(request, "budget", stem if tally.attempts else None, tally)
-        except _ProviderFailed as failure:
-            return self._template(request, str(failure), stem, tally)
+        except _ProviderFailed as failure:  # no prompt version when nothing was sent
+            return self._template(request, str(failure), stem if tally.attempts else None, tally)
 
     def _done(self, request, draft: DraftMessage, path: str, tally: _Tally) -> WrittenMessage:
         stem = self.templates.stem("retention", request.channel)

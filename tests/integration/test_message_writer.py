@@ -147,6 +147,8 @@ def test_a_refused_key_stops_calling_for_the_rest():
         _, results = write(settings(server, llm_concurrency=1), count=4)
     assert len(server.requests) == 1
     assert {r.reason for r in results} == {"provider-error: HTTP 401"}
+    assert [r.attempts for r in results] == [1, 0, 0, 0]
+    assert [r.prompt_version for r in results] == ["retention-email-v1", None, None, None]
 
 
 def test_transient_failures_exhaust_the_attempts_then_fall_back():
