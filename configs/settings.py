@@ -31,6 +31,19 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
+    # Campaign messages (tasks/adapters/llm.py). Without llm_api_key every message is written
+    # by the fallback templates; a local OpenAI-compatible server needs any non-empty key.
+    llm_timeout_seconds: float = Field(20.0, gt=0)  # one chat-completion request
+    llm_max_attempts: int = Field(4, ge=1, le=10)  # per message, for 429 / 5xx / timeouts
+    llm_backoff_seconds: float = Field(1.0, ge=0)  # first retry delay, doubled per attempt
+    llm_backoff_max_seconds: float = Field(30.0, ge=0)  # longest single retry delay
+    llm_concurrency: int = Field(4, ge=1, le=256)  # requests in flight at once per writer
+    llm_budget: float | None = Field(None, ge=0)  # money per writer; None: no limit
+    llm_price_prompt_per_1k: float = Field(0.0, ge=0)  # per 1000 prompt tokens (0: local)
+    llm_price_completion_per_1k: float = Field(0.0, ge=0)  # per 1000 completion tokens
+    prompts_dir: Path = Path(__file__).resolve().parent / "prompts"
+    prompt_version: str = Field("v1", pattern=r"^v[0-9]+$")  # retention-<channel>-<version>.j2
+    fallback_version: str = Field("v1", pattern=r"^v[0-9]+$")  # fallback-<channel>-<version>.j2
     secret_key: SecretStr | None = None
 
     @model_validator(mode="after")
