@@ -233,3 +233,24 @@ def test_smtp_settings(monkeypatch):
         SmtpMailer(Settings(smtp_host=None))
     with pytest.raises(ConfigError, match="RETAINAI_SECRET_KEY"):
         email(Settings(smtp_host="h"))
+
+
+def test_a_non_ascii_address_goes_out_with_smtputf8(server):
+    recorder, port = server
+    config = settings(port)
+    with SmtpMailer(config) as mailer:
+        mailer.send(email(config, to="josé@exemple.fr"))
+    (got,) = recorder.received
+    assert got.rcpt_tos == ["josé@exemple.fr"]
+    assert message_from_bytes(got.content, policy=policy.default)["To"] == "josé@exemple.fr"
+
+
+def test_a_non_ascii_address_is_refused_by_a_server_without_smtputf8():
+    recorder = Recorder()
+    with smtp_server(recorder, enable_SMTPUTF8=False) as port:
+        config = settings(port)
+        with SmtpMailer(config) as mailer:
+            with pytest.raises(AddressRefusedError, match="SMTPUTF8"):
+                mailer.send(email(config, to="josé@exemple.fr"))
+            mailer.send(email(config))
+    assert [got.rcpt_tos for got in recorder.received] == [["alice@example.com"]]
