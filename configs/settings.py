@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from configs.schema import RunConfig
 
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "dev-secret"}
+_SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 
 class Settings(BaseSettings):
@@ -44,16 +46,31 @@ class Settings(BaseSettings):
     prompts_dir: Path = Path(__file__).resolve().parent / "prompts"
     prompt_version: str = Field("v1", pattern=r"^v[0-9]+$")  # retention-<channel>-<version>.j2
     fallback_version: str = Field("v1", pattern=r"^v[0-9]+$")  # fallback-<channel>-<version>.j2
-    secret_key: SecretStr | None = None
+    secret_key: SecretStr | None = None  # signs unsubscribe links (16 characters or more)
+    # Campaign email: the SMTP relay, the sender and the public URL unsubscribe links point to
+    smtp_host: str | None = None  # no host: email delivery is not configured
+    smtp_port: int | None = Field(None, gt=0, lt=65536)  # default 25, 587 or 465 by security
+    smtp_security: Literal["none", "starttls", "ssl"] = "starttls"  # ssl: TLS from the start
+    smtp_user: str | None = None  # log in only when set
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(30.0, gt=0)  # per connection and per SMTP reply
+    smtp_ca_file: Path | None = None  # CA bundle for a private relay; else the system's
+    mail_from: str | None = None  # "RetainAI <offers@example.com>"; domain of Message-IDs
+    public_url: str | None = None  # base of unsubscribe links, e.g. https://retain.example.com
+    sms_opt_out_text: str = "Reply STOP to opt out."  # appended to every exported SMS
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets_in_production(self) -> Settings:
+    def _safe_in_production(self) -> Settings:
         if self.environment != "production":
             return self
-        for name in ("llm_api_key", "secret_key"):
+        for name in ("llm_api_key", "secret_key", "smtp_password"):
             value = getattr(self, name)
             if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
                 raise ValueError(f"RETAINAI_{name.upper()} is a placeholder in production")
+        if self.smtp_user and self.smtp_security == "none":
+            raise ValueError("RETAINAI_SMTP_USER would log in unencrypted (RETAINAI_SMTP_SECURITY)")
+        if self.public_url and not self.public_url.startswith("https://"):
+            raise ValueError("RETAINAI_PUBLIC_URL must be https in production")
         return self
 
     def model_name(self, config: RunConfig) -> str:
@@ -75,6 +92,10 @@ class Settings(BaseSettings):
     @property
     def resolved_artifact_location(self) -> str:
         return self.mlflow_artifact_location or (self.state / "mlartifacts").as_uri()
+
+    @property
+    def resolved_smtp_port(self) -> int:
+        return self.smtp_port or _SMTP_PORTS[self.smtp_security]
 
     @property
     def reports_dir(self) -> Path:

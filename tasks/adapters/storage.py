@@ -30,6 +30,11 @@ def write_json_atomic(path: Path, payload: Any) -> Path:
     return _atomic(path, lambda p: p.write_text(text + "\n"))
 
 
+def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """Text as it is (no newline translation: a CSV keeps its CRLF row ends)."""
+    return _atomic(path, lambda p: p.write_text(text, encoding=encoding, newline=""))
+
+
 def write_frame_atomic(frame: pd.DataFrame, path: Path) -> Path:
     """CSV, or Parquet when the name ends in .parquet."""
     if path.suffix == ".parquet":

@@ -46,3 +46,39 @@ class PerformanceAlertError(RetainAIError):
 
 class ProfilingError(RetainAIError):
     """A table cannot be drafted into a config (no such target, not two labels)."""
+
+
+class UnsubscribeTokenError(RetainAIError):
+    """An unsubscribe token is malformed, was not signed with our key or was altered."""
+
+
+class UnsubscribeTokenExpiredError(UnsubscribeTokenError):
+    """An unsubscribe token is genuine but older than the accepted age."""
+
+
+class SmsExportError(RetainAIError):
+    """A text message cannot go to the gateway as it is (too long, no phone, repeated id)."""
+
+
+class MailError(RetainAIError):
+    """An email was not handed to the SMTP server; `code` is the server's reply code, if any."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PermanentMailError(MailError):
+    """The server refused the message for good (5xx): mark it failed, never retry it as is."""
+
+
+class AddressRefusedError(PermanentMailError):
+    """The recipient address is malformed or refused for good (5xx at RCPT): a bounce."""
+
+
+class TransientMailError(MailError):
+    """Nothing was delivered and a later attempt may work (4xx, unreachable, timeout)."""
+
+
+class DeliveryUnknownError(MailError):
+    """The connection broke while the message was being handed over: it may have arrived."""
