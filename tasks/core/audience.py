@@ -119,3 +119,32 @@ def assign_holdout(audience: pd.DataFrame, campaign_id: int, share: float) -> pd
         held = int(np.floor(share * len(ordered) + 0.5))
         groups.iloc[ordered[:held]] = HOLDOUT
     return groups
+
+
+@dataclass(frozen=True)
+class AudienceFilter:
+    """Which current scores a campaign may contact; every given condition must hold."""
+
+    risk_segments: tuple[str, ...] = ("high", "medium")
+    min_probability: float | None = None
+    max_probability: float | None = None
+    segment_values: tuple[str, ...] | None = None
+    min_lifetime_value: float | None = None
+    limit: int | None = None  # None: the profit-maximising size (or everyone, by risk)
+
+
+def select_candidates(scores: pd.DataFrame, wanted: AudienceFilter) -> pd.DataFrame:
+    """The current scores that pass the filter (customer_id, churn_probability, risk_segment,
+    segment_value, lifetime_value, ...)."""
+    keep = scores["risk_segment"].isin(wanted.risk_segments).to_numpy()
+    probability = scores["churn_probability"].to_numpy(dtype=float)
+    if wanted.min_probability is not None:
+        keep &= probability >= wanted.min_probability
+    if wanted.max_probability is not None:
+        keep &= probability <= wanted.max_probability
+    if wanted.segment_values is not None:
+        keep &= scores["segment_value"].isin(wanted.segment_values).to_numpy()
+    if wanted.min_lifetime_value is not None:
+        value = scores["lifetime_value"].to_numpy(dtype=float)
+        keep &= np.nan_to_num(value, nan=-np.inf) >= wanted.min_lifetime_value
+    return scores.loc[keep].reset_index(drop=True)

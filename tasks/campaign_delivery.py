@@ -1,0 +1,165 @@
+"""Approving and sending a campaign's messages, at most once each.
+
+Sending is an outbox: a message moves approved -> sending (committed) before it is handed to
+the mail server and sending -> sent after; a message found in `sending` when a send starts
+was being handed over when the process died, so it may have arrived: it becomes `unknown`
+and only `--retry-unknown` (a person's decision) sends it again. SMS go to an export file for
+a gateway. Suppressed customers (unsubscribed, bounced) are never contacted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from configs.schema import RunConfig
+from configs.settings import Settings
+from tasks.adapters import campaign_store as store
+from tasks.adapters import db
+from tasks.adapters.mail import SmtpMailer, campaign_email
+from tasks.adapters.sms_export import SmsRow, write_sms_export
+from tasks.adapters.storage import write_text_atomic
+from tasks.core.errors import (
+    AddressRefusedError,
+    ConfigError,
+    DeliveryUnknownError,
+    PermanentMailError,
+    TransientMailError,
+)
+from tasks.core.outreach import message_id
+from tasks.progress import step
+
+
+@task(name="approve-campaign", cache_policy=NO_CACHE)
+def approve_campaign(settings: Settings, campaign_id: int, approved_by: str) -> int:
+    """Approve every draft message of the campaign; returns how many were approved."""
+    with db.connected(settings) as engine:
+        drafts = store.messages(engine, campaign_id, "draft")
+        if store.get_campaign(engine, campaign_id) is None:
+            raise ConfigError(f"no campaign {campaign_id}")
+        keys = list(zip(drafts["customer_id"], drafts["channel"], strict=True))
+        moved = store.move_messages(engine, campaign_id, keys, "draft", "approved")
+        store.update_campaign(engine, campaign_id, status="approved", approved_by=approved_by,
+                              approved_at=datetime.now(UTC))  # fmt: skip
+    return moved
+
+
+class FolderMailer:
+    """Delivers into a local outbox folder (one .eml file per message): for demos and for a
+    relay that picks files up. Same interface as SmtpMailer."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> FolderMailer:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def send(self, msg: EmailMessage) -> None:
+        name = msg["Message-ID"].strip("<>").replace("@", "_at_") + ".eml"
+        write_text_atomic(self.folder / name, msg.as_string())
+
+
+@task(name="send-campaign", cache_policy=NO_CACHE)
+def send_campaign(
+    settings: Settings,
+    config: RunConfig,
+    campaign_id: int,
+    retry_unknown: bool = False,
+    outbox: Path | None = None,
+) -> dict[str, Any]:
+    """Send the approved messages once: email through SMTP (or into `outbox`), SMS to an
+    export file; returns counts per outcome, `unknown` included."""
+    with db.connected(settings) as engine:
+        campaign = store.get_campaign(engine, campaign_id)
+        if campaign is None or campaign["status"] not in ("approved", "sending", "sent"):
+            raise ConfigError(f"campaign {campaign_id} is not approved: approve it first")
+        stuck = _keys(store.messages(engine, campaign_id, "sending"))
+        counts = {"unknown": store.move_messages(engine, campaign_id, stuck, "sending", "unknown")}
+        if retry_unknown:
+            unknown = _keys(store.messages(engine, campaign_id, "unknown"))
+            store.move_messages(engine, campaign_id, unknown, "unknown", "approved")
+        approved = store.messages(engine, campaign_id, "approved")
+        people = store.contacts_of(engine, config.dataset.name).set_index("customer_id")
+        blocked = store.suppressed(engine, config.dataset.name)
+        store.update_campaign(engine, campaign_id, status="sending")
+        blocked_keys = {(r.customer_id, r.channel) for r in blocked.itertuples()}
+        mailer = FolderMailer(outbox) if outbox is not None else SmtpMailer(settings)
+        with mailer:
+            for row in approved[approved["channel"] == "email"].itertuples():
+                if {(row.customer_id, "email"), (row.customer_id, "all")} & blocked_keys:
+                    _move(engine, campaign_id, row, "approved", "failed", error="suppressed")
+                    counts["suppressed"] = counts.get("suppressed", 0) + 1
+                    continue
+                outcome = _send_email(engine, settings, mailer, campaign_id, row, people, config)
+                counts[outcome] = counts.get(outcome, 0) + 1
+        counts["sms"] = _export_sms(engine, settings, campaign_id, approved, people, blocked_keys)
+        store.update_campaign(engine, campaign_id, status="sent")
+    step(f"campaign {campaign_id}: {counts}")
+    return counts
+
+
+def _keys(frame) -> list[tuple[str, str]]:
+    return list(zip(frame["customer_id"], frame["channel"], strict=True))
+
+
+def _move(engine, campaign_id: int, row, old: str, new: str, **values: Any) -> int:
+    return store.move_messages(engine, campaign_id, [(row.customer_id, row.channel)], old, new,
+                               **values)  # fmt: skip
+
+
+def _send_email(engine, settings, mailer, campaign_id, row, people, config) -> str:
+    """One email through the outbox: sending (committed), handed over, then its outcome."""
+    if _move(engine, campaign_id, row, "approved", "sending") == 0:
+        return "skipped"  # another sender took it
+    to = people.loc[row.customer_id, "email"]
+    msg = campaign_email(
+        settings,
+        campaign_id=campaign_id,
+        customer_id=row.customer_id,
+        to=to,
+        subject=row.subject or "",
+        text=f"{row.body}\n\n{row.call_to_action}",
+    )
+    try:
+        mailer.send(msg)
+    except AddressRefusedError as exc:
+        store.suppress(engine, config.dataset.name, row.customer_id, "email", "bounced")
+        _move(engine, campaign_id, row, "sending", "failed", error=str(exc)[:500])
+        return "bounced"
+    except PermanentMailError as exc:
+        _move(engine, campaign_id, row, "sending", "failed", error=str(exc)[:500])
+        return "failed"
+    except TransientMailError as exc:
+        _move(engine, campaign_id, row, "sending", "approved", error=str(exc)[:500])
+        return "deferred"
+    except DeliveryUnknownError as exc:
+        _move(engine, campaign_id, row, "sending", "unknown", error=str(exc)[:500])
+        return "unknown"
+    _move(engine, campaign_id, row, "sending", "sent", sent_at=datetime.now(UTC))
+    return "sent"
+
+
+def _export_sms(engine, settings, campaign_id, approved, people, blocked_keys) -> int:
+    """Approved SMS of reachable customers into the gateway file, then marked sent."""
+    rows, keys = [], []
+    for row in approved[approved["channel"] == "sms"].itertuples():
+        if {(row.customer_id, "sms"), (row.customer_id, "all")} & blocked_keys:
+            continue
+        mid = message_id(campaign_id, row.customer_id, "sms", "sms.retainai")
+        rows.append(SmsRow(people.loc[row.customer_id, "phone"], row.body, mid))
+        keys.append((row.customer_id, "sms"))
+    if not rows:
+        return 0
+    path = settings.reports_dir / "campaigns" / str(campaign_id) / "sms.csv"
+    write_sms_export(rows, path, settings.sms_opt_out_text)
+    return store.move_messages(engine, campaign_id, keys, "approved", "sent",
+                               sent_at=datetime.now(UTC))  # fmt: skip

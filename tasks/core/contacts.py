@@ -1,0 +1,36 @@
+"""Contacts read from any source: ids canonical, consents read like labels, one clear error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from tasks.core.coercion import as_text
+from tasks.core.errors import ConfigError
+from tasks.core.labels import label_key
+
+COLUMNS = ("customer_id", "first_name", "email", "phone", "consent_email", "consent_sms")
+
+
+def contact_rows(raw: pd.DataFrame, dataset: str) -> list[dict[str, Any]]:
+    """Rows for the contacts table; consents are yes/no, true/false, 1/0 in any case."""
+    missing = [c for c in ("customer_id", "consent_email", "consent_sms") if c not in raw]
+    if missing:
+        raise ConfigError(f"contacts lack columns {missing}")
+    frame = pd.DataFrame({c: as_text(raw[c]) if c in raw else None for c in COLUMNS})
+    if frame["customer_id"].isna().any():
+        raise ConfigError(f"{int(frame['customer_id'].isna().sum())} contacts have no customer_id")
+    repeated = frame["customer_id"].duplicated()
+    if repeated.any():
+        raise ConfigError(
+            f"customer ids repeated in contacts, e.g. {frame['customer_id'][repeated].iloc[0]!r}"
+        )
+    for column in ("consent_email", "consent_sms"):
+        keys = frame[column].map(label_key)
+        bad = ~keys.isin(["true", "false"])
+        if bad.any():
+            raise ConfigError(f"{column} must be yes/no, e.g. {frame[column][bad].iloc[0]!r}")
+        frame[column] = keys == "true"
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [{"dataset": dataset, **record} for record in records]
