@@ -27,6 +27,7 @@ from tasks.core.audience import (
     Offer,
     ProfitCurve,
     assign_holdout,
+    check_holdout_share,
     choose_audience,
     profit_curve,
     rank_candidates,
@@ -90,23 +91,25 @@ def create_campaign(
     created_by: str,
     scheduled_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """A draft campaign with its audience and holdout stored (before any message exists)."""
-    preview = preview_audience(settings, config, offer, wanted)
-    audience = preview.audience
+    """A draft campaign with its audience and holdout stored (before any message exists), in
+    one transaction."""
+    check_holdout_share(holdout_share)
+    audience = preview_audience(settings, config, offer, wanted).audience
     with db.connected(settings) as engine:
         campaign = store.create_campaign(
-            engine, name=name, segment_filter=_filter_json(wanted), holdout_share=holdout_share,
+            engine,
+            lambda campaign_id: audience.assign(
+                arm=assign_holdout(audience, campaign_id, holdout_share)
+            ),
+            name=name, segment_filter=_filter_json(wanted), holdout_share=holdout_share,
             created_by=created_by, dataset=config.dataset.name, offer=offer.name,
             channels=channels, scheduled_at=scheduled_at,
             scores_as_of=audience["as_of"].max(),
         )  # fmt: skip
-        members = audience.assign(arm=assign_holdout(audience, campaign["id"], holdout_share))
-        store.store_audience(engine, campaign["id"], members)
-        held = int((members["arm"] == HOLDOUT).sum())
-        totals = {"audience": len(members), "holdout": held, "treated": len(members) - held}
-        store.update_campaign(engine, campaign["id"], totals=totals)
-    step(f"campaign {campaign['id']}: {len(members):,} customers, {held:,} held out")
-    return {**campaign, "totals": totals}
+    totals = campaign["totals"]
+    step(f"campaign {campaign['id']}: {totals['audience']:,} customers, "
+         f"{totals['holdout']:,} held out")  # fmt: skip
+    return campaign
 
 
 def _filter_json(wanted: AudienceFilter) -> dict[str, Any]:

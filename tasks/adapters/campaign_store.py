@@ -7,7 +7,7 @@ event key); each write is one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,12 +39,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_campaign(engine: Engine, **row: Any) -> dict[str, Any]:
-    """A new campaign in `draft`; returns the stored row with its id."""
+def create_campaign(
+    engine: Engine, members_of: Callable[[int], pd.DataFrame] | None = None, **row: Any
+) -> dict[str, Any]:
+    """A new campaign in `draft` and, with `members_of` (campaign id -> audience with arms),
+    its audience, in one transaction: nothing is stored if either fails."""
     row = {"status": "draft", "created_at": _now(), **row}
     with engine.begin() as connection:
-        key = connection.execute(campaigns.insert().values(**row)).inserted_primary_key
-    return {"id": key[0], **row}
+        key = connection.execute(campaigns.insert().values(**row)).inserted_primary_key[0]
+        if members_of is not None:
+            members = members_of(key)
+            connection.execute(campaign_members.insert(), _member_rows(key, members))
+            held = int((members["arm"] == "holdout").sum())
+            row["totals"] = {"audience": len(members), "holdout": held,
+                             "treated": len(members) - held}  # fmt: skip
+            connection.execute(
+                campaigns.update().where(campaigns.c.id == key).values(totals=row["totals"])
+            )
+    return {"id": key, **row}
+
+
+def _member_rows(campaign_id: int, members: pd.DataFrame) -> list[dict[str, Any]]:
+    columns = [c.name for c in campaign_members.columns]
+    records = members.assign(campaign_id=campaign_id)[columns].to_dict("records")
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, float) and value != value:
+                record[key] = None
+    return records
 
 
 def get_campaign(engine: Engine, campaign_id: int) -> dict[str, Any] | None:
@@ -77,18 +99,13 @@ def candidates(engine: Engine, dataset: str, as_of_latest: bool = True) -> pd.Da
 
 def store_audience(engine: Engine, campaign_id: int, members: pd.DataFrame) -> int:
     """The audience with its arms, once: a campaign that has one keeps it (returns its size)."""
-    columns = [c.name for c in campaign_members.columns]
     with engine.begin() as connection:
         found = connection.execute(
             sa.select(sa.func.count()).where(campaign_members.c.campaign_id == campaign_id)
         ).scalar()
         if found:
             return int(found)
-        records = members.assign(campaign_id=campaign_id)[columns].to_dict("records")
-        for record in records:
-            for key, value in record.items():
-                if isinstance(value, float) and value != value:
-                    record[key] = None
+        records = _member_rows(campaign_id, members)
         connection.execute(campaign_members.insert(), records)
     return len(records)
 

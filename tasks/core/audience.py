@@ -106,11 +106,15 @@ def holdout_order(campaign_id: int, customer_ids: pd.Series) -> np.ndarray:
     )  # fmt: skip
 
 
+def check_holdout_share(share: float) -> None:
+    if not 0.0 < share <= 0.5:
+        raise ConfigError(f"holdout share {share} is outside (0, 0.5]")
+
+
 def assign_holdout(audience: pd.DataFrame, campaign_id: int, share: float) -> pd.Series:
     """`holdout` or `treated` per audience row: within each risk segment the `share` of
     customers first in the stable hash order is held out (round(share x n), half up)."""
-    if not 0.0 < share <= 0.5:
-        raise ConfigError(f"holdout share {share} is outside (0, 0.5]")
+    check_holdout_share(share)
     key = holdout_order(campaign_id, audience["customer_id"])
     groups = pd.Series(TREATED, index=audience.index, dtype=object)
     for _, rows in audience.groupby("risk_segment", sort=True).groups.items():

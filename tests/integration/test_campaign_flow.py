@@ -1,0 +1,167 @@
+"""A campaign from current scores to delivered email: audience and holdout first, messages by
+template without a key, approval, an outbox that never sends twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from email import message_from_bytes
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from configs.errors import ConfigError
+from configs.schema import load_config
+from configs.settings import Settings
+from data.contacts import generate_contacts
+from tasks.adapters import campaign_store as store
+from tasks.adapters import db
+from tasks.campaign import create_campaign, generate_messages, import_contacts, offer_of
+from tasks.campaign_delivery import approve_campaign, send_campaign
+from tasks.core.audience import HOLDOUT, AudienceFilter
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("campaign")
+    settings = Settings(state_dir=folder, secret_key="a-test-signing-key-of-32-chars!!",
+                        public_url="https://retain.example.test",
+                        mail_from="RetainAI <offers@example.test>")  # fmt: skip
+    config = load_config(REPO / "configs" / "telco.yaml")
+    with db.connected(settings) as engine:
+        db.upgrade(engine)
+        _seed_scores(engine, 300)
+    ids = [f"C{i:04d}" for i in range(300)]
+    contacts = generate_contacts(ids, seed=1).astype({"consent_email": str})
+    contacts.loc[0, "email"] = ""  # one customer has no address
+    import_contacts.fn(settings, config, contacts)
+    return settings, config
+
+
+def _seed_scores(engine, rows: int) -> None:
+    from tasks.adapters.tables import customer_scores
+
+    rng = np.random.default_rng(0)
+    probability = rng.uniform(0, 1, rows)
+    now = datetime.now(UTC)
+    records = [
+        {"dataset": "telco", "customer_id": f"C{i:04d}", "as_of": date(2026, 11, 1),
+         "model_version": "1", "churn_probability": float(p),
+         "risk_segment": "high" if p >= 0.6 else "medium" if p >= 0.3 else "low",
+         "top_reasons": [{"feature": "Contract", "value": "Month-to-month", "contribution": 0.8}],
+         "monthly_value": 70.0, "segment_value": "Month-to-month",
+         "expected_remaining_months": 12.0, "lifetime_value": float(rng.uniform(200, 2000)),
+         "scored_at": now, "run_id": "r"}
+        for i, p in enumerate(probability)
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(customer_scores.insert(), records)
+
+
+def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
+    settings, config = state
+    offer = offer_of(config, "loyalty-discount", ["email"])
+    wanted = AudienceFilter(risk_segments=("high", "medium"))
+    campaign = create_campaign.fn(settings, config, "winback", offer, ["email"], wanted, 0.1,
+                                  "analyst")  # fmt: skip
+    with db.connected(settings) as engine:
+        members = store.audience(engine, campaign["id"])
+    assert (members["expected_profit"] > 0).all()  # the profit-maximising size
+    held = members[members["arm"] == HOLDOUT]
+    for segment, rows in members.groupby("risk_segment"):
+        assert (held["risk_segment"] == segment).sum() == int(np.floor(0.1 * len(rows) + 0.5))
+
+    totals = generate_messages.fn(settings, config, campaign["id"])
+    again = generate_messages.fn(settings, config, campaign["id"])  # a rerun writes nothing new
+    with db.connected(settings) as engine:
+        messages = store.messages(engine, campaign["id"])
+    assert totals["messages"] == again["messages"] == len(messages)
+    assert not set(messages["customer_id"]) & set(held["customer_id"])  # no holdout message
+    assert messages["path"].str.startswith("template").all()  # no key: templates wrote them
+    assert messages.set_index(["customer_id", "channel"]).index.is_unique
+
+    with pytest.raises(ConfigError, match="not approved"):
+        send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
+    approved = approve_campaign.fn(settings, campaign["id"], "analyst")
+    assert approved == len(messages)
+    counts = send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert counts["sent"] == len(files) == len(messages)
+    mail = message_from_bytes(files[0].read_bytes())
+    assert mail["List-Unsubscribe"].startswith("<https://retain.example.test/unsubscribe/")
+    resent = send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
+    assert resent.get("sent", 0) == 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == len(
+        files
+    )
+
+
+def test_a_message_caught_sending_by_a_crash_becomes_unknown(state, tmp_path):
+    settings, config = state
+    offer = offer_of(config, "loyalty-discount", ["email"])
+    campaign = create_campaign.fn(
+        settings,
+        config,
+        "crash",
+        offer,
+        ["email"],
+        AudienceFilter(risk_segments=("high",), limit=20),
+        0.1,
+        "a",
+    )
+    generate_messages.fn(settings, config, campaign["id"])
+    approve_campaign.fn(settings, campaign["id"], "analyst")
+    with db.connected(settings) as engine:
+        first = store.messages(engine, campaign["id"]).iloc[0]
+        key = [(first["customer_id"], "email")]
+        store.move_messages(engine, campaign["id"], key, "approved", "sending")  # then it died
+    counts = send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "out")
+    assert counts["unknown"] == 1
+    with db.connected(settings) as engine:
+        assert store.messages(engine, campaign["id"], "unknown")["customer_id"].tolist() == [
+            first["customer_id"]
+        ]
+    retried = send_campaign.fn(settings, config, campaign["id"], retry_unknown=True,
+                               outbox=tmp_path / "out")  # fmt: skip
+    assert retried["sent"] == 1
+
+
+@pytest.mark.parametrize(
+    ("offer", "channels", "message"),
+    [("free-phone", ["email"], "unknown offer"), ("contract-upgrade", ["sms"], "may use")],
+)
+def test_bad_campaign_input_is_refused_before_anything_is_stored(state, offer, channels, message):
+    _, config = state
+    with pytest.raises(ConfigError, match=message):
+        offer_of(config, offer, channels)
+
+
+def test_an_audience_of_no_one_and_a_bad_holdout_share(state):
+    settings, config = state
+    offer = offer_of(config, "loyalty-discount", ["email"])
+    with pytest.raises(ConfigError, match="matches no one"):
+        create_campaign.fn(
+            settings,
+            config,
+            "none",
+            offer,
+            ["email"],
+            AudienceFilter(min_probability=0.99, max_probability=0.991),
+            0.1,
+            "a",
+        )
+    with db.connected(settings) as engine:
+        before = len(store.list_campaigns(engine, "telco"))
+    with pytest.raises(ConfigError, match="outside"):
+        create_campaign.fn(settings, config, "share", offer, ["email"], AudienceFilter(), 0.7, "a")
+    with db.connected(settings) as engine:
+        assert len(store.list_campaigns(engine, "telco")) == before
+
+
+def test_contacts_with_bad_consents_are_refused(state):
+    settings, config = state
+    bad = pd.DataFrame({"customer_id": ["X"], "consent_email": ["perhaps"], "consent_sms": ["no"]})
+    with pytest.raises(ConfigError, match="consent_email must be yes/no"):
+        import_contacts.fn(settings, config, bad)
