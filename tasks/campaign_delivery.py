@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -23,7 +24,8 @@ from tasks.adapters import campaign_store as store
 from tasks.adapters import db
 from tasks.adapters.mail import SmtpMailer, campaign_email
 from tasks.adapters.sms_export import SmsRow, write_sms_export
-from tasks.adapters.storage import write_text_atomic
+from tasks.adapters.storage import write_json_atomic, write_text_atomic
+from tasks.core.campaign_report import campaign_report, event_rows
 from tasks.core.errors import (
     AddressRefusedError,
     ConfigError,
@@ -32,7 +34,7 @@ from tasks.core.errors import (
     TransientMailError,
 )
 from tasks.core.outreach import message_id
-from tasks.progress import step
+from tasks.progress import markdown_artifact, step
 
 
 @task(name="approve-campaign", cache_policy=NO_CACHE)
@@ -163,3 +165,42 @@ def _export_sms(engine, settings, campaign_id, approved, people, blocked_keys) -
     write_sms_export(rows, path, settings.sms_opt_out_text)
     return store.move_messages(engine, campaign_id, keys, "approved", "sent",
                                sent_at=datetime.now(UTC))  # fmt: skip
+
+
+@task(name="record-campaign-events", retries=1, cache_policy=NO_CACHE)
+def record_events(settings: Settings, campaign_id: int, raw: pd.DataFrame) -> int:
+    """Outcome events of a campaign's customers (idempotent per event key); returns how many
+    were new. Unknown campaigns, customers and events are refused before anything is stored."""
+    with db.connected(settings) as engine:
+        if store.get_campaign(engine, campaign_id) is None:
+            raise ConfigError(f"no campaign {campaign_id}")
+        members = store.audience(engine, campaign_id)["customer_id"]
+        return store.record_events(engine, event_rows(raw, campaign_id, members))
+
+
+@task(name="campaign-report", cache_policy=NO_CACHE)
+def report_campaign(settings: Settings, config: RunConfig, campaign_id: int) -> dict[str, Any]:
+    """The campaign's report (counts, lift with its interval, revenue net of costs), also
+    written as JSON beside its SMS export and shown as a Prefect artifact."""
+    with db.connected(settings) as engine:
+        campaign = store.get_campaign(engine, campaign_id)
+        if campaign is None or campaign.get("dataset") is None:
+            raise ConfigError(f"no campaign {campaign_id}")
+        members = store.audience(engine, campaign_id)
+        events = store.events(engine, campaign_id)
+        messages = store.messages(engine, campaign_id)
+    offer = config.campaigns.offers[campaign["offer"]]
+    report = {"campaign": campaign_id, "name": campaign["name"], "offer": campaign["offer"],
+              **campaign_report(members, events, messages, offer, seed=campaign_id)}  # fmt: skip
+    folder = settings.reports_dir / "campaigns" / str(campaign_id)
+    write_json_atomic(folder / "report.json", report)
+    lift = report.get("lift")
+    markdown_artifact(
+        key=f"campaign-{campaign_id}-report",
+        markdown=(
+            f"**Campaign {campaign_id}** ({campaign['name']}): "
+            + (f"lift {lift['lift']:+.3f} [{lift['low']:+.3f}, {lift['high']:+.3f}] "
+               f"({lift['method']}, p={lift['p_value']:.3g})" if lift else report.get("note", ""))
+        ),
+    )  # fmt: skip
+    return report

@@ -165,3 +165,42 @@ def test_contacts_with_bad_consents_are_refused(state):
     bad = pd.DataFrame({"customer_id": ["X"], "consent_email": ["perhaps"], "consent_sms": ["no"]})
     with pytest.raises(ConfigError, match="consent_email must be yes/no"):
         import_contacts.fn(settings, config, bad)
+
+
+def test_events_and_the_report_against_a_hand_computation(state):
+    from tasks.campaign_delivery import record_events, report_campaign
+    from tasks.core.lift import lift_interval
+
+    settings, config = state
+    offer = offer_of(config, "loyalty-discount", ["email"])
+    campaign = create_campaign.fn(settings, config, "measured", offer, ["email"],
+                                  AudienceFilter(risk_segments=("high", "medium", "low"),
+                                                 limit=200), 0.25, "a")  # fmt: skip
+    with db.connected(settings) as engine:
+        members = store.audience(engine, campaign["id"])
+    rng = np.random.default_rng(3)
+    treated = members["arm"] != HOLDOUT
+    stays = rng.random(len(members)) < np.where(treated, 0.8, 0.6)
+    events = pd.DataFrame({"customer_id": members["customer_id"],
+                           "event": np.where(stays, "retained", "churned")})  # fmt: skip
+    accepted = members.loc[treated, "customer_id"].head(10)
+    events = pd.concat([events, pd.DataFrame({"customer_id": accepted, "event": "accepted"})])
+    assert record_events.fn(settings, campaign["id"], events) == len(events)
+    assert record_events.fn(settings, campaign["id"], events) == 0  # idempotent per event key
+    with pytest.raises(ConfigError, match="not in campaign"):
+        record_events.fn(settings, campaign["id"], pd.DataFrame(
+            {"customer_id": ["nobody"], "event": ["retained"]}))  # fmt: skip
+    with pytest.raises(ConfigError, match="unknown events"):
+        record_events.fn(settings, campaign["id"], pd.DataFrame(
+            {"customer_id": [members["customer_id"][0]], "event": ["teleported"]}))  # fmt: skip
+    report = report_campaign.fn(settings, config, campaign["id"])
+    expected = lift_interval(int(stays[treated].sum()), int(treated.sum()),
+                             int(stays[~treated].sum()), int((~treated).sum()))  # fmt: skip
+    assert report["lift"]["lift"] == pytest.approx(expected.lift)
+    assert (report["lift"]["low"], report["lift"]["high"]) == pytest.approx(
+        (expected.low, expected.high)
+    )
+    assert report["lift"]["method"] == "newcombe_hybrid_score"
+    assert report["accepted"] == 10
+    revenue = report["revenue"]
+    assert revenue["low"] <= revenue["net_revenue"] <= revenue["high"]
