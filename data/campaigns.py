@@ -261,3 +261,22 @@ def simulate_campaigns(
         true_acceptance_rate=float(_acceptance_rate(probs, parameters).mean()),
         value=_values(customers, value_column, parameters),
     )
+
+
+def event_table(events: pd.DataFrame) -> pd.DataFrame:
+    """Simulated outcomes as the long rows a campaign imports (customer_id, event): each
+    treated customer's delivered/opened/clicked/accepted, everyone's retained or churned."""
+    rows = [
+        pd.DataFrame({"customer_id": events.loc[events["treated"] & events[kind], "customer_id"],
+                      "event": kind})
+        for kind in ("delivered", "opened", "clicked", "accepted")
+    ]  # fmt: skip
+    rows.append(
+        pd.DataFrame(
+            {
+                "customer_id": events["customer_id"],
+                "event": np.where(events["retained"], "retained", "churned"),
+            }
+        )
+    )
+    return pd.concat(rows, ignore_index=True)

@@ -151,4 +151,21 @@ def demo(
         f"drift check: dataset drift {drift['dataset_drift']} "
         f"({drift['drifted_share']:.0%} of columns); report in {folder}"
     )
+    _print_campaign(summary["campaign"])
     typer.echo(summary["where"])
+
+
+def _print_campaign(campaign: dict) -> None:
+    report, lift = campaign["report"], campaign["report"].get("lift")
+    line = (
+        f"campaign {campaign['id']}: {report['audience']:,} customers "
+        f"({report['holdout']:,} held out), {report['messages_sent']:,} emails in "
+        f"{campaign['outbox']}"
+    )
+    if lift:
+        line += (
+            f"\n  retention lift {lift['lift']:+.3f}, 95% interval [{lift['low']:+.3f}, "
+            f"{lift['high']:+.3f}] (Newcombe), p={lift['p_value']:.3g}; "
+            f"simulated true lift {campaign['true_lift']:+.3f}"
+        )
+    typer.echo(line)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from configs.settings import Settings
 from data.generate import generate_customers, write_customers
@@ -28,8 +31,41 @@ def run_demo(config: Path, data: str | None, rows: int) -> dict[str, Any]:
         "training": training,
         "scoring": scoring,
         "monitoring": monitoring,
+        "campaign": demo_campaign(settings, config, batch),
         "where": where_to_look(settings),
     }
+
+
+def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any]:
+    """One campaign end to end: contacts, audience with its holdout, messages by template
+    (no key needed), approved and delivered into a local outbox folder, outcomes drawn by
+    the campaign simulator, and its report."""
+    from configs.schema import load_config
+    from data.contacts import generate_contacts
+    from flows.campaign import run_retention_campaign
+    from tasks.campaign import import_contacts
+    from tasks.campaign_delivery import approve_campaign, report_campaign, send_campaign
+    from tasks.campaign_demo import simulate_outcomes
+    from tasks.ingest import ingest
+
+    run_config = load_config(config)
+    customers = ingest.fn(batch, None, None, settings)
+    ids = customers[run_config.dataset.id_column]
+    import_contacts.fn(settings, run_config, generate_contacts(ids, seed=1))
+    demo = settings.model_copy(update={
+        "secret_key": settings.secret_key or SecretStr(secrets.token_urlsafe(32)),
+        "public_url": settings.public_url or "http://127.0.0.1:8000",
+        "mail_from": settings.mail_from or "RetainAI demo <retention@example.test>",
+    })  # fmt: skip
+    drafted = run_retention_campaign(str(config), "demo win-back", "loyalty-discount")
+    campaign_id = drafted["campaign"]
+    approve_campaign.fn(demo, campaign_id, "demo")
+    outbox = settings.state / "outbox"
+    sent = send_campaign.fn(demo, run_config, campaign_id, outbox=outbox)
+    true_lift = simulate_outcomes(demo, run_config, campaign_id, customers)
+    report = report_campaign.fn(demo, run_config, campaign_id)
+    return {"id": campaign_id, "sent": sent, "outbox": str(outbox), "true_lift": true_lift,
+            "report": report}  # fmt: skip
 
 
 def where_to_look(settings: Settings) -> str:

@@ -37,6 +37,7 @@ from tasks.core.contacts import contact_rows
 from tasks.core.errors import ConfigError
 from tasks.core.message_facts import Offer as MessageOffer
 from tasks.core.message_facts import build_facts
+from tasks.core.plots import profit_curve_figure
 from tasks.progress import step
 from tasks.stores import ensure_database
 
@@ -200,3 +201,36 @@ def import_contacts(settings: Settings, config: RunConfig, raw: pd.DataFrame) ->
     ensure_database(settings)
     with db.connected(settings) as engine:
         return store.upsert_contacts(engine, rows)
+
+
+def write_preview(preview: Preview, offer: Offer, folder: Path) -> dict[str, Any]:
+    """The preview's figures (and the profit curve as a PNG in `folder`): the audience by
+    risk segment, the profit-maximising size and what the chosen size costs."""
+    audience = preview.audience
+    summary: dict[str, Any] = {
+        "candidates": len(preview.ranked),
+        "audience": len(audience),
+        "by_risk_segment": audience["risk_segment"].value_counts().to_dict(),
+        "contact_cost": round(len(audience) * offer.cost_per_contact, 2),
+        "expected_offer_cost": round(
+            len(audience) * offer.acceptance_rate * offer.cost_per_acceptance, 2
+        ),
+    }
+    if preview.curve is not None:
+        curve = preview.curve
+        size = len(audience)
+        summary |= {"best_size": curve.best_size, "best_profit": round(curve.best_profit, 2),
+                    "profit_at_audience": round(float(curve.profit[size]), 2)}  # fmt: skip
+        folder.mkdir(parents=True, exist_ok=True)
+        title = f"Expected profit of {offer.name} by audience size"
+        figure = profit_curve_figure(curve.sizes, curve.profit, curve.best_size, title)
+        figure.savefig(folder / "profit_curve.png")
+        summary["profit_curve"] = str(folder / "profit_curve.png")
+    return summary
+
+
+def campaigns_of(settings: Settings, config: RunConfig) -> list[dict[str, Any]]:
+    """The table's campaigns, newest first."""
+    ensure_database(settings)
+    with db.connected(settings) as engine:
+        return store.list_campaigns(engine, config.dataset.name)

@@ -77,3 +77,15 @@ def importance_figure(importance: pd.Series, units: str) -> Figure:
     axes.set_xlabel(f"mean absolute contribution ({units})")
     figure.tight_layout()
     return figure
+
+
+def profit_curve_figure(sizes: np.ndarray, profit: np.ndarray, best: int, title: str) -> Figure:
+    """Cumulative expected profit over audience size, the profit-maximising size marked."""
+    figure, axes = _figure(title)
+    axes.plot(sizes, profit, label="expected profit")
+    axes.axvline(best, linestyle="--", color="grey", label=f"best size {best:,}")
+    axes.axhline(0, color="black", linewidth=0.5)
+    axes.set_xlabel("customers contacted (best expected profit first)")
+    axes.set_ylabel("expected profit")
+    axes.legend(loc="lower right")
+    return figure

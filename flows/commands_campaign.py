@@ -1,0 +1,152 @@
+"""The campaign commands: create, preview, generate, approve, send, report, list, events, and
+contacts import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from flows.cli_common import DEFAULT_CONFIG, settings
+
+campaign_app = typer.Typer(no_args_is_help=True, help="Retention campaigns")
+events_app = typer.Typer(no_args_is_help=True, help="Campaign outcome events")
+contacts_app = typer.Typer(no_args_is_help=True, help="Customer contacts and consents")
+campaign_app.add_typer(events_app, name="events")
+CONFIG = typer.Option(DEFAULT_CONFIG, help="Run config (YAML).")
+
+
+def _filter(segments, min_probability, max_probability, segment_values, min_value, limit):
+    from tasks.campaign import AudienceFilter
+
+    return AudienceFilter(
+        risk_segments=tuple(segments.split(",")),
+        min_probability=min_probability,
+        max_probability=max_probability,
+        segment_values=tuple(segment_values.split(",")) if segment_values else None,
+        min_lifetime_value=min_value,
+        limit=limit,
+    )
+
+
+SEGMENTS = typer.Option("high,medium", help="Risk segments, comma separated.")
+MIN_P = typer.Option(None, help="Lowest churn probability.")
+MAX_P = typer.Option(None, help="Highest churn probability.")
+VALUES = typer.Option(None, help="Segment role values, comma separated.")
+MIN_VALUE = typer.Option(None, help="Lowest lifetime value.")
+LIMIT = typer.Option(None, help="Audience size (default: the profit-maximising one).")
+OFFER = typer.Option(..., help="An offer of the config's catalogue.")
+CHANNELS = typer.Option("email", help="email, sms or both (comma separated).")
+
+
+@campaign_app.command("preview")
+def preview(config: Path = CONFIG, offer: str = OFFER, channels: str = CHANNELS,
+            segments: str = SEGMENTS, min_probability: float = MIN_P,
+            max_probability: float = MAX_P, segment_values: str = VALUES,
+            min_lifetime_value: float = MIN_VALUE, limit: int = LIMIT) -> None:  # fmt: skip
+    """The profit curve over audience size, the best size and what the chosen one costs."""
+    from configs.schema import load_config
+    from tasks.campaign import offer_of, preview_audience, write_preview
+
+    run_config = load_config(config)
+    chosen = offer_of(run_config, offer, channels.split(","))
+    wanted = _filter(segments, min_probability, max_probability, segment_values,
+                     min_lifetime_value, limit)  # fmt: skip
+    found = preview_audience(settings(), run_config, chosen, wanted)
+    folder = settings().reports_dir / "campaigns" / "preview"
+    typer.echo(json.dumps(write_preview(found, chosen, folder), indent=2, default=str))
+
+
+@campaign_app.command("create")
+def create(config: Path = CONFIG, name: str = typer.Option(..., help="Campaign name."),
+           offer: str = OFFER, channels: str = CHANNELS, segments: str = SEGMENTS,
+           min_probability: float = MIN_P, max_probability: float = MAX_P,
+           segment_values: str = VALUES, min_lifetime_value: float = MIN_VALUE,
+           limit: int = LIMIT,
+           holdout_share: float = typer.Option(None, help="Default: campaigns.holdout_share."),
+           ) -> None:  # fmt: skip
+    """Create a draft: the audience by expected profit and its holdout, stored."""
+    from configs.schema import load_config
+    from tasks.campaign import create_campaign, offer_of
+
+    run_config = load_config(config)
+    chosen = offer_of(run_config, offer, channels.split(","))
+    wanted = _filter(segments, min_probability, max_probability, segment_values,
+                     min_lifetime_value, limit)  # fmt: skip
+    share = holdout_share if holdout_share is not None else run_config.campaigns.holdout_share
+    found = create_campaign.fn(settings(), run_config, name, chosen, channels.split(","),
+                               wanted, share, "cli")  # fmt: skip
+    typer.echo(f"campaign {found['id']} (draft): {found['totals']}")
+
+
+@campaign_app.command("generate")
+def generate(campaign_id: int, config: Path = CONFIG) -> None:
+    """Write the messages of a draft (LLM with RETAINAI_LLM_API_KEY, else templates)."""
+    from configs.schema import load_config
+    from tasks.campaign import generate_messages
+
+    typer.echo(json.dumps(generate_messages.fn(settings(), load_config(config), campaign_id)))
+
+
+@campaign_app.command("approve")
+def approve(campaign_id: int, by: str = typer.Option("cli", help="Who approves.")) -> None:
+    """Approve every draft message of the campaign."""
+    from tasks.campaign_delivery import approve_campaign
+
+    typer.echo(f"approved {approve_campaign.fn(settings(), campaign_id, by):,} messages")
+
+
+@campaign_app.command("send")
+def send(campaign_id: int, config: Path = CONFIG,
+         retry_unknown: bool = typer.Option(False, "--retry-unknown",
+                                            help="Send messages left unknown by a crash."),
+         outbox: Path = typer.Option(None, help="Deliver email into this folder instead."),
+         ) -> None:  # fmt: skip
+    """Send the approved messages, at most once each (SMTP from settings, or --outbox)."""
+    from configs.schema import load_config
+    from tasks.campaign_delivery import send_campaign
+
+    found = send_campaign.fn(settings(), load_config(config), campaign_id, retry_unknown, outbox)
+    typer.echo(json.dumps(found))
+
+
+@campaign_app.command("report")
+def report(campaign_id: int, config: Path = CONFIG) -> None:
+    """Sent, accepted, retention treated vs holdout, lift with its interval, revenue."""
+    from configs.schema import load_config
+    from tasks.campaign_delivery import report_campaign
+
+    found = report_campaign.fn(settings(), load_config(config), campaign_id)
+    typer.echo(json.dumps(found, indent=2, default=str))
+
+
+@campaign_app.command("list")
+def list_campaigns(config: Path = CONFIG) -> None:
+    """The table's campaigns with their status and totals."""
+    from configs.schema import load_config
+    from tasks.campaign import campaigns_of
+
+    for row in campaigns_of(settings(), load_config(config)):
+        typer.echo(f"{row['id']:>5}  {row['status']:<9} {row['name']:<30} {row['totals']}")
+
+
+@events_app.command("import")
+def events_import(campaign_id: int, source: str, config: Path = CONFIG) -> None:
+    """Outcome events (customer_id, event[, event_key, occurred_at]) from any source."""
+    from tasks.campaign_delivery import record_events
+    from tasks.ingest import ingest
+
+    raw = ingest.fn(source, None, None, settings())
+    typer.echo(f"{record_events.fn(settings(), campaign_id, raw):,} new events")
+
+
+@contacts_app.command("import")
+def contacts_import(source: str, config: Path = CONFIG) -> None:
+    """Contacts (customer_id, first_name, email, phone, consent_email, consent_sms)."""
+    from configs.schema import load_config
+    from tasks.campaign import import_contacts
+    from tasks.ingest import ingest
+
+    raw = ingest.fn(source, None, None, settings())
+    typer.echo(f"{import_contacts.fn(settings(), load_config(config), raw):,} contacts")
