@@ -1,0 +1,283 @@
+"""The raw columns of a batch and the fitted encoder, as numpy arrays.
+
+`Columns` is the one view of a batch that engineered features and encoding read: a pandas
+frame (numbers, text, pandas Categorical columns) or a list of JSON records. Its answers are
+those of pandas on the frame the logged pipeline sees:
+
+- `number(name)`: `astype(float)`;
+- `equals(name, value)`: `astype(str) == value`, without writing numbers as text (a float is
+  compared with the number `value` spells) and, for a Categorical, once per category;
+- `lookup(name, categories)`: the position of each value among an encoder's categories (hash
+  equality, as OneHotEncoder matches them; -1 for unknown or missing values), once per
+  category for a Categorical.
+
+`Encoder` is a fitted ColumnTransformer[StandardScaler, OneHotEncoder] read once: scaling is
+`x -= mean_; x /= scale_` on float64, as sklearn does it in place; one-hot sets the looked-up
+column of each row (unknown values leave the row's block at zero, handle_unknown="ignore").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_SMALL = 64  # records scored with dict lookups rather than a hash table built per call
+
+
+class Columns:
+    """One batch's columns: raw inputs read on demand, engineered ones added by name.
+
+    A column is a float64 array, an object array, or categories (codes into an Index, -1 for
+    missing values). Frames keep their pandas Series for the rare dtypes read through pandas.
+    """
+
+    def __init__(self, rows: int, read, index: pd.Index | None = None):
+        self.rows = rows
+        self.index = index if index is not None else pd.RangeIndex(rows)
+        self._read = read  # name -> ("float" | "object" | "category" | "series", payload)
+        self._columns: dict[str, tuple[str, Any]] = {}
+        self._numbers: dict[str, np.ndarray] = {}
+        self.engineered: list[str] = []
+
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame) -> Columns:
+        def read(name: str) -> tuple[str, Any]:
+            series = frame[name]
+            dtype = series.dtype
+            if isinstance(dtype, pd.CategoricalDtype):
+                codes = series.cat.codes.to_numpy().astype(np.intp)
+                return "category", (codes, pd.Index(series.cat.categories))
+            if dtype == np.float64:
+                return "float", series.to_numpy()
+            if dtype == np.dtype(object):
+                return "object", series.to_numpy()
+            return "series", series
+
+        return cls(len(frame), read, frame.index)
+
+    @classmethod
+    def of_records(cls, records: Sequence[Mapping[str, Any]], numeric: frozenset[str]) -> Columns:
+        """Records as the frame serving builds of them: `numeric` columns float64, the rest
+        objects as given."""
+
+        def read(name: str) -> tuple[str, Any]:
+            values = [record[name] for record in records]
+            if name in numeric:
+                return "float", np.array(values, dtype=np.float64)
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            return "object", column
+
+        return cls(len(records), read)
+
+    def _column(self, name: str) -> tuple[str, Any]:
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = self._read(name)
+        return found
+
+    def number(self, name: str) -> np.ndarray:
+        values = self._numbers.get(name)
+        if values is not None:
+            return values
+        kind, payload = self._column(name)
+        if kind == "float":
+            values = payload
+        elif kind == "category":
+            codes, categories = payload
+            table = np.append(np.asarray(categories.astype(float), dtype=np.float64), np.nan)
+            values = table[codes]
+        else:
+            series = payload if kind == "series" else pd.Series(payload, dtype=object)
+            values = series.astype(float).to_numpy()
+        self._numbers[name] = values
+        return values
+
+    def equals(self, name: str, value: str) -> np.ndarray:
+        """`astype(str) == value` per row."""
+        kind, payload = self._column(name)
+        if kind == "float":
+            return _float_equals(payload, value)
+        if kind == "category":
+            codes, categories = payload
+            text = pd.Series(categories, dtype=categories.dtype).astype(str).to_numpy()
+            return np.append(text == value, value == "nan")[codes]
+        if kind == "object" and pd.api.types.infer_dtype(payload, skipna=False) == "string":
+            return np.asarray(payload == value, dtype=bool)
+        series = payload if kind == "series" else pd.Series(payload, dtype=object)
+        return series.astype(str).to_numpy() == value
+
+    def lookup(self, name: str, categories: pd.Index, index: Mapping[str, int]) -> np.ndarray:
+        """The position of each row's value among `categories` (-1: unknown or missing)."""
+        kind, payload = self._column(name)
+        if kind == "category":
+            codes, own = payload
+            return np.append(categories.get_indexer(own), -1)[codes]
+        if kind == "float":
+            return np.full(self.rows, -1, dtype=np.intp)  # numbers never equal text categories
+        values = payload.to_numpy() if kind == "series" else payload
+        if self.rows <= _SMALL:
+            return np.array([index.get(v, -1) for v in values.tolist()], dtype=np.intp)
+        return categories.get_indexer(values)
+
+    def set_number(self, name: str, values: np.ndarray) -> None:
+        self._columns[name] = ("float", values)
+        self._numbers[name] = values
+        self._engineered(name)
+
+    def set_categories(self, name: str, codes: np.ndarray, categories: pd.Index) -> None:
+        self._columns[name] = ("category", (codes, categories))
+        self._numbers.pop(name, None)
+        self._engineered(name)
+
+    def _engineered(self, name: str) -> None:
+        if name not in self.engineered:
+            self.engineered.append(name)
+
+    def values(self, name: str, categorical: bool = True) -> Any:
+        """A column as a frame would hold it (an engineered label column as text, or as a
+        pandas Categorical when `categorical`)."""
+        kind, payload = self._column(name)
+        if kind == "category":
+            codes, categories = payload
+            if categorical:
+                return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+            return np.append(np.asarray(categories, dtype=object), np.nan)[codes]
+        return payload.to_numpy() if kind == "series" else payload
+
+    def frame(self, names: Sequence[str]) -> pd.DataFrame:
+        """The named columns and every engineered one, as a frame on the batch's index."""
+        columns = list(dict.fromkeys([*names, *self.engineered]))
+        return pd.DataFrame({c: self.values(c) for c in columns}, index=self.index, copy=False)
+
+
+def _float_equals(values: np.ndarray, value: str) -> np.ndarray:
+    """`str(x) == value` for every float x, by comparing numbers."""
+    try:
+        number = float(value)
+    except ValueError:
+        return np.zeros(len(values), dtype=bool)
+    if str(number) != value:  # e.g. "1" or "1.50": no float prints like that
+        return np.zeros(len(values), dtype=bool)
+    if number != number:
+        return np.isnan(values)
+    if number == 0.0:
+        return (values == 0.0) & (np.signbit(values) == np.signbit(number))
+    return values == number
+
+
+@dataclass(frozen=True, eq=False)
+class OneHot:
+    column: str
+    offset: int
+    categories: pd.Index
+    index: dict[str, int]
+
+
+@dataclass(frozen=True, eq=False)
+class Encoder:
+    """A fitted ColumnTransformer[StandardScaler, OneHotEncoder] as arrays."""
+
+    scaled: tuple[str, ...]
+    scaled_at: slice
+    mean: np.ndarray | None  # None: no centring (with_mean=False)
+    scale: np.ndarray | None  # None: no scaling (with_std=False)
+    onehot: tuple[OneHot, ...]
+    width: int
+    sources: tuple[str, ...]  # the column each encoded column comes from, folded
+    to_source: np.ndarray  # (width, sources) indicator matrix
+
+    def encode(self, cols: Columns) -> np.ndarray:
+        out = np.zeros((cols.rows, self.width), dtype=np.float64)
+        if self.scaled:
+            values = np.empty((cols.rows, len(self.scaled)), dtype=np.float64)
+            for j, name in enumerate(self.scaled):
+                values[:, j] = cols.number(name)
+            if np.isinf(values).any():  # StandardScaler's input check
+                raise ValueError("Input X contains infinity or a value too large for float64")
+            if self.mean is not None:
+                values -= self.mean
+            if self.scale is not None:
+                values /= self.scale
+            out[:, self.scaled_at] = values
+        for block in self.onehot:
+            codes = cols.lookup(block.column, block.categories, block.index)
+            known = np.flatnonzero(codes >= 0)
+            out[known, block.offset + codes[known]] = 1.0
+        return out
+
+
+def unsupported(message: str) -> TypeError:
+    return TypeError(f"cannot compile the pipeline: {message}")
+
+
+def read_encoder(encode: Any) -> Encoder:
+    """Read a fitted ColumnTransformer; TypeError for any setting not reproduced exactly."""
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    if getattr(encode, "sparse_output_", False) or getattr(encode, "_sklearn_output_config", {}):
+        raise unsupported("the ColumnTransformer must give a dense array")
+    scaled: tuple[str, ...] = ()
+    scaled_at, mean, scale = slice(0, 0), None, None
+    onehot: list[OneHot] = []
+    owners: list[int] = []
+    sources: list[str] = []
+    width = 0
+    for name, transformer, columns in encode.transformers_:
+        if isinstance(transformer, str):
+            if transformer == "drop" or (name == "remainder" and len(columns) == 0):
+                continue
+            raise unsupported(f"ColumnTransformer entry {name!r} is {transformer!r}")
+        out = encode.output_indices_[name]
+        if out.start != width:
+            raise unsupported(f"ColumnTransformer entry {name!r} is out of order")
+        columns = [str(c) for c in columns]
+        if type(transformer) is StandardScaler:
+            if scaled:
+                raise unsupported("more than one StandardScaler")
+            scaled, scaled_at = tuple(columns), out
+            if transformer.with_mean:
+                mean = np.asarray(transformer.mean_, dtype=np.float64)
+            if transformer.with_std:
+                scale = np.asarray(transformer.scale_, dtype=np.float64)
+            for column in columns:
+                sources.append(column)
+                owners.append(len(sources) - 1)
+        elif type(transformer) is OneHotEncoder:
+            _check_onehot(transformer)
+            offset = out.start
+            for column, categories in zip(columns, transformer.categories_, strict=True):
+                values = list(categories)
+                if not all(isinstance(v, str) for v in values):
+                    raise unsupported(f"one-hot column {column!r} has categories that are not text")
+                index = {v: i for i, v in enumerate(values)}
+                onehot.append(OneHot(column, offset, pd.Index(values, dtype=object), index))
+                sources.append(column)
+                owners.extend([len(sources) - 1] * len(values))
+                offset += len(values)
+        else:
+            raise unsupported(
+                f"ColumnTransformer entry {name!r} is {type(transformer).__name__}; only "
+                "StandardScaler and OneHotEncoder are compiled"
+            )
+        width = out.stop
+        if len(owners) != width:
+            raise unsupported(f"ColumnTransformer entry {name!r} has an unexpected width")
+    to_source = np.zeros((width, len(sources)))
+    to_source[np.arange(width), owners] = 1.0
+    return Encoder(scaled, scaled_at, mean, scale, tuple(onehot), width, tuple(sources), to_source)
+
+
+def _check_onehot(encoder: Any) -> None:
+    if encoder.handle_unknown != "ignore":
+        raise unsupported(f"OneHotEncoder(handle_unknown={encoder.handle_unknown!r})")
+    if getattr(encoder, "drop_idx_", None) is not None:
+        raise unsupported("OneHotEncoder(drop=...) is not compiled")
+    if getattr(encoder, "_infrequent_enabled", False):
+        raise unsupported("OneHotEncoder infrequent categories are not compiled")
+    if np.dtype(encoder.dtype) != np.float64 or encoder.sparse_output:
+        raise unsupported("OneHotEncoder must give dense float64")
