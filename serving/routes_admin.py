@@ -18,6 +18,7 @@ from serving.api_models import (
     TrainingRun,
 )
 from serving.auth import Admin, Reader
+from serving.model_holder import describe
 from serving.state import OrjsonResponse, State
 from serving.tokens import NAME_PATTERN
 from tasks.core.errors import ConcurrentRunError, ConfigError
@@ -32,7 +33,7 @@ async def model(state: State, _caller: Reader) -> OrjsonResponse:
     current = state.holder.current
     if current is None:
         raise HTTPException(503, "no model is loaded yet")
-    return OrjsonResponse({**current.describe(), "feature_schema": state.parser.json_schema()})
+    return OrjsonResponse({**describe(current), "feature_schema": state.parser.json_schema()})
 
 
 @router.post("/admin/reload", response_model=Reload, responses=UNAVAILABLE, tags=["model"])

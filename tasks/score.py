@@ -15,7 +15,7 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry, scores
 from tasks.adapters.score_runs import RunKey
-from tasks.core import explain, promotion
+from tasks.core import promotion
 from tasks.core.scoring import score_customers
 from tasks.core.survival import SurvivalModel
 from tasks.lifetimes import load_survival_model
@@ -51,14 +51,12 @@ class Champion:
 
 @task(name="load-champion", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def load_champion(config: RunConfig, folder: Path, with_reference: bool = True) -> Champion:
-    """The champion pipeline with the survival model and drift reference of its training run."""
+    """The champion, compiled, with the survival model and drift reference of its training run."""
     settings = Settings()
     registry.configure(settings)
-    loaded = registry.load_alias(settings.model_name(config), registry.CHAMPION)
-    inputs = loaded.pipeline.named_steps["features"].feature_names_in_
+    loaded = registry.load_champion(settings.model_name(config), registry.CHAMPION)
     what = f"champion v{loaded.version.version} of {loaded.name}"
-    promotion.require_inputs(list(inputs), config.dataset.feature_columns, what)
-    explain.prepare(loaded.pipeline)
+    promotion.require_inputs(list(loaded.compiled.inputs), config.dataset.feature_columns, what)
     run_id = loaded.version.run_id
     reference = load_reference(run_id, folder) if with_reference else None
     return Champion(loaded, load_survival_model(run_id, folder), reference)
@@ -81,7 +79,7 @@ def score_chunk(
     def parts():
         for start in range(0, len(chunk), STAGE_PART_ROWS):
             rows = score_customers(
-                champion.loaded.pipeline,
+                champion.loaded.compiled,
                 champion.survival,
                 chunk.iloc[start : start + STAGE_PART_ROWS],
                 config,
