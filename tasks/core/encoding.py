@@ -19,20 +19,21 @@ column of each row (unknown values leave the row's block at zero, handle_unknown
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-_SMALL = 64  # records scored with dict lookups rather than a hash table built per call
+_SMALL = 64  # up to this many records, objects stay lists: Python's loops beat numpy's calls
 
 
 class Columns:
     """One batch's columns: raw inputs read on demand, engineered ones added by name.
 
-    A column is a float64 array, an object array, or categories (codes into an Index, -1 for
-    missing values). Frames keep their pandas Series for the rare dtypes read through pandas.
+    A column is a float64 array, an object array (a list for a few records), or categories
+    (codes into an Index, -1 for missing values). Frames keep their pandas Series for the rare
+    dtypes read through pandas.
     """
 
     def __init__(self, rows: int, read, index: pd.Index | None = None):
@@ -68,16 +69,23 @@ class Columns:
             values = [record[name] for record in records]
             if name in numeric:
                 return "float", np.array(values, dtype=np.float64)
+            if len(values) <= _SMALL:
+                return "list", values
             column = np.empty(len(values), dtype=object)
             column[:] = values
             return "object", column
 
         return cls(len(records), read)
 
-    def _column(self, name: str) -> tuple[str, Any]:
+    def _column(self, name: str, as_list: bool = False) -> tuple[str, Any]:
+        """(kind, payload); a few records' objects stay a list when `as_list`."""
         found = self._columns.get(name)
         if found is None:
             found = self._columns[name] = self._read(name)
+        if found[0] == "list" and not as_list:
+            column = np.empty(len(found[1]), dtype=object)
+            column[:] = found[1]
+            found = self._columns[name] = ("object", column)
         return found
 
     def number(self, name: str) -> np.ndarray:
@@ -99,7 +107,9 @@ class Columns:
 
     def equals(self, name: str, value: str) -> np.ndarray:
         """`astype(str) == value` per row."""
-        kind, payload = self._column(name)
+        kind, payload = self._column(name, as_list=True)
+        if kind == "list":  # str(x) is what astype(str) writes
+            return np.array([v == value if type(v) is str else str(v) == value for v in payload])
         if kind == "float":
             return _float_equals(payload, value)
         if kind == "category":
@@ -111,18 +121,30 @@ class Columns:
         series = payload if kind == "series" else pd.Series(payload, dtype=object)
         return series.astype(str).to_numpy() == value
 
-    def lookup(self, name: str, categories: pd.Index, index: Mapping[str, int]) -> np.ndarray:
-        """The position of each row's value among `categories` (-1: unknown or missing)."""
+    def lookup(
+        self, name: str, categories: pd.Index, index: Mapping[str, int], memo: dict | None = None
+    ) -> np.ndarray:
+        """The position of each row's value among `categories` (-1: unknown or missing);
+        `memo` keeps the category-to-position table of a Categorical's categories seen before
+        (engineered labels are the same Index every time)."""
         kind, payload = self._column(name)
         if kind == "category":
             codes, own = payload
-            return np.append(categories.get_indexer(own), -1)[codes]
+            known = memo.get(id(own)) if memo is not None else None
+            if known is None or known[0] is not own:
+                known = (own, np.append(categories.get_indexer(own), -1))
+                if memo is not None and len(memo) < 64:
+                    memo[id(own)] = known
+            return known[1][codes]
         if kind == "float":
             return np.full(self.rows, -1, dtype=np.intp)  # numbers never equal text categories
         values = payload.to_numpy() if kind == "series" else payload
-        if self.rows <= _SMALL:
-            return np.array([index.get(v, -1) for v in values.tolist()], dtype=np.intp)
         return categories.get_indexer(values)
+
+    def small_lookup(self, name: str, index: Mapping[str, int]) -> list[int] | None:
+        """`lookup` as a list, for a few records' objects (None for other columns)."""
+        kind, payload = self._column(name, as_list=True)
+        return [index.get(v, -1) for v in payload] if kind == "list" else None
 
     def set_number(self, name: str, values: np.ndarray) -> None:
         self._columns[name] = ("float", values)
@@ -176,6 +198,7 @@ class OneHot:
     offset: int
     categories: pd.Index
     index: dict[str, int]
+    memo: dict = field(default_factory=dict)  # see Columns.lookup
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,7 +228,13 @@ class Encoder:
                 values /= self.scale
             out[:, self.scaled_at] = values
         for block in self.onehot:
-            codes = cols.lookup(block.column, block.categories, block.index)
+            found = cols.small_lookup(block.column, block.index)
+            if found is not None:
+                for row, code in enumerate(found):
+                    if code >= 0:
+                        out[row, block.offset + code] = 1.0
+                continue
+            codes = cols.lookup(block.column, block.categories, block.index, block.memo)
             known = np.flatnonzero(codes >= 0)
             out[known, block.offset + codes[known]] = 1.0
         return out

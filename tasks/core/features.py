@@ -9,6 +9,7 @@ step `FeatureBuilder` (inside every logged Pipeline) and the compiled model
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -46,16 +47,19 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
     return [f"{lo:g}-{hi:g}" for lo, hi in pairwise(edges)]
 
 
+@functools.lru_cache(maxsize=256)
+def _bin_layout(edges: tuple[float, ...]) -> tuple[np.ndarray, pd.Index]:
+    inner = np.asarray(edges[1:-1], dtype=np.float64)
+    return inner, pd.Index(bin_labels(edges), dtype=object)
+
+
 def bins(cols: Columns, spec: dict[str, Any]) -> tuple[np.ndarray, pd.Index]:
-    """Label codes of right-open bins after clipping to the edges; the top edge, values above
-    it and missing values take the last label (pd.cut(right=False) on the clipped values)."""
-    edges = np.asarray(spec["edges"], dtype=np.float64)
-    labels = bin_labels(list(spec["edges"]))
-    values = cols.number(spec["column"])
-    codes = np.searchsorted(edges, values, side="right") - 1
-    codes = np.clip(codes, 0, len(labels) - 1)
-    codes[~(values < edges[-1])] = len(labels) - 1
-    return codes.astype(np.intp), pd.Index(labels, dtype=object)
+    """Label codes of right-open bins after clipping to the edges: pd.cut(right=False) on the
+    clipped values, where the top edge, values above it and missing values take the last
+    label. That is the number of inner edges at or below the value (NaN sorts last)."""
+    inner, labels = _bin_layout(tuple(spec["edges"]))
+    codes = np.searchsorted(inner, cols.number(spec["column"]), side="right")
+    return codes.astype(np.intp, copy=False), labels
 
 
 def log1p(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
