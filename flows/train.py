@@ -65,9 +65,7 @@ def train_churn_model(
         split = modeling.split_holdout(validated.clean, config)
         model = tune_and_fit(config, split, run_id)
         result = evaluate_model(model, split, report_dir, run_id)
-        probabilities = model.pipeline.predict_proba(
-            validated.clean[config.dataset.feature_columns]
-        )[:, 1]
+        probabilities = model.compiled.predict(validated.clean[config.dataset.feature_columns])
         if config.survival is not None:
             analyse_survival(
                 config, validated.clean, probabilities, report_dir / "survival", run_id

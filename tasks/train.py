@@ -18,7 +18,7 @@ from tasks.adapters import db, registry
 from tasks.core import modeling, plots, promotion
 from tasks.core.errors import RetainAIError
 from tasks.core.evaluation import Evaluation, evaluate
-from tasks.core.inference import compile_model
+from tasks.core.inference import CompiledModel, compile_model
 from tasks.progress import step
 
 
@@ -26,6 +26,7 @@ from tasks.progress import step
 class TrainedModel:
     family: str
     pipeline: Pipeline
+    compiled: CompiledModel  # compiled from `pipeline`: the holdout and later scores use it
     threshold: float
     cv_roc_auc_mean: float
     fit_seconds: float
@@ -67,6 +68,7 @@ def tune_and_fit(config: RunConfig, split: modeling.Split, run_id: str | None) -
     return TrainedModel(
         family=best.family,
         pipeline=pipeline,
+        compiled=compile_model(pipeline),
         threshold=threshold,
         cv_roc_auc_mean=best.cv_roc_auc_mean,
         fit_seconds=sum(r.fit_seconds for r in found.values()),
@@ -87,10 +89,9 @@ def evaluate_model(
 ) -> Evaluation:
     """Holdout figures at the CV-chosen threshold, plots and feature importance, from the
     compiled model that batch scoring and serving use."""
-    compiled = compile_model(model.pipeline)
-    probabilities = compiled.predict(split.holdout_features)
+    probabilities = model.compiled.predict(split.holdout_features)
     result = evaluate(split.holdout_target, probabilities, model.threshold, "holdout")
-    found = compiled.contributions(split.holdout_features)
+    found = model.compiled.contributions(split.holdout_features)
     importance = found.values.abs().mean().sort_values(ascending=False)
     figures = {
         "roc.png": plots.roc_figure(split.holdout_target, probabilities, result),

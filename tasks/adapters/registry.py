@@ -18,7 +18,6 @@ import pandas as pd
 
 from configs.settings import Settings
 from tasks.core.errors import RegistryError
-from tasks.core.inference import CompiledModel, compile_model
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -241,7 +240,7 @@ class LoadedModel:
     alias: str
     version: ModelVersion
     pipeline: Any
-    compiled: CompiledModel
+    compiled: Any  # tasks.core.inference.CompiledModel, imported where a model is loaded
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -251,6 +250,8 @@ class LoadedModel:
 
 def load_version(name: str, found: ModelVersion, alias: str = CHAMPION) -> LoadedModel:
     """One version's pipeline, compiled and warmed up; refused if it cannot be compiled."""
+    from tasks.core.inference import compile_model  # numba kernels: only when loading
+
     pipeline = load_pipeline(name, found.version)
     try:
         compiled = compile_model(pipeline)
@@ -266,9 +267,7 @@ def load_champion(name: str, alias: str = CHAMPION, unless_version: str | None =
     found = version_by_alias(name, alias)
     if found is None:
         raise RegistryError(f"model {name!r} has no {alias!r} version: train and promote one first")
-    if found.version == unless_version:
-        return None
-    return load_version(name, found, alias)
+    return None if found.version == unless_version else load_version(name, found, alias)
 
 
 def download_artifact(run_id: str, path: str, folder: Path) -> Path | None:

@@ -109,7 +109,9 @@ class Columns:
         """`astype(str) == value` per row."""
         kind, payload = self._column(name, as_list=True)
         if kind == "list":  # str(x) is what astype(str) writes
-            return np.array([v == value if type(v) is str else str(v) == value for v in payload])
+            return np.array(
+                [v == value if type(v) is str else str(v) == value for v in payload], bool
+            )
         if kind == "float":
             return _float_equals(payload, value)
         if kind == "category":
