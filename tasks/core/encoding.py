@@ -25,24 +25,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-_SMALL = 64  # up to this many records, objects stay lists: Python's loops beat numpy's calls
-
 
 class Columns:
     """One batch's columns: raw inputs read on demand, engineered ones added by name.
 
-    A column is a float64 array, an object array (a list for a few records), or categories
+    A column is a float64 array, an object array (records: a list), or categories
     (codes into an Index, -1 for missing values). Frames keep their pandas Series for the rare
     dtypes read through pandas.
     """
 
     def __init__(self, rows: int, read, index: pd.Index | None = None):
         self.rows = rows
-        self.index = index if index is not None else pd.RangeIndex(rows)
+        self._index = index
         self._read = read  # name -> ("float" | "object" | "category" | "series", payload)
         self._columns: dict[str, tuple[str, Any]] = {}
         self._numbers: dict[str, np.ndarray] = {}
         self.engineered: list[str] = []
+
+    @property
+    def index(self) -> pd.Index:
+        """The frame's index, or positions for records."""
+        return self._index if self._index is not None else pd.RangeIndex(self.rows)
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> Columns:
@@ -63,22 +66,19 @@ class Columns:
     @classmethod
     def of_records(cls, records: Sequence[Mapping[str, Any]], numeric: frozenset[str]) -> Columns:
         """Records as the frame serving builds of them: `numeric` columns float64, the rest
-        objects as given."""
+        objects as given. Their objects stay lists: records are Python objects already, and a
+        dict lookup per value beats building a pandas index per request."""
 
         def read(name: str) -> tuple[str, Any]:
             values = [record[name] for record in records]
             if name in numeric:
                 return "float", np.array(values, dtype=np.float64)
-            if len(values) <= _SMALL:
-                return "list", values
-            column = np.empty(len(values), dtype=object)
-            column[:] = values
-            return "object", column
+            return "list", values
 
         return cls(len(records), read)
 
     def _column(self, name: str, as_list: bool = False) -> tuple[str, Any]:
-        """(kind, payload); a few records' objects stay a list when `as_list`."""
+        """(kind, payload); records' objects stay a list when `as_list`."""
         found = self._columns.get(name)
         if found is None:
             found = self._columns[name] = self._read(name)
@@ -144,7 +144,7 @@ class Columns:
         return categories.get_indexer(values)
 
     def small_lookup(self, name: str, index: Mapping[str, int]) -> list[int] | None:
-        """`lookup` as a list, for a few records' objects (None for other columns)."""
+        """`lookup` as a list, for records' objects (None for other columns)."""
         kind, payload = self._column(name, as_list=True)
         return [index.get(v, -1) for v in payload] if kind == "list" else None
 
@@ -229,16 +229,19 @@ class Encoder:
             if self.scale is not None:
                 values /= self.scale
             out[:, self.scaled_at] = values
+        hits: list[int] = []  # flat positions of the ones found by dict lookups
+        width = self.width
         for block in self.onehot:
             found = cols.small_lookup(block.column, block.index)
             if found is not None:
-                for row, code in enumerate(found):
-                    if code >= 0:
-                        out[row, block.offset + code] = 1.0
+                at = block.offset
+                hits.extend(r * width + at + c for r, c in enumerate(found) if c >= 0)
                 continue
             codes = cols.lookup(block.column, block.categories, block.index, block.memo)
             known = np.flatnonzero(codes >= 0)
             out[known, block.offset + codes[known]] = 1.0
+        if hits:
+            out.reshape(-1)[hits] = 1.0
         return out
 
 

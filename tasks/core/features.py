@@ -37,10 +37,10 @@ def ratio(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
 
 def count_equal(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
     """How many of the columns read `value` as text."""
-    total = np.zeros(cols.rows)
-    for name in spec["columns"]:
-        total += cols.equals(name, spec["value"])
-    return total
+    hits = [cols.equals(name, spec["value"]) for name in spec["columns"]]
+    if not hits:
+        return np.zeros(cols.rows)
+    return np.count_nonzero(hits, axis=0).astype(np.float64)
 
 
 def bin_labels(edges: Sequence[float]) -> list[str]:
