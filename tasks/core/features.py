@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from tasks.core.encoding import Columns
+from tasks.core.columns import Columns
 
 #: Engineered feature kinds whose output is a category label rather than a number.
 CATEGORICAL_KINDS = frozenset({"bins"})

@@ -30,7 +30,8 @@ from scipy.special import expit
 
 from tasks.core import features as engineered
 from tasks.core import scorers
-from tasks.core.encoding import Columns, Encoder, read_encoder, unsupported
+from tasks.core.columns import Columns
+from tasks.core.encoding import Encoder, read_encoder, unsupported
 from tasks.core.scorers import Blend, Boosted, Forest, Linear
 from tasks.core.trees import forest_trees, path_table, rows
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.core.encoding import Columns
+from tasks.core.columns import Columns
 from tasks.core.features import FeatureBuilder, add_features, engineer, feature_sources
 
 SPECS = [
