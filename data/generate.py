@@ -64,7 +64,7 @@ def _labels(values: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
     return np.array(values, dtype=object)[codes.astype(np.intp)]
 
 
-def _customer_ids(rng: np.random.Generator, rows: int) -> np.ndarray:
+def customer_ids(rng: np.random.Generator, rows: int) -> np.ndarray:
     """Unique ids shaped like "1234-ABCDE": 4 digits, a dash and 5 uppercase letters."""
     codes = rng.choice(10_000 * _ID_LETTERS, size=rows, replace=False)
     chars = np.empty((rows, 10), dtype=np.uint8)
@@ -96,7 +96,7 @@ def generate_customers(rows: int, seed: int, drift: bool = False) -> pd.DataFram
         raise ValueError(f"rows must be >= 1, got {rows}")
     pop = _DRIFTED if drift else _BASELINE
     rng = np.random.default_rng(seed)
-    ids = _customer_ids(rng, n)
+    ids = customer_ids(rng, n)
     male = rng.random(n) < 0.505
     senior = rng.random(n) < pop.senior
     partner = rng.random(n) < 0.483

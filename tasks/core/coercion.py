@@ -80,7 +80,7 @@ def as_text(series: pd.Series) -> pd.Series:
 
 
 #: Every character str.strip() removes (those for which str.isspace() is true).
-_WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
 
 
 def _strip(values: pd.Series) -> pd.Series:
@@ -90,7 +90,7 @@ def _strip(values: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     text = pa.array(values.to_numpy(), type=pa.large_string(), from_pandas=True)
-    spaces = pa.array(_WHITESPACE, type=pa.large_string())
+    spaces = pa.array(WHITESPACE, type=pa.large_string())
     edges = pc.or_(
         pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=spaces),
         pc.is_in(pc.utf8_slice_codeunits(text, -1, 2**31 - 1), value_set=spaces),

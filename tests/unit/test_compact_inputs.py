@@ -111,14 +111,14 @@ def test_copy_text_columns_of_an_empty_table():
 
 def test_text_is_stripped_exactly_as_str_strip():
     """Arrow picks the values to strip; every whitespace str.strip knows, and only those."""
-    from tasks.core.coercion import _WHITESPACE
+    from tasks.core.coercion import WHITESPACE
 
     rng = np.random.default_rng(0)
     pool = ["a", "b c", " x", "y ", "\t", "", "\u3000z\u3000", "\x1cq", "é ", "\x85k", "\u200bw"]
-    pool += _WHITESPACE
+    pool += WHITESPACE
     values = ["".join(rng.choice(pool, size=rng.integers(0, 4))) for _ in range(20_000)]
     series = pd.Series([v if i % 17 else np.nan for i, v in enumerate(values)], dtype=object)
     expected = series.str.strip()
     expected = expected.mask(expected.eq(""), np.nan)
     pd.testing.assert_series_equal(as_text(series), expected)
-    assert "\u200b" not in _WHITESPACE  # zero-width space: not whitespace to Python either
+    assert "\u200b" not in WHITESPACE  # zero-width space: not whitespace to Python either

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from data.generate import _customer_ids, generate_customers, write_customers
+from data.generate import customer_ids, generate_customers, write_customers
 
 HEADER = [
     "customerID", "gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "PhoneService",
@@ -77,10 +77,10 @@ def test_category_values_are_the_real_strings(customers: pd.DataFrame) -> None:
         assert set(customers[column].unique()) == values, column
 
 
-def test_customer_ids_are_unique_and_shaped_like_telco(customers: pd.DataFrame) -> None:
+def testcustomer_ids_are_unique_and_shaped_like_telco(customers: pd.DataFrame) -> None:
     assert customers["customerID"].is_unique
     assert customers["customerID"].str.fullmatch(r"\d{4}-[A-Z]{5}").all()
-    million = _customer_ids(np.random.default_rng(3), 1_000_000)
+    million = customer_ids(np.random.default_rng(3), 1_000_000)
     assert len(million) == 1_000_000
     assert pd.Series(million).is_unique
 
