@@ -158,7 +158,7 @@ def _champion_and_frame(args):
 
     settings = Settings()
     registry.configure(settings)
-    pipeline = registry.load_alias(settings.model_name(load_config(CONFIG))).pipeline
+    pipeline = registry.load_champion(settings.model_name(load_config(CONFIG))).pipeline
     engine = sa.create_engine(args.database_url)
     return pipeline, engine, pd
 

@@ -34,7 +34,7 @@ def train_churn_model(
         model = tune_and_fit(config, split, run_id)
         result = evaluate_model(model, split, report_dir, run_id)
         if config.survival is not None:
-            probabilities = score_training_rows(model.pipeline, validated.clean, config)
+            probabilities = score_training_rows(model.compiled, validated.clean, config)
             analyse_survival(
                 config, validated.clean, probabilities, report_dir / "survival", run_id
             )

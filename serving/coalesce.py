@@ -15,16 +15,16 @@ from typing import Any
 
 
 class Coalescer:
-    """Collects (predictor, records) pairs and scores each predictor's records in one call."""
+    """Collects (model, records) pairs and scores each model's records in one call."""
 
     def __init__(self) -> None:
         self._waiting: list[tuple[Any, list[dict[str, Any]], asyncio.Future]] = []
 
-    async def predict(self, predictor: Any, records: list[dict[str, Any]]) -> list[float]:
-        """The churn probability of each record, from `predictor.predict_records`."""
+    async def predict(self, model: Any, records: list[dict[str, Any]]) -> list[float]:
+        """The churn probability of each record, from the compiled `model.predict`."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._waiting.append((predictor, records, future))
+        self._waiting.append((model, records, future))
         if len(self._waiting) == 1:
             loop.call_soon(self._flush)
         return await future
@@ -39,10 +39,10 @@ class Coalescer:
 
 
 def _score(group: list[tuple[Any, list[dict[str, Any]], asyncio.Future]]) -> None:
-    predictor = group[0][0]
+    model = group[0][0]
     records = [record for _, batch, _ in group for record in batch]
     try:
-        probabilities = predictor.predict_records(records).tolist()
+        probabilities = model.predict(records).tolist()
     except Exception as exc:
         if len(group) > 1:  # only the request that fails may fail
             for item in group:

@@ -75,7 +75,9 @@ class Metrics:
             "# TYPE retainai_model_info gauge",
         ]
         if model is not None:
-            info = _labels(name=model.name, version=model.version, alias=model.alias, pid=pid)
+            info = _labels(
+                name=model.name, version=model.version.version, alias=model.alias, pid=pid
+            )
             lines.append(f"retainai_model_info{info} 1")
         lines += [
             "# HELP retainai_model_loaded 1 while a model is loaded and served.",
@@ -109,7 +111,7 @@ class ServingMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 model = scope.get("retainai.model") or self.holder.current
-                version = model.version.encode() if model is not None else b"none"
+                version = model.version.version.encode() if model is not None else b"none"
                 headers = list(message.get("headers", ()))
                 if status == 405:  # Starlette names only the first route with this path
                     headers = [(k, v) for k, v in headers if k.lower() != b"allow"]

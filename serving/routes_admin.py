@@ -17,6 +17,7 @@ from serving.api_models import (
     TrainingRun,
 )
 from serving.auth import Admin, Reader
+from serving.model_holder import describe
 from serving.state import OrjsonResponse, State
 from tasks.adapters import tokens
 from tasks.adapters.tokens import NAME_PATTERN
@@ -32,7 +33,7 @@ async def model(state: State, _caller: Reader) -> OrjsonResponse:
     current = state.holder.current
     if current is None:
         raise HTTPException(503, "no model is loaded yet")
-    return OrjsonResponse({**current.describe(), "feature_schema": state.parser.json_schema()})
+    return OrjsonResponse({**describe(current), "feature_schema": state.parser.json_schema()})
 
 
 @router.post("/admin/reload", response_model=Reload, responses=UNAVAILABLE, tags=["model"])

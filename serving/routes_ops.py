@@ -24,7 +24,7 @@ async def ready(state: State) -> OrjsonResponse:
     current = state.holder.current
     if current is None:
         return OrjsonResponse({"detail": "no model loaded yet"}, status_code=503)
-    return OrjsonResponse({"detail": f"serving {current.name} v{current.version}"})
+    return OrjsonResponse({"detail": f"serving {current.name} v{current.version.version}"})
 
 
 @router.get(

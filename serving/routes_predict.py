@@ -13,11 +13,11 @@ from starlette.routing import Match, Route
 
 from serving.api_models import BatchPrediction, Message, SinglePrediction
 from serving.auth import Predictor, authenticate
-from serving.model_holder import LoadedModel, records_frame
 from serving.schemas import InputError
 from serving.state import OrjsonResponse, ServingState
-from tasks.core import explain as explanations
+from tasks.adapters.registry import LoadedModel
 from tasks.core.kpis import assign_risk_segments
+from tasks.core.scoring import reason_records
 
 router = APIRouter(tags=["predictions"])
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False,
@@ -31,18 +31,22 @@ def score(
     explain: bool,
     probabilities: list[float] | None = None,
 ) -> list[dict[str, Any]]:
-    """One prediction per record (probabilities from the model's predictor unless given)."""
-    if probabilities is None:
-        probabilities = model.predictor.predict_records(records).tolist()
+    """One prediction per record: with `explain`, the probability and the reasons from the
+    same contributions of the compiled model; else its probabilities (unless given)."""
+    reasons = None
+    if explain:
+        found = model.compiled.contributions(records)
+        probabilities = found.scores().tolist()
+        reasons = reason_records(found, state.config.model.top_reasons)
+    elif probabilities is None:
+        probabilities = model.compiled.predict(records).tolist()
     segments = assign_risk_segments(probabilities, state.config.segments).tolist()
     id_column = state.config.dataset.id_column
     out = [
         {"customer_id": r.get(id_column), "churn_probability": p, "risk_segment": s}
         for r, p, s in zip(records, probabilities, segments, strict=True)
     ]
-    if explain:
-        frame = records_frame(records, state.config)
-        reasons = explanations.explain(model.pipeline, frame, state.config.model.top_reasons)
+    if reasons is not None:
         for item, why in zip(out, reasons, strict=True):
             item["reasons"] = why
     return out
@@ -63,7 +67,7 @@ async def handle(request: Request, explain: bool) -> OrjsonResponse:
     if explain or len(records) > state.serving.inline_rows:
         predictions = await run_in_threadpool(score, state, model, records, explain)
     else:  # scored together with the requests that arrive alongside it
-        probabilities = await state.coalescer.predict(model.predictor, records)
+        probabilities = await state.coalescer.predict(model.compiled, records)
         predictions = score(state, model, records, explain, probabilities)
     state.metrics.customers_scored += len(records)
     if single:

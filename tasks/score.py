@@ -18,7 +18,7 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry, scores
 from tasks.adapters.score_runs import RunKey
-from tasks.core import batches, explain, promotion
+from tasks.core import batches, promotion
 from tasks.core.contract_chunks import ChunkCheck, check_chunk
 from tasks.core.kpis import compute_kpis
 from tasks.core.scoring import KPI_COLUMNS, curve_inputs, kpi_columns, score_customers
@@ -51,16 +51,14 @@ class Champion:
 def load_champion(
     config: RunConfig, folder: Path, settings: Settings, with_reference: bool | None = None
 ) -> Champion:
-    """The champion pipeline with the survival model and drift reference of its training run
-    (the reference by default only when drift blocks scoring)."""
+    """The champion, compiled, with the survival model and drift reference of its training
+    run (the reference by default only when drift blocks scoring)."""
     if with_reference is None:
         with_reference = config.monitoring.action == "block"
     registry.configure(settings)
-    loaded = registry.load_alias(settings.model_name(config), registry.CHAMPION)
-    inputs = loaded.pipeline.named_steps["features"].feature_names_in_
+    loaded = registry.load_champion(settings.model_name(config), registry.CHAMPION)
     what = f"champion v{loaded.version.version} of {loaded.name}"
-    promotion.require_inputs(list(inputs), config.dataset.feature_columns, what)
-    explain.prepare(loaded.pipeline)
+    promotion.require_inputs(list(loaded.compiled.inputs), config.dataset.feature_columns, what)
     run_id = loaded.version.run_id
     reference = load_reference(run_id, folder) if with_reference else None
     return Champion(loaded, load_survival_model(run_id, folder), reference)
@@ -108,7 +106,7 @@ def score_chunk(
     def parts():
         for start in range(0, len(clean), STAGE_PART_ROWS):
             rows = score_customers(
-                champion.loaded.pipeline,
+                champion.loaded.compiled,
                 champion.survival,
                 clean.iloc[start : start + STAGE_PART_ROWS],
                 config,

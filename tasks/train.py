@@ -6,7 +6,6 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -16,9 +15,10 @@ from sklearn.pipeline import Pipeline
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry
-from tasks.core import explain, modeling, plots, promotion
+from tasks.core import modeling, plots, promotion
 from tasks.core.errors import RetainAIError
 from tasks.core.evaluation import Evaluation, evaluate
+from tasks.core.inference import CompiledModel, compile_model
 from tasks.progress import step
 
 
@@ -26,6 +26,7 @@ from tasks.progress import step
 class TrainedModel:
     family: str
     pipeline: Pipeline
+    compiled: CompiledModel  # compiled from `pipeline`: the holdout and later scores use it
     threshold: float
     cv_roc_auc_mean: float
     fit_seconds: float
@@ -83,6 +84,7 @@ def tune_and_fit(config: RunConfig, split: modeling.Split, run_id: str | None) -
     return TrainedModel(
         family=chosen.family,
         pipeline=pipeline,
+        compiled=compile_model(pipeline),
         threshold=threshold,
         cv_roc_auc_mean=chosen.cv_roc_auc_mean,
         fit_seconds=sum(r.fit_seconds for r in found.values()),
@@ -103,10 +105,11 @@ def tune_and_fit(config: RunConfig, split: modeling.Split, run_id: str | None) -
 def evaluate_model(
     model: TrainedModel, split: modeling.Split, report_dir: Path, run_id: str | None
 ) -> Evaluation:
-    """Holdout figures at the CV-chosen threshold, plots and feature importance."""
-    probabilities = model.pipeline.predict_proba(split.holdout_features)[:, 1]
+    """Holdout figures at the CV-chosen threshold, plots and feature importance, from the
+    compiled model that batch scoring and serving use."""
+    probabilities = model.compiled.predict(split.holdout_features)
     result = evaluate(split.holdout_target, probabilities, model.threshold, "holdout")
-    found = explain.contributions(model.pipeline, split.holdout_features)
+    found = model.compiled.contributions(split.holdout_features)
     importance = found.values.abs().mean().sort_values(ascending=False)
     figures = {
         "roc.png": plots.roc_figure(split.holdout_target, probabilities, result),
@@ -227,10 +230,11 @@ def promote(
 
 
 def _rescore(name: str, champion: registry.ModelVersion, split: modeling.Split) -> Evaluation:
-    pipeline = registry.load_pipeline(name, champion.version)
-    inputs = list(pipeline.named_steps["features"].feature_names_in_)
+    loaded = registry.load_version(name, champion)
     what = f"champion v{champion.version} of {name}"
-    promotion.require_inputs(inputs, list(split.holdout_features.columns), what)
-    probabilities = pipeline.predict_proba(split.holdout_features)[:, 1]
+    promotion.require_inputs(
+        list(loaded.compiled.inputs), list(split.holdout_features.columns), what
+    )
+    probabilities = loaded.compiled.predict(split.holdout_features)
     threshold = float(champion.tags.get("threshold", 0.5))
-    return evaluate(split.holdout_target, np.asarray(probabilities), threshold, "holdout")
+    return evaluate(split.holdout_target, probabilities, threshold, "holdout")

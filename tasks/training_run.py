@@ -50,6 +50,7 @@ def split_data(clean: pd.DataFrame, config: RunConfig) -> modeling.Split:
 
 
 @task(name="score-training-rows", cache_policy=NO_CACHE)
-def score_training_rows(pipeline, clean: pd.DataFrame, config: RunConfig) -> np.ndarray:
-    """Churn probabilities of every labelled customer (risk-segment survival curves)."""
-    return pipeline.predict_proba(clean[config.dataset.feature_columns])[:, 1]
+def score_training_rows(compiled, clean: pd.DataFrame, config: RunConfig) -> np.ndarray:
+    """Churn probabilities of every labelled customer (risk-segment survival curves), from the
+    compiled model (the one predict path)."""
+    return compiled.predict(clean[config.dataset.feature_columns])

@@ -9,7 +9,8 @@ import subprocess
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -233,24 +234,40 @@ def _param(value: Any) -> str:
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A registered version resolved through an alias, with its pipeline loaded."""
+    """A registered version with its logged pipeline and the model compiled from it."""
 
     name: str
     alias: str
     version: ModelVersion
     pipeline: Any
+    compiled: Any  # tasks.core.inference.CompiledModel, imported where a model is loaded
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
-    def threshold(self) -> float:
-        return float(self.version.tags.get("threshold", 0.5))
+    def ref(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version.version, "alias": self.alias}
 
 
-def load_alias(name: str, alias: str = CHAMPION) -> LoadedModel:
-    """Resolve `models:/<name>@<alias>` once and load that exact version."""
+def load_version(name: str, found: ModelVersion, alias: str = CHAMPION) -> LoadedModel:
+    """One version's pipeline, compiled and warmed up; refused if it cannot be compiled."""
+    from tasks.core.inference import compile_model  # numba kernels: only when loading
+
+    pipeline = load_pipeline(name, found.version)
+    try:
+        compiled = compile_model(pipeline)
+    except TypeError as exc:
+        raise RegistryError(f"model {name!r} v{found.version} cannot be served: {exc}") from exc
+    compiled.warm_up()
+    return LoadedModel(name, alias, found, pipeline, compiled)
+
+
+def load_champion(name: str, alias: str = CHAMPION, unless_version: str | None = None):
+    """Resolve `models:/<name>@<alias>` once and load that exact version (a LoadedModel);
+    None when the alias still points at `unless_version` (the one already loaded)."""
     found = version_by_alias(name, alias)
     if found is None:
         raise RegistryError(f"model {name!r} has no {alias!r} version: train and promote one first")
-    return LoadedModel(name, alias, found, load_pipeline(name, found.version))
+    return None if found.version == unless_version else load_version(name, found, alias)
 
 
 def download_artifact(run_id: str, path: str, folder: Path) -> Path | None:
@@ -260,13 +277,12 @@ def download_artifact(run_id: str, path: str, folder: Path) -> Path | None:
 
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        return Path(
-            mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=path, dst_path=str(folder)
-            )
+        found = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=path, dst_path=str(folder)
         )
     except (MlflowException, OSError):
         return None
+    return Path(found)
 
 
 def record_run(

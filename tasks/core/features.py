@@ -1,11 +1,15 @@
 """Feature engineering: the one pure step every model pipeline starts with.
 
-The engineered features are declared in the run config; `FeatureBuilder` computes them inside
-the logged sklearn Pipeline, so training, batch scoring and serving share one path.
+The engineered features are declared in the run config. Each kind is defined once here, as
+numpy on the columns of a batch (`tasks.core.encoding.Columns`), with pandas' semantics on the
+frame the pipeline sees (`astype(float)` numbers, `astype(str)` text comparisons); the sklearn
+step `FeatureBuilder` (inside every logged Pipeline) and the compiled model
+(`tasks.core.inference`) both call `engineer`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -14,63 +18,98 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from tasks.core.columns import Columns
+
 #: Engineered feature kinds whose output is a category label rather than a number.
 CATEGORICAL_KINDS = frozenset({"bins"})
 
 
-def _ratio(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
-    numerator = frame[spec["numerator"]].astype(float)
-    denominator = frame[spec["denominator"]].astype(float)
-    fallback = frame[spec["fallback"]].astype(float) if spec.get("fallback") else 0.0
-    safe = denominator.where(denominator != 0)
-    return (numerator / safe).where(denominator != 0, fallback).astype(float)
+def ratio(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
+    """numerator / denominator; where the denominator is 0, the fallback column (or 0)."""
+    numerator = cols.number(spec["numerator"])
+    denominator = cols.number(spec["denominator"])
+    if spec.get("fallback"):
+        out = np.array(cols.number(spec["fallback"]), dtype=np.float64)
+    else:
+        out = np.zeros(cols.rows)
+    return np.divide(numerator, denominator, out=out, where=denominator != 0)
 
 
-def _count_equal(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
-    hits = frame[list(spec["columns"])].astype(str).eq(spec["value"])
-    return hits.sum(axis=1).astype(float)
+def count_equal(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
+    """How many of the columns read `value` as text."""
+    hits = [cols.equals(name, spec["value"]) for name in spec["columns"]]
+    if not hits:
+        return np.zeros(cols.rows)
+    return np.count_nonzero(hits, axis=0).astype(np.float64)
 
 
-def _bins(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
-    edges = list(spec["edges"])
-    values = frame[spec["column"]].astype(float).clip(edges[0], edges[-1])
-    labels = [f"{lo:g}-{hi:g}" for lo, hi in pairwise(edges)]
-    binned = pd.cut(values, bins=edges, labels=labels, right=False, include_lowest=True)
-    return binned.astype(str).where(values < edges[-1], labels[-1])
+def bin_labels(edges: Sequence[float]) -> list[str]:
+    return [f"{lo:g}-{hi:g}" for lo, hi in pairwise(edges)]
 
 
-def _log1p(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
-    return np.log1p(frame[spec["column"]].astype(float).clip(lower=0))
+@functools.lru_cache(maxsize=256)
+def _bin_layout(edges: tuple[float, ...]) -> tuple[np.ndarray, pd.Index]:
+    inner = np.asarray(edges[1:-1], dtype=np.float64)
+    return inner, pd.Index(bin_labels(edges), dtype=object)
 
 
-def _flag(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
-    return frame[spec["column"]].astype(str).eq(spec["value"]).astype(float)
+def bins(cols: Columns, spec: dict[str, Any]) -> tuple[np.ndarray, pd.Index]:
+    """Label codes of right-open bins after clipping to the edges: pd.cut(right=False) on the
+    clipped values, where the top edge, values above it and missing values take the last
+    label. That is the number of inner edges at or below the value (NaN sorts last)."""
+    inner, labels = _bin_layout(tuple(spec["edges"]))
+    codes = np.searchsorted(inner, cols.number(spec["column"]), side="right")
+    return codes.astype(np.intp, copy=False), labels
 
 
-def _difference(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
-    return frame[spec["left"]].astype(float) - frame[spec["right"]].astype(float)
+def log1p(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
+    values = cols.number(spec["column"])
+    return np.log1p(np.where(values < 0, 0.0, values))  # clip(lower=0): NaN and -0.0 kept
 
 
-def _product(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
-    return frame[spec["left"]].astype(float) * frame[spec["right"]].astype(float)
+def flag(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
+    return cols.equals(spec["column"], spec["value"]).astype(np.float64)
 
 
-_BUILDERS = {
-    "ratio": _ratio,
-    "count_equal": _count_equal,
-    "bins": _bins,
-    "log1p": _log1p,
-    "flag": _flag,
-    "difference": _difference,
-    "product": _product,
+def difference(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
+    return cols.number(spec["left"]) - cols.number(spec["right"])
+
+
+def product(cols: Columns, spec: dict[str, Any]) -> np.ndarray:
+    return cols.number(spec["left"]) * cols.number(spec["right"])
+
+
+KINDS = {
+    "ratio": ratio,
+    "count_equal": count_equal,
+    "bins": bins,
+    "log1p": log1p,
+    "flag": flag,
+    "difference": difference,
+    "product": product,
 }
 
 
+def engineer(cols: Columns, specs: Sequence[dict[str, Any]]) -> None:
+    """Add each engineered feature to `cols` in declaration order (later ones may read
+    earlier ones)."""
+    with np.errstate(all="ignore"):  # pandas arithmetic is silent on NaN and inf
+        for spec in specs:
+            found = KINDS[spec["kind"]](cols, spec)
+            if spec["kind"] in CATEGORICAL_KINDS:
+                cols.set_categories(spec["name"], *found)
+            else:
+                cols.set_number(spec["name"], found)
+
+
 def add_features(frame: pd.DataFrame, specs: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Return a copy of `frame` with each engineered feature appended, in declaration order."""
+    """Return a copy of `frame` with each engineered feature appended, in declaration order
+    (label features as text)."""
+    cols = Columns.of_frame(frame)
+    engineer(cols, specs)
     out = frame.copy()
     for spec in specs:
-        out[spec["name"]] = _BUILDERS[spec["kind"]](out, spec).to_numpy()
+        out[spec["name"]] = cols.values(spec["name"], categorical=False)
     return out
 
 

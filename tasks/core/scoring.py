@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sklearn.pipeline import Pipeline
 
 from configs.schema import RunConfig
-from tasks.core import explain
+from tasks.core.inference import CompiledModel, Contributions
 from tasks.core.kpis import assign_risk_segments
 from tasks.core.survival import SurvivalModel, expected_lifetime
 
@@ -23,12 +22,12 @@ def split_chunks(frame: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
     return [frame.iloc[start : start + rows] for start in range(0, len(frame), rows)]
 
 
-def reasons_json(found: explain.Contributions, features: pd.DataFrame, top: int) -> list[str]:
+def reasons_json(found: Contributions, features: pd.DataFrame, top: int) -> list[str]:
     """The top reasons of every row as compact JSON text (see `reasons_array`)."""
     return reasons_array(found, features, top).to_pylist()
 
 
-def reasons_array(found: explain.Contributions, features: pd.DataFrame, top: int) -> pa.Array:
+def reasons_array(found: Contributions, features: pd.DataFrame, top: int) -> pa.Array:
     """The top reasons of every row as compact JSON text, an Arrow string array.
 
     Per row: the `top` contributions largest in absolute value (ties: the earlier column), as
@@ -58,7 +57,7 @@ def reasons_array(found: explain.Contributions, features: pd.DataFrame, top: int
             source[cells] = np.arange(done, done + len(cells))
             done += len(cells)
     shown = pa.concat_arrays(pieces).take(pa.array(source))
-    contribution = _fixed6(np.take_along_axis(values, order, axis=1).ravel())
+    contribution = fixed6(np.take_along_axis(values, order, axis=1).ravel())
     items = pc.binary_join_element_wise(
         pa.array(heads, pa.string()).take(pa.array(picks)),
         shown,
@@ -69,6 +68,33 @@ def reasons_array(found: explain.Contributions, features: pd.DataFrame, top: int
     )
     lists = pa.ListArray.from_arrays(pa.array(np.arange(0, rows * top + 1, top, np.int32)), items)
     return pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
+
+
+def reason_records(found: Contributions, top: int) -> list[list[dict]]:
+    """The `top` largest contributions per row as dicts (API answers): signed, rounded to 6
+    decimals, with the row's own value of the column."""
+    values = found.values.to_numpy()
+    columns = list(found.values.columns)
+    order = _top_order(values, min(top, values.shape[1])) if len(values) else []
+    shown = found.features
+    out = []
+    for row, picks in enumerate(order):
+        out.append(
+            [
+                {
+                    "feature": columns[j],
+                    "value": _plain(shown[columns[j]].iat[row]) if columns[j] in shown else None,
+                    "contribution": round(float(values[row, j]), 6),
+                    "direction": "raises churn risk" if values[row, j] > 0 else "lowers churn risk",
+                }
+                for j in picks
+            ]
+        )
+    return out
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
 
 
 def _top_order(values: np.ndarray, top: int) -> np.ndarray:
@@ -86,22 +112,29 @@ def _top_order(values: np.ndarray, top: int) -> np.ndarray:
 
 def _shown_values(column: pd.Series, rows: np.ndarray) -> pa.Array:
     """The column's value on each of `rows` as JSON text (numbers rounded to 6 decimals)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if pd.api.types.infer_dtype(categories, skipna=False) == "string":  # each one once
+            texts = [json.dumps(c) for c in categories] + [json.dumps("nan")]
+            codes = column.cat.codes.to_numpy()[rows].astype(np.int64)
+            codes[codes < 0] = len(texts) - 1
+            return pa.array(texts, pa.string()).take(pa.array(codes))
     values = column.to_numpy()[rows]
     if values.dtype.kind in "fi":
-        return _json_numbers(values.astype(float))
+        return json_numbers(values.astype(float))
     if pd.api.types.infer_dtype(values, skipna=False) == "string":
         codes, uniques = pd.factorize(values)
         return pa.array([json.dumps(u) for u in uniques], pa.string()).take(pa.array(codes))
     return pa.array([json.dumps(str(v)) for v in values.tolist()], pa.string())
 
 
-def _fixed6(values: np.ndarray) -> pa.Array:
+def fixed6(values: np.ndarray) -> pa.Array:
     """f"{v:.6f}" of every value."""
     text, exact, _ = _decimal_text(values, strip=False)
     return _fill_in(text, exact, values, lambda v: f"{v:.6f}")
 
 
-def _json_numbers(values: np.ndarray) -> pa.Array:
+def json_numbers(values: np.ndarray) -> pa.Array:
     """json.dumps(round(v, 6)) of every value."""
     text, exact, units = _decimal_text(values, strip=True)
     exact &= (units == 0) | (units >= 100)  # below 1e-4 repr() writes an exponent
@@ -157,7 +190,7 @@ def _role_texts(clean: pd.DataFrame, column: str | None) -> np.ndarray:
 
 
 def score_customers(
-    pipeline: Pipeline,
+    model: CompiledModel,
     survival: SurvivalModel | None,
     clean: pd.DataFrame,
     config: RunConfig,
@@ -165,14 +198,11 @@ def score_customers(
     model_version: str,
     scored_at,
 ) -> pd.DataFrame:
-    """One output row per customer, in the shape of the `customer_scores` table."""
+    """One output row per customer, in the shape of the `customer_scores` table: the
+    probability and the reasons from the same contributions of the compiled model."""
     data = config.dataset
-    inputs = clean[data.feature_columns]
-    found = explain.contributions(pipeline, inputs)
-    logits = found.values.to_numpy().sum(axis=1) + found.bias
-    probability = (
-        1.0 / (1.0 + np.exp(-logits)) if found.units == "log-odds" else np.clip(logits, 0, 1)
-    )
+    found = model.contributions(clean[data.feature_columns])
+    probability = found.scores()
     features = found.features
     out = pd.DataFrame(
         {

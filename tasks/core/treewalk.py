@@ -1,6 +1,6 @@
 """Tree walks compiled with numba: every tree of an ensemble for every row, the GIL released.
 
-The node arrays are those of `fastpath.TreeEnsemble`: flat, global node indices, a leaf points
+The node arrays are those of `trees.TreeEnsemble`: flat, global node indices, a leaf points
 to itself on both sides. The decision at a node is LightGBM's own (`Tree::NumericalDecision`),
 which also covers sklearn trees (all their nodes are of the "NaN" missing type):
 
@@ -148,4 +148,25 @@ def grouped_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, d
                 total = out[i]
                 for k in range(width):
                     total[k] += found[k]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def leaf_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, default_left,
+              missing, small, row, table):  # fmt: skip
+    """Per row: the sum over trees of `table[row[leaf]]`, the leaf's own table row."""
+    trees = roots.shape[0]
+    width = table.shape[1]
+    out = np.zeros((x.shape[0], width), dtype=np.float64)
+    reached = np.empty(trees, dtype=np.intp)
+    for i in range(x.shape[0]):
+        _reach(
+            x[i], reached, roots, depth, zero_nodes, feature, threshold, left, right,
+            default_left, missing, small,
+        )  # fmt: skip
+        total = out[i]
+        for t in range(trees):
+            found = table[row[reached[t]]]
+            for k in range(width):
+                total[k] += found[k]
     return out

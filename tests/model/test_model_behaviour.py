@@ -9,8 +9,10 @@ import pytest
 
 from configs.schema import load_config
 from data.generate import generate_customers
-from tasks.core import explain, modeling
+from tasks.core import modeling
 from tasks.core.contract import validate_frame
+from tasks.core.inference import compile_model
+from tasks.core.scoring import reason_records
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "telco.yaml"
 FAMILIES = {
@@ -45,19 +47,21 @@ def _fit(config, family, features, target):
 def test_contributions_reproduce_the_score_exactly(data, family):
     config, features, target = data
     pipeline = _fit(config, family, features, target)
-    found = explain.contributions(pipeline, features.head(300))
+    model = compile_model(pipeline)
+    found = model.contributions(features.head(300))
     total = found.values.sum(axis=1).to_numpy() + found.bias
     if found.units == "log-odds":
         total = 1.0 / (1.0 + np.exp(-total))
     expected = pipeline.predict_proba(features.head(300))[:, 1]
     assert np.abs(total - expected).max() < 1e-9
+    assert np.abs(model.predict(features.head(300)) - expected).max() < 1e-9
     assert list(found.values.columns) == [
         *config.dataset.numeric,
         *[f.name for f in config.features if f.kind != "bins"],
         *config.dataset.categorical,
         *[f.name for f in config.features if f.kind == "bins"],
     ]
-    reasons = explain.explain(pipeline, features.head(5), top=3)
+    reasons = reason_records(model.contributions(features.head(5)), top=3)
     assert all(len(r) == 3 for r in reasons)
     assert all(
         abs(r[0]["contribution"]) >= abs(r[1]["contribution"]) >= abs(r[2]["contribution"])
@@ -80,7 +84,9 @@ def test_unknown_category_is_scored_not_crashed(data):
     odd = features.head(3).assign(PaymentMethod="Bitcoin")
     probabilities = pipeline.predict_proba(odd)[:, 1]
     assert np.isfinite(probabilities).all()
-    assert explain.explain(pipeline, odd, top=2)[0][0]["feature"]
+    model = compile_model(pipeline)
+    assert np.abs(model.predict(odd) - probabilities).max() < 1e-12
+    assert reason_records(model.contributions(odd), top=2)[0][0]["feature"]
 
 
 def test_search_picks_by_cv_and_threshold_from_out_of_fold(data):

@@ -65,7 +65,7 @@ def test_metrics_are_prometheus_text(served):
         v for k, v in samples["retainai_http_request_duration_seconds_count"] if "/predict" in k
     )
     assert counts[-1] == total == sum(v for k, v in requests.items() if 'route="/predict"' in k)
-    version = served.state.holder.current.version
+    version = served.state.holder.current.version.version
     info = samples["retainai_model_info"]
     assert len(info) == 1 and f'version="{version}"' in info[0][0] and info[0][1] == 1
     assert samples["retainai_model_loaded"][0][1] == 1
@@ -107,7 +107,7 @@ def test_a_wrong_method_names_the_allowed_ones(served, method, path, allowed):
 
 def test_model_description(served):
     answer = served.client.get("/model", headers=bearer(served.tokens["viewer"])).json()
-    assert answer["alias"] == "champion" and answer["predictor"] == "fastpath"
+    assert answer["alias"] == "champion" and answer["predictor"] == "compiled"
     assert answer["family"] in {"logistic_regression", "lightgbm", "blend"}
     assert 0 < answer["threshold"] < 1 and answer["holdout_metrics"]["roc_auc"] > 0.5
     assert answer["trained_at"] and answer["feature_schema"]["title"] == "Customer"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from serving_helpers import bearer, body, customers
 
-from tasks.core import explain
 from tasks.core.kpis import assign_risk_segments
+from tasks.core.scoring import reason_records
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,9 @@ def test_single_customer(served, batch):
     assert response.status_code == 200
     answer = response.json()
     model = served.state.holder.current
-    assert answer["model"] == {"name": "retainai-churn", "version": model.version,
+    assert answer["model"] == {"name": "retainai-churn", "version": model.version.version,
                                "alias": "champion"}  # fmt: skip
-    assert response.headers["x-model-version"] == model.version
+    assert response.headers["x-model-version"] == model.version.version
     assert response.headers["x-model-alias"] == "champion"
     expected = model.pipeline.predict_proba(frame.iloc[:1][served.config.dataset.feature_columns])
     assert answer["churn_probability"] == pytest.approx(expected[0, 1], abs=1e-12)
@@ -54,10 +54,15 @@ def test_batch_equals_predict_proba_and_config_segments(served, batch):
 def test_explain_uses_the_batch_scoring_explanations(served, batch):
     frame, records = batch
     answer = _post(served, records[:5], "?explain=true", role="viewer").json()
-    pipeline = served.state.holder.current.pipeline
+    model = served.state.holder.current
     inputs = frame.iloc[:5][served.config.dataset.feature_columns]
-    expected = explain.explain(pipeline, inputs, served.config.model.top_reasons)
+    found = model.compiled.contributions(inputs)
+    expected = reason_records(found, served.config.model.top_reasons)
     assert [p["reasons"] for p in answer["predictions"]] == json.loads(json.dumps(expected))
+    probabilities = [p["churn_probability"] for p in answer["predictions"]]
+    assert probabilities == pytest.approx(found.scores().tolist(), abs=1e-12)
+    reference = model.pipeline.predict_proba(inputs)[:, 1]
+    assert np.max(np.abs(np.array(probabilities) - reference)) <= 1e-9
     assert all(len(p["reasons"]) == served.config.model.top_reasons for p in answer["predictions"])
 
 

@@ -60,7 +60,7 @@ async def _swap_under_load(champion, poll_seconds: float, move) -> tuple[list, o
         stop = anyio.Event()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://serving") as client:
-            before = state.holder.current.version
+            before = state.holder.current.version.version
             async with anyio.create_task_group() as group:
                 for k in range(4):
                     group.start_soon(_hammer, client, records, bearer(tokens["app"]), results,

@@ -15,7 +15,7 @@ from data.generate import generate_customers
 from serving.coalesce import Coalescer
 from tasks.core import modeling
 from tasks.core.contract import validate_frame
-from tasks.core.fastpath import compile_pipeline
+from tasks.core.inference import compile_model
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
 
@@ -27,11 +27,11 @@ class Recording:
         self.model = model
         self.calls: list[int] = []
 
-    def predict_records(self, records):
+    def predict(self, records):
         self.calls.append(len(records))
         if any(r.get("tenure") == -1 for r in records):
             raise ValueError("tenure -1")
-        return self.model.predict_records(records)
+        return self.model.predict(records)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def model_and_records():
     target = (rows[CONFIG.dataset.target.column] == "Yes").to_numpy()
     pipeline = modeling.build_pipeline(CONFIG, LogisticRegression(max_iter=2000))
     pipeline.fit(features, target)
-    return compile_pipeline(pipeline), features.to_dict("records")
+    return compile_model(pipeline), features.to_dict("records")
 
 
 async def _together(coalescer, predictor, batches):
@@ -58,7 +58,7 @@ def test_requests_arriving_together_are_scored_in_one_call(model_and_records):
     got = asyncio.run(_together(Coalescer(), predictor, batches))
     assert predictor.calls == [sum(len(b) for b in batches)]
     for batch, probabilities in zip(batches, got, strict=True):
-        single = [model.predict_records([r])[0] for r in batch]
+        single = [model.predict([r])[0] for r in batch]
         np.testing.assert_allclose(probabilities, single, rtol=0, atol=1e-12)
 
 
@@ -69,8 +69,8 @@ def test_a_failing_request_fails_alone(model_and_records):
     batches = [records[:2], bad, records[2:3]]
     got = asyncio.run(_together(Coalescer(), predictor, batches))
     assert isinstance(got[1], ValueError)
-    np.testing.assert_allclose(got[0], model.predict_records(records[:2]), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(got[2], model.predict_records(records[2:3]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[0], model.predict(records[:2]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[2], model.predict(records[2:3]), rtol=0, atol=1e-12)
     assert predictor.calls == [4, 2, 1, 1]  # together, then one by one
 
 
@@ -88,6 +88,6 @@ def test_each_model_scores_its_own_requests(model_and_records):
 
     a, b, c = asyncio.run(mixed())
     assert first.calls == [2] and second.calls == [2]
-    expected = model.predict_records([records[0], records[3]])
+    expected = model.predict([records[0], records[3]])
     np.testing.assert_allclose(a + c, expected, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(b, model.predict_records(records[1:3]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b, model.predict(records[1:3]), rtol=0, atol=1e-12)

@@ -77,7 +77,7 @@ def test_category_values_are_the_real_strings(customers: pd.DataFrame) -> None:
         assert set(customers[column].unique()) == values, column
 
 
-def test_customer_ids_are_unique_and_shaped_like_telco(customers: pd.DataFrame) -> None:
+def testcustomer_ids_are_unique_and_shaped_like_telco(customers: pd.DataFrame) -> None:
     assert customers["customerID"].is_unique
     assert customers["customerID"].str.fullmatch(r"\d{4}-[A-Z]{5}").all()
     million = customer_ids(np.random.default_rng(3), 1_000_000)

@@ -1,11 +1,12 @@
-"""Single-customer latency: the logged sklearn pipeline against its compiled fast path.
+"""Single-customer latency: the logged sklearn pipeline against the model compiled from it.
 
 Fits each model family on synthetic Telco customers (the config's grid sizes: 300 trees), then
 times one request at a time: `pipeline.predict_proba` on a prebuilt one-row DataFrame (building
-the frame is not counted) against `FastModel.predict_records` on one record dict. Parity is the
-max |difference| of churn probabilities over 5,000 other customers. Prints one JSON object.
+the frame is not counted) against `CompiledModel.predict` on one record dict. Parity is the
+max |difference| of churn probabilities over 5,000 other customers, for `predict` and for the
+probabilities the contributions add up to. Prints one JSON object.
 
-    python bench/fastpath_latency.py [--seed 42] [--pipeline-calls 200] [--fast-calls 3000]
+    python bench/inference_latency.py [--seed 42] [--pipeline-calls 200] [--compiled-calls 3000]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _estimators(seed: int) -> dict:
         "random_forest": RandomForestClassifier(
             n_estimators=300, max_depth=12, min_samples_leaf=5, random_state=seed, n_jobs=1
         ),
-        "lightgbm": modeling._lightgbm(seed, **boosted),
+        "lightgbm": modeling.base_estimator("lightgbm", seed).set_params(**boosted),
         "blend": modeling.LogitBlend(
             weight=0.5, linear_params={"C": 0.3}, boosted_params=boosted, seed=seed
         ),
@@ -66,7 +67,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42, help="data and model seed")
     parser.add_argument("--config", default=str(REPO / "configs" / "telco.yaml"))
     parser.add_argument("--pipeline-calls", type=int, default=200)
-    parser.add_argument("--fast-calls", type=int, default=3000)
+    parser.add_argument("--compiled-calls", type=int, default=3000)
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -76,7 +77,7 @@ def main() -> int:
     from data.generate import generate_customers
     from tasks.core import modeling
     from tasks.core.contract import validate_frame
-    from tasks.core.fastpath import compile_pipeline
+    from tasks.core.inference import compile_model
 
     warnings.filterwarnings("ignore", message=".*feature names.*")
     warnings.filterwarnings("ignore", message="overflow encountered in exp")
@@ -99,19 +100,21 @@ def main() -> int:
         pipeline = modeling.build_pipeline(config, estimator).fit(train[columns], target)
         fit_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        fast = compile_pipeline(pipeline)
+        compiled = compile_model(pipeline)
         compile_seconds = time.perf_counter() - started
 
         expected = pipeline.predict_proba(scored)[:, 1]
-        got = fast.predict_records(records)
-        single = np.concatenate([fast.predict_records(r) for r in one_records])
+        got = compiled.predict(records)
+        explained = compiled.contributions(scored).scores()
+        single = np.concatenate([compiled.predict(r) for r in one_records])
         pipeline_latency = _timings(pipeline.predict_proba, one_row_frames, args.pipeline_calls)
-        fast_latency = _timings(fast.predict_records, one_records, args.fast_calls)
+        compiled_latency = _timings(compiled.predict, one_records, args.compiled_calls)
         families[family] = {
             "pipeline_predict_proba": pipeline_latency,
-            "fast_predict_records": fast_latency,
-            "speedup_p50": round(pipeline_latency["p50_us"] / fast_latency["p50_us"], 1),
+            "compiled_predict": compiled_latency,
+            "speedup_p50": round(pipeline_latency["p50_us"] / compiled_latency["p50_us"], 1),
             "max_abs_diff": float(np.max(np.abs(got - expected))),
+            "max_abs_diff_contributions": float(np.max(np.abs(explained - expected))),
             "max_abs_diff_one_record_at_a_time": float(
                 np.max(np.abs(single - expected[: len(single)]))
             ),
@@ -119,7 +122,7 @@ def main() -> int:
             "parity_rows": len(records),
             "fit_seconds": round(fit_seconds, 2),
             "compile_seconds": round(compile_seconds, 3),
-            **({"trees": fast.stats} if fast.stats else {}),
+            **({"trees": compiled.stats} if compiled.stats else {}),
         }
     print(
         json.dumps(
