@@ -68,6 +68,7 @@ def main_options(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
 ) -> None:
     _state["debug"] = debug
+    settings.cache_clear()  # built once per invocation, from the environment of that call
     quiet_runtime_defaults(settings().state_dir, "WARNING" if debug else "CRITICAL")
     _echo_progress()
 

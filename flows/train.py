@@ -39,8 +39,9 @@ def train_churn_model(
                 config, validated.clean, probabilities, report_dir / "survival", run_id
             )
         save_reference(config, validated.clean, report_dir, run_id)
-        version = register_model(config, model, result, split.holdout_features.head(5), run_id)
-        decision = promote(config, version, result, split, run_id)
+        example = split.holdout_features.head(5)
+        version = register_model(config, model, result, example, run_id, settings)
+        decision = promote(config, version, result, split, run_id, settings)
     return {
         "run_id": run_id,
         "version": version,

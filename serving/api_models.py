@@ -1,4 +1,4 @@
-"""Request and response models of the API (the customer schema itself is in schemas.py)."""
+"""Request and response models of the API (the customer schema: request_parser.py)."""
 
 from __future__ import annotations
 

@@ -28,10 +28,10 @@ from serving.coalesce import Coalescer
 from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
-from serving.schemas import CustomerParser
+from serving.request_parser import CustomerParser
 from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
-from serving.training import TrainingLauncher
+from serving.training_launcher import TrainingLauncher
 from tasks.adapters import db
 
 log = logging.getLogger("retainai.serving")

@@ -13,7 +13,7 @@ from starlette.routing import Match, Route
 
 from serving.api_models import BatchPrediction, Message, SinglePrediction
 from serving.auth import Predictor, authenticate
-from serving.schemas import InputError
+from serving.request_parser import InputError
 from serving.state import OrjsonResponse, ServingState
 from tasks.adapters.registry import LoadedModel
 from tasks.core.kpis import assign_risk_segments

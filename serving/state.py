@@ -16,9 +16,9 @@ from serving.auth import Authenticator
 from serving.coalesce import Coalescer
 from serving.metrics import Metrics
 from serving.model_holder import ModelHolder
-from serving.schemas import CustomerParser
+from serving.request_parser import CustomerParser
 from serving.settings import ServingSettings
-from serving.training import TrainingLauncher
+from serving.training_launcher import TrainingLauncher
 
 
 class OrjsonResponse(JSONResponse):

@@ -160,10 +160,14 @@ def evaluate_model(
 
 @task(name="register", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def register_model(
-    config: RunConfig, model: TrainedModel, result: Evaluation, example: pd.DataFrame, run_id: str
+    config: RunConfig,
+    model: TrainedModel,
+    result: Evaluation,
+    example: pd.DataFrame,
+    run_id: str,
+    settings: Settings,
 ) -> str:
     """Log the pipeline to the run and register it as a new `challenger` version."""
-    settings = Settings()
     step("logging and registering the model")
     model_uri = registry.log_model(run_id, model.pipeline, example)
     tags = {
@@ -183,12 +187,16 @@ def register_model(
 
 @task(name="promote", cache_policy=NO_CACHE)
 def promote(
-    config: RunConfig, version: str, result: Evaluation, split: modeling.Split, run_id: str | None
+    config: RunConfig,
+    version: str,
+    result: Evaluation,
+    split: modeling.Split,
+    run_id: str | None,
+    settings: Settings,
 ) -> promotion.Decision:
     """Gate the challenger: absolute quality gates, then not worse than the champion.
 
     Every outcome, refusal included, is appended to the promotion log."""
-    settings = Settings()
     name = settings.model_name(config)
     log = {
         "model_name": name,
