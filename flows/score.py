@@ -12,12 +12,12 @@ from configs.schema import load_config
 from configs.settings import Settings
 from tasks.ingest import describe, ingest_table
 from tasks.monitor import gate_drift
-from tasks.score import CHUNK_WORKERS, load_champion, resolve_as_of, score_and_merge
+from tasks.score import RUNNER_THREADS, load_champion, resolve_as_of, score_and_merge
 from tasks.scoring_run import locked_period, publish_run, run_folder
 from tasks.validate import check_table, report_suite
 
 
-@flow(name="score-customers", task_runner=ThreadPoolTaskRunner(max_workers=CHUNK_WORKERS))
+@flow(name="score-customers", task_runner=ThreadPoolTaskRunner(max_workers=RUNNER_THREADS))
 def score_customers_flow(
     config_path: str,
     data: str,

@@ -13,6 +13,7 @@ import pyarrow as pa
 from prefect import task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import wait
+from threadpoolctl import threadpool_limits
 
 from configs.schema import RunConfig
 from configs.settings import Settings
@@ -34,6 +35,9 @@ STAGE_PART_ROWS = 25_000  # rows scored and sent to staging at a time within a c
 # holds one chunk part's intermediates (bounded memory).
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 CHUNK_WORKERS = max(2, CORES or 1)
+# The flow's runner threads: the chunks, plus one for what runs beside them (the champion's
+# load, the suite report, the survival curves), which would otherwise hold a chunk's slot.
+RUNNER_THREADS = CHUNK_WORKERS
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,11 @@ def score_and_merge(
     it; any failure rolls it all back."""
     pieces = list(batches.slices(customers, config.scoring.chunk_rows))
     step(f"scoring {customers.num_rows:,} customers in {len(pieces)} chunks (v{run.model_version})")
-    with db.connected(settings) as engine, scores.open_merge(engine, run) as merge:
+    with (
+        db.connected(settings) as engine,
+        scores.open_merge(engine, run) as merge,
+        threadpool_limits(limits=1, user_api="blas"),  # the chunk threads are the parallelism
+    ):
         futures = score_chunk.map(
             pieces, range(len(pieces)), unmapped(champion), unmapped(config), unmapped(run),
             unmapped(settings),
