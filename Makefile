@@ -31,6 +31,7 @@ demo: $(STAMP)
 	$(BIN)/retainai demo $(if $(DATA),--data $(DATA),)
 
 test: $(STAMP)
+	mkdir -p $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
