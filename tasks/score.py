@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import db, registry, scores
+from tasks.adapters import db, registry, score_merge
 from tasks.adapters.score_runs import RunKey
 from tasks.core import batches, promotion
 from tasks.core.contract_chunks import ChunkCheck, check_chunk
@@ -97,12 +97,11 @@ def score_chunk(
     champion: Champion,
     config: RunConfig,
     run: RunKey,
+    merge: score_merge.RunMerge | None,
     settings: Settings,
 ) -> ChunkScores:
-    """Check one chunk's rows, score the clean ones and stage them (replacing an earlier try).
-
-    The chunk is scored in parts of STAGE_PART_ROWS handed to `stage_chunk` as they are done,
-    so the database stores one part while the next is computed."""
+    """Check one chunk's rows, score the clean ones and write them into the run (once,
+    or replacing an earlier try), in parts of STAGE_PART_ROWS."""
     check = check_chunk(batches.to_frame(part), config)
     clean = check.result.clean
     kept: list[pd.DataFrame] = []
@@ -122,7 +121,7 @@ def score_chunk(
             yield rows
 
     with db.connected(settings) as engine:
-        scores.stage_chunk(engine, run.run_id, index, parts())
+        score_merge.write_chunk(engine, merge, run, index, parts())
     target = config.dataset.target.column
     labels = clean[target].reset_index(drop=True) if target in clean else None
     scored = pd.concat(kept, ignore_index=True) if kept else kpi_columns(_no_scores())
@@ -156,19 +155,19 @@ def score_and_merge(
     step(f"scoring {customers.num_rows:,} customers in {len(pieces)} chunks (v{run.model_version})")
     with (
         db.connected(settings) as engine,
-        scores.open_merge(engine, run) as merge,
+        score_merge.open_merge(engine, run) as merge,
         threadpool_limits(limits=1, user_api="blas"),  # the chunk threads are the parallelism
     ):
         futures = score_chunk.map(
             pieces, range(len(pieces)), unmapped(champion), unmapped(config), unmapped(run),
-            unmapped(settings),
+            unmapped(merge), unmapped(settings),
         )  # fmt: skip
         try:
             done = []
             for index, future in enumerate(futures):
                 done.append(future.result())
                 if merge is not None:
-                    merge.add(index)  # the server merges chunk i while i + 1 is scored
+                    merge.add(index)  # a staged chunk i is merged while i + 1 is scored
         except BaseException:
             wait(futures)  # no chunk still running may stage rows after the cleanup
             raise
@@ -179,14 +178,18 @@ def score_and_merge(
             "rows_scored": len(scored),
             "rows_quarantined": sum(len(c.result.quarantined) for c in checks),
         }
-        report = validation_report(checks, suite, config, folder, counts)
-        kpis = compute_kpis(scored, config, _joined([d.labels for d in done]))
         curves = _joined([d.curves for d in done])
-        probabilities = None if curves is None else scored["churn_probability"].to_numpy()
         drawing = None
-        if curves is not None and len(curves):  # drawn while the last chunks are merged
+        if curves is not None and len(curves):  # drawn while the report, KPIs and commit run
+            probabilities = scored["churn_probability"].to_numpy()
             drawing = draw_curves.submit(config, curves, probabilities, folder / "survival")
-        written = scores.finish_merge(engine, merge, run, kpis, counts, len(pieces))
+        try:
+            report = validation_report(checks, suite, config, folder, counts)
+            kpis = compute_kpis(scored, config, _joined([d.labels for d in done]))
+            written = score_merge.finish_merge(engine, merge, run, kpis, counts, len(pieces))
+        finally:
+            if drawing is not None:
+                wait([drawing])  # nothing of this run is still being written after it
         if drawing is not None:
             drawing.result()
     quarantined = pd.concat([c.result.quarantined for c in checks], ignore_index=True)

@@ -60,7 +60,7 @@ def check_table(customers: pa.Table, config: RunConfig, kind: Kind) -> None:
     data = config.dataset
     ids = None
     if data.id_column and data.id_column in customers.column_names:
-        ids = batches.to_frame(customers.select([data.id_column]))[data.id_column]
+        ids = customers.column(data.id_column)
     problems = table_problems(customers.column_names, customers.num_rows, ids, config, kind)
     if problems:
         raise structural_error(problems)

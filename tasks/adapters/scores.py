@@ -1,24 +1,18 @@
-"""The score store: staging and the atomic merge (runs and their lock: `score_runs`).
+"""The score store: staging and the merge of staged rows (the open merge transaction:
+`score_merge`; runs and their lock: `score_runs`).
 
-A scoring run writes each chunk to `customer_scores_staging` (idempotent per chunk), then one
-transaction upserts the staged rows into `customer_scores`, records the KPI snapshot and
-marks the run completed. A crash at any point leaves `customer_scores` as it was.
-
-On PostgreSQL that one transaction is opened while the chunks are still being scored
-(`open_merge`): each chunk's staged rows are upserted as soon as the chunk is staged, so the
-server merges one chunk while the next is computed, and the final step only adds the KPI
-snapshot, clears staging and commits. Nothing is visible to other sessions before that commit;
-a failure anywhere rolls the whole transaction back, and `merge_run` then redoes the merge from
-staging in a fresh transaction (what a retry of the merge task does). When the period has no
-rows yet for this model version (checked inside the transaction, under the run's period lock)
-the upsert is a plain INSERT.
+A scoring run that replaces scores of its period writes each chunk to
+`customer_scores_staging` (idempotent per chunk), and one transaction upserts the staged rows
+into `customer_scores`, records the KPI snapshot and marks the run completed. A crash at any
+point leaves `customer_scores` as it was. When the period has no rows yet for this model
+version (checked inside the transaction, under the run's period lock) the upsert is a plain
+INSERT.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,33 +52,37 @@ def stage_chunk(
             )
         )
         if engine.dialect.name == "postgresql":
-            _copy(connection, customer_scores_staging.name, STAGING_COLUMNS, frames)
+            buffers = (csv_bytes(frame) for frame in frames)
+            copy_csv(connection, customer_scores_staging.name, STAGING_COLUMNS, buffers)
         else:
             for frame in frames:
                 connection.execute(customer_scores_staging.insert(), _records(frame))
 
 
-def _copy(
-    connection: sa.Connection, table: str, columns: list[str], frames: Iterable[pd.DataFrame]
-) -> None:
-    """COPY the frames (one statement) in CSV written by Arrow (C++, no per-value Python):
-    strings quoted, NULL (None/NaN) as an unquoted empty field, floats in shortest round-trip
-    form."""
+def copy_csv(
+    connection: sa.Connection, table: str, columns: list[str], buffers: Iterable[bytes]
+) -> int:
+    """COPY CSV buffers (one statement, each sent as soon as it is there); the rows copied."""
     raw = connection.connection.driver_connection
     names = ", ".join(columns)
     with (
         raw.cursor() as cursor,
         cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy,
     ):
-        for frame in frames:
-            copy.write(_csv(frame[columns]))
+        for buffer in buffers:
+            copy.write(buffer)
+    return cursor.rowcount
 
 
-def _csv(frame: pd.DataFrame):
+def csv_bytes(frame: pd.DataFrame, sort_by: str | None = None):
+    """CSV written by Arrow (C++, no per-value Python): strings quoted, NULL (None/NaN) as an
+    unquoted empty field, floats in shortest round-trip form; rows sorted by `sort_by`."""
     import pyarrow as pa
     from pyarrow import csv
 
     data = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)  # callers are threads
+    if sort_by is not None:
+        data = data.sort_by(sort_by)
     sink = pa.BufferOutputStream()
     csv.write_csv(data, sink, csv.WriteOptions(include_header=False, quoting_style="needed"))
     return sink.getvalue()
@@ -101,7 +99,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def _upsert(engine: Engine, run: RunKey, chunk: int | None = None, fresh: bool = False):
+def upsert_staged(engine: Engine, run: RunKey, chunk: int | None = None, fresh: bool = False):
     """INSERT .. SELECT of the run's staged rows (one chunk, or all), upserting on the key."""
     where = [customer_scores_staging.c.run_id == run.run_id]
     if chunk is not None:
@@ -130,7 +128,7 @@ def _upsert(engine: Engine, run: RunKey, chunk: int | None = None, fresh: bool =
     return insert.execution_options(preserve_rowcount=True)  # rows written, for the log
 
 
-def _finish(
+def finish_run(
     connection: sa.Connection, engine: Engine, run: RunKey, kpis: dict, counts: dict
 ) -> None:
     """The end of the merge transaction: KPI snapshot, staging cleared, run completed."""
@@ -158,7 +156,7 @@ def _finish(
     )
 
 
-def _period_is_empty(connection: sa.Connection, run: RunKey) -> bool:
+def period_is_empty(connection: sa.Connection, run: RunKey) -> bool:
     found = connection.execute(
         sa.select(sa.literal(1))
         .select_from(customer_scores)
@@ -172,90 +170,12 @@ def _period_is_empty(connection: sa.Connection, run: RunKey) -> bool:
     return found is None
 
 
-class RunMerge:
-    """The merge transaction of one run, open while its chunks are scored (PostgreSQL).
-
-    `add(chunk)` upserts one staged chunk inside the transaction; `merge_run` completes it.
-    Used from one thread (the flow's); `close` rolls back whatever was not committed."""
-
-    def __init__(self, engine: Engine, run: RunKey) -> None:
-        self.engine, self.run = engine, run
-        self.connection = engine.connect()
-        self.transaction = self.connection.begin()
-        self.fresh = _period_is_empty(self.connection, run)
-        self.merged: set[int] = set()
-        self.written = 0
-        self.broken = False
-        self.done = False
-
-    def add(self, chunk: int) -> None:
-        try:
-            result = self.connection.execute(_upsert(self.engine, self.run, chunk, self.fresh))
-        except BaseException:
-            self.broken = True
-            raise
-        self.written += result.rowcount
-        self.merged.add(chunk)
-
-    def complete(self, kpis: dict, counts: dict, chunks: int) -> int:
-        """Upsert chunks not added yet, finish and commit; the number of rows written."""
-        if self.done:
-            return self.written
-        if self.broken:
-            raise RuntimeError("the merge transaction failed earlier")
-        try:
-            for chunk in range(chunks):
-                if chunk not in self.merged:
-                    self.add(chunk)
-            _finish(self.connection, self.engine, self.run, kpis, counts)
-            self.transaction.commit()
-        except BaseException:
-            self.broken = True
-            raise
-        self.done = True
-        return self.written
-
-    def close(self) -> None:
-        try:
-            if self.transaction.is_active:
-                self.transaction.rollback()
-        finally:
-            self.connection.close()
-
-
-@contextlib.contextmanager
-def open_merge(engine: Engine, run: RunKey) -> Iterator[RunMerge | None]:
-    """The run's merge transaction, opened now (PostgreSQL; None elsewhere: SQLite has one
-    writer, so staging and an open write transaction would block each other)."""
-    if engine.dialect.name != "postgresql":
-        yield None
-        return
-    merge = RunMerge(engine, run)
-    try:
-        yield merge
-    finally:
-        merge.close()
-
-
-def finish_merge(
-    engine: Engine, merge: RunMerge | None, run: RunKey, kpis: dict, counts: dict, chunks: int
-) -> int:
-    """Commit the run: complete its open merge transaction; if that fails (or there is none)
-    merge everything from staging in one new transaction. Returns the rows written."""
-    if merge is not None:
-        try:
-            return merge.complete(kpis, counts, chunks)
-        except sa.exc.OperationalError:  # the connection broke: start over from staging
-            merge.close()
-    return merge_run(engine, run, kpis, counts)
-
-
 def merge_run(engine: Engine, run: RunKey, kpis: dict, counts: dict) -> int:
     """Upsert all staged rows, store the KPI snapshot and complete the run, in one transaction."""
     with engine.begin() as connection:
-        fresh = engine.dialect.name == "postgresql" and _period_is_empty(connection, run)
-        written = connection.execute(_upsert(engine, run, fresh=fresh)).rowcount
-        _finish(connection, engine, run, kpis, counts)
+        fresh = engine.dialect.name == "postgresql" and period_is_empty(connection, run)
+        written = connection.execute(upsert_staged(engine, run, fresh=fresh)).rowcount
+        finish_run(connection, engine, run, kpis, counts)
     return written
 
 

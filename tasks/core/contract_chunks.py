@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from configs.schema import RunConfig
-from tasks.core.coercion import NOT_NULL, as_text, coerce_frame, row_findings
+from tasks.core.coercion import NOT_NULL, WHITESPACE, as_text, coerce_frame, row_findings
 from tasks.core.contract import (
     ContractResult,
     Kind,
@@ -40,10 +42,15 @@ class ChunkCheck:
 
 
 def table_problems(
-    columns: Sequence[str], rows: int, ids: pd.Series | None, config: RunConfig, kind: Kind
+    columns: Sequence[str],
+    rows: int,
+    ids: pa.ChunkedArray | None,
+    config: RunConfig,
+    kind: Kind,
 ) -> list[Problem]:
     """The rules that need the whole table: required columns, row count, blank and repeated
-    ids (`ids` raw, canonicalised here)."""
+    ids (`ids` raw, canonicalised here; a text column stays in Arrow: no Python string per
+    row, so a table of millions is checked in its compact size)."""
     data, rules = config.dataset, config.validation
     problems = []
     if rows < rules.min_rows:
@@ -57,20 +64,35 @@ def table_problems(
             problems.append(Problem(column, _EXISTS, f"missing from the data{found}"))
     if ids is None or rows == 0:
         return problems
-    text = as_text(ids)
-    blank = text.isna()
+    text = canonical_ids(ids)
+    blank = text.is_null()
     size = rules.sample_size
-    if blank.any():
-        labels = [str(label) for label in np.flatnonzero(blank.to_numpy())[:size]]
-        message = f"{int(blank.sum())} rows without an id (row positions shown)"
+    blanks = pc.sum(blank).as_py() or 0
+    if blanks:
+        labels = [str(i) for i in pc.indices_nonzero(blank)[:size].to_pylist()]
+        message = f"{blanks} rows without an id (row positions shown)"
         problems.append(Problem(data.id_column, NOT_NULL, message, labels))
-    again = text.duplicated(keep=False) & ~blank
-    if again.any():
-        repeated = text[again]
-        message = f"{repeated.nunique()} ids appear more than once ({int(again.sum())} rows)"
-        samples = [str(v) for v in pd.unique(repeated.to_numpy())[:size]]
+    counts = pc.value_counts(text.drop_null())  # values in the order they first appear
+    again = pc.greater(counts.field("counts"), 1)
+    repeated = counts.filter(again)
+    if len(repeated):
+        total = pc.sum(repeated.field("counts")).as_py()
+        message = f"{len(repeated)} ids appear more than once ({total} rows)"
+        samples = [str(v) for v in repeated.field("values")[:size].to_pylist()]
         problems.append(Problem(data.id_column, _UNIQUE, message, samples))
     return problems
+
+
+def canonical_ids(ids: pa.ChunkedArray) -> pa.Array:
+    """Ids as `as_text` reads them (stripped text, null where null or blank), in Arrow for
+    text columns; other types go through `as_text`."""
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.cast(ids.type.value_type)
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        series = as_text(ids.to_pandas())
+        return pa.array(series.to_numpy(), type=pa.string(), from_pandas=True)
+    text = pc.utf8_trim(ids.combine_chunks(), characters="".join(WHITESPACE))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
 
 
 def check_chunk(raw: pd.DataFrame, config: RunConfig) -> ChunkCheck:

@@ -132,23 +132,27 @@ def test_probabilities_equal_the_logged_pipeline(trained, state, batch):
     assert (stored - expected.loc[stored.index]).abs().max() < 1e-9
 
 
-def test_failure_mid_load_leaves_previous_state(trained, state, batch, monkeypatch):
-    before = _stored()
-    from tasks.adapters import scores
+@pytest.mark.parametrize("as_of", ["2026-11-01", "2026-10-01"], ids=["rescored", "fresh"])
+def test_failure_mid_load_leaves_previous_state(trained, state, batch, monkeypatch, as_of):
+    """A chunk that fails after another was written: staged (a period scored before) or
+    copied into the open transaction (a fresh period), nothing is stored."""
+    _score(state, batch)  # the period 2026-11-01 has scores
+    before = _stored(as_of)
+    from tasks.adapters import score_merge
 
-    original = scores.stage_chunk
+    original = score_merge.write_chunk
 
-    def crash_on_second_chunk(engine, run_id, chunk, rows):
+    def crash_on_second_chunk(engine, merge, run, chunk, parts):
         if chunk == 1:
-            raise RuntimeError("injected failure while staging chunk 1")
-        return original(engine, run_id, chunk, rows)
+            raise RuntimeError("injected failure while writing chunk 1")
+        return original(engine, merge, run, chunk, parts)
 
-    monkeypatch.setattr(scores, "stage_chunk", crash_on_second_chunk)
+    monkeypatch.setattr(score_merge, "write_chunk", crash_on_second_chunk)
     changed = state / "changed.csv"
     write_customers(generate_customers(1200, seed=4).assign(MonthlyCharges=30.0), changed)
     with pytest.raises(RuntimeError, match="injected failure"):
-        _score(state, changed)
-    pd.testing.assert_frame_equal(_stored(), before)
+        _score(state, changed, as_of=as_of)
+    pd.testing.assert_frame_equal(_stored(as_of), before)
     assert _rows("SELECT count(*) AS n FROM customer_scores_staging")["n"][0] == 0
     assert (
         _rows("SELECT status FROM scoring_runs ORDER BY started_at")["status"].iloc[-1] == "failed"

@@ -266,6 +266,30 @@ def test_duplicate_and_blank_ids(config):
     assert "column 'id' expect_column_values_to_not_be_null: 1 rows without an id" in message
 
 
+def test_whole_table_id_check_reads_ids_as_the_row_rules_do(config):
+    """Scoring checks a table's ids in Arrow: padded spellings of one id repeat it, blank
+    and null ids are missing, whatever the column's type."""
+    import pyarrow as pa
+
+    from tasks.core.contract_chunks import table_problems
+
+    raw = make_frame()
+    columns, rows = list(raw.columns), len(raw)
+    text = [" C1", "C1\u3000", "  ", None, "C2", *[f"D{i}" for i in range(rows - 5)]]
+    problems = table_problems(columns, rows, pa.chunked_array([text]), config, "scoring")
+    found = {p.expectation: p for p in problems}
+    assert found["expect_column_values_to_be_unique"].samples == ["C1"]
+    assert (
+        "1 ids appear more than once (2 rows)" in found["expect_column_values_to_be_unique"].message
+    )
+    assert found["expect_column_values_to_not_be_null"].samples == ["2", "3"]
+    numbers = pa.chunked_array([[1.0, 1, *range(2, rows)]], type=pa.float64())
+    problems = table_problems(columns, rows, numbers, config, "scoring")
+    assert [p.samples for p in problems] == [["1"]]
+    unique = pa.chunked_array([pa.array([f"C{i}" for i in range(rows)]).dictionary_encode()])
+    assert table_problems(columns, rows, unique, config, "scoring") == []
+
+
 def test_non_numeric_charges_in_most_rows_is_structural(config):
     raw = make_frame()
     raw.loc[:14, "total"] = "n/a"
