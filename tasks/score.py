@@ -123,9 +123,9 @@ def score_chunk(
     with db.connected(settings) as engine:
         score_merge.write_chunk(engine, merge, run, index, parts())
     target = config.dataset.target.column
-    labels = clean[target].reset_index(drop=True) if target in clean else None
+    labels = clean[target].astype("category").reset_index(drop=True) if target in clean else None
     scored = pd.concat(kept, ignore_index=True) if kept else kpi_columns(_no_scores())
-    light = replace(check, result=replace(check.result, clean=clean.iloc[:0]))
+    light = replace(check, result=replace(check.result, clean=clean.iloc[:0].copy()))  # no view
     return ChunkScores(scored, labels, curve_inputs(clean, config), light)
 
 

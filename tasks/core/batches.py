@@ -25,12 +25,19 @@ def compact(table: pa.Table) -> pa.Table:
 
 
 def _compact_column(column: pa.ChunkedArray, rows: int) -> pa.ChunkedArray:
+    if rows and pa.types.is_dictionary(column.type):  # encoded while parsing: narrow indices
+        return _narrowed(column.unify_dictionaries().combine_chunks())
     if rows == 0 or not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return column
     encoded = pc.dictionary_encode(column).combine_chunks()
-    size = len(encoded.dictionary)
-    if 2 * size > rows:
+    if 2 * len(encoded.dictionary) > rows:
         return column
+    return _narrowed(encoded)
+
+
+def _narrowed(encoded: pa.DictionaryArray) -> pa.ChunkedArray:
+    """The dictionary column with the narrowest index type its dictionary allows."""
+    size = len(encoded.dictionary)
     index_type = next(kind for limit, kind in _INDEX_TYPES if size < limit)
     indices = encoded.indices.cast(index_type)
     return pa.chunked_array([pa.DictionaryArray.from_arrays(indices, encoded.dictionary)])

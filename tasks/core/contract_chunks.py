@@ -101,7 +101,7 @@ def check_chunk(raw: pd.DataFrame, config: RunConfig) -> ChunkCheck:
     reasons, findings = row_findings(raw, coerced, config.dataset)
     bad = (reasons != "").to_numpy()
     clean = coerced.frame.iloc[np.flatnonzero(~bad)] if bad.any() else coerced.frame
-    quarantined = raw.iloc[np.flatnonzero(bad)].copy()
+    quarantined = _plain(raw.iloc[np.flatnonzero(bad)])
     quarantined["quarantine_reason"] = reasons.to_numpy()[bad]
     counts = {f.key: f.rows for f in findings}
     filled = {name: int(mask.sum()) for name, mask in coerced.filled.items()}
@@ -111,6 +111,13 @@ def check_chunk(raw: pd.DataFrame, config: RunConfig) -> ChunkCheck:
         if name in coerced.frame
     }
     return ChunkCheck(ContractResult(clean, quarantined, [], counts, filled), len(raw), missing)
+
+
+def _plain(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows as their own frame, categorical columns as text: a few quarantined rows keep no
+    reference to the chunk, nor to a categories index as long as the table's distinct values."""
+    categorical = [c for c in rows.columns if isinstance(rows[c].dtype, pd.CategoricalDtype)]
+    return rows.astype(dict.fromkeys(categorical, object)).copy()
 
 
 def check_shares(checks: Sequence[ChunkCheck], config: RunConfig) -> tuple[dict, dict]:

@@ -119,6 +119,9 @@ def _churned(labels: pd.Series, positive: str) -> np.ndarray:
     """1.0 churned, 0.0 stayed, NaN unknown, from text labels or 0/1/bool."""
     if ptypes.is_bool_dtype(labels) or ptypes.is_numeric_dtype(labels):
         return labels.to_numpy(dtype=float)
+    if isinstance(labels.dtype, pd.CategoricalDtype):  # each distinct label read once
+        churned = np.append(_churned(pd.Series(labels.cat.categories), positive), np.nan)
+        return churned[labels.cat.codes.to_numpy()]  # code -1 (missing): the NaN at the end
     text = labels.astype(object)
     return np.where(text.isna(), np.nan, (text.astype(str).str.strip() == positive).astype(float))
 
