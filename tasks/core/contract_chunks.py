@@ -97,7 +97,7 @@ def canonical_ids(ids: pa.ChunkedArray) -> pa.Array:
 
 def check_chunk(raw: pd.DataFrame, config: RunConfig) -> ChunkCheck:
     """Row rules on one chunk: typed clean rows and quarantined rows with their reasons."""
-    coerced = coerce_frame(raw, config.dataset)
+    coerced = coerce_frame(raw, config.dataset, keep_categories=True)
     reasons, findings = row_findings(raw, coerced, config.dataset)
     bad = (reasons != "").to_numpy()
     clean = coerced.frame.iloc[np.flatnonzero(~bad)] if bad.any() else coerced.frame
