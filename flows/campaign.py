@@ -9,7 +9,8 @@ from prefect import flow
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.campaign import AudienceFilter, create_campaign, generate_messages, offer_of
+from tasks.campaign import AudienceFilter, create_campaign, generate_messages
+from tasks.campaign_actions import offer_of
 from tasks.campaign_delivery import report_campaign, send_campaign
 
 

@@ -47,7 +47,7 @@ def preview(config: Path = CONFIG, offer: str = OFFER, channels: str = CHANNELS,
             min_lifetime_value: float = MIN_VALUE, limit: int = LIMIT) -> None:  # fmt: skip
     """The profit curve over audience size, the best size and what the chosen one costs."""
     from configs.schema import load_config
-    from tasks.campaign import offer_of, preview_audience, write_preview
+    from tasks.campaign_actions import offer_of, preview_audience, write_preview
 
     run_config = load_config(config)
     chosen = offer_of(run_config, offer, channels.split(","))
@@ -68,15 +68,15 @@ def create(config: Path = CONFIG, name: str = typer.Option(..., help="Campaign n
            ) -> None:  # fmt: skip
     """Create a draft: the audience by expected profit and its holdout, stored."""
     from configs.schema import load_config
-    from tasks.campaign import create_campaign, offer_of
+    from tasks.campaign_actions import draft_campaign, offer_of
 
     run_config = load_config(config)
     chosen = offer_of(run_config, offer, channels.split(","))
     wanted = _filter(segments, min_probability, max_probability, segment_values,
                      min_lifetime_value, limit)  # fmt: skip
     share = holdout_share if holdout_share is not None else run_config.campaigns.holdout_share
-    found = create_campaign.fn(settings(), run_config, name, chosen, channels.split(","),
-                               wanted, share, "cli")  # fmt: skip
+    found = draft_campaign(settings(), run_config, name, chosen, channels.split(","),
+                           wanted, share, "cli")  # fmt: skip
     typer.echo(f"campaign {found['id']} (draft): {found['totals']}")
 
 
@@ -90,11 +90,14 @@ def generate(campaign_id: int, config: Path = CONFIG) -> None:
 
 
 @campaign_app.command("approve")
-def approve(campaign_id: int, by: str = typer.Option("cli", help="Who approves.")) -> None:
+def approve(campaign_id: int, config: Path = CONFIG,
+            by: str = typer.Option("cli", help="Who approves.")) -> None:  # fmt: skip
     """Approve every draft message of the campaign."""
-    from tasks.campaign_delivery import approve_campaign
+    from configs.schema import load_config
+    from tasks.campaign_actions import approve as approve_drafts
 
-    typer.echo(f"approved {approve_campaign.fn(settings(), campaign_id, by):,} messages")
+    moved = approve_drafts(settings(), load_config(config), campaign_id, by)
+    typer.echo(f"approved {moved:,} messages")
 
 
 @campaign_app.command("send")
@@ -115,9 +118,9 @@ def send(campaign_id: int, config: Path = CONFIG,
 def report(campaign_id: int, config: Path = CONFIG) -> None:
     """Sent, accepted, retention treated vs holdout, lift with its interval, revenue."""
     from configs.schema import load_config
-    from tasks.campaign_delivery import report_campaign
+    from tasks.campaign_actions import report_of
 
-    found = report_campaign.fn(settings(), load_config(config), campaign_id)
+    found = report_of(settings(), load_config(config), campaign_id)
     typer.echo(json.dumps(found, indent=2, default=str))
 
 
@@ -125,7 +128,7 @@ def report(campaign_id: int, config: Path = CONFIG) -> None:
 def list_campaigns(config: Path = CONFIG) -> None:
     """The table's campaigns with their status and totals."""
     from configs.schema import load_config
-    from tasks.campaign import campaigns_of
+    from tasks.campaign_actions import campaigns_of
 
     for row in campaigns_of(settings(), load_config(config)):
         typer.echo(f"{row['id']:>5}  {row['status']:<9} {row['name']:<30} {row['totals']}")
@@ -134,11 +137,13 @@ def list_campaigns(config: Path = CONFIG) -> None:
 @events_app.command("import")
 def events_import(campaign_id: int, source: str, config: Path = CONFIG) -> None:
     """Outcome events (customer_id, event[, event_key, occurred_at]) from any source."""
-    from tasks.campaign_delivery import record_events
+    from configs.schema import load_config
+    from tasks.campaign_actions import record_outcomes
     from tasks.ingest import ingest
 
     raw = ingest.fn(source, None, None, settings())
-    typer.echo(f"{record_events.fn(settings(), campaign_id, raw):,} new events")
+    new = record_outcomes(settings(), load_config(config), campaign_id, raw)
+    typer.echo(f"{new:,} new events")
 
 
 @contacts_app.command("import")

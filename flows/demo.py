@@ -59,7 +59,7 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
     })  # fmt: skip
     drafted = run_retention_campaign(str(config), "demo win-back", "loyalty-discount")
     campaign_id = drafted["campaign"]
-    approve_campaign.fn(demo, campaign_id, "demo")
+    approve_campaign.fn(demo, run_config, campaign_id, "demo")
     outbox = settings.state / "outbox"
     sent = send_campaign.fn(demo, run_config, campaign_id, outbox=outbox)
     true_lift = simulate_outcomes(demo, run_config, campaign_id, customers)

@@ -105,31 +105,6 @@ class CustomerDetail(CustomerScore):
     history: list[ScoreHistory]
 
 
-class SegmentFilter(Strict):
-    """Which current scores a campaign targets; every given condition must hold."""
-
-    risk_segments: list[RiskSegment] = Field(["high"], min_length=1, max_length=3)
-    segment_values: list[str] | None = Field(None, min_length=1, max_length=50)
-    min_churn_probability: float | None = Field(None, ge=0.0, le=1.0)
-    min_lifetime_value: float | None = Field(None, ge=0.0, le=1e9)
-
-
-class CampaignRequest(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    segment_filter: SegmentFilter = SegmentFilter()
-    holdout_share: float = Field(0.1, ge=0.0, le=0.5)
-
-
-class Campaign(BaseModel):
-    id: int
-    name: str
-    segment_filter: dict[str, Any]
-    status: str
-    holdout_share: float
-    created_by: str
-    created_at: datetime
-
-
 class TrainingRun(BaseModel):
     run_id: str
     backend: Literal["prefect", "subprocess"]

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from configs.schema import load_config
 from configs.settings import Settings
-from serving import routes_admin, routes_ops, routes_predict, routes_retention
+from serving import routes_admin, routes_campaigns, routes_ops, routes_predict, routes_retention
 from serving.api_models import Message
 from serving.auth import Authenticator
 from serving.coalesce import Coalescer
@@ -186,7 +186,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(routes_ops.router)
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
-    for module in (routes_predict, routes_admin, routes_retention):
+    for module in (routes_predict, routes_admin, routes_retention, routes_campaigns):
         app.include_router(module.router, responses=AUTH_RESPONSES)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {("POST", "/predict"): Body(serving.max_body_bytes)}  # read by the route itself

@@ -20,7 +20,7 @@ from serving.auth import PRINCIPAL, Authenticator, admit
 from serving.state import OrjsonResponse
 
 JSON_LIMIT = 64 * 1024  # bytes of a JSON body on routes without their own limit
-PUBLIC = frozenset({"/health", "/ready", "/metrics"})
+PUBLIC = frozenset({"/health", "/ready", "/metrics", "/unsubscribe/{token}"})  # the token signs
 JSON_TYPE = "application/json"
 
 

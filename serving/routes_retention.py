@@ -1,4 +1,5 @@
-"""The retention API: KPIs, customers by risk, one customer's scores, campaign requests."""
+"""The retention API: KPIs, customers by risk, one customer's scores (campaigns:
+routes_campaigns)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,18 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from serving.api_models import (
-    Campaign,
-    CampaignRequest,
     CustomerDetail,
     CustomerPage,
     KpiSnapshot,
     Message,
     RiskSegment,
 )
-from serving.auth import Analyst, Reader
+from serving.auth import Reader
 from serving.state import OrjsonResponse, State
 from tasks.adapters import retention_store as store
 
 router = APIRouter(tags=["retention"], default_response_class=OrjsonResponse)
 NOT_FOUND = {404: {"model": Message}}
-UNPARSEABLE = {400: {"model": Message, "description": "The body cannot be decoded"}}
 
 
 @router.get("/kpis", response_model=KpiSnapshot, responses=NOT_FOUND)
@@ -67,35 +65,3 @@ async def customer(
     if found is None:
         raise HTTPException(404, "no score for this customer")
     return OrjsonResponse(found)
-
-
-@router.post("/campaigns", status_code=201, response_model=Campaign, responses=UNPARSEABLE)
-async def create_campaign(
-    request: CampaignRequest,
-    state: State,
-    caller: Analyst,
-) -> OrjsonResponse:
-    """Record a campaign request for a segment filter (generation is a later step)."""
-    column = state.config.dataset.roles.segment
-    allowed = state.config.dataset.segment_values
-    message = f"not a {column} value; allowed: {allowed}" if column else "the table has no segment"
-    wrong = [
-        {
-            "loc": ["body", "segment_filter", "segment_values", i],
-            "msg": message,
-            "type": "literal_error",
-        }
-        for i, value in enumerate(request.segment_filter.segment_values or [])
-        if value not in allowed
-    ]
-    if wrong:
-        return OrjsonResponse({"detail": wrong}, status_code=422)
-    created = await run_in_threadpool(
-        store.create_campaign,
-        state.engine,
-        request.name,
-        request.segment_filter.model_dump(mode="json"),
-        request.holdout_share,
-        caller.name,
-    )
-    return OrjsonResponse(created, status_code=201)

@@ -20,12 +20,12 @@ from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from configs.settings import Settings
+from tasks import campaign_actions as actions
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
 from tasks.adapters.mail import SmtpMailer, campaign_email
 from tasks.adapters.sms_export import SmsRow, write_sms_export
-from tasks.adapters.storage import write_json_atomic, write_text_atomic
-from tasks.core.campaign_report import campaign_report, event_rows
+from tasks.adapters.storage import write_text_atomic
 from tasks.core.errors import (
     AddressRefusedError,
     ConfigError,
@@ -38,17 +38,11 @@ from tasks.progress import markdown_artifact, step
 
 
 @task(name="approve-campaign", cache_policy=NO_CACHE)
-def approve_campaign(settings: Settings, campaign_id: int, approved_by: str) -> int:
+def approve_campaign(
+    settings: Settings, config: RunConfig, campaign_id: int, approved_by: str
+) -> int:
     """Approve every draft message of the campaign; returns how many were approved."""
-    with db.connected(settings) as engine:
-        drafts = store.messages(engine, campaign_id, "draft")
-        if store.get_campaign(engine, campaign_id) is None:
-            raise ConfigError(f"no campaign {campaign_id}")
-        keys = list(zip(drafts["customer_id"], drafts["channel"], strict=True))
-        moved = store.move_messages(engine, campaign_id, keys, "draft", "approved")
-        store.update_campaign(engine, campaign_id, status="approved", approved_by=approved_by,
-                              approved_at=datetime.now(UTC))  # fmt: skip
-    return moved
+    return actions.approve(settings, config, campaign_id, approved_by)
 
 
 class FolderMailer:
@@ -168,37 +162,22 @@ def _export_sms(engine, settings, campaign_id, approved, people, blocked_keys) -
 
 
 @task(name="record-campaign-events", retries=1, cache_policy=NO_CACHE)
-def record_events(settings: Settings, campaign_id: int, raw: pd.DataFrame) -> int:
-    """Outcome events of a campaign's customers (idempotent per event key); returns how many
-    were new. Unknown campaigns, customers and events are refused before anything is stored."""
-    with db.connected(settings) as engine:
-        if store.get_campaign(engine, campaign_id) is None:
-            raise ConfigError(f"no campaign {campaign_id}")
-        members = store.audience(engine, campaign_id)["customer_id"]
-        return store.record_events(engine, event_rows(raw, campaign_id, members))
+def record_events(
+    settings: Settings, config: RunConfig, campaign_id: int, raw: pd.DataFrame
+) -> int:
+    """Outcome events of a campaign's customers (idempotent per event key); how many were new."""
+    return actions.record_outcomes(settings, config, campaign_id, raw)
 
 
 @task(name="campaign-report", cache_policy=NO_CACHE)
 def report_campaign(settings: Settings, config: RunConfig, campaign_id: int) -> dict[str, Any]:
-    """The campaign's report (counts, lift with its interval, revenue net of costs), also
-    written as JSON beside its SMS export and shown as a Prefect artifact."""
-    with db.connected(settings) as engine:
-        campaign = store.get_campaign(engine, campaign_id)
-        if campaign is None or campaign.get("dataset") is None:
-            raise ConfigError(f"no campaign {campaign_id}")
-        members = store.audience(engine, campaign_id)
-        events = store.events(engine, campaign_id)
-        messages = store.messages(engine, campaign_id)
-    offer = config.campaigns.offers[campaign["offer"]]
-    report = {"campaign": campaign_id, "name": campaign["name"], "offer": campaign["offer"],
-              **campaign_report(members, events, messages, offer, seed=campaign_id)}  # fmt: skip
-    folder = settings.reports_dir / "campaigns" / str(campaign_id)
-    write_json_atomic(folder / "report.json", report)
+    """The campaign's report (see `campaign_actions.report_of`), also a Prefect artifact."""
+    report = actions.report_of(settings, config, campaign_id)
     lift = report.get("lift")
     markdown_artifact(
         key=f"campaign-{campaign_id}-report",
         markdown=(
-            f"**Campaign {campaign_id}** ({campaign['name']}): "
+            f"**Campaign {campaign_id}** ({report['name']}): "
             + (f"lift {lift['lift']:+.3f} [{lift['low']:+.3f}, {lift['high']:+.3f}] "
                f"({lift['method']}, p={lift['p_value']:.3g})" if lift else report.get("note", ""))
         ),

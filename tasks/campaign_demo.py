@@ -9,7 +9,7 @@ from configs.settings import Settings
 from data.campaigns import event_table, simulate_campaign
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
-from tasks.campaign_delivery import record_events
+from tasks.campaign_actions import record_outcomes
 from tasks.core.audience import TREATED
 
 
@@ -23,5 +23,5 @@ def simulate_outcomes(
     ids = config.dataset.id_column
     found = members.merge(customers.rename(columns={ids: "customer_id"}), on="customer_id")
     drawn = simulate_campaign(found, (found["arm"] == TREATED).to_numpy(), seed=campaign_id)
-    record_events.fn(settings, campaign_id, event_table(drawn.events))
+    record_outcomes(settings, config, campaign_id, event_table(drawn.events))
     return drawn.true_lift

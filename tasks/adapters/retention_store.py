@@ -1,11 +1,11 @@
-"""The retention store: KPIs, current scores and campaigns, as the API reads and writes them.
+"""The retention store: KPIs and current scores, as the API reads them (campaigns:
+`campaign_store`).
 
 SQLAlchemy Core, bound parameters, whitelisted sort keys."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 
 from tasks.adapters.db import row_dict
 from tasks.adapters.tables import (
-    campaigns,
     current_scores_view,
     customer_scores,
     kpi_snapshots,
@@ -97,20 +96,3 @@ def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str,
         found["top_reasons"] = _reasons(found["top_reasons"])
         found["history"] = [row_dict(r) for r in connection.execute(history)]
     return found
-
-
-def create_campaign(
-    engine: Engine, name: str, segment_filter: dict, holdout_share: float, created_by: str
-) -> dict[str, Any]:
-    """Record a campaign request (status `requested`); returns the stored row."""
-    row = {
-        "name": name,
-        "segment_filter": segment_filter,
-        "status": "requested",
-        "holdout_share": holdout_share,
-        "created_by": created_by,
-        "created_at": datetime.now(UTC),
-    }
-    with engine.begin() as connection:
-        key = connection.execute(campaigns.insert().values(**row)).inserted_primary_key
-    return {"id": key[0], **row}

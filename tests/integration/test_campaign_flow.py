@@ -17,7 +17,8 @@ from configs.settings import Settings
 from data.contacts import generate_contacts
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
-from tasks.campaign import create_campaign, generate_messages, import_contacts, offer_of
+from tasks.campaign import create_campaign, generate_messages, import_contacts
+from tasks.campaign_actions import offer_of
 from tasks.campaign_delivery import approve_campaign, send_campaign
 from tasks.core.audience import HOLDOUT, AudienceFilter
 
@@ -85,7 +86,7 @@ def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
 
     with pytest.raises(ConfigError, match="not approved"):
         send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
-    approved = approve_campaign.fn(settings, campaign["id"], "analyst")
+    approved = approve_campaign.fn(settings, config, campaign["id"], "analyst")
     assert approved == len(messages)
     counts = send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
     files = list((tmp_path / "outbox").glob("*.eml"))
@@ -112,7 +113,7 @@ def test_a_message_caught_sending_by_a_crash_becomes_unknown(state, tmp_path):
         "a",
     )
     generate_messages.fn(settings, config, campaign["id"])
-    approve_campaign.fn(settings, campaign["id"], "analyst")
+    approve_campaign.fn(settings, config, campaign["id"], "analyst")
     with db.connected(settings) as engine:
         first = store.messages(engine, campaign["id"]).iloc[0]
         key = [(first["customer_id"], "email")]
@@ -185,13 +186,15 @@ def test_events_and_the_report_against_a_hand_computation(state):
                            "event": np.where(stays, "retained", "churned")})  # fmt: skip
     accepted = members.loc[treated, "customer_id"].head(10)
     events = pd.concat([events, pd.DataFrame({"customer_id": accepted, "event": "accepted"})])
-    assert record_events.fn(settings, campaign["id"], events) == len(events)
-    assert record_events.fn(settings, campaign["id"], events) == 0  # idempotent per event key
+    assert record_events.fn(settings, config, campaign["id"], events) == len(events)
+    assert (
+        record_events.fn(settings, config, campaign["id"], events) == 0
+    )  # idempotent per event key
     with pytest.raises(ConfigError, match="not in campaign"):
-        record_events.fn(settings, campaign["id"], pd.DataFrame(
+        record_events.fn(settings, config, campaign["id"], pd.DataFrame(
             {"customer_id": ["nobody"], "event": ["retained"]}))  # fmt: skip
     with pytest.raises(ConfigError, match="unknown events"):
-        record_events.fn(settings, campaign["id"], pd.DataFrame(
+        record_events.fn(settings, config, campaign["id"], pd.DataFrame(
             {"customer_id": [members["customer_id"][0]], "event": ["teleported"]}))  # fmt: skip
     report = report_campaign.fn(settings, config, campaign["id"])
     expected = lift_interval(int(stays[treated].sum()), int(treated.sum()),

@@ -1,4 +1,5 @@
-"""The retention API: KPIs, customers by risk (whitelisted sorts), one customer, campaigns."""
+"""The retention API: KPIs, customers by risk (whitelisted sorts), one customer, creating a
+campaign."""
 
 from __future__ import annotations
 
@@ -101,26 +102,42 @@ def test_customer_detail_has_reasons_value_and_history(served):
     assert _get(served, "/customers/" + "x" * 65).status_code == 422
 
 
-def test_campaign_requests_are_recorded(served):
+MONTHLY = "Month-to-month"
+
+
+def test_a_campaign_is_created_with_its_audience_and_holdout(served):
     payload = {
         "name": "winback high risk",
-        "segment_filter": {"risk_segments": ["high", "medium"], "segment_values": ["One year"]},
+        "segment_filter": {
+            "risk_segments": ["high", "medium"],
+            "segment_values": ["Month-to-month"],
+        },
     }
     response = served.client.post(
         "/campaigns", json=payload, headers=bearer(served.tokens["analyst"])
     )
     assert response.status_code == 201
     created = response.json()
-    assert created["status"] == "requested" and created["holdout_share"] == 0.1
+    assert created["status"] == "draft" and created["holdout_share"] == 0.1
+    assert created["offer"] == next(iter(served.config.campaigns.offers))
     with served.state.engine.connect() as connection:
         row = connection.execute(
-            sa.text("SELECT name, status, holdout_share, created_by, segment_filter "
-                    "FROM campaigns WHERE id = :id"),
+            sa.text(
+                "SELECT name, status, created_by, segment_filter FROM campaigns WHERE id = :id"
+            ),
             {"id": created["id"]},
-        ).one()  # fmt: skip
-    assert row.name == "winback high risk" and row.status == "requested"
+        ).one()
+        arms = dict(connection.execute(
+            sa.text("SELECT arm, COUNT(*) FROM campaign_members WHERE campaign_id = :id "
+                    "GROUP BY arm"),
+            {"id": created["id"]},
+        ).fetchall())  # fmt: skip
+    assert row.name == "winback high risk" and row.status == "draft"
     assert row.created_by.startswith("test-analyst-")
-    assert '"One year"' in row.segment_filter
+    assert '"Month-to-month"' in row.segment_filter
+    totals = created["totals"]
+    assert arms == {"treated": totals["treated"], "holdout": totals["holdout"]}
+    assert totals["audience"] == totals["treated"] + totals["holdout"] > 0
 
 
 @pytest.mark.parametrize(
@@ -131,6 +148,9 @@ def test_campaign_requests_are_recorded(served):
         ({"name": "x", "segment_filter": {"risk_segments": ["severe"]}},
          ["body", "segment_filter", "risk_segments", 0]),
         ({"name": "x", "holdout_share": 0.9}, ["body", "holdout_share"]),
+        ({"name": "x", "holdout_share": 0.0}, ["body", "holdout_share"]),
+        ({"name": "x", "offer": "free-lunch"}, ["body", "offer"]),
+        ({"name": "x", "channels": ["fax"]}, ["body", "channels", 0]),
         ({"name": ""}, ["body", "name"]),
         ({"name": "x", "audience": "everyone"}, ["body", "audience"]),
         ({}, ["body", "name"]),

@@ -1,0 +1,103 @@
+"""Request and response models of the campaign API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from serving.api_models import RiskSegment, Strict
+
+Channel = Literal["email", "sms"]
+MessageStatus = Literal["draft", "approved", "sending", "sent", "unknown", "failed"]
+Event = Literal["delivered", "opened", "clicked", "accepted", "retained", "churned"]
+
+
+class SegmentFilter(Strict):
+    """Which current scores a campaign targets; every given condition must hold."""
+
+    risk_segments: list[RiskSegment] = Field(["high", "medium"], min_length=1, max_length=3)
+    segment_values: list[str] | None = Field(None, min_length=1, max_length=50)
+    min_churn_probability: float | None = Field(None, ge=0.0, le=1.0)
+    max_churn_probability: float | None = Field(None, ge=0.0, le=1.0)
+    min_lifetime_value: float | None = Field(None, ge=0.0, le=1e9)
+    limit: int | None = Field(
+        None, ge=1, le=10_000_000, description="Default: the profit-maximising audience size."
+    )
+
+
+class CampaignRequest(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    offer: str | None = Field(
+        None, min_length=1, max_length=100, description="Default: the catalogue's first offer."
+    )
+    channels: list[Channel] = Field(["email"], min_length=1, max_length=2)
+    segment_filter: SegmentFilter = SegmentFilter()
+    holdout_share: float | None = Field(
+        None, gt=0.0, le=0.5, description="Default: the config's campaigns.holdout_share."
+    )
+    scheduled_at: datetime | None = None
+
+
+class Campaign(BaseModel):
+    id: int
+    name: str
+    status: str
+    offer: str | None = None
+    channels: list[str] | None = None
+    segment_filter: dict[str, Any]
+    holdout_share: float
+    totals: dict[str, Any] | None = None
+    scores_as_of: Any = None
+    scheduled_at: datetime | None = None
+    created_by: str
+    created_at: datetime
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+
+
+class CampaignMessage(BaseModel):
+    customer_id: str
+    channel: str
+    status: str
+    subject: str | None
+    body: str
+    call_to_action: str | None
+    path: str
+    prompt_version: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class MessagePage(BaseModel):
+    items: list[CampaignMessage]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class Approved(BaseModel):
+    campaign: int
+    approved: int
+
+
+class OutcomeEvent(Strict):
+    customer_id: str = Field(min_length=1, max_length=64)
+    event: Event
+    event_key: str | None = Field(None, min_length=1, max_length=200)
+    occurred_at: datetime | None = None
+
+
+class EventsRequest(Strict):
+    events: list[OutcomeEvent] = Field(min_length=1, max_length=10_000)
+
+
+class EventsRecorded(BaseModel):
+    campaign: int
+    received: int
+    new: int
