@@ -12,7 +12,7 @@ import typer
 
 from flows.cli_common import settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
-from flows.commands_campaign import campaign_app, contacts_app
+from flows.commands_campaign import campaign_app, contacts_app, uplift_app
 from flows.commands_pipeline import demo, generate_data, monitor, score, train
 from flows.init_config import init_config
 
@@ -23,7 +23,7 @@ app.command("generate-data")(generate_data)
 app.command("init-config")(init_config)
 for group, name in ((models_app, "models"), (db_app, "db"), (expectations_app, "expectations"),
                     (tokens_app, "tokens"), (campaign_app, "campaign"),
-                    (contacts_app, "contacts")):  # fmt: skip
+                    (contacts_app, "contacts"), (uplift_app, "uplift")):  # fmt: skip
     app.add_typer(group, name=name)
 _state = {"debug": False}
 

@@ -54,6 +54,7 @@ def ingest_table(
     step(f"reading {describe_source(source, table, query)}")
     categorical = frozenset(config.dataset.categorical) | {config.dataset.target.column}
     data = read_table(source, table=table, query=query, settings=settings, categorical=categorical)
+    pa.default_memory_pool().release_unused()  # the parse's buffers go back to the system
     step(f"read {data.num_rows:,} rows x {data.num_columns} columns")
     return data
 

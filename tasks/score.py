@@ -22,7 +22,13 @@ from tasks.adapters.score_runs import RunKey
 from tasks.core import batches, promotion
 from tasks.core.contract_chunks import ChunkCheck, check_chunk
 from tasks.core.kpis import compute_kpis
-from tasks.core.scoring import KPI_COLUMNS, curve_inputs, kpi_columns, score_customers
+from tasks.core.scoring import (
+    KPI_COLUMNS,
+    curve_counts,
+    joined_counts,
+    kpi_columns,
+    score_customers,
+)
 from tasks.core.survival import SurvivalModel
 from tasks.monitor import load_reference
 from tasks.progress import step
@@ -70,7 +76,7 @@ def load_champion(
 
 @dataclass(frozen=True)
 class ChunkScores:
-    """What one scored chunk leaves behind: its KPI columns, labels and curve inputs (of the
+    """What one scored chunk leaves behind: its KPI columns, labels and curve counts (of the
     scored rows), and its row check without the clean rows."""
 
     kpis: pd.DataFrame
@@ -126,7 +132,8 @@ def score_chunk(
     labels = clean[target].astype("category").reset_index(drop=True) if target in clean else None
     scored = pd.concat(kept, ignore_index=True) if kept else kpi_columns(_no_scores())
     light = replace(check, result=replace(check.result, clean=clean.iloc[:0].copy()))  # no view
-    return ChunkScores(scored, labels, curve_inputs(clean, config), light)
+    counts = curve_counts(clean, scored["risk_segment"].to_numpy(), config) if kept else None
+    return ChunkScores(scored, labels, counts, light)
 
 
 def _no_scores() -> pd.DataFrame:
@@ -171,21 +178,23 @@ def score_and_merge(
         except BaseException:
             wait(futures)  # no chunk still running may stage rows after the cleanup
             raise
+        del futures  # the chunks' results are joined below, then let go
         checks = [d.check for d in done]
-        scored = pd.concat([d.kpis for d in done], ignore_index=True)
+        scored = _joined([d.kpis for d in done])
+        labels = _joined([d.labels for d in done])
+        curves = [d.curves for d in done if d.curves is not None]
+        del done
         counts = {
             "rows_in": customers.num_rows,
             "rows_scored": len(scored),
             "rows_quarantined": sum(len(c.result.quarantined) for c in checks),
         }
-        curves = _joined([d.curves for d in done])
         drawing = None
-        if curves is not None and len(curves):  # drawn while the report, KPIs and commit run
-            probabilities = scored["churn_probability"].to_numpy()
-            drawing = draw_curves.submit(config, curves, probabilities, folder / "survival")
+        if curves:  # drawn while the report, KPIs and commit run
+            drawing = draw_curves.submit(config, joined_counts(curves), folder / "survival")
         try:
             report = validation_report(checks, suite, config, folder, counts)
-            kpis = compute_kpis(scored, config, _joined([d.labels for d in done]))
+            kpis = compute_kpis(scored, config, labels)
             written = score_merge.finish_merge(engine, merge, run, kpis, counts, len(pieces))
         finally:
             if drawing is not None:

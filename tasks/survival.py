@@ -15,7 +15,7 @@ from tasks.adapters import registry
 from tasks.adapters.storage import write_json_atomic
 from tasks.core import survival
 from tasks.core.kpis import assign_risk_segments
-from tasks.core.modeling import churn_labels
+from tasks.core.scoring import curve_counts
 from tasks.progress import step
 
 MODEL_FILE = "survival_model.json"
@@ -26,19 +26,23 @@ def write_curves(
 ) -> list[Path]:
     """Kaplan-Meier tables, plots and medians by risk segment, and by the segment role when
     the table has one. Without a duration role there are no curves: nothing is written."""
-    roles = config.dataset.roles
-    if roles.duration is None:
+    if config.dataset.roles.duration is None:
         return []
+    segments = assign_risk_segments(probabilities, config.segments)
+    return write_curve_counts(config, curve_counts(frame, segments, config), folder)
+
+
+def write_curve_counts(config: RunConfig, counts: pd.DataFrame, folder: Path) -> list[Path]:
+    """`write_curves` from customers counted per duration, outcome and groups (see
+    `scoring.curve_counts`): the same curves, from a table of a few hundred rows."""
+    roles = config.dataset.roles
     folder.mkdir(parents=True, exist_ok=True)
-    durations = frame[roles.duration].to_numpy(dtype=float)
-    events = churn_labels(frame, config)
-    groupings = {}
-    if roles.segment is not None:
-        groupings[roles.segment] = frame[roles.segment].astype(str)
-    groupings["risk_segment"] = pd.Series(assign_risk_segments(probabilities, config.segments))
+    names = ([roles.segment] if roles.segment is not None else []) + ["risk_segment"]
     written, medians = [], {}
-    for name, groups in groupings.items():
-        table = survival.kaplan_meier_table(durations, events, groups.to_numpy())
+    for name in names:
+        table = survival.kaplan_meier_table(
+            counts["duration"], counts["churned"], counts[name].astype(str), counts["customers"]
+        )
         table.to_csv(folder / f"km_by_{name}.csv", index=False)
         figure = survival.kaplan_meier_figure(table, f"Kaplan-Meier survival by {name}")
         figure.savefig(folder / f"km_by_{name}.png")
@@ -49,11 +53,9 @@ def write_curves(
 
 
 @task(name="survival-curves", cache_policy=NO_CACHE)
-def draw_curves(
-    config: RunConfig, frame: pd.DataFrame, probabilities: np.ndarray, folder: Path
-) -> list[Path]:
-    """Kaplan-Meier curves of a labelled scored batch (see `write_curves`)."""
-    return write_curves(config, frame, probabilities, folder)
+def draw_curves(config: RunConfig, counts: pd.DataFrame, folder: Path) -> list[Path]:
+    """Kaplan-Meier curves of a labelled scored batch, from its curve counts."""
+    return write_curve_counts(config, counts, folder)
 
 
 @task(name="survival-analysis", cache_policy=NO_CACHE)

@@ -62,6 +62,7 @@ def check_table(customers: pa.Table, config: RunConfig, kind: Kind) -> None:
     if data.id_column and data.id_column in customers.column_names:
         ids = customers.column(data.id_column)
     problems = table_problems(customers.column_names, customers.num_rows, ids, config, kind)
+    pa.default_memory_pool().release_unused()  # the id check's buffers go back to the system
     if problems:
         raise structural_error(problems)
 

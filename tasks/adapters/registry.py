@@ -121,12 +121,12 @@ def log_model(run_id: str, pipeline: Any, example: pd.DataFrame) -> str:
             input_example=example,
             serialization_format="cloudpickle",
             pyfunc_predict_fn="predict_proba",
-            pip_requirements=_pip_requirements(),
+            pip_requirements=pip_requirements(),
         )
     return info.model_uri
 
 
-def _pip_requirements() -> list[str]:
+def pip_requirements() -> list[str]:
     from importlib.metadata import version
 
     return [f"{name}=={version(name)}" for name in PIP_REQUIREMENTS_PACKAGES]

@@ -13,18 +13,24 @@ if TYPE_CHECKING:
 KM_COLUMNS = ["group", "timeline", "survival", "ci_lower", "ci_upper", "at_risk"]
 
 
-def kaplan_meier_table(durations: Any, events: Any, groups: Any = None) -> pd.DataFrame:
+def kaplan_meier_table(
+    durations: Any, events: Any, groups: Any = None, weights: Any = None
+) -> pd.DataFrame:
     """KM survival with 95% CIs (lifelines' exponential Greenwood) and numbers at risk at each
-    time lifelines reports (0 and every observed duration), per group in sorted order."""
+    time lifelines reports (0 and every observed duration), per group in sorted order.
+    `weights`: how many customers each row stands for (whole numbers: the same estimate as
+    one row per customer)."""
     from lifelines import KaplanMeierFitter
 
     durations = np.asarray(durations, dtype=float)
     events = np.asarray(events).astype(bool)
     labels = np.full(len(durations), "all", dtype=object) if groups is None else np.asarray(groups)
+    counts = None if weights is None else np.asarray(weights, dtype=float)
     parts = []
     for group in sorted(pd.unique(labels), key=str):
         rows = labels == group
-        km = KaplanMeierFitter().fit(durations[rows], events[rows])
+        weight = None if counts is None else counts[rows]
+        km = KaplanMeierFitter().fit(durations[rows], events[rows], weights=weight)
         ci = km.confidence_interval_survival_function_
         parts.append(
             pd.DataFrame(

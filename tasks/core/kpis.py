@@ -62,12 +62,13 @@ def compute_kpis(
     segment = config.dataset.roles.segment
     if segment is None:
         return result
-    values = scores["segment_value"].astype(object).to_numpy()
+    codes, uniques = pd.factorize(scores["segment_value"])  # each row's value as a number
+    position = {str(v): k for k, v in enumerate(uniques)}
     known = [str(v) for v in config.dataset.categorical[segment]]
-    extra = sorted({str(v) for v in pd.unique(values) if not pd.isna(v)} - set(known))
+    extra = sorted(set(position) - set(known))
     by_value = {}
     for value in [*known, *extra]:
-        rows = np.flatnonzero(values == value)
+        rows = np.flatnonzero(codes == position.get(value, -2))
         part = None if churned is None else churned[rows]
         by_value[value] = _figures(scores.iloc[rows], part, factor, shown)
     result["by_segment"] = {"column": segment, "values": by_value}
@@ -92,8 +93,8 @@ def _figures(
     """The KPI figures of one group of scored customers (role figures only when `shown`)."""
     n = len(scores)
     probability = scores["churn_probability"].to_numpy(dtype=float)
-    segments = scores["risk_segment"].astype(object).to_numpy()
-    counts = {s: int((segments == s).sum()) for s in RISK_SEGMENTS}
+    found = scores["risk_segment"].value_counts()
+    counts = {s: int(found.get(s, 0)) for s in RISK_SEGMENTS}
     figures: dict[str, Any] = {
         "customers_scored": n,
         "observed_churn_rate": None if churned is None else _mean(churned),

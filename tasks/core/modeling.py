@@ -265,7 +265,11 @@ class Split:
 
 def churn_labels(frame: pd.DataFrame, config: RunConfig) -> np.ndarray:
     target = config.dataset.target
-    return (frame[target.column].astype(str) == target.positive).to_numpy().astype(int)
+    labels = frame[target.column]
+    if isinstance(labels.dtype, pd.CategoricalDtype):  # each distinct label compared once
+        positive = np.append(labels.cat.categories.astype(str) == target.positive, False)
+        return positive[labels.cat.codes.to_numpy()].astype(int)  # code -1 (missing): False
+    return (labels.astype(str) == target.positive).to_numpy().astype(int)
 
 
 def split_holdout(frame: pd.DataFrame, config: RunConfig) -> Split:

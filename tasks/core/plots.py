@@ -89,3 +89,14 @@ def profit_curve_figure(sizes: np.ndarray, profit: np.ndarray, best: int, title:
     axes.set_ylabel("expected profit")
     axes.legend(loc="lower right")
     return figure
+
+
+def qini_figure(share: np.ndarray, qini: np.ndarray, coefficient: float, title: str) -> Figure:
+    """The Qini curve against random targeting (the straight line to the same end)."""
+    figure, axes = _figure(title)
+    axes.plot(share, qini, label=f"model (Qini coefficient {coefficient:.4f})")
+    axes.plot([0, 1], [0, qini[-1]], linestyle="--", color="grey", label="random targeting")
+    axes.set_xlabel("share of customers contacted, by predicted uplift")
+    axes.set_ylabel("incremental retained customers per customer")
+    axes.legend(loc="best")
+    return figure

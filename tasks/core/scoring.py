@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from configs.schema import RunConfig
 from tasks.core.inference import CompiledModel, Contributions
 from tasks.core.kpis import assign_risk_segments
+from tasks.core.modeling import churn_labels
 from tasks.core.survival import SurvivalModel, expected_lifetime
 
 _EXACT_BELOW = 2.0**32  # numbers this large or larger are written by Python
@@ -243,15 +244,29 @@ def kpi_columns(scored: pd.DataFrame) -> pd.DataFrame:
     return kept.reset_index(drop=True)
 
 
-def curve_inputs(clean: pd.DataFrame, config: RunConfig) -> pd.DataFrame | None:
-    """Duration, label and segment of labelled rows, for survival curves; None when the batch
-    has no labels or the table no duration."""
+def curve_counts(
+    clean: pd.DataFrame, risk_segments: np.ndarray, config: RunConfig
+) -> pd.DataFrame | None:
+    """Labelled customers counted per duration, outcome, segment role value and risk segment
+    (columns duration, churned, [segment role], risk_segment, customers): all the survival
+    curves need, a few hundred rows however many customers. None when the batch has no
+    labels or the table no duration."""
     data = config.dataset
     if data.target.column not in clean or data.roles.duration is None:
         return None
-    columns = [data.roles.duration, data.target.column]
-    columns += [data.roles.segment] if data.roles.segment else []
-    kept = clean[columns].copy()
-    for name in columns[1:]:
-        kept[name] = kept[name].astype("category")
-    return kept.reset_index(drop=True)
+    keys = {
+        "duration": clean[data.roles.duration].to_numpy(dtype=float),
+        "churned": churn_labels(clean, config).astype(bool),
+    }
+    if data.roles.segment:
+        keys[data.roles.segment] = _role_texts(clean, data.roles.segment)
+    keys["risk_segment"] = np.asarray(risk_segments, dtype=object)
+    counted = pd.DataFrame(keys).value_counts(sort=False, dropna=False)
+    return counted.rename("customers").reset_index()
+
+
+def joined_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Curve counts of several batches as one table."""
+    frame = pd.concat(parts, ignore_index=True)
+    keys = [c for c in frame.columns if c != "customers"]
+    return frame.groupby(keys, sort=False, dropna=False)["customers"].sum().reset_index()

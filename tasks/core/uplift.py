@@ -72,6 +72,10 @@ class TLearner:
         treated, holdout = self.retention_probabilities(customers)
         return treated - holdout
 
+    def predict(self, customers: pd.DataFrame) -> np.ndarray:
+        """The uplift (what a logged model's pyfunc returns)."""
+        return self.predict_uplift(customers)
+
 
 @dataclass(frozen=True)
 class UpliftEvaluation:

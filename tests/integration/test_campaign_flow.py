@@ -207,3 +207,45 @@ def test_events_and_the_report_against_a_hand_computation(state):
     assert report["accepted"] == 10
     revenue = report["revenue"]
     assert revenue["low"] <= revenue["net_revenue"] <= revenue["high"]
+
+
+def test_uplift_model_is_trained_logged_and_registered(state):
+    import mlflow
+
+    from data.generate import generate_customers
+    from tasks.adapters import registry
+    from tasks.campaign_demo import simulate_outcomes
+    from tasks.uplift_training import train_uplift
+
+    settings, config = state
+    customers = generate_customers(300, seed=8)
+    customers["customerID"] = [f"C{i:04d}" for i in range(300)]
+    offer = offer_of(config, "loyalty-discount", ["email"])
+    everyone = AudienceFilter(risk_segments=("high", "medium", "low"), limit=300)
+    campaign = create_campaign.fn(settings, config, "uplift", offer, ["email"], everyone, 0.5, "a")
+    waiting = create_campaign.fn(settings, config, "open", offer, ["email"], everyone, 0.5, "a")
+    with pytest.raises(ConfigError, match=f"campaign {waiting['id']} has no retained/churned"):
+        train_uplift(settings, config, [waiting["id"]], customers, "generated")
+    simulate_outcomes(settings, config, campaign["id"], customers)
+    with pytest.raises(ConfigError, match="300 campaign customers are not in the data"):
+        train_uplift(settings, config, [campaign["id"]], customers.head(0), "generated")
+
+    found = train_uplift(settings, config, [campaign["id"]], customers, "generated")
+    assert found["customers"] == 300 and found["model"] == "retainai-churn-uplift"
+    metrics = found["metrics"]
+    assert metrics["heldout_customers"] == 90  # the 30% held out, never fitted on
+    assert {"heldout_qini_coefficient", "heldout_auuc", "heldout_uplift_at_10pct",
+            "heldout_uplift_at_20pct", "heldout_uplift_at_30pct"} <= set(metrics)  # fmt: skip
+    run = mlflow.MlflowClient().get_run(found["run_id"])
+    assert run.data.metrics["heldout_qini_coefficient"] == pytest.approx(
+        metrics["heldout_qini_coefficient"]
+    )
+    assert run.data.tags["kind"] == "uplift"
+    names = {a.path for a in mlflow.MlflowClient().list_artifacts(found["run_id"], "uplift")}
+    assert names == {"uplift/qini_curve.png", "uplift/qini_curve.json"}
+    champion = registry.version_by_alias(found["model"], registry.CHAMPION)
+    assert (champion is not None) == found["champion"] == (metrics["heldout_qini_coefficient"] > 0)
+    model = mlflow.sklearn.load_model(f"models:/{found['model']}/{found['version']}")
+    assert model.predict(customers.assign(churn_probability=0.5, risk_segment="high")).shape == (
+        300,
+    )
