@@ -114,7 +114,7 @@ def audience(engine: Engine, campaign_id: int) -> pd.DataFrame:
     query = sa.select(campaign_members).where(campaign_members.c.campaign_id == campaign_id)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(campaign_members.c.rank)).fetchall()
-    return pd.DataFrame(rows, columns=[c.name for c in campaign_members.columns])
+    return pd.DataFrame(rows, columns=[str(c.name) for c in campaign_members.columns])
 
 
 def save_messages(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
@@ -137,7 +137,7 @@ def messages(engine: Engine, campaign_id: int, status: str | None = None) -> pd.
         query = query.where(campaign_messages.c.status == status)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(campaign_messages.c.customer_id)).fetchall()
-    return pd.DataFrame(rows, columns=[c.name for c in campaign_messages.columns])
+    return pd.DataFrame(rows, columns=[str(c.name) for c in campaign_messages.columns])
 
 
 def move_messages(
@@ -178,7 +178,7 @@ def events(engine: Engine, campaign_id: int) -> pd.DataFrame:
     query = sa.select(campaign_events).where(campaign_events.c.campaign_id == campaign_id)
     with engine.connect() as connection:
         rows = connection.execute(query).fetchall()
-    return pd.DataFrame(rows, columns=[c.name for c in campaign_events.columns])
+    return pd.DataFrame(rows, columns=[str(c.name) for c in campaign_events.columns])
 
 
 def upsert_contacts(engine: Engine, rows: list[dict[str, Any]]) -> int:
@@ -199,7 +199,7 @@ def upsert_contacts(engine: Engine, rows: list[dict[str, Any]]) -> int:
 def contacts_of(engine: Engine, dataset: str) -> pd.DataFrame:
     with engine.connect() as connection:
         rows = connection.execute(sa.select(contacts).where(contacts.c.dataset == dataset))
-        return pd.DataFrame(rows.fetchall(), columns=[c.name for c in contacts.columns])
+        return pd.DataFrame(rows.fetchall(), columns=[str(c.name) for c in contacts.columns])
 
 
 def suppress(engine: Engine, dataset: str, customer_id: str, channel: str, reason: str) -> None:
@@ -216,5 +216,6 @@ def suppressed(engine: Engine, dataset: str) -> pd.DataFrame:
     query = sa.select(suppressions).where(suppressions.c.dataset == dataset)
     with engine.connect() as connection:
         return pd.DataFrame(
-            connection.execute(query).fetchall(), columns=[c.name for c in suppressions.columns]
+            connection.execute(query).fetchall(),
+            columns=[str(c.name) for c in suppressions.columns],
         )

@@ -227,8 +227,8 @@ def test_uplift_model_is_trained_logged_and_registered(state):
     with pytest.raises(ConfigError, match=f"campaign {waiting['id']} has no retained/churned"):
         train_uplift(settings, config, [waiting["id"]], customers, "generated")
     simulate_outcomes(settings, config, campaign["id"], customers)
-    with pytest.raises(ConfigError, match="300 campaign customers are not in the data"):
-        train_uplift(settings, config, [campaign["id"]], customers.head(0), "generated")
+    with pytest.raises(ConfigError, match="100 campaign customers are not in the data"):
+        train_uplift(settings, config, [campaign["id"]], customers.head(200), "generated")
 
     found = train_uplift(settings, config, [campaign["id"]], customers, "generated")
     assert found["customers"] == 300 and found["model"] == "retainai-churn-uplift"
@@ -246,6 +246,7 @@ def test_uplift_model_is_trained_logged_and_registered(state):
     champion = registry.version_by_alias(found["model"], registry.CHAMPION)
     assert (champion is not None) == found["champion"] == (metrics["heldout_qini_coefficient"] > 0)
     model = mlflow.sklearn.load_model(f"models:/{found['model']}/{found['version']}")
-    assert model.predict(customers.assign(churn_probability=0.5, risk_segment="high")).shape == (
-        300,
-    )
+    from tasks.core.contract import validate_frame
+
+    typed = validate_frame(customers, config, "scoring").clean
+    assert model.predict(typed.assign(churn_probability=0.5, risk_segment="high")).shape == (300,)
