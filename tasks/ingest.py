@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from configs.settings import Settings
+from tasks.adapters import memory
 from tasks.adapters.sources import describe_source, read_source, read_table
 from tasks.core.errors import TransientSourceError
 from tasks.progress import step
@@ -54,7 +55,7 @@ def ingest_table(
     step(f"reading {describe_source(source, table, query)}")
     categorical = frozenset(config.dataset.categorical) | {config.dataset.target.column}
     data = read_table(source, table=table, query=query, settings=settings, categorical=categorical)
-    pa.default_memory_pool().release_unused()  # the parse's buffers go back to the system
+    memory.give_back()  # the parse's buffers go back to the system
     step(f"read {data.num_rows:,} rows x {data.num_columns} columns")
     return data
 

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import db, registry, score_merge
+from tasks.adapters import db, memory, registry, score_merge
 from tasks.adapters.score_runs import RunKey
 from tasks.core import batches, promotion
 from tasks.core.contract_chunks import ChunkCheck, check_chunk
@@ -108,6 +108,7 @@ def score_chunk(
 ) -> ChunkScores:
     """Check one chunk's rows, score the clean ones and write them into the run (once,
     or replacing an earlier try), in parts of STAGE_PART_ROWS."""
+    memory.give_back()  # pages freed by the chunks before this one go back to the system
     check = check_chunk(batches.to_frame(part), config)
     clean = check.result.clean
     kept: list[pd.DataFrame] = []

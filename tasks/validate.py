@@ -18,7 +18,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
-from tasks.adapters import registry
+from tasks.adapters import memory, registry
 from tasks.adapters.expectations import load_suite, run_suite
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core import batches
@@ -62,7 +62,7 @@ def check_table(customers: pa.Table, config: RunConfig, kind: Kind) -> None:
     if data.id_column and data.id_column in customers.column_names:
         ids = customers.column(data.id_column)
     problems = table_problems(customers.column_names, customers.num_rows, ids, config, kind)
-    pa.default_memory_pool().release_unused()  # the id check's buffers go back to the system
+    memory.give_back()  # the id check's buffers go back to the system
     if problems:
         raise structural_error(problems)
 
