@@ -24,6 +24,7 @@ from configs.settings import Settings
 from serving import routes_admin, routes_campaigns, routes_ops, routes_predict, routes_retention
 from serving.api_models import Message
 from serving.auth import Authenticator
+from serving.campaign_models import EVENTS_BODY
 from serving.coalesce import Coalescer
 from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
@@ -136,6 +137,8 @@ def _openapi(app: FastAPI, parser: CustomerParser):
         values = components["SegmentFilter"]["properties"]["segment_values"]["anyOf"][0]
         values["items"] = {"type": "string", "enum": data.segment_values}
         values["description"] = f"Values of {data.roles.segment or 'the segment (none)'}"
+        offer = components["CampaignRequest"]["properties"]["offer"]["anyOf"][0]
+        offer["enum"] = list(parser.config.campaigns.offers)
         app.openapi_schema = schema
         return schema
 
@@ -189,7 +192,10 @@ def create_app(
     for module in (routes_predict, routes_admin, routes_retention, routes_campaigns):
         app.include_router(module.router, responses=AUTH_RESPONSES)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
-    bodies = {("POST", "/predict"): Body(serving.max_body_bytes)}  # read by the route itself
+    bodies = {
+        ("POST", "/predict"): Body(serving.max_body_bytes),  # read by the route itself
+        ("POST", "/campaigns/{campaign_id}/events"): Body(EVENTS_BODY),
+    }
     table = policies(app.router.routes, bodies, public=[p for p in public if p])
     app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()

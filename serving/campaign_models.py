@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from serving.api_models import RiskSegment, Strict
 
 Channel = Literal["email", "sms"]
+EVENTS_BODY = 2 * 1024 * 1024  # bytes: 5,000 events of the longest ids and keys fit
 MessageStatus = Literal["draft", "approved", "sending", "sent", "unknown", "failed"]
 Event = Literal["delivered", "opened", "clicked", "accepted", "retained", "churned"]
 
@@ -23,7 +24,11 @@ class SegmentFilter(Strict):
     max_churn_probability: float | None = Field(None, ge=0.0, le=1.0)
     min_lifetime_value: float | None = Field(None, ge=0.0, le=1e9)
     limit: int | None = Field(
-        None, ge=1, le=10_000_000, description="Default: the profit-maximising audience size."
+        None,
+        ge=1,
+        le=10_000_000,
+        strict=False,  # 12.0 is the integer 12 in JSON
+        description="Default: the profit-maximising audience size.",
     )
 
 
@@ -37,7 +42,7 @@ class CampaignRequest(Strict):
     holdout_share: float | None = Field(
         None, gt=0.0, le=0.5, description="Default: the config's campaigns.holdout_share."
     )
-    scheduled_at: datetime | None = None
+    scheduled_at: datetime | None = Field(None, strict=False)  # ISO 8601 text in JSON
 
 
 class Campaign(BaseModel):
@@ -90,11 +95,11 @@ class OutcomeEvent(Strict):
     customer_id: str = Field(min_length=1, max_length=64)
     event: Event
     event_key: str | None = Field(None, min_length=1, max_length=200)
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = Field(None, strict=False)  # ISO 8601 text in JSON
 
 
 class EventsRequest(Strict):
-    events: list[OutcomeEvent] = Field(min_length=1, max_length=10_000)
+    events: list[OutcomeEvent] = Field(min_length=1, max_length=5_000)  # within EVENTS_BODY
 
 
 class EventsRecorded(BaseModel):

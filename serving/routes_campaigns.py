@@ -32,6 +32,7 @@ from tasks.core.errors import ConfigError, UnsubscribeTokenError
 router = APIRouter(tags=["campaigns"], default_response_class=OrjsonResponse)
 NOT_FOUND = {404: {"model": Message}}
 REFUSED = {404: {"model": Message}, 409: {"model": Message}}
+WITH_BODY = {**REFUSED, 400: {"model": Message, "description": "The body cannot be decoded"}}
 CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -45,7 +46,7 @@ async def _call(function, *args):
         raise HTTPException(status, str(exc)) from None
 
 
-@router.post("/campaigns", status_code=201, response_model=Campaign, responses=REFUSED)
+@router.post("/campaigns", status_code=201, response_model=Campaign, responses=WITH_BODY)
 async def create_campaign(request: CampaignRequest, state: State, caller: Analyst):
     """Create a draft campaign: the current scores filtered and ranked by expected profit,
     cut at the limit (default: the profit-maximising size), the holdout drawn per risk
@@ -68,11 +69,11 @@ async def create_campaign(request: CampaignRequest, state: State, caller: Analys
         limit=wanted.limit,
     )
     share = request.holdout_share or config.campaigns.holdout_share
-    try:
-        offer = actions.offer_of(config, request.offer, list(request.channels))
-    except ConfigError as exc:
-        detail = [{"loc": ["body", "offer"], "msg": str(exc), "type": "value_error"}]
+    if request.offer is not None and request.offer not in config.campaigns.offers:
+        message = f"not an offer of the catalogue: {list(config.campaigns.offers)}"
+        detail = [{"loc": ["body", "offer"], "msg": message, "type": "literal_error"}]
         return OrjsonResponse({"detail": detail}, status_code=422)
+    offer = await _call(actions.offer_of, config, request.offer, list(request.channels))
     created = await _call(actions.draft_campaign, state.settings, config, request.name, offer,
                           list(request.channels), audience, share, caller.name,
                           request.scheduled_at)  # fmt: skip
@@ -133,7 +134,7 @@ async def campaign_report(campaign_id: CampaignId, state: State, _caller: Reader
     return OrjsonResponse(await _call(actions.report_of, state.settings, state.config, campaign_id))
 
 
-@router.post("/campaigns/{campaign_id}/events", response_model=EventsRecorded, responses=REFUSED)
+@router.post("/campaigns/{campaign_id}/events", response_model=EventsRecorded, responses=WITH_BODY)
 async def record_events(
     campaign_id: CampaignId, request: EventsRequest, state: State, _caller: Analyst
 ) -> OrjsonResponse:

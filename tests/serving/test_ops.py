@@ -96,7 +96,7 @@ def test_openapi_documents_bearer_auth_and_the_config_schema(served):
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("PUT", "/campaigns", "POST"), ("DELETE", "/predict", "POST"),
+    [("PUT", "/campaigns", "GET, POST"), ("DELETE", "/predict", "POST"),
      ("PUT", "/admin/tokens", "GET, POST"), ("POST", "/customers/C0001", "GET")],
 )  # fmt: skip
 def test_a_wrong_method_names_the_allowed_ones(served, method, path, allowed):
