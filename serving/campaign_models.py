@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from serving.api_models import RiskSegment, Strict
 
+
+def _iso_text(value: Any) -> Any:
+    """A JSON datetime is ISO 8601 text; a number is no date (lax parsing would read seconds)."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("expected an ISO 8601 date-time string")
+    return value
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
 Channel = Literal["email", "sms"]
 EVENTS_BODY = 2 * 1024 * 1024  # bytes: 5,000 events of the longest ids and keys fit
 MessageStatus = Literal["draft", "approved", "sending", "sent", "unknown", "failed"]
@@ -42,7 +51,7 @@ class CampaignRequest(Strict):
     holdout_share: float | None = Field(
         None, gt=0.0, le=0.5, description="Default: the config's campaigns.holdout_share."
     )
-    scheduled_at: datetime | None = Field(None, strict=False)  # ISO 8601 text in JSON
+    scheduled_at: IsoDatetime | None = Field(None, strict=False)  # ISO 8601 text in JSON
 
 
 class Campaign(BaseModel):
@@ -95,7 +104,7 @@ class OutcomeEvent(Strict):
     customer_id: str = Field(min_length=1, max_length=64)
     event: Event
     event_key: str | None = Field(None, min_length=1, max_length=200)
-    occurred_at: datetime | None = Field(None, strict=False)  # ISO 8601 text in JSON
+    occurred_at: IsoDatetime | None = Field(None, strict=False)  # ISO 8601 text in JSON
 
 
 class EventsRequest(Strict):
