@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     llm_max_attempts: int = Field(4, ge=1, le=10)  # per message, for 429 / 5xx / timeouts
     llm_backoff_seconds: float = Field(1.0, ge=0)  # first retry delay, doubled per attempt
     llm_backoff_max_seconds: float = Field(30.0, ge=0)  # longest single retry delay
-    llm_concurrency: int = Field(4, ge=1, le=256)  # requests in flight at once per writer
-    llm_budget: float | None = Field(None, ge=0)  # money per writer; None: no limit
+    llm_concurrency: int = Field(32, ge=1, le=256)  # requests in flight at once per writer
+    llm_budget: float | None = Field(None, ge=0)  # money per campaign run; None: no limit
+    message_batch_size: int = Field(1000, ge=1, le=100_000)  # messages stored per transaction
     llm_price_prompt_per_1k: float = Field(0.0, ge=0)  # per 1000 prompt tokens (0: local)
     llm_price_completion_per_1k: float = Field(0.0, ge=0)  # per 1000 completion tokens
     prompts_dir: Path = Path(__file__).resolve().parent / "prompts"
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # CA bundle for a private relay; else the system's
     mail_from: str | None = None  # "RetainAI <offers@example.com>"; domain of Message-IDs
     public_url: str | None = None  # base of unsubscribe links, e.g. https://retain.example.com
+    send_batch_size: int = Field(50, ge=1, le=10_000)  # emails claimed per commit; a crash
+    # between claim and commit leaves at most this many `unknown` (a person decides on them)
     sms_opt_out_text: str = "Reply STOP to opt out."  # appended to every exported SMS
 
     @model_validator(mode="after")

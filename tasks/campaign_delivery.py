@@ -9,6 +9,7 @@ a gateway. Suppressed customers (unsubscribed, bounced) are never contacted.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -89,14 +90,14 @@ def send_campaign(
         store.update_campaign(engine, campaign_id, status="sending")
         blocked_keys = {(r.customer_id, r.channel) for r in blocked.itertuples()}
         mailer = FolderMailer(outbox) if outbox is not None else SmtpMailer(settings)
+        emails, size = approved[approved["channel"] == "email"], settings.send_batch_size
         with mailer:
-            for row in approved[approved["channel"] == "email"].itertuples():
-                if {(row.customer_id, "email"), (row.customer_id, "all")} & blocked_keys:
-                    _move(engine, campaign_id, row, "approved", "failed", error="suppressed")
-                    counts["suppressed"] = counts.get("suppressed", 0) + 1
-                    continue
-                outcome = _send_email(engine, settings, mailer, campaign_id, row, people, config)
-                counts[outcome] = counts.get(outcome, 0) + 1
+            for start in range(0, len(emails), size):
+                part = emails.iloc[start : start + size]
+                sent = _send_batch(engine, settings, mailer, campaign_id, part, people, config,
+                                   blocked_keys)  # fmt: skip
+                for outcome, number in sent.items():
+                    counts[outcome] = counts.get(outcome, 0) + number
         counts["sms"] = _export_sms(engine, settings, campaign_id, approved, people, blocked_keys)
         store.update_campaign(engine, campaign_id, status="sent")
     step(f"campaign {campaign_id}: {counts}")
@@ -107,41 +108,59 @@ def _keys(frame) -> list[tuple[str, str]]:
     return list(zip(frame["customer_id"], frame["channel"], strict=True))
 
 
-def _move(engine, campaign_id: int, row, old: str, new: str, **values: Any) -> int:
-    return store.move_messages(engine, campaign_id, [(row.customer_id, row.channel)], old, new,
-                               **values)  # fmt: skip
-
-
-def _send_email(engine, settings, mailer, campaign_id, row, people, config) -> str:
-    """One email through the outbox: sending (committed), handed over, then its outcome."""
-    if _move(engine, campaign_id, row, "approved", "sending") == 0:
-        return "skipped"  # another sender took it
-    to = people.loc[row.customer_id, "email"]
-    msg = campaign_email(
-        settings,
-        campaign_id=campaign_id,
-        customer_id=row.customer_id,
-        to=to,
-        subject=row.subject or "",
-        text=f"{row.body}\n\n{row.call_to_action}",
-    )
+def _send_batch(engine, settings, mailer, campaign_id, part, people, config, blocked_keys):
+    """Emails through the outbox: claimed as `sending` (committed) before any is handed over,
+    then their outcomes stored together. After a crash in between they are still `sending`:
+    unknown. Messages not handed over when an error stops the batch go back to `approved`."""
+    counts: Counter[str] = Counter()
+    stopped = [k for k in _keys(part) if {(k[0], "email"), (k[0], "all")} & blocked_keys]
+    counts["suppressed"] = store.move_messages(engine, campaign_id, stopped, "approved", "failed",
+                                               error="suppressed")  # fmt: skip
+    wanted = [key for key in _keys(part) if key not in set(stopped)]
+    claimed = set(store.claim_messages(engine, campaign_id, wanted, "approved", "sending"))
+    counts["skipped"] = len(wanted) - len(claimed)  # another sender took them
+    outcomes: list[dict[str, Any]] = []
+    handed: set[tuple[str, str]] = set()
     try:
-        mailer.send(msg)
+        for row in part.itertuples():
+            key = (row.customer_id, row.channel)
+            if key not in claimed:
+                continue
+            handed.add(key)
+            status, error, outcome = _hand_over(engine, settings, mailer, campaign_id, row,
+                                                people, config)  # fmt: skip
+            sent_at = datetime.now(UTC) if status == "sent" else None
+            outcomes.append({"customer_id": key[0], "channel": key[1], "status": status,
+                             "error": error, "sent_at": sent_at})  # fmt: skip
+            counts[outcome] += 1
+    except ConfigError:
+        handed.discard(key)  # the relay refused us before taking this message: nothing sent
+        raise
+    finally:
+        store.settle_messages(engine, campaign_id, outcomes)
+        untouched = [key for key in claimed if key not in handed]
+        store.move_messages(engine, campaign_id, untouched, "sending", "approved")
+    return +counts
+
+
+def _hand_over(engine, settings, mailer, campaign_id, row, people, config):
+    """Hand one email to the mail server: (new status, error, outcome to count)."""
+    try:
+        mailer.send(campaign_email(
+            settings, campaign_id=campaign_id, customer_id=row.customer_id,
+            to=people.loc[row.customer_id, "email"], subject=row.subject or "",
+            text=f"{row.body}\n\n{row.call_to_action}",
+        ))  # fmt: skip
     except AddressRefusedError as exc:
         store.suppress(engine, config.dataset.name, row.customer_id, "email", "bounced")
-        _move(engine, campaign_id, row, "sending", "failed", error=str(exc)[:500])
-        return "bounced"
+        return "failed", str(exc)[:500], "bounced"
     except PermanentMailError as exc:
-        _move(engine, campaign_id, row, "sending", "failed", error=str(exc)[:500])
-        return "failed"
+        return "failed", str(exc)[:500], "failed"
     except TransientMailError as exc:
-        _move(engine, campaign_id, row, "sending", "approved", error=str(exc)[:500])
-        return "deferred"
+        return "approved", str(exc)[:500], "deferred"
     except DeliveryUnknownError as exc:
-        _move(engine, campaign_id, row, "sending", "unknown", error=str(exc)[:500])
-        return "unknown"
-    _move(engine, campaign_id, row, "sending", "sent", sent_at=datetime.now(UTC))
-    return "sent"
+        return "unknown", str(exc)[:500], "unknown"
+    return "sent", None, "sent"
 
 
 def _export_sms(engine, settings, campaign_id, approved, people, blocked_keys) -> int:

@@ -145,20 +145,56 @@ def move_messages(
 ) -> int:
     """Move the given (customer, channel) messages from status `old` to `new`, atomically;
     returns how many moved (a message in another status is left alone)."""
-    moved = 0
+    return len(claim_messages(engine, campaign_id, keys, old, new, **values))
+
+
+def claim_messages(
+    engine: Engine, campaign_id: int, keys: list[tuple[str, str]], old: str, new: str, **values
+) -> list[tuple[str, str]]:
+    """`move_messages` that returns the keys it moved: those another process moved first
+    are not among them. One transaction, a statement per 5,000 keys."""
+    table, moved = campaign_messages, []
     with engine.begin() as connection:
-        for customer_id, channel in keys:
-            moved += connection.execute(
-                campaign_messages.update()
+        for start in range(0, len(keys), 5000):
+            statement = (
+                table.update()
                 .where(
-                    campaign_messages.c.campaign_id == campaign_id,
-                    campaign_messages.c.customer_id == customer_id,
-                    campaign_messages.c.channel == channel,
-                    campaign_messages.c.status == old,
+                    table.c.campaign_id == campaign_id,
+                    table.c.status == old,
+                    sa.tuple_(table.c.customer_id, table.c.channel).in_(keys[start : start + 5000]),
                 )
                 .values(status=new, **values)
-            ).rowcount
+                .returning(table.c.customer_id, table.c.channel)
+            )
+            moved += [(row[0], row[1]) for row in connection.execute(statement)]
     return moved
+
+
+def settle_messages(engine: Engine, campaign_id: int, outcomes: list[dict[str, Any]]) -> None:
+    """The outcomes of messages handed over (status `sending`), in one transaction: dicts of
+    customer_id, channel, status, error and sent_at (None where it does not apply)."""
+    if not outcomes:
+        return
+    table = campaign_messages
+    statement = (
+        table.update()
+        .where(
+            table.c.campaign_id == campaign_id,
+            table.c.status == "sending",
+            table.c.customer_id == sa.bindparam("key_customer"),
+            table.c.channel == sa.bindparam("key_channel"),
+        )
+        .values(
+            status=sa.bindparam("new_status"),
+            error=sa.bindparam("new_error"),
+            sent_at=sa.bindparam("new_sent_at"),
+        )
+    )
+    rows = [{"key_customer": o["customer_id"], "key_channel": o["channel"],
+             "new_status": o["status"], "new_error": o.get("error"),
+             "new_sent_at": o.get("sent_at")} for o in outcomes]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(statement, rows)
 
 
 def record_events(engine: Engine, rows: list[dict[str, Any]]) -> int:

@@ -10,12 +10,14 @@ login, TLS or sender; stop the batch). Credentials are never logged nor put in e
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
 import smtplib
 import ssl
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate
 from types import TracebackType
@@ -34,8 +36,18 @@ from tasks.core.unsubscribe import make_token, unsubscribe_url
 
 log = logging.getLogger(__name__)
 
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, each header's class made once: the registry builds a
+    new class on every lookup, which was a third of the time spent building an email."""
+
+    @functools.cache  # noqa: B019 (one registry lives as long as the module)
+    def __getitem__(self, name: str) -> type:
+        return super().__getitem__(name)
+
+
 # RFC 5322 allows 998 characters a line: a long List-Unsubscribe URL stays one readable token
-POLICY = policy.SMTP.clone(max_line_length=998)
+POLICY = policy.SMTP.clone(max_line_length=998, header_factory=_HeaderClasses())
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
 UNSUBSCRIBE_TEXT = "To stop receiving these emails, unsubscribe here: {url}"
 

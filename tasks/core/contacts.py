@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tasks.core.coercion import as_text
@@ -34,3 +35,36 @@ def contact_rows(raw: pd.DataFrame, dataset: str) -> list[dict[str, Any]]:
         frame[column] = keys == "true"
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return [{"dataset": dataset, **record} for record in records]
+
+
+def reachable(
+    treated: pd.Series, channels: list[str], people: pd.DataFrame, blocked: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The (customer_id, channel) pairs that may get a message, in audience order, and how
+    many pairs were left out for each reason: no contact, no address, no consent, suppressed
+    (checked in that order). `people` is indexed by customer_id; `blocked` has customer_id
+    and channel ("all" blocks every channel)."""
+    ids = pd.Index(treated.astype(str), name="customer_id")
+    person = people.reindex(ids)
+    known = ids.isin(people.index)
+    pairs, skipped = [], {}
+    for channel in channels:
+        address = person["email" if channel == "email" else "phone"]
+        consent = person[f"consent_{channel}"].where(known, False).astype(bool).to_numpy()
+        stopped = blocked.loc[blocked["channel"].isin([channel, "all"]), "customer_id"]
+        reasons = {
+            "no contact": ~known,
+            f"no {channel} address": (address.isna() | (address.astype(str) == "")).to_numpy(),
+            f"no {channel} consent": ~consent,
+            "suppressed": ids.isin(stopped),
+        }
+        left = np.zeros(len(ids), dtype=bool)
+        for reason, hit in reasons.items():
+            new = hit & ~left
+            if new.any():
+                skipped[reason] = skipped.get(reason, 0) + int(new.sum())
+            left |= new
+        pairs.append(pd.DataFrame({"customer_id": ids[~left], "channel": channel,
+                                   "order": np.flatnonzero(~left)}))  # fmt: skip
+    frame = pd.concat(pairs, ignore_index=True).sort_values("order", kind="stable")
+    return frame.drop(columns="order").reset_index(drop=True), skipped

@@ -3,7 +3,6 @@ template without a key, approval, an outbox that never sends twice."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from email import message_from_bytes
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from tasks.campaign import create_campaign, generate_messages, import_contacts
 from tasks.campaign_actions import offer_of
 from tasks.campaign_delivery import approve_campaign, send_campaign
 from tasks.core.audience import HOLDOUT, AudienceFilter
+from tests.integration.campaign_seed import seed_scores
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,34 +32,14 @@ def state(tmp_path_factory):
                         public_url="https://retain.example.test",
                         mail_from="RetainAI <offers@example.test>")  # fmt: skip
     config = load_config(REPO / "configs" / "telco.yaml")
+    ids = [f"C{i:04d}" for i in range(300)]
     with db.connected(settings) as engine:
         db.upgrade(engine)
-        _seed_scores(engine, 300)
-    ids = [f"C{i:04d}" for i in range(300)]
+        seed_scores(engine, ids)
     contacts = generate_contacts(ids, seed=1).astype({"consent_email": str})
     contacts.loc[0, "email"] = ""  # one customer has no address
     import_contacts.fn(settings, config, contacts)
     return settings, config
-
-
-def _seed_scores(engine, rows: int) -> None:
-    from tasks.adapters.tables import customer_scores
-
-    rng = np.random.default_rng(0)
-    probability = rng.uniform(0, 1, rows)
-    now = datetime.now(UTC)
-    records = [
-        {"dataset": "telco", "customer_id": f"C{i:04d}", "as_of": date(2026, 11, 1),
-         "model_version": "1", "churn_probability": float(p),
-         "risk_segment": "high" if p >= 0.6 else "medium" if p >= 0.3 else "low",
-         "top_reasons": [{"feature": "Contract", "value": "Month-to-month", "contribution": 0.8}],
-         "monthly_value": 70.0, "segment_value": "Month-to-month",
-         "expected_remaining_months": 12.0, "lifetime_value": float(rng.uniform(200, 2000)),
-         "scored_at": now, "run_id": "r"}
-        for i, p in enumerate(probability)
-    ]  # fmt: skip
-    with engine.begin() as connection:
-        connection.execute(customer_scores.insert(), records)
 
 
 def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
