@@ -3,15 +3,17 @@ that a person approved, then report it. Sending always waits for approval."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from prefect import flow
 
+from configs.errors import ConfigError
 from configs.schema import load_config
 from configs.settings import Settings
 from tasks.campaign import AudienceFilter, create_campaign, generate_messages
 from tasks.campaign_actions import offer_of
-from tasks.campaign_delivery import report_campaign, send_campaign
+from tasks.campaign_delivery import find_due_campaigns, report_campaign, send_campaign
+from tasks.ingest import ingest
 
 
 @flow(name="run-retention-campaign")
@@ -28,10 +30,17 @@ def run_retention_campaign(
     limit: int | None = None,
     holdout_share: float | None = None,
     created_by: str = "flow",
+    rank_by: Literal["risk", "uplift"] = "risk",
+    data: str | None = None,
+    table: str | None = None,
 ) -> dict[str, Any]:
-    """Choose the audience by expected profit, hold out its share, write the drafts."""
+    """Choose the audience by expected profit (from churn risk, or from the champion uplift
+    model on the customers' table `data`), hold out its share, write the drafts."""
     config = load_config(config_path)
     settings = Settings()
+    if rank_by == "uplift" and not data:
+        raise ConfigError("rank_by uplift needs data: the customers' table")
+    customers = ingest(data, table, None, settings) if rank_by == "uplift" else None
     channels = channels or ["email"]
     wanted = AudienceFilter(
         risk_segments=tuple(risk_segments or ("high", "medium")),
@@ -43,7 +52,8 @@ def run_retention_campaign(
     )
     chosen = offer_of(config, offer, channels)
     share = holdout_share if holdout_share is not None else config.campaigns.holdout_share
-    campaign = create_campaign(settings, config, name, chosen, channels, wanted, share, created_by)
+    campaign = create_campaign(settings, config, name, chosen, channels, wanted, share, created_by,
+                               customers=customers)  # fmt: skip
     totals = generate_messages(settings, config, campaign["id"])
     return {"campaign": campaign["id"], "status": "draft", "totals": totals}
 
@@ -51,8 +61,19 @@ def run_retention_campaign(
 @flow(name="send-retention-campaign")
 def send_retention_campaign(config_path: str, campaign_id: int) -> dict[str, Any]:
     """Send an approved campaign's messages once each, then report it."""
-    config = load_config(config_path)
-    settings = Settings()
+    return _send_and_report(Settings(), load_config(config_path), campaign_id)
+
+
+@flow(name="send-due-campaigns")
+def send_due_campaigns(config_path: str) -> list[dict[str, Any]]:
+    """Send every campaign a person approved whose send time has come (a schedule runs this),
+    one after the other; each is sent at most once per message and reported."""
+    config, settings = load_config(config_path), Settings()
+    due = find_due_campaigns(settings, config)
+    return [_send_and_report(settings, config, campaign_id) for campaign_id in due]
+
+
+def _send_and_report(settings: Settings, config, campaign_id: int) -> dict[str, Any]:
     counts = send_campaign(settings, config, campaign_id)
-    return {"campaign": campaign_id, "sent": counts, "report": report_campaign(
-        settings, config, campaign_id)}  # fmt: skip
+    report = report_campaign(settings, config, campaign_id)
+    return {"campaign": campaign_id, "sent": counts, "report": report}

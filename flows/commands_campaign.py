@@ -37,7 +37,29 @@ MAX_P = typer.Option(None, help="Highest churn probability.")
 VALUES = typer.Option(None, help="Segment role values, comma separated.")
 MIN_VALUE = typer.Option(None, help="Lowest lifetime value.")
 LIMIT = typer.Option(None, help="Audience size (default: the profit-maximising one).")
+RANK_BY = typer.Option(
+    "risk",
+    help="risk: expected profit from churn risk; uplift: expected "
+    "uplift x value from the champion uplift model (needs --data).",
+)
+DATA = typer.Option(None, help="With --rank-by uplift: the customers' table (any source).")
+TABLE = typer.Option(None, help="Table of a SQL database source.")
 OFFER = typer.Option(..., help="An offer of the config's catalogue.")
+
+
+def _customers(rank_by: str, data: str | None, table: str | None):
+    """The customers' table when ranking by uplift (None when ranking by risk)."""
+    if rank_by not in ("risk", "uplift"):
+        raise typer.BadParameter(f"--rank-by must be risk or uplift, not {rank_by!r}")
+    if rank_by == "risk":
+        return None
+    if not data:
+        raise typer.BadParameter("--rank-by uplift needs --data: the customers' table")
+    from tasks.ingest import ingest
+
+    return ingest.fn(data, table, None, settings())
+
+
 CHANNELS = typer.Option("email", help="email, sms or both (comma separated).")
 
 
@@ -45,7 +67,8 @@ CHANNELS = typer.Option("email", help="email, sms or both (comma separated).")
 def preview(config: Path = CONFIG, offer: str = OFFER, channels: str = CHANNELS,
             segments: str = SEGMENTS, min_probability: float = MIN_P,
             max_probability: float = MAX_P, segment_values: str = VALUES,
-            min_lifetime_value: float = MIN_VALUE, limit: int = LIMIT) -> None:  # fmt: skip
+            min_lifetime_value: float = MIN_VALUE, limit: int = LIMIT, rank_by: str = RANK_BY,
+            data: str = DATA, table: str = TABLE) -> None:  # fmt: skip
     """The profit curve over audience size, the best size and what the chosen one costs."""
     from configs.schema import load_config
     from tasks.campaign_actions import offer_of, preview_audience, write_preview
@@ -54,7 +77,8 @@ def preview(config: Path = CONFIG, offer: str = OFFER, channels: str = CHANNELS,
     chosen = offer_of(run_config, offer, channels.split(","))
     wanted = _filter(segments, min_probability, max_probability, segment_values,
                      min_lifetime_value, limit)  # fmt: skip
-    found = preview_audience(settings(), run_config, chosen, wanted)
+    customers = _customers(rank_by, data, table)
+    found = preview_audience(settings(), run_config, chosen, wanted, customers)
     folder = settings().reports_dir / "campaigns" / "preview"
     typer.echo(json.dumps(write_preview(found, chosen, folder), indent=2, default=str))
 
@@ -66,8 +90,9 @@ def create(config: Path = CONFIG, name: str = typer.Option(..., help="Campaign n
            segment_values: str = VALUES, min_lifetime_value: float = MIN_VALUE,
            limit: int = LIMIT,
            holdout_share: float = typer.Option(None, help="Default: campaigns.holdout_share."),
+           rank_by: str = RANK_BY, data: str = DATA, table: str = TABLE,
            ) -> None:  # fmt: skip
-    """Create a draft: the audience by expected profit and its holdout, stored."""
+    """Create a draft: the audience by expected profit (or uplift) and its holdout, stored."""
     from configs.schema import load_config
     from tasks.campaign_actions import draft_campaign, offer_of
 
@@ -76,8 +101,9 @@ def create(config: Path = CONFIG, name: str = typer.Option(..., help="Campaign n
     wanted = _filter(segments, min_probability, max_probability, segment_values,
                      min_lifetime_value, limit)  # fmt: skip
     share = holdout_share if holdout_share is not None else run_config.campaigns.holdout_share
+    customers = _customers(rank_by, data, table)
     found = draft_campaign(settings(), run_config, name, chosen, channels.split(","),
-                           wanted, share, "cli")  # fmt: skip
+                           wanted, share, "cli", customers=customers)  # fmt: skip
     typer.echo(f"campaign {found['id']} (draft): {found['totals']}")
 
 

@@ -36,10 +36,12 @@ def create_campaign(
     holdout_share: float,
     created_by: str,
     scheduled_at: datetime | None = None,
+    customers: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """A draft campaign with its audience and holdout stored (before any message exists)."""
+    """A draft campaign with its audience and holdout stored (before any message exists);
+    given the customers' table, its audience is ranked by the champion uplift model."""
     campaign = draft_campaign(settings, config, name, offer, channels, wanted, holdout_share,
-                              created_by, scheduled_at)  # fmt: skip
+                              created_by, scheduled_at, customers)  # fmt: skip
     totals = campaign["totals"]
     step(f"campaign {campaign['id']}: {totals['audience']:,} customers, "
          f"{totals['holdout']:,} held out")  # fmt: skip

@@ -37,6 +37,7 @@ from tasks.core.errors import ConfigError
 from tasks.core.plots import profit_curve_figure
 from tasks.core.unsubscribe import read_token
 from tasks.stores import ensure_database
+from tasks.uplift_training import with_expected_uplift
 
 UNSUBSCRIBE_MAX_AGE_DAYS = 365  # a link in an old email still works for a year
 
@@ -47,7 +48,8 @@ class Preview:
 
     ranked: pd.DataFrame
     audience: pd.DataFrame
-    curve: ProfitCurve | None  # None without a value role (ranked by risk)
+    curve: ProfitCurve | None  # None without a value role (ranked by risk or uplift alone)
+    uplift_model: str | None = None  # the uplift model version that ranked them, if one did
 
 
 def offer_of(config: RunConfig, name: str | None, channels: list[str]) -> Offer:
@@ -68,19 +70,27 @@ def offer_of(config: RunConfig, name: str | None, channels: list[str]) -> Offer:
 
 
 def preview_audience(
-    settings: Settings, config: RunConfig, offer: Offer, wanted: AudienceFilter
+    settings: Settings,
+    config: RunConfig,
+    offer: Offer,
+    wanted: AudienceFilter,
+    customers: pd.DataFrame | None = None,
 ) -> Preview:
     """The table's current scores filtered, ranked by expected profit (by risk without a
-    value role) and cut at the chosen size."""
+    value role) and cut at the chosen size. Given the customers' table, the champion uplift
+    model ranks them instead: by expected uplift x value (by uplift without a value role)."""
     ensure_database(settings)
     with db.connected(settings) as engine:
         scores = store.candidates(engine, config.dataset.name)
     if scores.empty:
         raise ConfigError(f"no current scores of {config.dataset.name}: run `retainai score`")
+    candidates, version = select_candidates(scores, wanted), None
+    if customers is not None and not candidates.empty:
+        candidates, version = with_expected_uplift(settings, config, candidates, customers)
     by_value = config.dataset.roles.value is not None and config.survival is not None
-    ranked = rank_candidates(select_candidates(scores, wanted), offer, by_value)
+    ranked = rank_candidates(candidates, offer, by_value)
     audience = choose_audience(ranked, wanted.limit, by_value)
-    return Preview(ranked, audience, profit_curve(ranked) if by_value else None)
+    return Preview(ranked, audience, profit_curve(ranked) if by_value else None, version)
 
 
 def draft_campaign(
@@ -93,18 +103,23 @@ def draft_campaign(
     holdout_share: float,
     created_by: str,
     scheduled_at: datetime | None = None,
+    customers: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """A draft campaign with its audience and holdout stored (before any message exists), in
-    one transaction."""
+    one transaction; given the customers' table, ranked by the champion uplift model."""
     check_holdout_share(holdout_share)
-    audience = preview_audience(settings, config, offer, wanted).audience
+    preview = preview_audience(settings, config, offer, wanted, customers)
+    audience = preview.audience
+    ranking = {"ranking": "uplift", "uplift_model_version": preview.uplift_model} if (
+        preview.uplift_model) else {"ranking": "risk"}  # fmt: skip
     with db.connected(settings) as engine:
         return store.create_campaign(
             engine,
             lambda campaign_id: audience.assign(
                 arm=assign_holdout(audience, campaign_id, holdout_share)
             ),
-            name=name, segment_filter=_filter_json(wanted), holdout_share=holdout_share,
+            name=name, segment_filter={**_filter_json(wanted), **ranking},
+            holdout_share=holdout_share,
             created_by=created_by, dataset=config.dataset.name, offer=offer.name,
             channels=channels, scheduled_at=scheduled_at,
             scores_as_of=audience["as_of"].max(),
@@ -120,6 +135,9 @@ def write_preview(preview: Preview, offer: Offer, folder: Path) -> dict[str, Any
     risk segment, the profit-maximising size and what the chosen size costs."""
     audience = preview.audience
     summary: dict[str, Any] = {
+        "ranked_by": f"uplift model version {preview.uplift_model}"
+        if preview.uplift_model
+        else "churn risk",
         "candidates": len(preview.ranked),
         "audience": len(audience),
         "by_risk_segment": audience["risk_segment"].value_counts().to_dict(),

@@ -34,7 +34,7 @@ from tasks.core.errors import (
     PermanentMailError,
     TransientMailError,
 )
-from tasks.core.outreach import message_id
+from tasks.core.outreach import due_campaigns, message_id
 from tasks.progress import markdown_artifact, step
 
 
@@ -178,6 +178,14 @@ def _export_sms(engine, settings, campaign_id, approved, people, blocked_keys) -
     write_sms_export(rows, path, settings.sms_opt_out_text)
     return store.move_messages(engine, campaign_id, keys, "approved", "sent",
                                sent_at=datetime.now(UTC))  # fmt: skip
+
+
+@task(name="due-campaigns", cache_policy=NO_CACHE)
+def find_due_campaigns(settings: Settings, config: RunConfig) -> list[int]:
+    """The campaigns to send now: approved (or cut short while sending), their time come."""
+    with db.connected(settings) as engine:
+        found = store.list_campaigns(engine, config.dataset.name)
+    return due_campaigns(found, datetime.now(UTC))
 
 
 @task(name="record-campaign-events", retries=1, cache_policy=NO_CACHE)

@@ -16,14 +16,20 @@ from configs.settings import Settings
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db, registry
 from tasks.adapters.storage import write_json_atomic
-from tasks.adapters.uplift_models import log_uplift_model, register_uplift_model, registered_name
+from tasks.adapters.uplift_models import (
+    load_uplift_model,
+    log_uplift_model,
+    register_uplift_model,
+    registered_name,
+)
 from tasks.core.audience import TREATED
 from tasks.core.contract import validate_frame
 from tasks.core.errors import ConfigError
 from tasks.core.plots import qini_figure
-from tasks.core.uplift import TOP_SHARES, fit_and_evaluate
+from tasks.core.uplift import SCORE_INPUTS, TOP_SHARES, fit_and_evaluate
 
 OUTCOMES = {"retained": True, "churned": False}
+ROW_KEYS = ("customer_id", *SCORE_INPUTS)
 
 
 def campaign_examples(
@@ -31,9 +37,6 @@ def campaign_examples(
 ) -> pd.DataFrame:
     """One row per audience member with a known outcome: the customer's columns (typed by the
     contract), their churn score and risk segment at the campaign, `treated` and `retained`."""
-    ids = config.dataset.id_column
-    typed = validate_frame(customers, config, "scoring").clean
-    typed = typed.rename(columns={ids: "customer_id"}).drop_duplicates("customer_id")
     parts = []
     with db.connected(settings) as engine:
         for campaign_id in campaign_ids:
@@ -51,17 +54,44 @@ def campaign_examples(
                 treated=(members["arm"] == TREATED).to_numpy(),
                 retained=outcome.loc[members["customer_id"], "event"].map(OUTCOMES).to_numpy(),
             ))  # fmt: skip
-    examples = pd.concat(parts, ignore_index=True)
-    kept = ["customer_id", "churn_probability", "risk_segment", "treated", "retained"]
-    joined = examples[kept].merge(typed.drop(columns=["churn_probability", "risk_segment"],
-                                             errors="ignore"), on="customer_id")  # fmt: skip
-    if len(joined) < len(examples):
-        missing = sorted(set(examples["customer_id"]) - set(joined["customer_id"]))
-        raise ConfigError(f"{len(missing)} campaign customers are not in the data: {missing[:5]}")
+    examples = pd.concat(parts, ignore_index=True)[[*ROW_KEYS, "treated", "retained"]]
+    joined = with_customer_columns(config, examples, customers, "campaign customers")
     for arm, label in ((True, "treated"), (False, "holdout")):
         if not (joined["treated"] == arm).any():
             raise ConfigError(f"no {label} customer with a known outcome")
     return joined
+
+
+def with_customer_columns(
+    config: RunConfig, rows: pd.DataFrame, customers: pd.DataFrame, what: str
+) -> pd.DataFrame:
+    """`rows` (customer_id, churn_probability, risk_segment, ...) joined to the customers'
+    columns typed by the contract; a row whose customer is not in the data is refused."""
+    typed = validate_frame(customers, config, "scoring").clean
+    typed = typed.rename(columns={config.dataset.id_column: "customer_id"})
+    typed = typed.drop_duplicates("customer_id").drop(columns=list(SCORE_INPUTS), errors="ignore")
+    joined = rows.merge(typed, on="customer_id")
+    if len(joined) < len(rows):
+        missing = sorted(set(rows["customer_id"]) - set(joined["customer_id"]))
+        raise ConfigError(f"{len(missing)} {what} are not in the data: {missing[:5]}")
+    return joined
+
+
+def with_expected_uplift(
+    settings: Settings, config: RunConfig, candidates: pd.DataFrame, customers: pd.DataFrame
+) -> tuple[pd.DataFrame, str]:
+    """The candidates with `expected_uplift` from the champion uplift model (so a campaign
+    ranks by uplift x value), and that model's version."""
+    registry.configure(settings)
+    try:
+        model, version = load_uplift_model(registered_name(settings.model_name(config)))
+    except LookupError as error:
+        raise ConfigError(str(error)) from None
+    joined = with_customer_columns(config, candidates[list(ROW_KEYS)], customers, "candidates")
+    uplift = pd.Series(model.predict(joined), index=joined["customer_id"].to_numpy())
+    return candidates.assign(expected_uplift=uplift.loc[candidates["customer_id"]].to_numpy()), (
+        version
+    )
 
 
 def train_uplift(

@@ -44,11 +44,12 @@ def register_uplift_model(model_uri: str, name: str, tags: dict[str, str], bette
     return version
 
 
-def load_uplift_model(name: str) -> Any:
-    """The champion uplift model; LookupError when none beat random targeting yet."""
+def load_uplift_model(name: str) -> tuple[Any, str]:
+    """The champion uplift model and its version; LookupError when none beat random
+    targeting on its held-out customers yet."""
     import mlflow
 
     found = registry.version_by_alias(name, registry.CHAMPION)
     if found is None:
         raise LookupError(f"no champion uplift model {name!r}: run `retainai uplift train`")
-    return mlflow.sklearn.load_model(f"models:/{name}/{found.version}")
+    return mlflow.sklearn.load_model(f"models:/{name}/{found.version}"), str(found.version)

@@ -6,6 +6,11 @@ where the value retained is the customer's lifetime value (the value role's reve
 horizon); every accepter is paid the offer, those who would have stayed anyway included. A
 table without a value role ranks by risk and has no profit curve.
 
+Ranked by uplift instead (candidates carry `expected_uplift`, an uplift model's rise in the
+probability of staying when contacted, measured against a holdout):
+    expected uplift x value retained - contact cost - acceptance x offer cost
+so sure things and lost causes (uplift near 0) and sleeping dogs (below 0) fall to the end.
+
 The holdout is drawn within each risk segment: customers are ordered by a stable hash of
 (campaign id, customer id) and the first `share` of each segment (rounded half up) is held
 out, so shares are exact per stratum and the draw is reproducible.
@@ -22,6 +27,7 @@ import pandas as pd
 from configs.errors import ConfigError
 
 HOLDOUT, TREATED = "holdout", "treated"
+UPLIFT = "expected_uplift"
 
 
 @dataclass(frozen=True)
@@ -52,27 +58,29 @@ class ProfitCurve:
 
 
 def expected_profit(candidates: pd.DataFrame, offer: Offer) -> np.ndarray:
-    """Per candidate (churn_probability, lifetime_value): the expected profit of a contact."""
-    value = candidates["lifetime_value"].to_numpy(dtype=float)
-    probability = candidates["churn_probability"].to_numpy(dtype=float)
+    """Per candidate (churn_probability or expected_uplift, and lifetime_value): the expected
+    profit of a contact (see the module docstring)."""
+    value = np.nan_to_num(candidates["lifetime_value"].to_numpy(dtype=float))
     accept = offer.acceptance_rate
-    return (
-        probability * np.nan_to_num(value) * accept
-        - offer.cost_per_contact
-        - (accept * offer.cost_per_acceptance)
-    )
+    if UPLIFT in candidates:
+        gain = candidates[UPLIFT].to_numpy(dtype=float) * value
+    else:
+        gain = candidates["churn_probability"].to_numpy(dtype=float) * value * accept
+    return gain - offer.cost_per_contact - accept * offer.cost_per_acceptance
 
 
 def rank_candidates(candidates: pd.DataFrame, offer: Offer, by_value: bool) -> pd.DataFrame:
-    """Candidates best first (expected profit, else churn probability; ties by customer id),
-    with `expected_profit` (NaN without a value role) and `rank` (1 = contacted first)."""
+    """Candidates best first (expected profit, else expected uplift or churn probability; ties
+    by customer id), with `expected_profit` (NaN without a value role) and `rank` (1 =
+    contacted first)."""
     ranked = candidates.copy()
+    score = UPLIFT if UPLIFT in candidates else "churn_probability"
     if by_value:
         ranked["expected_profit"] = expected_profit(candidates, offer)
-        keys = ["expected_profit", "churn_probability"]
+        keys = ["expected_profit", score]
     else:
         ranked["expected_profit"] = np.nan
-        keys = ["churn_probability"]
+        keys = [score]
     ranked = ranked.sort_values([*keys, "customer_id"], ascending=[False] * len(keys) + [True],
                                 kind="stable")  # fmt: skip
     ranked["rank"] = np.arange(1, len(ranked) + 1)

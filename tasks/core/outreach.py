@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import UTC, datetime
 
 from tasks.core.errors import SmsExportError
 
@@ -70,3 +71,18 @@ def sms_text(text: str, opt_out: str = OPT_OUT_TEXT, *, message_id: str = "") ->
             f"{label} is {units} characters with the opt-out text; one SMS holds {limit}{why}"
         )
     return full
+
+
+SENDABLE = ("approved", "sending")  # sending: a send was cut short; its rest is still due
+
+
+def due_campaigns(campaigns: list[dict], now: datetime) -> list[int]:
+    """Ids of the campaigns a scheduled send should send now: approved by a person (or cut
+    short while sending) and with no send time, or one that has come; oldest first."""
+
+    def when(campaign: dict) -> datetime | None:
+        at = campaign.get("scheduled_at")
+        return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+    due = [c for c in campaigns if c["status"] in SENDABLE and (when(c) is None or when(c) <= now)]
+    return [c["id"] for c in sorted(due, key=lambda c: c["id"])]

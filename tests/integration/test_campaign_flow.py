@@ -17,7 +17,7 @@ from data.contacts import generate_contacts
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
 from tasks.campaign import create_campaign, generate_messages, import_contacts
-from tasks.campaign_actions import offer_of
+from tasks.campaign_actions import offer_of, preview_audience
 from tasks.campaign_delivery import approve_campaign, send_campaign
 from tasks.core.audience import HOLDOUT, AudienceFilter
 from tests.integration.campaign_seed import seed_scores
@@ -199,6 +199,9 @@ def test_uplift_model_is_trained_logged_and_registered(state):
 
     settings, config = state
     customers = generate_customers(300, seed=8)
+    with pytest.raises(ConfigError, match="no champion uplift model"):
+        preview_audience(settings, config, offer_of(config, None, ["email"]), AudienceFilter(),
+                         customers)  # fmt: skip
     customers["customerID"] = [f"C{i:04d}" for i in range(300)]
     offer = offer_of(config, "loyalty-discount", ["email"])
     everyone = AudienceFilter(risk_segments=("high", "medium", "low"), limit=300)
@@ -230,3 +233,23 @@ def test_uplift_model_is_trained_logged_and_registered(state):
 
     typed = validate_frame(customers, config, "scoring").clean
     assert model.predict(typed.assign(churn_probability=0.5, risk_segment="high")).shape == (300,)
+
+    if not found["champion"]:  # the gate is tested above; ranking needs a champion
+        registry.set_alias(found["model"], registry.CHAMPION, found["version"])
+    ranked = create_campaign.fn(settings, config, "by uplift", offer, ["email"],
+                                AudienceFilter(risk_segments=("high", "medium")), 0.1, "a",
+                                customers=customers)  # fmt: skip
+    assert ranked["segment_filter"]["ranking"] == "uplift"
+    assert ranked["segment_filter"]["uplift_model_version"] == str(found["version"])
+    with db.connected(settings) as engine:
+        members = store.audience(engine, ranked["id"]).set_index("customer_id")
+        scores = store.candidates(engine, "telco").set_index("customer_id")
+    rows = typed.set_index("customerID").loc[members.index]
+    uplift = model.predict(rows.assign(**scores.loc[members.index, ["churn_probability",
+                                                                    "risk_segment"]]))  # fmt: skip
+    expected = uplift * members["lifetime_value"] - offer.cost_per_contact - (
+        offer.acceptance_rate * offer.cost_per_acceptance)  # fmt: skip
+    assert np.allclose(members["expected_profit"], expected)
+    assert (members["expected_profit"] > 0).all()  # sleeping dogs and lost causes left out
+    by_rank = members.sort_values("rank")["expected_profit"].to_numpy()
+    assert (np.diff(by_rank) <= 1e-12).all()  # best expected uplift x value first

@@ -21,7 +21,7 @@ from tasks import campaign_actions as actions
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
 from tasks.campaign import create_campaign, generate_messages, import_contacts
-from tasks.campaign_delivery import send_campaign
+from tasks.campaign_delivery import find_due_campaigns, send_campaign
 from tasks.core.audience import AudienceFilter
 from tests.integration.campaign_seed import seed_scores
 from tests.integration.smtp_server import Recorder, smtp_server
@@ -91,7 +91,9 @@ def test_a_refused_recipient_fails_alone_with_its_reason(world):
         with db.connected(settings) as engine:
             first = store.messages(engine, campaign).iloc[3]
         recorder.refused.add(emails[first["customer_id"]])
+        assert campaign in find_due_campaigns.fn(settings, config)
         counts = send_campaign.fn(settings, config, campaign)
+        assert campaign not in find_due_campaigns.fn(settings, config)  # sent
     total = sum(_statuses(settings, campaign).values())
     assert counts["sent"] == total - 1 == len(recorder.received)
     assert counts["bounced"] == 1
@@ -113,6 +115,7 @@ def test_a_relay_that_refuses_us_sends_nothing_and_keeps_the_messages_approved(w
         with pytest.raises(ConfigError):
             send_campaign.fn(settings, config, campaign)
     assert set(_statuses(settings, campaign)) == {"approved"}  # none stuck in `sending`
+    assert campaign in find_due_campaigns.fn(settings, config)  # the next scheduled send
 
 
 def test_a_sender_killed_mid_batch_never_sends_twice(world):

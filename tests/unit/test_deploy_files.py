@@ -46,7 +46,8 @@ def test_prefect_deployments_point_at_flows():
         names.add(flow.name)
         for schedule in deployment.get("schedules", []):
             assert len(schedule["cron"].split()) == 5
-    assert names == {"train-churn-model", "score-customers", "monitor-churn-model"}
+    assert names == {"train-churn-model", "score-customers", "monitor-churn-model",
+                     "run-retention-campaign", "send-due-campaigns"}  # fmt: skip
 
 
 def test_mlproject_entry_points_use_the_cli():

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tasks.core.errors import SmsExportError
-from tasks.core.outreach import OPT_OUT_TEXT, domain_of, message_id, sms_text, sms_units
+from tasks.core.outreach import (
+    OPT_OUT_TEXT,
+    domain_of,
+    due_campaigns,
+    message_id,
+    sms_text,
+    sms_units,
+)
 
 
 def test_message_id_is_stable_and_distinct():
@@ -52,3 +61,16 @@ def test_sms_text_appends_the_opt_out_and_counts_as_the_network_does():
 def test_sms_text_needs_a_text_and_an_opt_out(text, opt_out):
     with pytest.raises(SmsExportError):
         sms_text(text, opt_out)
+
+
+def test_due_campaigns_are_approved_or_cut_short_and_their_time_has_come():
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    campaigns = [
+        {"id": 5, "status": "approved", "scheduled_at": None},
+        {"id": 2, "status": "approved", "scheduled_at": now - timedelta(minutes=1)},
+        {"id": 3, "status": "approved", "scheduled_at": now + timedelta(minutes=1)},
+        {"id": 4, "status": "draft", "scheduled_at": None},
+        {"id": 6, "status": "sending", "scheduled_at": datetime(2026, 11, 30, 9, 0)},  # naive
+        {"id": 7, "status": "sent", "scheduled_at": None},
+    ]
+    assert due_campaigns(campaigns, now) == [2, 5, 6]

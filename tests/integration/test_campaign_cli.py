@@ -1,0 +1,114 @@
+"""The campaign commands as an analyst types them: contacts, preview, create, generate,
+approve, send into an outbox, events, report and list; bad input is one clear error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from configs.settings import Settings
+from data.contacts import generate_contacts
+from flows.cli import app
+from tasks.adapters import campaign_store as store
+from tasks.adapters import db
+from tests.integration.campaign_seed import seed_scores
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = str(REPO / "configs" / "telco.yaml")
+IDS = [f"K{i:03d}" for i in range(120)]
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    env = {"RETAINAI_STATE_DIR": str(tmp_path / "state"),
+           "RETAINAI_SECRET_KEY": "a-test-signing-key-of-32-chars!!",
+           "RETAINAI_PUBLIC_URL": "https://retain.example.test",
+           "RETAINAI_MAIL_FROM": "RetainAI <offers@example.test>"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with db.connected(Settings()) as engine:
+        db.upgrade(engine)
+        seed_scores(engine, IDS, seed=9)
+    generate_contacts(IDS, seed=9).to_csv(tmp_path / "contacts.csv", index=False)
+    return tmp_path
+
+
+def _run(*args: str) -> str:
+    done = CliRunner().invoke(app, [*args])
+    assert done.exit_code == 0, f"{args}: {done.output}{done.exception!r}"
+    return done.output
+
+
+def _json(output: str):
+    """The JSON a command printed after its progress lines."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(("{", "[")))
+    return json.loads("\n".join(lines[start:]))
+
+
+def test_a_campaign_from_the_command_line(folder):
+    assert "120 contacts" in _run("contacts", "import", str(folder / "contacts.csv"))
+    preview = _json(_run("campaign", "preview", "--config", CONFIG,
+                              "--offer", "loyalty-discount"))  # fmt: skip
+    assert preview["ranked_by"] == "churn risk" and preview["audience"] > 0
+    created = _run("campaign", "create", "--config", CONFIG, "--name", "cli win-back",
+                   "--offer", "loyalty-discount", "--limit", "40")  # fmt: skip
+    campaign = created.split()[1]
+    assert "(draft)" in created
+    totals = _json(_run("campaign", "generate", campaign, "--config", CONFIG))
+    messages = totals["messages"]
+    assert messages > 0 and totals["paths"] == {"template": messages}  # no key: templates
+    approved = _run("campaign", "approve", campaign, "--config", CONFIG, "--by", "ana")
+    assert f"approved {messages:,} messages" in approved
+    sent = _json(_run("campaign", "send", campaign, "--config", CONFIG,
+                           "--outbox", str(folder / "outbox")))  # fmt: skip
+    assert sent["sent"] == messages == len(list((folder / "outbox").glob("*.eml")))
+
+    with db.connected(Settings()) as engine:
+        members = store.audience(engine, int(campaign))
+    stays = np.random.default_rng(2).random(len(members)) < 0.7
+    events = pd.DataFrame({"customer_id": members["customer_id"],
+                           "event": np.where(stays, "retained", "churned")})  # fmt: skip
+    events.to_csv(folder / "events.csv", index=False)
+    recorded = _run("campaign", "events", "import", campaign, str(folder / "events.csv"),
+                    "--config", CONFIG)  # fmt: skip
+    assert f"{len(members)} new events" in recorded
+    report = _json(_run("campaign", "report", campaign, "--config", CONFIG))
+    assert report["lift"]["method"] == "newcombe_hybrid_score"
+    listed = _run("campaign", "list", "--config", CONFIG)
+    assert f"{campaign}  sent" in listed and "cli win-back" in listed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rank-by", "uplift"], "needs --data"),
+        (["--rank-by", "luck"], "must be risk or uplift"),
+        (["--holdout-share", "0.7"], "holdout"),
+        (["--channels", "fax"], "may use"),
+    ],
+)
+def test_bad_campaign_options_are_one_clear_error(folder, args, message):
+    done = CliRunner().invoke(app, ["campaign", "create", "--config", CONFIG, "--name", "x",
+                                    "--offer", "loyalty-discount", *args])  # fmt: skip
+    assert done.exit_code != 0
+    assert message in done.output + str(done.exception)
+    with db.connected(Settings()) as engine:
+        assert store.list_campaigns(engine, "telco") == []  # nothing stored
+
+
+def test_the_installed_command_prints_one_line_for_an_unknown_campaign(folder):
+    done = subprocess.run(
+        [sys.executable, "-m", "flows", "campaign", "approve", "999", "--config", CONFIG],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("error:") and "999" in done.stderr
+    assert "Traceback" not in done.stderr
