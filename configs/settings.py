@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # CA bundle for a private relay; else the system's
     mail_from: str | None = None  # "RetainAI <offers@example.com>"; domain of Message-IDs
     public_url: str | None = None  # base of unsubscribe links, e.g. https://retain.example.com
+    # Dashboard users (tasks/accounts.py): sessions, the login rate limit, password resets
+    session_idle_minutes: int = Field(30, ge=1)  # a session unused this long ends
+    session_absolute_hours: int = Field(12, ge=1)  # and any session ends after this long
+    login_window_minutes: int = Field(15, ge=1)  # failed logins are counted over this window
+    login_max_failures: int = Field(5, ge=1)  # per account in the window, then refused
+    login_max_failures_per_address: int = Field(20, ge=1)  # per client address in the window
+    login_token_minutes: int = Field(60, ge=1)  # the API token a JSON login returns
+    reset_token_minutes: int = Field(30, ge=1)  # a password reset link stays valid this long
+    self_registration: bool = False  # anyone may sign up (as a viewer)
     send_batch_size: int = Field(50, ge=1, le=10_000)  # emails claimed per commit; a crash
     # between claim and commit leaves at most this many `unknown` (a person decides on them)
     sms_opt_out_text: str = "Reply STOP to opt out."  # appended to every exported SMS

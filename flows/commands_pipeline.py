@@ -152,6 +152,10 @@ def demo(
         f"({drift['drifted_share']:.0%} of columns); report in {folder}"
     )
     _print_campaign(summary["campaign"])
+    admin = summary["admin"]
+    if admin["email"]:
+        typer.echo(f"dashboard admin: {admin['email']}, password {admin['password']} "
+                   "(shown once; change it on your profile page)")  # fmt: skip
     typer.echo(summary["where"])
 
 

@@ -32,8 +32,22 @@ def run_demo(config: Path, data: str | None, rows: int) -> dict[str, Any]:
         "scoring": scoring,
         "monitoring": monitoring,
         "campaign": demo_campaign(settings, config, batch),
+        "admin": first_admin(settings),
         "where": where_to_look(settings),
     }
+
+
+DEMO_ADMIN = "admin@retainai.example"
+
+
+def first_admin(settings: Settings) -> dict[str, Any]:
+    """The demo's dashboard admin, created once (its generated password is shown once)."""
+    from tasks.admin import create_user, list_users
+
+    if any(user["role"] == "admin" for user in list_users(settings)):
+        return {"email": None, "password": None}
+    user, password = create_user(settings, DEMO_ADMIN, "admin")
+    return {"email": user["email"], "password": password}
 
 
 def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any]:
@@ -90,5 +104,7 @@ def where_to_look(settings: Settings) -> str:
             ),
             f"Prefect UI:    PREFECT_HOME={shlex.quote(str(prefect_home))} "
             f"{shlex.quote(str(venv / 'prefect'))} server start",
+            f"dashboard:     {shlex.quote(str(venv / 'retainai'))} serve, then "
+            "http://127.0.0.1:8000/auth/login",
         ]
     )

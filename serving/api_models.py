@@ -138,3 +138,36 @@ class TokenInfo(BaseModel):
 
 class Message(BaseModel):
     detail: Any
+
+
+class Credentials(BaseModel):
+    """A login: JSON here, or the same fields from the login page's form."""
+
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=256)
+
+
+class UserInfo(BaseModel):
+    id: int
+    email: str
+    role: Literal["viewer", "analyst", "admin"]
+
+
+class LoginAnswer(BaseModel):
+    access_token: str = Field(description="A bearer token of the user's role; it expires.")
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="Seconds the token stays valid.")
+    user: UserInfo
+
+
+class LegacyKpis(BaseModel):
+    total_clients: int
+    churn_rate: float | None = Field(description="Percent: observed, else mean predicted.")
+    at_risk_count: int
+    avg_churn_score: float | None
+    lifetime_value: float | None
+
+
+class LegacyClients(BaseModel):
+    clients: list[dict[str, Any]]
+    total: int

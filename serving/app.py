@@ -21,7 +21,16 @@ from starlette.responses import Response
 
 from configs.schema import load_config
 from configs.settings import Settings
-from serving import routes_admin, routes_campaigns, routes_ops, routes_predict, routes_retention
+from serving import (
+    pages,
+    routes_admin,
+    routes_auth,
+    routes_campaigns,
+    routes_dashboard,
+    routes_ops,
+    routes_predict,
+    routes_retention,
+)
 from serving.api_models import Message
 from serving.auth import Authenticator
 from serving.campaign_models import EVENTS_BODY
@@ -30,6 +39,7 @@ from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.request_parser import CustomerParser
+from serving.sessions import LoginRequired, PageForbidden
 from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
 from serving.training_launcher import TrainingLauncher
@@ -45,7 +55,9 @@ DESCRIPTION = """Churn predictions and the retention API of RetainAI.
 Send `Authorization: Bearer <token>` (`retainai tokens create --role R --name N`).
 Roles: `app` may only predict; `viewer` also reads the model, KPIs and customers; `analyst`
 also requests campaigns; `admin` also reloads, triggers training and manages tokens.
-`/health`, `/ready` and `/metrics` are public."""
+`/health`, `/ready` and `/metrics` are public. `POST /auth/login` with a JSON email and
+password returns a short-lived token of the user's role. The dashboard's pages live under
+`/dashboard/` (a browser session from the login page)."""
 
 
 def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> ServingState:
@@ -184,19 +196,26 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},  # see /metrics
     )
     app.state.serving = state
+    app.state.pages = pages.Pages(pages.Assets(pages.asset_files()))
+    app.add_exception_handler(LoginRequired, pages.login_required)
+    app.add_exception_handler(PageForbidden, pages.page_forbidden)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(routes_ops.router)
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
-    for module in (routes_predict, routes_admin, routes_retention, routes_campaigns):
+    for module in (routes_predict, routes_admin, routes_retention, routes_campaigns,
+                   routes_dashboard):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
+    for module in (pages, routes_auth):
+        app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {
         ("POST", "/predict"): Body(serving.max_body_bytes),  # read by the route itself
         ("POST", "/campaigns/{campaign_id}/events"): Body(EVENTS_BODY),
     }
-    table = policies(app.router.routes, bodies, public=[p for p in public if p])
+    table = policies(app.router.routes, bodies, public=[p for p in public if p],
+                     public_pages=pages.PUBLIC_PAGES)  # fmt: skip
     app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()
     fixed = [(b"x-model-name", name), (b"x-model-alias", alias)]

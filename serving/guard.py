@@ -58,18 +58,23 @@ def is_json(content_type: bytes) -> bool:
     )
 
 
-def _access(path: str, dependant: Any) -> str | None:
-    found = set()
+def _access(path: str, dependant: Any) -> tuple[str | None, bool]:
+    """The route's token access level (checked here), and whether a page session protects
+    it instead (checked by the route's own dependency: serving/sessions.py)."""
+    found, pages = set(), set()
     pending = list(dependant.dependencies)
     while pending:
         dependency = pending.pop()
         access = getattr(dependency.call, "access", None)
         if access is not None:
             found.add(access)
+        page = getattr(dependency.call, "session_access", None)
+        if page is not None:
+            pages.add(page)
         pending.extend(dependency.dependencies)
-    if len(found) > 1:
-        raise ValueError(f"{path}: more than one access level {sorted(found)}")
-    return found.pop() if found else None
+    if len(found) + len(pages) > 1:
+        raise ValueError(f"{path}: more than one access level {sorted(found | pages)}")
+    return (found.pop() if found else None), bool(pages)
 
 
 def _reads_json(context: Any) -> bool:
@@ -78,12 +83,17 @@ def _reads_json(context: Any) -> bool:
 
 
 def policies(
-    routes: Iterable[Any], bodies: dict[tuple[str, str], Body], public: Iterable[str] = ()
+    routes: Iterable[Any],
+    bodies: dict[tuple[str, str], Body],
+    public: Iterable[str] = (),
+    public_pages: Iterable[str] = (),
 ) -> dict[str, dict[str, Policy]]:
     """path template -> method -> Policy for every route. A route's body is JSON if it has a
     JSON body parameter, limited to JSON_LIMIT bytes, unless `bodies` names it by (method,
-    path). A route that has no access level and is not public is an error."""
+    path). A route that has no access level (a token's or a page session's) and is not
+    public (PUBLIC, `public_pages`) is an error."""
     table: dict[str, dict[str, Policy]] = {}
+    open_pages = PUBLIC | frozenset(public_pages)
     others = []
     for context in iter_route_contexts(list(routes)):  # included routers' routes too
         methods = context.methods or ()
@@ -91,8 +101,8 @@ def policies(
             others.append((context, methods))
             continue
         path = context.path
-        access = _access(path, context.dependant)
-        if access is None and path not in PUBLIC:
+        access, by_session = _access(path, context.dependant)
+        if access is None and not by_session and path not in open_pages:
             raise ValueError(f"{path}: no access level and not a public route")
         for method in methods:
             body = bodies.get((method, path)) or Body(JSON_LIMIT, _reads_json(context))

@@ -96,3 +96,26 @@ def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str,
         found["top_reasons"] = _reasons(found["top_reasons"])
         found["history"] = [row_dict(r) for r in connection.execute(history)]
     return found
+
+
+def kpi_history(engine: Engine, dataset: str, limit: int = 120) -> list[dict[str, Any]]:
+    """The latest KPI snapshot of each as_of, oldest first (at most `limit` dates)."""
+    latest = (
+        sa.select(kpi_snapshots.c.as_of, sa.func.max(kpi_snapshots.c.created_at).label("at"))
+        .where(kpi_snapshots.c.dataset == dataset)
+        .group_by(kpi_snapshots.c.as_of)
+        .subquery()
+    )
+    same_snapshot = (latest.c.as_of == kpi_snapshots.c.as_of) & (
+        latest.c.at == kpi_snapshots.c.created_at
+    )
+    query = (
+        sa.select(kpi_snapshots.c.as_of, kpi_snapshots.c.model_version, kpi_snapshots.c.kpis)
+        .join(latest, same_snapshot)
+        .where(kpi_snapshots.c.dataset == dataset)
+        .order_by(kpi_snapshots.c.as_of.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        rows = [row_dict(row) for row in connection.execute(query)]
+    return [{**r, "kpis": _reasons(r["kpis"])} for r in reversed(rows)]

@@ -132,6 +132,7 @@ api_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),  # a login's token; None: never
 )
 
 # Retention campaigns (their audiences, messages and events: campaign_tables.py).

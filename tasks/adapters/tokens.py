@@ -34,8 +34,9 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(engine: Engine, name: str, role: str) -> str:
-    """Store a new token for `name` with `role` and return it (the only time it is shown)."""
+def create(engine: Engine, name: str, role: str, expires_at: datetime | None = None) -> str:
+    """Store a new token for `name` with `role` and return it (the only time it is shown);
+    with `expires_at` it stops working then."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not re.match(NAME_PATTERN, name):
@@ -48,6 +49,7 @@ def create(engine: Engine, name: str, role: str) -> str:
         "prefix": prefix,
         "token_hash": digest(token),
         "created_at": datetime.now(UTC),
+        "expires_at": expires_at,
     }
     try:
         with engine.begin() as connection:
@@ -59,7 +61,8 @@ def create(engine: Engine, name: str, role: str) -> str:
 
 def list_tokens(engine: Engine) -> list[dict[str, Any]]:
     """Every token's name, role, prefix and dates (never the digest)."""
-    columns = [api_tokens.c[c] for c in ("name", "role", "prefix", "created_at", "revoked_at")]
+    names = ("name", "role", "prefix", "created_at", "revoked_at", "expires_at")
+    columns = [api_tokens.c[c] for c in names]
     query = sa.select(*columns).order_by(api_tokens.c.created_at, api_tokens.c.id)
     with engine.connect() as connection:
         return [row_dict(row) for row in connection.execute(query)]
@@ -81,8 +84,9 @@ def lookup(engine: Engine, token: str) -> Principal | None:
     match = _TOKEN.match(token)
     if match is None:
         return None
+    live = api_tokens.c.expires_at.is_(None) | (api_tokens.c.expires_at > datetime.now(UTC))
     query = sa.select(api_tokens.c.name, api_tokens.c.role, api_tokens.c.token_hash).where(
-        api_tokens.c.prefix == match.group(1), api_tokens.c.revoked_at.is_(None)
+        api_tokens.c.prefix == match.group(1), api_tokens.c.revoked_at.is_(None), live
     )
     with engine.connect() as connection:
         row = connection.execute(query).first()

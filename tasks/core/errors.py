@@ -82,3 +82,15 @@ class TransientMailError(MailError):
 
 class DeliveryUnknownError(MailError):
     """The connection broke while the message was being handed over: it may have arrived."""
+
+
+class LoginRefusedError(RetainAIError):
+    """Wrong email or password (the message never says which), or an inactive account."""
+
+
+class TooManyAttemptsError(RetainAIError):
+    """Too many failed logins for the account or from the address; try again later."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,66 @@
+"""Plotly charts of the dashboard, drawn from stored figures (KPI snapshots), as HTML
+fragments; plotly.js itself is served from the installed package (serving/pages.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks.core.dashboard import churn_rate
+
+RISK_COLOURS = {"low": "#12b76a", "medium": "#f79009", "high": "#d92d20"}
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def _html(figure: Any) -> str:
+    figure.update_layout(margin={"l": 50, "r": 20, "t": 50, "b": 40}, height=320,
+                         paper_bgcolor="white", plot_bgcolor="white")  # fmt: skip
+    return figure.to_html(full_html=False, include_plotlyjs=False, config=CONFIG)
+
+
+def segment_chart(kpis: dict[str, Any]) -> str:
+    import plotly.graph_objects as go
+
+    segments = kpis.get("segments") or {}
+    names = [s for s in ("low", "medium", "high") if s in segments]
+    figure = go.Figure(go.Bar(
+        x=names, y=[segments[s]["count"] for s in names],
+        marker_color=[RISK_COLOURS[s] for s in names],
+        text=[f"{100 * (segments[s]['share'] or 0):.1f}%" for s in names],
+    ))  # fmt: skip
+    figure.update_layout(title="Customers by risk segment", yaxis_title="customers")
+    return _html(figure)
+
+
+def revenue_chart(kpis: dict[str, Any]) -> str | None:
+    """Revenue at risk per month by value of the segment column (None without both roles)."""
+    import plotly.graph_objects as go
+
+    groups = kpis.get("by_segment")
+    if not groups or "revenue_at_risk_monthly" not in kpis:
+        return None
+    values = groups["values"]
+    names = list(values)
+    figure = go.Figure(go.Bar(
+        x=names, y=[values[n].get("revenue_at_risk_monthly") or 0 for n in names],
+        marker_color="#2457c5",
+    ))  # fmt: skip
+    figure.update_layout(title=f"Revenue at risk per month by {groups['column']}",
+                         yaxis_title="revenue at risk / month")  # fmt: skip
+    return _html(figure)
+
+
+def history_chart(history: list[dict[str, Any]]) -> str | None:
+    """Churn rate and the at-risk share over the as_of dates (None with fewer than two)."""
+    import plotly.graph_objects as go
+
+    if len(history) < 2:
+        return None
+    dates = [str(row["as_of"]) for row in history]
+    rates = [churn_rate(row["kpis"]) for row in history]
+    high = [((row["kpis"].get("segments") or {}).get("high") or {}).get("share")
+            for row in history]  # fmt: skip
+    figure = go.Figure()
+    figure.add_scatter(x=dates, y=rates, name="churn rate", mode="lines+markers")
+    figure.add_scatter(x=dates, y=high, name="high-risk share", mode="lines+markers")
+    figure.update_layout(title="KPI history", yaxis_tickformat=".0%", xaxis_type="category")
+    return _html(figure)

@@ -1,0 +1,94 @@
+"""Server-rendered pages: Jinja2 templates, and static assets under versioned names.
+
+Assets are our own files (serving/static) and what installed packages ship (plotly.min.js
+from plotly): nothing is fetched from the internet. An asset's URL carries a digest of its
+content, so browsers may keep it forever; pages themselves are never cached."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from serving.sessions import LoginRequired, PageForbidden, login_path
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+NO_STORE = {"Cache-Control": "no-store"}
+FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+def asset_files() -> dict[str, Path]:
+    """Every asset a page may load, by name."""
+    import plotly
+
+    files = {path.name: path for path in STATIC.iterdir() if path.is_file()}
+    files["plotly.min.js"] = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return files
+
+
+class Assets:
+    def __init__(self, files: dict[str, Path]):
+        self.files = files
+        self.versions = {
+            name: hashlib.sha256(path.read_bytes()).hexdigest()[:12] for name, path in files.items()
+        }
+
+    def url(self, name: str) -> str:
+        return f"/static/{self.versions[name]}/{name}"
+
+    def response(self, version: str, name: str) -> FileResponse:
+        if self.versions.get(name) != version:
+            raise HTTPException(404, "no such asset")
+        return FileResponse(self.files[name], headers=FOREVER)
+
+
+class Pages:
+    """The templates with what every page needs (assets, the session, notices)."""
+
+    def __init__(self, assets: Assets):
+        self.assets = assets
+        self.templates = Jinja2Templates(directory=TEMPLATES)
+        self.templates.env.globals["asset"] = assets.url
+
+    def render(
+        self, request: Request, name: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        context.setdefault("session", None)
+        context.setdefault("messages", [])
+        return self.templates.TemplateResponse(
+            request, name, context, status_code=status, headers=NO_STORE
+        )
+
+
+def pages_of(request: Request) -> Pages:
+    return request.app.state.pages
+
+
+async def login_required(request: Request, exc: LoginRequired) -> RedirectResponse:
+    return RedirectResponse(login_path(exc.next_path), status_code=303, headers=NO_STORE)
+
+
+async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
+    return pages_of(request).render(
+        request, "message.html", status=403, heading="Not allowed", text=exc.message
+    )
+
+
+router = APIRouter(include_in_schema=False)
+PUBLIC_PAGES = ("/", "/auth/login", "/auth/reset", "/auth/reset/{token}", "/auth/register",
+                "/static/{version}/{name}")  # fmt: skip
+
+
+@router.get("/static/{version}/{name}")
+async def asset(request: Request, version: str, name: str) -> FileResponse:
+    return pages_of(request).assets.response(version, name)
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/dashboard/", status_code=303)

@@ -1,0 +1,258 @@
+"""Logging in and out, password resets and (when enabled) registration.
+
+`POST /auth/login` with a JSON body is the API's login: it returns a short-lived API token
+and the user. With a form it is the page's: a new session (a fresh random id, the previous
+session of the browser ended), its cookie, and a redirect."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from serving.api_models import LoginAnswer, UserInfo
+from serving.pages import NO_STORE, pages_of
+from serving.sessions import COOKIE, ViewerPage, session_of
+from serving.state import OrjsonResponse, State
+from tasks import accounts
+from tasks.adapters import tokens
+from tasks.adapters.account_mail import account_email, send_one
+from tasks.core.credentials import new_secret
+from tasks.core.errors import (
+    ConfigError,
+    LoginRefusedError,
+    RetainAIError,
+    TooManyAttemptsError,
+)
+
+log = logging.getLogger("retainai.serving")
+router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
+RESET_SENT = "If an account uses this address, a reset link is on its way."
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(path: str | None) -> str:
+    """Only a path of this site (never //host or a scheme) is followed after the login."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/dashboard/"
+    return path
+
+
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+
+async def _credentials(request: Request) -> tuple[str, str]:
+    """(email, password) from a JSON body or a form; a JSON body without them is a 422."""
+    if _is_json(request):
+        try:
+            body = json.loads(await request.body())
+            return str(body["email"]), str(body["password"])
+        except (ValueError, KeyError, TypeError):
+            raise HTTPException(422, 'send {"email": ..., "password": ...}') from None
+    form = await request.form()
+    return str(form.get("email", "")), str(form.get("password", ""))
+
+
+def _answer(description: str, html: bool = False) -> dict[str, Any]:
+    """A documented refusal: JSON `{"detail": ...}`, and the page itself to a form."""
+    content: dict[str, Any] = {"application/json": {"schema": {
+        "$ref": "#/components/schemas/Message"}}}  # fmt: skip
+    if html:
+        content["text/html"] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+def _credentials_body(description: str) -> dict[str, Any]:
+    """The documented body of a route that reads JSON or a form itself."""
+    ref = {"$ref": "#/components/schemas/Credentials"}
+    content = {"application/json": {"schema": ref},
+               "application/x-www-form-urlencoded": {"schema": ref}}  # fmt: skip
+    return {"requestBody": {"required": True, "description": description, "content": content}}
+
+
+@router.get(
+    "/auth/login",
+    response_class=HTMLResponse,
+    responses={303: {"description": "To the dashboard (a session exists)"}},
+)
+async def login_page(request: Request, next: str = "/dashboard/") -> Response:
+    if await session_of(request) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303, headers=NO_STORE)
+    state = request.app.state.serving
+    return pages_of(request).render(request, "login.html", next_path=_safe_next(next), email="",
+                                    registration=state.settings.self_registration)  # fmt: skip
+
+
+@router.post(
+    "/auth/login",
+    response_model=LoginAnswer,
+    responses={
+        303: {"description": "A form login: the session cookie, then the page"},
+        401: _answer("Wrong email or password", html=True),
+        422: _answer("No email or password"),
+        429: _answer("Too many failed logins", html=True),
+    },
+    openapi_extra=_credentials_body("JSON for a token, a form for a browser session"),
+)
+async def login(request: Request, state: State) -> Response:
+    """JSON {"email", "password"}: a short-lived API token and the user. A form: a session."""
+    email, password = await _credentials(request)
+    try:
+        session = await run_in_threadpool(
+            accounts.login, state.engine, state.settings, email, password, _address(request),
+            not _is_json(request),
+        )  # fmt: skip
+    except TooManyAttemptsError as error:
+        headers = {"Retry-After": str(error.retry_after)}
+        if _is_json(request):
+            raise HTTPException(429, str(error), headers=headers) from None
+        return _login_again(request, str(error), email, 429)
+    except LoginRefusedError as error:
+        if _is_json(request):
+            raise HTTPException(401, str(error)) from None
+        return _login_again(request, str(error), email, 401)
+    if _is_json(request):
+        return OrjsonResponse(await run_in_threadpool(_api_token, state, session.user))
+    previous = request.cookies.get(COOKIE)
+    if previous:  # the browser's earlier session ends: an id is never reused across logins
+        await run_in_threadpool(accounts.logout, state.engine, previous)
+    form = await request.form()
+    response = RedirectResponse(_safe_next(str(form.get("next", ""))), status_code=303)
+    secure = request.url.scheme == "https" or state.settings.environment == "production"
+    response.set_cookie(COOKIE, session.session_id, httponly=True, samesite="lax", secure=secure)
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _login_again(request: Request, message: str, email: str, status: int) -> Response:
+    form_next = request.query_params.get("next", "/dashboard/")
+    response = pages_of(request).render(
+        request, "login.html", status=status, next_path=_safe_next(form_next), email=email,
+        messages=[{"kind": "error", "text": message}],
+        registration=request.app.state.serving.settings.self_registration,
+    )  # fmt: skip
+    if status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+def _api_token(state, user: dict[str, Any]) -> dict[str, Any]:
+    minutes = state.settings.login_token_minutes
+    expires = datetime.now(UTC) + timedelta(minutes=minutes)
+    name = f"login-{user['id']}-{new_secret()[:12]}"
+    token = tokens.create(state.engine, name, user["role"], expires_at=expires)
+    shown = {k: user[k] for k in ("id", "email", "role")}
+    return {"access_token": token, "token_type": "bearer", "expires_in": minutes * 60,
+            "user": shown}  # fmt: skip
+
+
+@router.post("/auth/logout", include_in_schema=False)
+async def logout(request: Request, state: State, session: ViewerPage) -> Response:
+    await run_in_threadpool(accounts.logout, state.engine, session.session_id)
+    response = RedirectResponse("/auth/login", status_code=303, headers=NO_STORE)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
+async def reset_page(request: Request) -> Response:
+    return pages_of(request).render(request, "reset_request.html")
+
+
+@router.post("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
+async def reset_request(request: Request, state: State, email: str = Form("")) -> Response:
+    """Email a one-time link when the account exists; the answer is the same either way."""
+    found = await run_in_threadpool(accounts.request_reset, state.engine, state.settings, email)
+    if found is not None:
+        address, token = found
+        base = (state.settings.public_url or str(request.base_url)).rstrip("/")
+        text = (f"Someone asked to reset the RetainAI password of {address}.\n\n"
+                f"Choose a new password here (valid for {state.settings.reset_token_minutes} "
+                f"minutes, once):\n{base}/auth/reset/{token}\n\n"
+                "If it was not you, ignore this email: your password stays as it is.")  # fmt: skip
+        try:
+            mail = account_email(state.settings, to=address, subject="Reset your password",
+                                 text=text)  # fmt: skip
+            await run_in_threadpool(send_one, state.settings, mail)
+        except RetainAIError as error:  # never tell the visitor whether the account exists
+            log.warning("password reset email not sent: %s", error)
+    return pages_of(request).render(request, "message.html", heading="Check your email",
+                                    text=RESET_SENT, link="/auth/login",
+                                    link_text="Back to the login")  # fmt: skip
+
+
+@router.get("/auth/reset/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def reset_form(request: Request, token: str) -> Response:
+    return pages_of(request).render(request, "reset_form.html", token=token)
+
+
+@router.post("/auth/reset/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def reset_password(
+    request: Request, state: State, token: str, password: str = Form("")
+) -> Response:
+    try:
+        await run_in_threadpool(accounts.reset_password, state.engine, token, password)
+    except ConfigError as error:
+        page = pages_of(request)
+        return page.render(request, "message.html", status=400, heading="Password not changed",
+                           text=str(error), link="/auth/reset",
+                           link_text="Ask for a new link")  # fmt: skip
+    return pages_of(request).render(request, "message.html", heading="Password changed",
+                                    text="Log in with your new password.", link="/auth/login",
+                                    link_text="Log in")  # fmt: skip
+
+
+@router.get(
+    "/auth/register",
+    response_class=HTMLResponse,
+    responses={404: _answer("Registration is off")},
+)
+async def register_page(request: Request, state: State) -> Response:
+    if not state.settings.self_registration:
+        raise HTTPException(404, "registration is off")
+    return pages_of(request).render(request, "register.html", email="")
+
+
+@router.post(
+    "/auth/register",
+    status_code=201,
+    response_model=UserInfo,
+    responses={
+        303: {"description": "A form registration: on to the login"},
+        400: {
+            "description": "A form with a bad email or password (the page)",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        404: _answer("Registration is off"),
+        409: _answer("The email has an account"),
+        422: _answer("A bad email or password"),
+    },
+    openapi_extra=_credentials_body("JSON or the registration page's form"),
+)
+async def register(request: Request, state: State) -> Response:
+    """A new viewer account when self-registration is on (JSON or a form)."""
+    if not state.settings.self_registration:
+        raise HTTPException(404, "registration is off")
+    email, password = await _credentials(request)
+    try:
+        user, _ = await run_in_threadpool(
+            accounts.create_user, state.engine, email, "viewer", password
+        )
+    except ConfigError as error:
+        if _is_json(request):
+            raise HTTPException(409 if "exists" in str(error) else 422, str(error)) from None
+        note = [{"kind": "error", "text": str(error)}]
+        return pages_of(request).render(request, "register.html", status=400, email=email,
+                                        messages=note)  # fmt: skip
+    if _is_json(request):
+        return OrjsonResponse({k: user[k] for k in ("id", "email", "role")}, status_code=201)
+    return RedirectResponse("/auth/login", status_code=303, headers=NO_STORE)

@@ -1,0 +1,76 @@
+"""Figures of the dashboard's pages from stored KPI snapshots (never recomputed from scores):
+the overview's cards with their change since the previous as_of, and the original product's
+`/dashboard/kpis` shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CARDS = (  # (label, how to read it from a snapshot, format)
+    ("Customers", lambda k: k.get("customers_scored"), "count"),
+    ("Churn rate", lambda k: churn_rate(k), "percent"),
+    ("At risk", lambda k: (k.get("segments") or {}).get("high", {}).get("count"), "count"),
+    ("Average score", lambda k: k.get("average_score"), "score"),
+    ("Revenue at risk / month", lambda k: k.get("revenue_at_risk_monthly"), "money"),
+    ("Average lifetime value", lambda k: k.get("average_lifetime_value"), "money"),
+)
+
+
+def churn_rate(kpis: dict[str, Any]) -> float | None:
+    """Observed where labels exist, else the mean predicted probability (0 to 1)."""
+    observed = kpis.get("observed_churn_rate")
+    return observed if observed is not None else kpis.get("average_score")
+
+
+def kpi_cards(latest: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One card per figure the table has: label, value, format, change since `previous`."""
+    cards = []
+    for label, read, kind in CARDS:
+        value = read(latest)
+        if value is None:
+            continue  # a figure whose role the table lacks
+        before = read(previous) if previous is not None else None
+        change = None if before is None else value - before
+        note = None
+        if label == "Churn rate":
+            note = "observed" if latest.get("observed_churn_rate") is not None else "predicted"
+        cards.append({"label": label, "value": value, "kind": kind, "change": change,
+                      "note": note})  # fmt: skip
+    return cards
+
+
+def legacy_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
+    """The original product's KPI object: churn_rate in percent, absent roles as null."""
+    rate = churn_rate(kpis)
+    return {
+        "total_clients": kpis.get("customers_scored", 0),
+        "churn_rate": None if rate is None else round(100 * rate, 2),
+        "at_risk_count": (kpis.get("segments") or {}).get("high", {}).get("count", 0),
+        "avg_churn_score": kpis.get("average_score"),
+        "lifetime_value": kpis.get("average_lifetime_value"),
+    }
+
+
+def format_figure(value: float | int | None, kind: str) -> str:
+    """A card's value as people read it."""
+    if value is None:
+        return "—"
+    if kind == "count":
+        return f"{int(value):,}"
+    if kind == "percent":
+        return f"{100 * value:.1f}%"
+    if kind == "score":
+        return f"{value:.3f}"
+    return f"{value:,.0f}"
+
+
+def format_change(change: float | None, kind: str) -> str:
+    if change is None:
+        return ""
+    if kind == "percent":
+        return f"{100 * change:+.1f} pts"
+    if kind == "count":
+        return f"{int(change):+,}"
+    if kind == "score":
+        return f"{change:+.3f}"
+    return f"{change:+,.0f}"
