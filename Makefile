@@ -16,7 +16,9 @@ export DO_NOT_TRACK := true
 export TQDM_DISABLE := 1
 export DASK_LOGGING__DISTRIBUTED := warning
 
-.PHONY: setup demo test lint format lock bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: setup demo test lint format lock bench clean browser
 
 setup: $(STAMP)
 
@@ -30,7 +32,13 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/retainai demo $(if $(DATA),--data $(DATA),)
 
-test: $(STAMP)
+# Debian's Chromium for the browser tests (installed as root; elsewhere those tests skip)
+browser:
+	@test -x $(CHROMIUM) || [ "$$(id -u)" != 0 ] || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		>/dev/null; } || echo "could not install chromium: the browser tests will skip"
+
+test: $(STAMP) browser
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -255,3 +255,31 @@ def suppressed(engine: Engine, dataset: str) -> pd.DataFrame:
             connection.execute(query).fetchall(),
             columns=[str(c.name) for c in suppressions.columns],
         )
+
+
+def customer_campaigns(engine: Engine, dataset: str, customer_id: str) -> list[dict[str, Any]]:
+    """The campaigns a customer was in: id, name, status, arm, and their latest outcome."""
+    members = campaign_members
+    query = (
+        sa.select(
+            campaigns.c.id,
+            campaigns.c.name,
+            campaigns.c.status,
+            campaigns.c.created_at,
+            members.c.arm,
+        )
+        .join(members, members.c.campaign_id == campaigns.c.id)
+        .where(campaigns.c.dataset == dataset, members.c.customer_id == customer_id)
+        .order_by(campaigns.c.created_at.desc())
+    )
+    outcomes = (
+        sa.select(
+            campaign_events.c.campaign_id, campaign_events.c.event, campaign_events.c.occurred_at
+        )
+        .where(campaign_events.c.customer_id == customer_id)
+        .order_by(campaign_events.c.occurred_at)
+    )
+    with engine.connect() as connection:
+        found = [row_dict(row) for row in connection.execute(query)]
+        latest = {row.campaign_id: row.event for row in connection.execute(outcomes)}
+    return [{**row, "outcome": latest.get(row["id"])} for row in found]

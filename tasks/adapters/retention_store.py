@@ -57,18 +57,37 @@ def list_customers(
     limit: int,
     offset: int,
     segment: str | None,
+    *,
+    segment_value: str | None = None,
+    min_probability: float | None = None,
+    max_probability: float | None = None,
+    id_prefix: str | None = None,
+    with_reasons: bool = False,
 ) -> list[dict[str, Any]]:
-    """One table's current scores, sorted by a whitelisted column (missing values last)."""
+    """One table's current scores, sorted by a whitelisted column (missing values last),
+    filtered by risk segment, segment role value, probability range and id prefix."""
     column = current_scores.c[SORT_KEYS[sort]]
     ordered = column.desc() if order == "desc" else column.asc()
-    query = sa.select(*[current_scores.c[c] for c in _LIST_COLUMNS])
+    names = [*_LIST_COLUMNS, "top_reasons"] if with_reasons else _LIST_COLUMNS
+    query = sa.select(*[current_scores.c[c] for c in names])
     query = query.where(current_scores.c.dataset == dataset)
     if segment is not None:
         query = query.where(current_scores.c.risk_segment == segment)
+    if segment_value is not None:
+        query = query.where(current_scores.c.segment_value == segment_value)
+    if min_probability is not None:
+        query = query.where(current_scores.c.churn_probability >= min_probability)
+    if max_probability is not None:
+        query = query.where(current_scores.c.churn_probability <= max_probability)
+    if id_prefix:
+        escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(current_scores.c.customer_id.like(f"{escaped}%", escape="\\"))
     query = query.order_by(ordered.nulls_last(), current_scores.c.customer_id.asc())
     with engine.connect() as connection:
-        rows = connection.execute(query.limit(limit).offset(offset))
-        return [row_dict(row) for row in rows]
+        rows = [row_dict(row) for row in connection.execute(query.limit(limit).offset(offset))]
+    for row in rows if with_reasons else ():
+        row["top_reasons"] = _reasons(row["top_reasons"])
+    return rows
 
 
 def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,151 @@
+"""A live dashboard (uvicorn on 127.0.0.1, a scored state) and Debian's Chromium driven by
+Playwright. Every request the browser makes is checked: none may leave 127.0.0.1. The tests
+skip, saying why, where /usr/bin/chromium is not installed (`make test` installs it as root)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from configs.schema import load_config
+from configs.settings import Settings
+from tasks import accounts
+from tasks.adapters import db
+from tasks.adapters.tables import customer_scores, kpi_snapshots
+from tasks.core.kpis import assign_risk_segments, compute_kpis
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "tests" / "artifacts"
+PASSWORD = "browser test passphrase"
+USERS = {"admin": "ada@example.test", "analyst": "ana@example.test", "viewer": "vic@example.test"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def seed_dashboard(engine, config, customers: int = 400) -> None:
+    """Two scoring dates of scores and their KPI snapshots, computed as a scoring run does."""
+    rng = np.random.default_rng(11)
+    contracts = np.array(config.dataset.segment_values, dtype=object)
+    now = datetime.now(UTC)
+    for as_of, shift in ((date(2026, 10, 1), 0.0), (date(2026, 11, 1), 0.05)):
+        probability = np.clip(rng.beta(2, 5, customers) + shift, 0, 1)
+        scores = pd.DataFrame({
+            "customer_id": [f"B{i:05d}" for i in range(customers)],
+            "churn_probability": probability,
+            "risk_segment": assign_risk_segments(probability, config.segments),
+            "monthly_value": rng.uniform(20, 110, customers),
+            "segment_value": contracts[rng.integers(0, len(contracts), customers)],
+            "expected_remaining_months": rng.uniform(5, 24, customers),
+            "lifetime_value": rng.uniform(200, 2500, customers),
+        })  # fmt: skip
+        kpis = compute_kpis(scores, config)
+        rows = scores.assign(dataset=config.dataset.name, as_of=as_of, model_version="1",
+                             top_reasons=[[]] * customers, scored_at=now,
+                             run_id=f"r{as_of}")  # fmt: skip
+        with engine.begin() as connection:
+            connection.execute(customer_scores.insert(), rows.to_dict("records"))
+            connection.execute(kpi_snapshots.insert().values(
+                dataset=config.dataset.name, as_of=as_of, model_version="1", kpis=kpis,
+                run_id=f"r{as_of}", created_at=now))  # fmt: skip
+
+
+@dataclass
+class Site:
+    url: str
+    engine: object
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Iterator[Site]:
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.settings import ServingSettings
+
+    folder = tmp_path_factory.mktemp("dashboard")
+    settings = Settings(state_dir=folder, public_url="http://127.0.0.1")
+    config = load_config(REPO / "configs" / "telco.yaml")
+    with db.connected(settings) as engine:
+        db.upgrade(engine)
+        seed_dashboard(engine, config)
+        for role, email in USERS.items():
+            accounts.create_user(engine, email, role, PASSWORD)
+    app = create_app(settings, REPO / "configs" / "telco.yaml", ServingSettings(poll_seconds=0))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield Site(f"http://127.0.0.1:{port}", app.state.serving.engine, settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@dataclass
+class Watched:
+    """The browser's requests: every URL asked for, and any that left 127.0.0.1 (aborted)."""
+
+    urls: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browse(chromium):
+    """A fresh browser context (its own cookies) whose every request is watched."""
+    contexts, watched = [], Watched()
+
+    def open_page():
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+
+        def route(request_route):
+            url = request_route.request.url
+            watched.urls.append(url)
+            if urlparse(url).hostname != "127.0.0.1":
+                watched.outside.append(url)
+                return request_route.abort()
+            return request_route.continue_()
+
+        context.route("**/*", route)
+        return context.new_page()
+
+    yield open_page, watched
+    for context in contexts:
+        context.close()
+    assert watched.outside == [], f"requests left 127.0.0.1: {watched.outside}"
+
+
+def shot(page, name: str) -> None:
+    """A screenshot of the page as a test artifact (tests/artifacts, ignored by git)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
