@@ -26,6 +26,7 @@ from serving import (
     routes_admin,
     routes_auth,
     routes_campaigns,
+    routes_customer_pages,
     routes_dashboard,
     routes_ops,
     routes_predict,
@@ -207,7 +208,7 @@ def create_app(
     for module in (routes_predict, routes_admin, routes_retention, routes_campaigns,
                    routes_dashboard):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
-    for module in (pages, routes_auth):
+    for module in (pages, routes_auth, routes_customer_pages):
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {

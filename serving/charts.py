@@ -64,3 +64,34 @@ def history_chart(history: list[dict[str, Any]]) -> str | None:
     figure.add_scatter(x=dates, y=high, name="high-risk share", mode="lines+markers")
     figure.update_layout(title="KPI history", yaxis_tickformat=".0%", xaxis_type="category")
     return _html(figure)
+
+
+def score_history_chart(history: list[dict[str, Any]]) -> str | None:
+    """One customer's churn probability over the scoring dates (None with fewer than two)."""
+    import plotly.graph_objects as go
+
+    if len(history) < 2:
+        return None
+    rows = sorted(history, key=lambda row: str(row["as_of"]))
+    figure = go.Figure(go.Scatter(x=[str(r["as_of"]) for r in rows],
+                                  y=[r["churn_probability"] for r in rows],
+                                  mode="lines+markers", name="churn probability"))  # fmt: skip
+    figure.update_layout(title="Churn probability over time", yaxis_range=[0, 1],
+                         yaxis_tickformat=".0%", xaxis_type="category")  # fmt: skip
+    return _html(figure)
+
+
+def reasons_chart(reasons: list[dict[str, Any]]) -> str | None:
+    """The top reasons as a signed bar chart: to the right raises the churn risk."""
+    import plotly.graph_objects as go
+
+    if not reasons:
+        return None
+    rows = list(reversed(reasons))  # the strongest at the top
+    labels = [f"{r['feature']} = {r['value']}" for r in rows]
+    values = [float(r["contribution"]) for r in rows]
+    colours = ["#d92d20" if v > 0 else "#12b76a" for v in values]
+    figure = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colours))
+    figure.update_layout(title="Why: contributions to the churn score (log-odds)",
+                         xaxis_zeroline=True)  # fmt: skip
+    return _html(figure)

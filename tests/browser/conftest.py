@@ -54,9 +54,11 @@ def seed_dashboard(engine, config, customers: int = 400) -> None:
             "lifetime_value": rng.uniform(200, 2500, customers),
         })  # fmt: skip
         kpis = compute_kpis(scores, config)
+        reasons = [[{"feature": "Contract", "value": c, "contribution": round(2 * p - 0.4, 3)},
+                    {"feature": "tenure", "value": 12, "contribution": -0.31}]
+                   for c, p in zip(scores["segment_value"], probability, strict=True)]  # fmt: skip
         rows = scores.assign(dataset=config.dataset.name, as_of=as_of, model_version="1",
-                             top_reasons=[[]] * customers, scored_at=now,
-                             run_id=f"r{as_of}")  # fmt: skip
+                             top_reasons=reasons, scored_at=now, run_id=f"r{as_of}")  # fmt: skip
         with engine.begin() as connection:
             connection.execute(customer_scores.insert(), rows.to_dict("records"))
             connection.execute(kpi_snapshots.insert().values(

@@ -51,3 +51,44 @@ def test_a_viewer_is_refused_the_admin_pages(site, browse):
     assert page.locator("nav a", has_text="Users").count() == 0
     answer = page.goto(f"{site.url}/dashboard/users")
     assert answer.status == 403 and "viewer role may not" in page.content()
+
+
+def _cells(page, column: int) -> list[str]:
+    return page.locator(f"#customers tbody tr td:nth-child({column})").all_inner_texts()
+
+
+def _submit(page, selector: str = "button:has-text('Show')") -> None:
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def test_customers_sorted_filtered_paginated_and_one_customer(site, browse):
+    open_page, _ = browse
+    page = open_page()
+    _log_in(page, site.url, "viewer")
+    _submit(page, "nav >> text=Customers")
+    scores = [float(x) for x in _cells(page, 2)]
+    assert len(scores) == 50 and scores == sorted(scores, reverse=True)
+    shot(page, "customers")
+    page.select_option("select[name=risk]", "high")
+    _submit(page)
+    assert set(_cells(page, 3)) == {"high"}
+    page.select_option("select[name=risk]", "")
+    page.select_option("select[name=sort]", "customer_id")
+    page.select_option("select[name=order]", "asc")
+    _submit(page)
+    assert _cells(page, 1)[:2] == ["B00000", "B00001"]
+    _submit(page, "a[rel=next]")
+    assert _cells(page, 1)[0] == "B00050" and "51\u2013100" in page.content()
+    page.fill("input[name=q]", "B0012")
+    _submit(page)
+    found = _cells(page, 1)
+    assert len(found) == 10 and all(x.startswith("B0012") for x in found)
+
+    _submit(page, "text=B00123")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    assert page.locator(".js-plotly-plot").count() == 2  # score history and reasons
+    assert "Not in any campaign" in page.content()
+    shot(page, "customer")
+    missing = page.goto(f"{site.url}/dashboard/customers/nobody")
+    assert missing.status == 404 and "No such customer" in page.content()
