@@ -25,6 +25,7 @@ from serving import (
     pages,
     routes_admin,
     routes_auth,
+    routes_campaign_pages,
     routes_campaigns,
     routes_customer_pages,
     routes_dashboard,
@@ -208,12 +209,15 @@ def create_app(
     for module in (routes_predict, routes_admin, routes_retention, routes_campaigns,
                    routes_dashboard):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
-    for module in (pages, routes_auth, routes_customer_pages):
+    for module in (pages, routes_auth, routes_customer_pages, routes_campaign_pages):
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {
         ("POST", "/predict"): Body(serving.max_body_bytes),  # read by the route itself
         ("POST", "/campaigns/{campaign_id}/events"): Body(EVENTS_BODY),
+        ("POST", "/dashboard/campaigns/{campaign_id}/events"): Body(
+            routes_campaign_pages.EVENTS_UPLOAD, json=False
+        ),
     }
     table = policies(app.router.routes, bodies, public=[p for p in public if p],
                      public_pages=pages.PUBLIC_PAGES)  # fmt: skip

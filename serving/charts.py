@@ -95,3 +95,18 @@ def reasons_chart(reasons: list[dict[str, Any]]) -> str | None:
     figure.update_layout(title="Why: contributions to the churn score (log-odds)",
                          xaxis_zeroline=True)  # fmt: skip
     return _html(figure)
+
+
+def profit_chart(sizes: Any, profit: Any, best: int, chosen: int) -> str:
+    """Cumulative expected profit over audience size: the best size and the chosen one."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=list(sizes), y=list(profit), mode="lines",
+                                  name="expected profit"))  # fmt: skip
+    figure.add_vline(x=best, line_dash="dash", line_color="grey",
+                     annotation_text=f"best {best:,}")  # fmt: skip
+    if chosen != best:
+        figure.add_vline(x=chosen, line_color="#2457c5", annotation_text=f"chosen {chosen:,}")
+    figure.update_layout(title="Expected profit by audience size", xaxis_title="customers",
+                         yaxis_title="expected profit")  # fmt: skip
+    return _html(figure)

@@ -1,8 +1,9 @@
 """Server-rendered pages: Jinja2 templates, and static assets under versioned names.
 
 Assets are our own files (serving/static) and what installed packages ship (plotly.min.js
-from plotly): nothing is fetched from the internet. An asset's URL carries a digest of its
-content, so browsers may keep it forever; pages themselves are never cached."""
+from plotly, htmx.min.js from django-js-lib-htmx): nothing is fetched from the internet. An
+asset's URL carries a digest of its content, so browsers may keep it forever; pages themselves
+are never cached."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 def asset_files() -> dict[str, Path]:
     """Every asset a page may load, by name."""
+    import js_lib_htmx
     import plotly
 
     files = {path.name: path for path in STATIC.iterdir() if path.is_file()}
     files["plotly.min.js"] = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    files["htmx.min.js"] = Path(js_lib_htmx.__file__).parent / "static" / "htmx" / "htmx.min.js"
     return files
 
 
@@ -80,8 +83,10 @@ async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
 
 
 router = APIRouter(include_in_schema=False)
+# Routes open to anyone, or whose route checks a token or a session itself (the guard does not):
+# POST /dashboard/campaigns takes a bearer token with JSON and a session with a form.
 PUBLIC_PAGES = ("/", "/auth/login", "/auth/reset", "/auth/reset/{token}", "/auth/register",
-                "/static/{version}/{name}")  # fmt: skip
+                "/static/{version}/{name}", "/dashboard/campaigns")  # fmt: skip
 
 
 @router.get("/static/{version}/{name}")

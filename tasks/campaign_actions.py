@@ -133,6 +133,19 @@ def _filter_json(wanted: AudienceFilter) -> dict[str, Any]:
 def write_preview(preview: Preview, offer: Offer, folder: Path) -> dict[str, Any]:
     """The preview's figures (and the profit curve as a PNG in `folder`): the audience by
     risk segment, the profit-maximising size and what the chosen size costs."""
+    summary = preview_figures(preview, offer)
+    curve = preview.curve
+    if curve is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        title = f"Expected profit of {offer.name} by audience size"
+        figure = profit_curve_figure(curve.sizes, curve.profit, curve.best_size, title)
+        figure.savefig(folder / "profit_curve.png")
+        summary["profit_curve"] = str(folder / "profit_curve.png")
+    return summary
+
+
+def preview_figures(preview: Preview, offer: Offer) -> dict[str, Any]:
+    """The audience by risk segment, its size against the profit-maximising one, its costs."""
     audience = preview.audience
     summary: dict[str, Any] = {
         "ranked_by": f"uplift model version {preview.uplift_model}"
@@ -151,11 +164,6 @@ def write_preview(preview: Preview, offer: Offer, folder: Path) -> dict[str, Any
         size = len(audience)
         summary |= {"best_size": curve.best_size, "best_profit": round(curve.best_profit, 2),
                     "profit_at_audience": round(float(curve.profit[size]), 2)}  # fmt: skip
-        folder.mkdir(parents=True, exist_ok=True)
-        title = f"Expected profit of {offer.name} by audience size"
-        figure = profit_curve_figure(curve.sizes, curve.profit, curve.best_size, title)
-        figure.savefig(folder / "profit_curve.png")
-        summary["profit_curve"] = str(folder / "profit_curve.png")
     return summary
 
 

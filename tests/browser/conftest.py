@@ -19,9 +19,11 @@ import pytest
 
 from configs.schema import load_config
 from configs.settings import Settings
+from data.contacts import generate_contacts
 from tasks import accounts
-from tasks.adapters import db
+from tasks.adapters import campaign_store, db
 from tasks.adapters.tables import customer_scores, kpi_snapshots
+from tasks.core.contacts import contact_rows
 from tasks.core.kpis import assign_risk_segments, compute_kpis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,6 +88,10 @@ def site(tmp_path_factory) -> Iterator[Site]:
     with db.connected(settings) as engine:
         db.upgrade(engine)
         seed_dashboard(engine, config)
+        ids = [f"B{i:05d}" for i in range(400)]
+        contacts = contact_rows(generate_contacts(ids, seed=11).assign(consent_email=True),
+                                config.dataset.name)  # fmt: skip
+        campaign_store.upsert_contacts(engine, contacts)
         for role, email in USERS.items():
             accounts.create_user(engine, email, role, PASSWORD)
     app = create_app(settings, REPO / "configs" / "telco.yaml", ServingSettings(poll_seconds=0))
@@ -109,8 +115,8 @@ class Watched:
     outside: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture(scope="module")
+def chromium():  # module scope: Playwright's event loop must not outlive the browser tests
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium as root)")
     from playwright.sync_api import sync_playwright

@@ -3,6 +3,8 @@ the profile, roles refused on the server, log out; nothing fetched beyond 127.0.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from tests.browser.conftest import PASSWORD, USERS, shot
 
 
@@ -92,3 +94,81 @@ def test_customers_sorted_filtered_paginated_and_one_customer(site, browse):
     shot(page, "customer")
     missing = page.goto(f"{site.url}/dashboard/customers/nobody")
     assert missing.status == 404 and "No such customer" in page.content()
+
+
+def test_an_analyst_creates_approves_and_measures_a_campaign(site, browse, tmp_path):
+    from configs.schema import load_config
+    from tasks.campaign_messages import write_campaign_messages
+    from tests.browser.conftest import REPO
+
+    open_page, _ = browse
+    page = open_page()
+    _log_in(page, site.url, "analyst")
+    _submit(page, "nav >> text=Campaigns")
+    _submit(page, "text=New campaign")
+    page.wait_for_selector("#preview-figures")  # the live preview answered
+    first = page.locator("#preview-figures").inner_text()
+    page.fill("input[name=min_probability]", "0.5")
+    changed = (
+        "document.querySelector('#preview-figures') && "
+        f"document.querySelector('#preview-figures').innerText !== {first!r}"
+    )
+    page.wait_for_function(changed)
+    page.wait_for_selector("#preview .js-plotly-plot .main-svg")  # the expected-profit curve
+    shot(page, "campaign-new")
+    page.fill("input[name=name]", "browser win-back")
+    _submit(page, "button:has-text('Create the draft')")
+    assert "/dashboard/campaigns/" in page.url and "browser win-back" in page.content()
+    campaign_id = int(page.url.rsplit("/", 1)[1])
+
+    config = load_config(REPO / "configs" / "telco.yaml")
+    with ThreadPoolExecutor(1) as pool:  # the writer runs its own event loop (templates here)
+        pool.submit(write_campaign_messages, site.settings, config, campaign_id, int).result()
+    page.reload()
+    _submit(page, "button:has-text('Approve the drafts')")
+    assert page.locator("text=Messages approved").count() == 1
+    members = tmp_path / "events.csv"
+    from tasks import campaign_actions
+
+    ids = campaign_actions.messages_of(site.settings, config, campaign_id)["customer_id"]
+    members.write_text("customer_id,event\n" + "".join(f"{c},retained\n" for c in ids))
+    page.set_input_files("input[name=events]", str(members))
+    _submit(page, "button:has-text('Record')")
+    assert f"{len(ids):,} new events recorded" in page.content()
+    shot(page, "campaign")
+
+
+def test_a_viewer_reads_campaigns_but_cannot_create_one(site, browse):
+    open_page, _ = browse
+    page = open_page()
+    _log_in(page, site.url, "viewer")
+    _submit(page, "nav >> text=Campaigns")
+    assert page.locator("text=New campaign").count() == 0
+    refused = page.goto(f"{site.url}/dashboard/campaigns/new")
+    assert refused.status == 403
+
+
+def test_the_original_products_campaign_json(site):
+    import httpx
+
+    with httpx.Client(base_url=site.url) as client:
+        login = client.post("/auth/login", json={"email": USERS["analyst"], "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        body = {"name": "api win-back", "segment_filter": {"churn_score_min": 0.6},
+                "email_template": "loyalty-discount",
+                "scheduled_at": "2026-12-01T09:00:00Z"}  # fmt: skip
+        made = client.post("/dashboard/campaigns", json=body, headers=headers)
+        assert made.status_code == 201, made.text
+        assert made.json()["segment_filter"]["min_probability"] == 0.6
+        wrong = client.post("/dashboard/campaigns", headers=headers,
+                            json={**body, "email_template": "<script>"})  # fmt: skip
+        assert wrong.status_code == 422 and "email_template" in wrong.json()["detail"]
+        assert client.post("/dashboard/campaigns", json=body).status_code == 401
+        viewer = client.post("/auth/login", json={"email": USERS["viewer"], "password": PASSWORD})
+        seen = {"Authorization": f"Bearer {viewer.json()['access_token']}"}
+        assert client.post("/dashboard/campaigns", json=body, headers=seen).status_code == 403
+        assert client.get("/dashboard/kpis", headers=seen).json()["total_clients"] == 400
+        clients = client.get("/dashboard/clients?sort=churn_score&order=desc&limit=5",
+                             headers=seen).json()  # fmt: skip
+        scores = [c["churn_score"] for c in clients["clients"]]
+        assert clients["total"] == 400 and scores == sorted(scores, reverse=True)

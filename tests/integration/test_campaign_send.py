@@ -65,7 +65,13 @@ def world(postgres_url, tmp_path_factory):
         seed_scores(engine, ids, "mailtest", seed=3, low=0.7, high=0.9)
     contacts = generate_contacts(ids, seed=3).assign(consent_email=True)
     import_contacts.fn(Settings(**env), config, contacts)
-    return env, config, folder, contacts.set_index("customer_id")["email"]
+    yield env, config, folder, contacts.set_index("customer_id")["email"]
+    with db.connected(Settings(**env)) as engine, engine.begin() as connection:
+        mine = "(SELECT id FROM campaigns WHERE dataset = 'mailtest')"
+        for table in ("campaign_events", "campaign_messages", "campaign_members"):
+            connection.exec_driver_sql(f"DELETE FROM {table} WHERE campaign_id IN {mine}")
+        for table in ("campaigns", "contacts", "suppressions", "customer_scores"):
+            connection.exec_driver_sql(f"DELETE FROM {table} WHERE dataset = 'mailtest'")
 
 
 def _approved_campaign(settings: Settings, config, name: str, size: int) -> int:
