@@ -29,6 +29,7 @@ from serving import (
     routes_campaigns,
     routes_customer_pages,
     routes_dashboard,
+    routes_model_page,
     routes_ops,
     routes_predict,
     routes_retention,
@@ -209,7 +210,8 @@ def create_app(
     for module in (routes_predict, routes_admin, routes_retention, routes_campaigns,
                    routes_dashboard):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
-    for module in (pages, routes_auth, routes_customer_pages, routes_campaign_pages):
+    for module in (pages, routes_auth, routes_customer_pages, routes_campaign_pages,
+                   routes_model_page):  # fmt: skip
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {

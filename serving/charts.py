@@ -110,3 +110,19 @@ def profit_chart(sizes: Any, profit: Any, best: int, chosen: int) -> str:
     figure.update_layout(title="Expected profit by audience size", xaxis_title="customers",
                          yaxis_title="expected profit")  # fmt: skip
     return _html(figure)
+
+
+def realised_chart(rows: list[dict[str, Any]]) -> str | None:
+    """Realised ROC-AUC and Brier score over the dates whose outcomes are known."""
+    import plotly.graph_objects as go
+
+    if not rows:
+        return None
+    dates = [f"{r['as_of']} (v{r['model_version']})" for r in rows]
+    figure = go.Figure()
+    figure.add_scatter(x=dates, y=[r["roc_auc"] for r in rows], name="ROC-AUC",
+                       mode="lines+markers")  # fmt: skip
+    figure.add_scatter(x=dates, y=[r["brier"] for r in rows], name="Brier", mode="lines+markers")
+    figure.update_layout(title="Realised performance (outcomes known later)",
+                         xaxis_type="category")  # fmt: skip
+    return _html(figure)

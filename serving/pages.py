@@ -59,12 +59,12 @@ class Pages:
         self.templates.env.globals["asset"] = assets.url
 
     def render(
-        self, request: Request, name: str, status: int = 200, **context: Any
+        self, request: Request, template: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
         context.setdefault("session", None)
         context.setdefault("messages", [])
         return self.templates.TemplateResponse(
-            request, name, context, status_code=status, headers=NO_STORE
+            request, template, context, status_code=status, headers=NO_STORE
         )
 
 

@@ -1,0 +1,71 @@
+"""The model page (MLOps): champion and challenger with holdout figures and plots, the
+promotion log, drift with the latest Evidently report, realised performance over time; for
+admins, "retrain now" (the training trigger) and "roll back"."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from serving import charts
+from serving.pages import NO_STORE, pages_of
+from serving.sessions import AdminPage, ViewerPage
+from serving.state import State
+from tasks import champions
+from tasks.core.errors import ConcurrentRunError, ConfigError, RegistryError
+from tasks.model_overview import PLOTS, drift_report_file, evaluation_plot, model_overview
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:
+    found = await run_in_threadpool(model_overview, state.settings, state.config, state.engine)
+    chart = charts.realised_chart(found["realised"])
+    return pages_of(request).render(request, "model.html", status=status, session=session,
+                                    active="model", plots=PLOTS, realised_chart=chart,
+                                    messages=[note] if note else [], **found)  # fmt: skip
+
+
+@router.get("/dashboard/model", response_class=HTMLResponse)
+async def model(request: Request, state: State, session: ViewerPage) -> Response:
+    return await _render(request, state, session)
+
+
+@router.get("/dashboard/model/plots/{version}/{plot}")
+async def plot(state: State, session: ViewerPage, version: str, plot: str) -> Response:
+    found = await run_in_threadpool(evaluation_plot, state.settings, state.config, version, plot)
+    if found is None:
+        raise HTTPException(404, "no such plot")
+    return FileResponse(found, media_type="image/png", headers={"Cache-Control": "private"})
+
+
+@router.get("/dashboard/model/drift-report", response_class=HTMLResponse)
+async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
+    found = await run_in_threadpool(drift_report_file, state.settings, uri)
+    if found is None:
+        raise HTTPException(404, "no such report")
+    return FileResponse(found, media_type="text/html", headers=NO_STORE)
+
+
+@router.post("/dashboard/model/retrain", response_class=HTMLResponse)
+async def retrain(request: Request, state: State, session: AdminPage) -> Response:
+    try:
+        started = await run_in_threadpool(state.launcher.start)
+        note = {"kind": "ok", "text": f"training started ({started['backend']}, "
+                                      f"run {started['run_id']})"}  # fmt: skip
+    except (ConcurrentRunError, ConfigError) as error:
+        note = {"kind": "error", "text": str(error)}
+    return await _render(request, state, session, note=note)
+
+
+@router.post("/dashboard/model/rollback")
+async def rollback(request: Request, state: State, session: AdminPage) -> Response:
+    reason = f"rolled back from the dashboard by {session.user['email']}"
+    try:
+        await run_in_threadpool(champions.rollback, state.settings, state.config, reason)
+    except (ConfigError, RegistryError, ValueError) as error:
+        return await _render(request, state, session, status=409,
+                             note={"kind": "error", "text": str(error)})  # fmt: skip
+    await state.holder.refresh()
+    return RedirectResponse("/dashboard/model", status_code=303, headers=NO_STORE)

@@ -1,0 +1,81 @@
+"""The model page on a trained champion: holdout figures and plots from the registry, the
+promotion log, and the admin's retrain and roll-back buttons (refused to a viewer)."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+from serving_helpers import serving_settings
+
+from configs.schema import load_config
+from serving.app import create_app
+from tasks import accounts
+from tasks.adapters import users as user_store
+
+PASSWORD = "model page passphrase"
+
+
+@pytest.fixture(scope="module")
+def site(champion):
+    settings = serving_settings(poll_seconds=0, training_source=str(champion.data))
+    app = create_app(champion.settings, champion.config, settings)
+    app.state.serving.launcher.command = [sys.executable, "-c", "pass"]  # no real training
+    with TestClient(app, base_url="https://testserver") as client:
+        engine = app.state.serving.engine
+        for email, role in (("root@example.test", "admin"), ("see@example.test", "viewer")):
+            if user_store.user_by_email(engine, email) is None:
+                accounts.create_user(engine, email, role, PASSWORD)
+        yield client, champion
+
+
+def _login(client, email: str) -> str:
+    client.cookies.clear()
+    client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    page = client.get("/dashboard/model")
+    assert page.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    return found.group(1) if found else ""
+
+
+def _log_plot(champion, tmp_path) -> None:
+    """What a training run logs beside its model: a holdout plot under evaluation/."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    from tasks.adapters import registry
+
+    registry.configure(champion.settings)
+    name = champion.settings.model_name(load_config(champion.config))
+    run_id = registry.get_version(name, champion.version).run_id
+    figure = pyplot.figure()
+    figure.savefig(tmp_path / "roc.png")
+    registry.log_run(run_id, artifacts=[tmp_path / "roc.png"], folder="evaluation")
+
+
+def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
+    client, champion = site
+    _log_plot(champion, tmp_path)
+    _login(client, "see@example.test")
+    page = client.get("/dashboard/model").text
+    assert f"Version {champion.version}" in page and "roc_auc (holdout)" in page
+    assert "Retrain now" not in page  # a viewer has no buttons
+    image = client.get(f"/dashboard/model/plots/{champion.version}/roc.png")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    for plot in ("pr.png", "secrets.txt"):  # not logged; not a plot
+        assert client.get(f"/dashboard/model/plots/{champion.version}/{plot}").status_code == 404
+    assert client.get("/dashboard/model/drift-report?uri=/etc/passwd").status_code == 404
+    assert client.post("/dashboard/model/rollback").status_code == 403
+
+
+def test_an_admin_retrains_and_a_rollback_without_history_is_refused(site):
+    client, _ = site
+    token = _login(client, "root@example.test")
+    started = client.post("/dashboard/model/retrain", data={"csrf_token": token})
+    assert started.status_code == 200 and "training started (subprocess" in started.text
+    refused = client.post("/dashboard/model/rollback", data={"csrf_token": token})
+    assert refused.status_code == 409 and "notice error" in refused.text
