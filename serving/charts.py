@@ -126,3 +126,24 @@ def realised_chart(rows: list[dict[str, Any]]) -> str | None:
     figure.update_layout(title="Realised performance (outcomes known later)",
                          xaxis_type="category")  # fmt: skip
     return _html(figure)
+
+
+def survival_chart(rows: list[dict[str, Any]], by: str) -> str:
+    """Kaplan-Meier curves of one grouping, each with its 95% band."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(str(row["group"]), []).append(row)
+    for group, points in groups.items():
+        months = [p["timeline"] for p in points]
+        band = dict(mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        figure.add_scatter(x=months, y=[p["ci_upper"] for p in points], **band)
+        figure.add_scatter(x=months, y=[p["ci_lower"] for p in points], fill="tonexty",
+                           fillcolor="rgba(36, 87, 197, 0.12)", **band)  # fmt: skip
+        figure.add_scatter(x=months, y=[p["survival"] for p in points], mode="lines",
+                           line_shape="hv", name=group)  # fmt: skip
+    figure.update_layout(title=f"Kaplan-Meier survival by {by} (95% bands)",
+                         xaxis_title="months", yaxis_range=[0, 1.02])  # fmt: skip
+    return _html(figure)

@@ -1,6 +1,7 @@
 """The model page (MLOps): champion and challenger with holdout figures and plots, the
 promotion log, drift with the latest Evidently report, realised performance over time; for
-admins, "retrain now" (the training trigger) and "roll back"."""
+admins, "retrain now" (the training trigger) and "roll back". And the survival page: the
+Kaplan-Meier curves of the latest scoring run and the champion's Cox hazard ratios."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from serving.state import State
 from tasks import champions
 from tasks.core.errors import ConcurrentRunError, ConfigError, RegistryError
 from tasks.model_overview import PLOTS, drift_report_file, evaluation_plot, model_overview
+from tasks.survival_overview import survival_overview
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,3 +71,11 @@ async def rollback(request: Request, state: State, session: AdminPage) -> Respon
                              note={"kind": "error", "text": str(error)})  # fmt: skip
     await state.holder.refresh()
     return RedirectResponse("/dashboard/model", status_code=303, headers=NO_STORE)
+
+
+@router.get("/dashboard/survival", response_class=HTMLResponse)
+async def survival(request: Request, state: State, session: ViewerPage) -> Response:
+    found = await run_in_threadpool(survival_overview, state.settings, state.config, state.engine)
+    drawn = [charts.survival_chart(rows, by) for by, rows in found["curves"].items()]
+    return pages_of(request).render(request, "survival.html", session=session, active="survival",
+                                    charts=drawn, inf=float("inf"), **found)  # fmt: skip

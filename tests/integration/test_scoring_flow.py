@@ -132,6 +132,32 @@ def test_probabilities_equal_the_logged_pipeline(trained, state, batch):
     assert (stored - expected.loc[stored.index]).abs().max() < 1e-9
 
 
+def test_the_dashboard_reads_what_the_flows_wrote(trained, state, batch):
+    """Overview, survival and model pages on a state the training and scoring flows made."""
+    from fastapi.testclient import TestClient
+
+    from configs.settings import Settings
+    from serving.app import create_app
+    from serving.settings import ServingSettings
+    from tasks import accounts
+
+    app = create_app(Settings(), small_config(state), ServingSettings(poll_seconds=0))
+    with TestClient(app) as client:
+        email = f"{uuid.uuid4().hex[:8]}@example.test"
+        accounts.create_user(app.state.serving.engine, email, "viewer", "flows passphrase")
+        client.post("/auth/login", data={"email": email, "password": "flows passphrase"})
+        overview = client.get("/dashboard/")
+        assert overview.status_code == 200 and "1,200" in overview.text
+        survival = client.get("/dashboard/survival")
+        assert survival.status_code == 200
+        assert survival.text.count("js-plotly-plot") + survival.text.count("plotly-graph-div") >= 2
+        assert 'id="medians"' in survival.text and 'id="hazards"' in survival.text
+        model = client.get("/dashboard/model")
+        assert f"Version {trained['version']}" in model.text
+        image = client.get(f"/dashboard/model/plots/{trained['version']}/roc.png")
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
 @pytest.mark.parametrize("as_of", ["2026-11-01", "2026-10-01"], ids=["rescored", "fresh"])
 def test_failure_mid_load_leaves_previous_state(trained, state, batch, monkeypatch, as_of):
     """A chunk that fails after another was written: staged (a period scored before) or

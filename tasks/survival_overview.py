@@ -1,0 +1,67 @@
+"""What the survival page shows: the Kaplan-Meier curves (with 95% bands) and median survival
+that the committed scoring run of the latest as_of wrote, by the segment column and by risk
+segment, and the champion's Cox hazard ratios logged with its training run. Plain functions
+for the web app; nothing is refitted here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from configs.schema import RunConfig
+from configs.settings import Settings
+from tasks.adapters import registry
+from tasks.adapters import retention_store as store
+from tasks.scoring_run import POINTER, reports_folder
+
+
+def _run_folder(settings: Settings, config: RunConfig, engine: Engine):
+    latest = store.latest_kpis(engine, config.dataset.name)
+    if latest is None:
+        return None, None
+    folder = reports_folder(settings, config.dataset.name, latest["as_of"])
+    pointer = folder / POINTER
+    if not pointer.is_file():
+        return latest["as_of"], None
+    return latest["as_of"], folder / json.loads(pointer.read_text())["folder"] / "survival"
+
+
+def _hazard_ratios(settings: Settings, config: RunConfig) -> list[dict[str, Any]]:
+    registry.configure(settings)
+    name = settings.model_name(config)
+    champion = registry.version_by_alias(name, registry.CHAMPION)
+    if champion is None:
+        return []
+    folder = settings.state / "dashboard-cache" / name / champion.version
+    cached = folder / "survival" / "hazard_ratios.csv"
+    found = cached if cached.exists() else registry.download_artifact(
+        champion.run_id, "survival/hazard_ratios.csv", folder)  # fmt: skip
+    if found is None:
+        return []
+    table = pd.read_csv(found).sort_values("hazard_ratio", ascending=False)
+    return table.to_dict("records")
+
+
+def survival_overview(settings: Settings, config: RunConfig, engine: Engine) -> dict[str, Any]:
+    """as_of, curves {grouping: KM table rows}, medians {grouping: {group: months}}, hazard
+    ratios (covariate, hazard_ratio, ci_lower, ci_upper, p), and why something is missing."""
+    found: dict[str, Any] = {"as_of": None, "curves": {}, "medians": {}, "hazard_ratios": []}
+    if config.dataset.roles.duration is None:
+        return {**found, "missing": "this table has no duration role: no survival curves"}
+    as_of, folder = _run_folder(settings, config, engine)
+    found["as_of"] = as_of
+    if folder is None or not folder.is_dir():
+        found["missing"] = "no curves yet: the latest scoring run had no churn labels to draw them"
+    else:
+        roles = config.dataset.roles
+        for name in [*([roles.segment] if roles.segment else []), "risk_segment"]:
+            path = folder / f"km_by_{name}.csv"
+            if path.is_file():
+                found["curves"][name] = pd.read_csv(path).to_dict("records")
+        medians = folder / "median_survival_months.json"
+        found["medians"] = json.loads(medians.read_text()) if medians.is_file() else {}
+    found["hazard_ratios"] = _hazard_ratios(settings, config)
+    return found
