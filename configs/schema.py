@@ -121,6 +121,12 @@ class Scoring(Strict):
     chunk_rows: int = Field(100_000, ge=100)
 
 
+class Dashboard(Strict):
+    # pairs of categorical columns whose churn rate and mean score the scoring run stores per
+    # as_of for the dashboard's heatmaps (the segment column x tenure band always, if any)
+    heatmaps: list[tuple[str, str]] = Field(default_factory=list)
+
+
 class RunConfig(Strict):
     dataset: Dataset
     features: list[EngineeredFeature] = Field(default_factory=list)
@@ -133,10 +139,16 @@ class RunConfig(Strict):
     monitoring: Monitoring = Monitoring()
     scoring: Scoring = Scoring()
     campaigns: Campaigns = Campaigns()
+    dashboard: Dashboard = Dashboard()
 
     @model_validator(mode="after")
     def _features_reference_known_columns(self) -> RunConfig:
         known = set(self.dataset.feature_columns)
+        for pair in self.dashboard.heatmaps:
+            wrong = [c for c in pair if c not in self.dataset.categorical]
+            if wrong or pair[0] == pair[1]:
+                raise ValueError(f"dashboard.heatmaps {list(pair)}: two different categorical "
+                                 f"columns, not {wrong or pair[0]}")  # fmt: skip
         duration = self.dataset.roles.duration
         if self.survival is not None and duration is None:
             raise ValueError("survival needs dataset.roles.duration (the tenure in months)")

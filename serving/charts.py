@@ -147,3 +147,19 @@ def survival_chart(rows: list[dict[str, Any]], by: str) -> str:
     figure.update_layout(title=f"Kaplan-Meier survival by {by} (95% bands)",
                          xaxis_title="months", yaxis_range=[0, 1.02])  # fmt: skip
     return _html(figure)
+
+
+def heatmap_chart(name: str, table: dict[str, Any], figure_of: str) -> str:
+    """One stored heatmap: `figure_of` is churn_rate or mean_score; customers on hover."""
+    import plotly.graph_objects as go
+
+    values = table[figure_of]
+    text = [[("" if v is None else f"{100 * v:.0f}%") for v in line] for line in values]
+    figure = go.Figure(go.Heatmap(
+        z=values, x=table["columns"], y=table["rows"], text=text, texttemplate="%{text}",
+        customdata=table["customers"], colorscale="Reds", zmin=0,
+        hovertemplate="%{y} / %{x}: %{z:.1%} of %{customdata:,} customers<extra></extra>",
+    ))  # fmt: skip
+    what = "churn rate (observed)" if figure_of == "churn_rate" else "mean churn score"
+    figure.update_layout(title=f"{what}: {name}", xaxis_type="category", yaxis_type="category")
+    return _html(figure)

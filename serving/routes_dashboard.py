@@ -49,6 +49,22 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
                                     dataset=dataset, **found)  # fmt: skip
 
 
+@router.get("/dashboard/heatmaps", response_class=HTMLResponse, include_in_schema=False)
+async def heatmaps(request: Request, state: State, session: ViewerPage) -> Response:
+    """Churn rate (observed, else mean score) by pairs of columns, as the scoring run stored
+    them in its KPI snapshot."""
+    found = await run_in_threadpool(store.latest_kpis, state.engine, state.config.dataset.name)
+    tables = (found["kpis"].get("heatmaps") or {}) if found else {}
+    drawn = []
+    for name, table in tables.items():
+        if table.get("churn_rate") is not None:
+            drawn.append(charts.heatmap_chart(name, table, "churn_rate"))
+        drawn.append(charts.heatmap_chart(name, table, "mean_score"))
+    as_of = found["as_of"] if found else None
+    return pages_of(request).render(request, "heatmaps.html", session=session, active="heatmaps",
+                                    charts=drawn, as_of=as_of)  # fmt: skip
+
+
 @router.get("/dashboard/profile", response_class=HTMLResponse, include_in_schema=False)
 async def profile(request: Request, session: ViewerPage) -> Response:
     return pages_of(request).render(request, "profile.html", session=session, active="profile")

@@ -21,6 +21,7 @@ from tasks.adapters import db, memory, registry, score_merge
 from tasks.adapters.score_runs import RunKey
 from tasks.core import batches, promotion
 from tasks.core.contract_chunks import ChunkCheck, check_chunk
+from tasks.core.heatmaps import heatmap_counts, heatmap_tables, joined_heatmaps
 from tasks.core.kpis import compute_kpis
 from tasks.core.scoring import (
     KPI_COLUMNS,
@@ -82,6 +83,7 @@ class ChunkScores:
     kpis: pd.DataFrame
     labels: pd.Series | None
     curves: pd.DataFrame | None
+    heatmaps: pd.DataFrame | None
     check: ChunkCheck
 
 
@@ -134,7 +136,8 @@ def score_chunk(
     scored = pd.concat(kept, ignore_index=True) if kept else kpi_columns(_no_scores())
     light = replace(check, result=replace(check.result, clean=clean.iloc[:0].copy()))  # no view
     counts = curve_counts(clean, scored["risk_segment"].to_numpy(), config) if kept else None
-    return ChunkScores(scored, labels, counts, light)
+    heat = heatmap_counts(clean, scored["churn_probability"].to_numpy(), config) if kept else None
+    return ChunkScores(scored, labels, counts, heat, light)
 
 
 def _no_scores() -> pd.DataFrame:
@@ -184,6 +187,7 @@ def score_and_merge(
         scored = _joined([d.kpis for d in done])
         labels = _joined([d.labels for d in done])
         curves = [d.curves for d in done if d.curves is not None]
+        heat = heatmap_tables(joined_heatmaps([d.heatmaps for d in done if d.heatmaps is not None]))
         del done
         counts = {
             "rows_in": customers.num_rows,
@@ -195,7 +199,7 @@ def score_and_merge(
             drawing = draw_curves.submit(config, joined_counts(curves), folder / "survival")
         try:
             report = validation_report(checks, suite, config, folder, counts)
-            kpis = compute_kpis(scored, config, labels)
+            kpis = compute_kpis(scored, config, labels) | ({"heatmaps": heat} if heat else {})
             written = score_merge.finish_merge(engine, merge, run, kpis, counts, len(pieces))
         finally:
             if drawing is not None:

@@ -103,7 +103,8 @@ def _bins_of(config: RunConfig) -> dict[str, tuple[str, list[float]]]:
     return {f.name: (f.column, list(f.edges)) for f in config.features if f.kind == "bins"}
 
 
-def _duration_edges(config: RunConfig) -> list[float]:
+def duration_edges(config: RunConfig) -> list[float]:
+    """The tenure bands' edges: the config's bins of the duration role, else the defaults."""
     duration = config.dataset.roles.duration
     for column, edges in _bins_of(config).values():
         if column == duration:
@@ -183,7 +184,7 @@ def build_facts(customer: Mapping[str, Any], config: RunConfig, offer: Offer) ->
     if data.roles.duration:
         months = customer.get(data.roles.duration, customer.get("duration"))
         if isinstance(months, int | float) and not isinstance(months, bool) and months >= 0:
-            band = tenure_band(months, _duration_edges(config))
+            band = tenure_band(months, duration_edges(config))
         else:
             band = _tenure_from_reasons(raw_reasons, config)
     return MessageFacts(
