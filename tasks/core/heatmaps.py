@@ -25,15 +25,17 @@ def heatmap_pairs(config: RunConfig) -> list[tuple[str, str]]:
     return pairs + [tuple(pair) for pair in config.dashboard.heatmaps]
 
 
-def _values(clean: pd.DataFrame, column: str, config: RunConfig) -> np.ndarray:
+def _values(clean: pd.DataFrame, column: str, config: RunConfig) -> pd.Categorical:
     if column != "tenure band":
-        return clean[column].astype(str).to_numpy()
+        values = clean[column]
+        return values.array if isinstance(values.dtype, pd.CategoricalDtype) else (
+            pd.Categorical(values.astype(str)))  # fmt: skip
     edges = duration_edges(config)
     months = clean[config.dataset.roles.duration].to_numpy(dtype=float)
     labels = [f"{label} months" for label in band_labels(edges[:-1])]
     labels.append(f"{edges[-2]:g}+ months")  # as message_facts.tenure_band names them
     index = np.clip(np.searchsorted(edges[1:-1], months, side="right"), 0, len(labels) - 1)
-    return np.asarray(labels, dtype=object)[index]
+    return pd.Categorical.from_codes(index, labels)
 
 
 def heatmap_counts(
@@ -45,26 +47,26 @@ def heatmap_counts(
     if not pairs or not len(clean):
         return None
     labelled = config.dataset.target.column in clean
-    churned = churn_labels(clean, config).astype(float) if labelled else np.nan
+    churned = churn_labels(clean, config).astype(float) if labelled else None
     parts = []
     for rows, columns in pairs:
         frame = pd.DataFrame({"row": _values(clean, rows, config),
                               "column": _values(clean, columns, config),
-                              "score": probabilities, "churned": churned})  # fmt: skip
-        grouped = frame.groupby(["row", "column"], sort=False).agg(
-            customers=("score", "size"), score=("score", "sum"),
-            churned=("churned", lambda c: c.sum(min_count=1)),
-        )  # fmt: skip
-        parts.append(grouped.reset_index().assign(pair=f"{rows} x {columns}"))
-    return pd.concat(parts, ignore_index=True)
+                              "score": probabilities, "customers": 1})  # fmt: skip
+        if churned is not None:
+            frame["churned"] = churned
+        grouped = frame.groupby(["row", "column"], observed=True, sort=False).sum()
+        grouped = grouped.reset_index().astype({"row": str, "column": str})
+        parts.append(grouped.assign(pair=f"{rows} x {columns}"))
+    found = pd.concat(parts, ignore_index=True)
+    return found if labelled else found.assign(churned=np.nan)
 
 
 def joined_heatmaps(parts: list[pd.DataFrame]) -> pd.DataFrame | None:
     if not parts:
         return None
     frame = pd.concat(parts, ignore_index=True)
-    sums = {"customers": "sum", "score": "sum", "churned": lambda c: c.sum(min_count=1)}
-    return frame.groupby(KEYS, sort=False).agg(sums).reset_index()
+    return frame.groupby(KEYS, sort=False).sum(min_count=1).reset_index()
 
 
 def heatmap_tables(counts: pd.DataFrame | None) -> dict[str, Any]:
