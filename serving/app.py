@@ -29,6 +29,7 @@ from serving import (
     routes_campaigns,
     routes_customer_pages,
     routes_dashboard,
+    routes_data_page,
     routes_model_page,
     routes_ops,
     routes_predict,
@@ -42,6 +43,7 @@ from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.request_parser import CustomerParser
+from serving.scoring_launcher import ScoringLauncher
 from serving.sessions import LoginRequired, PageForbidden
 from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
@@ -78,6 +80,7 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         authenticator=Authenticator(engine, serving.token_cache_seconds),
         launcher=TrainingLauncher(settings.state, config_path, serving.training_source),
         coalescer=Coalescer(),
+        scorer=ScoringLauncher(config_path),
     )
 
 
@@ -211,12 +214,13 @@ def create_app(
                    routes_dashboard):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
     for module in (pages, routes_auth, routes_customer_pages, routes_campaign_pages,
-                   routes_model_page):  # fmt: skip
+                   routes_model_page, routes_data_page):  # fmt: skip
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {
         ("POST", "/predict"): Body(serving.max_body_bytes),  # read by the route itself
         ("POST", "/campaigns/{campaign_id}/events"): Body(EVENTS_BODY),
+        ("POST", "/dashboard/data"): Body(routes_data_page.UPLOAD_LIMIT, json=False),
         ("POST", "/dashboard/campaigns/{campaign_id}/events"): Body(
             routes_campaign_pages.EVENTS_UPLOAD, json=False
         ),

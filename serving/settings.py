@@ -26,6 +26,9 @@ class ServingSettings(BaseSettings):
     training_source: str | None = Field(
         None, validation_alias=AliasChoices("RETAINAI_TRAINING_SOURCE")
     )
+    scoring_source: str | None = Field(  # shown on the data page (the deployments read it)
+        None, validation_alias=AliasChoices("RETAINAI_SCORING_SOURCE")
+    )
 
     @property
     def max_body_bytes(self) -> int:

@@ -17,6 +17,7 @@ from serving.coalesce import Coalescer
 from serving.metrics import Metrics
 from serving.model_holder import ModelHolder
 from serving.request_parser import CustomerParser
+from serving.scoring_launcher import ScoringLauncher
 from serving.settings import ServingSettings
 from serving.training_launcher import TrainingLauncher
 
@@ -40,6 +41,7 @@ class ServingState:
     authenticator: Authenticator
     launcher: TrainingLauncher
     coalescer: Coalescer
+    scorer: ScoringLauncher
 
 
 def get_state(request: Request) -> ServingState:

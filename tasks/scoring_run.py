@@ -27,12 +27,7 @@ from tasks.adapters.score_runs import RunKey
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core.errors import ConfigError
 from tasks.progress import step
-
-POINTER = "latest.json"
-
-
-def reports_folder(settings: Settings, dataset: str, as_of: date) -> Path:
-    return settings.reports_dir / "scoring" / dataset / as_of.isoformat()
+from tasks.report_folders import POINTER, reports_folder
 
 
 @dataclass

@@ -15,18 +15,15 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import registry
 from tasks.adapters import retention_store as store
-from tasks.scoring_run import POINTER, reports_folder
+from tasks.report_folders import committed_run_folder
 
 
 def _run_folder(settings: Settings, config: RunConfig, engine: Engine):
     latest = store.latest_kpis(engine, config.dataset.name)
     if latest is None:
         return None, None
-    folder = reports_folder(settings, config.dataset.name, latest["as_of"])
-    pointer = folder / POINTER
-    if not pointer.is_file():
-        return latest["as_of"], None
-    return latest["as_of"], folder / json.loads(pointer.read_text())["folder"] / "survival"
+    folder = committed_run_folder(settings, config.dataset.name, latest["as_of"])
+    return latest["as_of"], (folder / "survival" if folder else None)
 
 
 def _hazard_ratios(settings: Settings, config: RunConfig) -> list[dict[str, Any]]:

@@ -174,3 +174,28 @@ def seed_scores(engine, rows: int = 40) -> list[str]:
 
 def body(payload) -> bytes:
     return json.dumps(payload).encode()
+
+
+PAGE_PASSWORD = "dashboard test passphrase"
+
+
+def add_users(engine, roles: dict[str, str]) -> None:
+    """Dashboard users (email -> role) with PAGE_PASSWORD, unless they exist."""
+    from tasks import accounts
+    from tasks.adapters import users
+
+    for email, role in roles.items():
+        if users.user_by_email(engine, email) is None:
+            accounts.create_user(engine, email, role, PAGE_PASSWORD)
+
+
+def page_login(client, email: str, path: str) -> str:
+    """Log in as `email`, open `path` and return the page's CSRF token ('' if it has none)."""
+    import re
+
+    client.cookies.clear()
+    client.post("/auth/login", data={"email": email, "password": PAGE_PASSWORD})
+    page = client.get(path)
+    assert page.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    return found.group(1) if found else ""

@@ -3,19 +3,14 @@ promotion log, and the admin's retrain and roll-back buttons (refused to a viewe
 
 from __future__ import annotations
 
-import re
 import sys
 
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import serving_settings
+from serving_helpers import add_users, page_login, serving_settings
 
 from configs.schema import load_config
 from serving.app import create_app
-from tasks import accounts
-from tasks.adapters import users as user_store
-
-PASSWORD = "model page passphrase"
 
 
 @pytest.fixture(scope="module")
@@ -24,20 +19,10 @@ def site(champion):
     app = create_app(champion.settings, champion.config, settings)
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]  # no real training
     with TestClient(app, base_url="https://testserver") as client:
-        engine = app.state.serving.engine
-        for email, role in (("root@example.test", "admin"), ("see@example.test", "viewer")):
-            if user_store.user_by_email(engine, email) is None:
-                accounts.create_user(engine, email, role, PASSWORD)
+        add_users(
+            app.state.serving.engine, {"root@example.test": "admin", "see@example.test": "viewer"}
+        )
         yield client, champion
-
-
-def _login(client, email: str) -> str:
-    client.cookies.clear()
-    client.post("/auth/login", data={"email": email, "password": PASSWORD})
-    page = client.get("/dashboard/model")
-    assert page.status_code == 200
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    return found.group(1) if found else ""
 
 
 def _log_plot(champion, tmp_path) -> None:
@@ -60,7 +45,7 @@ def _log_plot(champion, tmp_path) -> None:
 def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
     client, champion = site
     _log_plot(champion, tmp_path)
-    _login(client, "see@example.test")
+    page_login(client, "see@example.test", "/dashboard/model")
     page = client.get("/dashboard/model").text
     assert f"Version {champion.version}" in page and "roc_auc (holdout)" in page
     assert "Retrain now" not in page  # a viewer has no buttons
@@ -74,7 +59,7 @@ def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
 
 def test_an_admin_retrains_and_a_rollback_without_history_is_refused(site):
     client, _ = site
-    token = _login(client, "root@example.test")
+    token = page_login(client, "root@example.test", "/dashboard/model")
     started = client.post("/dashboard/model/retrain", data={"csrf_token": token})
     assert started.status_code == 200 and "training started (subprocess" in started.text
     refused = client.post("/dashboard/model/rollback", data={"csrf_token": token})

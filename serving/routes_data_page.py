@@ -1,0 +1,89 @@
+"""The data page: upload a CSV or Parquet file of customers, see the contract's verdict
+(structural errors, quarantined rows with their reasons, downloadable), score it through the
+scoring flow for the date the user picks; configured sources and recent scoring runs."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from serving.pages import pages_of
+from serving.sessions import AnalystPage, ViewerPage
+from serving.state import State
+from tasks import uploads
+from tasks.adapters import orchestrator
+from tasks.core.errors import ConfigError
+
+router = APIRouter(include_in_schema=False)
+UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
+
+
+async def _page(request: Request, state, session, status: int = 200, **extra) -> Response:
+    settings, dataset = state.settings, state.config.dataset.name
+    runs = await run_in_threadpool(uploads.recent_runs, state.engine, dataset)
+    recent = await run_in_threadpool(uploads.recent_uploads, settings)
+    sources = {"training (RETAINAI_TRAINING_SOURCE)": state.serving.training_source,
+               "scoring (RETAINAI_SCORING_SOURCE)": state.serving.scoring_source}  # fmt: skip
+    prefect = orchestrator.api_configured()
+    return pages_of(request).render(request, "data.html", status=status, session=session,
+                                    active="data", runs=runs, uploads=recent, sources=sources,
+                                    prefect=prefect, today=date.today().isoformat(),
+                                    **extra)  # fmt: skip
+
+
+@router.get("/dashboard/data", response_class=HTMLResponse)
+async def data(request: Request, state: State, session: ViewerPage) -> Response:
+    return await _page(request, state, session)
+
+
+def _save(settings, upload) -> tuple[str, str]:
+    upload_id, path = uploads.new_upload(settings, upload.filename or "")
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, length=1024 * 1024)
+    return upload_id, upload.filename or path.name
+
+
+@router.post("/dashboard/data", response_class=HTMLResponse)
+async def upload(request: Request, state: State, session: AnalystPage) -> Response:
+    form = await request.form()
+    sent = form.get("file")
+    try:
+        if sent is None or isinstance(sent, str) or not sent.filename:
+            raise ConfigError("choose a CSV or Parquet file of customers")
+        upload_id, name = await run_in_threadpool(_save, state.settings, sent)
+        checked = await run_in_threadpool(uploads.check_upload, state.settings, state.config,
+                                          upload_id, name)  # fmt: skip
+    except ConfigError as error:
+        return await _page(request, state, session, status=400,
+                           messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+    return await _page(request, state, session, checked=checked)
+
+
+@router.get("/dashboard/data/{upload_id}/quarantine.csv")
+async def quarantine(state: State, session: ViewerPage, upload_id: str) -> Response:
+    path = uploads.data_file(state.settings, upload_id)
+    found = path.with_suffix(".quarantine.csv") if path else None
+    if found is None or not found.is_file():
+        raise HTTPException(404, "no quarantined rows for this upload")
+    return FileResponse(found, media_type="text/csv", filename=f"quarantine-{upload_id}.csv")
+
+
+@router.post("/dashboard/data/{upload_id}/score")
+async def score(request: Request, state: State, session: AnalystPage, upload_id: str) -> Response:
+    form = await request.form()
+    path = uploads.data_file(state.settings, upload_id)
+    try:
+        if path is None:
+            raise ConfigError("no such upload")
+        as_of = date.fromisoformat(str(form.get("as_of") or date.today().isoformat()))
+    except (ConfigError, ValueError) as error:
+        return await _page(request, state, session, status=400,
+                           messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+    pid = await run_in_threadpool(state.scorer.start, path, as_of)
+    note = {"kind": "ok", "text": f"scoring started for {as_of} (process {pid}); its run "
+                                  "appears below, reload to follow it"}  # fmt: skip
+    return await _page(request, state, session, messages=[note])

@@ -1,0 +1,26 @@
+"""Where a scoring run's reports live: `reports/scoring/<table>/<as_of>/<run_id>/`, and
+`latest.json` beside the runs naming the run whose scores are committed (a file, so it works
+on S3 too). Shared by the scoring flow that writes them and the pages that read them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from configs.settings import Settings
+
+POINTER = "latest.json"
+
+
+def reports_folder(settings: Settings, dataset: str, as_of: date) -> Path:
+    return settings.reports_dir / "scoring" / dataset / as_of.isoformat()
+
+
+def committed_run_folder(settings: Settings, dataset: str, as_of: date) -> Path | None:
+    """The folder of the committed run of (table, as_of), or None before any commit."""
+    folder = reports_folder(settings, dataset, as_of)
+    pointer = folder / POINTER
+    if not pointer.is_file():
+        return None
+    return folder / json.loads(pointer.read_text())["folder"]

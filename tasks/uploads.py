@@ -1,0 +1,107 @@
+"""Customer files uploaded from the dashboard: kept under the state folder, checked against the
+table's contract (structural errors, quarantined rows with their reasons, downloadable), then
+scored by the same scoring flow as any source. Plain functions for the web app."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from configs.schema import RunConfig
+from configs.settings import Settings
+from tasks.adapters.db import row_dict
+from tasks.adapters.sources import read_source
+from tasks.adapters.storage import write_frame_atomic, write_json_atomic
+from tasks.adapters.tables import scoring_runs
+from tasks.core.contract import validate_frame
+from tasks.core.errors import ConfigError, RetainAIError
+
+KINDS = (".csv", ".parquet")
+SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    upload_id: str
+    name: str
+    uploaded_at: str
+    rows: int
+    clean_rows: int
+    quarantined_rows: int
+    reasons: dict[str, int]
+    examples: list[dict[str, Any]]  # the first quarantined rows: id and reason
+    structural: str | None  # why the file cannot be scored at all
+
+
+def folder_of(settings: Settings) -> Path:
+    return settings.state / "uploads"
+
+
+def new_upload(settings: Settings, name: str) -> tuple[str, Path]:
+    """An id and the path to write an uploaded file to; other kinds are refused."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in KINDS:
+        raise ConfigError(f"upload a CSV or Parquet file, not {Path(name).name!r}")
+    upload_id = uuid.uuid4().hex
+    folder = folder_of(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    return upload_id, folder / f"{upload_id}{suffix}"
+
+
+def data_file(settings: Settings, upload_id: str) -> Path | None:
+    if not upload_id.isalnum():
+        return None
+    found = [folder_of(settings) / f"{upload_id}{kind}" for kind in KINDS]
+    return next((path for path in found if path.is_file()), None)
+
+
+def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: str) -> UploadCheck:
+    """The contract's verdict on an uploaded file, kept beside it (JSON, quarantine CSV)."""
+    path = data_file(settings, upload_id)
+    if path is None:
+        raise ConfigError("no such upload")
+    rows = clean = quarantined = 0
+    reasons: dict[str, int] = {}
+    examples: list[dict[str, Any]] = []
+    structural = None
+    try:
+        frame = read_source(str(path), settings=settings)
+        rows = len(frame)
+        result = validate_frame(frame, config, "scoring")
+    except RetainAIError as error:  # structural problems, unreadable file, too many bad rows
+        structural = str(error)
+    else:
+        clean, quarantined = len(result.clean), len(result.quarantined)
+        reasons = dict(result.reason_counts)
+        if quarantined:
+            write_frame_atomic(result.quarantined, path.with_suffix(".quarantine.csv"))
+            ids = config.dataset.id_column
+            for _, row in result.quarantined.head(SHOWN_REASONS).iterrows():
+                examples.append({"id": str(row.get(ids, "")) if ids else "",
+                                 "reason": str(row["quarantine_reason"])})  # fmt: skip
+    found = UploadCheck(upload_id, Path(name).name[:200], datetime.now(UTC).isoformat(), rows,
+                        clean, quarantined, reasons, examples, structural)  # fmt: skip
+    write_json_atomic(path.with_suffix(".json"), asdict(found))
+    return found
+
+
+def recent_uploads(settings: Settings, limit: int = 10) -> list[UploadCheck]:
+    folder = folder_of(settings)
+    if not folder.is_dir():
+        return []
+    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    return [UploadCheck(**json.loads(p.read_text())) for p in files[:limit]]
+
+
+def recent_runs(engine: Engine, dataset: str, limit: int = 10) -> list[dict[str, Any]]:
+    query = (sa.select(scoring_runs).where(scoring_runs.c.dataset == dataset)
+             .order_by(scoring_runs.c.started_at.desc()).limit(limit))  # fmt: skip
+    with engine.connect() as connection:
+        return [row_dict(row) for row in connection.execute(query)]
