@@ -34,6 +34,7 @@ from serving import (
     routes_ops,
     routes_predict,
     routes_retention,
+    routes_token_pages,
 )
 from serving.api_models import Message
 from serving.auth import Authenticator
@@ -214,7 +215,7 @@ def create_app(
                    routes_dashboard):  # fmt: skip
         app.include_router(module.router, responses=AUTH_RESPONSES)
     for module in (pages, routes_auth, routes_customer_pages, routes_campaign_pages,
-                   routes_model_page, routes_data_page):  # fmt: skip
+                   routes_model_page, routes_data_page, routes_token_pages):  # fmt: skip
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {

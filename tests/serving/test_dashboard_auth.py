@@ -246,3 +246,23 @@ def test_assets_are_versioned_and_cached_pages_are_not(site):
     assert served.status_code == 200 and "immutable" in served.headers["cache-control"]
     assert client.get(css.replace("/static/", "/static/0")).status_code == 404
     assert page.headers["cache-control"] == "no-store"
+
+
+def test_admins_create_and_revoke_api_tokens_from_the_page(site):
+    client, _ = site
+    _login(client)
+    token = _csrf(client.get("/dashboard/tokens").text)
+    made = client.post("/dashboard/tokens", data={"name": "crm-sync", "role": "viewer",
+                                                  "csrf_token": token})  # fmt: skip
+    secret = re.search(r'<code class="secret">(rtn_[^<]+)</code>', made.text).group(1)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/dashboard/kpis", headers=headers).status_code == 404  # admitted
+    bad = client.post("/dashboard/tokens", data={"name": "crm-sync", "role": "viewer",
+                                                 "csrf_token": token})  # fmt: skip
+    assert bad.status_code == 400 and "already exists" in bad.text
+    gone = client.post("/dashboard/tokens/crm-sync/revoke", data={"csrf_token": token})
+    assert "revoked" in gone.text
+    later = TestClient(client.app, base_url="https://testserver")
+    assert later.get("/dashboard/kpis", headers=headers).status_code == 401
+    _login(client, email="vic@example.test")
+    assert client.get("/dashboard/tokens").status_code == 403
