@@ -18,7 +18,7 @@ export DASK_LOGGING__DISTRIBUTED := warning
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup demo test lint format lock bench clean browser
+.PHONY: setup demo test lint format lock bench clean browser screenshots
 
 setup: $(STAMP)
 
@@ -43,6 +43,12 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
+
+# the browser tests' screenshots (tests/artifacts), small copies in docs/ for the README
+screenshots: $(STAMP) browser
+	mkdir -p $(PREFECT_HOME)
+	$(BIN)/python -m pytest -q tests/browser
+	$(BIN)/python tests/browser/shrink.py tests/artifacts docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
