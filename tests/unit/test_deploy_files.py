@@ -55,3 +55,19 @@ def test_mlproject_entry_points_use_the_cli():
     assert (REPO / spec["python_env"]).is_file()
     for entry in spec["entry_points"].values():
         assert entry["command"].startswith("retainai ")
+
+
+def test_env_example_names_what_compose_needs_and_only_real_settings():
+    from configs.settings import Settings
+    from serving.settings import ServingSettings
+
+    text = (REPO / ".env.example").read_text()
+    names = set(re.findall(r"^(?:# )?([A-Z0-9_]+)=", text, re.M))
+    assert not re.findall(r"^RETAINAI_[A-Z0-9_]+=$", text, re.M)  # empty is not unset
+    compose = set(re.findall(r"\$\{([A-Z0-9_]+)", (REPO / "docker-compose.yml").read_text()))
+    assert compose <= names
+    known = {f"RETAINAI_{f.upper()}" for f in Settings.model_fields}
+    known |= {f"RETAINAI_SERVING_{f.upper()}" for f in ServingSettings.model_fields}
+    known |= {"RETAINAI_TRAINING_SOURCE", "RETAINAI_SCORING_SOURCE", "RETAINAI_SCORING_TABLE"}
+    unknown = {n for n in names if n.startswith("RETAINAI_")} - known
+    assert not unknown, f".env.example names settings that do not exist: {sorted(unknown)}"
