@@ -25,6 +25,7 @@ from tasks.adapters import campaign_store, db
 from tasks.adapters.tables import customer_scores, kpi_snapshots
 from tasks.core.contacts import contact_rows
 from tasks.core.kpis import assign_risk_segments, compute_kpis
+from tests.integration.smtp_server import Recorder, smtp_server
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -76,14 +77,24 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Iterator[Site]:
+def mailbox() -> Iterator[tuple[Recorder, int]]:
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        yield recorder, port
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, mailbox) -> Iterator[Site]:
     import uvicorn
 
     from serving.app import create_app
     from serving.settings import ServingSettings
 
     folder = tmp_path_factory.mktemp("dashboard")
-    settings = Settings(state_dir=folder, public_url="http://127.0.0.1")
+    port = _free_port()
+    settings = Settings(state_dir=folder, public_url=f"http://127.0.0.1:{port}",
+                        smtp_host="127.0.0.1", smtp_port=mailbox[1], smtp_security="none",
+                        mail_from="RetainAI <noreply@example.test>")  # fmt: skip
     config = load_config(REPO / "configs" / "telco.yaml")
     with db.connected(settings) as engine:
         db.upgrade(engine)
@@ -95,7 +106,6 @@ def site(tmp_path_factory) -> Iterator[Site]:
         for role, email in USERS.items():
             accounts.create_user(engine, email, role, PASSWORD)
     app = create_app(settings, REPO / "configs" / "telco.yaml", ServingSettings(poll_seconds=0))
-    port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -172,3 +172,58 @@ def test_the_original_products_campaign_json(site):
                              headers=seen).json()  # fmt: skip
         scores = [c["churn_score"] for c in clients["clients"]]
         assert clients["total"] == 400 and scores == sorted(scores, reverse=True)
+
+
+def test_an_upload_with_bad_rows_shows_their_reasons(site, browse, tmp_path):
+    from data.generate import generate_customers
+
+    customers = generate_customers(200, seed=21)
+    customers.loc[5, "tenure"] = -3
+    customers["MonthlyCharges"] = customers["MonthlyCharges"].astype(object)
+    customers.loc[9, "MonthlyCharges"] = "lots"
+    path = tmp_path / "april.csv"
+    customers.to_csv(path, index=False)
+    open_page, _ = browse
+    page = open_page()
+    _log_in(page, site.url, "analyst")
+    _submit(page, "nav >> text=Data")
+    page.set_input_files("input[name=file]", str(path))
+    _submit(page, "button:has-text('Check it')")
+    assert "198 rows pass the contract; 2 are quarantined" in page.content()
+    assert page.locator("#reasons tbody tr").count() >= 1
+    shot(page, "data")
+    with page.expect_download() as download:
+        page.click("text=download them with their reasons")
+    assert download.value.suggested_filename.startswith("quarantine-")
+
+
+def test_a_password_reset_through_the_mail(site, browse, mailbox):
+    import re
+    from email import message_from_bytes
+
+    from tasks import accounts
+
+    recorder, _ = mailbox
+    accounts.create_user(site.engine, "forgetful@example.test", "viewer", PASSWORD)
+    open_page, _ = browse
+    page = open_page()
+    page.goto(f"{site.url}/auth/login")
+    _submit(page, "text=Forgot your password?")
+    page.fill("input[name=email]", "forgetful@example.test")
+    _submit(page, "button[type=submit]")
+    assert "a reset link is on its way" in page.content()
+    body = message_from_bytes(recorder.received[-1].content).get_payload(decode=True).decode()
+    link = re.search(r"(http://127\.0\.0\.1:\d+/auth/reset/\S+)", body).group(1)
+    page.goto(link)
+    page.fill("input[name=password]", "a brand new passphrase")
+    _submit(page, "button[type=submit]")
+    assert "Password changed" in page.content()
+    page.goto(link)
+    page.fill("input[name=password]", "yet another passphrase")
+    _submit(page, "button[type=submit]")
+    assert "used, expired or unknown" in page.content()
+    page.goto(f"{site.url}/auth/login")
+    page.fill("input[name=email]", "forgetful@example.test")
+    page.fill("input[name=password]", "a brand new passphrase")
+    _submit(page, "button[type=submit]")
+    assert page.url == f"{site.url}/dashboard/"
