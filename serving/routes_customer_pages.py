@@ -16,6 +16,7 @@ from serving.sessions import ViewerPage
 from serving.state import State
 from tasks.adapters import campaign_store
 from tasks.adapters import retention_store as store
+from tasks.core.kpis import segment_range
 from tasks.core.message_facts import readable
 
 router = APIRouter(include_in_schema=False)
@@ -48,34 +49,52 @@ async def customers(
     sort: Literal["churn_score", "lifetime_value", "monthly_value", "customer_id"] = "churn_score",
     order: Literal["asc", "desc"] = "desc",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    after: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     data = state.config.dataset
     lowest, highest = probability(low), probability(high)
+    if risk:  # the segment as a probability range too: the index is ordered by probability
+        floor, ceiling = segment_range(state.config.segments, risk)
+        lowest = floor if lowest is None or (floor is not None and floor > lowest) else lowest
+        highest = ceiling if highest is None or (ceiling is not None and ceiling < highest) else (
+            highest)  # fmt: skip
+    cursor = read_cursor(after) if sort == "churn_score" else None
     rows = await run_in_threadpool(
         store.list_customers, state.engine, data.name, sort, order, PAGE_ROWS + 1, offset,
         risk or None, segment_value=value or None, min_probability=lowest,
         max_probability=highest,
-        id_prefix=q.strip() or None, with_reasons=True,
+        id_prefix=q.strip() or None, with_reasons=True, after=cursor,
     )  # fmt: skip
-    wanted = {"q": q, "risk": risk, "value": value, "min": lowest, "max": highest,
-              "sort": sort, "order": order}  # fmt: skip
+    wanted = {"q": q, "risk": risk, "value": value, "min": probability(low),
+              "max": probability(high), "sort": sort, "order": order}  # fmt: skip
     kept = {k: v for k, v in wanted.items() if v not in ("", None)}
 
-    def page_url(start: int) -> str:
-        return "/dashboard/customers?" + urlencode({**kept, "offset": start})
+    def page_url(start: int, last: dict | None = None) -> str:
+        mark = {"after": f"{last['churn_probability']!r}:{last['customer_id']}"} if last else {}
+        return "/dashboard/customers?" + urlencode({**kept, "offset": start, **mark})
 
     more = len(rows) > PAGE_ROWS
     rows = rows[:PAGE_ROWS]
+    keyset = sort == "churn_score"
     segment = data.roles.segment
     return pages_of(request).render(
         request, "customers.html", session=session, active="customers", dataset=data.name,
-        rows=rows, wanted=wanted, sorts=SORTS,
+        rows=rows, wanted=wanted, sorts=SORTS, keyset=keyset,
         segment_name=readable(segment) if segment else None,
         segment_values=data.segment_values if segment else [],
         first=offset + 1 if rows else 0, last=offset + len(rows),
-        next_url=page_url(offset + PAGE_ROWS) if more else None,
-        previous_url=page_url(previous_offset(offset)) if offset else None,
+        next_url=(page_url(offset + PAGE_ROWS, rows[-1] if keyset else None) if more else None),
+        previous_url=(page_url(0 if keyset else previous_offset(offset)) if offset else None),
     )  # fmt: skip
+
+
+def read_cursor(text: str) -> tuple[float, str] | None:
+    """The keyset cursor of a page link: '<probability>:<customer id>' (else None)."""
+    score, _, customer = text.partition(":")
+    try:
+        return (float(score), customer) if customer else None
+    except ValueError:
+        return None
 
 
 def previous_offset(offset: int) -> int:

@@ -6,6 +6,7 @@ SQLAlchemy Core, bound parameters, whitelisted sort keys."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,12 +14,10 @@ from sqlalchemy.engine import Engine
 
 from tasks.adapters.db import row_dict
 from tasks.adapters.tables import (
-    current_scores_view,
     customer_scores,
     kpi_snapshots,
 )
 
-current_scores = current_scores_view
 SORT_KEYS = {
     "churn_score": "churn_probability",
     "lifetime_value": "lifetime_value",
@@ -49,6 +48,19 @@ def latest_kpis(engine: Engine, dataset: str) -> dict[str, Any] | None:
     return None if row is None else row_dict(row)
 
 
+def latest_period(engine: Engine, dataset: str) -> tuple[date, str] | None:
+    """(as_of, model_version) of the latest KPI snapshot: the period the lists show."""
+    query = (
+        sa.select(kpi_snapshots.c.as_of, kpi_snapshots.c.model_version)
+        .where(kpi_snapshots.c.dataset == dataset)
+        .order_by(kpi_snapshots.c.as_of.desc(), kpi_snapshots.c.created_at.desc())
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else (row.as_of, str(row.model_version))
+
+
 def list_customers(
     engine: Engine,
     dataset: str,
@@ -63,28 +75,49 @@ def list_customers(
     max_probability: float | None = None,
     id_prefix: str | None = None,
     with_reasons: bool = False,
+    after: tuple[float, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """One table's current scores, sorted by a whitelisted column (missing values last),
-    filtered by risk segment, segment role value, probability range and id prefix."""
-    column = current_scores.c[SORT_KEYS[sort]]
-    ordered = column.desc() if order == "desc" else column.asc()
+    """The scores of the latest scoring period (see `latest_period`), filtered by risk
+    segment, segment role value, probability range and id prefix, sorted by a whitelisted
+    column (missing values last). By churn score the index (dataset, as_of, probability,
+    customer id) gives the order, and `after` (the last row's probability and id) starts a
+    page after it without counting the rows before (keyset); ties go by customer id."""
+    period = latest_period(engine, dataset)
+    if period is None:
+        return []
+    table = customer_scores
     names = [*_LIST_COLUMNS, "top_reasons"] if with_reasons else _LIST_COLUMNS
-    query = sa.select(*[current_scores.c[c] for c in names])
-    query = query.where(current_scores.c.dataset == dataset)
-    if segment is not None:
-        query = query.where(current_scores.c.risk_segment == segment)
-    if segment_value is not None:
-        query = query.where(current_scores.c.segment_value == segment_value)
+    query = sa.select(*[table.c[c] for c in names]).where(
+        table.c.dataset == dataset, table.c.as_of == period[0],
+        table.c.model_version == period[1],
+    )  # fmt: skip
+    conditions = {
+        "risk_segment": segment, "segment_value": segment_value,
+    }  # fmt: skip
+    for name, value in conditions.items():
+        if value is not None:
+            query = query.where(table.c[name] == value)
     if min_probability is not None:
-        query = query.where(current_scores.c.churn_probability >= min_probability)
+        query = query.where(table.c.churn_probability >= min_probability)
     if max_probability is not None:
-        query = query.where(current_scores.c.churn_probability <= max_probability)
+        query = query.where(table.c.churn_probability <= max_probability)
     if id_prefix:
         escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(current_scores.c.customer_id.like(f"{escaped}%", escape="\\"))
-    query = query.order_by(ordered.nulls_last(), current_scores.c.customer_id.asc())
+        query = query.where(table.c.customer_id.like(f"{escaped}%", escape="\\"))
+    if sort == "churn_score":  # NOT NULL: the index's own order, either way
+        key = (table.c.churn_probability, table.c.customer_id)
+        descending = order == "desc"
+        if after is not None:
+            cursor = sa.tuple_(*key)
+            query = query.where(cursor < after if descending else cursor > after)
+        query = query.order_by(*[c.desc() if descending else c.asc() for c in key])
+    else:
+        column = table.c[SORT_KEYS[sort]]
+        ordered = column.desc() if order == "desc" else column.asc()
+        query = query.order_by(ordered.nulls_last(), table.c.customer_id.asc())
+    query = query.limit(limit) if after is not None else query.limit(limit).offset(offset)
     with engine.connect() as connection:
-        rows = [row_dict(row) for row in connection.execute(query.limit(limit).offset(offset))]
+        rows = [row_dict(row) for row in connection.execute(query)]
     for row in rows if with_reasons else ():
         row["top_reasons"] = _reasons(row["top_reasons"])
     return rows
@@ -92,21 +125,12 @@ def list_customers(
 
 def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str, Any] | None:
     """A customer's latest score with reasons and lifetime value, and the score history."""
-    latest = sa.select(current_scores).where(
-        current_scores.c.dataset == dataset, current_scores.c.customer_id == customer_id
-    )
-    history = (
-        sa.select(
-            *[
-                customer_scores.c[c]
-                for c in ("as_of", "model_version", "churn_probability", "risk_segment")
-            ],
-            customer_scores.c.scored_at,
-        )
-        .where(customer_scores.c.dataset == dataset, customer_scores.c.customer_id == customer_id)
-        .order_by(customer_scores.c.as_of.desc(), customer_scores.c.scored_at.desc())
-        .limit(HISTORY_ROWS)
-    )
+    mine = (customer_scores.c.dataset == dataset) & (customer_scores.c.customer_id == customer_id)
+    newest = (customer_scores.c.as_of.desc(), customer_scores.c.scored_at.desc())
+    latest = sa.select(customer_scores).where(mine).order_by(*newest).limit(1)
+    names = ("as_of", "model_version", "churn_probability", "risk_segment", "scored_at")
+    history = (sa.select(*[customer_scores.c[c] for c in names]).where(mine)
+               .order_by(*newest).limit(HISTORY_ROWS))  # fmt: skip
     with engine.connect() as connection:
         row = connection.execute(latest).first()
         if row is None:

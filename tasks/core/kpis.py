@@ -30,6 +30,14 @@ def assign_risk_segments(probabilities: Any, segments_cfg: Segments) -> np.ndarr
     return labels[np.where(p >= segments_cfg.high, 0, np.where(p >= segments_cfg.medium, 1, 2))]
 
 
+def segment_range(segments_cfg: Segments, segment: str) -> tuple[float | None, float | None]:
+    """The probabilities a risk segment covers, as (lowest, highest) bounds (None: open); the
+    upper bound is inclusive, so a query keeps its equality on the segment as well."""
+    bounds = {"high": (segments_cfg.high, None), "medium": (segments_cfg.medium, segments_cfg.high),
+              "low": (None, segments_cfg.medium)}  # fmt: skip
+    return bounds[segment]
+
+
 def horizon_factor(annual_discount_rate: float, horizon_months: int) -> float:
     """sum over m = 1..horizon of 1 / (1 + r)**m with r = (1 + annual_rate)**(1/12) - 1."""
     rate = (1.0 + annual_discount_rate) ** (1.0 / 12.0) - 1.0

@@ -37,6 +37,27 @@ def test_sorted_current_scores_with_missing_values_last(engine, order):
     assert high and {i["risk_segment"] for i in high} == {"high"}
 
 
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_keyset_pages_follow_the_index_order_without_gaps_or_repeats(engine, order):
+    from tasks.adapters import retention_store as store
+
+    whole = store.list_customers(engine, "telco", "churn_score", order, 500, 0, None)
+    pages, after = [], None
+    while True:
+        page = store.list_customers(engine, "telco", "churn_score", order, 7, 0, None,
+                                    after=after)  # fmt: skip
+        if not page:
+            break
+        pages += page
+        after = (page[-1]["churn_probability"], page[-1]["customer_id"])
+    assert [r["customer_id"] for r in pages] == [r["customer_id"] for r in whole]
+    scores = [r["churn_probability"] for r in whole]
+    assert scores == sorted(scores, reverse=order == "desc")
+    medium = store.list_customers(engine, "telco", "churn_score", order, 500, 0, "medium",
+                                  min_probability=0.3, max_probability=0.6)  # fmt: skip
+    assert medium == [r for r in whole if r["risk_segment"] == "medium"]
+
+
 def test_detail_kpis_campaigns_and_tokens(engine):
     from tasks.adapters import retention_store as store
     from tasks.adapters import tokens
