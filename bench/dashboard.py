@@ -116,7 +116,9 @@ def measure(args, state: Path) -> dict:
                 "overview": "/dashboard/",
                 "customers_first_page": "/dashboard/customers",
                 "customers_deep_page": _deep_link(engine, args.rows),
-                "customers_filtered": "/dashboard/customers?risk=medium&value=Two+year&min=0.4",
+                "customers_filtered": "/dashboard/customers?risk=high&value=Month-to-month",
+                "customers_filtered_rare": "/dashboard/customers?risk=medium&value=Two+year"
+                "&min=0.4",  # few such customers: many index entries are read past
                 "customers_sorted_by_id": "/dashboard/customers?sort=customer_id&order=asc",
                 "customer": f"/dashboard/customers/{customer}",
                 "heatmaps": "/dashboard/heatmaps",

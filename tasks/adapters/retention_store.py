@@ -124,20 +124,26 @@ def list_customers(
 
 
 def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str, Any] | None:
-    """A customer's latest score with reasons and lifetime value, and the score history."""
-    mine = (customer_scores.c.dataset == dataset) & (customer_scores.c.customer_id == customer_id)
-    newest = (customer_scores.c.as_of.desc(), customer_scores.c.scored_at.desc())
-    latest = sa.select(customer_scores).where(mine).order_by(*newest).limit(1)
+    """A customer's score of the latest period (else their newest) with reasons and lifetime
+    value, and the score history; every read goes by the key's own index."""
+    table = customer_scores
+    mine = (table.c.dataset == dataset) & (table.c.customer_id == customer_id)
+    by_key = (table.c.as_of.desc(), table.c.model_version.desc())  # the key's order
+    period = latest_period(engine, dataset)
+    latest = sa.select(table).where(mine).order_by(*by_key).limit(1)
+    if period is not None:
+        exact = sa.select(table).where(mine, table.c.as_of == period[0],
+                                       table.c.model_version == period[1])  # fmt: skip
     names = ("as_of", "model_version", "churn_probability", "risk_segment", "scored_at")
-    history = (sa.select(*[customer_scores.c[c] for c in names]).where(mine)
-               .order_by(*newest).limit(HISTORY_ROWS))  # fmt: skip
+    history = sa.select(*[table.c[c] for c in names]).where(mine).order_by(*by_key)
     with engine.connect() as connection:
-        row = connection.execute(latest).first()
+        row = connection.execute(exact).first() if period is not None else None
+        row = row if row is not None else connection.execute(latest).first()
         if row is None:
             return None
         found = row_dict(row)
         found["top_reasons"] = _reasons(found["top_reasons"])
-        found["history"] = [row_dict(r) for r in connection.execute(history)]
+        found["history"] = [row_dict(r) for r in connection.execute(history.limit(HISTORY_ROWS))]
     return found
 
 

@@ -159,12 +159,17 @@ def finish_merge(
 ) -> int:
     """Commit the run: complete its open merge transaction; if the connection broke and the
     rows were staged (or there is no open transaction) merge everything from staging in one
-    new transaction. Returns the rows written."""
+    new transaction. Returns the rows written. The table's statistics are refreshed after the
+    commit, so the pages' queries are planned for what is there now, not for the table before."""
+    written = None
     if merge is not None:
         try:
-            return merge.complete(kpis, counts, chunks)
+            written = merge.complete(kpis, counts, chunks)
         except sa.exc.OperationalError:
             merge.close()
             if merge.fresh:
                 raise  # the copied rows went with the transaction: the run is redone whole
-    return scores.merge_run(engine, run, kpis, counts)
+    if written is None:
+        written = scores.merge_run(engine, run, kpis, counts)
+    scores.refresh_statistics(engine)
+    return written

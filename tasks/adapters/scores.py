@@ -191,3 +191,12 @@ def _insert(engine: Engine):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """ANALYZE the scores table (PostgreSQL; a sample, not a scan) after a run's bulk write:
+    until autovacuum gets to it, the planner would plan for the table before the run."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE customer_scores")
