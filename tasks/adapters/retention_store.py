@@ -79,9 +79,8 @@ def list_customers(
 ) -> list[dict[str, Any]]:
     """The scores of the latest scoring period (see `latest_period`), filtered by risk
     segment, segment role value, probability range and id prefix, sorted by a whitelisted
-    column (missing values last). By churn score the index (dataset, as_of, probability,
-    customer id) gives the order, and `after` (the last row's probability and id) starts a
-    page after it without counting the rows before (keyset); ties go by customer id."""
+    column (missing values last). By churn score, `after` (the last row's probability and
+    id) starts a page after it without counting the rows before (keyset); ties go by id."""
     period = latest_period(engine, dataset)
     if period is None:
         return []

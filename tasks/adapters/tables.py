@@ -59,13 +59,7 @@ customer_scores = sa.Table(
     sa.Column("lifetime_value", sa.Float),
     sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Index(
-        "ix_customer_scores_dataset_as_of_probability",
-        "dataset",
-        "as_of",
-        "churn_probability",
-        "customer_id",
-    ),  # lists of one period by score
+    sa.Index("ix_customer_scores_dataset_as_of_segment", "dataset", "as_of", "risk_segment"),
 )
 
 # The `current_scores` view (migrations 0002, 0005): each customer's latest score per table.
