@@ -31,7 +31,7 @@ analyst_form = page("campaigns")
 def _lift(settings, config, campaign: dict[str, Any]) -> dict[str, Any] | None:
     if campaign["status"] not in ("sending", "sent"):
         return None
-    return actions.report_of(settings, config, campaign["id"]).get("lift")
+    return actions.read_report(settings, config, campaign["id"]).get("lift")
 
 
 @router.get("/dashboard/campaigns", response_class=HTMLResponse)
@@ -118,7 +118,7 @@ def _campaign_page(state, campaign_id: int) -> dict[str, Any]:
     campaign = actions.campaign_of(state.settings, state.config, campaign_id)
     messages = actions.messages_of(state.settings, state.config, campaign_id)
     counts = messages["status"].value_counts().to_dict() if len(messages) else {}
-    report = actions.report_of(state.settings, state.config, campaign_id)
+    report = actions.read_report(state.settings, state.config, campaign_id)
     shown = messages.head(20).to_dict("records")
     return {"campaign": campaign, "counts": counts, "rows": shown, "report": report}
 

@@ -131,7 +131,8 @@ async def approve_campaign(campaign_id: CampaignId, state: State, caller: Analys
 async def campaign_report(campaign_id: CampaignId, state: State, _caller: Reader):
     """Sent, accepted, retention treated vs holdout, lift with its 95% interval (method
     named), p-value, revenue net of costs with its interval, generation cost."""
-    return OrjsonResponse(await _call(actions.report_of, state.settings, state.config, campaign_id))
+    found = await _call(actions.read_report, state.settings, state.config, campaign_id)
+    return OrjsonResponse(found)
 
 
 @router.post("/campaigns/{campaign_id}/events", response_model=EventsRecorded, responses=WITH_BODY)

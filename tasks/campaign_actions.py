@@ -213,8 +213,15 @@ def record_outcomes(
 
 
 def report_of(settings: Settings, config: RunConfig, campaign_id: int) -> dict[str, Any]:
-    """The campaign's report (counts, lift with its interval, revenue net of costs), also
-    written as JSON under the reports folder."""
+    """`read_report`, also written as JSON under the reports folder (the CLI and the flow)."""
+    report = read_report(settings, config, campaign_id)
+    write_json_atomic(settings.reports_dir / "campaigns" / str(campaign_id) / "report.json", report)
+    return report
+
+
+def read_report(settings: Settings, config: RunConfig, campaign_id: int) -> dict[str, Any]:
+    """The campaign's report (counts, lift with its interval, revenue net of costs), for
+    readers that store nothing (the API and the pages)."""
     with db.connected(settings) as engine:
         campaign = _campaign(engine, config, campaign_id)
         members = store.audience(engine, campaign_id)
@@ -223,7 +230,6 @@ def report_of(settings: Settings, config: RunConfig, campaign_id: int) -> dict[s
     offer = config.campaigns.offers[campaign["offer"]]
     report = {"campaign": campaign_id, "name": campaign["name"], "offer": campaign["offer"],
               **campaign_report(members, events, messages, offer, seed=campaign_id)}  # fmt: skip
-    write_json_atomic(settings.reports_dir / "campaigns" / str(campaign_id) / "report.json", report)
     return report
 
 

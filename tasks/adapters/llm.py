@@ -255,17 +255,3 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
-
-
-def write_messages(
-    settings: Settings,
-    requests: Sequence[MessageRequest],
-    templates: MessageTemplates | None = None,
-) -> list[WrittenMessage]:
-    """`OpenAIMessageWriter.write_batch` for synchronous callers (not inside a running loop)."""
-
-    async def run() -> list[WrittenMessage]:
-        async with OpenAIMessageWriter(settings, templates) as writer:
-            return await writer.write_batch(requests)
-
-    return asyncio.run(run())

@@ -11,7 +11,7 @@ import pytest
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.adapters.llm import MessageRequest, OpenAIMessageWriter, write_messages
+from tasks.adapters.llm import MessageRequest, OpenAIMessageWriter
 from tasks.core.messages import Offer, build_facts, sms_body_limit
 from tests.llm_server import EMAIL, LLMServer, Reply, answer
 
@@ -182,13 +182,12 @@ def test_concurrency_never_above_the_limit_and_results_in_order():
     assert {r.path for r in results} == {"llm"}
 
 
-def test_synchronous_batch_and_no_key_or_prompt_in_the_logs(caplog):
+def test_no_key_or_prompt_in_the_logs(caplog):
     caplog.set_level(logging.DEBUG, logger="tasks.adapters.llm")
     with LLMServer() as server:
         server.then(Reply(status=500), answer(**EMAIL), Reply(status=400))
         config = settings(server, llm_concurrency=1)
-        requests = [MessageRequest(FACTS, "email", key=k) for k in ("a", "b")]
-        results = write_messages(config, requests)
-    assert [(r.key, r.path) for r in results] == [("a", "llm"), ("b", "template")]
+        _, results = write(config, count=2)
+    assert [(r.key, r.path) for r in results] == [("c0", "llm"), ("c1", "template")]
     assert "local-key" not in caplog.text and "Month-to-month" not in caplog.text
     assert "local-key" not in repr(config)
