@@ -18,6 +18,7 @@ from serving.api_models import (
 from serving.auth import Reader
 from serving.state import OrjsonResponse, State
 from tasks.adapters import retention_store as store
+from tasks.core.kpis import segment_range
 
 router = APIRouter(tags=["retention"], default_response_class=OrjsonResponse)
 NOT_FOUND = {404: {"model": Message}}
@@ -44,9 +45,11 @@ async def customers(
 ) -> OrjsonResponse:
     """Customers' current scores, sorted and paginated; `segment` filters by risk segment."""
     dataset = state.config.dataset.name
+    floor, ceiling = segment_range(state.config.segments, segment) if segment else (None, None)
     items = await run_in_threadpool(
-        store.list_customers, state.engine, dataset, sort, order, limit, offset, segment
-    )
+        store.list_customers, state.engine, dataset, sort, order, limit, offset, segment,
+        min_probability=floor, max_probability=ceiling,
+    )  # fmt: skip
     next_offset = offset + limit if len(items) == limit else None
     return OrjsonResponse(
         {"items": items, "limit": limit, "offset": offset, "next_offset": next_offset}

@@ -13,10 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tasks.adapters.db import row_dict
-from tasks.adapters.tables import (
-    customer_scores,
-    kpi_snapshots,
-)
+from tasks.adapters.tables import customer_scores, kpi_snapshots, score_band
 
 SORT_KEYS = {
     "churn_score": "churn_probability",
@@ -96,19 +93,24 @@ def list_customers(
     for name, value in conditions.items():
         if value is not None:
             query = query.where(table.c[name] == value)
-    if min_probability is not None:
-        query = query.where(table.c.churn_probability >= min_probability)
+    band = score_band(table.c.churn_probability)
+    if min_probability is not None:  # the band bounds let the index skip the rest
+        floor = sa.literal(min_probability, sa.Float)
+        query = query.where(band >= score_band(floor), table.c.churn_probability >= floor)
     if max_probability is not None:
-        query = query.where(table.c.churn_probability <= max_probability)
+        ceiling = sa.literal(max_probability, sa.Float)
+        query = query.where(band <= score_band(ceiling), table.c.churn_probability <= ceiling)
     if id_prefix:
         escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(table.c.customer_id.like(f"{escaped}%", escape="\\"))
-    if sort == "churn_score":  # NOT NULL: the index's own order, either way
-        key = (table.c.churn_probability, table.c.customer_id)
+    if sort == "churn_score":  # NOT NULL: the band index's order, then a band's few rows
+        key = (band, table.c.churn_probability, table.c.customer_id)
         descending = order == "desc"
         if after is not None:
+            score = sa.literal(after[0], sa.Float)
             cursor = sa.tuple_(*key)
-            query = query.where(cursor < after if descending else cursor > after)
+            start = sa.tuple_(score_band(score), score, sa.literal(after[1], sa.String))
+            query = query.where(cursor < start if descending else cursor > start)
         query = query.order_by(*[c.desc() if descending else c.asc() for c in key])
     else:
         column = table.c[SORT_KEYS[sort]]

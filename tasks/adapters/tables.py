@@ -59,7 +59,22 @@ customer_scores = sa.Table(
     sa.Column("lifetime_value", sa.Float),
     sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_id", sa.String(64), nullable=False),
-    sa.Index("ix_customer_scores_dataset_as_of_segment", "dataset", "as_of", "risk_segment"),
+)
+
+
+def score_band(probability: sa.ColumnElement) -> sa.ColumnElement:
+    """A churn probability's band of width 1/1000, as the database computes it (monotone in
+    the probability, so ordering by band then probability is ordering by probability)."""
+    return sa.cast(probability * sa.literal_column("1000"), sa.Integer)
+
+
+# Lists by churn score read one period in band order: a band is a few hundred rows to sort,
+# and inserts land on a thousand hot pages per period instead of a million random ones.
+sa.Index(
+    "ix_customer_scores_dataset_as_of_band",
+    customer_scores.c.dataset,
+    customer_scores.c.as_of,
+    score_band(customer_scores.c.churn_probability),
 )
 
 # The `current_scores` view (migrations 0002, 0005): each customer's latest score per table.

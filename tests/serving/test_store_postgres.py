@@ -70,3 +70,99 @@ def test_detail_kpis_campaigns_and_tokens(engine):
     token = tokens.create(engine, "pg-viewer", "viewer")
     assert tokens.lookup(engine, token) == tokens.Principal("pg-viewer", "viewer")
     assert tokens.revoke(engine, "pg-viewer") and tokens.lookup(engine, token) is None
+
+
+def _edge_scores(engine) -> list[tuple[float, str]]:
+    """Scores on and beside band edges, halves that round either way, and ties."""
+    from datetime import UTC, date, datetime
+
+    from tasks.adapters.tables import customer_scores, kpi_snapshots
+
+    edges = [0.0, 1.0, 0.0005, 0.0015, 0.0025, 0.1, 0.0999999, 0.1000001, 0.7, 0.6995,
+             0.7005, 0.69999999, 0.5, 0.5, 0.5, 0.2345, 0.2345, 0.9999, 0.0001]  # fmt: skip
+    now, rows = datetime.now(UTC), []
+    for i, p in enumerate(edges):
+        rows.append({"dataset": "edges", "customer_id": f"E{(i * 7) % 19:02d}",
+                     "as_of": date(2026, 11, 1), "model_version": "1", "churn_probability": p,
+                     "risk_segment": "low", "top_reasons": [], "scored_at": now,
+                     "run_id": "edges"})  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(customer_scores.insert(), rows)
+        connection.execute(kpi_snapshots.insert().values(
+            dataset="edges", as_of=date(2026, 11, 1), model_version="1", kpis={},
+            run_id="edges", created_at=now))  # fmt: skip
+    return [(r["churn_probability"], r["customer_id"]) for r in rows]
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 5])
+def test_keyset_pages_by_score_band_match_the_exact_order_at_band_edges(engine, page_size):
+    from tasks.adapters import retention_store as store
+
+    if page_size == 1:
+        _edge_scores(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT churn_probability, customer_id FROM customer_scores "
+            "WHERE dataset = 'edges'")).all()  # fmt: skip
+    for order in ("asc", "desc"):
+        expected = sorted(((p, c) for p, c in rows), reverse=order == "desc")
+        pages, after = [], None
+        while page := store.list_customers(engine, "edges", "churn_score", order, page_size, 0,
+                                           None, after=after):  # fmt: skip
+            pages += [(r["churn_probability"], r["customer_id"]) for r in page]
+            after = pages[-1]
+        assert pages == expected
+        ranged = store.list_customers(engine, "edges", "churn_score", order, 100, 0, None,
+                                      min_probability=0.1, max_probability=0.7)  # fmt: skip
+        assert [(r["churn_probability"], r["customer_id"]) for r in ranged] == [
+            (p, c) for p, c in expected if 0.1 <= p <= 0.7
+        ]
+
+
+def test_the_score_band_index_serves_a_page_deep_in_a_period(engine):
+    """On a period large enough for the planner to care, the first page and a keyset page
+    read the band index (no sort of the whole period)."""
+    from datetime import UTC, date, datetime
+
+    from tasks.adapters import retention_store as store
+    from tasks.adapters.tables import customer_scores, kpi_snapshots
+
+    rng, now = __import__("numpy").random.default_rng(5), datetime.now(UTC)
+    rows = [{"dataset": "plan", "customer_id": f"P{i:06d}", "as_of": date(2026, 11, 1),
+             "model_version": "1", "churn_probability": float(p), "risk_segment": "low",
+             "top_reasons": [], "scored_at": now, "run_id": "plan"}
+            for i, p in enumerate(rng.beta(1, 6, 30_000))]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(customer_scores.insert(), rows)
+        connection.execute(kpi_snapshots.insert().values(
+            dataset="plan", as_of=date(2026, 11, 1), model_version="1", kpis={},
+            run_id="plan", created_at=now))  # fmt: skip
+        connection.execute(sa.text("ANALYZE customer_scores"))
+    captured = []
+
+    def capture(connection, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        first = store.list_customers(engine, "plan", "churn_score", "desc", 50, 0, None)
+        store.list_customers(
+            engine,
+            "plan",
+            "churn_score",
+            "desc",
+            50,
+            0,
+            None,
+            after=(first[-1]["churn_probability"], first[-1]["customer_id"]),
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    lists = [(s, p) for s, p in captured if "FROM customer_scores" in s]
+    assert len(lists) == 2
+    with engine.connect() as connection:
+        for statement, parameters in lists:
+            plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+                             .scalars())  # fmt: skip
+            assert "Index Scan Backward using ix_customer_scores_dataset_as_of_band" in plan, plan
+            assert "Presorted Key" in plan, plan  # only a band's rows are sorted
