@@ -15,7 +15,7 @@ from serving.pages import pages_of
 from serving.sessions import AnalystPage, ViewerPage
 from serving.state import State
 from tasks import uploads
-from tasks.adapters import orchestrator
+from tasks.adapters import orchestrator, prefect_api
 from tasks.core.errors import ConfigError
 
 router = APIRouter(include_in_schema=False)
@@ -29,10 +29,17 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
     sources = {"training (RETAINAI_TRAINING_SOURCE)": state.serving.training_source,
                "scoring (RETAINAI_SCORING_SOURCE)": state.serving.scoring_source}  # fmt: skip
     prefect = orchestrator.api_configured()
+    schedules, schedule_error = None, None
+    if prefect and session.user["role"] == "admin":
+        try:
+            schedules = await run_in_threadpool(prefect_api.deployment_schedules)
+        except ConfigError as error:
+            schedule_error = str(error)
     return pages_of(request).render(request, "data.html", status=status, session=session,
                                     active="data", runs=runs, uploads=recent, sources=sources,
-                                    prefect=prefect, today=date.today().isoformat(),
-                                    **extra)  # fmt: skip
+                                    prefect=prefect, schedules=schedules,
+                                    schedule_error=schedule_error,
+                                    today=date.today().isoformat(), **extra)  # fmt: skip
 
 
 @router.get("/dashboard/data", response_class=HTMLResponse)
