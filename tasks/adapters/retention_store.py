@@ -77,7 +77,10 @@ def list_customers(
     """The scores of the latest scoring period (see `latest_period`), filtered by risk
     segment, segment role value, probability range and id prefix, sorted by a whitelisted
     column (missing values last). By churn score, `after` (the last row's probability and
-    id) starts a page after it without counting the rows before (keyset); ties go by id."""
+    id) starts a page after it without counting the rows before (keyset); ties go by id.
+
+    By churn score, each segment role value's rows are read in score-band order from the
+    index and the pages merged: a filter on one value reads only that value's rows."""
     period = latest_period(engine, dataset)
     if period is None:
         return []
@@ -87,12 +90,8 @@ def list_customers(
         table.c.dataset == dataset, table.c.as_of == period[0],
         table.c.model_version == period[1],
     )  # fmt: skip
-    conditions = {
-        "risk_segment": segment, "segment_value": segment_value,
-    }  # fmt: skip
-    for name, value in conditions.items():
-        if value is not None:
-            query = query.where(table.c[name] == value)
+    if segment is not None:
+        query = query.where(table.c.risk_segment == segment)
     band = score_band(table.c.churn_probability)
     if min_probability is not None:  # the band bounds let the index skip the rest
         floor = sa.literal(min_probability, sa.Float)
@@ -103,25 +102,76 @@ def list_customers(
     if id_prefix:
         escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(table.c.customer_id.like(f"{escaped}%", escape="\\"))
-    if sort == "churn_score":  # NOT NULL: the band index's order, then a band's few rows
-        key = (band, table.c.churn_probability, table.c.customer_id)
-        descending = order == "desc"
-        if after is not None:
-            score = sa.literal(after[0], sa.Float)
-            cursor = sa.tuple_(*key)
-            start = sa.tuple_(score_band(score), score, sa.literal(after[1], sa.String))
-            query = query.where(cursor < start if descending else cursor > start)
-        query = query.order_by(*[c.desc() if descending else c.asc() for c in key])
-    else:
-        column = table.c[SORT_KEYS[sort]]
-        ordered = column.desc() if order == "desc" else column.asc()
-        query = query.order_by(ordered.nulls_last(), table.c.customer_id.asc())
-    query = query.limit(limit) if after is not None else query.limit(limit).offset(offset)
     with engine.connect() as connection:
+        if sort == "churn_score":
+            values = [segment_value] if segment_value is not None else (
+                _segment_values(connection, dataset, period[0]))  # fmt: skip
+            if not values:
+                return []
+            wanted = limit if after is not None else limit + offset
+            query = _by_score(query, values, order == "desc", wanted, after)
+        else:
+            if segment_value is not None:
+                query = query.where(table.c.segment_value == segment_value)
+            column = table.c[SORT_KEYS[sort]]
+            ordered = column.desc() if order == "desc" else column.asc()
+            query = query.order_by(ordered.nulls_last(), table.c.customer_id.asc())
+        query = query.limit(limit) if after is not None else query.limit(limit).offset(offset)
         rows = [row_dict(row) for row in connection.execute(query)]
     for row in rows if with_reasons else ():
         row["top_reasons"] = _reasons(row["top_reasons"])
     return rows
+
+
+def _by_score(
+    query: sa.Select, values: list[str | None], descending: bool, rows: int, after
+) -> sa.Select:
+    """Per segment value, the first `rows` rows in (band, probability, id) order after the
+    keyset `after`; merged in that order (the caller cuts the page)."""
+    table = customer_scores
+    key = (score_band(table.c.churn_probability), table.c.churn_probability, table.c.customer_id)
+    if after is not None:
+        score = sa.literal(after[0], sa.Float)
+        cursor = sa.tuple_(*key)
+        start = sa.tuple_(score_band(score), score, sa.literal(after[1], sa.String))
+        query = query.where(cursor < start if descending else cursor > start)
+    query = query.order_by(*[c.desc() if descending else c.asc() for c in key]).limit(rows)
+    parts = [
+        query.where(table.c.segment_value.is_(None) if value is None
+                    else table.c.segment_value == value).subquery()
+        for value in values
+    ]  # fmt: skip
+    merged = sa.union_all(*[sa.select(part) for part in parts]).subquery()
+    merged_key = (merged.c.churn_probability, merged.c.customer_id)
+    return sa.select(merged).order_by(*[c.desc() if descending else c.asc() for c in merged_key])
+
+
+def _segment_values(connection: sa.Connection, dataset: str, as_of: date) -> list[str | None]:
+    """The period's segment role values (None for rows without one), each found by one probe
+    of the (dataset, as_of, segment_value, band) index."""
+    found = connection.execute(_DISTINCT_VALUES, {"dataset": dataset, "as_of": as_of}).scalars()
+    values: list[str | None] = [v for v in found if v is not None]
+    missing = sa.select(customer_scores.c.customer_id).where(
+        customer_scores.c.dataset == dataset, customer_scores.c.as_of == as_of,
+        customer_scores.c.segment_value.is_(None),
+    ).limit(1)  # fmt: skip
+    if connection.execute(missing).first() is not None:
+        values.append(None)
+    return values
+
+
+_DISTINCT_VALUES = sa.text(
+    """
+    WITH RECURSIVE found(value) AS (
+        SELECT MIN(segment_value) FROM customer_scores WHERE dataset = :dataset AND as_of = :as_of
+        UNION ALL
+        SELECT (SELECT MIN(segment_value) FROM customer_scores
+                WHERE dataset = :dataset AND as_of = :as_of AND segment_value > found.value)
+        FROM found WHERE found.value IS NOT NULL
+    )
+    SELECT value FROM found WHERE value IS NOT NULL
+    """
+)
 
 
 def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str, Any] | None:

@@ -119,19 +119,24 @@ def test_keyset_pages_by_score_band_match_the_exact_order_at_band_edges(engine, 
         ]
 
 
-def test_the_score_band_index_serves_a_page_deep_in_a_period(engine):
-    """On a period large enough for the planner to care, the first page and a keyset page
-    read the band index (no sort of the whole period)."""
+def test_pages_by_score_read_the_band_index_per_segment_value(engine):
+    """On a period large enough for the planner to care, the first page, a keyset page and a
+    page of one segment value read the (segment value, band) index: no sort of the period."""
     from datetime import UTC, date, datetime
+
+    import numpy as np
 
     from tasks.adapters import retention_store as store
     from tasks.adapters.tables import customer_scores, kpi_snapshots
 
-    rng, now = __import__("numpy").random.default_rng(5), datetime.now(UTC)
-    rows = [{"dataset": "plan", "customer_id": f"P{i:06d}", "as_of": date(2026, 11, 1),
-             "model_version": "1", "churn_probability": float(p), "risk_segment": "low",
-             "top_reasons": [], "scored_at": now, "run_id": "plan"}
-            for i, p in enumerate(rng.beta(1, 6, 30_000))]  # fmt: skip
+    rng, now = np.random.default_rng(5), datetime.now(UTC)
+    values = rng.choice(np.array(["Month-to-month", "One year", "Two year", None]), 30_000)
+    rows = [
+        {"dataset": "plan", "customer_id": f"P{i:06d}", "as_of": date(2026, 11, 1),
+         "model_version": "1", "churn_probability": float(p), "risk_segment": "low",
+         "segment_value": value, "top_reasons": [], "scored_at": now, "run_id": "plan"}
+        for i, (p, value) in enumerate(zip(rng.beta(1, 6, 30_000), values, strict=True))
+    ]  # fmt: skip
     with engine.begin() as connection:
         connection.execute(customer_scores.insert(), rows)
         connection.execute(kpi_snapshots.insert().values(
@@ -146,23 +151,25 @@ def test_the_score_band_index_serves_a_page_deep_in_a_period(engine):
     sa.event.listen(engine, "before_cursor_execute", capture)
     try:
         first = store.list_customers(engine, "plan", "churn_score", "desc", 50, 0, None)
-        store.list_customers(
-            engine,
-            "plan",
-            "churn_score",
-            "desc",
-            50,
-            0,
-            None,
-            after=(first[-1]["churn_probability"], first[-1]["customer_id"]),
-        )
+        after = (first[-1]["churn_probability"], first[-1]["customer_id"])
+        second = store.list_customers(engine, "plan", "churn_score", "desc", 50, 0, None,
+                                      after=after)  # fmt: skip
+        rare = store.list_customers(engine, "plan", "churn_score", "desc", 50, 0, None,
+                                    segment_value="Two year", min_probability=0.4)  # fmt: skip
     finally:
         sa.event.remove(engine, "before_cursor_execute", capture)
-    lists = [(s, p) for s, p in captured if "FROM customer_scores" in s]
-    assert len(lists) == 2
+    ordered = sorted(((r["churn_probability"], r["customer_id"]) for r in rows), reverse=True)
+    assert [(r["churn_probability"], r["customer_id"]) for r in first + second] == ordered[:100]
+    assert {r["segment_value"] for r in first + second} == {"Month-to-month", "One year",
+                                                            "Two year", None}  # fmt: skip
+    assert [r["customer_id"] for r in rare] == [
+        c for p, c in ordered if p >= 0.4 and values[int(c[1:])] == "Two year"][:50]  # fmt: skip
+    pages = [(s, p) for s, p in captured if "ORDER BY" in s and "FROM customer_scores" in s]
+    assert len(pages) == 3
     with engine.connect() as connection:
-        for statement, parameters in lists:
+        for number, (statement, parameters) in enumerate(pages):
             plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters)
                              .scalars())  # fmt: skip
-            assert "Index Scan Backward using ix_customer_scores_dataset_as_of_band" in plan, plan
-            assert "Presorted Key" in plan, plan  # only a band's rows are sorted
+            assert "ix_customer_scores_dataset_as_of_value_band" in plan, plan
+            assert "Seq Scan" not in plan, plan
+            assert number == 2 or "Presorted Key" in plan, plan  # only a band's rows sorted

@@ -1,5 +1,6 @@
-"""Customer lists by churn score: the scores of a period indexed by score band (the
-probability in thousandths) instead of by risk segment; segments are probability ranges.
+"""Customer lists by churn score: the scores of a period indexed by segment role value and
+score band (the probability in thousandths) instead of by risk segment; risk segments are
+probability ranges.
 
 Revision ID: 0008
 Revises: 0007
@@ -20,12 +21,14 @@ BAND = sa.text("CAST(churn_probability * 1000 AS INTEGER)")
 def upgrade() -> None:
     op.drop_index("ix_customer_scores_dataset_as_of_segment", table_name="customer_scores")
     op.create_index(
-        "ix_customer_scores_dataset_as_of_band", "customer_scores", ["dataset", "as_of", BAND]
+        "ix_customer_scores_dataset_as_of_value_band",
+        "customer_scores",
+        ["dataset", "as_of", "segment_value", BAND],
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_customer_scores_dataset_as_of_band", table_name="customer_scores")
+    op.drop_index("ix_customer_scores_dataset_as_of_value_band", table_name="customer_scores")
     op.create_index(
         "ix_customer_scores_dataset_as_of_segment",
         "customer_scores",
