@@ -18,8 +18,8 @@ import pandas as pd
 
 from configs.schema import RunConfig
 from configs.settings import Settings
+from tasks.adapters import campaign_candidates, db
 from tasks.adapters import campaign_store as store
-from tasks.adapters import db
 from tasks.adapters.storage import write_json_atomic
 from tasks.core.audience import (
     AudienceFilter,
@@ -81,8 +81,8 @@ def preview_audience(
     model ranks them instead: by expected uplift x value (by uplift without a value role)."""
     ensure_database(settings)
     with db.connected(settings) as engine:
-        scores = store.candidates(engine, config.dataset.name)
-    if scores.empty:
+        scores = campaign_candidates.candidates(engine, config.dataset.name, wanted)
+    if scores is None:
         raise ConfigError(f"no current scores of {config.dataset.name}: run `retainai score`")
     candidates, version = select_candidates(scores, wanted), None
     if customers is not None and not candidates.empty:

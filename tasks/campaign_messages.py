@@ -20,6 +20,7 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
+from tasks.adapters.campaign_candidates import member_scores
 from tasks.adapters.llm import MessageRequest, OpenAIMessageWriter, WrittenMessage
 from tasks.campaign_actions import campaign_of
 from tasks.core.audience import HOLDOUT
@@ -39,7 +40,7 @@ def write_campaign_messages(
         written = store.messages(engine, campaign_id)
         people = store.contacts_of(engine, config.dataset.name).set_index("customer_id")
         blocked = store.suppressed(engine, config.dataset.name)
-        scores = store.candidates(engine, config.dataset.name).set_index("customer_id")
+        scores = member_scores(engine, config.dataset.name, campaign_id).set_index("customer_id")
         treated = members.loc[members["arm"] != HOLDOUT, "customer_id"]
         pairs, skipped = reachable(treated, campaign["channels"], people, blocked)
         done = pd.MultiIndex.from_frame(written[["customer_id", "channel"]])

@@ -81,8 +81,11 @@ def rank_candidates(candidates: pd.DataFrame, offer: Offer, by_value: bool) -> p
     else:
         ranked["expected_profit"] = np.nan
         keys = [score]
-    ranked = ranked.sort_values([*keys, "customer_id"], ascending=[False] * len(keys) + [True],
-                                kind="stable")  # fmt: skip
+    ids = ranked["customer_id"].to_numpy(dtype=str)
+    id_order = np.empty(len(ids), dtype=np.int64)
+    id_order[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    descending = [-ranked[key].to_numpy(dtype=float) for key in reversed(keys)]
+    ranked = ranked.iloc[np.lexsort([id_order, *descending])]  # missing figures last
     ranked["rank"] = np.arange(1, len(ranked) + 1)
     return ranked.reset_index(drop=True)
 

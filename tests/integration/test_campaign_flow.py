@@ -16,6 +16,7 @@ from configs.settings import Settings
 from data.contacts import generate_contacts
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
+from tasks.adapters.campaign_candidates import candidates
 from tasks.campaign import create_campaign, generate_messages, import_contacts
 from tasks.campaign_actions import offer_of, preview_audience
 from tasks.campaign_delivery import approve_campaign, send_campaign
@@ -243,7 +244,7 @@ def test_uplift_model_is_trained_logged_and_registered(state):
     assert ranked["segment_filter"]["uplift_model_version"] == str(found["version"])
     with db.connected(settings) as engine:
         members = store.audience(engine, ranked["id"]).set_index("customer_id")
-        scores = store.candidates(engine, "telco").set_index("customer_id")
+        scores = candidates(engine, "telco").set_index("customer_id")
     rows = typed.set_index("customerID").loc[members.index]
     uplift = model.predict(rows.assign(**scores.loc[members.index, ["churn_probability",
                                                                     "risk_segment"]]))  # fmt: skip
