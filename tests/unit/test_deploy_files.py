@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import shlex
 from pathlib import Path
 
 import yaml
@@ -52,11 +53,30 @@ def test_prefect_deployments_point_at_flows():
                      "run-retention-campaign", "send-due-campaigns"}  # fmt: skip
 
 
-def test_mlproject_entry_points_use_the_cli():
+def test_mlproject_entry_points_are_commands_of_the_cli():
+    """Each entry point, rendered as MLflow does (quoted values), parses with `retainai`."""
+    import typer
+
+    from flows.cli import app
+    from tests.unit.test_compose_file import parse_arguments
+
     spec = yaml.safe_load((REPO / "MLproject").read_text())
-    assert (REPO / spec["python_env"]).is_file()
-    for entry in spec["entry_points"].values():
-        assert entry["command"].startswith("retainai ")
+    environment = yaml.safe_load((REPO / spec["python_env"]).read_text())
+    assert environment["dependencies"] == ["-r requirements.lock"]
+    assert f'">={environment["python"]}' in (REPO / "pyproject.toml").read_text()
+    assert {"train", "score", "monitor"} <= set(spec["entry_points"])
+    cli = typer.main.get_command(app)
+    for name, entry in spec["entry_points"].items():
+        values = {
+            key: shlex.quote(str(parameter.get("default", f"{key}-value")))
+            for key, parameter in entry["parameters"].items()
+        }
+        words = shlex.split(entry["command"].format(**values))
+        assert words[:3] == ["python", "-m", "flows"], name
+        parse_arguments(cli, "retainai", words[3:])
+        for key, parameter in entry["parameters"].items():
+            if parameter["type"] == "path":
+                assert (REPO / parameter["default"]).is_file(), f"{name}.{key}"
 
 
 def test_env_example_names_what_compose_needs_and_only_real_settings():
