@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import shlex
 from pathlib import Path
 
 import yaml
@@ -11,25 +12,27 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_compose_services_are_consistent_and_secrets_fail_fast():
-    text = (REPO / "docker-compose.yml").read_text()
-    compose = yaml.safe_load(text)
-    services = compose["services"]
-    assert {"postgres", "mlflow", "prefect", "worker"} <= set(services)
-    for name, service in services.items():
-        assert "image" in service or "build" in service, name
-        depends = service.get("depends_on", [])
-        for dependency in depends if isinstance(depends, list) else list(depends):
-            assert dependency in services, f"{name} depends on unknown {dependency}"
-        build = service.get("build")
-        if build:
-            assert (REPO / build["context"] / build["dockerfile"]).is_file()
-    for variable in re.findall(r"\$\{([A-Z0-9_]+)[^}]*\}", text):
-        uses = re.findall(r"\$\{" + variable + r"([^}]*)\}", text)
-        assert all(use.startswith(":?") for use in uses), f"{variable} has a default"
-    assert "password" not in re.sub(r"\$\{[^}]*\}", "", text).lower().replace(
-        "postgres_password", ""
-    )
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
+
+
+def test_the_image_installs_the_lock_at_build_time_and_runs_as_a_named_user():
+    instructions = dockerfile_instructions()
+    runs = " ".join(argument for keyword, argument in instructions if keyword == "RUN")
+    assert "--constraint requirements.lock --requirements pyproject.toml" in runs
+    uv = re.search(r"uv==([0-9.]+)", runs).group(1)
+    assert f"UV_VERSION := {uv}" in (REPO / "Makefile").read_text()
+    assert f"uv=={uv}" in (REPO / "configs/python_env.yaml").read_text()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert "useradd --create-home" in runs and "chown -R retainai:retainai /app/.state" in runs
+    users = [argument for keyword, argument in instructions if keyword == "USER"]
+    assert users == ["retainai"]
+    starts = [argument for keyword, argument in instructions if keyword in {"CMD", "ENTRYPOINT"}]
+    assert starts and not any("install" in start for start in starts)
+    ignored = set((REPO / ".dockerignore").read_text().split())
+    assert {".env", ".venv", ".state", ".git"} <= ignored
 
 
 def test_prefect_deployments_point_at_flows():
@@ -50,11 +53,30 @@ def test_prefect_deployments_point_at_flows():
                      "run-retention-campaign", "send-due-campaigns"}  # fmt: skip
 
 
-def test_mlproject_entry_points_use_the_cli():
+def test_mlproject_entry_points_are_commands_of_the_cli():
+    """Each entry point, rendered as MLflow does (quoted values), parses with `retainai`."""
+    import typer
+
+    from flows.cli import app
+    from tests.unit.test_compose_file import parse_arguments
+
     spec = yaml.safe_load((REPO / "MLproject").read_text())
-    assert (REPO / spec["python_env"]).is_file()
-    for entry in spec["entry_points"].values():
-        assert entry["command"].startswith("retainai ")
+    environment = yaml.safe_load((REPO / spec["python_env"]).read_text())
+    assert environment["dependencies"] == ["-r requirements.lock"]
+    assert f'">={environment["python"]}' in (REPO / "pyproject.toml").read_text()
+    assert {"train", "score", "monitor"} <= set(spec["entry_points"])
+    cli = typer.main.get_command(app)
+    for name, entry in spec["entry_points"].items():
+        values = {
+            key: shlex.quote(str(parameter.get("default", f"{key}-value")))
+            for key, parameter in entry["parameters"].items()
+        }
+        words = shlex.split(entry["command"].format(**values))
+        assert words[:3] == ["python", "-m", "flows"], name
+        parse_arguments(cli, "retainai", words[3:])
+        for key, parameter in entry["parameters"].items():
+            if parameter["type"] == "path":
+                assert (REPO / parameter["default"]).is_file(), f"{name}.{key}"
 
 
 def test_env_example_names_what_compose_needs_and_only_real_settings():
