@@ -56,9 +56,11 @@ def _links(run_ids) -> dict[str, str]:
 
 
 def test_the_pipeline_runs_every_stage_as_a_subflow_and_leaves_a_draft(state):
+    from configs.schema import load_config
     from configs.settings import Settings
     from flows.pipeline import churn_pipeline
     from tasks.adapters import campaign_store, db, registry, report_store
+    from tasks.model_overview import model_overview
 
     training, scoring = state / "train.csv", state / "batch.csv"
     write_customers(generate_customers(2500, seed=3), training)
@@ -71,10 +73,18 @@ def test_the_pipeline_runs_every_stage_as_a_subflow_and_leaves_a_draft(state):
     runs = _subflow_runs(result.state_details.flow_run_id)
     assert set(runs) == STAGES
     assert all(len(found) == 1 and found[0].state.is_completed() for found in runs.values())
-    # each stage's result is kept under the state folder: a retry would reuse it
-    for found in runs.values():
-        assert found[0].state.data is not None
-        assert Path(found[0].state.data["storage_key"]).parent == state.resolve() / "results"
+    # each stage's result is kept under the state folder, where a retry of the pipeline reads
+    # it back instead of running the stage again
+    stage_of = {
+        "train-churn-model": "training",
+        "score-customers": "scoring",
+        "monitor-churn-model": "monitoring",
+        "run-retention-campaign": "campaign",
+    }
+    for name, (found,) in runs.items():
+        kept = Path(found.state.data.storage_key)
+        assert kept.parent == state.resolve() / "results" and kept.is_file()
+        assert found.state.result() == outcome[stage_of[name]]
 
     assert outcome["training"]["promoted"]
     assert outcome["scoring"]["as_of"] == outcome["monitoring"]["as_of"] == AS_OF
@@ -91,7 +101,10 @@ def test_the_pipeline_runs_every_stage_as_a_subflow_and_leaves_a_draft(state):
     drift = outcome["monitoring"]["drift"]
     assert {"training-reports", "scoring-reports", "drift-report"} <= set(links)
     assert links["scoring-reports"] == outcome["scoring"]["reports_uri"]
-    assert report_store.fetch(settings, links["drift-report"]).read_text().startswith("<")
+    assert "<html" in report_store.fetch(settings, links["drift-report"]).read_text()
+    with db.connected(settings) as engine:  # what the dashboard's model page reads
+        latest = model_overview(settings, load_config(config), engine)["drift"]
+    assert latest["report_uri"] == links["drift-report"]
     assert drift["dataset_drift"] in (True, False)
     registry.configure(settings)
     from mlflow import MlflowClient
