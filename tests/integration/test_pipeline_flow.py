@@ -12,7 +12,12 @@ from tests.integration.conftest import small_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 AS_OF = "2026-11-29"
-STAGES = {"train-churn-model", "score-customers", "monitor-churn-model", "run-retention-campaign"}
+STAGE_OUTCOME = {  # each stage's flow, and where the pipeline returns its outcome
+    "train-churn-model": "training",
+    "score-customers": "scoring",
+    "monitor-churn-model": "monitoring",
+    "run-retention-campaign": "campaign",
+}
 
 
 @pytest.fixture(scope="module")
@@ -71,20 +76,14 @@ def test_the_pipeline_runs_every_stage_as_a_subflow_and_leaves_a_draft(state):
     outcome = result.result()
 
     runs = _subflow_runs(result.state_details.flow_run_id)
-    assert set(runs) == STAGES
+    assert set(runs) == set(STAGE_OUTCOME)
     assert all(len(found) == 1 and found[0].state.is_completed() for found in runs.values())
     # each stage's result is kept under the state folder, where a retry of the pipeline reads
     # it back instead of running the stage again
-    stage_of = {
-        "train-churn-model": "training",
-        "score-customers": "scoring",
-        "monitor-churn-model": "monitoring",
-        "run-retention-campaign": "campaign",
-    }
     for name, (found,) in runs.items():
         kept = Path(found.state.data.storage_key)
         assert kept.parent == state.resolve() / "results" and kept.is_file()
-        assert found.state.result() == outcome[stage_of[name]]
+        assert found.state.result() == outcome[STAGE_OUTCOME[name]]
 
     assert outcome["training"]["promoted"]
     assert outcome["scoring"]["as_of"] == outcome["monitoring"]["as_of"] == AS_OF
