@@ -97,6 +97,16 @@ def test_table_or_query_rejected_for_files(csv_file, settings):
         read_source(str(csv_file), table="customers", settings=settings)
 
 
+def test_an_empty_table_or_query_parameter_is_none(csv_file, settings):
+    """A deployment parameter templated from an unset variable arrives as ""."""
+    from configs.schema import load_config
+    from tasks.ingest import describe, ingest_table
+
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
+    read = ingest_table(str(csv_file), "", "", config, settings)
+    assert read.num_rows == 3 and describe(str(csv_file), "", "") == str(csv_file)
+
+
 # --- S3 (moto server) ------------------------------------------------------------------------
 
 
