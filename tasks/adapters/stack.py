@@ -100,10 +100,9 @@ def _await(settings: Settings, service: Service, entry: groups.GroupRecord | Non
     if not groups.wait_until(
         lambda: service.healthy(entry.started), entry, settings.stack_start_timeout_seconds
     ):
-        why = "exited" if not groups.leader_alive(entry) else "did not become healthy"
-        raise StackError(
-            f"{service.name} {why} within {settings.stack_start_timeout_seconds:.0f} s; see {log}"
-        )
+        limit = settings.stack_start_timeout_seconds
+        why = "exited" if not groups.leader_alive(entry) else f"did not answer within {limit:.0f} s"
+        raise StackError(f"{service.name} {why}; see {log}")
     return ServiceState(service.name, "healthy", entry.pid, log, time.time() - entry.started)
 
 

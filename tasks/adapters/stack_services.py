@@ -141,8 +141,16 @@ def _epoch(iso: str) -> float:
 
 
 def prepare_stores(settings: Settings) -> None:
-    """Create what the servers expect to exist: their databases, the bucket, the folders."""
+    """Create what the servers expect: their databases, the bucket, the folders, and the
+    application database's schema at the current migration (the API refuses an old one)."""
+    from tasks.adapters import db
+
     (settings.state / "stack").mkdir(parents=True, exist_ok=True)
+    with db.connected(settings) as engine:
+        if settings.database_url is None:
+            db.ensure_schema(engine, embedded=True)
+        else:
+            db.upgrade(engine)
     if is_postgres(settings.database_url):
         for suffix in ("prefect", "mlflow"):
             _ensure_database(
