@@ -105,10 +105,20 @@ def stop_group(entry: GroupRecord, grace_seconds: float = 15.0) -> int:
     return len(alive)
 
 
-def kill_group(entry: GroupRecord) -> None:
-    """SIGKILL the whole group at once (what a machine failure looks like to its children)."""
-    if members(entry):
-        _signal_group(entry.pid, signal.SIGKILL)
+def kill_group(entry: GroupRecord) -> int:
+    """SIGKILL the group and the groups of everything it started (what a machine failure
+    does): a Prefect process worker starts each flow run in a session of its own, which a
+    signal to the worker's group alone leaves running. Returns the groups signalled."""
+    alive = members(entry)
+    if not alive:
+        return 0
+    targets = {entry.pid}
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+            targets |= {os.getpgid(child.pid) for child in process.children(recursive=True)}
+    for pgid in targets:
+        _signal_group(pgid, signal.SIGKILL)
+    return len(targets)
 
 
 def _signal_group(pgid: int, signum: int) -> None:

@@ -125,10 +125,12 @@ def down(settings: Settings) -> dict[str, int]:
     return stopped
 
 
-def kill(settings: Settings, name: str) -> None:
-    """SIGKILL one service's whole group and forget it (a crash, for failure drills)."""
+def kill(settings: Settings, name: str) -> int:
+    """SIGKILL one service's group and every group it started, and forget it (a crash, for
+    failure drills); the number of process groups signalled."""
     entry = groups.read_record(_record_path(settings, name))
     if entry is None:
         raise StackError(f"{name} is not running (no record in {folder(settings)})")
-    groups.kill_group(entry)
+    signalled = groups.kill_group(entry)
     _stop(settings, entry)
+    return signalled
