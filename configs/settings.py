@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from configs.schema import RunConfig
 
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "dev-secret"}
+_S3_URL = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"  # s3://bucket or s3://bucket/prefix
 _SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     work_pool: str = "retainai"  # the process work pool of prefect.yaml's deployments
     flow_heartbeat_seconds: int = Field(30, ge=30)  # a running flow run's heartbeat period
     crashed_after_seconds: int = Field(90, ge=31)  # no heartbeat this long: marked Crashed
+    # Reports (drift, training, scoring) are written under state_dir/reports and, when this
+    # is set, copied to s3://bucket/prefix (the dashboard then reads them from there)
+    reports_url: str | None = Field(None, pattern=_S3_URL)
     http_timeout_seconds: float = Field(30.0, gt=0)
     dask_address: str | None = None  # a running Dask scheduler; else a local cluster
     llm_base_url: str | None = None

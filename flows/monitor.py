@@ -13,7 +13,8 @@ from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertEr
 from tasks.ingest import ingest
 from tasks.monitor import record_outcomes, report_drift
 from tasks.progress import step
-from tasks.score import load_champion, resolve_as_of
+from tasks.run_period import resolve_as_of
+from tasks.score import load_champion
 from tasks.stores import ensure_database
 from tasks.validate import validate
 

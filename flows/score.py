@@ -12,7 +12,10 @@ from configs.schema import load_config
 from configs.settings import Settings
 from tasks.ingest import describe, ingest_table
 from tasks.monitor import gate_drift
-from tasks.score import RUNNER_THREADS, load_champion, resolve_as_of, score_and_merge
+from tasks.report_folders import POINTER
+from tasks.report_links import publish_reports
+from tasks.run_period import resolve_as_of
+from tasks.score import RUNNER_THREADS, load_champion, score_and_merge
 from tasks.scoring_run import locked_period, publish_run, run_folder
 from tasks.validate import check_table, report_suite
 
@@ -26,7 +29,9 @@ def score_customers_flow(
     as_of: str | None = None,
 ) -> dict[str, Any]:
     """Lock and run, load champion, ingest, check contract, suite report, drift gate, score
-    chunks and merge (KPIs in the same commit), curves, report."""
+    chunks and merge (KPIs in the same commit), curves, reports kept and linked.
+
+    Without `as_of`, a deployment run scores the date it was scheduled for; else today."""
     config = load_config(config_path)
     settings = Settings()
     period = resolve_as_of(as_of)
@@ -41,6 +46,12 @@ def score_customers_flow(
         gate_drift(config, model, customers, folder, run, settings)
         scored = score_and_merge(customers, model, config, run, settings, folder, quote(suite))
         publish_run(settings, config, run, scored)
+        reports = publish_reports(
+            settings,
+            [folder, folder.parent / POINTER],
+            "scoring-reports",
+            f"Scoring reports of {run.dataset} for as_of {run.as_of} (run {run.run_id})",
+        )
     return {
         "run_id": run.run_id,
         "as_of": period.isoformat(),
@@ -49,4 +60,5 @@ def score_customers_flow(
         "rows_quarantined": scored.counts["rows_quarantined"],
         "kpis": scored.kpis,
         "report_dir": str(folder),
+        "reports_uri": reports,
     }

@@ -11,6 +11,7 @@ from configs.schema import load_config
 from configs.settings import Settings
 from tasks.ingest import describe, ingest
 from tasks.monitor import save_reference
+from tasks.report_links import publish_reports
 from tasks.survival import analyse_survival
 from tasks.train import evaluate_model, promote, register_model, tune_and_fit
 from tasks.training_run import log_training_data, score_training_rows, split_data, training_run
@@ -21,7 +22,8 @@ from tasks.validate import validate
 def train_churn_model(
     config_path: str, data: str, table: str | None = None, query: str | None = None
 ) -> dict[str, Any]:
-    """Ingest, validate, build features, tune and fit, evaluate, register, promote."""
+    """Ingest, validate, build features, tune and fit, evaluate, register, promote; the
+    reports kept in the configured store and linked from Prefect and MLflow."""
     config = load_config(config_path)
     settings = Settings()
     source = describe(data, table, query)
@@ -42,6 +44,8 @@ def train_churn_model(
         example = split.holdout_features.head(5)
         version = register_model(config, model, result, example, run_id, settings)
         decision = promote(config, version, result, split, run_id, settings)
+        description = f"Training reports of MLflow run {run_id} (model version {version})"
+        reports = publish_reports(settings, [report_dir], "training-reports", description, run_id)
     return {
         "run_id": run_id,
         "version": version,
@@ -53,4 +57,5 @@ def train_churn_model(
         "holdout": asdict(result),
         "quarantined": len(validated.quarantined),
         "report_dir": str(report_dir),
+        "reports_uri": reports,
     }

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import db, registry
+from tasks.adapters import db, registry, report_store
 from tasks.adapters.db import row_dict
 from tasks.adapters.tables import drift_reports, realised_performance
 from tasks.core.errors import RegistryError
@@ -72,10 +72,15 @@ def evaluation_plot(settings: Settings, config: RunConfig, version: str, plot: s
 
 
 def drift_report_file(settings: Settings, uri: str) -> Path | None:
-    """The Evidently report of a drift check (`runs:/<run>/<path>.html`, kept in the run's
-    artifacts, local or S3), downloaded once; None when it cannot be found."""
+    """The Evidently report of a drift check, read through the report store (local folder or
+    S3); checks recorded before reports were stored name their MLflow run artifact
+    (`runs:/<run>/<path>.html`), downloaded once. None when it cannot be found."""
+    if not uri.endswith(".html"):
+        return None
+    if not uri.startswith("runs:/"):
+        return report_store.fetch(settings, uri)
     run_id, _, path = uri.removeprefix("runs:/").partition("/")
-    if not uri.startswith("runs:/") or not path.endswith(".html") or ".." in path:
+    if ".." in path:
         return None
     registry.configure(settings)
     folder = settings.state / "dashboard-cache" / "drift" / run_id

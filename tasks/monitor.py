@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import db, registry, score_runs
+from tasks.adapters import db, registry, report_store, score_runs
 from tasks.adapters.drift_report import run_drift_report
 from tasks.adapters.tables import drift_reports, realised_performance
 from tasks.core import batches, drift
@@ -59,7 +59,8 @@ def report_drift(
     """Evidently report of the batch against the champion's reference, stored and linked."""
     step(f"drift report: {len(current):,} customers against {len(reference):,} reference rows")
     summary, html = run_drift_report(reference, current, config, folder / "drift_report.html")
-    mlflow_run = registry.record_run(
+    report_uri = report_store.publish(settings, html)
+    registry.record_run(
         settings,
         f"monitor-{as_of.isoformat()}",
         {
@@ -67,6 +68,7 @@ def report_drift(
             "dataset": config.dataset.name,
             "as_of": as_of.isoformat(),
             "model_version": model_version,
+            "report_uri": report_uri,
         },
         {"dataset_drift": float(summary.dataset_drift), "drifted_share": summary.drifted_share},
         [html],
@@ -77,7 +79,7 @@ def report_drift(
         "drifted_share": summary.drifted_share,
         "summary": summary.to_dict(),
         "action": config.monitoring.action if summary.dataset_drift else "none",
-        "report_uri": f"runs:/{mlflow_run}/drift/{html.name}",
+        "report_uri": report_uri,
         "run_id": run_id,
         "created_at": datetime.now(UTC),
     }
@@ -85,7 +87,7 @@ def report_drift(
     _store(settings, drift_reports, key, stored)
     create_link_artifact(
         key="drift-report",
-        link=html.resolve().as_uri(),
+        link=report_uri,
         description=(
             f"Dataset drift: {summary.dataset_drift} "
             f"({summary.drifted_share:.0%} of columns; drifted: "

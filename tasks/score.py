@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -213,18 +212,3 @@ def score_and_merge(
 def _joined(parts: list) -> Any:
     present = [p for p in parts if p is not None]
     return pd.concat(present, ignore_index=True) if present else None
-
-
-def resolve_as_of(value: str | date | None) -> date:
-    """The scoring period: given, else the flow run's scheduled date, else today (UTC)."""
-    if isinstance(value, date):
-        return value
-    if value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"as_of {value!r} is not a date (YYYY-MM-DD)") from exc
-    from prefect.runtime import flow_run
-
-    scheduled = flow_run.scheduled_start_time
-    return scheduled.date() if scheduled else datetime.now(UTC).date()

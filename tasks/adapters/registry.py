@@ -91,6 +91,13 @@ def log_run(
         client.log_artifact(run_id, str(path), artifact_path=folder)
 
 
+def set_tags(run_id: str, tags: dict[str, str]) -> None:
+    """Tags on an existing run (finished or not)."""
+    client = _client()
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+
+
 def log_dataset(run_id: str, frame: pd.DataFrame, source: str, name: str, target: str) -> str:
     """Record the training data's digest and schema as the run's input."""
     import mlflow

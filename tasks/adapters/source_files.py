@@ -10,13 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from configs.settings import Settings
+from tasks.adapters import s3
 from tasks.adapters.source_errors import one_line
 from tasks.core.errors import DataSourceError, TransientSourceError
 
 _CSV = {".csv": None, ".csv.gz": "gzip", ".csv.bz2": "bz2", ".csv.xz": "xz", ".csv.zip": "zip"}
 _READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError)
-CONNECT_TIMEOUT_SECONDS = 5
-HTTP_ATTEMPTS = 3
 
 
 def _file_kind(name: str, label: str) -> tuple[str, str | None]:
@@ -56,8 +55,6 @@ def read_local(path: Path, label: str) -> pd.DataFrame:
 
 
 def read_s3(source: str, label: str, settings: Settings) -> pd.DataFrame:
-    import boto3
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
     from botocore.exceptions import ConnectionError as S3ConnectionError
 
@@ -65,12 +62,7 @@ def read_s3(source: str, label: str, settings: Settings) -> pd.DataFrame:
     if not bucket or not key:
         raise DataSourceError(f"{label}: expected s3://bucket/key")
     kind, compression = _file_kind(key, label)
-    config = Config(
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=settings.http_timeout_seconds,
-        retries={"max_attempts": HTTP_ATTEMPTS},
-    )
-    client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url or None, config=config)
+    client = s3.client(settings)
     try:
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:

@@ -38,6 +38,20 @@ def _wait(client, run_id, timeout: float, until=TERMINAL):
     raise AssertionError(f"flow run {run_id} still {run.state_name} after {timeout:.0f} s")
 
 
+def _first_run(client, deployment: str, timeout: float):
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    found = client.read_deployment_by_name(deployment)
+    ours = DeploymentFilter(id=DeploymentFilterId(any_=[found.id]))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = client.read_flow_runs(deployment_filter=ours, limit=1)
+        if runs:
+            return runs[0]
+        time.sleep(1)
+    raise AssertionError(f"no run of {deployment} within {timeout:.0f} s")
+
+
 def _timing(run) -> str:
     waited = (run.start_time - run.expected_start_time).total_seconds()
     return f"{run.name}: waited {waited:.0f} s, ran {run.total_run_time.total_seconds():.0f} s"
@@ -85,15 +99,19 @@ def test_training_scoring_and_monitoring_run_through_the_worker(production):
         assert "AwaitingConcurrencySlot" in held, held
         assert {"training-validation", "holdout-metrics"} <= _artifact_keys(client, earlier.id)
 
-        for deployment, artifact in (
-            ("score-customers/score-daily", "scoring-kpis"),
-            ("monitor-churn-model/monitor-daily", "drift-report"),
-        ):
-            run_id = _start(client, deployment, config_path=config, table=None, as_of=AS_OF)
-            done = _wait(client, run_id, 240)
-            assert done.state_name == "Completed", (deployment, done.state.message)
-            print(deployment, _timing(done))
-            assert artifact in _artifact_keys(client, run_id)
+        scoring = _start(
+            client, "score-customers/score-daily", config_path=config, table=None, as_of=AS_OF
+        )
+        scored = _wait(client, scoring, 240)
+        assert scored.state_name == "Completed", scored.state.message
+        assert "scoring-kpis" in _artifact_keys(client, scoring)
+        # the completed scoring run triggers monitoring of the same period
+        monitoring = _first_run(client, "monitor-churn-model/monitor-after-scoring", 120)
+        assert monitoring.parameters["as_of"] == AS_OF, monitoring.parameters
+        monitored = _wait(client, monitoring.id, 240)
+        assert monitored.state_name == "Completed", monitored.state.message
+        assert "drift-report" in _artifact_keys(client, monitoring.id)
+        print("scoring", _timing(scored), "\nmonitoring", _timing(monitored))
 
     from tasks import local_stack
 

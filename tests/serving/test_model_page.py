@@ -3,6 +3,7 @@ promotion log, and the admin's retrain and roll-back buttons (refused to a viewe
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -64,3 +65,37 @@ def test_an_admin_retrains_and_a_rollback_without_history_is_refused(site):
     assert started.status_code == 200 and "training started (subprocess" in started.text
     refused = client.post("/dashboard/model/rollback", data={"csrf_token": token})
     assert refused.status_code == 409 and "notice error" in refused.text
+
+
+def test_the_latest_drift_report_is_read_through_the_report_store(site):
+    """A drift check names its report by its place in the store (here the local reports
+    folder); the page links it and serves it, and serves nothing outside the store."""
+    from datetime import UTC, date, datetime
+    from urllib.parse import unquote
+
+    from tasks.adapters import db, report_store
+    from tasks.adapters.tables import drift_reports
+
+    client, champion = site
+    settings = champion.settings
+    html = settings.reports_dir / "monitoring" / "2026-11-29" / "drift_report.html"
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text("<html><body>Evidently drift of 2026-11-29</body></html>")
+    uri = report_store.publish(settings, html)
+    row = {"dataset_drift": False, "drifted_share": 0.1, "summary": {"columns": []},
+           "action": "none", "report_uri": uri, "run_id": "check-1",
+           "created_at": datetime.now(UTC)}  # fmt: skip
+    key = {"dataset": champion.run_config.dataset.name, "as_of": date(2026, 11, 29),
+           "model_version": champion.version}  # fmt: skip
+    with db.connected(settings) as engine:
+        db.upsert(engine, drift_reports, key, row)
+    page_login(client, "see@example.test", "/dashboard/model")
+    page = client.get("/dashboard/model").text
+    (link,) = re.findall(r'href="(/dashboard/model/drift-report\?uri=[^"]+)"', page)
+    assert unquote(link.partition("uri=")[2]) == uri
+    report = client.get(link)
+    assert report.status_code == 200 and "Evidently drift of 2026-11-29" in report.text
+    outside = settings.state / "retainai-notes.html"
+    outside.write_text("<html>not a report</html>")
+    for wrong in (outside.as_uri(), uri.replace("drift_report.html", "../../../x.html")):
+        assert client.get("/dashboard/model/drift-report", params={"uri": wrong}).status_code == 404

@@ -32,22 +32,140 @@ def test_compose_services_are_consistent_and_secrets_fail_fast():
     )
 
 
-def test_prefect_deployments_point_at_flows():
+def _deployments() -> dict[str, dict]:
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    return {deployment["name"]: deployment for deployment in spec["deployments"]}
+
+
+def _flow_of(deployment: dict):
+    path, attribute = deployment["entrypoint"].split(":")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    return getattr(module, attribute)
+
+
+def test_prefect_deployments_point_at_flows_with_their_parameters():
     from prefect import Flow
 
-    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
     names = set()
-    for deployment in spec["deployments"]:
-        path, attribute = deployment["entrypoint"].split(":")
-        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-        flow = getattr(module, attribute)
-        assert isinstance(flow, Flow)
-        assert set(deployment["parameters"]) <= set(flow.parameters.properties)
-        names.add(flow.name)
+    for name, deployment in _deployments().items():
+        flow = _flow_of(deployment)
+        assert isinstance(flow, Flow), name
+        accepted = set(flow.parameters.properties)
+        given = set(deployment["parameters"])
+        for trigger in deployment.get("triggers", []):
+            given |= set(trigger.get("parameters") or {})
+        assert given <= accepted, f"{name} passes unknown parameters {given - accepted}"
+        assert set(flow.parameters.required or []) <= given, f"{name} lacks a required parameter"
+        assert deployment["work_pool"]["name"] == "retainai", name
+        assert deployment["concurrency_limit"] == 1, f"{name} runs could overlap"
         for schedule in deployment.get("schedules", []):
             assert len(schedule["cron"].split()) == 5
+        names.add(flow.name)
     assert names == {"train-churn-model", "score-customers", "monitor-churn-model",
-                     "run-retention-campaign", "send-due-campaigns"}  # fmt: skip
+                     "run-retention-campaign", "send-due-campaigns", "churn-pipeline"}  # fmt: skip
+
+
+def test_what_runs_on_a_schedule_and_what_waits():
+    deployments = _deployments()
+    scheduled = {name for name, d in deployments.items() if d.get("schedules")}
+    assert scheduled == {"train-weekly", "score-daily", "send-due-campaigns"}
+    assert deployments["send-due-campaigns"]["schedules"][0]["cron"] == "*/15 * * * *"
+    triggered = {name for name, d in deployments.items() if d.get("triggers")}
+    assert triggered == {"monitor-after-scoring"}
+
+
+def test_no_secret_is_written_in_the_deployments():
+    text = (REPO / "prefect.yaml").read_text()
+    text = re.sub(r"\{\{[^}]*\}\}|#.*", "", text).lower()  # without templates and comments
+    for word in ("password", "secret", "api_key", "token", "postgresql://", "aws_"):
+        assert word not in text, word
+
+
+def _completed_run_event(flow_name: str, deployment_name: str, run_id):
+    import uuid
+    from datetime import UTC, datetime
+
+    from prefect.server.events.schemas.events import ReceivedEvent
+
+    return ReceivedEvent(
+        occurred=datetime.now(UTC),
+        event="prefect.flow-run.Completed",
+        resource={
+            "prefect.resource.id": f"prefect.flow-run.{run_id}",
+            "prefect.resource.name": "nimble-otter",
+        },
+        related=[
+            {
+                "prefect.resource.id": f"prefect.flow.{uuid.uuid4()}",
+                "prefect.resource.role": "flow",
+                "prefect.resource.name": flow_name,
+            },
+            {
+                "prefect.resource.id": f"prefect.deployment.{uuid.uuid4()}",
+                "prefect.resource.role": "deployment",
+                "prefect.resource.name": deployment_name,
+            },
+        ],
+        id=uuid.uuid4(),
+    )
+
+
+def test_monitoring_runs_when_a_scoring_deployment_run_completes_with_its_as_of():
+    """The trigger as `prefect deploy` builds it and the Prefect server evaluates and renders
+    it: it matches only completed runs of the scoring deployment, and passes their as_of."""
+    import asyncio
+    import uuid
+    from datetime import UTC, datetime
+
+    from prefect.cli.deploy._triggers import DeploymentTriggerAdapter
+    from prefect.server.events.actions import RunDeployment
+    from prefect.server.events.schemas.automations import (
+        Automation,
+        EventTrigger,
+        TriggeredAction,
+    )
+    from prefect.server.schemas.core import FlowRun
+
+    deployments = _deployments()
+    scoring = deployments["score-daily"]
+    (spec,) = deployments["monitor-after-scoring"]["triggers"]
+    deployment_trigger = DeploymentTriggerAdapter.validate_python(spec)
+    deployment_trigger.set_deployment_id(uuid.uuid4())
+    automation = deployment_trigger.as_automation()
+    trigger = EventTrigger.model_validate(automation.trigger.model_dump())
+    action = RunDeployment.model_validate(automation.actions[0].model_dump())
+
+    run_id = uuid.uuid4()
+    event = _completed_run_event(_flow_of(scoring).name, "score-daily", run_id)
+    assert trigger.expect == {"prefect.flow-run.Completed"}
+    assert trigger.covers_resources(event.resource, event.related)
+    for flow_name, deployment_name in (
+        ("score-customers", "score-ad-hoc"),
+        ("train-churn-model", "train-weekly"),
+    ):
+        other = _completed_run_event(flow_name, deployment_name, run_id)
+        assert not trigger.covers_resources(other.resource, other.related)
+
+    fired = TriggeredAction(
+        automation=Automation(name="monitor", trigger=trigger, actions=[action]),
+        triggered=datetime.now(UTC),
+        triggering_event=event,
+        triggering_labels={},
+        action=action,
+    )
+    scheduled = datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
+    for parameters, expected in (
+        ({"config_path": "c"}, "2026-11-29"),
+        ({"as_of": None}, "2026-11-29"),
+        ({"as_of": "2026-10-01"}, "2026-10-01"),
+    ):
+        action = action.model_copy()  # a fresh object cache: the flow run is looked up once
+        # the flow run the server would read from its API for the event's flow-run resource
+        action._object_cache["flow_run"] = FlowRun(
+            id=run_id, flow_id=uuid.uuid4(), parameters=parameters, expected_start_time=scheduled
+        )
+        rendered = asyncio.run(action.render_parameters(fired))
+        assert rendered == {"as_of": expected}
 
 
 def test_mlproject_entry_points_use_the_cli():
