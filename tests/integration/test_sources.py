@@ -92,6 +92,13 @@ def test_missing_file_and_directory(tmp_path, settings):
         read_source(str(tmp_path), settings=settings)
 
 
+def test_empty_table_and_query_count_as_none(csv_file, settings):
+    """An unset {{ $RETAINAI_SCORING_TABLE }} reaches a deployment's flow as ""."""
+    expected = read_source(str(csv_file), settings=settings)
+    frame = read_source(str(csv_file), table="", query="", settings=settings)
+    pd.testing.assert_frame_equal(frame, expected)
+
+
 def test_table_or_query_rejected_for_files(csv_file, settings):
     with pytest.raises(DataSourceError, match="only apply to SQL"):
         read_source(str(csv_file), table="customers", settings=settings)

@@ -99,9 +99,7 @@ def test_training_scoring_and_monitoring_run_through_the_worker(production):
         assert "AwaitingConcurrencySlot" in held, held
         assert {"training-validation", "holdout-metrics"} <= _artifact_keys(client, earlier.id)
 
-        scoring = _start(
-            client, "score-customers/score-daily", config_path=config, table=None, as_of=AS_OF
-        )
+        scoring = _start(client, "score-customers/score-daily", config_path=config, as_of=AS_OF)
         scored = _wait(client, scoring, 240)
         assert scored.state_name == "Completed", scored.state.message
         assert "scoring-kpis" in _artifact_keys(client, scoring)
