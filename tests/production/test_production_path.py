@@ -170,7 +170,6 @@ def test_a_worker_killed_mid_run_leaves_it_crashed_and_no_partial_period(product
             "score-customers/score-daily",
             config_path=str(production.config),
             data=str(production.large_batch),
-            table=None,
             as_of=as_of,
         )
         # the run's merge transaction is open: scores are being written for the period
