@@ -18,7 +18,7 @@ export DASK_LOGGING__DISTRIBUTED := warning
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup demo test lint format lock bench clean browser screenshots
+.PHONY: setup demo test lint format lock bench clean browser screenshots up down status deploy
 
 setup: $(STAMP)
 
@@ -66,3 +66,18 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .state .tmp
+
+# The production path without Docker: Prefect server, MLflow server, a process worker and the
+# API as process groups (logs and records in .state/stack); `make deploy` registers prefect.yaml
+up: $(STAMP)
+	$(BIN)/retainai stack up
+
+down:
+	$(BIN)/retainai stack down
+
+status:
+	$(BIN)/retainai stack status
+
+deploy: $(STAMP)
+	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:$${RETAINAI_PREFECT_PORT:-4200}/api} \
+		$(BIN)/retainai deploy

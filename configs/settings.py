@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     mlflow_experiment: str = "retainai-churn"
     registered_model: str | None = None  # overrides the config's registered model name
     s3_endpoint_url: str | None = None
+    # `retainai stack up`: where its MLflow server keeps artifacts (s3://bucket/path; else a
+    # folder in the state folder), the loopback ports and how long a service may take to answer
+    mlflow_artifacts: str | None = None
+    stack_host: str = "127.0.0.1"
+    prefect_port: int = Field(4200, gt=0, lt=65536)
+    mlflow_port: int = Field(5000, gt=0, lt=65536)
+    api_port: int = Field(8000, gt=0, lt=65536)
+    stack_start_timeout_seconds: float = Field(120.0, gt=0)
+    work_pool: str = "retainai"  # the process work pool of prefect.yaml's deployments
+    flow_heartbeat_seconds: int = Field(30, ge=30)  # a running flow run's heartbeat period
+    crashed_after_seconds: int = Field(90, ge=31)  # no heartbeat this long: marked Crashed
     # Reports (drift, training, scoring) are written under state_dir/reports and, when this
     # is set, copied to s3://bucket/prefix (the dashboard then reads them from there)
     reports_url: str | None = Field(None, pattern=_S3_URL)
@@ -106,8 +117,13 @@ class Settings(BaseSettings):
         return self.mlflow_tracking_uri or f"sqlite:///{self.state / 'mlflow.db'}"
 
     @property
-    def resolved_artifact_location(self) -> str:
-        return self.mlflow_artifact_location or (self.state / "mlartifacts").as_uri()
+    def resolved_artifact_location(self) -> str | None:
+        """None with a tracking server: the server's own artifact store (proxied) is used."""
+        if self.mlflow_artifact_location:
+            return self.mlflow_artifact_location
+        if self.resolved_tracking_uri.startswith(("http://", "https://")):
+            return None
+        return (self.state / "mlartifacts").as_uri()
 
     @property
     def resolved_smtp_port(self) -> int:

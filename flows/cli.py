@@ -14,18 +14,19 @@ from flows.cli_common import settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
 from flows.commands_pipeline import demo, generate_data, monitor, score, train
+from flows.commands_stack import deploy, stack_app
 from flows.commands_users import users_app
 from flows.init_config import init_config
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="RetainAI churn platform")
-for command in (train, score, monitor, demo, serve):
+for command in (train, score, monitor, demo, serve, deploy):
     app.command()(command)
 app.command("generate-data")(generate_data)
 app.command("init-config")(init_config)
 for group, name in ((models_app, "models"), (db_app, "db"), (expectations_app, "expectations"),
                     (tokens_app, "tokens"), (campaign_app, "campaign"),
                     (contacts_app, "contacts"), (uplift_app, "uplift"),
-                    (users_app, "users")):  # fmt: skip
+                    (users_app, "users"), (stack_app, "stack")):  # fmt: skip
     app.add_typer(group, name=name)
 _state = {"debug": False}
 

@@ -51,9 +51,7 @@ def ingest_table(
     source: str, table: str | None, query: str | None, config: RunConfig, settings: Settings
 ) -> pa.Table:
     """Read customers into a compact Arrow table (the config's categorical columns stored once
-    per distinct value); only transient failures are retried. An empty table or query is
-    none (a deployment parameter templated from an unset variable arrives as "")."""
-    table, query = table or None, query or None
+    per distinct value); only transient failures are retried."""
     step(f"reading {describe_source(source, table, query)}")
     categorical = frozenset(config.dataset.categorical) | {config.dataset.target.column}
     data = read_table(source, table=table, query=query, settings=settings, categorical=categorical)
@@ -64,4 +62,4 @@ def ingest_table(
 
 def describe(source: str, table: str | None = None, query: str | None = None) -> str:
     """A credential-free label of a source, for run records and logs."""
-    return describe_source(source, table or None, query or None)
+    return describe_source(source, table, query)

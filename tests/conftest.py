@@ -36,17 +36,24 @@ def _throwaway_database(server: str, admin_db: str, port: int, quote: str) -> It
     try:
         yield f"{server}/{name}"
     finally:
-        with engine.connect() as conn:
-            if admin_db == "postgres":  # sessions a crashed worker left behind
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
+        drop_database(engine, name, quote)
         engine.dispose()
+
+
+def drop_database(admin_engine, name: str, quote: str = '"') -> None:
+    """Drop database `name` (on PostgreSQL after ending the sessions a crash left behind)."""
+    import sqlalchemy as sa
+
+    with admin_engine.connect() as conn:
+        if admin_engine.dialect.name == "postgresql":
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,10 @@ from tasks.core.errors import DataSourceError
 def read_source(
     source: str, *, table: str | None = None, query: str | None = None, settings: Settings
 ) -> pd.DataFrame:
-    """Read one customer table from a path, file://, s3://, SQLAlchemy or http(s) URL."""
+    """Read one customer table from a path, file://, s3://, SQLAlchemy or http(s) URL.
+
+    An empty table or query counts as none: prefect.yaml renders an unset {{ $VAR }} as ""."""
+    table, query = table or None, query or None
     label = describe_source(source, table, query)
     match = SCHEME.match(source)
     scheme = match.group(1).lower() if match else ""
@@ -61,6 +64,7 @@ def read_table(
     """The customer table as a compact Arrow table (`categorical` columns dictionary-encoded):
     what scoring streams through in chunks. PostgreSQL tables go from COPY to Arrow directly;
     other sources are read as `read_source` reads them, then made compact."""
+    table, query = table or None, query or None
     match = SCHEME.match(source)
     scheme = match.group(1).lower() if match else ""
     if scheme not in ("", "file", "s3", "http", "https"):
@@ -71,6 +75,7 @@ def read_table(
 
 def describe_source(source: str, table: str | None = None, query: str | None = None) -> str:
     """A credential-free label for logs and MLflow: passwords and secret URL parameters masked."""
+    table, query = table or None, query or None
     label = mask_url(source) if SCHEME.match(source) else source
     if table is not None:
         label += f" (table {table})"

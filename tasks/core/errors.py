@@ -94,3 +94,7 @@ class TooManyAttemptsError(RetainAIError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StackError(RetainAIError):
+    """A local service of the stack cannot start, answer or stop (names the service and log)."""

@@ -1,0 +1,200 @@
+"""The local stack's four services: command, environment, stores, health check and URLs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from configs.settings import Settings
+from tasks.adapters.process_groups import http_ok
+from tasks.core.errors import StackError
+from tasks.core.stack_plan import companion_url, database_name, is_postgres, redact, s3_bucket
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int
+    healthy: Callable[[float], bool]  # given the group's start time
+    urls: dict[str, str] = field(default_factory=dict)  # what to print, by label
+
+
+def prefect_api_url(settings: Settings) -> str:
+    return f"http://{settings.stack_host}:{settings.prefect_port}/api"
+
+
+def mlflow_url(settings: Settings) -> str:
+    return f"http://{settings.stack_host}:{settings.mlflow_port}"
+
+
+def api_url(settings: Settings) -> str:
+    return f"http://{settings.stack_host}:{settings.api_port}"
+
+
+def client_env(settings: Settings) -> dict[str, str]:
+    """What the worker, the API and `retainai deploy` need to reach the stack."""
+    return {
+        "PREFECT_API_URL": prefect_api_url(settings),
+        "RETAINAI_MLFLOW_TRACKING_URI": mlflow_url(settings),
+    }
+
+
+def _child_env(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("RETAINAI_HOME", str(REPO))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    env.update(client_env(settings))
+    env.update(extra)
+    return env
+
+
+def mlflow_backend(settings: Settings) -> str:
+    if is_postgres(settings.database_url):
+        return companion_url(settings.database_url, "mlflow", "psycopg")
+    return f"sqlite:///{settings.state / 'mlflow.db'}"
+
+
+def mlflow_artifacts(settings: Settings) -> str:
+    return settings.mlflow_artifacts or str(settings.state / "mlartifacts")
+
+
+def services(settings: Settings) -> list[Service]:
+    """The services in start order: the two servers first, then what depends on them."""
+    python, host = sys.executable, settings.stack_host
+    prefect_env = {}
+    if is_postgres(settings.database_url):
+        url = companion_url(settings.database_url, "prefect", "asyncpg")
+        prefect_env["PREFECT_API_DATABASE_CONNECTION_URL"] = url
+    mlflow_env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    if settings.s3_endpoint_url:
+        mlflow_env["MLFLOW_S3_ENDPOINT_URL"] = settings.s3_endpoint_url
+    worker_env = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.flow_heartbeat_seconds)}
+    prefect, mlflow, api = prefect_api_url(settings), mlflow_url(settings), api_url(settings)
+    worker_name = f"{settings.work_pool}-{socket.gethostname()}"
+    return [
+        Service(
+            "prefect",
+            [python, "-m", "prefect", "server", "start", "--host", host,
+             "--port", str(settings.prefect_port)],
+            _child_env(settings, prefect_env),
+            settings.prefect_port,
+            lambda _: http_ok(f"{prefect}/health"),
+            {"Prefect UI": prefect.removesuffix("/api")},
+        ),
+        Service(
+            "mlflow",
+            [python, "-m", "mlflow", "server", "--host", host, "--port",
+             str(settings.mlflow_port), "--workers", "1", "--backend-store-uri",
+             mlflow_backend(settings), "--artifacts-destination", mlflow_artifacts(settings)],
+            _child_env(settings, mlflow_env),
+            settings.mlflow_port,
+            lambda _: http_ok(f"{mlflow}/health"),
+            {"MLflow UI": mlflow},
+        ),
+        Service(
+            "worker",
+            [python, "-m", "prefect", "worker", "start", "--pool", settings.work_pool,
+             "--type", "process", "--name", worker_name],
+            _child_env(settings, worker_env),
+            0,
+            lambda since: worker_online(prefect, settings.work_pool, worker_name, since),
+        ),
+        Service(
+            "api",
+            [python, "-m", "flows", "serve", "--host", host, "--port", str(settings.api_port)],
+            _child_env(settings, {}),
+            settings.api_port,
+            lambda _: http_ok(f"{api}/health"),
+            {"API docs": f"{api}/docs", "Dashboard": f"{api}/auth/login"},
+        ),
+    ]  # fmt: skip
+
+
+def worker_online(prefect_api: str, pool: str, name: str, since: float) -> bool:
+    """True when worker `name` of `pool` sent a heartbeat after `since` (epoch seconds)."""
+    import httpx
+
+    try:
+        answer = httpx.post(f"{prefect_api}/work_pools/{pool}/workers/filter", json={}, timeout=3)
+    except httpx.HTTPError:
+        return False
+    if not answer.is_success:
+        return False
+    for worker in answer.json():
+        beat = worker.get("last_heartbeat_time")
+        if worker.get("name") == name and beat and _epoch(beat) >= since - 1:
+            return True
+    return False
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def prepare_stores(settings: Settings) -> None:
+    """Create what the servers expect: their databases, the bucket, the folders, and the
+    application database's schema at the current migration (the API refuses an old one)."""
+    from tasks.adapters import db
+
+    (settings.state / "stack").mkdir(parents=True, exist_ok=True)
+    with db.connected(settings) as engine:
+        if settings.database_url is None:
+            db.ensure_schema(engine, embedded=True)
+        else:
+            db.upgrade(engine)
+    if is_postgres(settings.database_url):
+        for suffix in ("prefect", "mlflow"):
+            _ensure_database(
+                settings.database_url, companion_url(settings.database_url, suffix, "")
+            )
+    bucket = s3_bucket(mlflow_artifacts(settings))
+    if bucket:
+        _ensure_bucket(settings, bucket)
+    elif "://" not in mlflow_artifacts(settings):
+        Path(mlflow_artifacts(settings)).mkdir(parents=True, exist_ok=True)
+
+
+def _ensure_database(app_url: str, wanted: str) -> None:
+    import sqlalchemy as sa
+
+    name = database_name(wanted)
+    admin = sa.engine.make_url(app_url).set(database="postgres")
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
+            if conn.execute(query, {"name": name}).first() is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(exc.orig or exc).splitlines()[0]
+        raise StackError(f"cannot create database {name} on {redact(app_url)}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def _ensure_bucket(settings: Settings, bucket: str) -> None:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url)
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
+            raise StackError(f"S3 bucket {bucket}: {exc}") from None
+    except BotoCoreError as exc:
+        raise StackError(f"S3 bucket {bucket}: {exc}") from None
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except (BotoCoreError, ClientError) as exc:
+        raise StackError(f"cannot create S3 bucket {bucket}: {exc}") from None

@@ -1,0 +1,48 @@
+"""The local production stack for the command line: start, stop, inspect, deploy."""
+
+from __future__ import annotations
+
+from configs.settings import Settings
+from tasks.adapters import deployments, stack
+from tasks.adapters.stack_services import client_env, services
+from tasks.core.stack_plan import redact
+
+up = stack.up
+down = stack.down
+status = stack.status
+
+
+def urls(settings: Settings) -> dict[str, str]:
+    """Every URL a person opens, by label (Prefect UI, MLflow UI, API docs, dashboard)."""
+    found: dict[str, str] = {}
+    for service in services(settings):
+        found.update(service.urls)
+    return found
+
+
+def exports(settings: Settings) -> dict[str, str]:
+    """The variables a shell needs to use the running stack (`retainai deploy`, flows)."""
+    return client_env(settings)
+
+
+def stores(settings: Settings) -> dict[str, str]:
+    """Where each server keeps its state (passwords redacted)."""
+    from tasks.adapters.stack_services import mlflow_artifacts, mlflow_backend
+
+    plan = {s.name: s for s in services(settings)}
+    prefect_db = plan["prefect"].env.get("PREFECT_API_DATABASE_CONNECTION_URL")
+    return {
+        "Prefect database": redact(prefect_db) if prefect_db else "SQLite in PREFECT_HOME",
+        "MLflow backend": redact(mlflow_backend(settings)),
+        "MLflow artifacts": mlflow_artifacts(settings),
+        "logs": str(stack.folder(settings)),
+    }
+
+
+def deploy(settings: Settings) -> tuple[bool, list[str], str]:
+    """Register prefect.yaml's deployments: (pool created, deployments, automation id)."""
+    deployments.require_api()
+    created = deployments.ensure_work_pool(settings.work_pool)
+    deployments.deploy_all()
+    automation = deployments.ensure_crash_detector(settings)
+    return created, deployments.deployment_names(), automation

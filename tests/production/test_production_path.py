@@ -1,0 +1,197 @@
+"""Deployed flows on the real stack: pipeline, schedules, a concurrency limit and a crash.
+
+Runs go through prefect.yaml's deployments and the stack's process worker; results are read
+where they live: the MLflow server, the moto bucket, PostgreSQL and the Prefect API."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.production.conftest import BUCKET, CRASHED_AFTER_SECONDS, TERMINAL
+
+# another session holds a transaction that touched customer_scores (the open merge)
+WRITING_SCORES = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
+    "AND query ILIKE '%customer_scores%' AND query NOT ILIKE '%pg_stat_activity%'"
+)
+AS_OF = "2026-11-01"
+pytestmark = [pytest.mark.slow, pytest.mark.production, pytest.mark.postgres]
+
+
+def _start(client, deployment: str, **parameters):
+    found = client.read_deployment_by_name(deployment)
+    return client.create_flow_run_from_deployment(found.id, parameters=parameters).id
+
+
+def _wait(client, run_id, timeout: float, until=TERMINAL):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.read_flow_run(run_id)
+        if run.state_type.value in until:
+            return run
+        time.sleep(1)
+    raise AssertionError(f"flow run {run_id} still {run.state_name} after {timeout:.0f} s")
+
+
+def _first_run(client, deployment: str, timeout: float):
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    found = client.read_deployment_by_name(deployment)
+    ours = DeploymentFilter(id=DeploymentFilterId(any_=[found.id]))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = client.read_flow_runs(deployment_filter=ours, limit=1)
+        if runs:
+            return runs[0]
+        time.sleep(1)
+    raise AssertionError(f"no run of {deployment} within {timeout:.0f} s")
+
+
+def _timing(run) -> str:
+    waited = (run.start_time - run.expected_start_time).total_seconds()
+    return f"{run.name}: waited {waited:.0f} s, ran {run.total_run_time.total_seconds():.0f} s"
+
+
+def _artifact_keys(client, run_id) -> set[str]:
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    ours = FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+    return {artifact.key for artifact in client.read_artifacts(flow_run_filter=ours)}
+
+
+def _scalar(database_url: str, sql: str, **params):
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def _bucket_keys(production) -> list[str]:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=production.s3_endpoint_url)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="mlflow/")
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def test_training_scoring_and_monitoring_run_through_the_worker(production):
+    from mlflow import MlflowClient
+    from prefect.client.orchestration import get_client
+
+    config = str(production.config)
+    with get_client(sync_client=True) as client:
+        # two training runs at once: train-weekly's concurrency limit of 1 holds the second
+        first = _start(client, "train-churn-model/train-weekly", config_path=config)
+        second = _start(client, "train-churn-model/train-weekly", config_path=config)
+        trained = [_wait(client, run, 420) for run in (first, second)]
+        assert [r.state_name for r in trained] == ["Completed", "Completed"], trained
+        print("\ntraining", *map(_timing, trained), sep="\n  ")
+        earlier, later = sorted(trained, key=lambda r: r.start_time)
+        assert earlier.end_time <= later.start_time, "both training runs ran at once"
+        held = [state.name for state in client.read_flow_run_states(later.id)]
+        assert "AwaitingConcurrencySlot" in held, held
+        assert {"training-validation", "holdout-metrics"} <= _artifact_keys(client, earlier.id)
+
+        scoring = _start(client, "score-customers/score-daily", config_path=config, as_of=AS_OF)
+        scored = _wait(client, scoring, 240)
+        assert scored.state_name == "Completed", scored.state.message
+        assert "scoring-kpis" in _artifact_keys(client, scoring)
+        # the completed scoring run triggers monitoring of the same period
+        monitoring = _first_run(client, "monitor-churn-model/monitor-after-scoring", 120)
+        assert monitoring.parameters["as_of"] == AS_OF, monitoring.parameters
+        monitored = _wait(client, monitoring.id, 240)
+        assert monitored.state_name == "Completed", monitored.state.message
+        assert "drift-report" in _artifact_keys(client, monitoring.id)
+        print("scoring", _timing(scored), "\nmonitoring", _timing(monitored))
+
+    from tasks import local_stack
+
+    tracking = local_stack.exports(production.settings)["RETAINAI_MLFLOW_TRACKING_URI"]
+    registry = MlflowClient(tracking_uri=tracking)
+    champion = registry.get_model_version_by_alias("retainai-churn", "champion")
+    stored_at = registry.get_model_version_download_uri("retainai-churn", champion.version)
+    model_key = "mlflow/" + stored_at.split(":", 1)[1].strip("/") + "/MLmodel"
+    keys = _bucket_keys(production)
+    assert model_key in keys, (stored_at, keys[:20])
+    url = production.database_url
+    stored = _scalar(url, "SELECT count(*) FROM customer_scores WHERE as_of = :d", d=AS_OF)
+    status = _scalar(
+        url,
+        "SELECT string_agg(status || ':' || rows_scored, ',') FROM scoring_runs WHERE as_of = :d",
+        d=AS_OF,
+    )
+    assert stored > 1500 and status == f"completed:{stored}", (stored, status)
+
+
+def test_cron_schedules_create_scheduled_runs(production):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    now = datetime.now(UTC)
+    with get_client(sync_client=True) as client:
+        for name, cron_check in (
+            ("score-customers/score-daily", lambda t: (t.hour, t.minute) == (5, 0)),
+            ("train-churn-model/train-weekly", lambda t: (t.weekday(), t.hour) == (0, 3)),
+        ):
+            deployment = client.read_deployment_by_name(name)
+            ours = DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id]))
+            deadline, planned = time.monotonic() + 60, []
+            while not planned and time.monotonic() < deadline:
+                planned = [
+                    r
+                    for r in client.read_flow_runs(deployment_filter=ours, limit=50)
+                    if r.auto_scheduled
+                ]
+                time.sleep(1)
+            assert len(planned) >= 2, f"the scheduler created no runs for {name}"
+            starts = sorted(r.expected_start_time.astimezone(UTC) for r in planned)
+            assert all(cron_check(t) and t > now - timedelta(minutes=1) for t in starts), starts
+            assert all(r.state_name == "Scheduled" for r in planned)
+
+
+def test_a_worker_killed_mid_run_leaves_it_crashed_and_no_partial_period(production):
+    from prefect.client.orchestration import get_client
+
+    from tasks import local_stack
+    from tasks.adapters.stack import kill
+
+    url, as_of = production.database_url, "2026-11-02"
+    before = _scalar(url, "SELECT count(*) FROM customer_scores")
+    with get_client(sync_client=True) as client:
+        run_id = _start(
+            client,
+            "score-customers/score-daily",
+            config_path=str(production.config),
+            data=str(production.large_batch),
+            as_of=as_of,
+        )
+        # the run's merge transaction is open: scores are being written for the period
+        deadline, writing = time.monotonic() + 240, False
+        while not writing and time.monotonic() < deadline:
+            writing = bool(_scalar(url, WRITING_SCORES))
+            assert client.read_flow_run(run_id).state_type.value not in TERMINAL
+            time.sleep(0.2)
+        assert writing, "the scoring run never started writing"
+        # the worker's host dies: its group and the flow run's own session, at once
+        assert kill(production.settings, "worker") >= 2
+        killed_at = time.monotonic()
+        local_stack.up(production.settings)  # a new worker; the run's process is gone
+        crashed = _wait(client, run_id, CRASHED_AFTER_SECONDS + 90, until={"CRASHED"})
+        print(f"\nmarked Crashed {time.monotonic() - killed_at:.0f} s after the kill")
+        assert "heartbeat" in crashed.state.message
+
+    assert _scalar(url, "SELECT count(*) FROM customer_scores WHERE as_of = :d", d=as_of) == 0
+    assert _scalar(url, "SELECT count(*) FROM kpi_snapshots WHERE as_of = :d", d=as_of) == 0
+    assert _scalar(url, "SELECT count(*) FROM customer_scores_staging") == 0
+    assert _scalar(url, "SELECT count(*) FROM customer_scores") == before
+    status = _scalar(
+        url, "SELECT string_agg(status, ',') FROM scoring_runs WHERE as_of = :d", d=as_of
+    )
+    assert status in ("running", "failed"), status
