@@ -195,3 +195,33 @@ def test_a_worker_killed_mid_run_leaves_it_crashed_and_no_partial_period(product
         url, "SELECT string_agg(status, ',') FROM scoring_runs WHERE as_of = :d", d=as_of
     )
     assert status in ("running", "failed"), status
+
+
+def test_the_data_page_shows_the_deployments_and_their_schedules(production):
+    """The stack's API reads the Prefect server it was started with: an admin sees every
+    deployment with its schedule, next run and concurrency limit; a viewer does not."""
+    import httpx
+
+    from tasks import accounts
+    from tasks.adapters.db import make_engine
+    from tasks.adapters.prefect_api import deployment_schedules
+
+    rows = {row["name"]: row for row in deployment_schedules()}
+    assert rows["score-customers/score-daily"]["schedules"] == ["cron 0 5 * * * (UTC)"]
+    assert rows["score-customers/score-daily"]["next_run"].endswith("05:00 UTC")
+    assert rows["monitor-churn-model/monitor-after-scoring"]["schedules"] == ["no schedule"]
+    assert {row["concurrency_limit"] for row in rows.values()} == {1}
+    engine = make_engine(production.database_url, 1)
+    password = "production data page passphrase"
+    for email, role in (("ops@example.test", "admin"), ("look@example.test", "viewer")):
+        accounts.create_user(engine, email, role, password)
+    engine.dispose()
+    api = f"http://127.0.0.1:{production.settings.api_port}"
+    for email, shown in (("ops@example.test", True), ("look@example.test", False)):
+        with httpx.Client(base_url=api, timeout=30) as client:
+            client.post("/auth/login", data={"email": email, "password": password})
+            page = client.get("/dashboard/data")
+            assert page.status_code == 200
+            assert ('id="schedules"' in page.text) is shown
+            assert ("score-customers/score-daily" in page.text) is shown
+            assert ("cron 0 3 * * 1 (UTC)" in page.text) is shown
