@@ -216,6 +216,19 @@ def naive(args) -> dict:
     return {"seconds": seconds, "rows": len(result)}
 
 
+def use_state(args, prefix: str) -> Path:
+    """The bench's state folder (`--state`, else a new temporary one, passed on to the steps)
+    and database for this process and its children, with quiet local runtime defaults."""
+    from flows.cli import quiet_runtime_defaults
+
+    state = Path(args.state or tempfile.mkdtemp(prefix=prefix))
+    os.environ["RETAINAI_STATE_DIR"] = str(state)
+    os.environ["RETAINAI_DATABASE_URL"] = args.database_url
+    quiet_runtime_defaults(state)
+    sys.argv += ["--state", str(state)] if not args.state else []
+    return state
+
+
 def _child(args, step: str) -> dict:
     """Run one measurement in a fresh process; returns its figures and peak RSS."""
     command = [sys.executable, __file__, "--step", step, *sys.argv[1:]]
@@ -250,13 +263,7 @@ def main() -> int:
         print(json.dumps({**(result or {}), "peak_rss_mb": _peak_mb()}))
         return 0
 
-    from flows.cli import quiet_runtime_defaults
-
-    state = Path(args.state or tempfile.mkdtemp(prefix="retainai-bench-"))
-    os.environ["RETAINAI_STATE_DIR"] = str(state)
-    os.environ["RETAINAI_DATABASE_URL"] = args.database_url
-    quiet_runtime_defaults(state)
-    sys.argv += ["--state", str(state)] if not args.state else []
+    use_state(args, "retainai-bench-")
     _child(args, "prepare")
     measured = {step: _child(args, step) for step in ("ours", "floor", "naive")}
     report = {

@@ -36,38 +36,25 @@ def _print_training(summary: dict) -> None:
     )
 
 
-def _task_runner(name: str):
-    if name == "local":
-        return None
-    if name != "dask":
-        raise typer.BadParameter("--task-runner must be local or dask")
-    from prefect_dask import DaskTaskRunner
-
-    address = settings().dask_address
-    if address:
-        return DaskTaskRunner(address=address)
-    return DaskTaskRunner(
-        cluster_kwargs={
-            "n_workers": 2,
-            "threads_per_worker": 1,
-            "processes": True,
-            "dashboard_address": None,
-        }
-    )
-
-
 def score(
     config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
     data: str = typer.Option(..., help="Customers: file, s3://, database URL or http(s) URL."),
     table: str = typer.Option(None, help="Table to read when --data is a database URL."),
     query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
     as_of: str = typer.Option(None, "--as-of", help="Scoring date YYYY-MM-DD (default today)."),
-    task_runner: str = typer.Option("local", help="local, or dask (RETAINAI_DASK_ADDRESS)."),
+    task_runner: str = typer.Option(
+        "auto",
+        help="auto: the Dask scheduler at RETAINAI_DASK_ADDRESS if set, else local threads; "
+        "local: threads; dask: RETAINAI_DASK_ADDRESS, else a local two-process cluster.",
+    ),
 ) -> None:
     """Score every customer with the champion into the application database."""
     from flows.score import score_customers_flow
+    from flows.task_runners import runner_for
 
-    runner = _task_runner(task_runner)
+    if task_runner not in ("auto", "local", "dask"):
+        raise typer.BadParameter("--task-runner must be auto, local or dask")
+    runner = runner_for(task_runner, settings())
     flow_fn = (
         score_customers_flow.with_options(task_runner=runner) if runner else score_customers_flow
     )

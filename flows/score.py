@@ -5,22 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from configs.schema import load_config
 from configs.settings import Settings
+from flows.task_runners import ScoringTaskRunner
 from tasks.ingest import describe, ingest_table
 from tasks.monitor import gate_drift
 from tasks.report_folders import POINTER
 from tasks.report_links import publish_reports
 from tasks.run_period import resolve_as_of
-from tasks.score import RUNNER_THREADS, load_champion, score_and_merge
+from tasks.score import load_champion, score_and_merge
 from tasks.scoring_run import locked_period, publish_run, run_folder
-from tasks.validate import check_table, report_suite
+from tasks.validate import check_table, report_suite, suite_sample
 
 
-@flow(name="score-customers", task_runner=ThreadPoolTaskRunner(max_workers=RUNNER_THREADS))
+@flow(name="score-customers", task_runner=ScoringTaskRunner())
 def score_customers_flow(
     config_path: str,
     data: str,
@@ -42,7 +42,7 @@ def score_customers_flow(
         model = champion.result()
         run = locked.start(model.loaded.name, model.version, describe(data, table, query))
         folder = run_folder(settings, run)
-        suite = report_suite.submit(customers, config, "scoring")
+        suite = report_suite.submit(suite_sample(customers, config), config, "scoring")
         gate_drift(config, model, customers, folder, run, settings)
         scored = score_and_merge(customers, model, config, run, settings, folder, quote(suite))
         publish_run(settings, config, run, scored)

@@ -99,7 +99,7 @@ class ScoredRun:
 
 @task(name="score-chunk", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def score_chunk(
-    part: pa.Table,
+    part: batches.Slice,
     index: int,
     champion: Champion,
     config: RunConfig,
@@ -110,7 +110,7 @@ def score_chunk(
     """Check one chunk's rows, score the clean ones and write them into the run (once,
     or replacing an earlier try), in parts of STAGE_PART_ROWS."""
     memory.give_back()  # pages freed by the chunks before this one go back to the system
-    check = check_chunk(batches.to_frame(part), config)
+    check = check_chunk(batches.to_frame(part.table), config)
     clean = check.result.clean
     kept: list[pd.DataFrame] = []
 

@@ -67,11 +67,16 @@ def check_table(customers: pa.Table, config: RunConfig, kind: Kind) -> None:
         raise structural_error(problems)
 
 
+def suite_sample(customers: pa.Table, config: RunConfig) -> pa.Table:
+    """The fixed sample the suite report reads (all a distributed runner ships for it)."""
+    return batches.sample_rows(customers, config.validation.suite_rows, config.model.seed)
+
+
 @task(name="suite-report", cache_policy=NO_CACHE)
 def report_suite(customers: pa.Table, config: RunConfig, kind: Kind) -> list[ExpectationOutcome]:
     """The Great Expectations suite on a fixed sample of `validation.suite_rows` rows: the
     recorded report (the contract's own rules check every row and decide)."""
-    sample = batches.sample_rows(customers, config.validation.suite_rows, config.model.seed)
+    sample = suite_sample(customers, config)  # the same rows when given the sample
     if sample.num_rows == 0:
         return []
     return run_suite(coerce_frame(batches.to_frame(sample), config.dataset).frame,

@@ -65,10 +65,31 @@ def _to_pandas(column: pa.ChunkedArray):
     return column.to_pandas()
 
 
-def slices(table: pa.Table, rows: int) -> Iterator[pa.Table]:
+class Slice:
+    """Consecutive rows of a table: zero-copy in this process, and pickled (for a task runner
+    in other processes) as those rows only, in Arrow's stream format. A pickled Arrow slice
+    would carry its whole table's buffers: every chunk of a distributed run, the whole table."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __reduce__(self):
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, self.table.schema) as writer:
+            writer.write_table(self.table)
+        return (_slice_from_stream, (sink.getvalue(),))
+
+
+def _slice_from_stream(buffer: pa.Buffer) -> Slice:
+    return Slice(pa.ipc.open_stream(buffer).read_all())
+
+
+def slices(table: pa.Table, rows: int) -> Iterator[Slice]:
     """Consecutive zero-copy slices of at most `rows` rows."""
     for start in range(0, table.num_rows, rows):
-        yield table.slice(start, rows)
+        yield Slice(table.slice(start, rows))
 
 
 def sample_rows(table: pa.Table, size: int, seed: int) -> pa.Table:

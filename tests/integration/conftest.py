@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
+
+from data.generate import generate_customers, write_customers
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,3 +39,28 @@ def small_config(
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory, postgres_url):
+    """A state folder whose application database is a fresh PostgreSQL one (schema made)."""
+    folder = tmp_path_factory.mktemp("scoring")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAINAI_STATE_DIR", str(folder))
+        patch.setenv("RETAINAI_DATABASE_URL", postgres_url)
+        from tasks.adapters import db
+
+        engine = db.make_engine(postgres_url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def trained(state):
+    """A champion trained on 2,500 generated customers with the small config."""
+    from flows.train import train_churn_model
+
+    customers = state / "train.csv"
+    write_customers(generate_customers(2500, seed=3), customers)
+    return train_churn_model(str(small_config(state)), str(customers))

@@ -28,29 +28,6 @@ AS_OF = "2026-11-01"
 
 
 @pytest.fixture(scope="module")
-def state(tmp_path_factory, postgres_url):
-    folder = tmp_path_factory.mktemp("scoring")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RETAINAI_STATE_DIR", str(folder))
-        patch.setenv("RETAINAI_DATABASE_URL", postgres_url)
-        from tasks.adapters import db
-
-        engine = db.make_engine(postgres_url)
-        db.upgrade(engine)
-        engine.dispose()
-        yield folder
-
-
-@pytest.fixture(scope="module")
-def trained(state):
-    from flows.train import train_churn_model
-
-    customers = state / "train.csv"
-    write_customers(generate_customers(2500, seed=3), customers)
-    return train_churn_model(str(small_config(state)), str(customers))
-
-
-@pytest.fixture(scope="module")
 def batch(state) -> Path:
     path = state / "batch.csv"
     write_customers(generate_customers(1200, seed=4), path)

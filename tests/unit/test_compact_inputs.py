@@ -127,3 +127,17 @@ def test_text_is_stripped_exactly_as_str_strip():
     expected = expected.mask(expected.eq(""), np.nan)
     pd.testing.assert_series_equal(as_text(series), expected)
     assert "\u200b" not in WHITESPACE  # zero-width space: not whitespace to Python either
+
+
+def test_a_pickled_chunk_carries_its_own_rows_only():
+    """A task runner in other processes gets one chunk's rows, not the whole table."""
+    import pickle
+
+    table = batches.from_frame(generate_customers(20_000, seed=5).astype(str))
+    pieces = list(batches.slices(batches.compact(table), 4_000))
+    assert [p.table.num_rows for p in pieces] == [4_000] * 5
+    sent = pickle.dumps(pieces[2])
+    assert len(sent) < len(pickle.dumps(pieces[2].table)) / 3
+    back = pickle.loads(sent)
+    assert back.table.equals(pieces[2].table)
+    pd.testing.assert_frame_equal(batches.to_frame(back.table), batches.to_frame(pieces[2].table))

@@ -1,0 +1,69 @@
+"""Scoring on a Dask cluster of separate processes: a scheduler and two workers standing for
+machines, the flow pointed at the scheduler the way the deployment is (RETAINAI_DASK_ADDRESS)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from bench.dask_processes import dask_cluster, tasks_per_worker
+from data.generate import generate_customers, write_customers
+from tests.integration.conftest import small_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
+COLUMNS = ["customer_id", "model_version", "churn_probability", "risk_segment", "top_reasons",
+           "expected_remaining_months", "lifetime_value"]  # fmt: skip
+
+
+def _stored(url: str, as_of: str) -> pd.DataFrame:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    f"SELECT {', '.join(COLUMNS)}, run_id FROM customer_scores "
+                    "WHERE as_of = :as_of ORDER BY customer_id"
+                ),
+                {"as_of": date.fromisoformat(as_of)},
+            )
+            return pd.DataFrame(rows.mappings().all())
+    finally:
+        engine.dispose()
+
+
+def test_two_worker_processes_write_the_local_runners_rows(
+    trained, state, postgres_url, tmp_path, monkeypatch
+):
+    from distributed import Client
+
+    from flows.score import score_customers_flow
+
+    customers = tmp_path / "customers.csv"
+    write_customers(generate_customers(20_000, seed=21), customers)
+    config = str(small_config(state, chunk_rows=2000))
+    monkeypatch.delenv("RETAINAI_DASK_ADDRESS", raising=False)
+    local_run = score_customers_flow(config, str(customers), as_of="2026-08-01")
+    local = _stored(postgres_url, "2026-08-01")
+
+    with dask_cluster(tmp_path / "dask", workers=2, memory_limit="1GiB") as address:
+        monkeypatch.setenv("RETAINAI_DASK_ADDRESS", address)
+        with Client(address) as client:
+            client.get_task_stream()  # the scheduler records tasks from now on
+            dask_run = score_customers_flow(config, str(customers), as_of="2026-08-02")
+            stream = client.get_task_stream()
+
+    assert dask_run["rows_scored"] == local_run["rows_scored"] == 20_000
+    assert dask_run["model_version"] == local_run["model_version"] == trained["version"]
+
+    chunks = tasks_per_worker(stream, "score_chunk")
+    assert sum(chunks.values()) == 10, chunks  # every chunk ran on the cluster
+    tasks = tasks_per_worker(stream, "")  # with the champion's load, the suite, the curves
+    assert len(tasks) == 2 and sum(tasks.values()) == 13, tasks  # both workers took a share
+    remote = _stored(postgres_url, "2026-08-02")
+    assert set(remote["run_id"]) == {dask_run["run_id"]}
+    pd.testing.assert_frame_equal(local[COLUMNS], remote[COLUMNS])
+    assert dask_run["kpis"]["customers_scored"] == local_run["kpis"]["customers_scored"]
+    assert dask_run["kpis"]["average_score"] == pytest.approx(local_run["kpis"]["average_score"])
