@@ -6,6 +6,7 @@ a server that answers but refuses us is a failure, not a skip.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from collections.abc import Iterator
@@ -54,6 +55,13 @@ def drop_database(admin_engine, name: str, quote: str = '"') -> None:
                 {"name": name},
             )
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
+
+
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of its own (for what must not share the session's), dropped
+    when the block ends."""
+    yield from _throwaway_database(POSTGRES_SERVER, "postgres", 5432, '"')
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from data.generate import generate_customers, write_customers
-from tests.conftest import drop_database
+from tests.conftest import drop_database, fresh_postgres_database
 from tests.integration.conftest import small_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,9 +67,15 @@ def _drop_databases(database_url: str, suffixes: tuple[str, ...]) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def production(tmp_path_factory, postgres_url, s3_endpoint_url):
-    """The stack up and prefect.yaml deployed; yields a Production, stops every group after."""
+@pytest.fixture(scope="module")
+def production(tmp_path_factory, s3_endpoint_url):
+    """The stack up on a database of its own and prefect.yaml deployed; yields a Production,
+    stops every group after (at the end of the module, so no other test sees its settings)."""
+    with fresh_postgres_database() as postgres_url:
+        yield from _production(tmp_path_factory, postgres_url, s3_endpoint_url)
+
+
+def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from configs.settings import Settings
