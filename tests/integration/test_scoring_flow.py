@@ -83,8 +83,11 @@ def test_scores_kpis_and_rerun_is_idempotent(trained, state, batch):
     pd.testing.assert_frame_equal(stored[cols], again[cols])
     assert set(again["run_id"]) == {second["run_id"]}
 
-    kpis = _rows("SELECT kpis FROM kpi_snapshots WHERE as_of = :a", a=date(2026, 11, 1))
-    assert len(kpis) == 1
+    kpis = _rows(  # the rerun replaced the first run's snapshot (other tests' are left out)
+        "SELECT kpis, run_id FROM kpi_snapshots WHERE as_of = :a AND run_id IN (:r1, :r2)",
+        a=date(2026, 11, 1), r1=first["run_id"], r2=second["run_id"],
+    )  # fmt: skip
+    assert list(kpis["run_id"]) == [second["run_id"]]
     snapshot = kpis["kpis"][0]
     assert snapshot["customers_scored"] == 1200
     assert snapshot["average_score"] == pytest.approx(again["churn_probability"].mean(), abs=1e-6)

@@ -7,6 +7,7 @@ bucket), a process worker and the API. Everything is stopped at the end, also on
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,8 @@ def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
     write_customers(generate_customers(150_000, seed=12), large_batch)
     env = _session_env(tmp, postgres_url, s3_endpoint_url, customers)
     with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith(("RETAINAI_", "MLFLOW_TRACKING"))]:
+            patch.delenv(name)  # only the stack's own settings, whatever ran before
         for name, value in env.items():
             patch.setenv(name, value)
         settings = Settings()
