@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from data.generate import generate_customers, write_customers
+from tests.conftest import fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,10 +43,11 @@ def small_config(
 
 
 @pytest.fixture(scope="module")
-def state(tmp_path_factory, postgres_url):
-    """A state folder whose application database is a fresh PostgreSQL one (schema made)."""
+def state(tmp_path_factory):
+    """A state folder whose application database is a fresh PostgreSQL one of this module's
+    own (schema made), so no other module's runs are in it."""
     folder = tmp_path_factory.mktemp("scoring")
-    with pytest.MonkeyPatch.context() as patch:
+    with fresh_postgres_database() as postgres_url, pytest.MonkeyPatch.context() as patch:
         patch.setenv("RETAINAI_STATE_DIR", str(folder))
         patch.setenv("RETAINAI_DATABASE_URL", postgres_url)
         from tasks.adapters import db
