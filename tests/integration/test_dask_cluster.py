@@ -34,19 +34,20 @@ def _stored(url: str, as_of: str) -> pd.DataFrame:
         engine.dispose()
 
 
-def test_two_worker_processes_write_the_local_runners_rows(
-    trained, state, postgres_url, tmp_path, monkeypatch
-):
+def test_two_worker_processes_write_the_local_runners_rows(trained, state, tmp_path, monkeypatch):
     from distributed import Client
 
+    from configs.settings import Settings
     from flows.score import score_customers_flow
+
+    database_url = Settings().resolved_database_url  # the state's own database
 
     customers = tmp_path / "customers.csv"
     write_customers(generate_customers(20_000, seed=21), customers)
     config = str(small_config(state, chunk_rows=2000))
     monkeypatch.delenv("RETAINAI_DASK_ADDRESS", raising=False)
     local_run = score_customers_flow(config, str(customers), as_of="2026-08-01")
-    local = _stored(postgres_url, "2026-08-01")
+    local = _stored(database_url, "2026-08-01")
 
     with dask_cluster(tmp_path / "dask", workers=2, memory_limit="1GiB") as address:
         monkeypatch.setenv("RETAINAI_DASK_ADDRESS", address)
@@ -62,7 +63,7 @@ def test_two_worker_processes_write_the_local_runners_rows(
     assert sum(chunks.values()) == 10, chunks  # every chunk ran on the cluster
     tasks = tasks_per_worker(stream, "")  # with the champion's load, the suite, the curves
     assert len(tasks) == 2 and sum(tasks.values()) == 13, tasks  # both workers took a share
-    remote = _stored(postgres_url, "2026-08-02")
+    remote = _stored(database_url, "2026-08-02")
     assert set(remote["run_id"]) == {dask_run["run_id"]}
     pd.testing.assert_frame_equal(local[COLUMNS], remote[COLUMNS])
     assert dask_run["kpis"]["customers_scored"] == local_run["kpis"]["customers_scored"]
