@@ -48,8 +48,12 @@ def client_env(settings: Settings) -> dict[str, str]:
     }
 
 
+# MLflow's client exports these for its subprocesses; the stack's services use its server
+_INHERITED_MLFLOW_URIS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
 def _child_env(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in _INHERITED_MLFLOW_URIS}
     env.setdefault("RETAINAI_HOME", str(REPO))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     env.update(client_env(settings))

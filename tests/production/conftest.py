@@ -89,7 +89,8 @@ def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
     write_customers(generate_customers(150_000, seed=12), large_batch)
     env = _session_env(tmp, postgres_url, s3_endpoint_url, customers)
     with pytest.MonkeyPatch.context() as patch:
-        for name in [n for n in os.environ if n.startswith(("RETAINAI_", "MLFLOW_TRACKING"))]:
+        leftovers = ("RETAINAI_", "MLFLOW_TRACKING", "MLFLOW_REGISTRY")
+        for name in [n for n in os.environ if n.startswith(leftovers)]:
             patch.delenv(name)  # only the stack's own settings, whatever ran before
         for name, value in env.items():
             patch.setenv(name, value)

@@ -114,7 +114,7 @@ def test_training_scoring_and_monitoring_run_through_the_worker(production):
     from tasks import local_stack
 
     tracking = local_stack.exports(production.settings)["RETAINAI_MLFLOW_TRACKING_URI"]
-    registry = MlflowClient(tracking_uri=tracking)
+    registry = MlflowClient(tracking_uri=tracking, registry_uri=tracking)
     champion = registry.get_model_version_by_alias("retainai-churn", "champion")
     stored_at = registry.get_model_version_download_uri("retainai-churn", champion.version)
     model_key = "mlflow/" + stored_at.split(":", 1)[1].strip("/") + "/MLmodel"

@@ -1,0 +1,22 @@
+"""What the local stack's services are started with: their own settings, not the caller's
+MLflow client state."""
+
+from __future__ import annotations
+
+from configs.settings import Settings
+from tasks.adapters.stack_services import services
+
+
+def test_services_talk_to_the_stack_not_to_an_inherited_mlflow(monkeypatch, tmp_path):
+    # MLflow's client exports both URIs whenever a process sets them
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere/mlflow.db")
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "sqlite:///elsewhere/mlflow.db")
+    monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
+    settings = Settings(state_dir=tmp_path, mlflow_port=5123, prefect_port=4321)
+    for service in services(settings):
+        assert "MLFLOW_TRACKING_URI" not in service.env, service.name
+        assert "MLFLOW_REGISTRY_URI" not in service.env, service.name
+        assert service.env["RETAINAI_MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5123"
+        assert service.env["PREFECT_API_URL"] == "http://127.0.0.1:4321/api"
+        # what the user configured on purpose still reaches the services
+        assert service.env["MLFLOW_S3_ENDPOINT_URL"] == "http://127.0.0.1:9000", service.name
