@@ -18,6 +18,7 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, memory, registry, score_merge
 from tasks.adapters.score_runs import RunKey
+from tasks.chunk_model import ChunkModel
 from tasks.core import batches, promotion
 from tasks.core.contract_chunks import ChunkCheck, check_chunk
 from tasks.core.heatmaps import heatmap_counts, heatmap_tables, joined_heatmaps
@@ -55,6 +56,12 @@ class Champion:
     @property
     def version(self) -> str:
         return self.loaded.version.version
+
+    def for_chunks(self, settings: Settings) -> ChunkModel:
+        """What the chunk tasks score with (a registry reference when pickled)."""
+        return ChunkModel(
+            self.loaded.name, self.version, settings, self.loaded.compiled, self.survival
+        )
 
 
 @task(name="load-champion", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -101,7 +108,7 @@ class ScoredRun:
 def score_chunk(
     part: batches.Slice,
     index: int,
-    champion: Champion,
+    model: ChunkModel,
     config: RunConfig,
     run: RunKey,
     merge: score_merge.RunMerge | None,
@@ -110,6 +117,7 @@ def score_chunk(
     """Check one chunk's rows, score the clean ones and write them into the run (once,
     or replacing an earlier try), in parts of STAGE_PART_ROWS."""
     memory.give_back()  # pages freed by the chunks before this one go back to the system
+    model = model.ready()
     check = check_chunk(batches.to_frame(part.table), config)
     clean = check.result.clean
     kept: list[pd.DataFrame] = []
@@ -117,12 +125,12 @@ def score_chunk(
     def parts():
         for start in range(0, len(clean), STAGE_PART_ROWS):
             rows = score_customers(
-                champion.loaded.compiled,
-                champion.survival,
+                model.compiled,
+                model.survival,
                 clean.iloc[start : start + STAGE_PART_ROWS],
                 config,
                 run.as_of,
-                champion.version,
+                model.version,
                 run.scored_at,
             )
             kept.append(kpi_columns(rows))
@@ -168,8 +176,9 @@ def score_and_merge(
         score_merge.open_merge(engine, run) as merge,
         threadpool_limits(limits=1, user_api="blas"),  # the chunk threads are the parallelism
     ):
+        model = champion.for_chunks(settings)
         futures = score_chunk.map(
-            pieces, range(len(pieces)), unmapped(champion), unmapped(config), unmapped(run),
+            pieces, range(len(pieces)), unmapped(model), unmapped(config), unmapped(run),
             unmapped(merge), unmapped(settings),
         )  # fmt: skip
         try:

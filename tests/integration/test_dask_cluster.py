@@ -68,3 +68,25 @@ def test_two_worker_processes_write_the_local_runners_rows(trained, state, tmp_p
     pd.testing.assert_frame_equal(local[COLUMNS], remote[COLUMNS])
     assert dask_run["kpis"]["customers_scored"] == local_run["kpis"]["customers_scored"]
     assert dask_run["kpis"]["average_score"] == pytest.approx(local_run["kpis"]["average_score"])
+
+
+def test_a_chunk_model_travels_as_its_reference_and_loads_once_per_process(trained, state):
+    import pickle
+
+    from configs.schema import load_config
+    from configs.settings import Settings
+    from tasks.score import load_champion
+
+    config = load_config(small_config(state))
+    champion = load_champion.fn(config, state / "champion-check", Settings())
+    model = champion.for_chunks(Settings())
+    assert model.ready() is model  # where it was loaded, the object itself
+    sent = pickle.dumps(model)
+    assert len(sent) < 10_000, len(sent)  # no model inside: the registry reference only
+    arrived = pickle.loads(sent)
+    assert arrived.compiled is None and arrived.version == trained["version"]
+    loaded = arrived.ready()
+    assert pickle.loads(sent).ready() is loaded  # the process keeps the version it loaded
+    rows = generate_customers(500, seed=5)
+    assert (loaded.compiled.predict(rows) == model.compiled.predict(rows)).all()
+    assert (loaded.survival is None) == (model.survival is None)
