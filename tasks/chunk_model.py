@@ -39,17 +39,32 @@ class ChunkModel:
     def __reduce__(self):
         return (type(self), (self.name, self.version, self.settings))
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.name, self.version, self.settings.resolved_tracking_uri)
+
     def ready(self) -> ChunkModel:
         """This model, loaded: itself where it was built, else this process's copy."""
         if self.compiled is not None:
             return self
-        key = (self.name, self.version, self.settings.resolved_tracking_uri)
         with _loading:
-            if key not in _loaded:
-                while len(_loaded) >= _KEPT_PER_PROCESS:
-                    _loaded.pop(next(iter(_loaded)))
-                _loaded[key] = _load(self.name, self.version, self.settings)
-            return _loaded[key]
+            if self.key not in _loaded:
+                _keep(_load(self.name, self.version, self.settings))
+            return _loaded[self.key]
+
+    def kept(self) -> ChunkModel:
+        """This loaded model, kept for the chunks this process runs later (the process that
+        loaded the champion for the flow does not load it again)."""
+        with _loading:
+            _keep(self)
+        return self
+
+
+def _keep(model: ChunkModel) -> None:
+    _loaded.pop(model.key, None)
+    while len(_loaded) >= _KEPT_PER_PROCESS:
+        _loaded.pop(next(iter(_loaded)))
+    _loaded[model.key] = model
 
 
 def _load(name: str, version: str, settings: Settings) -> ChunkModel:

@@ -78,7 +78,9 @@ def load_champion(
     promotion.require_inputs(list(loaded.compiled.inputs), config.dataset.feature_columns, what)
     run_id = loaded.version.run_id
     reference = load_reference(run_id, folder) if with_reference else None
-    return Champion(loaded, load_survival_model(run_id, folder), reference)
+    champion = Champion(loaded, load_survival_model(run_id, folder), reference)
+    champion.for_chunks(settings).kept()
+    return champion
 
 
 @dataclass(frozen=True)

@@ -71,22 +71,45 @@ def test_two_worker_processes_write_the_local_runners_rows(trained, state, tmp_p
 
 
 def test_a_chunk_model_travels_as_its_reference_and_loads_once_per_process(trained, state):
+    import json
     import pickle
+    import subprocess
+    import sys
 
     from configs.schema import load_config
     from configs.settings import Settings
     from tasks.score import load_champion
 
     config = load_config(small_config(state))
-    champion = load_champion.fn(config, state / "champion-check", Settings())
-    model = champion.for_chunks(Settings())
+    model = load_champion.fn(config, state / "champion-check", Settings()).for_chunks(Settings())
     assert model.ready() is model  # where it was loaded, the object itself
     sent = pickle.dumps(model)
     assert len(sent) < 10_000, len(sent)  # no model inside: the registry reference only
-    arrived = pickle.loads(sent)
-    assert arrived.compiled is None and arrived.version == trained["version"]
-    loaded = arrived.ready()
-    assert pickle.loads(sent).ready() is loaded  # the process keeps the version it loaded
-    rows = generate_customers(500, seed=5)
-    assert (loaded.compiled.predict(rows) == model.compiled.predict(rows)).all()
-    assert (loaded.survival is None) == (model.survival is None)
+    assert pickle.loads(sent).compiled is None
+    assert pickle.loads(sent).ready().compiled is model.compiled  # kept where it was loaded
+
+    rows = generate_customers(300, seed=5)
+    elsewhere = subprocess.run(  # another process loads that version from the registry, once
+        [sys.executable, "-c", WORKER],
+        input=pickle.dumps((sent, rows)),
+        capture_output=True,
+        check=True,
+    )
+    loaded = json.loads(elsewhere.stdout.splitlines()[-1])
+    assert loaded["version"] == model.version == trained["version"]
+    assert loaded["same_object_twice"] and loaded["has_survival"] == (model.survival is not None)
+    assert loaded["scores"] == pytest.approx(model.compiled.predict(rows).tolist(), abs=1e-12)
+
+
+WORKER = """
+import json, pickle, sys
+sent, rows = pickle.load(sys.stdin.buffer)
+model = pickle.loads(sent)
+loaded = model.ready()
+print(json.dumps({
+    "version": loaded.version,
+    "same_object_twice": pickle.loads(sent).ready() is loaded,
+    "has_survival": loaded.survival is not None,
+    "scores": loaded.compiled.predict(rows).tolist(),
+}))
+"""
