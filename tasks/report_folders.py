@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from configs.settings import Settings
+from tasks.adapters import report_store
 
 POINTER = "latest.json"
 
@@ -18,9 +19,10 @@ def reports_folder(settings: Settings, dataset: str, as_of: date) -> Path:
 
 
 def committed_run_folder(settings: Settings, dataset: str, as_of: date) -> Path | None:
-    """The folder of the committed run of (table, as_of), or None before any commit."""
+    """The folder (under the reports folder: read its files through the report store) of the
+    committed run of (table, as_of), as the kept pointer names it; None before any commit."""
     folder = reports_folder(settings, dataset, as_of)
-    pointer = folder / POINTER
-    if not pointer.is_file():
+    pointer = report_store.read(settings, folder / POINTER)
+    if pointer is None:
         return None
     return folder / json.loads(pointer.read_text())["folder"]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import registry
+from tasks.adapters import registry, report_store
 from tasks.adapters import retention_store as store
 from tasks.report_folders import committed_run_folder
 
@@ -50,15 +50,15 @@ def survival_overview(settings: Settings, config: RunConfig, engine: Engine) -> 
         return {**found, "missing": "this table has no duration role: no survival curves"}
     as_of, folder = _run_folder(settings, config, engine)
     found["as_of"] = as_of
-    if folder is None or not folder.is_dir():
-        found["missing"] = "no curves yet: the latest scoring run had no churn labels to draw them"
-    else:
+    if folder is not None:  # read through the report store: the flows may run elsewhere
         roles = config.dataset.roles
         for name in [*([roles.segment] if roles.segment else []), "risk_segment"]:
-            path = folder / f"km_by_{name}.csv"
-            if path.is_file():
+            path = report_store.read(settings, folder / f"km_by_{name}.csv")
+            if path is not None:
                 found["curves"][name] = pd.read_csv(path).to_dict("records")
-        medians = folder / "median_survival_months.json"
-        found["medians"] = json.loads(medians.read_text()) if medians.is_file() else {}
+        medians = report_store.read(settings, folder / "median_survival_months.json")
+        found["medians"] = json.loads(medians.read_text()) if medians is not None else {}
+    if not found["curves"]:
+        found["missing"] = "no curves yet: the latest scoring run had no churn labels to draw them"
     found["hazard_ratios"] = _hazard_ratios(settings, config)
     return found

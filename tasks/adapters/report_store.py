@@ -53,6 +53,13 @@ def fetch(settings: Settings, uri: str) -> Path | None:
     return _download(settings, uri, settings.state / "dashboard-cache" / "reports" / relative)
 
 
+def read(settings: Settings, path: Path) -> Path | None:
+    """A local copy of the report kept for `path` under the reports folder (the file itself
+    with a local store; downloaded with S3, so a reader elsewhere sees what the flows kept),
+    or None when none is kept."""
+    return fetch(settings, location(settings, path))
+
+
 def _download(settings: Settings, uri: str, target: Path) -> Path | None:
     from botocore.exceptions import ClientError
 

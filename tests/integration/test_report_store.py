@@ -118,3 +118,52 @@ def test_the_model_page_reads_the_drift_report_from_s3(s3_settings):
     html.unlink()  # the dashboard may run on another machine: it reads the store
     assert drift_report_file(s3_settings, uri).read_text() == "<html>drift of 2026-11-29</html>"
     assert drift_report_file(s3_settings, uri.removesuffix(".html") + ".json") is None
+
+
+def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
+    import json
+    from datetime import UTC, date, datetime
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from configs.schema import load_config
+    from tasks.adapters import db
+    from tasks.adapters.tables import kpi_snapshots
+    from tasks.report_folders import POINTER, reports_folder
+    from tasks.survival_overview import survival_overview
+
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
+    engine = db.make_engine(f"sqlite:///{s3_settings.state / 'app.db'}")
+    db.upgrade(engine)
+    as_of = date(2026, 11, 29)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(kpi_snapshots).values(
+                dataset="telco", as_of=as_of, model_version="3", kpis={}, run_id="run-2",
+                created_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    period = reports_folder(s3_settings, "telco", as_of)
+    for run, share in (("run-1", 0.5), ("run-2", 0.9)):  # run-1 was replaced by a rerun
+        curves = period / run / "survival"
+        curves.mkdir(parents=True)
+        for name in (config.dataset.roles.segment, "risk_segment"):
+            (curves / f"km_by_{name}.csv").write_text(f"group,month,share\na,1,{share}\n")
+        (curves / "median_survival_months.json").write_text(json.dumps({"risk_segment": {}}))
+        report_store.publish(s3_settings, period / run)
+    (period / POINTER).write_text(json.dumps({"folder": "run-2"}))
+    report_store.publish(s3_settings, period / POINTER)
+    import shutil
+
+    shutil.rmtree(s3_settings.reports_dir)  # the dashboard may run on another machine
+
+    found = survival_overview(s3_settings, config, engine)
+    assert found["as_of"] == as_of and "missing" not in found, found
+    assert set(found["curves"]) == {config.dataset.roles.segment, "risk_segment"}
+    assert found["curves"]["risk_segment"] == [{"group": "a", "month": 1, "share": 0.9}]
+    assert found["medians"] == {"risk_segment": {}}
+
+    local = s3_settings.model_copy(update={"reports_url": None})  # a store with nothing kept
+    assert survival_overview(local, config, engine)["missing"].startswith("no curves yet")
+    engine.dispose()
