@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow
-from prefect.utilities.annotations import quote
 
 from configs.schema import load_config
 from configs.settings import Settings
@@ -44,7 +43,7 @@ def score_customers_flow(
         folder = run_folder(settings, run)
         suite = report_suite.submit(suite_sample(customers, config), config, "scoring")
         gate_drift(config, model, customers, folder, run, settings)
-        scored = score_and_merge(customers, model, config, run, settings, folder, quote(suite))
+        scored = score_and_merge(customers, model, config, run, settings, folder, suite)
         publish_run(settings, config, run, scored)
         reports = publish_reports(
             settings,

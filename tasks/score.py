@@ -153,7 +153,6 @@ def _no_scores() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=float) for c in KPI_COLUMNS})
 
 
-@task(name="score-and-merge", cache_policy=NO_CACHE)
 def score_and_merge(
     customers: pa.Table,
     champion: Champion,
@@ -165,12 +164,16 @@ def score_and_merge(
 ) -> ScoredRun:
     """Score the chunks (mapped on the flow's task runner) and merge them in one transaction.
 
+    A plain function called by the flow, not a task: a task's parameters (here the whole
+    table and the champion) travel with every task submitted inside it, so on Dask each chunk
+    would carry them through the scheduler.
+
     Each staged chunk is upserted into the run's open merge transaction while later chunks
     are scored. Once every chunk is in, the row-rule shares are checked, the validation report
-    (with the outcomes of the suite: `suite` is its future, quoted so that Prefect does not
-    wait for it first) and the survival curves are written to the run's folder, and the KPI
-    snapshot is stored and the run completed in the same commit. Nothing is visible before
-    it; any failure rolls it all back."""
+    (with the outcomes of the suite: `suite` is its future, awaited only then) and the
+    survival curves are written to the run's folder, and the KPI snapshot is stored and the
+    run completed in the same commit. Nothing is visible before it; any failure rolls it all
+    back."""
     pieces = list(batches.slices(customers, config.scoring.chunk_rows))
     step(f"scoring {customers.num_rows:,} customers in {len(pieces)} chunks (v{run.model_version})")
     with (

@@ -34,6 +34,23 @@ def _stored(url: str, as_of: str) -> pd.DataFrame:
         engine.dispose()
 
 
+def _chunk_parents(flow_run_id) -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        TaskRunFilter,
+        TaskRunFilterName,
+    )
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="score-chunk")),
+        )
+    return [run.task_inputs.get("__parents__") for run in runs]
+
+
 def test_two_worker_processes_write_the_local_runners_rows(trained, state, tmp_path, monkeypatch):
     from distributed import Client
 
@@ -53,12 +70,19 @@ def test_two_worker_processes_write_the_local_runners_rows(trained, state, tmp_p
         monkeypatch.setenv("RETAINAI_DASK_ADDRESS", address)
         with Client(address) as client:
             client.get_task_stream()  # the scheduler records tasks from now on
-            dask_run = score_customers_flow(config, str(customers), as_of="2026-08-02")
+            finished = score_customers_flow(
+                config, str(customers), as_of="2026-08-02", return_state=True
+            )
             stream = client.get_task_stream()
+    dask_run = finished.result()
 
     assert dask_run["rows_scored"] == local_run["rows_scored"] == 20_000
     assert dask_run["model_version"] == local_run["model_version"] == trained["version"]
 
+    # submitted by the flow itself: a task submitted inside another task carries that task's
+    # parameters (the whole table, the champion) to the scheduler, once per chunk
+    parents = _chunk_parents(finished.state_details.flow_run_id)
+    assert len(parents) == 10 and not any(parents), parents
     chunks = tasks_per_worker(stream, "score_chunk")
     assert sum(chunks.values()) == 10, chunks  # every chunk ran on the cluster
     tasks = tasks_per_worker(stream, "")  # with the champion's load, the suite, the curves
