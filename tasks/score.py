@@ -42,8 +42,9 @@ STAGE_PART_ROWS = 25_000  # rows scored and sent to staging at a time within a c
 # holds one chunk part's intermediates (bounded memory).
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 CHUNK_WORKERS = max(2, CORES or 1)
-# The flow's runner threads: the chunks, plus one for what runs beside them (the champion's
-# load, the suite report, the survival curves), which would otherwise hold a chunk's slot.
+# The flow's runner threads, one per chunk worker: what runs beside the chunks (the champion's
+# load, the suite report, the survival curves) takes a chunk's slot while it runs. A thread more
+# would run one chunk more at once, with its memory, on the same cores.
 RUNNER_THREADS = CHUNK_WORKERS
 
 
