@@ -134,16 +134,15 @@ def _periods(repeat: int) -> tuple[str, str]:
     return (warm_up - shift).isoformat(), (measured + shift).isoformat()
 
 
-def _forget(args, repeat: int) -> None:
-    """A repeat's rows out and vacuumed: the next repeat inserts into the same table."""
+def forget(args, *periods: str) -> None:
+    """Those periods' rows out, vacuumed: the next run inserts into the same table."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(args.database_url)
     with engine.begin() as connection:
-        for as_of in _periods(repeat):
-            connection.execute(
-                sa.text("DELETE FROM customer_scores WHERE as_of = :a"), {"a": as_of}
-            )
+        for as_of in periods:
+            delete = sa.text("DELETE FROM customer_scores WHERE as_of = :a")
+            connection.execute(delete, {"a": as_of})
     _settle(engine, args.table)
     engine.dispose()
 
@@ -304,7 +303,7 @@ def main() -> int:
     runs: dict[str, list[dict]] = {"ours": [], "floor": []}
     for repeat in range(args.repeats):  # alternated, so a slow spell of the machine hits both
         runs["ours"].append(_child(args, "ours", repeat))
-        _forget(args, repeat)
+        forget(args, *_periods(repeat))
         runs["floor"].append(_child(args, "floor", repeat))
     naive_run = _child(args, "naive")
     ours_seconds = [r["seconds"] for r in runs["ours"]]

@@ -46,19 +46,6 @@ def score(args) -> dict:
     return {"seconds": seconds, "rows": summary["rows_scored"], "warm_up_seconds": warm_up}
 
 
-def _forget(args, as_of: str) -> None:
-    """The measured period's rows out, vacuumed: the next run inserts into the same table."""
-    import sqlalchemy as sa
-
-    from bench.batch_scoring import _settle
-
-    engine = sa.create_engine(args.database_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM customer_scores WHERE as_of = :a"), {"a": as_of})
-    _settle(engine, args.table)
-    engine.dispose()
-
-
 @contextlib.contextmanager
 def prefect_server(state: Path):
     """A Prefect API server of its own (the workers report their task runs to it)."""
@@ -129,7 +116,7 @@ def main() -> int:
         print(json.dumps(score(args) if args.step == "score" else {}))
         return 0
 
-    from bench.batch_scoring import use_state
+    from bench.batch_scoring import forget, use_state
     from bench.dask_processes import dask_cluster
 
     state = use_state(args, "retainai-dask-bench-")
@@ -141,7 +128,7 @@ def main() -> int:
         for workers in (1, 2):
             with dask_cluster(state / f"dask-{workers}", workers, args.memory_limit) as address:
                 measured[workers] = _child("score", workers, address)
-            _forget(args, AS_OF[workers])
+            forget(args, AS_OF[workers])
     one, two = measured[1], measured[2]
     print(json.dumps({
         "rows": one["rows"],
