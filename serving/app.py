@@ -40,6 +40,7 @@ from serving.api_models import Message
 from serving.auth import Authenticator
 from serving.campaign_models import EVENTS_BODY
 from serving.coalesce import Coalescer
+from serving.errors import typed_error
 from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
@@ -50,6 +51,7 @@ from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
 from serving.training_launcher import TrainingLauncher
 from tasks.adapters import db
+from tasks.core.errors import RetainAIError
 
 log = logging.getLogger("retainai.serving")
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -209,6 +211,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RetainAIError, typed_error)
     app.include_router(routes_ops.router)
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
     for module in (routes_predict, routes_admin, routes_retention, routes_campaigns,

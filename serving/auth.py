@@ -15,13 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tasks.adapters import tokens
 from tasks.adapters.tokens import Principal
+from tasks.core.policy import PERMISSIONS
 
-ACCESS = {
-    "predict": frozenset({"app", "viewer", "analyst", "admin"}),
-    "read": frozenset({"viewer", "analyst", "admin"}),
-    "campaigns": frozenset({"analyst", "admin"}),
-    "admin": frozenset({"admin"}),
-}
+ACCESS = PERMISSIONS  # the one policy (tasks/core/policy.py): action -> roles allowed
 PRINCIPAL = "retainai.principal"  # scope key of the admitted caller
 MAX_TOKEN_CHARS = 200
 CACHE_ENTRIES = 10_000

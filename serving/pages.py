@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from serving.sessions import LoginRequired, PageForbidden, login_path
+from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -78,7 +78,12 @@ async def login_required(request: Request, exc: LoginRequired) -> RedirectRespon
 
 async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
     return pages_of(request).render(
-        request, "message.html", status=403, heading="Not allowed", text=exc.message
+        request,
+        "message.html",
+        status=403,
+        heading="Not allowed",
+        text=exc.message,
+        session=request.scope.get(SESSION),
     )
 
 

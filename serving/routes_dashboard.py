@@ -18,9 +18,9 @@ from serving.state import OrjsonResponse, State
 from tasks import accounts
 from tasks.adapters import retention_store as store
 from tasks.adapters import users as user_store
-from tasks.core.credentials import ROLES
 from tasks.core.dashboard import format_change, format_figure, kpi_cards, legacy_kpis
 from tasks.core.errors import ConfigError
+from tasks.core.policy import USER_ROLES as ROLES
 
 router = APIRouter(tags=["dashboard"], default_response_class=OrjsonResponse)
 

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 
 from tasks.adapters.db import row_dict
 from tasks.adapters.tables import api_tokens
+from tasks.core.policy import TOKEN_ROLES
 
-ROLES = ("app", "viewer", "analyst", "admin")
+ROLES = TOKEN_ROLES
 SCHEME = "rtn"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 _TOKEN = re.compile(r"^rtn_([0-9a-f]{12})_[A-Za-z0-9_\-]{43}$")

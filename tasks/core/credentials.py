@@ -14,8 +14,8 @@ import secrets
 from functools import cache
 
 from tasks.core.errors import ConfigError
+from tasks.core.policy import USER_ROLES
 
-ROLES = ("viewer", "analyst", "admin")
 PASSWORD_MIN_CHARS = 12
 PASSWORD_MAX_CHARS = 256
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
@@ -59,8 +59,8 @@ def normal_email(email: str) -> str:
 
 
 def check_role(role: str) -> str:
-    if role not in ROLES:
-        raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role not in USER_ROLES:
+        raise ConfigError(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
     return role
 
 

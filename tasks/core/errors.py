@@ -98,3 +98,25 @@ class TooManyAttemptsError(RetainAIError):
 
 class StackError(RetainAIError):
     """A local service of the stack cannot start, answer or stop (names the service and log)."""
+
+
+# The typed errors of the application layer: each door (API, pages, CLI) maps them once to
+# its own answer (HTTP status, page, exit code). Services raise these, never HTTP errors.
+class NotFoundError(RetainAIError):
+    """What was asked for does not exist (or the caller may not know that it does)."""
+
+
+class ConflictError(RetainAIError):
+    """The request clashes with what is stored: a duplicate, a wrong state, a running job."""
+
+
+class InvalidInputError(RetainAIError):
+    """The caller's input breaks a rule; the message says which field and why."""
+
+
+class ForbiddenError(RetainAIError):
+    """The caller is known but may not do this."""
+
+
+class UnavailableError(RetainAIError):
+    """A service this use case needs does not answer (database, registry, mail relay)."""
