@@ -1,4 +1,5 @@
-"""Serving fixtures: one champion trained once on generated customers, in its own state."""
+"""Serving fixtures shared by tests/serving and tests/security (imported by tests/conftest.py):
+one champion trained once on generated customers, in its own state, and an app on it."""
 
 from __future__ import annotations
 
