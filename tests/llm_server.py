@@ -1,8 +1,9 @@
 """A local OpenAI-compatible chat-completions server whose answers a test scripts.
 
 Each request takes the next scripted `Reply` (then the default one): an answer's text, an
-HTTP error status, a delay. The server records every request body, arrival times and the
-most requests it had in flight at once.
+HTTP error status, a delay, or a raw body of any content type (what a broken proxy answers).
+The server records every request body, arrival times and the most requests it had in flight
+at once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class Reply:
     prompt_tokens: int = 100
     completion_tokens: int = 40
     headers: dict[str, str] = field(default_factory=dict)
+    raw: str | None = None  # sent as it is instead of a chat completion
+    content_type: str = "application/json"
 
 
 def answer(delay: float = 0.0, **fields: Any) -> Reply:
@@ -101,6 +104,9 @@ class LLMServer:
                     server._done()
 
             def _send(self, reply: Reply, body: dict) -> None:
+                if reply.raw is not None:
+                    self._write(reply, reply.raw.encode())
+                    return
                 if reply.status == 200:
                     payload = {
                         "id": "chatcmpl-local",
@@ -122,9 +128,11 @@ class LLMServer:
                     }
                 else:
                     payload = {"error": {"message": "scripted failure", "type": "server_error"}}
-                data = json.dumps(payload).encode()
+                self._write(reply, json.dumps(payload).encode())
+
+            def _write(self, reply: Reply, data: bytes) -> None:
                 self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", reply.content_type)
                 self.send_header("content-length", str(len(data)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

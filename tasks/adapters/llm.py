@@ -3,13 +3,15 @@
 One `write_batch` call writes a whole batch: a few workers (RETAINAI_LLM_CONCURRENCY) take
 requests in turn and an asyncio.Semaphore of the same size bounds the requests in flight
 across every batch of the writer. The SDK's own retries are off (max_retries=0): 429, 408,
-5xx, timeouts and dropped connections are retried here with exponential backoff and jitter,
-at most RETAINAI_LLM_MAX_ATTEMPTS calls per answer; every other error is permanent. An answer
-that is not a valid message is asked for once more; a second invalid answer, a permanent
-failure, a missing key or a spent budget hands the message to the fallback template. Every
-result says which path wrote it, the prompt version, tokens and cost. The budget is checked
-before every call, so the calls already in flight when it runs out (at most the concurrency)
-may pass it by their own cost. Keys and prompts are never logged.
+5xx, timeouts, dropped connections and answers that are not a well-formed chat completion (a
+proxy's error page with status 200, JSON of another shape) are retried here with exponential
+backoff and jitter, at most RETAINAI_LLM_MAX_ATTEMPTS calls per answer; every other error is
+permanent. An answer that is not a valid message (see `parse_answer`: control characters
+included) is asked for once more; a second invalid answer, a permanent failure, a missing key
+or a spent budget hands the message to the fallback template. Every result says which path
+wrote it, the prompt version, tokens and cost. The budget is checked before every call, so the
+calls already in flight when it runs out (at most the concurrency) may pass it by their own
+cost. Keys and prompts are never logged.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
 
 from configs.settings import Settings
 from tasks.core.messages import (
@@ -40,6 +44,7 @@ from tasks.core.prompts import MessageTemplates, load_templates
 log = logging.getLogger(__name__)
 TRANSIENT_STATUS = frozenset({408, 429})  # and every 5xx
 REFUSED_STATUS = frozenset({401, 403, 404})  # key or model wrong: no later call can succeed
+MALFORMED = "not a chat completion"  # a 200 whose body is not one: retried like a 5xx
 RETRY_PROMPT = (
     "That answer cannot be used: {error}. Answer again with only the JSON object, "
     "following every rule above."
@@ -220,24 +225,27 @@ class OpenAIMessageWriter:
                     wait = _retry_after(error)
                 except openai.APIError as error:
                     raise _ProviderFailed(f"provider-error: {type(error).__name__}") from None
+                except ValueError:  # a JSON content type over a body that is not JSON
+                    problem = MALFORMED
                 else:
-                    return self._account(response, tally)
+                    text = _completion_text(response)
+                    if text is not None:
+                        self._account(response, tally)
+                        return text
+                    problem = MALFORMED
             if attempt < self.max_attempts:
                 await self._sleep(self._delay(attempt, wait))
         log.warning("provider unavailable after %d attempts: %s", self.max_attempts, problem)
         raise _ProviderFailed(f"provider-unavailable: {problem} after {self.max_attempts} attempts")
 
-    def _account(self, response, tally: _Tally) -> str:
-        usage = response.usage
-        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(usage, "completion_tokens", 0) or 0)
+    def _account(self, response: ChatCompletion, tally: _Tally) -> None:
+        usage = getattr(response, "usage", None)
+        prompt, completion = _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
         cost = prompt / 1000 * self.prices[0] + completion / 1000 * self.prices[1]
         tally.prompt_tokens += prompt
         tally.completion_tokens += completion
         tally.cost += cost
         self.spent += cost
-        choices = response.choices or []
-        return (choices[0].message.content or "") if choices else ""
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with equal jitter: half the step fixed, half random; a server's
@@ -247,6 +255,25 @@ class OpenAIMessageWriter:
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.backoff_max))
         return delay
+
+
+def _completion_text(response: object) -> str | None:
+    """The text of a well-formed chat completion ("" when its message has none, as for a
+    refusal); None when the body is not a chat completion: the SDK hands back a text page as
+    a str and JSON of any shape as an unchecked model."""
+    choices = getattr(response, "choices", None) if isinstance(response, ChatCompletion) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Choice):
+        return None
+    message = getattr(choices[0], "message", None)
+    content = getattr(message, "content", None)
+    if not isinstance(message, ChatCompletionMessage) or not isinstance(content, str | None):
+        return None
+    return content or ""
+
+
+def _tokens(usage: object, name: str) -> int:
+    value = getattr(usage, name, 0)
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:

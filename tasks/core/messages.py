@@ -3,13 +3,16 @@ template-written message used without a provider.
 
 An answer is a JSON object. Email: {"subject", "body", "call_to_action"} with 1-120, 1-2000
 and 1-80 characters. SMS: {"body"}, at most `sms_body_limit(opt_out)` characters, so that the
-body plus the opt-out text the caller appends fits in one 160-character SMS.
+body plus the opt-out text the caller appends fits in one 160-character SMS. No field may hold
+a control character or a line separator (a body its line breaks, "\n", only): a subject with
+a line break would become a header of its own.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -91,11 +94,21 @@ def _json_object(text: str) -> dict[str, Any]:
     return answer
 
 
+def _control(value: str, lines: bool) -> bool:
+    """A control character or line separator in `value` (with `lines`, "\n" is allowed)."""
+    return any(
+        unicodedata.category(char) in ("Cc", "Zl", "Zp") and not (lines and char == "\n")
+        for char in value
+    )
+
+
 def _field(answer: dict[str, Any], name: str, limit: int) -> str:
     value = answer.get(name)
     if not isinstance(value, str) or not value.strip():
         raise InvalidAnswerError(f"{name} is missing or empty")
     value = value.strip()
+    if _control(value, lines=name == "body"):
+        raise InvalidAnswerError(f"{name} contains a control character")
     if len(value) > limit:
         raise InvalidAnswerError(f"{name} has {len(value)} characters, more than {limit}")
     if _PLACEHOLDER.search(value):
