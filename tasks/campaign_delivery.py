@@ -143,14 +143,29 @@ def _send_batch(engine, settings, mailer, campaign_id, part, people, config, blo
     return +counts
 
 
+def _email_of(settings, campaign_id, row, people) -> EmailMessage:
+    """The email of one stored message; PermanentMailError when it cannot be built (no address
+    on file, a line break in its subject, no text), so that it fails alone with its reason."""
+    address = people["email"].get(row.customer_id)
+    if not isinstance(address, str):
+        raise PermanentMailError("no email address on file for this customer")
+    try:
+        return campaign_email(
+            settings,
+            campaign_id=campaign_id,
+            customer_id=row.customer_id,
+            to=address,
+            subject=row.subject or "",
+            text=f"{row.body}\n\n{row.call_to_action or ''}",
+        )
+    except ValueError as exc:  # what the email library or build_email refuses
+        raise PermanentMailError(f"the email cannot be built: {exc}") from None
+
+
 def _hand_over(engine, settings, mailer, campaign_id, row, people, config):
     """Hand one email to the mail server: (new status, error, outcome to count)."""
     try:
-        mailer.send(campaign_email(
-            settings, campaign_id=campaign_id, customer_id=row.customer_id,
-            to=people.loc[row.customer_id, "email"], subject=row.subject or "",
-            text=f"{row.body}\n\n{row.call_to_action}",
-        ))  # fmt: skip
+        mailer.send(_email_of(settings, campaign_id, row, people))
     except AddressRefusedError as exc:
         store.suppress(engine, config.dataset.name, row.customer_id, "email", "bounced")
         return "failed", str(exc)[:500], "bounced"
