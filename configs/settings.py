@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     send_batch_size: int = Field(50, ge=1, le=10_000)  # emails claimed per commit; a crash
     # between claim and commit leaves at most this many `unknown` (a person decides on them)
     sms_opt_out_text: str = "Reply STOP to opt out."  # appended to every exported SMS
+    # Customer files uploaded on the data page: refused past these, checked while the file is
+    # read (a Parquet file from its footer, a CSV as it streams); the CLI and flows read any size
+    upload_max_rows: int = Field(5_000_000, ge=1)
+    upload_max_columns: int = Field(2_000, ge=1)
+    upload_max_cells: int = Field(100_000_000, ge=1)  # rows times columns
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:

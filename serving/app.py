@@ -50,6 +50,7 @@ from serving.sessions import LoginRequired, PageForbidden
 from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
 from serving.training_launcher import TrainingLauncher
+from serving.upload_checker import UploadChecker
 from tasks.adapters import db
 from tasks.core.errors import RetainAIError
 
@@ -84,6 +85,7 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         launcher=TrainingLauncher(settings.state, config_path, serving.training_source),
         coalescer=Coalescer(),
         scorer=ScoringLauncher(config_path),
+        checker=UploadChecker(config_path),
     )
 
 

@@ -1,22 +1,23 @@
 """The data page: upload a CSV or Parquet file of customers, see the contract's verdict
 (structural errors, quarantined rows with their reasons, downloadable), score it through the
-scoring flow for the date the user picks; configured sources and recent scoring runs."""
+scoring flow for the date the user picks; configured sources and recent scoring runs. The
+check runs in a child process within the upload limits."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from serving.errors import status_of
 from serving.pages import pages_of
 from serving.sessions import AnalystPage, ViewerPage
 from serving.state import State
 from tasks import uploads
 from tasks.adapters import orchestrator, prefect_api
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConfigError, RetainAIError
 
 router = APIRouter(include_in_schema=False)
 UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
@@ -47,13 +48,6 @@ async def data(request: Request, state: State, session: ViewerPage) -> Response:
     return await _page(request, state, session)
 
 
-def _save(settings, upload) -> tuple[str, str]:
-    upload_id, path = uploads.new_upload(settings, upload.filename or "")
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, length=1024 * 1024)
-    return upload_id, upload.filename or path.name
-
-
 @router.post("/dashboard/data", response_class=HTMLResponse)
 async def upload(request: Request, state: State, session: AnalystPage) -> Response:
     form = await request.form()
@@ -61,12 +55,12 @@ async def upload(request: Request, state: State, session: AnalystPage) -> Respon
     try:
         if sent is None or isinstance(sent, str) or not sent.filename:
             raise ConfigError("choose a CSV or Parquet file of customers")
-        upload_id, name = await run_in_threadpool(_save, state.settings, sent)
-        checked = await run_in_threadpool(uploads.check_upload, state.settings, state.config,
-                                          upload_id, name)  # fmt: skip
-    except ConfigError as error:
-        return await _page(request, state, session, status=400,
-                           messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+        settings, name = state.settings, sent.filename
+        upload_id = await run_in_threadpool(uploads.save_upload, settings, name, sent.file)
+        checked = await run_in_threadpool(state.checker.check, settings, upload_id, name)
+    except RetainAIError as error:  # the message names the limit passed, if one was
+        refused = [{"kind": "error", "text": str(error)}]
+        return await _page(request, state, session, status=status_of(error)[0], messages=refused)
     return await _page(request, state, session, checked=checked)
 
 

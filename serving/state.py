@@ -20,6 +20,7 @@ from serving.request_parser import CustomerParser
 from serving.scoring_launcher import ScoringLauncher
 from serving.settings import ServingSettings
 from serving.training_launcher import TrainingLauncher
+from serving.upload_checker import UploadChecker
 
 
 class OrjsonResponse(JSONResponse):
@@ -42,6 +43,7 @@ class ServingState:
     launcher: TrainingLauncher
     coalescer: Coalescer
     scorer: ScoringLauncher
+    checker: UploadChecker
 
 
 def get_state(request: Request) -> ServingState:

@@ -1,15 +1,22 @@
 """Customer files uploaded from the dashboard: kept under the state folder, checked against the
 table's contract (structural errors, quarantined rows with their reasons, downloadable), then
-scored by the same scoring flow as any source. Plain functions for the web app."""
+scored by the same scoring flow as any source. Plain functions for the web app; the check runs
+in a process of its own (tasks/upload_check.py).
+
+An upload is written under a temporary name and renamed once whole; a file past the upload
+limits (RETAINAI_UPLOAD_MAX_*) is refused while it is read, and a refused or broken upload
+leaves nothing behind."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -17,14 +24,16 @@ from sqlalchemy.engine import Engine
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters.db import row_dict
+from tasks.adapters.source_limits import ReadLimits
 from tasks.adapters.sources import read_source
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.adapters.tables import scoring_runs
 from tasks.core.contract import validate_frame
-from tasks.core.errors import ConfigError, RetainAIError
+from tasks.core.errors import ConfigError, RetainAIError, TooLargeError
 
 KINDS = (".csv", ".parquet")
 SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
+PARTIAL = ".part"  # an upload being written
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,29 @@ def new_upload(settings: Settings, name: str) -> tuple[str, Path]:
     return upload_id, folder / f"{upload_id}{suffix}"
 
 
+def save_upload(settings: Settings, name: str, stream: BinaryIO) -> str:
+    """Write an uploaded file under a temporary name, renamed once whole; its id. A write that
+    fails part way leaves nothing behind."""
+    upload_id, path = new_upload(settings, name)
+    partial = path.with_name(path.name + PARTIAL)
+    try:
+        with partial.open("wb") as out:
+            shutil.copyfileobj(stream, out, length=1024 * 1024)
+        partial.rename(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return upload_id
+
+
+def discard(settings: Settings, upload_id: str) -> None:
+    """Delete an upload and everything kept beside it (verdict, quarantined rows, logs)."""
+    if upload_id.isalnum():
+        for found in folder_of(settings).glob(f"{upload_id}.*"):
+            with contextlib.suppress(FileNotFoundError):
+                found.unlink()
+
+
 def data_file(settings: Settings, upload_id: str) -> Path | None:
     if not upload_id.isalnum():
         return None
@@ -63,7 +95,8 @@ def data_file(settings: Settings, upload_id: str) -> Path | None:
 
 
 def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: str) -> UploadCheck:
-    """The contract's verdict on an uploaded file, kept beside it (JSON, quarantine CSV)."""
+    """The contract's verdict on an uploaded file, kept beside it (JSON, quarantine CSV). A file
+    past the upload limits raises TooLargeError and is deleted."""
     path = data_file(settings, upload_id)
     if path is None:
         raise ConfigError("no such upload")
@@ -72,9 +105,12 @@ def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: st
     examples: list[dict[str, Any]] = []
     structural = None
     try:
-        frame = read_source(str(path), settings=settings)
+        frame = read_source(str(path), settings=settings, limits=ReadLimits.uploads(settings))
         rows = len(frame)
         result = validate_frame(frame, config, "scoring")
+    except TooLargeError:
+        discard(settings, upload_id)
+        raise
     except RetainAIError as error:  # structural problems, unreadable file, too many bad rows
         structural = str(error)
     else:
@@ -90,6 +126,15 @@ def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: st
                         clean, quarantined, reasons, examples, structural)  # fmt: skip
     write_json_atomic(path.with_suffix(".json"), asdict(found))
     return found
+
+
+def verdict_of(settings: Settings, upload_id: str) -> UploadCheck | None:
+    """The stored verdict on an upload, if it was checked."""
+    path = data_file(settings, upload_id)
+    found = path.with_suffix(".json") if path else None
+    if found is None or not found.is_file():
+        return None
+    return UploadCheck(**json.loads(found.read_text()))
 
 
 def recent_uploads(settings: Settings, limit: int = 10) -> list[UploadCheck]:

@@ -12,6 +12,7 @@ import pandas as pd
 from configs.settings import Settings
 from tasks.adapters import s3
 from tasks.adapters.source_errors import one_line
+from tasks.adapters.source_limits import ReadLimits
 from tasks.core.errors import DataSourceError, TransientSourceError
 
 _CSV = {".csv": None, ".csv.gz": "gzip", ".csv.bz2": "bz2", ".csv.xz": "xz", ".csv.zip": "zip"}
@@ -31,11 +32,19 @@ def _file_kind(name: str, label: str) -> tuple[str, str | None]:
 
 
 def _parse_file(
-    src: Path | io.BytesIO, kind: str, compression: str | None, label: str
+    src: Path | io.BytesIO,
+    kind: str,
+    compression: str | None,
+    label: str,
+    limits: ReadLimits | None = None,
 ) -> pd.DataFrame:
     try:
         if kind == "parquet":
+            if limits is not None:
+                limits.check_parquet(src)
             return pd.read_parquet(src)
+        if limits is not None:
+            return limits.read_csv(src, compression)
         return pd.read_csv(src, dtype=str, keep_default_na=False, compression=compression)
     except pd.errors.EmptyDataError as exc:
         raise DataSourceError(f"{label} is empty (no header row)") from exc
@@ -43,7 +52,7 @@ def _parse_file(
         raise DataSourceError(f"{label}: cannot read {kind}: {one_line(exc)}") from exc
 
 
-def read_local(path: Path, label: str) -> pd.DataFrame:
+def read_local(path: Path, label: str, limits: ReadLimits | None = None) -> pd.DataFrame:
     if not path.exists():
         raise DataSourceError(f"{label}: file not found")
     if path.is_dir():
@@ -51,10 +60,12 @@ def read_local(path: Path, label: str) -> pd.DataFrame:
     kind, compression = _file_kind(path.name, label)
     if path.stat().st_size == 0:
         raise DataSourceError(f"{label} is empty (0 bytes)")
-    return _parse_file(path, kind, compression, label)
+    return _parse_file(path, kind, compression, label, limits)
 
 
-def read_s3(source: str, label: str, settings: Settings) -> pd.DataFrame:
+def read_s3(
+    source: str, label: str, settings: Settings, limits: ReadLimits | None = None
+) -> pd.DataFrame:
     from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
     from botocore.exceptions import ConnectionError as S3ConnectionError
 
@@ -81,4 +92,4 @@ def read_s3(source: str, label: str, settings: Settings) -> pd.DataFrame:
         raise error_class(f"{label}: S3 request failed: {one_line(exc)}") from exc
     if not body:
         raise DataSourceError(f"{label} is empty (0 bytes)")
-    return _parse_file(io.BytesIO(body), kind, compression, label)
+    return _parse_file(io.BytesIO(body), kind, compression, label, limits)

@@ -26,17 +26,24 @@ from configs.settings import Settings
 from tasks.adapters.source_errors import SCHEME, mask_url
 from tasks.adapters.source_files import read_local, read_s3
 from tasks.adapters.source_http import read_http
+from tasks.adapters.source_limits import ReadLimits
 from tasks.adapters.source_sql import read_sql
 from tasks.core import batches
 from tasks.core.errors import DataSourceError
 
 
 def read_source(
-    source: str, *, table: str | None = None, query: str | None = None, settings: Settings
+    source: str,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    settings: Settings,
+    limits: ReadLimits | None = None,
 ) -> pd.DataFrame:
     """Read one customer table from a path, file://, s3://, SQLAlchemy or http(s) URL.
 
-    An empty table or query counts as none: prefect.yaml renders an unset {{ $VAR }} as ""."""
+    An empty table or query counts as none: prefect.yaml renders an unset {{ $VAR }} as "".
+    `limits` (files only: local and s3://) refuses a file past them while it is read."""
     table, query = table or None, query or None
     label = describe_source(source, table, query)
     match = SCHEME.match(source)
@@ -45,9 +52,9 @@ def read_source(
         raise DataSourceError(f"{label}: table/query only apply to SQL database URLs")
     if scheme in ("", "file"):
         path = Path(unquote(urlsplit(source).path)) if scheme else Path(source).expanduser()
-        return read_local(path, label)
+        return read_local(path, label, limits)
     if scheme == "s3":
-        return read_s3(source, label, settings)
+        return read_s3(source, label, settings, limits)
     if scheme in ("http", "https"):
         return read_http(source, label, settings)
     return read_sql(source, table, query, label)

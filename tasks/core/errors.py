@@ -120,3 +120,7 @@ class ForbiddenError(RetainAIError):
 
 class UnavailableError(RetainAIError):
     """A service this use case needs does not answer (database, registry, mail relay)."""
+
+
+class TooLargeError(InvalidInputError):
+    """A file has more rows, columns or cells than its door accepts (the limit is named)."""

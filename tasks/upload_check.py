@@ -1,0 +1,42 @@
+"""Checking an uploaded customer file in a process of its own:
+
+    python -m tasks.upload_check --config CONFIG UPLOAD_ID NAME
+
+checks the upload against the table's contract and the upload limits (tasks/uploads.py) and
+prints one line of JSON: {"checked": UPLOAD_ID} (the verdict is kept beside the upload) or
+{"refused": "why"} (the upload is deleted). The web app starts it (serving/upload_checker.py)
+so that a file that takes memory or time to read takes them here, never in the web server.
+Settings come from the environment, as for every RetainAI process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from configs.schema import load_config
+from configs.settings import Settings
+from tasks import uploads
+from tasks.core.errors import RetainAIError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks.upload_check")
+    parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("upload_id")
+    parser.add_argument("name")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+        uploads.check_upload(settings, load_config(args.config), args.upload_id, args.name)
+    except RetainAIError as error:
+        answer = {"refused": str(error)}
+    else:
+        answer = {"checked": args.upload_id}
+    print(json.dumps(answer), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
