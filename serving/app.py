@@ -45,6 +45,7 @@ from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.request_parser import CustomerParser
+from serving.run_slot import RunSlot
 from serving.scoring_launcher import ScoringLauncher
 from serving.sessions import LoginRequired, PageForbidden
 from serving.settings import ServingSettings
@@ -73,6 +74,7 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
     config = load_config(config_path)
     metrics = Metrics()
     engine = db.make_engine(settings.resolved_database_url, pool_size=serving.db_pool_size)
+    slot = RunSlot(settings.state / "runs", config.dataset.name)  # scoring and training
     return ServingState(
         settings=settings,
         serving=serving,
@@ -82,9 +84,9 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         metrics=metrics,
         engine=engine,
         authenticator=Authenticator(engine, serving.token_cache_seconds),
-        launcher=TrainingLauncher(settings.state, config_path, serving.training_source),
+        launcher=TrainingLauncher(settings.state, config_path, serving.training_source, slot),
         coalescer=Coalescer(),
-        scorer=ScoringLauncher(config_path),
+        scorer=ScoringLauncher(config_path, slot),
         checker=UploadChecker(config_path),
     )
 

@@ -1,7 +1,8 @@
 """The data page: upload a CSV or Parquet file of customers, see the contract's verdict
 (structural errors, quarantined rows with their reasons, downloadable), score it through the
 scoring flow for the date the user picks; configured sources and recent scoring runs. The
-check runs in a child process within the upload limits."""
+check runs in a child process within the upload limits; one scoring or training run of the
+table at a time."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from serving.sessions import AnalystPage, ViewerPage
 from serving.state import State
 from tasks import uploads
 from tasks.adapters import orchestrator, prefect_api
-from tasks.core.errors import ConfigError, RetainAIError
+from tasks.core.errors import ConcurrentRunError, ConfigError, RetainAIError
 
 router = APIRouter(include_in_schema=False)
 UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
@@ -84,7 +85,12 @@ async def score(request: Request, state: State, session: AnalystPage, upload_id:
     except (ConfigError, ValueError) as error:
         return await _page(request, state, session, status=400,
                            messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
-    pid = await run_in_threadpool(state.scorer.start, path, as_of)
+    found = await run_in_threadpool(uploads.verdict_of, state.settings, upload_id)
+    try:
+        pid = await run_in_threadpool(state.scorer.start, path, as_of, found and found.name)
+    except ConcurrentRunError as error:  # another run of the table is going: it is named
+        refused = [{"kind": "error", "text": str(error)}]
+        return await _page(request, state, session, status=409, messages=refused)
     note = {"kind": "ok", "text": f"scoring started for {as_of} (process {pid}); its run "
                                   "appears below, reload to follow it"}  # fmt: skip
     return await _page(request, state, session, messages=[note])

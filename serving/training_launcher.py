@@ -1,26 +1,27 @@
-"""Starting a training run from the API: a Prefect deployment run, or a local subprocess."""
+"""Starting a training run from the API: a Prefect deployment run, or a local subprocess that
+holds the table's run slot (one scoring or training run of a table at a time)."""
 
 from __future__ import annotations
 
-import fcntl
-import os
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
+from serving.run_slot import RunSlot
 from tasks.adapters import orchestrator
-from tasks.core.errors import ConcurrentRunError, ConfigError
+from tasks.core.errors import ConfigError
 
 
 class TrainingLauncher:
-    """One training run at a time: Prefect's own run states, or a lock the child holds."""
+    """One training run at a time: Prefect's own run states, or the run slot the child holds."""
 
-    def __init__(self, state_dir: Path, config_path: Path, source: str | None):
+    def __init__(self, state_dir: Path, config_path: Path, source: str | None, slot: RunSlot):
         self.state_dir = state_dir
         self.config_path = config_path
         self.source = source
+        self.slot = slot
         self.command = [sys.executable, "-m", "flows", "train"]  # + --config C --data D
         self.process: subprocess.Popen | None = None
 
@@ -45,25 +46,8 @@ class TrainingLauncher:
             self.process.poll()  # reap a finished child
         folder = self.state_dir / "training-runs"
         folder.mkdir(parents=True, exist_ok=True)
-        lock = (folder / "running.lock").open("w")
-        try:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise ConcurrentRunError("a training run started by the API is running") from None
-            run_id = uuid.uuid4().hex
-            command = [*self.command, "--config", str(self.config_path), "--data", self.source]
-            with (folder / f"{run_id}.log").open("wb") as output:
-                # The child inherits the locked file: the lock lasts exactly as long as it runs.
-                self.process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    pass_fds=(lock.fileno(),),
-                    start_new_session=True,
-                    env=os.environ.copy(),
-                )
-        finally:
-            lock.close()
+        run_id = uuid.uuid4().hex
+        command = [*self.command, "--config", str(self.config_path), "--data", self.source]
+        what = f"training run {run_id}"
+        self.process = self.slot.start(what, command, folder / f"{run_id}.log")
         return {"run_id": run_id, "backend": "subprocess", "pid": self.process.pid}
