@@ -30,11 +30,14 @@ bearer = HTTPBearer(
 
 
 class Authenticator:
-    """Verifies tokens against `api_tokens`; results (also misses) are cached for `ttl` s."""
+    """Verifies tokens against `api_tokens` (and a login token's user); results (also misses)
+    are cached for `ttl` s, so a revocation made elsewhere (another worker, the CLI) applies
+    here within `ttl`; one made through this process calls `forget` and applies at once."""
 
-    def __init__(self, engine: Engine, ttl: float):
+    def __init__(self, engine: Engine, ttl: float, clock: Callable[[], float] = time.monotonic):
         self.engine = engine
         self.ttl = ttl
+        self.clock = clock
         self._cache: dict[str, tuple[Principal | None, float]] = {}
 
     async def verify(self, token: str) -> Principal | None:
@@ -42,7 +45,7 @@ class Authenticator:
             return None
         key = tokens.digest(token)
         hit = self._cache.get(key)
-        now = time.monotonic()
+        now = self.clock()
         if hit is not None and hit[1] > now:
             return hit[0]
         try:
@@ -56,7 +59,8 @@ class Authenticator:
         return principal
 
     def forget(self) -> None:
-        """Drop cached lookups (after a revocation through the API)."""
+        """Drop cached lookups (after a revocation, a user's change, a logout through this
+        process)."""
         self._cache.clear()
 
 
@@ -108,4 +112,5 @@ def requires(access: str) -> Callable[..., Any]:
 Predictor = Annotated[Principal, Depends(requires("predict"))]
 Reader = Annotated[Principal, Depends(requires("read"))]
 Analyst = Annotated[Principal, Depends(requires("campaigns"))]
+MessageReader = Annotated[Principal, Depends(requires("messages"))]
 Admin = Annotated[Principal, Depends(requires("admin"))]

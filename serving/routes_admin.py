@@ -21,7 +21,7 @@ from serving.model_holder import describe
 from serving.state import OrjsonResponse, State
 from tasks.adapters import tokens
 from tasks.adapters.tokens import NAME_PATTERN
-from tasks.core.errors import ConcurrentRunError, ConfigError
+from tasks.core.errors import ConcurrentRunError, ConfigError, ForbiddenError
 
 router = APIRouter(default_response_class=OrjsonResponse)
 UNAVAILABLE = {503: {"model": Message}}
@@ -76,15 +76,25 @@ async def list_tokens(state: State, _caller: Admin) -> OrjsonResponse:
     "/admin/tokens",
     status_code=201,
     response_model=TokenCreated,
-    responses={409: {"model": Message}, 400: {"model": Message, "description": "Undecodable"}},
+    responses={
+        409: {"model": Message},
+        400: {"model": Message, "description": "Undecodable"},
+        403: {"model": Message, "description": "Not an admin, or a login's token"},
+    },
     tags=["tokens"],
 )
 async def create_token(
     request: TokenRequest,
     state: State,
-    _caller: Admin,
+    caller: Admin,
 ) -> OrjsonResponse:
-    """Create a token; the response is the only place it is ever shown."""
+    """Create a token; the response is the only place it is ever shown. A login's token may
+    not create one (it would outlive the login)."""
+    if caller.is_login:
+        raise ForbiddenError(
+            "a login's token may not create API tokens: use an admin API token, the tokens "
+            "page of the dashboard or `retainai tokens create`"
+        )
     try:
         token = await run_in_threadpool(tokens.create, state.engine, request.name, request.role)
     except ValueError as exc:

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.api_models import LoginAnswer, UserInfo
 from serving.pages import NO_STORE, pages_of
-from serving.sessions import COOKIE, ViewerPage, session_of
+from serving.sessions import COOKIE, page, session_of
 from serving.state import OrjsonResponse, State
 from tasks import accounts
 from tasks.adapters import tokens
@@ -33,6 +33,7 @@ from tasks.core.errors import (
 log = logging.getLogger("retainai.serving")
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
 RESET_SENT = "If an account uses this address, a reset link is on its way."
+signed_in = page("read")  # a dashboard session, and its CSRF token on a POST
 
 
 def _address(request: Request) -> str:
@@ -149,18 +150,47 @@ def _api_token(state, user: dict[str, Any]) -> dict[str, Any]:
     minutes = state.settings.login_token_minutes
     expires = datetime.now(UTC) + timedelta(minutes=minutes)
     name = f"login-{user['id']}-{new_secret()[:12]}"
-    token = tokens.create(state.engine, name, user["role"], expires_at=expires)
+    token = tokens.create(state.engine, name, user["role"], expires_at=expires, user_id=user["id"])
     shown = {k: user[k] for k in ("id", "email", "role")}
     return {"access_token": token, "token_type": "bearer", "expires_in": minutes * 60,
             "user": shown}  # fmt: skip
 
 
-@router.post("/auth/logout", include_in_schema=False)
-async def logout(request: Request, state: State, session: ViewerPage) -> Response:
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    responses={
+        303: {"description": "From the dashboard: the session ends, on to the login page"},
+        401: _answer("No valid bearer token"),
+        409: _answer("Not a login's token (revoke it with DELETE /admin/tokens/{name})"),
+    },
+)
+async def logout(request: Request, state: State) -> Response:
+    """With the bearer token of a JSON login: that token is revoked. From the dashboard
+    (its session and CSRF token): the session ends."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        return await _end_login_token(state, header)
+    session = await signed_in(request)
     await run_in_threadpool(accounts.logout, state.engine, session.session_id)
     response = RedirectResponse("/auth/login", status_code=303, headers=NO_STORE)
     response.delete_cookie(COOKIE)
     return response
+
+
+async def _end_login_token(state, header: str) -> Response:
+    scheme, _, token = header.partition(" ")
+    found = None
+    if scheme.lower() == "bearer" and token.strip():
+        found = await state.authenticator.verify(token.strip())
+    if found is None:
+        raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    if not found.is_login:
+        message = f"only a login's token ends with a logout: revoke API token {found.name!r} "
+        raise HTTPException(409, message + "with DELETE /admin/tokens/{name}")
+    await run_in_threadpool(tokens.revoke, state.engine, found.name)
+    state.authenticator.forget()
+    return Response(status_code=204)
 
 
 @router.get("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
@@ -206,6 +236,7 @@ async def reset_password(
         return page.render(request, "message.html", status=400, heading="Password not changed",
                            text=str(error), link="/auth/reset",
                            link_text="Ask for a new link")  # fmt: skip
+    state.authenticator.forget()  # the user's login tokens were revoked
     return pages_of(request).render(request, "message.html", heading="Password changed",
                                     text="Log in with your new password.", link="/auth/login",
                                     link_text="Log in")  # fmt: skip

@@ -22,6 +22,7 @@ from serving.sessions import AnalystPage, ViewerPage, page
 from serving.state import OrjsonResponse, State
 from tasks import campaign_actions as actions
 from tasks.core.errors import ConfigError
+from tasks.core.policy import allows
 
 router = APIRouter(include_in_schema=False)
 EVENTS_UPLOAD = 2 * 1024 * 1024  # bytes of an events CSV from the page
@@ -90,7 +91,7 @@ async def create(request: Request, state: State) -> Response:
                 body = json.loads(await request.body())
             except ValueError:
                 raise ConfigError("the body is not JSON") from None
-            form, who = read_legacy_campaign(body, state.config), caller.name
+            form, who = read_legacy_campaign(body, state.config), caller.actor
         else:
             session = await analyst_form(request)  # the session and its CSRF token, first
             form = read_campaign_form(await request.form(), state.config)
@@ -114,31 +115,28 @@ async def create(request: Request, state: State) -> Response:
                             headers=NO_STORE)  # fmt: skip
 
 
-def _campaign_page(state, campaign_id: int) -> dict[str, Any]:
+def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
+    """The campaign, its report and message counts; the messages themselves (recipients,
+    subjects) only for a role allowed `messages`, as GET /campaigns/{id}/messages."""
     campaign = actions.campaign_of(state.settings, state.config, campaign_id)
     messages = actions.messages_of(state.settings, state.config, campaign_id)
     counts = messages["status"].value_counts().to_dict() if len(messages) else {}
     report = actions.read_report(state.settings, state.config, campaign_id)
-    shown = messages.head(20).to_dict("records")
-    return {"campaign": campaign, "counts": counts, "rows": shown, "report": report}
+    shown = messages.head(20).to_dict("records") if allows(role, "messages") else None
+    may_act = allows(role, "campaigns")
+    return {
+        "campaign": campaign,
+        "counts": counts,
+        "rows": shown,
+        "report": report,
+        "may_act": may_act,
+    }
 
 
 @router.get("/dashboard/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign(request: Request, state: State, session: ViewerPage,
                    campaign_id: int) -> Response:  # fmt: skip
-    try:
-        found = await run_in_threadpool(_campaign_page, state, campaign_id)
-    except ConfigError as error:
-        return pages_of(request).render(
-            request,
-            "message.html",
-            status=404,
-            session=session,
-            heading="No such campaign",
-            text=str(error),
-            link="/dashboard/campaigns",
-            link_text="All campaigns",
-        )
+    found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
     return pages_of(request).render(request, "campaign.html", session=session,
                                     active="campaigns", **found)  # fmt: skip
 
@@ -166,6 +164,6 @@ async def events(request: Request, state: State, session: AnalystPage,
         note = {"kind": "ok", "text": f"{new:,} new events recorded"}
     except (ConfigError, ValueError, pd.errors.ParserError) as error:
         note = {"kind": "error", "text": f"no events recorded: {error}"}
-    found = await run_in_threadpool(_campaign_page, state, campaign_id)
+    found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
     return pages_of(request).render(request, "campaign.html", session=session,
                                     active="campaigns", messages=[note], **found)  # fmt: skip

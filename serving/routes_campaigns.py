@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving.api_models import Message
-from serving.auth import Analyst, Reader
+from serving.auth import Analyst, MessageReader, Reader
 from serving.campaign_models import (
     Approved,
     Campaign,
@@ -27,7 +27,7 @@ from serving.campaign_models import (
 from serving.state import OrjsonResponse, State
 from tasks import campaign_actions as actions
 from tasks.core.audience import AudienceFilter
-from tasks.core.errors import ConfigError, UnsubscribeTokenError
+from tasks.core.errors import ConfigError, NotFoundError, UnsubscribeTokenError
 
 router = APIRouter(tags=["campaigns"], default_response_class=OrjsonResponse)
 NOT_FOUND = {404: {"model": Message}}
@@ -37,13 +37,12 @@ CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 async def _call(function, *args):
-    """A campaign action in the thread pool; its ConfigError is the caller's to fix (409), a
-    missing campaign is 404."""
+    """A campaign action in the thread pool; its ConfigError is the caller's to fix (409); a
+    missing campaign (NotFoundError) is the app's 404 (serving/errors.py)."""
     try:
         return await run_in_threadpool(function, *args)
     except ConfigError as exc:
-        status = 404 if str(exc).startswith("no campaign ") else 409
-        raise HTTPException(status, str(exc)) from None
+        raise HTTPException(409, str(exc)) from None
 
 
 @router.post("/campaigns", status_code=201, response_model=Campaign, responses=WITH_BODY)
@@ -75,7 +74,7 @@ async def create_campaign(request: CampaignRequest, state: State, caller: Analys
         return OrjsonResponse({"detail": detail}, status_code=422)
     offer = await _call(actions.offer_of, config, request.offer, list(request.channels))
     created = await _call(actions.draft_campaign, state.settings, config, request.name, offer,
-                          list(request.channels), audience, share, caller.name,
+                          list(request.channels), audience, share, caller.actor,
                           request.scheduled_at)  # fmt: skip
     return OrjsonResponse(created, status_code=201)
 
@@ -98,7 +97,7 @@ async def get_campaign(campaign_id: CampaignId, state: State, _caller: Reader):
 async def campaign_messages(
     campaign_id: CampaignId,
     state: State,
-    _caller: Analyst,
+    _caller: MessageReader,
     status: MessageStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -123,7 +122,7 @@ def _plain(value):
 @router.post("/campaigns/{campaign_id}/approve", response_model=Approved, responses=NOT_FOUND)
 async def approve_campaign(campaign_id: CampaignId, state: State, caller: Analyst):
     """Approve every draft message of the campaign (sending is a run of the send flow)."""
-    moved = await _call(actions.approve, state.settings, state.config, campaign_id, caller.name)
+    moved = await _call(actions.approve, state.settings, state.config, campaign_id, caller.actor)
     return OrjsonResponse({"campaign": campaign_id, "approved": moved})
 
 
@@ -178,6 +177,6 @@ async def unsubscribe(token: Annotated[str, Path(max_length=1024)], state: State
     except UnsubscribeTokenError:
         return _page("Link not valid", "This unsubscribe link is not valid or has expired.",
                      status=400)  # fmt: skip
-    except ConfigError:
+    except (ConfigError, NotFoundError):
         return _page("Link not valid", "This unsubscribe link is not valid.", status=404)
     return _page("Unsubscribed", "You will receive no more retention messages from us.")

@@ -80,6 +80,7 @@ async def change_password(
     except ConfigError as error:
         note, status = {"kind": "error", "text": str(error)}, 400
     else:
+        state.authenticator.forget()  # the user's login tokens were revoked
         note, status = {"kind": "ok", "text": "Password changed; other sessions ended."}, 200
     return pages_of(request).render(request, "profile.html", status=status, session=session,
                                     active="profile", messages=[note])  # fmt: skip
@@ -120,6 +121,7 @@ async def update_user(
     except ConfigError as error:
         return await _users_page(request, state, session, status=400,
                                  messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+    state.authenticator.forget()  # the user's login tokens were revoked
     return RedirectResponse("/dashboard/users", status_code=303, headers=NO_STORE)
 
 

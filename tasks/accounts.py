@@ -150,14 +150,11 @@ def reset_password(engine: Engine, token: str, new: str) -> None:
 
 
 def set_role(engine: Engine, user_id: int, role: str, active: bool = True) -> None:
-    """Change a user's role or deactivate them; the last active admin stays an admin."""
-    check_role(role)
-    user = store.user_by_id(engine, user_id)
-    if user is None:
+    """Change a user's role or deactivate them; the last active admin stays an admin (checked
+    and changed in one transaction). The user's login tokens are revoked by any change; a
+    deactivation also ends the user's sessions."""
+    found = store.set_role(engine, user_id, check_role(role), active, _now())
+    if found is None:
         raise ConfigError(f"no user {user_id}")
-    demoted = user["role"] == "admin" and user["active"] and (role != "admin" or not active)
-    if demoted and store.active_admins(engine) <= 1:
+    if not found:
         raise ConfigError("the last active admin cannot be demoted or deactivated")
-    store.update_user(engine, user_id, role=role, active=active)
-    if not active:
-        store.end_sessions(engine, user_id)

@@ -4,7 +4,7 @@ report it, and honour an unsubscribe link. No Prefect here: the API serves these
 
 A campaign is created as a draft with its audience and holdout stored in one transaction,
 before any message exists. Every refusal is one ConfigError (or UnsubscribeTokenError) that
-says what is wrong, raised before anything is stored.
+says what is wrong, raised before anything is stored; an unknown campaign is a NotFoundError.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tasks.core.audience import (
     select_candidates,
 )
 from tasks.core.campaign_report import campaign_report, event_rows
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConfigError, NotFoundError
 from tasks.core.plots import profit_curve_figure
 from tasks.core.unsubscribe import read_token
 from tasks.stores import ensure_database
@@ -175,7 +175,7 @@ def campaigns_of(settings: Settings, config: RunConfig) -> list[dict[str, Any]]:
 
 
 def campaign_of(settings: Settings, config: RunConfig, campaign_id: int) -> dict[str, Any]:
-    """One campaign of the table; ConfigError when there is none."""
+    """One campaign of the table; NotFoundError when there is none."""
     with db.connected(settings) as engine:
         return _campaign(engine, config, campaign_id)
 
@@ -249,5 +249,5 @@ def unsubscribe(settings: Settings, config: RunConfig, token: str) -> tuple[int,
 def _campaign(engine, config: RunConfig, campaign_id: int) -> dict[str, Any]:
     found = store.get_campaign(engine, campaign_id)
     if found is None or found.get("dataset") != config.dataset.name:
-        raise ConfigError(f"no campaign {campaign_id} of {config.dataset.name}")
+        raise NotFoundError(f"no campaign {campaign_id} of {config.dataset.name}")
     return found

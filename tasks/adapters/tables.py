@@ -149,6 +149,12 @@ api_tokens = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     sa.Column("expires_at", sa.DateTime(timezone=True)),  # a login's token; None: never
+    sa.Column(  # a login's token: its user (role and active state checked on every use)
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE", name="fk_api_tokens_user_id"),
+        index=True,
+    ),
 )
 
 # Retention campaigns (their audiences, messages and events: campaign_tables.py).
@@ -160,7 +166,7 @@ campaigns = sa.Table(
     sa.Column("segment_filter", sa.JSON, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),  # requested | draft | approved | sent
     sa.Column("holdout_share", sa.Float, nullable=False),
-    sa.Column("created_by", sa.String(100), nullable=False),  # the API token's name
+    sa.Column("created_by", sa.String(320), nullable=False),  # the user's email, or token's name
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("dataset", sa.String(64)),  # NULL for requests recorded before campaigns ran
     sa.Column("offer", sa.String(100)),
@@ -168,7 +174,7 @@ campaigns = sa.Table(
     sa.Column("scheduled_at", sa.DateTime(timezone=True)),
     sa.Column("scores_as_of", sa.Date),
     sa.Column("totals", sa.JSON),  # audience, messages, tokens, cost
-    sa.Column("approved_by", sa.String(100)),
+    sa.Column("approved_by", sa.String(320)),
     sa.Column("approved_at", sa.DateTime(timezone=True)),
     sa.Index("ix_campaigns_created_at", "created_at"),
 )

@@ -1,4 +1,8 @@
-"""API tokens: created once and shown once, stored as SHA-256 digests, looked up by prefix."""
+"""API tokens: created once and shown once, stored as SHA-256 digests, looked up by prefix.
+
+A login's token belongs to its user (`user_id`): it works only while the user is active,
+with the user's current role, and is revoked when the user is deactivated, changes role or
+password (see `revoke_logins`). Tokens without a user are the machines' tokens admins make."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from tasks.adapters.db import row_dict
 from tasks.adapters.tables import api_tokens
+from tasks.adapters.user_tables import users
 from tasks.core.policy import TOKEN_ROLES
 
 ROLES = TOKEN_ROLES
@@ -25,19 +30,37 @@ _TOKEN = re.compile(r"^rtn_([0-9a-f]{12})_[A-Za-z0-9_\-]{43}$")
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a valid token belongs to."""
+    """Who a valid token belongs to: `name` is the token's; a login's token also carries its
+    user's id and email (and the user's current role)."""
 
     name: str
     role: str
+    user_id: int | None = None
+    email: str | None = None
+
+    @property
+    def is_login(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def actor(self) -> str:
+        """Who to record as doing what this token does: the user's email for a login."""
+        return self.email if self.email is not None else self.name
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(engine: Engine, name: str, role: str, expires_at: datetime | None = None) -> str:
+def create(
+    engine: Engine,
+    name: str,
+    role: str,
+    expires_at: datetime | None = None,
+    user_id: int | None = None,
+) -> str:
     """Store a new token for `name` with `role` and return it (the only time it is shown);
-    with `expires_at` it stops working then."""
+    with `expires_at` it stops working then; with `user_id` it is that user's login token."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not re.match(NAME_PATTERN, name):
@@ -51,6 +74,7 @@ def create(engine: Engine, name: str, role: str, expires_at: datetime | None = N
         "token_hash": digest(token),
         "created_at": datetime.now(UTC),
         "expires_at": expires_at,
+        "user_id": user_id,
     }
     try:
         with engine.begin() as connection:
@@ -80,17 +104,42 @@ def revoke(engine: Engine, name: str) -> bool:
         return connection.execute(statement).rowcount > 0
 
 
+def revoke_logins(user_id: int, now: datetime) -> sa.Update:
+    """The statement revoking every live login token of the user, to run in the transaction
+    that changes the user."""
+    return (
+        api_tokens.update()
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 def lookup(engine: Engine, token: str) -> Principal | None:
-    """The active token's owner, or None; digests are compared in constant time."""
+    """The active token's owner, or None; digests are compared in constant time. A login's
+    token needs its user active and takes the user's current role."""
     match = _TOKEN.match(token)
     if match is None:
         return None
     live = api_tokens.c.expires_at.is_(None) | (api_tokens.c.expires_at > datetime.now(UTC))
-    query = sa.select(api_tokens.c.name, api_tokens.c.role, api_tokens.c.token_hash).where(
-        api_tokens.c.prefix == match.group(1), api_tokens.c.revoked_at.is_(None), live
+    query = (
+        sa.select(
+            api_tokens.c.name,
+            api_tokens.c.role,
+            api_tokens.c.token_hash,
+            api_tokens.c.user_id,
+            users.c.email,
+            users.c.role.label("user_role"),
+            users.c.active,
+        )
+        .select_from(api_tokens.outerjoin(users, users.c.id == api_tokens.c.user_id))
+        .where(api_tokens.c.prefix == match.group(1), api_tokens.c.revoked_at.is_(None), live)
     )
     with engine.connect() as connection:
         row = connection.execute(query).first()
     if row is None or not hmac.compare_digest(row.token_hash, digest(token)):
         return None
-    return Principal(row.name, row.role)
+    if row.user_id is None:
+        return Principal(row.name, row.role)
+    if not row.active:  # deactivated (or gone)
+        return None
+    return Principal(row.name, row.user_role, row.user_id, row.email)

@@ -2,17 +2,19 @@
 
 Only digests of secrets reach this module. A session is ended by deleting its row, so a
 logout or a password reset takes effect in every worker at once; so does the login rate
-limit, counted from the attempts table."""
+limit, counted from the attempts table. Ending a user's sessions also revokes the user's
+login tokens (the API's sessions), in the same transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tasks.adapters.db import row_dict
+from tasks.adapters.tokens import revoke_logins
 from tasks.adapters.user_tables import login_attempts, password_resets, user_sessions, users
 from tasks.core.errors import ConfigError
 
@@ -55,10 +57,37 @@ def update_user(engine: Engine, user_id: int, **values: Any) -> bool:
         return done.rowcount > 0
 
 
-def active_admins(engine: Engine) -> int:
-    query = sa.select(sa.func.count()).where(users.c.role == "admin", users.c.active.is_(True))
-    with engine.connect() as connection:
-        return int(connection.execute(query).scalar_one())
+def set_role(engine: Engine, user_id: int, role: str, active: bool, now: datetime) -> bool | None:
+    """Give the user `role` and `active`, unless that leaves no active admin: False then, None
+    without such a user. One transaction: the active admins' rows are locked first (on
+    PostgreSQL two demotions wait for each other), and the update itself matches only while
+    another active admin remains. A change revokes the user's login tokens; a deactivation
+    also ends the user's sessions."""
+    is_admin = (users.c.role == "admin") & users.c.active.is_(True)
+    other = users.alias("other")
+    others = (
+        sa.select(sa.func.count())
+        .where(other.c.role == "admin", other.c.active.is_(True), other.c.id != user_id)
+        .scalar_subquery()
+    )
+    update = users.update().where(users.c.id == user_id).values(role=role, active=active)
+    if role != "admin" or not active:
+        update = update.where(sa.or_(sa.not_(is_admin), others > 0))
+    with engine.begin() as connection:
+        locked = sa.select(users.c.id).where(is_admin).order_by(users.c.id).with_for_update()
+        connection.execute(locked).all()
+        before = connection.execute(
+            sa.select(users.c.role, users.c.active).where(users.c.id == user_id)
+        ).first()
+        if before is None:
+            return None
+        if connection.execute(update).rowcount == 0:
+            return False
+        if (before.role, before.active) != (role, active):
+            connection.execute(revoke_logins(user_id, now))
+        if not active:
+            connection.execute(user_sessions.delete().where(user_sessions.c.user_id == user_id))
+    return True
 
 
 def start_session(
@@ -108,11 +137,13 @@ def end_session(engine: Engine, id_hash: str) -> None:
 
 
 def end_sessions(engine: Engine, user_id: int, keep: str | None = None) -> int:
-    """End every session of the user (but `keep`, the digest of the one in use)."""
+    """End every session of the user (but `keep`, the digest of the one in use) and revoke
+    every login token of the user."""
     statement = user_sessions.delete().where(user_sessions.c.user_id == user_id)
     if keep is not None:
         statement = statement.where(user_sessions.c.id_hash != keep)
     with engine.begin() as connection:
+        connection.execute(revoke_logins(user_id, datetime.now(UTC)))
         return connection.execute(statement).rowcount
 
 
@@ -147,8 +178,9 @@ def create_reset(
 
 
 def use_reset(engine: Engine, token_hash: str, now: datetime, password_hash: str) -> int | None:
-    """Spend a reset token once, before it expires: the user's password is set and every
-    session of the user ends, in one transaction. Returns the user id, else None."""
+    """Spend a reset token once, before it expires: the user's password is set, every
+    session of the user ends and the user's login tokens are revoked, in one transaction.
+    Returns the user id, else None."""
     table = password_resets
     with engine.begin() as connection:
         row = connection.execute(
@@ -167,4 +199,5 @@ def use_reset(engine: Engine, token_hash: str, now: datetime, password_hash: str
         connection.execute(users.update().where(users.c.id == user_id).values(
             password_hash=password_hash, password_changed_at=now))  # fmt: skip
         connection.execute(user_sessions.delete().where(user_sessions.c.user_id == user_id))
+        connection.execute(revoke_logins(user_id, now))
     return user_id
