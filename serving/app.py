@@ -66,7 +66,9 @@ Send `Authorization: Bearer <token>` (`retainai tokens create --role R --name N`
 Roles: `app` may only predict; `viewer` also reads the model, KPIs and customers; `analyst`
 also requests campaigns; `admin` also reloads, triggers training and manages tokens.
 `/health`, `/ready` and `/metrics` are public. `POST /auth/login` with a JSON email and
-password returns a short-lived token of the user's role. The dashboard's pages live under
+password returns a short-lived token bound to the user: it acts with the user's current role,
+stops when the user is deactivated, changes role or password, and `POST /auth/logout` with it
+revokes it; it cannot create tokens. The dashboard's pages live under
 `/dashboard/` (a browser session from the login page)."""
 
 
