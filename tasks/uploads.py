@@ -5,6 +5,7 @@ scored by the same scoring flow as any source. Plain functions for the web app."
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -18,12 +19,13 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters.db import row_dict
 from tasks.adapters.sources import read_source
-from tasks.adapters.storage import write_frame_atomic, write_json_atomic
+from tasks.adapters.storage import inside, write_frame_atomic, write_json_atomic
 from tasks.adapters.tables import scoring_runs
 from tasks.core.contract import validate_frame
-from tasks.core.errors import ConfigError, RetainAIError
+from tasks.core.errors import ConfigError, NotFoundError, RetainAIError
 
 KINDS = (".csv", ".parquet")
+UPLOAD_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
 
 
@@ -56,10 +58,19 @@ def new_upload(settings: Settings, name: str) -> tuple[str, Path]:
 
 
 def data_file(settings: Settings, upload_id: str) -> Path | None:
-    if not upload_id.isalnum():
+    if not UPLOAD_ID.fullmatch(upload_id):
         return None
-    found = [folder_of(settings) / f"{upload_id}{kind}" for kind in KINDS]
+    found = [inside(folder_of(settings), f"{upload_id}{kind}") for kind in KINDS]
     return next((path for path in found if path.is_file()), None)
+
+
+def quarantine_file(settings: Settings, upload_id: str) -> Path:
+    """The quarantined rows of an upload, as a CSV download."""
+    path = data_file(settings, upload_id)
+    found = path.with_suffix(".quarantine.csv") if path else None
+    if found is None or not found.is_file():
+        raise NotFoundError("no quarantined rows for this upload")
+    return found
 
 
 def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: str) -> UploadCheck:
