@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving import charts
+from serving import charts, security_headers
 from serving.pages import NO_STORE, pages_of
 from serving.sessions import AdminPage, ViewerPage
 from serving.state import State
@@ -47,7 +47,8 @@ async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
     found = await run_in_threadpool(drift_report_file, state.settings, uri)
     if found is None:
         raise NotFoundError("no such report")
-    return FileResponse(found, media_type="text/html", headers=NO_STORE)
+    policy = {"Content-Security-Policy": security_headers.REPORT}  # sandboxed
+    return FileResponse(found, media_type="text/html", headers={**NO_STORE, **policy})
 
 
 @router.post("/dashboard/model/retrain", response_class=HTMLResponse)
