@@ -47,6 +47,7 @@ from serving.model_holder import ModelHolder
 from serving.request_parser import CustomerParser
 from serving.run_slot import RunSlot
 from serving.scoring_launcher import ScoringLauncher
+from serving.security_headers import SecurityHeaders
 from serving.sessions import LoginRequired, PageForbidden
 from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
@@ -247,5 +248,6 @@ def create_app(
         headers=fixed,
         routes=app.router.routes,
     )
+    app.add_middleware(SecurityHeaders, docs_paths=(app.docs_url, app.redoc_url))  # outermost
     app.openapi = _openapi(app, parser=state.parser)
     return app

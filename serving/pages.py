@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -63,6 +64,7 @@ class Pages:
     ) -> HTMLResponse:
         context.setdefault("session", None)
         context.setdefault("messages", [])
+        context["csp_nonce"] = request.scope.get(NONCE, "")  # for an inline <script nonce=...>
         return self.templates.TemplateResponse(
             request, template, context, status_code=status, headers=NO_STORE
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -67,10 +67,7 @@ async def upload(request: Request, state: State, session: AnalystPage) -> Respon
 
 @router.get("/dashboard/data/{upload_id}/quarantine.csv")
 async def quarantine(state: State, session: ViewerPage, upload_id: str) -> Response:
-    path = uploads.data_file(state.settings, upload_id)
-    found = path.with_suffix(".quarantine.csv") if path else None
-    if found is None or not found.is_file():
-        raise HTTPException(404, "no quarantined rows for this upload")
+    found = await run_in_threadpool(uploads.quarantine_file, state.settings, upload_id)
     return FileResponse(found, media_type="text/csv", filename=f"quarantine-{upload_id}.csv")
 
 

@@ -5,16 +5,16 @@ Kaplan-Meier curves of the latest scoring run and the champion's Cox hazard rati
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving import charts
+from serving import charts, security_headers
 from serving.pages import NO_STORE, pages_of
 from serving.sessions import AdminPage, ViewerPage
 from serving.state import State
 from tasks import champions
-from tasks.core.errors import ConcurrentRunError, ConfigError, RegistryError
+from tasks.core.errors import ConcurrentRunError, ConfigError, NotFoundError, RegistryError
 from tasks.model_overview import PLOTS, drift_report_file, evaluation_plot, model_overview
 from tasks.survival_overview import survival_overview
 
@@ -38,7 +38,7 @@ async def model(request: Request, state: State, session: ViewerPage) -> Response
 async def plot(state: State, session: ViewerPage, version: str, plot: str) -> Response:
     found = await run_in_threadpool(evaluation_plot, state.settings, state.config, version, plot)
     if found is None:
-        raise HTTPException(404, "no such plot")
+        raise NotFoundError("no such plot")
     return FileResponse(found, media_type="image/png", headers={"Cache-Control": "private"})
 
 
@@ -46,8 +46,9 @@ async def plot(state: State, session: ViewerPage, version: str, plot: str) -> Re
 async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
     found = await run_in_threadpool(drift_report_file, state.settings, uri)
     if found is None:
-        raise HTTPException(404, "no such report")
-    return FileResponse(found, media_type="text/html", headers=NO_STORE)
+        raise NotFoundError("no such report")
+    policy = {"Content-Security-Policy": security_headers.REPORT}  # sandboxed
+    return FileResponse(found, media_type="text/html", headers={**NO_STORE, **policy})
 
 
 @router.post("/dashboard/model/retrain", response_class=HTMLResponse)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, registry, report_store
+from tasks.adapters.artifact_cache import cached_artifact
 from tasks.adapters.db import row_dict
 from tasks.adapters.tables import drift_reports, realised_performance
 from tasks.core.errors import RegistryError
@@ -64,25 +65,18 @@ def evaluation_plot(settings: Settings, config: RunConfig, version: str, plot: s
         found = registry.get_version(name, version)
     except RegistryError:
         return None
-    folder = settings.state / "dashboard-cache" / name / found.version
-    cached = folder / "evaluation" / plot
-    if cached.exists():
-        return cached
-    return registry.download_artifact(found.run_id, f"evaluation/{plot}", folder)
+    return cached_artifact(settings, f"{name}/{found.version}", found.run_id, f"evaluation/{plot}")
 
 
 def drift_report_file(settings: Settings, uri: str) -> Path | None:
     """The Evidently report of a drift check, read through the report store (local folder or
     S3); checks recorded before reports were stored name their MLflow run artifact
-    (`runs:/<run>/<path>.html`), downloaded once. None when it cannot be found."""
+    (`runs:/<run>/<path>.html`), downloaded once. None when it cannot be found; a location
+    that leads outside its folder is refused (InvalidInputError)."""
     if not uri.endswith(".html"):
         return None
     if not uri.startswith("runs:/"):
         return report_store.fetch(settings, uri)
     run_id, _, path = uri.removeprefix("runs:/").partition("/")
-    if ".." in path:
-        return None
     registry.configure(settings)
-    folder = settings.state / "dashboard-cache" / "drift" / run_id
-    cached = folder / path
-    return cached if cached.exists() else registry.download_artifact(run_id, path, folder)
+    return cached_artifact(settings, f"drift/{run_id}", run_id, path)

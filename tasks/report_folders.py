@@ -10,6 +10,7 @@ from pathlib import Path
 
 from configs.settings import Settings
 from tasks.adapters import report_store
+from tasks.adapters.storage import inside
 
 POINTER = "latest.json"
 
@@ -25,4 +26,4 @@ def committed_run_folder(settings: Settings, dataset: str, as_of: date) -> Path 
     pointer = report_store.read(settings, folder / POINTER)
     if pointer is None:
         return None
-    return folder / json.loads(pointer.read_text())["folder"]
+    return inside(folder, json.loads(pointer.read_text())["folder"])

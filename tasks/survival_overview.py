@@ -15,6 +15,7 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import registry, report_store
 from tasks.adapters import retention_store as store
+from tasks.adapters.artifact_cache import cached_artifact
 from tasks.report_folders import committed_run_folder
 
 
@@ -32,10 +33,8 @@ def _hazard_ratios(settings: Settings, config: RunConfig) -> list[dict[str, Any]
     champion = registry.version_by_alias(name, registry.CHAMPION)
     if champion is None:
         return []
-    folder = settings.state / "dashboard-cache" / name / champion.version
-    cached = folder / "survival" / "hazard_ratios.csv"
-    found = cached if cached.exists() else registry.download_artifact(
-        champion.run_id, "survival/hazard_ratios.csv", folder)  # fmt: skip
+    key, path = f"{name}/{champion.version}", "survival/hazard_ratios.csv"
+    found = cached_artifact(settings, key, champion.run_id, path)
     if found is None:
         return []
     table = pd.read_csv(found).sort_values("hazard_ratio", ascending=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass
@@ -26,12 +27,13 @@ from configs.settings import Settings
 from tasks.adapters.db import row_dict
 from tasks.adapters.source_limits import ReadLimits
 from tasks.adapters.sources import read_source
-from tasks.adapters.storage import write_frame_atomic, write_json_atomic
+from tasks.adapters.storage import inside, write_frame_atomic, write_json_atomic
 from tasks.adapters.tables import scoring_runs
 from tasks.core.contract import validate_frame
-from tasks.core.errors import ConfigError, RetainAIError, TooLargeError
+from tasks.core.errors import ConfigError, NotFoundError, RetainAIError, TooLargeError
 
 KINDS = (".csv", ".parquet")
+UPLOAD_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
 PARTIAL = ".part"  # an upload being written
 
@@ -81,17 +83,26 @@ def save_upload(settings: Settings, name: str, stream: BinaryIO) -> str:
 
 def discard(settings: Settings, upload_id: str) -> None:
     """Delete an upload and everything kept beside it (verdict, quarantined rows, logs)."""
-    if upload_id.isalnum():
+    if UPLOAD_ID.fullmatch(upload_id):
         for found in folder_of(settings).glob(f"{upload_id}.*"):
             with contextlib.suppress(FileNotFoundError):
                 found.unlink()
 
 
 def data_file(settings: Settings, upload_id: str) -> Path | None:
-    if not upload_id.isalnum():
+    if not UPLOAD_ID.fullmatch(upload_id):
         return None
-    found = [folder_of(settings) / f"{upload_id}{kind}" for kind in KINDS]
+    found = [inside(folder_of(settings), f"{upload_id}{kind}") for kind in KINDS]
     return next((path for path in found if path.is_file()), None)
+
+
+def quarantine_file(settings: Settings, upload_id: str) -> Path:
+    """The quarantined rows of an upload, as a CSV download."""
+    path = data_file(settings, upload_id)
+    found = path.with_suffix(".quarantine.csv") if path else None
+    if found is None or not found.is_file():
+        raise NotFoundError("no quarantined rows for this upload")
+    return found
 
 
 def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: str) -> UploadCheck:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from configs.settings import Settings
 from tasks.adapters import s3
+from tasks.adapters.storage import inside
 
 
 def location(settings: Settings, path: Path) -> str:
@@ -38,19 +39,21 @@ def publish(settings: Settings, path: Path) -> str:
 
 def fetch(settings: Settings, uri: str) -> Path | None:
     """A local copy of the stored report at `uri`, or None when it is not a report of this
-    store or no longer exists. An S3 report is downloaded again on each call (a rerun of the
-    same period replaces it)."""
+    store or no longer exists; a location that leads outside the store is refused
+    (InvalidInputError). An S3 report is downloaded again on each call (a rerun of the same
+    period replaces it)."""
     if uri.startswith("file://"):
-        path = Path(unquote(urlparse(uri).path))
-        inside = _inside(settings.reports_dir.resolve(), path.resolve())
-        return path if inside and path.is_file() else None
+        root = settings.reports_dir.resolve().as_uri() + "/"
+        if not uri.startswith(root):
+            return None
+        path = inside(settings.reports_dir, unquote(uri[len(root) :]))
+        return path if path.is_file() else None
     prefix = (settings.reports_url or "").rstrip("/") + "/"
     if not settings.reports_url or not uri.startswith(prefix):
         return None
     relative = uri[len(prefix) :]
-    if not relative or any(part in ("", ".", "..") for part in relative.split("/")):
-        return None
-    return _download(settings, uri, settings.state / "dashboard-cache" / "reports" / relative)
+    cache = settings.state / "dashboard-cache" / "reports"
+    return _download(settings, uri, inside(cache, relative))
 
 
 def read(settings: Settings, path: Path) -> Path | None:
@@ -82,13 +85,9 @@ def _download(settings: Settings, uri: str, target: Path) -> Path | None:
 def _relative(settings: Settings, path: Path) -> str:
     root = settings.reports_dir.resolve()
     resolved = path.resolve()
-    if not _inside(root, resolved) or resolved == root:
+    if root not in resolved.parents:
         raise ValueError(f"{path} is not inside the reports folder {root}")
     return resolved.relative_to(root).as_posix()
-
-
-def _inside(root: Path, path: Path) -> bool:
-    return path == root or root in path.parents
 
 
 def _kept(path: Path) -> bool:

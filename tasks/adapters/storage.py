@@ -1,4 +1,5 @@
-"""Local files written atomically: a crash never leaves a half-written report."""
+"""Local files written atomically (a crash never leaves a half-written report), and the one
+rule for reading a file a request names: it resolves inside its folder."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from tasks.core.errors import InvalidInputError
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
@@ -40,3 +43,18 @@ def write_frame_atomic(frame: pd.DataFrame, path: Path) -> Path:
     if path.suffix == ".parquet":
         return _atomic(path, lambda p: frame.to_parquet(p, index=False))
     return _atomic(path, lambda p: frame.to_csv(p, index=False))
+
+
+def inside(folder: Path, *parts: str) -> Path:
+    """`folder/part/...`, refused (InvalidInputError) unless every part is a plain relative name
+    and the resolved path (symbolic links followed) stays inside the resolved folder. Every
+    report, plot and download a request names is found through this; the file may not exist."""
+    for part in parts:  # a part may hold several names: "survival/hazard_ratios.csv"
+        names = part.replace("\\", "/").split("/")
+        if "\x00" in part or any(name in ("", ".", "..") for name in names):
+            raise InvalidInputError(f"{part!r} is not a file name inside its folder")
+    root = folder.resolve()
+    found = root.joinpath(*parts).resolve()
+    if root not in found.parents:
+        raise InvalidInputError(f"{'/'.join(parts)!r} leads outside its folder")
+    return found

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from configs.settings import Settings
 from tasks.adapters import report_store
+from tasks.core.errors import InvalidInputError
 
 BUCKET = "retainai-reports-test"
 
@@ -31,8 +32,10 @@ def test_local_reports_stay_in_the_reports_folder(tmp_path):
     outside = tmp_path / "secrets.html"
     outside.write_text("not a report")
     escaping = settings.reports_dir.as_uri() + "/../../secrets.html"
-    for wrong in (outside.as_uri(), escaping, (folder / "missing.html").as_uri(), "/etc/passwd"):
+    for wrong in (outside.as_uri(), (folder / "missing.html").as_uri(), "/etc/passwd"):
         assert report_store.fetch(settings, wrong) is None, wrong
+    with pytest.raises(InvalidInputError, match="is not a file name inside its folder"):
+        report_store.fetch(settings, escaping)
     with pytest.raises(ValueError, match="is not inside the reports folder"):
         report_store.publish(settings, outside)
     with pytest.raises(FileNotFoundError, match="does not exist"):
@@ -93,13 +96,14 @@ def test_s3_reads_only_reports_of_the_store(s3_settings):
     wrong_uris = [
         f"{prefix}/scoring/missing.html",
         f"s3://{BUCKET}/other/report.html",
-        f"{prefix}/../other/report.html",
-        f"{prefix}/",
         "s3://elsewhere/prod/a.html",
         (s3_settings.reports_dir / "a.html").as_uri(),
     ]
     for wrong in wrong_uris:
         assert report_store.fetch(s3_settings, wrong) is None, wrong
+    for leaving in (f"{prefix}/../other/report.html", f"{prefix}/"):
+        with pytest.raises(InvalidInputError, match="is not a file name inside its folder"):
+            report_store.fetch(s3_settings, leaving)
 
 
 @pytest.mark.parametrize("url", ["https://bucket/prefix", "s3://", "s3://Upper/prefix", "bucket"])
