@@ -2,7 +2,8 @@
 
 `POST /auth/login` with a JSON body is the API's login: it returns a short-lived API token
 and the user. With a form it is the page's: a new session (a fresh random id, the previous
-session of the browser ended), its cookie, and a redirect."""
+session of the browser ended), its cookie, and a redirect. A reset link is looked up and
+emailed after the answer, which is the same whether the account exists or not."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.api_models import LoginAnswer, UserInfo
 from serving.pages import NO_STORE, pages_of
-from serving.sessions import COOKIE, ViewerPage, session_of
+from serving.sessions import COOKIE, ViewerPage, client_address, session_of
 from serving.state import OrjsonResponse, State
 from tasks import accounts
 from tasks.adapters import tokens
@@ -35,8 +36,24 @@ router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
 RESET_SENT = "If an account uses this address, a reset link is on its way."
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _secure(request: Request) -> bool:
+    settings = request.app.state.serving.settings
+    return request.url.scheme == "https" or settings.environment == "production"
+
+
+def _login_form(
+    request: Request, status: int = 200, email: str = "", message: str | None = None
+) -> Response:
+    """The login page (again, with a message)."""
+    return pages_of(request).render(
+        request,
+        "login.html",
+        status=status,
+        email=email,
+        next_path=_safe_next(request.query_params.get("next", "/dashboard/")),
+        messages=[{"kind": "error", "text": message}] if message else [],
+        registration=request.app.state.serving.settings.self_registration,
+    )
 
 
 def _safe_next(path: str | None) -> str:
@@ -87,9 +104,7 @@ def _credentials_body(description: str) -> dict[str, Any]:
 async def login_page(request: Request, next: str = "/dashboard/") -> Response:
     if await session_of(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303, headers=NO_STORE)
-    state = request.app.state.serving
-    return pages_of(request).render(request, "login.html", next_path=_safe_next(next), email="",
-                                    registration=state.settings.self_registration)  # fmt: skip
+    return _login_form(request)
 
 
 @router.post(
@@ -108,18 +123,20 @@ async def login(request: Request, state: State) -> Response:
     email, password = await _credentials(request)
     try:
         session = await run_in_threadpool(
-            accounts.login, state.engine, state.settings, email, password, _address(request),
+            accounts.login, state.engine, state.settings, email, password, client_address(request),
             not _is_json(request),
         )  # fmt: skip
     except TooManyAttemptsError as error:
         headers = {"Retry-After": str(error.retry_after)}
         if _is_json(request):
             raise HTTPException(429, str(error), headers=headers) from None
-        return _login_again(request, str(error), email, 429)
+        response = _login_form(request, 429, email, str(error))
+        response.headers.update(headers)
+        return response
     except LoginRefusedError as error:
         if _is_json(request):
             raise HTTPException(401, str(error)) from None
-        return _login_again(request, str(error), email, 401)
+        return _login_form(request, 401, email, str(error))
     if _is_json(request):
         return OrjsonResponse(await run_in_threadpool(_api_token, state, session.user))
     previous = request.cookies.get(COOKIE)
@@ -127,21 +144,10 @@ async def login(request: Request, state: State) -> Response:
         await run_in_threadpool(accounts.logout, state.engine, previous)
     form = await request.form()
     response = RedirectResponse(_safe_next(str(form.get("next", ""))), status_code=303)
-    secure = request.url.scheme == "https" or state.settings.environment == "production"
-    response.set_cookie(COOKIE, session.session_id, httponly=True, samesite="lax", secure=secure)
+    response.set_cookie(
+        COOKIE, session.session_id, httponly=True, samesite="lax", secure=_secure(request)
+    )
     response.headers.update(NO_STORE)
-    return response
-
-
-def _login_again(request: Request, message: str, email: str, status: int) -> Response:
-    form_next = request.query_params.get("next", "/dashboard/")
-    response = pages_of(request).render(
-        request, "login.html", status=status, next_path=_safe_next(form_next), email=email,
-        messages=[{"kind": "error", "text": message}],
-        registration=request.app.state.serving.settings.self_registration,
-    )  # fmt: skip
-    if status == 429:
-        response.headers["Retry-After"] = "60"
     return response
 
 
@@ -169,25 +175,37 @@ async def reset_page(request: Request) -> Response:
 
 
 @router.post("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
-async def reset_request(request: Request, state: State, email: str = Form("")) -> Response:
-    """Email a one-time link when the account exists; the answer is the same either way."""
-    found = await run_in_threadpool(accounts.request_reset, state.engine, state.settings, email)
-    if found is not None:
-        address, token = found
-        base = (state.settings.public_url or str(request.base_url)).rstrip("/")
-        text = (f"Someone asked to reset the RetainAI password of {address}.\n\n"
-                f"Choose a new password here (valid for {state.settings.reset_token_minutes} "
-                f"minutes, once):\n{base}/auth/reset/{token}\n\n"
-                "If it was not you, ignore this email: your password stays as it is.")  # fmt: skip
-        try:
-            mail = account_email(state.settings, to=address, subject="Reset your password",
-                                 text=text)  # fmt: skip
-            await run_in_threadpool(send_one, state.settings, mail)
-        except RetainAIError as error:  # never tell the visitor whether the account exists
-            log.warning("password reset email not sent: %s", error)
+async def reset_request(
+    request: Request, state: State, background: BackgroundTasks, email: str = Form("")
+) -> Response:
+    """The same answer at once for every address; the account is looked up and the link made
+    and emailed after the answer is sent, so its timing tells nothing either."""
+    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
+    background.add_task(_send_reset_link, state, base, email)
     return pages_of(request).render(request, "message.html", heading="Check your email",
                                     text=RESET_SENT, link="/auth/login",
                                     link_text="Back to the login")  # fmt: skip
+
+
+def _send_reset_link(state, base: str, email: str) -> None:
+    """Email a one-time link when the account exists and has not had too many (run after
+    the answer, in a worker thread)."""
+    try:
+        found = accounts.request_reset(state.engine, state.settings, email)
+        if found is None:
+            return
+        address, token = found
+        minutes = state.settings.reset_token_minutes
+        text = (
+            f"Someone asked to reset the RetainAI password of {address}.\n\n"
+            f"Choose a new password here (valid for {minutes} minutes, once):\n"
+            f"{base}/auth/reset/{token}\n\n"
+            "If it was not you, ignore this email: your password stays as it is."
+        )
+        mail = account_email(state.settings, to=address, subject="Reset your password", text=text)
+        send_one(state.settings, mail)
+    except RetainAIError as error:
+        log.warning("password reset email not sent: %s", error)
 
 
 @router.get("/auth/reset/{token}", response_class=HTMLResponse, include_in_schema=False)
