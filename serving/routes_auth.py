@@ -2,13 +2,16 @@
 
 `POST /auth/login` with a JSON body is the API's login: it returns a short-lived API token
 and the user. With a form it is the page's: a new session (a fresh random id, the previous
-session of the browser ended), its cookie, and a redirect. A reset link is looked up and
-emailed after the answer, which is the same whether the account exists or not."""
+session of the browser ended), its cookie, and a redirect. A form login must carry the login
+page's token, equal to the page's strict same-site cookie, so a form on another site cannot
+log a browser into an account of its choosing. A reset link is looked up and emailed after
+the answer, which is the same whether the account exists or not."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +26,7 @@ from serving.state import OrjsonResponse, State
 from tasks import accounts
 from tasks.adapters import tokens
 from tasks.adapters.account_mail import account_email, send_one
-from tasks.core.credentials import new_secret
+from tasks.core.credentials import new_secret, same_secret
 from tasks.core.errors import (
     ConfigError,
     LoginRefusedError,
@@ -34,6 +37,9 @@ from tasks.core.errors import (
 log = logging.getLogger("retainai.serving")
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
 RESET_SENT = "If an account uses this address, a reset link is on its way."
+LOGIN_COOKIE = "retainai_login"  # the login form's token, sent back only by this site's pages
+LOGIN_FIELD = "login_token"
+FORM_EXPIRED = "this login form has expired or was not sent from this site: log in again"
 
 
 def _secure(request: Request) -> bool:
@@ -44,16 +50,30 @@ def _secure(request: Request) -> bool:
 def _login_form(
     request: Request, status: int = 200, email: str = "", message: str | None = None
 ) -> Response:
-    """The login page (again, with a message)."""
-    return pages_of(request).render(
+    """The login page with its form token, set in the strict same-site cookie as well (the
+    browser's token is kept, so two open login pages both work)."""
+    token = request.cookies.get(LOGIN_COOKIE, "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", token):
+        token = new_secret()
+    response = pages_of(request).render(
         request,
         "login.html",
         status=status,
         email=email,
+        login_token=token,
         next_path=_safe_next(request.query_params.get("next", "/dashboard/")),
         messages=[{"kind": "error", "text": message}] if message else [],
         registration=request.app.state.serving.settings.self_registration,
     )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        path="/auth/login",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
 
 
 def _safe_next(path: str | None) -> str:
@@ -113,6 +133,7 @@ async def login_page(request: Request, next: str = "/dashboard/") -> Response:
     responses={
         303: {"description": "A form login: the session cookie, then the page"},
         401: _answer("Wrong email or password", html=True),
+        403: _answer("A form login without the login page's token", html=True),
         422: _answer("No email or password"),
         429: _answer("Too many failed logins", html=True),
     },
@@ -121,6 +142,11 @@ async def login_page(request: Request, next: str = "/dashboard/") -> Response:
 async def login(request: Request, state: State) -> Response:
     """JSON {"email", "password"}: a short-lived API token and the user. A form: a session."""
     email, password = await _credentials(request)
+    if not _is_json(request):
+        form, cookie = await request.form(), request.cookies.get(LOGIN_COOKIE)
+        given = form.get(LOGIN_FIELD)
+        if not cookie or not isinstance(given, str) or not same_secret(given, cookie):
+            return _login_form(request, 403, email, FORM_EXPIRED)
     try:
         session = await run_in_threadpool(
             accounts.login, state.engine, state.settings, email, password, client_address(request),
