@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from configs.schema import RunConfig
 
@@ -73,14 +74,25 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # CA bundle for a private relay; else the system's
     mail_from: str | None = None  # "RetainAI <offers@example.com>"; domain of Message-IDs
     public_url: str | None = None  # base of unsubscribe links, e.g. https://retain.example.com
-    # Dashboard users (tasks/accounts.py): sessions, the login rate limit, password resets
+    # Dashboard users (tasks/accounts.py): sessions, login throttling, password resets
     session_idle_minutes: int = Field(30, ge=1)  # a session unused this long ends
     session_absolute_hours: int = Field(12, ge=1)  # and any session ends after this long
-    login_window_minutes: int = Field(15, ge=1)  # failed logins are counted over this window
-    login_max_failures: int = Field(5, ge=1)  # per account in the window, then refused
-    login_max_failures_per_address: int = Field(20, ge=1)  # per client address in the window
+    # Wrong passwords make the next check wait (tasks/core/throttle.py), twice as long at each
+    # further failure; a success, a password reset or `retainai users unlock` clears them
+    login_window_minutes: int = Field(1440, ge=1)  # failed logins are remembered this long
+    login_free_failures: int = Field(3, ge=1)  # one account from one address, before waits
+    login_delay_seconds: int = Field(30, ge=1)  # the first wait, then doubled
+    login_max_delay_minutes: int = Field(15, ge=1)  # the longest wait of an account + address
+    login_max_failures: int = Field(10, ge=1)  # one account from every address, before waits
+    login_account_max_delay_seconds: int = Field(120, ge=1, le=600)  # so never a lockout
+    login_max_failures_per_address: int = Field(20, ge=1)  # one address, every account
+    login_known_address_days: int = Field(30, ge=1)  # owner's addresses skip the account count
+    # Client addresses come from X-Forwarded-For only when the connection comes from one of
+    # these proxies (IP addresses or networks, comma-separated); none: the peer's address
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     login_token_minutes: int = Field(60, ge=1)  # the API token a JSON login returns
     reset_token_minutes: int = Field(30, ge=1)  # a password reset link stays valid this long
+    reset_mails_per_hour: int = Field(3, ge=1)  # reset links emailed to one account per hour
     self_registration: bool = False  # anyone may sign up (as a viewer)
     send_batch_size: int = Field(50, ge=1, le=10_000)  # emails claimed per commit; a crash
     # between claim and commit leaves at most this many `unknown` (a person decides on them)
@@ -90,6 +102,19 @@ class Settings(BaseSettings):
     upload_max_rows: int = Field(5_000_000, ge=1)
     upload_max_columns: int = Field(2_000, ge=1)
     upload_max_cells: int = Field(100_000_000, ge=1)  # rows times columns
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value or ()
+        found = []
+        for item in (i for i in items if str(i).strip()):
+            try:
+                found.append(str(ipaddress.ip_network(str(item).strip(), strict=False)))
+            except ValueError:
+                message = f"RETAINAI_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                raise ValueError(message) from None
+        return tuple(found)
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:

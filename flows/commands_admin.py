@@ -89,11 +89,21 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
     config: Path = typer.Option(DEFAULT_CONFIG, help="Run config the request schema comes from."),
 ) -> None:
-    """Serve predictions and the retention API; the champion is loaded at start."""
+    """Serve predictions and the retention API; the champion is loaded at start. Client
+    addresses come from X-Forwarded-For only on connections from RETAINAI_TRUSTED_PROXIES."""
     import uvicorn
 
     os.environ["RETAINAI_SERVING_CONFIG"] = str(config.resolve())
-    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers)
+    proxies = list(settings().trusted_proxies)
+    uvicorn.run(
+        "serving.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 @tokens_app.command("create")

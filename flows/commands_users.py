@@ -1,5 +1,5 @@
 """The dashboard's users: create (password prompted, or generated and shown once), list,
-change a role, deactivate."""
+change a role, deactivate, clear failed logins."""
 
 from __future__ import annotations
 
@@ -50,3 +50,12 @@ def users_set_role(
 
     set_user_role(settings(), user_id, role, active=not deactivate)
     typer.echo(f"user {user_id}: {role}{' (inactive)' if deactivate else ''}")
+
+
+@users_app.command("unlock")
+def users_unlock(email: str = typer.Argument(..., help="The user's email.")) -> None:
+    """Forget the user's failed logins from every address, so no wait is left."""
+    from tasks.admin import unlock_user
+
+    cleared = unlock_user(settings(), email)
+    typer.echo(f"user {email.strip().lower()}: {cleared} failed logins forgotten")

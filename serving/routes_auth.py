@@ -2,27 +2,31 @@
 
 `POST /auth/login` with a JSON body is the API's login: it returns a short-lived API token
 and the user. With a form it is the page's: a new session (a fresh random id, the previous
-session of the browser ended), its cookie, and a redirect."""
+session of the browser ended), its cookie, and a redirect. A form login must carry the login
+page's token, equal to the page's strict same-site cookie, so a form on another site cannot
+log a browser into an account of its choosing. A reset link is looked up and emailed after
+the answer, which is the same whether the account exists or not."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.api_models import LoginAnswer, UserInfo
 from serving.pages import NO_STORE, pages_of
-from serving.sessions import COOKIE, page, session_of
+from serving.sessions import COOKIE, client_address, page, session_of
 from serving.state import OrjsonResponse, State
 from tasks import accounts
 from tasks.adapters import tokens
 from tasks.adapters.account_mail import account_email, send_one
-from tasks.core.credentials import new_secret
+from tasks.core.credentials import new_secret, same_secret
 from tasks.core.errors import (
     ConfigError,
     LoginRefusedError,
@@ -34,10 +38,43 @@ log = logging.getLogger("retainai.serving")
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
 RESET_SENT = "If an account uses this address, a reset link is on its way."
 signed_in = page("read")  # a dashboard session, and its CSRF token on a POST
+LOGIN_COOKIE = "retainai_login"  # the login form's token, sent back only by this site's pages
+LOGIN_FIELD = "login_token"
+FORM_EXPIRED = "this login form has expired or was not sent from this site: log in again"
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _secure(request: Request) -> bool:
+    settings = request.app.state.serving.settings
+    return request.url.scheme == "https" or settings.environment == "production"
+
+
+def _login_form(
+    request: Request, status: int = 200, email: str = "", message: str | None = None
+) -> Response:
+    """The login page with its form token, set in the strict same-site cookie as well (the
+    browser's token is kept, so two open login pages both work)."""
+    token = request.cookies.get(LOGIN_COOKIE, "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", token):
+        token = new_secret()
+    response = pages_of(request).render(
+        request,
+        "login.html",
+        status=status,
+        email=email,
+        login_token=token,
+        next_path=_safe_next(request.query_params.get("next", "/dashboard/")),
+        messages=[{"kind": "error", "text": message}] if message else [],
+        registration=request.app.state.serving.settings.self_registration,
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        path="/auth/login",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
 
 
 def _safe_next(path: str | None) -> str:
@@ -88,9 +125,7 @@ def _credentials_body(description: str) -> dict[str, Any]:
 async def login_page(request: Request, next: str = "/dashboard/") -> Response:
     if await session_of(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303, headers=NO_STORE)
-    state = request.app.state.serving
-    return pages_of(request).render(request, "login.html", next_path=_safe_next(next), email="",
-                                    registration=state.settings.self_registration)  # fmt: skip
+    return _login_form(request)
 
 
 @router.post(
@@ -99,6 +134,7 @@ async def login_page(request: Request, next: str = "/dashboard/") -> Response:
     responses={
         303: {"description": "A form login: the session cookie, then the page"},
         401: _answer("Wrong email or password", html=True),
+        403: _answer("A form login without the login page's token", html=True),
         422: _answer("No email or password"),
         429: _answer("Too many failed logins", html=True),
     },
@@ -107,20 +143,27 @@ async def login_page(request: Request, next: str = "/dashboard/") -> Response:
 async def login(request: Request, state: State) -> Response:
     """JSON {"email", "password"}: a short-lived API token and the user. A form: a session."""
     email, password = await _credentials(request)
+    if not _is_json(request):
+        form, cookie = await request.form(), request.cookies.get(LOGIN_COOKIE)
+        given = form.get(LOGIN_FIELD)
+        if not cookie or not isinstance(given, str) or not same_secret(given, cookie):
+            return _login_form(request, 403, email, FORM_EXPIRED)
     try:
         session = await run_in_threadpool(
-            accounts.login, state.engine, state.settings, email, password, _address(request),
+            accounts.login, state.engine, state.settings, email, password, client_address(request),
             not _is_json(request),
         )  # fmt: skip
     except TooManyAttemptsError as error:
         headers = {"Retry-After": str(error.retry_after)}
         if _is_json(request):
             raise HTTPException(429, str(error), headers=headers) from None
-        return _login_again(request, str(error), email, 429)
+        response = _login_form(request, 429, email, str(error))
+        response.headers.update(headers)
+        return response
     except LoginRefusedError as error:
         if _is_json(request):
             raise HTTPException(401, str(error)) from None
-        return _login_again(request, str(error), email, 401)
+        return _login_form(request, 401, email, str(error))
     if _is_json(request):
         return OrjsonResponse(await run_in_threadpool(_api_token, state, session.user))
     previous = request.cookies.get(COOKIE)
@@ -128,21 +171,10 @@ async def login(request: Request, state: State) -> Response:
         await run_in_threadpool(accounts.logout, state.engine, previous)
     form = await request.form()
     response = RedirectResponse(_safe_next(str(form.get("next", ""))), status_code=303)
-    secure = request.url.scheme == "https" or state.settings.environment == "production"
-    response.set_cookie(COOKIE, session.session_id, httponly=True, samesite="lax", secure=secure)
+    response.set_cookie(
+        COOKIE, session.session_id, httponly=True, samesite="lax", secure=_secure(request)
+    )
     response.headers.update(NO_STORE)
-    return response
-
-
-def _login_again(request: Request, message: str, email: str, status: int) -> Response:
-    form_next = request.query_params.get("next", "/dashboard/")
-    response = pages_of(request).render(
-        request, "login.html", status=status, next_path=_safe_next(form_next), email=email,
-        messages=[{"kind": "error", "text": message}],
-        registration=request.app.state.serving.settings.self_registration,
-    )  # fmt: skip
-    if status == 429:
-        response.headers["Retry-After"] = "60"
     return response
 
 
@@ -199,25 +231,37 @@ async def reset_page(request: Request) -> Response:
 
 
 @router.post("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
-async def reset_request(request: Request, state: State, email: str = Form("")) -> Response:
-    """Email a one-time link when the account exists; the answer is the same either way."""
-    found = await run_in_threadpool(accounts.request_reset, state.engine, state.settings, email)
-    if found is not None:
-        address, token = found
-        base = (state.settings.public_url or str(request.base_url)).rstrip("/")
-        text = (f"Someone asked to reset the RetainAI password of {address}.\n\n"
-                f"Choose a new password here (valid for {state.settings.reset_token_minutes} "
-                f"minutes, once):\n{base}/auth/reset/{token}\n\n"
-                "If it was not you, ignore this email: your password stays as it is.")  # fmt: skip
-        try:
-            mail = account_email(state.settings, to=address, subject="Reset your password",
-                                 text=text)  # fmt: skip
-            await run_in_threadpool(send_one, state.settings, mail)
-        except RetainAIError as error:  # never tell the visitor whether the account exists
-            log.warning("password reset email not sent: %s", error)
+async def reset_request(
+    request: Request, state: State, background: BackgroundTasks, email: str = Form("")
+) -> Response:
+    """The same answer at once for every address; the account is looked up and the link made
+    and emailed after the answer is sent, so its timing tells nothing either."""
+    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
+    background.add_task(_send_reset_link, state, base, email)
     return pages_of(request).render(request, "message.html", heading="Check your email",
                                     text=RESET_SENT, link="/auth/login",
                                     link_text="Back to the login")  # fmt: skip
+
+
+def _send_reset_link(state, base: str, email: str) -> None:
+    """Email a one-time link when the account exists and has not had too many (run after
+    the answer, in a worker thread)."""
+    try:
+        found = accounts.request_reset(state.engine, state.settings, email)
+        if found is None:
+            return
+        address, token = found
+        minutes = state.settings.reset_token_minutes
+        text = (
+            f"Someone asked to reset the RetainAI password of {address}.\n\n"
+            f"Choose a new password here (valid for {minutes} minutes, once):\n"
+            f"{base}/auth/reset/{token}\n\n"
+            "If it was not you, ignore this email: your password stays as it is."
+        )
+        mail = account_email(state.settings, to=address, subject="Reset your password", text=text)
+        send_one(state.settings, mail)
+    except RetainAIError as error:
+        log.warning("password reset email not sent: %s", error)
 
 
 @router.get("/auth/reset/{token}", response_class=HTMLResponse, include_in_schema=False)

@@ -13,13 +13,13 @@ from serving import charts
 from serving.api_models import LegacyClients, LegacyKpis, Message
 from serving.auth import Reader
 from serving.pages import NO_STORE, pages_of
-from serving.sessions import AdminPage, ViewerPage
+from serving.sessions import AdminPage, ViewerPage, client_address
 from serving.state import OrjsonResponse, State
 from tasks import accounts
 from tasks.adapters import retention_store as store
 from tasks.adapters import users as user_store
 from tasks.core.dashboard import format_change, format_figure, kpi_cards, legacy_kpis
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConfigError, TooManyAttemptsError
 from tasks.core.policy import USER_ROLES as ROLES
 
 router = APIRouter(tags=["dashboard"], default_response_class=OrjsonResponse)
@@ -75,15 +75,26 @@ async def change_password(
     request: Request, state: State, session: ViewerPage,
     current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
+    headers = {}
     try:
-        await run_in_threadpool(accounts.change_password, state.engine, session, current, new)
+        address = client_address(request)
+        await run_in_threadpool(
+            accounts.change_password, state.engine, state.settings, session, current, new, address
+        )
+    except TooManyAttemptsError as error:
+        note, status = {"kind": "error", "text": str(error)}, 429
+        headers["Retry-After"] = str(error.retry_after)
     except ConfigError as error:
         note, status = {"kind": "error", "text": str(error)}, 400
     else:
         state.authenticator.forget()  # the user's login tokens were revoked
         note, status = {"kind": "ok", "text": "Password changed; other sessions ended."}, 200
-    return pages_of(request).render(request, "profile.html", status=status, session=session,
-                                    active="profile", messages=[note])  # fmt: skip
+    page = pages_of(request)
+    response = page.render(
+        request, "profile.html", status=status, session=session, messages=[note], active="profile"
+    )
+    response.headers.update(headers)
+    return response
 
 
 async def _users_page(request, state, session, status=200, **extra) -> Response:

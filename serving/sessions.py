@@ -41,6 +41,12 @@ class PageForbidden(Exception):
         self.message = message
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the connection's peer, or what a trusted proxy forwarded (the
+    server trusts only RETAINAI_TRUSTED_PROXIES, see `retainai serve`)."""
+    return request.client.host if request.client else "unknown"
+
+
 def login_path(next_path: str) -> str:
     return f"/auth/login?next={quote(next_path, safe='/')}"
 

@@ -2,14 +2,18 @@
 users, log in and out, change or reset a password, manage roles.
 
 A login is refused with one message whatever was wrong (unknown email, wrong password,
-inactive account), after the same hashing work. Failed logins are counted in the database
-over `login_window_minutes`, per account and per client address, so every worker shares the
-limit. A session id is random and rotated at every login (never taken from the request);
-only its digest is stored. A reset token is emailed, valid once and for
-`reset_token_minutes`, and using it ends every session of the user."""
+inactive account), after the same work: one Argon2 verification. Failed password checks
+(logins and the profile's current password) are kept in the database, so every worker
+shares them, and make the next check wait (tasks/core/throttle.py): per account and
+address, per account, per address. A success clears the account's failures from that
+address; a password reset or `retainai users unlock` clears them all. A session id is random
+and rotated at every login (never taken from the request); only its digest is stored. A
+reset token is emailed (at most `reset_mails_per_hour` per account), valid once and for
+`reset_token_minutes`; using it ends every session and every other reset link of the user."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,15 +26,16 @@ from tasks.core.credentials import (
     check_password,
     check_role,
     digest,
-    dummy_verify,
     hash_password,
     new_password,
     new_secret,
     normal_email,
     verify_password,
 )
-from tasks.core.errors import ConfigError, LoginRefusedError, TooManyAttemptsError
+from tasks.core.errors import ConfigError, LoginRefusedError, NotFoundError, TooManyAttemptsError
+from tasks.core.throttle import Limit, LoginLimits, in_words, login_wait
 
+log = logging.getLogger("retainai.accounts")
 REFUSED = "wrong email or password"
 
 
@@ -68,25 +73,17 @@ def login(
     start_session: bool = True,
 ) -> Session:
     """A new session for the right email and password, else LoginRefusedError (or
-    TooManyAttemptsError while the account or the address has too many recent failures).
+    TooManyAttemptsError while recent failures ask to wait).
     Without `start_session` only the user is returned (an API login's token is made apart)."""
-    now, window = _now(), timedelta(minutes=settings.login_window_minutes)
-    email = (email or "").strip().lower()[:320]
-    by_email, by_address = store.failures_since(engine, email, address, now - window)
-    if by_email >= settings.login_max_failures or (
-        by_address >= settings.login_max_failures_per_address
-    ):
-        raise TooManyAttemptsError("too many failed logins: try again later",
-                                   int(window.total_seconds()))  # fmt: skip
+    now, email, address = _now(), (email or "").strip().lower()[:320], address[:64]
+    _admit_check(engine, settings, email, address, now)
     user = store.user_by_email(engine, email)
-    if user is None or not user["active"]:
-        dummy_verify(password)
-        store.record_attempt(engine, email, address, False, now)
-        raise LoginRefusedError(REFUSED)
-    matches, rehashed = verify_password(password, user["password_hash"])
-    store.record_attempt(engine, email, address, matches, now)
+    known = user is not None and user["active"]
+    matches, rehashed = verify_password(password, user["password_hash"] if known else None)
     if not matches:
         raise LoginRefusedError(REFUSED)
+    store.clear_failures(engine, email, address)
+    store.record_attempt(engine, email, address, True, now)
     if rehashed:
         store.update_user(engine, user["id"], password_hash=rehashed)
     public = {k: user[k] for k in store.PUBLIC_COLUMNS}
@@ -95,6 +92,38 @@ def login(
     session_id, csrf = new_secret(), new_secret()
     store.start_session(engine, user["id"], digest(session_id), csrf, now, address)
     return Session(public, session_id, csrf)
+
+
+def _limits(settings: Settings) -> LoginLimits:
+    longest, first = settings.login_max_delay_minutes * 60, settings.login_delay_seconds
+    return LoginLimits(
+        pair=Limit(settings.login_free_failures, first, longest),
+        account=Limit(settings.login_max_failures, first, settings.login_account_max_delay_seconds),
+        address=Limit(settings.login_max_failures_per_address, first, longest),
+    )
+
+
+def _admit_check(
+    engine: Engine, settings: Settings, email: str, address: str, now: datetime
+) -> None:
+    """Raise TooManyAttemptsError (with the exact wait) while recent failures ask to wait;
+    else record this check as failed before the password is verified, so guesses sent in
+    parallel count at once (a success then clears it). Logins and password changes share it."""
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    known_since = now - timedelta(days=settings.login_known_address_days)
+    history = store.login_history(engine, email, address, since, known_since)
+    wait = login_wait(*history, now, _limits(settings))
+    if wait > 0:
+        raise TooManyAttemptsError(f"too many wrong passwords: try again in {in_words(wait)}", wait)
+    store.record_attempt(engine, email, address, False, now)
+
+
+def unlock(engine: Engine, email: str) -> int:
+    """Forget every failed login of the account, from every address (the number forgotten)."""
+    email = normal_email(email)
+    if store.user_by_email(engine, email) is None:
+        raise NotFoundError(f"no user {email!r}")
+    return store.clear_failures(engine, email)
 
 
 def current(engine: Engine, settings: Settings, session_id: str | None) -> Session | None:
@@ -113,11 +142,19 @@ def logout(engine: Engine, session_id: str) -> None:
     store.end_session(engine, digest(session_id))
 
 
-def change_password(engine: Engine, session: Session, old: str, new: str) -> None:
-    """Set a new password after checking the current one; the user's other sessions end."""
+def change_password(
+    engine: Engine, settings: Settings, session: Session, old: str, new: str, address: str
+) -> None:
+    """Set a new password after checking the current one (throttled like a login); the
+    user's other sessions end."""
     user = store.user_by_id(engine, session.user["id"])
-    if user is None or not verify_password(old, user["password_hash"])[0]:
+    if user is None:
         raise ConfigError("the current password is wrong")
+    now, address = _now(), address[:64]
+    _admit_check(engine, settings, user["email"], address, now)
+    if not verify_password(old, user["password_hash"])[0]:
+        raise ConfigError("the current password is wrong")
+    store.clear_failures(engine, user["email"], address)
     check_password(new, user["email"])
     store.update_user(engine, user["id"], password_hash=hash_password(new),
                       password_changed_at=_now())  # fmt: skip
@@ -125,8 +162,9 @@ def change_password(engine: Engine, session: Session, old: str, new: str) -> Non
 
 
 def request_reset(engine: Engine, settings: Settings, email: str) -> tuple[str, str] | None:
-    """(address, token) to email when the account exists and is active, else None (the
-    caller answers the same either way)."""
+    """(address, token) to email when the account exists, is active and has had fewer than
+    `reset_mails_per_hour` links in the last hour, else None (the caller answers the same
+    either way)."""
     try:
         email = normal_email(email)
     except ConfigError:
@@ -134,17 +172,26 @@ def request_reset(engine: Engine, settings: Settings, email: str) -> tuple[str, 
     user = store.user_by_email(engine, email)
     if user is None or not user["active"]:
         return None
-    token, now = new_secret(), _now()
+    now = _now()
+    sent = store.resets_since(engine, user["id"], now - timedelta(hours=1))
+    if sent >= settings.reset_mails_per_hour:
+        log.warning("no reset link for user %s: %s sent in the last hour", user["id"], sent)
+        return None
+    token = new_secret()
     expires = now + timedelta(minutes=settings.reset_token_minutes)
     store.create_reset(engine, digest(token), user["id"], now, expires)
     return user["email"], token
 
 
 def reset_password(engine: Engine, token: str, new: str) -> None:
-    """Set the password of the token's user once; every session of the user ends."""
-    check_password(new)
-    if not token or len(token) > 100:
-        raise ConfigError("this reset link is not valid: ask for a new one")
+    """Set the password of the token's user once, under the same rule as every password;
+    every session and every other reset link of the user ends, their failed logins too."""
+    user = None
+    if token and len(token) <= 100:
+        user = store.reset_user(engine, digest(token), _now())
+    if user is None:
+        raise ConfigError("this reset link is used, expired or unknown: ask for a new one")
+    check_password(new, user["email"])
     if store.use_reset(engine, digest(token), _now(), hash_password(new)) is None:
         raise ConfigError("this reset link is used, expired or unknown: ask for a new one")
 

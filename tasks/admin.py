@@ -66,3 +66,10 @@ def set_user_role(settings: Settings, user_id: int, role: str, active: bool = Tr
     ensure_database(settings)
     with db.connected(settings) as engine:
         accounts.set_role(engine, user_id, role, active)
+
+
+def unlock_user(settings: Settings, email: str) -> int:
+    """Forget the account's failed logins from every address (how many were forgotten)."""
+    ensure_database(settings)
+    with db.connected(settings) as engine:
+        return accounts.unlock(engine, email)

@@ -1,9 +1,9 @@
 """The users store: accounts, sessions, login attempts and reset tokens (see user_tables.py).
 
 Only digests of secrets reach this module. A session is ended by deleting its row, so a
-logout or a password reset takes effect in every worker at once; so does the login rate
-limit, counted from the attempts table. Ending a user's sessions also revokes the user's
-login tokens (the API's sessions), in the same transaction."""
+logout or a password reset takes effect in every worker at once; so does login throttling,
+counted from the attempts table (a failure is forgotten by deleting its row). Ending a user's
+sessions also revokes the user's login tokens (the API's sessions), in the same transaction."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tasks.adapters.db import row_dict
 from tasks.adapters.tokens import revoke_logins
 from tasks.adapters.user_tables import login_attempts, password_resets, user_sessions, users
 from tasks.core.errors import ConfigError
+from tasks.core.throttle import Failures
 
 PUBLIC_COLUMNS = ("id", "email", "role", "active", "created_at", "password_changed_at")
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often
@@ -155,18 +156,42 @@ def record_attempt(
         connection.execute(login_attempts.insert().values(**row))
 
 
-def failures_since(engine: Engine, email: str, address: str, since: datetime) -> tuple[int, int]:
-    """Failed logins since `since` for this email and from this address."""
-    failed = login_attempts.c.succeeded.is_(False) & (login_attempts.c.at >= since)
-    count = sa.func.count()
+def login_history(
+    engine: Engine, email: str, address: str, since: datetime, known_since: datetime
+) -> tuple[Failures, Failures, Failures, bool]:
+    """Failed logins since `since` of this email from this address, of this email and from
+    this address; and whether this email logged in from this address since `known_since`."""
+    table = login_attempts
+    failed = table.c.succeeded.is_(False) & (table.c.at >= since)
+    scopes = (
+        (table.c.email == email) & (table.c.address == address),
+        table.c.email == email,
+        table.c.address == address,
+    )
+    known = sa.select(sa.func.count()).where(
+        table.c.succeeded.is_(True),
+        table.c.email == email,
+        table.c.address == address,
+        table.c.at >= known_since,
+    )
     with engine.connect() as connection:
-        by_email = connection.execute(
-            sa.select(count).where(failed, login_attempts.c.email == email)
-        ).scalar_one()
-        by_address = connection.execute(
-            sa.select(count).where(failed, login_attempts.c.address == address)
-        ).scalar_one()
-    return int(by_email), int(by_address)
+        found = []
+        for scope in scopes:
+            query = sa.select(sa.func.count(), sa.func.max(table.c.at)).where(failed, scope)
+            count, latest = connection.execute(query).one()
+            found.append(Failures(int(count), None if latest is None else _aware(latest, since)))
+        seen = connection.execute(known).scalar_one() > 0
+    return found[0], found[1], found[2], seen
+
+
+def clear_failures(engine: Engine, email: str, address: str | None = None) -> int:
+    """Forget the failed logins of this email (only those from `address` when given)."""
+    table = login_attempts
+    statement = table.delete().where(table.c.email == email, table.c.succeeded.is_(False))
+    if address is not None:
+        statement = statement.where(table.c.address == address)
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount
 
 
 def create_reset(
@@ -177,10 +202,36 @@ def create_reset(
         connection.execute(password_resets.insert().values(**row))
 
 
+def resets_since(engine: Engine, user_id: int, since: datetime) -> int:
+    """Reset links made for the user since `since` (used or not)."""
+    table = password_resets
+    query = sa.select(sa.func.count()).where(
+        table.c.user_id == user_id, table.c.created_at >= since
+    )
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def reset_user(engine: Engine, token_hash: str, now: datetime) -> dict[str, Any] | None:
+    """The active user of a reset token that is unused and unexpired, else None."""
+    table = password_resets
+    query = (
+        sa.select(users)
+        .join(table, table.c.user_id == users.c.id)
+        .where(
+            table.c.token_hash == token_hash, table.c.used_at.is_(None), table.c.expires_at > now
+        )
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None or not row.active else row_dict(row)
+
+
 def use_reset(engine: Engine, token_hash: str, now: datetime, password_hash: str) -> int | None:
     """Spend a reset token once, before it expires: the user's password is set, every
-    session of the user ends and the user's login tokens are revoked, in one transaction.
-    Returns the user id, else None."""
+    session of the user ends, the user's login tokens are revoked, the user's other reset links
+    end and their failed logins are forgotten, in one transaction. Returns the user id, else
+    None."""
     table = password_resets
     with engine.begin() as connection:
         row = connection.execute(
@@ -200,4 +251,15 @@ def use_reset(engine: Engine, token_hash: str, now: datetime, password_hash: str
             password_hash=password_hash, password_changed_at=now))  # fmt: skip
         connection.execute(user_sessions.delete().where(user_sessions.c.user_id == user_id))
         connection.execute(revoke_logins(user_id, now))
+        connection.execute(
+            table.update()
+            .where(table.c.user_id == user_id, table.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        email = sa.select(users.c.email).where(users.c.id == user_id).scalar_subquery()
+        connection.execute(
+            login_attempts.delete().where(
+                login_attempts.c.email == email, login_attempts.c.succeeded.is_(False)
+            )
+        )
     return user_id

@@ -18,6 +18,8 @@ from tasks.core.policy import USER_ROLES
 
 PASSWORD_MIN_CHARS = 12
 PASSWORD_MAX_CHARS = 256
+PASSWORD_MIN_SCORE = 3  # zxcvbn's scale, 0 to 4: 3 resists online guessing well
+_SCORED_CHARS = 72  # zxcvbn refuses longer input
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
 
 
@@ -33,16 +35,16 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def verify_password(password: str, stored: str) -> tuple[bool, str | None]:
-    """Whether `password` matches `stored`, and a new hash when the stored one is outdated."""
-    if len(password) > PASSWORD_MAX_CHARS:
+def verify_password(password: str, stored: str | None) -> tuple[bool, str | None]:
+    """Whether `password` matches `stored`, and a new hash when the stored one is outdated.
+
+    Every call runs exactly one Argon2 verification of at most PASSWORD_MAX_CHARS
+    characters: without a stored hash (no such account) or with a longer password, a dummy
+    hash is verified instead and the answer is no, so the clock tells none of these apart."""
+    if stored is None or len(password) > PASSWORD_MAX_CHARS:
+        _hasher().verify_and_update(password[:PASSWORD_MAX_CHARS], _dummy_hash())
         return False, None
     return _hasher().verify_and_update(password, stored)
-
-
-def dummy_verify(password: str) -> None:
-    """Spend the time a real check spends, so an unknown email is not told by the clock."""
-    _hasher().verify_and_update(password[:PASSWORD_MAX_CHARS], _dummy_hash())
 
 
 @cache
@@ -64,12 +66,24 @@ def check_role(role: str) -> str:
     return role
 
 
-def check_password(password: str, email: str = "") -> str:
-    """A password people may choose: 12 to 256 characters, not the email itself."""
+def check_password(password: str, email: str) -> str:
+    """The one rule for a password people choose (new user, registration, change, reset):
+    12 to 256 characters, not the email, and hard to guess: zxcvbn's estimate (of its first
+    72 characters, the email's words counted as known) scores PASSWORD_MIN_SCORE or more."""
     if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
         raise ConfigError(f"a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters")
-    if email and password.strip().lower() in (email, email.split("@")[0]):
+    local = email.split("@")[0]
+    if email and password.strip().lower() in (email, local):
         raise ConfigError("a password may not be the email address")
+    from zxcvbn import zxcvbn
+
+    found = zxcvbn(password[:_SCORED_CHARS], user_inputs=[email, local] if email else [])
+    if found["score"] < PASSWORD_MIN_SCORE:
+        hint = found["feedback"]["warning"] or "it is too common or too short"
+        raise ConfigError(
+            f"this password is too easy to guess ({hint.rstrip('.')}): "
+            "use a longer phrase of unrelated words"
+        )
     return password
 
 

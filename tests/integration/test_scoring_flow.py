@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from serving_helpers import form_login
 
 from data.generate import generate_customers, write_customers
 from tasks.core.errors import (
@@ -125,7 +126,7 @@ def test_the_dashboard_reads_what_the_flows_wrote(trained, state, batch):
     with TestClient(app) as client:
         email = f"{uuid.uuid4().hex[:8]}@example.test"
         accounts.create_user(app.state.serving.engine, email, "viewer", "flows passphrase")
-        client.post("/auth/login", data={"email": email, "password": "flows passphrase"})
+        form_login(client, email, "flows passphrase")
         overview = client.get("/dashboard/")
         assert overview.status_code == 200 and "1,200" in overview.text
         survival = client.get("/dashboard/survival")

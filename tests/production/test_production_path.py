@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from serving_helpers import form_login
 
 from tests.production.conftest import BUCKET, CRASHED_AFTER_SECONDS, TERMINAL
 
@@ -219,7 +220,7 @@ def test_the_data_page_shows_the_deployments_and_their_schedules(production):
     api = f"http://127.0.0.1:{production.settings.api_port}"
     for email, shown in (("ops@example.test", True), ("look@example.test", False)):
         with httpx.Client(base_url=api, timeout=30) as client:
-            client.post("/auth/login", data={"email": email, "password": password})
+            form_login(client, email, password)
             page = client.get("/dashboard/data")
             assert page.status_code == 200
             assert ('id="schedules"' in page.text) is shown

@@ -189,12 +189,26 @@ def add_users(engine, roles: dict[str, str]) -> None:
             accounts.create_user(engine, email, role, PAGE_PASSWORD)
 
 
+def form_login(client, email: str, password: str, **form):
+    """Log in with the login page's form as a browser does: open the page (its token cookie
+    is kept by the client), then post the form with the page's token (the cookie's, when a
+    session already sends the page on)."""
+    import re
+
+    page = client.get("/auth/login", follow_redirects=False)
+    found = re.search(r'name="login_token" value="([^"]+)"', page.text)
+    token = found.group(1) if found else client.cookies.get("retainai_login")
+    data = {"email": email, "password": password, **({"login_token": token} if token else {})}
+    data.update(form)
+    return client.post("/auth/login", data=data, follow_redirects=False)
+
+
 def page_login(client, email: str, path: str) -> str:
     """Log in as `email`, open `path` and return the page's CSRF token ('' if it has none)."""
     import re
 
     client.cookies.clear()
-    client.post("/auth/login", data={"email": email, "password": PAGE_PASSWORD})
+    form_login(client, email, PAGE_PASSWORD)
     page = client.get(path)
     assert page.status_code == 200
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)

@@ -1,0 +1,61 @@
+"""Password resets and the password rule: one rule for every password people choose (length,
+not the email, hard to guess), a used reset link ends every other link of the user, and
+reset mails to one account are limited."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks import accounts
+from tasks.core.errors import ConfigError
+from tests.security.logins_fixtures import (  # noqa: F401
+    PASSWORD,
+    csrf,
+    login,
+    reset_links,
+    site,
+)
+
+WEAK = "Password1234"  # 12 characters, a common pattern
+
+
+def test_one_password_rule_for_every_door(site):  # noqa: F811
+    with pytest.raises(ConfigError, match="too easy to guess"):
+        accounts.create_user(site.engine, "weak@example.test", "viewer", WEAK)
+    with pytest.raises(ConfigError, match="may not be the email"):
+        accounts.create_user(site.engine, "kim.lee@example.test", "viewer", "Kim.Lee@example.test")
+
+    email, browser = site.user(), site.browser("192.0.2.60")
+    login(browser, email)
+    token = csrf(browser.get("/dashboard/profile").text)
+    for new, said in ((WEAK, "too easy to guess"), (email, "may not be the email")):
+        form = {"current": PASSWORD, "new": new, "csrf_token": token}
+        changed = browser.post("/dashboard/profile", data=form)
+        assert changed.status_code == 400 and said in changed.text
+
+    _, link = accounts.request_reset(site.engine, site.settings, email)
+    for new, said in ((email, "may not be the email"), (WEAK, "too easy to guess")):
+        refused = browser.post(f"/auth/reset/{link}", data={"password": new})
+        assert refused.status_code == 400 and said in refused.text
+    done = browser.post(f"/auth/reset/{link}", data={"password": "a quiet orchard at noon"})
+    assert "Password changed" in done.text  # a refused password leaves the link usable
+
+
+def test_a_used_reset_link_ends_the_users_other_links(site):  # noqa: F811
+    email, other, browser = site.user(), site.user(), site.browser("192.0.2.61")
+    for address in (email, email, other):
+        assert browser.post("/auth/reset", data={"email": address}).status_code == 200
+    first, second = reset_links(site.recorder, email)
+    used = browser.post(second, data={"password": "a quiet orchard at noon"})
+    assert "Password changed" in used.text
+    late = browser.post(first, data={"password": "another quiet orchard"})
+    assert late.status_code == 400 and "used, expired or unknown" in late.text
+    (theirs,) = reset_links(site.recorder, other)  # another user's link is left alone
+    assert "Password changed" in browser.post(theirs, data={"password": "a tidy green shed"}).text
+
+
+def test_reset_mails_to_one_account_are_limited(site):  # noqa: F811
+    email, browser = site.user(), site.browser("192.0.2.62")
+    answers = {browser.post("/auth/reset", data={"email": email}).text for _ in range(6)}
+    assert len(answers) == 1  # the same answer every time
+    assert len(reset_links(site.recorder, email)) == site.settings.reset_mails_per_hour == 3
