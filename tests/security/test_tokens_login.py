@@ -10,7 +10,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, bearer, serving_settings
+from serving_helpers import REPO, bearer, form_login, serving_settings
 
 from configs.settings import Settings
 from serving.app import create_app
@@ -46,7 +46,7 @@ def _api_login(client, email: str, password: str = PASSWORD) -> dict:
 
 def _page_login(client, email: str = "ada@example.test", path: str = "/dashboard/users") -> str:
     client.cookies.clear()
-    client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    form_login(client, email, PASSWORD)
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
 
 
