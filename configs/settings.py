@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     send_batch_size: int = Field(50, ge=1, le=10_000)  # emails claimed per commit; a crash
     # between claim and commit leaves at most this many `unknown` (a person decides on them)
     sms_opt_out_text: str = "Reply STOP to opt out."  # appended to every exported SMS
+    # The customers the flows read when given no --data (deployments pass none): a path,
+    # s3://, database or http(s) URL. Secret, as a URL may hold a password or a key; pages and
+    # logs show it through tasks/core/redaction.mask_url.
+    training_source: SecretStr | None = None
+    scoring_source: SecretStr | None = None
+    scoring_table: str | None = None  # the table, when the scoring source is a database URL
+    source_token: SecretStr | None = None  # bearer token sent to http(s) sources
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:

@@ -20,16 +20,17 @@ class TrainingLauncher:
     def __init__(self, state_dir: Path, config_path: Path, source: str | None):
         self.state_dir = state_dir
         self.config_path = config_path
-        self.source = source
-        self.command = [sys.executable, "-m", "flows", "train"]  # + --config C --data D
+        self.source = source  # RETAINAI_TRAINING_SOURCE: given to a child by its environment
+        self.command = [sys.executable, "-m", "flows", "train"]  # + --config C
         self.process: subprocess.Popen | None = None
 
     def start(self) -> dict[str, Any]:
-        """Start a run (blocking; call from a worker thread); ConcurrentRunError if one runs."""
+        """Start a run (blocking; call from a worker thread); ConcurrentRunError if one runs.
+
+        The source is never a run parameter or a command-line argument (both are shown to
+        others): a deployment run reads it from its worker's environment, a child from its own."""
         if orchestrator.api_configured():
             parameters = {"config_path": str(self.config_path)}
-            if self.source:
-                parameters["data"] = self.source
             run_id = orchestrator.start_deployment_run(parameters=parameters)
             if run_id is not None:
                 return {"run_id": run_id, "backend": "prefect"}
@@ -52,7 +53,7 @@ class TrainingLauncher:
             except BlockingIOError:
                 raise ConcurrentRunError("a training run started by the API is running") from None
             run_id = uuid.uuid4().hex
-            command = [*self.command, "--config", str(self.config_path), "--data", self.source]
+            command = [*self.command, "--config", str(self.config_path)]
             with (folder / f"{run_id}.log").open("wb") as output:
                 # The child inherits the locked file: the lock lasts exactly as long as it runs.
                 self.process = subprocess.Popen(
@@ -62,7 +63,7 @@ class TrainingLauncher:
                     stderr=subprocess.STDOUT,
                     pass_fds=(lock.fileno(),),
                     start_new_session=True,
-                    env=os.environ.copy(),
+                    env={**os.environ, "RETAINAI_TRAINING_SOURCE": self.source},
                 )
         finally:
             lock.close()
