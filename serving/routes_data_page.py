@@ -18,7 +18,7 @@ from tasks import uploads
 from tasks.adapters import orchestrator, prefect_api
 from tasks.core.errors import ConfigError
 from tasks.core.policy import allows
-from tasks.core.redaction import mask_url
+from tasks.core.redaction import hide_paths, mask_url
 
 router = APIRouter(include_in_schema=False)
 UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
@@ -27,6 +27,10 @@ UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
 async def _page(request: Request, state, session, status: int = 200, **extra) -> Response:
     settings, dataset = state.settings, state.config.dataset.name
     runs = await run_in_threadpool(uploads.recent_runs, state.engine, dataset)
+    for run in runs:  # what went wrong, never where the server keeps its files
+        run["error"] = run["error"] and hide_paths(run["error"])
+    for message in extra.get("messages", []):
+        message["text"] = hide_paths(message["text"])
     recent = await run_in_threadpool(uploads.recent_uploads, settings)
     admin = allows(session.user["role"], "admin")  # data sources are an admin matter
     sources = _sources(settings) if admin else None

@@ -22,6 +22,7 @@ from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.adapters.tables import scoring_runs
 from tasks.core.contract import validate_frame
 from tasks.core.errors import ConfigError, RetainAIError
+from tasks.core.redaction import hide_paths
 
 KINDS = (".csv", ".parquet")
 SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
@@ -76,7 +77,7 @@ def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: st
         rows = len(frame)
         result = validate_frame(frame, config, "scoring")
     except RetainAIError as error:  # structural problems, unreadable file, too many bad rows
-        structural = str(error)
+        structural = _as_sent(error, path, name)
     else:
         clean, quarantined = len(result.clean), len(result.quarantined)
         reasons = dict(result.reason_counts)
@@ -90,6 +91,11 @@ def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: st
                         clean, quarantined, reasons, examples, structural)  # fmt: skip
     write_json_atomic(path.with_suffix(".json"), asdict(found))
     return found
+
+
+def _as_sent(error: RetainAIError, path: Path, name: str) -> str:
+    """What is wrong with the file, naming it as it was sent: never where the server keeps it."""
+    return hide_paths(str(error).replace(str(path), Path(name).name))
 
 
 def recent_uploads(settings: Settings, limit: int = 10) -> list[UploadCheck]:

@@ -1,8 +1,9 @@
-"""What of a source or service URL may be shown or logged, and whether a URL carries a secret.
+"""What of a URL or an error may be shown or logged, and whether a URL carries a secret.
 
 `mask_url` is the one place a URL is made fit for a page, a log line, an error message or a
 run record: scheme, host, port and path (the database, the file, the endpoint) stay; a user
-part becomes `***` and so does every query value, so no password, token or key survives."""
+part becomes `***` and so does every query value, so no password, token or key survives.
+`hide_paths` keeps the server's folders out of what a web page says."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ _SECRET_NAME = re.compile(
     r"pass|pwd|secret|token|key|sig|credential|auth|session|code|cert", re.IGNORECASE
 )
 _HTTP = ("http", "https")
+# an absolute path of two parts or more, not inside a URL or a word: /srv/state/uploads/x.csv
+_ABSOLUTE_PATH = re.compile(r"(?<![\w/:.~-])(?:/[^\s/'\":,;()<>\[\]]+){2,}/?")
 
 
 def mask_url(url: str) -> str:
@@ -50,3 +53,9 @@ def carries_secret(url: str) -> bool:
         return True
     names = (pair.partition("=")[0] for pair in re.split(r"[&;]", parts.query) if pair)
     return any(_SECRET_NAME.search(name) for name in names)
+
+
+def hide_paths(text: str) -> str:
+    """`text` with every absolute path replaced by its last part (the file's name): what is
+    wrong with a file, never where the server keeps it."""
+    return _ABSOLUTE_PATH.sub(lambda found: found.group(0).rstrip("/").rsplit("/", 1)[-1], text)
