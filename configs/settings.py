@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import ipaddress
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from configs.errors import ConfigError
 from configs.schema import RunConfig
 
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "dev-secret"}
+# words that mark a signing key someone typed in rather than generated
+_KEY_WORDS = ("changeme", "secret", "password", "example", "placeholder")
+KEY_MIN_BYTES = 32
 _S3_URL = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"  # s3://bucket or s3://bucket/prefix
 _SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
@@ -63,7 +71,8 @@ class Settings(BaseSettings):
     prompts_dir: Path = Path(__file__).resolve().parent / "prompts"
     prompt_version: str = Field("v1", pattern=r"^v[0-9]+$")  # retention-<channel>-<version>.j2
     fallback_version: str = Field("v1", pattern=r"^v[0-9]+$")  # fallback-<channel>-<version>.j2
-    secret_key: SecretStr | None = None  # signs unsubscribe links (16 characters or more)
+    # signs unsubscribe links; in production required: 32 random bytes or more (hex, base64)
+    secret_key: SecretStr | None = None
     # Campaign email: the SMTP relay, the sender and the public URL unsubscribe links point to
     smtp_host: str | None = None  # no host: email delivery is not configured
     smtp_port: int | None = Field(None, gt=0, lt=65536)  # default 25, 587 or 465 by security
@@ -103,6 +112,14 @@ class Settings(BaseSettings):
     upload_max_columns: int = Field(2_000, ge=1)
     upload_max_cells: int = Field(100_000_000, ge=1)  # rows times columns
 
+    # The customers the flows read when given no --data (deployments pass none): a path,
+    # s3://, database or http(s) URL. Secret, as a URL may hold a password or a key; pages and
+    # logs show it through tasks/core/redaction.mask_url.
+    training_source: SecretStr | None = None
+    scoring_source: SecretStr | None = None
+    scoring_table: str | None = None  # the table, when the scoring source is a database URL
+    source_token: SecretStr | None = None  # bearer token sent to http(s) sources
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _proxy_networks(cls, value: object) -> tuple[str, ...]:
@@ -128,6 +145,8 @@ class Settings(BaseSettings):
             raise ValueError("RETAINAI_SMTP_USER would log in unencrypted (RETAINAI_SMTP_SECURITY)")
         if self.public_url and not self.public_url.startswith("https://"):
             raise ValueError("RETAINAI_PUBLIC_URL must be https in production")
+        if reason := weak_key_reason(self.secret_key):
+            raise ValueError(f"RETAINAI_SECRET_KEY {reason} (production needs a random key)")
         return self
 
     def model_name(self, config: RunConfig) -> str:
@@ -162,3 +181,52 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.state / "reports"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; invalid ones are one ConfigError line naming each
+    variable (what every command line entry point reports before it starts anything)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        reasons = []
+        for problem in error.errors():
+            reason = str(problem["msg"]).removeprefix("Value error, ")
+            field = problem["loc"][0] if problem["loc"] else None
+            reasons.append(f"RETAINAI_{str(field).upper()}: {reason}" if field else reason)
+        raise ConfigError("; ".join(reasons)) from None
+
+
+def weak_key_reason(key: SecretStr | None) -> str | None:
+    """Why a signing key is unfit for production, or None: unset, shorter than 32 bytes once
+    decoded (hex and base64 are decoded), a placeholder or a short unit repeated."""
+    if key is None or not key.get_secret_value().strip():
+        return "is not set"
+    text = key.get_secret_value().strip()
+    decoded = _key_bytes(text)
+    if len(decoded) < KEY_MIN_BYTES:
+        return f"is shorter than {KEY_MIN_BYTES} bytes once decoded"
+    letters = re.sub(r"[^a-z0-9]", "", text.lower())
+    if text.lower() in _PLACEHOLDERS or any(word in letters for word in _KEY_WORDS):
+        return "is a placeholder"
+    if any(_repeats(form) for form in (text, letters, decoded)) or len(set(decoded)) < 8:
+        return "is a repetition"
+    return None
+
+
+def _key_bytes(text: str) -> bytes:
+    if len(text) % 2 == 0 and re.fullmatch(r"[0-9a-fA-F]+", text):
+        return bytes.fromhex(text)
+    if re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", text) and len(text.rstrip("=")) % 4 != 1:
+        padded = text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4)
+        with contextlib.suppress(binascii.Error, ValueError):
+            return base64.b64decode(padded, validate=True)
+    return text.encode()
+
+
+def _repeats(text: str | bytes) -> bool:
+    """True when `text` is a unit of at most half its length written again and again."""
+    return any(
+        text == (text[:size] * (len(text) // size + 1))[: len(text)]
+        for size in range(1, len(text) // 2 + 1)
+    )

@@ -14,12 +14,12 @@ from flows.cli_common import settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
 from flows.commands_pipeline import demo, generate_data, monitor, score, train
-from flows.commands_stack import deploy, stack_app
+from flows.commands_stack import deploy, stack_app, worker
 from flows.commands_users import users_app
 from flows.init_config import init_config
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="RetainAI churn platform")
-for command in (train, score, monitor, demo, serve, deploy):
+for command in (train, score, monitor, demo, serve, deploy, worker):
     app.command()(command)
 app.command("generate-data")(generate_data)
 app.command("init-config")(init_config)

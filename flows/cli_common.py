@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
 DEFAULT_CONFIG = Path("configs/telco.yaml")
+LAUNCH_ENV = dict(os.environ)  # before the command line's quiet defaults are added
 
 
 @cache
 def settings():
     """The process's Settings, built once (the CLI is one entry point)."""
-    from configs.settings import Settings
+    from configs.settings import load_settings
 
-    return Settings()
+    return load_settings()

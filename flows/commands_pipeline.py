@@ -11,15 +11,28 @@ from flows.cli_common import DEFAULT_CONFIG, settings
 
 def train(
     config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
-    data: str = typer.Option(..., help="CSV/Parquet path, s3://, database URL or http(s) URL."),
+    data: str = typer.Option(
+        None,
+        help="CSV/Parquet path, s3://, database URL or http(s) URL "
+        "(default RETAINAI_TRAINING_SOURCE; a URL with a password must be given there).",
+    ),
     table: str = typer.Option(None, help="Table to read when --data is a database URL."),
     query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
 ) -> None:
     """Train, evaluate, register and gate a churn model."""
     from flows.train import train_churn_model
 
+    _refuse_secrets(data=data)
     summary = train_churn_model(str(config), data, table, query)
     _print_training(summary)
+
+
+def _refuse_secrets(**options: str | None) -> None:
+    """Before any run starts: no option may pass a password or token as a run parameter."""
+    from tasks.ingest import check_parameter
+
+    for name, value in options.items():
+        check_parameter(value, "--" + name.replace("_", "-"))
 
 
 def _print_training(summary: dict) -> None:
@@ -38,7 +51,11 @@ def _print_training(summary: dict) -> None:
 
 def score(
     config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
-    data: str = typer.Option(..., help="Customers: file, s3://, database URL or http(s) URL."),
+    data: str = typer.Option(
+        None,
+        help="Customers: file, s3://, database URL or http(s) URL "
+        "(default RETAINAI_SCORING_SOURCE; a URL with a password must be given there).",
+    ),
     table: str = typer.Option(None, help="Table to read when --data is a database URL."),
     query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
     as_of: str = typer.Option(None, "--as-of", help="Scoring date YYYY-MM-DD (default today)."),
@@ -58,6 +75,7 @@ def score(
     flow_fn = (
         score_customers_flow.with_options(task_runner=runner) if runner else score_customers_flow
     )
+    _refuse_secrets(data=data)
     summary = flow_fn(str(config), data, table, query, as_of)
     _print_scoring(summary)
 
@@ -80,7 +98,9 @@ def _print_scoring(summary: dict) -> None:
 
 def monitor(
     config: Path = typer.Option(DEFAULT_CONFIG, help="Run config (YAML)."),
-    data: str = typer.Option(None, help="Current customer batch to compare with the reference."),
+    data: str = typer.Option(
+        None, help="Current customer batch to compare (default RETAINAI_SCORING_SOURCE)."
+    ),
     table: str = typer.Option(None, help="Table to read when --data is a database URL."),
     query: str = typer.Option(None, help="SELECT to run when --data is a database URL."),
     as_of: str = typer.Option(None, "--as-of", help="Monitoring date YYYY-MM-DD (default today)."),
@@ -91,6 +111,7 @@ def monitor(
     """Drift report against the champion's reference; realised performance from outcomes."""
     from flows.monitor import monitor_churn_model
 
+    _refuse_secrets(data=data, outcomes=outcomes, retrain_data=retrain_data)
     result = monitor_churn_model(
         str(config), data, table, query, as_of, outcomes, outcomes_table, retrain_data
     )

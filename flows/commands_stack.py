@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
-from flows.cli_common import settings
+from flows.cli_common import LAUNCH_ENV, settings
 
 stack_app = typer.Typer(no_args_is_help=True, help="Local Prefect, MLflow, worker and API.")
 
@@ -63,3 +66,10 @@ def deploy() -> None:
     for name in names:
         typer.echo(f"deployed {name}")
     typer.echo(f"crash detector automation {automation}")
+
+
+def worker() -> None:
+    """Run a Prefect process worker for RETAINAI_WORK_POOL, once the settings are valid."""
+    pool = settings().work_pool
+    argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process"]
+    os.execve(sys.executable, argv, LAUNCH_ENV)  # the environment the command was started with

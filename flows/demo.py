@@ -15,6 +15,7 @@ from data.generate import generate_customers, write_customers
 from flows.monitor import monitor_churn_model
 from flows.score import score_customers_flow
 from flows.train import train_churn_model
+from tasks.ingest import describe
 
 
 def run_demo(config: Path, data: str | None, rows: int) -> dict[str, Any]:
@@ -90,14 +91,14 @@ def where_to_look(settings: Settings) -> str:
             "",
             f"state folder:  {settings.state}",
             f"reports:       {settings.reports_dir}",
-            f"app database:  {settings.resolved_database_url}",
+            f"app database:  {describe(settings.resolved_database_url)}",
             "MLflow UI:     "
             + shlex.join(
                 [
                     str(venv / "mlflow"),
                     "ui",
                     "--backend-store-uri",
-                    settings.resolved_tracking_uri,
+                    describe(settings.resolved_tracking_uri),
                     "--port",
                     "5000",
                 ]

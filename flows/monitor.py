@@ -10,7 +10,7 @@ from prefect import flow
 from configs.schema import load_config
 from configs.settings import Settings
 from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertError
-from tasks.ingest import ingest
+from tasks.ingest import check_parameter, ingest, source_of
 from tasks.monitor import record_outcomes, report_drift
 from tasks.progress import step
 from tasks.run_period import resolve_as_of
@@ -30,14 +30,23 @@ def monitor_churn_model(
     outcomes_table: str | None = None,
     retrain_data: str | None = None,
 ) -> dict[str, Any]:
-    """Drift report and its configured action; realised performance from delayed labels."""
+    """Drift report and its configured action; realised performance from delayed labels.
+
+    Given neither `data` nor `outcomes`, the drift of RETAINAI_SCORING_SOURCE."""
     config = load_config(config_path)
     settings = Settings()
     period = resolve_as_of(as_of)
     folder = settings.reports_dir / "monitoring" / period.isoformat()
+    check_parameter(outcomes, "--outcomes")
+    check_parameter(retrain_data, "--retrain-data")
+    if data is None and outcomes is None and settings.scoring_source is None:
+        raise ConfigError(
+            "nothing to monitor: give a customer batch (--data) and/or --outcomes, "
+            "or set RETAINAI_SCORING_SOURCE"
+        )
+    if data is not None or outcomes is None:
+        data, table, query = source_of(settings, "scoring", data, table, query)
     ensure_database(settings)
-    if data is None and outcomes is None:
-        raise ConfigError("nothing to monitor: give a customer batch (--data) and/or --outcomes")
     result: dict[str, Any] = {"as_of": period.isoformat(), "report_dir": str(folder)}
     if data is not None:
         result["drift"] = _check_drift(
@@ -80,8 +89,11 @@ def _check_drift(
     if action == "block":
         raise DriftBlockedError(f"{message}: scoring is blocked")
     if action == "retrain":
-        if retrain_data is None:
-            raise ConfigError(f"{message}: action is retrain but no --retrain-data was given")
+        if retrain_data is None and settings.training_source is None:
+            raise ConfigError(
+                f"{message}: action is retrain but neither --retrain-data nor "
+                "RETAINAI_TRAINING_SOURCE is set"
+            )
         from flows.train import train_churn_model
 
         outcome["retrain"] = train_churn_model(config_path, retrain_data)

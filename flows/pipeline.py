@@ -20,8 +20,8 @@ from tasks.stage_results import persisted
 @flow(name="churn-pipeline", retries=1, retry_delay_seconds=60)
 def churn_pipeline(
     config_path: str,
-    training_data: str,
-    scoring_data: str,
+    training_data: str | None = None,
+    scoring_data: str | None = None,
     scoring_table: str | None = None,
     as_of: str | None = None,
     campaign_name: str = "win-back",
@@ -30,7 +30,8 @@ def churn_pipeline(
 ) -> dict[str, Any]:
     """Train (the promotion gate decides the champion), score every customer with the
     champion, monitor drift of that batch, draft the campaign. Each stage's result is kept
-    under the state folder, so a retry of the pipeline resumes after the last finished stage."""
+    under the state folder, so a retry of the pipeline resumes after the last finished stage.
+    Without data, each stage reads RETAINAI_TRAINING_SOURCE / RETAINAI_SCORING_SOURCE."""
     stage = persisted(Settings())
     period = resolve_as_of(as_of).isoformat()
     trained = stage(train_churn_model)(config_path, training_data)

@@ -9,7 +9,7 @@ from prefect import flow
 from configs.schema import load_config
 from configs.settings import Settings
 from flows.task_runners import ScoringTaskRunner
-from tasks.ingest import describe, ingest_table
+from tasks.ingest import describe, ingest_table, source_of
 from tasks.monitor import gate_drift
 from tasks.report_folders import POINTER
 from tasks.report_links import publish_reports
@@ -22,7 +22,7 @@ from tasks.validate import check_table, report_suite, suite_sample
 @flow(name="score-customers", task_runner=ScoringTaskRunner())
 def score_customers_flow(
     config_path: str,
-    data: str,
+    data: str | None = None,
     table: str | None = None,
     query: str | None = None,
     as_of: str | None = None,
@@ -30,9 +30,11 @@ def score_customers_flow(
     """Lock and run, load champion, ingest, check contract, suite report, drift gate, score
     chunks and merge (KPIs in the same commit), curves, reports kept and linked.
 
-    Without `as_of`, a deployment run scores the date it was scheduled for; else today."""
+    Without `as_of`, a deployment run scores the date it was scheduled for; else today.
+    Without `data`, RETAINAI_SCORING_SOURCE (and _TABLE) of the environment it runs in."""
     config = load_config(config_path)
     settings = Settings()
+    data, table, query = source_of(settings, "scoring", data, table, query)
     period = resolve_as_of(as_of)
     with locked_period(settings, config, period) as locked:
         champion = load_champion.submit(config, locked.folder / "champion", settings)

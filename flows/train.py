@@ -9,7 +9,7 @@ from prefect import flow
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks.ingest import describe, ingest
+from tasks.ingest import describe, ingest, source_of
 from tasks.monitor import save_reference
 from tasks.report_links import publish_reports
 from tasks.survival import analyse_survival
@@ -20,12 +20,15 @@ from tasks.validate import validate
 
 @flow(name="train-churn-model")
 def train_churn_model(
-    config_path: str, data: str, table: str | None = None, query: str | None = None
+    config_path: str, data: str | None = None, table: str | None = None, query: str | None = None
 ) -> dict[str, Any]:
     """Ingest, validate, build features, tune and fit, evaluate, register, promote; the
-    reports kept in the configured store and linked from Prefect and MLflow."""
+    reports kept in the configured store and linked from Prefect and MLflow.
+
+    Without `data`, RETAINAI_TRAINING_SOURCE of the environment the run executes in."""
     config = load_config(config_path)
     settings = Settings()
+    data, table, query = source_of(settings, "training", data, table, query)
     source = describe(data, table, query)
     with training_run(settings, config, config_path, source) as run_id:
         report_dir = settings.reports_dir / "training" / run_id

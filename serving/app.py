@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -87,11 +88,17 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         metrics=metrics,
         engine=engine,
         authenticator=Authenticator(engine, serving.token_cache_seconds),
-        launcher=TrainingLauncher(settings.state, config_path, serving.training_source, slot),
+        launcher=TrainingLauncher(
+            settings.state, config_path, _secret(settings.training_source), slot
+        ),
         coalescer=Coalescer(),
         scorer=ScoringLauncher(config_path, slot),
         checker=UploadChecker(config_path),
     )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _lifespan(state: ServingState):

@@ -1,5 +1,6 @@
 """The one mapping from the application layer's typed errors to HTTP answers: JSON
-`{"detail": ...}` for the API, the message page (with the navigation) for the dashboard."""
+`{"detail": ...}` for the API, the message page (with the navigation) for the dashboard;
+neither ever names a folder of the server."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tasks.core.errors import (
     RetainAIError,
     UnavailableError,
 )
+from tasks.core.redaction import hide_paths
 
 STATUS: tuple[tuple[type[RetainAIError], int, str], ...] = (
     (NotFoundError, 404, "Not found"),
@@ -53,7 +55,7 @@ async def typed_error(request: Request, error: RetainAIError) -> Response:
             "message.html",
             status=status,
             heading=heading,
-            text=str(error),
+            text=hide_paths(str(error)),
             session=request.scope.get(SESSION),
         )
-    return OrjsonResponse({"detail": str(error)}, status_code=status)
+    return OrjsonResponse({"detail": hide_paths(str(error))}, status_code=status)

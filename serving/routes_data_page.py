@@ -19,6 +19,8 @@ from serving.state import State
 from tasks import uploads
 from tasks.adapters import orchestrator, prefect_api
 from tasks.core.errors import ConcurrentRunError, ConfigError, RetainAIError
+from tasks.core.policy import allows
+from tasks.core.redaction import hide_paths, mask_url
 
 router = APIRouter(include_in_schema=False)
 UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
@@ -27,12 +29,16 @@ UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
 async def _page(request: Request, state, session, status: int = 200, **extra) -> Response:
     settings, dataset = state.settings, state.config.dataset.name
     runs = await run_in_threadpool(uploads.recent_runs, state.engine, dataset)
+    for run in runs:  # what went wrong, never where the server keeps its files
+        run["error"] = run["error"] and hide_paths(run["error"])
+    for message in extra.get("messages", []):
+        message["text"] = hide_paths(message["text"])
     recent = await run_in_threadpool(uploads.recent_uploads, settings)
-    sources = {"training (RETAINAI_TRAINING_SOURCE)": state.serving.training_source,
-               "scoring (RETAINAI_SCORING_SOURCE)": state.serving.scoring_source}  # fmt: skip
+    admin = allows(session.user["role"], "admin")  # data sources are an admin matter
+    sources = _sources(settings) if admin else None
     prefect = orchestrator.api_configured()
     schedules, schedule_error = None, None
-    if prefect and session.user["role"] == "admin":
+    if prefect and admin:
         try:
             schedules = await run_in_threadpool(prefect_api.deployment_schedules)
         except ConfigError as error:
@@ -42,6 +48,15 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
                                     prefect=prefect, schedules=schedules,
                                     schedule_error=schedule_error,
                                     today=date.today().isoformat(), **extra)  # fmt: skip
+
+
+def _sources(settings) -> dict[str, str | None]:
+    """The configured sources as admins see them: where, never with what credentials."""
+    found = {
+        "training (RETAINAI_TRAINING_SOURCE)": settings.training_source,
+        "scoring (RETAINAI_SCORING_SOURCE)": settings.scoring_source,
+    }
+    return {label: value and mask_url(value.get_secret_value()) for label, value in found.items()}
 
 
 @router.get("/dashboard/data", response_class=HTMLResponse)

@@ -36,9 +36,12 @@ class RunSlot:
         except FileNotFoundError:
             return f"another run of {self.table}"
 
-    def start(self, what: str, command: list[str], log: Path) -> subprocess.Popen:
-        """Start `command` (output to `log`) holding the slot for as long as it runs; `what`
-        names the run in the refusals of others. ConcurrentRunError while another holds it."""
+    def start(
+        self, what: str, command: list[str], log: Path, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
+        """Start `command` (output to `log`, `env` added to this process's environment) holding
+        the slot for as long as it runs; `what` names the run in the refusals of others.
+        ConcurrentRunError while another holds it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._lock.open("w") as lock:
             try:
@@ -58,5 +61,5 @@ class RunSlot:
                     stderr=subprocess.STDOUT,
                     pass_fds=(lock.fileno(),),
                     start_new_session=True,
-                    env=os.environ.copy(),
+                    env={**os.environ, **(env or {})},
                 )

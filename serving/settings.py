@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,12 +23,6 @@ class ServingSettings(BaseSettings):
     token_cache_seconds: float = Field(10.0, ge=0)  # revocations apply within this time
     db_pool_size: int = Field(4, ge=1, le=50)
     gc_freeze: bool = True  # move startup objects out of the GC's generations (tail latency)
-    training_source: str | None = Field(
-        None, validation_alias=AliasChoices("RETAINAI_TRAINING_SOURCE")
-    )
-    scoring_source: str | None = Field(  # shown on the data page (the deployments read it)
-        None, validation_alias=AliasChoices("RETAINAI_SCORING_SOURCE")
-    )
 
     @property
     def max_body_bytes(self) -> int:

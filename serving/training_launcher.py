@@ -20,17 +20,18 @@ class TrainingLauncher:
     def __init__(self, state_dir: Path, config_path: Path, source: str | None, slot: RunSlot):
         self.state_dir = state_dir
         self.config_path = config_path
-        self.source = source
+        self.source = source  # RETAINAI_TRAINING_SOURCE: given to a child by its environment
         self.slot = slot
-        self.command = [sys.executable, "-m", "flows", "train"]  # + --config C --data D
+        self.command = [sys.executable, "-m", "flows", "train"]  # + --config C
         self.process: subprocess.Popen | None = None
 
     def start(self) -> dict[str, Any]:
-        """Start a run (blocking; call from a worker thread); ConcurrentRunError if one runs."""
+        """Start a run (blocking; call from a worker thread); ConcurrentRunError if one runs.
+
+        The source is never a run parameter or a command-line argument (both are shown to
+        others): a deployment run reads it from its worker's environment, a child from its own."""
         if orchestrator.api_configured():
             parameters = {"config_path": str(self.config_path)}
-            if self.source:
-                parameters["data"] = self.source
             run_id = orchestrator.start_deployment_run(parameters=parameters)
             if run_id is not None:
                 return {"run_id": run_id, "backend": "prefect"}
@@ -47,7 +48,8 @@ class TrainingLauncher:
         folder = self.state_dir / "training-runs"
         folder.mkdir(parents=True, exist_ok=True)
         run_id = uuid.uuid4().hex
-        command = [*self.command, "--config", str(self.config_path), "--data", self.source]
+        command = [*self.command, "--config", str(self.config_path)]
         what = f"training run {run_id}"
-        self.process = self.slot.start(what, command, folder / f"{run_id}.log")
+        env = {"RETAINAI_TRAINING_SOURCE": self.source}
+        self.process = self.slot.start(what, command, folder / f"{run_id}.log", env)
         return {"run_id": run_id, "backend": "subprocess", "pid": self.process.pid}

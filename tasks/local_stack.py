@@ -5,7 +5,7 @@ from __future__ import annotations
 from configs.settings import Settings
 from tasks.adapters import deployments, stack
 from tasks.adapters.stack_services import client_env, services
-from tasks.core.stack_plan import redact
+from tasks.core.redaction import mask_url
 
 up = stack.up
 down = stack.down
@@ -26,14 +26,14 @@ def exports(settings: Settings) -> dict[str, str]:
 
 
 def stores(settings: Settings) -> dict[str, str]:
-    """Where each server keeps its state (passwords redacted)."""
+    """Where each server keeps its state (credentials masked)."""
     from tasks.adapters.stack_services import mlflow_artifacts, mlflow_backend
 
     plan = {s.name: s for s in services(settings)}
     prefect_db = plan["prefect"].env.get("PREFECT_API_DATABASE_CONNECTION_URL")
     return {
-        "Prefect database": redact(prefect_db) if prefect_db else "SQLite in PREFECT_HOME",
-        "MLflow backend": redact(mlflow_backend(settings)),
+        "Prefect database": mask_url(prefect_db) if prefect_db else "SQLite in PREFECT_HOME",
+        "MLflow backend": mask_url(mlflow_backend(settings)),
         "MLflow artifacts": mlflow_artifacts(settings),
         "logs": str(stack.folder(settings)),
     }

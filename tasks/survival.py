@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from tasks.adapters import registry
-from tasks.adapters.storage import write_json_atomic
+from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core import survival
 from tasks.core.kpis import assign_risk_segments
 from tasks.core.scoring import curve_counts
@@ -43,7 +43,7 @@ def write_curve_counts(config: RunConfig, counts: pd.DataFrame, folder: Path) ->
         table = survival.kaplan_meier_table(
             counts["duration"], counts["churned"], counts[name].astype(str), counts["customers"]
         )
-        table.to_csv(folder / f"km_by_{name}.csv", index=False)
+        write_frame_atomic(table, folder / f"km_by_{name}.csv")
         figure = survival.kaplan_meier_figure(table, f"Kaplan-Meier survival by {name}")
         figure.savefig(folder / f"km_by_{name}.png")
         medians[name] = {str(k): v for k, v in survival.median_survival(table).items()}
@@ -70,11 +70,10 @@ def analyse_survival(
     step("fitting survival curves and the Cox model")
     model = survival.fit_survival_model(frame, config)
     paths = write_curves(config, frame, probabilities, folder)
-    model.hazard_ratio_table().to_csv(folder / "hazard_ratios.csv", index=False)
-    model.dropped_table().to_csv(folder / "dropped_covariates.csv", index=False)
-    survival.proportional_hazards_check(frame, config).to_csv(
-        folder / "proportional_hazards_check.csv", index=False
-    )
+    write_frame_atomic(model.hazard_ratio_table(), folder / "hazard_ratios.csv")
+    write_frame_atomic(model.dropped_table(), folder / "dropped_covariates.csv")
+    checked = survival.proportional_hazards_check(frame, config)
+    write_frame_atomic(checked, folder / "proportional_hazards_check.csv")
     paths += [
         write_json_atomic(folder / MODEL_FILE, model.to_dict()),
         folder / "hazard_ratios.csv",

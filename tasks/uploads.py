@@ -31,6 +31,7 @@ from tasks.adapters.storage import inside, write_frame_atomic, write_json_atomic
 from tasks.adapters.tables import scoring_runs
 from tasks.core.contract import validate_frame
 from tasks.core.errors import ConfigError, NotFoundError, RetainAIError, TooLargeError
+from tasks.core.redaction import hide_paths
 
 KINDS = (".csv", ".parquet")
 UPLOAD_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
@@ -123,7 +124,7 @@ def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: st
         discard(settings, upload_id)
         raise
     except RetainAIError as error:  # structural problems, unreadable file, too many bad rows
-        structural = str(error)
+        structural = _as_sent(error, path, name)
     else:
         clean, quarantined = len(result.clean), len(result.quarantined)
         reasons = dict(result.reason_counts)
@@ -146,6 +147,11 @@ def verdict_of(settings: Settings, upload_id: str) -> UploadCheck | None:
     if found is None or not found.is_file():
         return None
     return UploadCheck(**json.loads(found.read_text()))
+
+
+def _as_sent(error: RetainAIError, path: Path, name: str) -> str:
+    """What is wrong with the file, naming it as it was sent: never where the server keeps it."""
+    return hide_paths(str(error).replace(str(path), Path(name).name))
 
 
 def recent_uploads(settings: Settings, limit: int = 10) -> list[UploadCheck]:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from configs.settings import Settings
 from tasks.adapters.tables import model_promotions
 from tasks.core.errors import ConfigError, DataSourceError, TransientSourceError
+from tasks.core.redaction import mask_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -134,7 +135,7 @@ def ensure_schema(engine: Engine, embedded: bool, attempts: int = 3) -> None:
 
 
 def _label(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+    return mask_url(engine.url.render_as_string(hide_password=True))
 
 
 def record_promotion(engine: Engine, **row: Any) -> None:

@@ -12,6 +12,7 @@ from configs.settings import Settings
 from tasks.adapters.process_groups import http_ok
 from tasks.adapters.stack_services import REPO
 from tasks.core.errors import StackError
+from tasks.core.redaction import mask_url
 
 CRASH_DETECTOR = "retainai-crashed-flow-runs"
 _ENDED = ("Completed", "Failed", "Cancelled", "Crashed")
@@ -26,7 +27,7 @@ def require_api() -> str:
             "the URL it prints"
         )
     if not http_ok(f"{url}/health"):
-        raise StackError(f"no Prefect server answers at {url} (PREFECT_API_URL)")
+        raise StackError(f"no Prefect server answers at {mask_url(url)} (PREFECT_API_URL)")
     return url
 
 
@@ -52,8 +53,8 @@ def ensure_work_pool(name: str) -> bool:
 def deploy_all(timeout_seconds: float = 300) -> str:
     """`prefect --no-prompt deploy --all` from the repository root; its output.
 
-    prefect.yaml reads the data sources from RETAINAI_* variables at this point: values are
-    stored in the deployments' parameters, never secrets (those stay in the environment)."""
+    The deployments carry no data source: their flow runs read RETAINAI_TRAINING_SOURCE and
+    RETAINAI_SCORING_SOURCE from the worker's environment, so no credential reaches Prefect."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     env.setdefault("RETAINAI_HOME", str(REPO))

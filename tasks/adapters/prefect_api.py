@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tasks.core.errors import ConfigError
+from tasks.core.redaction import mask_url
 
 TIMEOUT_SECONDS = 3.0
 
@@ -70,7 +71,9 @@ def deployment_schedules(api_url: str | None = None) -> list[dict[str, Any]]:
                 "sort": "EXPECTED_START_TIME_ASC", "limit": 200,
             }) if deployments else []  # fmt: skip
     except httpx.HTTPError as error:
-        raise ConfigError(f"the Prefect server at {api_url} did not answer: {error}") from None
+        raise ConfigError(
+            f"the Prefect server at {mask_url(api_url)} did not answer: {error}"
+        ) from None
     return summarise(deployments, {str(f["id"]): f["name"] for f in flows}, upcoming)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.adapters.storage import write_text_atomic
+from tasks.core.csv_cells import safe_cell
 from tasks.core.errors import SmsExportError
 from tasks.core.outreach import OPT_OUT_TEXT, sms_text
 
@@ -46,5 +47,6 @@ def write_sms_export(rows: Iterable[SmsRow], path: Path, opt_out: str = OPT_OUT_
             raise SmsExportError(f"SMS message id {row.message_id!r} is empty or repeated")
         seen.add(row.message_id)
         text = sms_text(row.text, opt_out, message_id=row.message_id)
-        writer.writerow((_phone(row.phone, row.message_id), text, row.message_id))
+        cells = (_phone(row.phone, row.message_id), text, row.message_id)
+        writer.writerow([safe_cell(cell) for cell in cells])
     return write_text_atomic(path, buffer.getvalue())

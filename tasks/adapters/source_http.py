@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import pandas as pd
 
 from configs.settings import Settings
-from tasks.adapters.source_errors import mask_url, one_line
+from tasks.adapters.source_errors import one_line
 from tasks.core.errors import DataSourceError, TransientSourceError
+from tasks.core.redaction import mask_url
 
 _RECORD_KEYS = ("data", "items", "results", "records", "customers")
 _MAX_PAGES = 10_000
@@ -23,8 +23,8 @@ def read_http(url: str, label: str, settings: Settings) -> pd.DataFrame:
     import httpx
 
     headers = {"Accept": "application/json"}
-    if token := os.environ.get("RETAINAI_SOURCE_TOKEN"):
-        headers["Authorization"] = f"Bearer {token}"
+    if settings.source_token is not None:
+        headers["Authorization"] = f"Bearer {settings.source_token.get_secret_value()}"
     timeout = settings.http_timeout_seconds
     with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
         records = [record for page in _pages(client, url, label) for record in page]

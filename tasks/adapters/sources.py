@@ -23,13 +23,13 @@ import pandas as pd
 import pyarrow as pa
 
 from configs.settings import Settings
-from tasks.adapters.source_errors import SCHEME, mask_url
 from tasks.adapters.source_files import read_local, read_s3
 from tasks.adapters.source_http import read_http
 from tasks.adapters.source_limits import ReadLimits
 from tasks.adapters.source_sql import read_sql
 from tasks.core import batches
 from tasks.core.errors import DataSourceError
+from tasks.core.redaction import SCHEME, mask_url
 
 
 def read_source(

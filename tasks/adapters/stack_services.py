@@ -13,7 +13,8 @@ from pathlib import Path
 from configs.settings import Settings
 from tasks.adapters.process_groups import http_ok
 from tasks.core.errors import StackError
-from tasks.core.stack_plan import companion_url, database_name, is_postgres, redact, s3_bucket
+from tasks.core.redaction import mask_url
+from tasks.core.stack_plan import companion_url, database_name, is_postgres, s3_bucket
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -180,7 +181,9 @@ def _ensure_database(app_url: str, wanted: str) -> None:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.SQLAlchemyError as exc:
         reason = str(exc.orig or exc).splitlines()[0]
-        raise StackError(f"cannot create database {name} on {redact(app_url)}: {reason}") from None
+        raise StackError(
+            f"cannot create database {name} on {mask_url(app_url)}: {reason}"
+        ) from None
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.core.csv_cells import safe_frame
 from tasks.core.errors import InvalidInputError
 
 
@@ -39,10 +40,11 @@ def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def write_frame_atomic(frame: pd.DataFrame, path: Path) -> Path:
-    """CSV, or Parquet when the name ends in .parquet."""
+    """CSV (text that a spreadsheet would run as a formula escaped), or Parquet when the name
+    ends in .parquet (values as they are)."""
     if path.suffix == ".parquet":
         return _atomic(path, lambda p: frame.to_parquet(p, index=False))
-    return _atomic(path, lambda p: frame.to_csv(p, index=False))
+    return _atomic(path, lambda p: safe_frame(frame).to_csv(p, index=False))
 
 
 def inside(folder: Path, *parts: str) -> Path:

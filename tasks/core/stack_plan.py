@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from tasks.core.errors import StackError
+from tasks.core.redaction import mask_url
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -18,7 +19,7 @@ def database_name(url: str) -> str:
     """The database a server URL names (its path), e.g. `retainai` of `.../retainai`."""
     name = urlsplit(url).path.lstrip("/")
     if not name or "/" in name:
-        raise StackError(f"the database URL names no single database: {redact(url)}")
+        raise StackError(f"the database URL names no single database: {mask_url(url)}")
     return name
 
 
@@ -28,21 +29,11 @@ def companion_url(app_url: str, suffix: str, driver: str) -> str:
     Prefect, MLflow and RetainAI each keep an `alembic_version` table, so each gets its own
     database on the same server: `postgresql+asyncpg://u@h/app_prefect` for Prefect."""
     if not is_postgres(app_url):
-        raise StackError(f"not a PostgreSQL URL: {redact(app_url)}")
+        raise StackError(f"not a PostgreSQL URL: {mask_url(app_url)}")
     parts = urlsplit(app_url)
     scheme = f"postgresql+{driver}" if driver else "postgresql"
     path = f"/{database_name(app_url)}_{suffix}"
     return urlunsplit((scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def s3_bucket(uri: str) -> str | None:

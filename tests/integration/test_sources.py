@@ -243,9 +243,7 @@ def test_unsupported_scheme(settings):
 
 def test_describe_source_hides_credentials():
     label = describe_source("postgresql+psycopg://user:secret@host/db", table="customers")
-    assert (
-        "secret" not in label and label == "postgresql+psycopg://user:***@host/db (table customers)"
-    )
+    assert "secret" not in label and label == "postgresql+psycopg://***@host/db (table customers)"
     assert "tok" not in describe_source("https://api.example.com/x?api_key=tok&page=2")
     assert describe_source("data/customers.csv") == "data/customers.csv"
     assert describe_source("sqlite:////abs/crm.db") == "sqlite:////abs/crm.db"
@@ -330,9 +328,13 @@ def test_http_retries_a_server_error(api, settings):
     assert _Api.hits["/flaky"] == 2
 
 
-def test_http_bearer_token_from_env(api, settings, monkeypatch):
+def test_http_bearer_token_from_the_source_token_setting(api, settings, monkeypatch):
+    """RETAINAI_SOURCE_TOKEN is a secret setting: read with the others, never printed."""
     monkeypatch.setenv("RETAINAI_SOURCE_TOKEN", "tok-123")
-    assert read_source(f"{api}/auth", settings=settings)["auth"].tolist() == ["Bearer tok-123"]
+    with_token = Settings(state_dir=settings.state_dir)
+    assert "tok-123" not in repr(with_token)
+    assert read_source(f"{api}/auth", settings=with_token)["auth"].tolist() == ["Bearer tok-123"]
+    assert read_source(f"{api}/auth", settings=settings)["auth"].tolist() == [""]  # built before
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from serving_helpers import add_users, page_login, serving_settings
 
 from configs.schema import load_config
@@ -16,8 +17,10 @@ from serving.app import create_app
 
 @pytest.fixture(scope="module")
 def site(champion):
-    settings = serving_settings(poll_seconds=0, training_source=str(champion.data))
-    app = create_app(champion.settings, champion.config, settings)
+    with_source = champion.settings.model_copy(
+        update={"training_source": SecretStr(str(champion.data))}
+    )
+    app = create_app(with_source, champion.config, serving_settings(poll_seconds=0))
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]  # no real training
     with TestClient(app, base_url="https://testserver") as client:
         add_users(

@@ -7,6 +7,7 @@ import sys
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from pydantic import SecretStr
 from schemathesis.config import SchemathesisConfig
 from serving_helpers import serving_settings
 
@@ -29,10 +30,9 @@ def admin_token(champion) -> str:
 def api_schema(champion, admin_token):
     from serving.app import create_app
 
-    source = str(champion.data)
-    app = create_app(
-        champion.settings, champion.config, serving_settings(max_batch=20, training_source=source)
-    )
+    source = SecretStr(str(champion.data))
+    settings = champion.settings.model_copy(update={"training_source": source})
+    app = create_app(settings, champion.config, serving_settings(max_batch=20))
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]  # no real training
     # 413 is this API's documented answer to a batch above max_batch (also invalid data);
     # unknown query parameters are ignored, as FastAPI does, so none are generated

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 from serving_helpers import bearer
@@ -26,7 +27,9 @@ def test_subprocess_run_and_conflict(served, champion, monkeypatch):
     assert first.json()["backend"] == "subprocess" and len(first.json()["run_id"]) == 32
     process = launcher.process
     try:
-        assert process.args[-4:] == ["--config", str(champion.config), "--data", str(champion.data)]
+        assert process.args[-2:] == ["--config", str(champion.config)]  # no source in argv
+        environ = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+        assert f"RETAINAI_TRAINING_SOURCE={champion.data}".encode() in environ
         again = _trigger(served)
         assert again.status_code == 409 and "running" in again.json()["detail"]
     finally:
@@ -60,7 +63,8 @@ def training_deployment(prefect_server, monkeypatch):
         client.delete_deployment(deployment_id)
 
 
-def test_prefect_deployment_run_and_conflict(served, training_deployment):
+def test_prefect_deployment_run_and_conflict(served, training_deployment, monkeypatch):
+    monkeypatch.setattr(served.state.launcher, "source", "postgresql://u:pw@db.internal/crm")
     first = _trigger(served)
     assert first.status_code == 202, first.text
     assert first.json()["backend"] == "prefect"
@@ -69,6 +73,7 @@ def test_prefect_deployment_run_and_conflict(served, training_deployment):
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(first.json()["run_id"])
     assert run.deployment_id == training_deployment
-    assert run.parameters["config_path"] == str(served.state.launcher.config_path)
+    # the worker's environment names the source: no run parameter carries it
+    assert run.parameters == {"config_path": str(served.state.launcher.config_path)}
     again = _trigger(served)
     assert again.status_code == 409 and str(run.id) in again.json()["detail"]

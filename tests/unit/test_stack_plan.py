@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tasks.core.errors import StackError
-from tasks.core.stack_plan import companion_url, database_name, is_postgres, redact, s3_bucket
+from tasks.core.redaction import mask_url
+from tasks.core.stack_plan import companion_url, database_name, is_postgres, s3_bucket
 
 
 def test_prefect_and_mlflow_get_sibling_databases_through_their_drivers():
@@ -40,8 +41,8 @@ def test_a_url_without_a_single_database_is_refused():
 
 
 def test_passwords_never_reach_messages():
-    assert redact("postgresql://u:secret@h:5432/db") == "postgresql://u:***@h:5432/db"
-    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+    assert mask_url("postgresql://u:secret@h:5432/db") == "postgresql://***@h:5432/db"
+    assert mask_url("postgresql://h/db") == "postgresql://h/db"
     with pytest.raises(StackError) as error:
         database_name("postgresql://u:secret@h/")
     assert "secret" not in str(error.value)
