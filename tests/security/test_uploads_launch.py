@@ -11,6 +11,7 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from serving_helpers import add_users, bearer, make_tokens, page_login, serving_settings
 
 from data.generate import generate_customers
@@ -21,11 +22,9 @@ SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 
 @pytest.fixture(scope="module")
 def site(champion):
-    app = create_app(
-        champion.settings,
-        champion.config,
-        serving_settings(poll_seconds=0, training_source=str(champion.data)),
-    )
+    source = SecretStr(str(champion.data))
+    settings = champion.settings.model_copy(update={"training_source": source})
+    app = create_app(settings, champion.config, serving_settings(poll_seconds=0))
     state = app.state.serving
     state.scorer.command = SLEEPER  # a scoring run that lasts until the test ends it
     state.launcher.command = [sys.executable, "-c", "pass"]
