@@ -225,6 +225,15 @@ async def _end_login_token(state, header: str) -> Response:
     return Response(status_code=204)
 
 
+def _own_address(request: Request) -> str:
+    """This server's own address (the socket it answers on), never the request's Host header,
+    which a visitor chooses: a reset link must not point at a site of the visitor's choosing.
+    Behind a proxy, RETAINAI_PUBLIC_URL names the public address instead."""
+    host, port = request.scope.get("server") or ("127.0.0.1", 8000)
+    host = f"[{host}]" if ":" in host else host
+    return f"{request.url.scheme}://{host}:{port}"
+
+
 @router.get("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
 async def reset_page(request: Request) -> Response:
     return pages_of(request).render(request, "reset_request.html")
@@ -236,7 +245,7 @@ async def reset_request(
 ) -> Response:
     """The same answer at once for every address; the account is looked up and the link made
     and emailed after the answer is sent, so its timing tells nothing either."""
-    base = (state.settings.public_url or str(request.base_url)).rstrip("/")
+    base = (state.settings.public_url or _own_address(request)).rstrip("/")
     background.add_task(_send_reset_link, state, base, email)
     return pages_of(request).render(request, "message.html", heading="Check your email",
                                     text=RESET_SENT, link="/auth/login",

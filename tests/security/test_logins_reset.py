@@ -59,3 +59,26 @@ def test_reset_mails_to_one_account_are_limited(site):  # noqa: F811
     answers = {browser.post("/auth/reset", data={"email": email}).text for _ in range(6)}
     assert len(answers) == 1  # the same answer every time
     assert len(reset_links(site.recorder, email)) == site.settings.reset_mails_per_hour == 3
+
+
+def test_a_reset_link_never_points_at_the_host_the_visitor_names(site):  # noqa: F811
+    """Without RETAINAI_PUBLIC_URL the link names the server's own address, not the Host
+    header, which a visitor chooses (the victim would get a link to the visitor's site)."""
+    from email import message_from_bytes
+
+    from fastapi.testclient import TestClient
+    from serving_helpers import REPO, serving_settings
+
+    from serving.app import create_app
+
+    settings = site.settings.model_copy(update={"public_url": None})
+    app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+    email = site.user()
+    with TestClient(app, base_url="https://testserver") as browser:
+        answer = browser.post(
+            "/auth/reset", data={"email": email}, headers={"host": "evil.example"}
+        )
+    assert answer.status_code == 200
+    (mail,) = [m for m in site.recorder.received if m.rcpt_tos == [email]]
+    text = message_from_bytes(mail.content).get_payload(decode=True).decode()
+    assert "evil.example" not in text and "/auth/reset/" in text
