@@ -29,6 +29,7 @@ from tasks.adapters.account_mail import account_email, send_one
 from tasks.core.credentials import new_secret, same_secret
 from tasks.core.errors import (
     ConfigError,
+    ConflictError,
     LoginRefusedError,
     RetainAIError,
     TooManyAttemptsError,
@@ -331,9 +332,10 @@ async def register(request: Request, state: State) -> Response:
         user, _ = await run_in_threadpool(
             accounts.create_user, state.engine, email, "viewer", password
         )
-    except ConfigError as error:
+    except (ConfigError, ConflictError) as error:
         if _is_json(request):
-            raise HTTPException(409 if "exists" in str(error) else 422, str(error)) from None
+            status = 409 if isinstance(error, ConflictError) else 422
+            raise HTTPException(status, str(error)) from None
         note = [{"kind": "error", "text": str(error)}]
         return pages_of(request).render(request, "register.html", status=400, email=email,
                                         messages=note)  # fmt: skip

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts
 from serving.api_models import LegacyClients, LegacyKpis, Message
 from serving.auth import Reader
+from serving.errors import status_of
 from serving.pages import NO_STORE, pages_of
 from serving.sessions import AdminPage, ViewerPage, client_address
 from serving.state import OrjsonResponse, State
@@ -19,7 +20,7 @@ from tasks import accounts
 from tasks.adapters import retention_store as store
 from tasks.adapters import users as user_store
 from tasks.core.dashboard import format_change, format_figure, kpi_cards, legacy_kpis
-from tasks.core.errors import ConfigError, TooManyAttemptsError
+from tasks.core.errors import ConfigError, ConflictError, NotFoundError, TooManyAttemptsError
 from tasks.core.policy import USER_ROLES as ROLES
 
 router = APIRouter(tags=["dashboard"], default_response_class=OrjsonResponse)
@@ -115,8 +116,8 @@ async def create_user(
 ) -> Response:  # fmt: skip
     try:
         user, password = await run_in_threadpool(accounts.create_user, state.engine, email, role)
-    except ConfigError as error:
-        return await _users_page(request, state, session, status=400,
+    except (ConfigError, ConflictError) as error:
+        return await _users_page(request, state, session, status=status_of(error)[0],
                                  messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
     created = {"email": user["email"], "role": user["role"], "password": password}
     return await _users_page(request, state, session, created=created)
@@ -129,8 +130,8 @@ async def update_user(
 ) -> Response:  # fmt: skip
     try:
         await run_in_threadpool(accounts.set_role, state.engine, user_id, role, active == "yes")
-    except ConfigError as error:
-        return await _users_page(request, state, session, status=400,
+    except (ConfigError, ConflictError, NotFoundError) as error:
+        return await _users_page(request, state, session, status=status_of(error)[0],
                                  messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
     state.authenticator.forget()  # the user's login tokens were revoked
     return RedirectResponse("/dashboard/users", status_code=303, headers=NO_STORE)

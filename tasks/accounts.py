@@ -32,7 +32,13 @@ from tasks.core.credentials import (
     normal_email,
     verify_password,
 )
-from tasks.core.errors import ConfigError, LoginRefusedError, NotFoundError, TooManyAttemptsError
+from tasks.core.errors import (
+    ConfigError,
+    ConflictError,
+    LoginRefusedError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
 from tasks.core.throttle import Limit, LoginLimits, in_words, login_wait
 
 log = logging.getLogger("retainai.accounts")
@@ -202,6 +208,6 @@ def set_role(engine: Engine, user_id: int, role: str, active: bool = True) -> No
     deactivation also ends the user's sessions."""
     found = store.set_role(engine, user_id, check_role(role), active, _now())
     if found is None:
-        raise ConfigError(f"no user {user_id}")
+        raise NotFoundError(f"no user {user_id}")
     if not found:
-        raise ConfigError("the last active admin cannot be demoted or deactivated")
+        raise ConflictError("the last active admin cannot be demoted or deactivated")

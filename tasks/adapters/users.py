@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from tasks.adapters.db import row_dict
 from tasks.adapters.tokens import revoke_logins
 from tasks.adapters.user_tables import login_attempts, password_resets, user_sessions, users
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConflictError
 from tasks.core.throttle import Failures
 
 PUBLIC_COLUMNS = ("id", "email", "role", "active", "created_at", "password_changed_at")
@@ -30,7 +30,7 @@ def create_user(engine: Engine, email: str, password_hash: str, role: str, now: 
         with engine.begin() as connection:
             new_id = connection.execute(users.insert().values(**row)).inserted_primary_key[0]
     except sa.exc.IntegrityError:
-        raise ConfigError(f"a user {email!r} already exists") from None
+        raise ConflictError(f"a user {email!r} already exists") from None
     return {"id": new_id, **{k: row[k] for k in PUBLIC_COLUMNS if k in row}}
 
 

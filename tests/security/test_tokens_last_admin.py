@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tasks import accounts
 from tasks.adapters import users as user_store
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConflictError, NotFoundError
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "correct horse battery"
@@ -58,7 +58,7 @@ def test_two_concurrent_demotions_leave_one_admin(engine):
         try:
             accounts.set_role(engine, user_id, role, active)
             outcomes[key] = "done"
-        except ConfigError as error:
+        except ConflictError as error:
             outcomes[key] = str(error)
 
     demote = threading.Thread(target=change, args=("demote", first["id"], "viewer", True))
@@ -89,13 +89,13 @@ def test_two_concurrent_demotions_leave_one_admin(engine):
 def test_the_last_admin_is_kept_and_other_changes_pass(engine):
     ada, _ = accounts.create_user(engine, "ada@example.test", "admin", PASSWORD)
     vic, _ = accounts.create_user(engine, "vic@example.test", "viewer", PASSWORD)
-    with pytest.raises(ConfigError, match="last active admin"):
+    with pytest.raises(ConflictError, match="last active admin"):
         accounts.set_role(engine, ada["id"], "admin", active=False)
     accounts.set_role(engine, vic["id"], "admin")
     accounts.set_role(engine, ada["id"], "analyst")  # another admin remains
-    with pytest.raises(ConfigError, match="last active admin"):
+    with pytest.raises(ConflictError, match="last active admin"):
         accounts.set_role(engine, vic["id"], "viewer")
-    with pytest.raises(ConfigError, match="no user 9999"):
+    with pytest.raises(NotFoundError, match="no user 9999"):
         accounts.set_role(engine, 9999, "viewer")
     roles = {u["email"]: (u["role"], u["active"]) for u in user_store.list_users(engine)}
     assert roles == {"ada@example.test": ("analyst", True), "vic@example.test": ("admin", True)}

@@ -162,7 +162,7 @@ def test_admins_manage_users_and_keep_one_admin(site):
     me = next(u for u in user_store.list_users(engine) if u["role"] == "admin")
     demote = client.post(f"/dashboard/users/{me['id']}", data={"role": "viewer", "active": "yes",
                                                                "csrf_token": token})  # fmt: skip
-    assert demote.status_code == 400 and "last active admin" in demote.text
+    assert demote.status_code == 409 and "last active admin" in demote.text
 
 
 def test_a_password_reset_by_email_works_once(site, mail):
