@@ -5,6 +5,7 @@ scored by the same scoring flow as any source. Plain functions for the web app."
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from tasks.core.contract import validate_frame
 from tasks.core.errors import ConfigError, RetainAIError
 
 KINDS = (".csv", ".parquet")
+UPLOAD_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
 
 
@@ -56,7 +58,8 @@ def new_upload(settings: Settings, name: str) -> tuple[str, Path]:
 
 
 def data_file(settings: Settings, upload_id: str) -> Path | None:
-    if not upload_id.isalnum():
+    """The uploaded file of `upload_id` (an id `new_upload` made), else None."""
+    if not UPLOAD_ID.fullmatch(upload_id):  # never a path, nor a name too long for one
         return None
     found = [folder_of(settings) / f"{upload_id}{kind}" for kind in KINDS]
     return next((path for path in found if path.is_file()), None)
