@@ -3,6 +3,7 @@ what `campaign_actions` takes; anything wrong is one ConfigError naming the fiel
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,9 +32,19 @@ def _number(text: Any, field: str, low: float | None = None, high: float | None 
         value = float(text)
     except (TypeError, ValueError):
         raise ConfigError(f"{field}: {text!r} is not a number") from None
+    if not math.isfinite(value):  # NaN passes every bound below
+        raise ConfigError(f"{field}: {text!r} is not a number")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ConfigError(f"{field}: {value:g} is outside [{low:g}, {high:g}]")
+        raise ConfigError(f"{field}: {value:g} is {_outside(low, high)}")
     return value
+
+
+def _outside(low: float | None, high: float | None) -> str:
+    if low is None:
+        return f"above {high:g}"
+    if high is None:
+        return f"below {low:g}"
+    return f"outside [{low:g}, {high:g}]"
 
 
 def _when(text: Any, field: str) -> datetime | None:

@@ -91,7 +91,8 @@ def discard(settings: Settings, upload_id: str) -> None:
 
 
 def data_file(settings: Settings, upload_id: str) -> Path | None:
-    if not UPLOAD_ID.fullmatch(upload_id):
+    """The uploaded file of `upload_id` (an id `new_upload` made), else None."""
+    if not UPLOAD_ID.fullmatch(upload_id):  # never a path, nor a name too long for one
         return None
     found = [inside(folder_of(settings), f"{upload_id}{kind}") for kind in KINDS]
     return next((path for path in found if path.is_file()), None)

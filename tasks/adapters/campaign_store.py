@@ -23,7 +23,7 @@ from tasks.adapters.campaign_tables import (
     contacts,
     suppressions,
 )
-from tasks.adapters.db import row_dict
+from tasks.adapters.db import row_dict, storable_id
 from tasks.adapters.tables import current_scores_view
 
 
@@ -70,6 +70,8 @@ def _member_rows(campaign_id: int, members: pd.DataFrame) -> list[dict[str, Any]
 
 
 def get_campaign(engine: Engine, campaign_id: int) -> dict[str, Any] | None:
+    if not storable_id(campaign_id):
+        return None
     with engine.connect() as connection:
         row = connection.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).first()
     return None if row is None else row_dict(row)

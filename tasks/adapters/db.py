@@ -45,6 +45,15 @@ def make_engine(url: str, pool_size: int | None = None, pooled: bool = True) -> 
     return sa.create_engine(parsed, connect_args=connect_args, **options)
 
 
+MAX_ID = 2**31 - 1  # the largest id an Integer id column holds on every supported database
+
+
+def storable_id(value: int) -> bool:
+    """Whether `value` can be the id of a stored row: any other id finds nothing (and SQLite
+    raises OverflowError on an integer beyond 64 bits instead of finding nothing)."""
+    return 1 <= value <= MAX_ID
+
+
 def row_dict(row: Any) -> dict[str, Any]:
     """A result row as a plain dict: str keys (orjson refuses str subclasses), and UTC on
     the naive timestamps SQLite hands back (every timestamp is stored in UTC)."""

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tasks.adapters.db import row_dict
+from tasks.adapters.db import row_dict, storable_id
 from tasks.adapters.tokens import revoke_logins
 from tasks.adapters.user_tables import login_attempts, password_resets, user_sessions, users
 from tasks.core.errors import ConflictError
@@ -41,6 +41,8 @@ def user_by_email(engine: Engine, email: str) -> dict[str, Any] | None:
 
 
 def user_by_id(engine: Engine, user_id: int) -> dict[str, Any] | None:
+    if not storable_id(user_id):
+        return None
     with engine.connect() as connection:
         row = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
     return None if row is None else row_dict(row)
