@@ -66,6 +66,8 @@ def set_role(engine: Engine, user_id: int, role: str, active: bool, now: datetim
     PostgreSQL two demotions wait for each other), and the update itself matches only while
     another active admin remains. A change revokes the user's login tokens; a deactivation
     also ends the user's sessions."""
+    if not storable_id(user_id):
+        return None
     is_admin = (users.c.role == "admin") & users.c.active.is_(True)
     other = users.alias("other")
     others = (

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from serving_helpers import PAGE_PASSWORD, add_users, seed_scores, serving_settings
+from serving_helpers import PAGE_PASSWORD, add_users, form_login, seed_scores, serving_settings
 
 from tasks.core.policy import allows
 from tests.security.fuzz_routes import form_vocabulary, page_doors
@@ -51,8 +51,7 @@ def _login(site: Site, role: str) -> None:
 
     client = site.client
     client.cookies.clear()
-    form = {"email": _email(role), "password": PAGE_PASSWORD}
-    assert client.post("/auth/login", data=form, follow_redirects=False).status_code == 303
+    assert form_login(client, _email(role), PAGE_PASSWORD).status_code == 303
     session_id = client.cookies[COOKIE]
     page = client.get("/dashboard/profile").text
     site.sessions[role] = (session_id, re.search(r'name="csrf_token" value="([^"]+)"', page)[1])
