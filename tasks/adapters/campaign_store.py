@@ -139,7 +139,8 @@ def messages(engine: Engine, campaign_id: int, status: str | None = None) -> pd.
         query = query.where(campaign_messages.c.status == status)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(campaign_messages.c.customer_id)).fetchall()
-    return pd.DataFrame(rows, columns=[str(c.name) for c in campaign_messages.columns])
+    columns = [str(c.name) for c in campaign_messages.columns]
+    return pd.DataFrame([row_dict(row) for row in rows], columns=columns)  # UTC on SQLite too
 
 
 def move_messages(
