@@ -160,8 +160,12 @@ def ours(args) -> dict:
     warm_up_period, period = _periods(args.repeat)
     warm_up_seconds, _ = run(f"{args.table}_warm_up", warm_up_period)
     seconds, rows = run(args.table, period)
-    return {"seconds": seconds, "rows": rows, "warm_up_seconds": warm_up_seconds,
-            "model_family": _champion_family()}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "warm_up_seconds": warm_up_seconds,
+        "model_family": _champion_family(),
+    }
 
 
 def _champion_family() -> str:

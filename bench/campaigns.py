@@ -70,19 +70,31 @@ def seed(settings, config, customers: int) -> None:
 
     rng = np.random.default_rng(7)
     ids = [f"B{i:07d}" for i in range(customers)]
-    reasons = [{"feature": "Contract", "value": "Month-to-month", "contribution": 0.8},
-               {"feature": "tenure", "value": 4, "contribution": 0.5}]  # fmt: skip
+    reasons = [
+        {"feature": "Contract", "value": "Month-to-month", "contribution": 0.8},
+        {"feature": "tenure", "value": 4, "contribution": 0.5},
+    ]
     now = datetime.now(UTC)
     with db.connected(settings) as engine:
         db.upgrade(engine)
         rows = [
-            {"dataset": config.dataset.name, "customer_id": customer, "as_of": date(2026, 11, 1),
-             "model_version": "1", "churn_probability": float(p), "risk_segment": "high",
-             "top_reasons": reasons, "monthly_value": 80.0, "segment_value": "Month-to-month",
-             "expected_remaining_months": 10.0, "lifetime_value": 1500.0, "scored_at": now,
-             "run_id": "bench"}
+            {
+                "dataset": config.dataset.name,
+                "customer_id": customer,
+                "as_of": date(2026, 11, 1),
+                "model_version": "1",
+                "churn_probability": float(p),
+                "risk_segment": "high",
+                "top_reasons": reasons,
+                "monthly_value": 80.0,
+                "segment_value": "Month-to-month",
+                "expected_remaining_months": 10.0,
+                "lifetime_value": 1500.0,
+                "scored_at": now,
+                "run_id": "bench",
+            }
             for customer, p in zip(ids, rng.uniform(0.7, 0.95, customers), strict=True)
-        ]  # fmt: skip
+        ]
         with engine.begin() as connection:
             connection.execute(customer_scores.insert(), rows)
     contacts = generate_contacts(ids, seed=7).assign(consent_email=True)
@@ -157,24 +169,32 @@ def run(args) -> dict:
         fresh_database(args.database_url)
         state = Path(tempfile.mkdtemp(prefix="retainai-bench-campaigns-"))
         settings = Settings(
-            state_dir=state, database_url=args.database_url,
-            llm_base_url=f"http://127.0.0.1:{llm_port}/v1", llm_api_key="bench",
-            llm_concurrency=args.concurrency, llm_timeout_seconds=30,
-            smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security="none",
-            secret_key="a-bench-signing-key-of-32-chars!", public_url="https://retain.example.test",
+            state_dir=state,
+            database_url=args.database_url,
+            llm_base_url=f"http://127.0.0.1:{llm_port}/v1",
+            llm_api_key="bench",
+            llm_concurrency=args.concurrency,
+            llm_timeout_seconds=30,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            smtp_security="none",
+            secret_key="a-bench-signing-key-of-32-chars!",
+            public_url="https://retain.example.test",
             mail_from="RetainAI <offers@example.test>",
-        )  # fmt: skip
+        )
         config = load_config(REPO / "configs" / "telco.yaml")
         share = 0.1
         seed(settings, config, audience_for(args.messages, share))
         offer = offer_of(config, "loyalty-discount", ["email"])
         wanted = AudienceFilter(risk_segments=("high",))
-        campaign = create_campaign.fn(settings, config, "bench", offer, ["email"], wanted, share,
-                                      "bench")  # fmt: skip
+        campaign = create_campaign.fn(
+            settings, config, "bench", offer, ["email"], wanted, share, "bench"
+        )
         rss = []
         started = time.perf_counter()
-        totals = write_campaign_messages(settings, config, campaign["id"],
-                                         lambda stored: rss.append(_rss_mb()))  # fmt: skip
+        totals = write_campaign_messages(
+            settings, config, campaign["id"], lambda stored: rss.append(_rss_mb())
+        )
         generation = time.perf_counter() - started
         calls = min(args.messages, 3200)
         raw_rate = raw_client_rate(settings.llm_base_url, calls, args.concurrency)
@@ -225,9 +245,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per LLM answer")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "RETAINAI_BENCH_DATABASE_URL",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/retainai_bench_campaigns"))  # fmt: skip
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "RETAINAI_BENCH_DATABASE_URL",
+            "postgresql+psycopg://postgres@127.0.0.1:5432/retainai_bench_campaigns",
+        ),
+    )
     args = parser.parse_args()
     os.environ.setdefault("TQDM_DISABLE", "1")
     print(json.dumps(run(args), indent=2))

@@ -35,9 +35,20 @@ PASSWORD = "dashboard bench passphrase"
 
 
 def _step(args, step: str, state: Path) -> None:
-    command = [sys.executable, str(REPO / "bench" / "batch_scoring.py"), "--step", step,
-               "--rows", str(args.rows), "--database-url", args.database_url,
-               "--seed", str(args.seed), "--state", str(state)]  # fmt: skip
+    command = [
+        sys.executable,
+        str(REPO / "bench" / "batch_scoring.py"),
+        "--step",
+        step,
+        "--rows",
+        str(args.rows),
+        "--database-url",
+        args.database_url,
+        "--seed",
+        str(args.seed),
+        "--state",
+        str(state),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     if done.returncode != 0:
         raise SystemExit(f"{step} failed:\n{done.stderr[-4000:]}")
@@ -51,8 +62,10 @@ def _times(client, path: str, requests: int) -> dict[str, float]:
         spent.append((time.perf_counter() - started) * 1000)
         if answer.status_code != 200:
             raise SystemExit(f"{path}: {answer.status_code} {answer.text[:300]}")
-    return {"p50_ms": round(float(np.percentile(spent, 50)), 2),
-            "p95_ms": round(float(np.percentile(spent, 95)), 2)}  # fmt: skip
+    return {
+        "p50_ms": round(float(np.percentile(spent, 50)), 2),
+        "p95_ms": round(float(np.percentile(spent, 95)), 2),
+    }
 
 
 def _deep_link(engine, rows: int) -> str:
@@ -101,8 +114,9 @@ def measure(args, state: Path) -> dict:
     engine = app.state.serving.engine
     email = f"bench-{time.time_ns()}@example.test"
     accounts.create_user(engine, email, "viewer", PASSWORD)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
-                                           log_level="warning", access_log=False))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -129,9 +143,15 @@ def measure(args, state: Path) -> dict:
         server.should_exit = True
         thread.join(timeout=10)
     worst = max(f["p95_ms"] for f in figures.values())
-    return {"rows": args.rows, "requests_per_page": args.requests, "pages": figures,
-            "view_first_page_ms": baseline, "worst_p95_ms": worst,
-            "target_p95_ms": TARGET_P95_MS, "meets_target": worst <= TARGET_P95_MS}  # fmt: skip
+    return {
+        "rows": args.rows,
+        "requests_per_page": args.requests,
+        "pages": figures,
+        "view_first_page_ms": baseline,
+        "worst_p95_ms": worst,
+        "target_p95_ms": TARGET_P95_MS,
+        "meets_target": worst <= TARGET_P95_MS,
+    }
 
 
 def main() -> None:

@@ -33,9 +33,13 @@ def _environment() -> dict[str, str]:
 def _start(command: list[str], log: Path) -> subprocess.Popen:
     with log.open("ab") as out:  # the child keeps its own descriptor
         return subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=_environment(),
-            cwd=log.parent, start_new_session=True,
-        )  # fmt: skip
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=_environment(),
+            cwd=log.parent,
+            start_new_session=True,
+        )
 
 
 def _stop(processes: list[subprocess.Popen], seconds: float = 15.0) -> None:
@@ -77,24 +81,44 @@ def dask_cluster(
     python = [sys.executable, "-m"]
     processes = [
         _start(
-            [*python, "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", str(port), "--no-dashboard"],
+            [
+                *python,
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
             folder / "scheduler.log",
         )
-    ]  # fmt: skip
+    ]
     try:
         for index in range(workers):
             local = folder / f"worker-{index}"
             local.mkdir(exist_ok=True)
             processes.append(
                 _start(
-                    [*python, "distributed.cli.dask_worker", address, "--name", f"worker-{index}",
-                     "--nthreads", "1", "--nworkers", "1", "--memory-limit", memory_limit,
-                     "--no-dashboard", "--local-directory", str(local),
-                     *(arg for module in preload for arg in ("--preload", module))],
+                    [
+                        *python,
+                        "distributed.cli.dask_worker",
+                        address,
+                        "--name",
+                        f"worker-{index}",
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--memory-limit",
+                        memory_limit,
+                        "--no-dashboard",
+                        "--local-directory",
+                        str(local),
+                        *(arg for module in preload for arg in ("--preload", module)),
+                    ],
                     folder / f"worker-{index}.log",
                 )
-            )  # fmt: skip
+            )
         _wait_for_workers(address, workers, seconds)
         yield address
     finally:

@@ -54,10 +54,24 @@ def prefect_server(state: Path):
     port = free_port()
     log = (state / "prefect-server.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port), "--no-services", "--no-ui"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy(),
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-services",
+            "--no-ui",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=os.environ.copy(),
+    )
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + 180
@@ -130,21 +144,28 @@ def main() -> int:
                 measured[workers] = _child("score", workers, address)
             forget(args, AS_OF[workers])
     one, two = measured[1], measured[2]
-    print(json.dumps({
-        "rows": one["rows"],
-        "one_worker_seconds": round(one["seconds"], 2),
-        "two_workers_seconds": round(two["seconds"], 2),
-        "one_worker_customers_per_second": round(one["rows"] / one["seconds"]),
-        "two_workers_customers_per_second": round(two["rows"] / two["seconds"]),
-        "two_vs_one_speedup": round(one["seconds"] / two["seconds"], 3),
-        "warm_up_seconds": {"one": round(one["warm_up_seconds"], 2),
-                            "two": round(two["warm_up_seconds"], 2)},
-        "worker": {"threads": 1, "memory_limit": args.memory_limit},
-        "cores": len(os.sched_getaffinity(0)),
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "seed": args.seed,
-    }, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "rows": one["rows"],
+                "one_worker_seconds": round(one["seconds"], 2),
+                "two_workers_seconds": round(two["seconds"], 2),
+                "one_worker_customers_per_second": round(one["rows"] / one["seconds"]),
+                "two_workers_customers_per_second": round(two["rows"] / two["seconds"]),
+                "two_vs_one_speedup": round(one["seconds"] / two["seconds"], 3),
+                "warm_up_seconds": {
+                    "one": round(one["warm_up_seconds"], 2),
+                    "two": round(two["warm_up_seconds"], 2),
+                },
+                "worker": {"threads": 1, "memory_limit": args.memory_limit},
+                "cores": len(os.sched_getaffinity(0)),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                "seed": args.seed,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -8,8 +8,11 @@ import subprocess
 import sys
 import time
 
-ANSWER = {"subject": "A thank-you for staying", "body": "We have set aside a discount for you.",
-          "call_to_action": "See the offer"}  # fmt: skip
+ANSWER = {
+    "subject": "A thank-you for staying",
+    "body": "We have set aside a discount for you.",
+    "call_to_action": "See the offer",
+}
 
 
 def serve_llm(port: int, latency: float) -> None:
@@ -24,13 +27,22 @@ def serve_llm(port: int, latency: float) -> None:
     async def complete(request):
         body = await request.json()
         await asyncio.sleep(latency)
-        return JSONResponse({
-            "id": "chatcmpl-bench", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "bench"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": json.dumps(ANSWER)}}],
-            "usage": {"prompt_tokens": 180, "completion_tokens": 45, "total_tokens": 225},
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "id": "chatcmpl-bench",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "bench"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": json.dumps(ANSWER)},
+                    }
+                ],
+                "usage": {"prompt_tokens": 180, "completion_tokens": 45, "total_tokens": 225},
+            }
+        )
 
     app = Starlette(routes=[Route("/v1/chat/completions", complete, methods=["POST"])])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=1024)

@@ -239,18 +239,51 @@ def main() -> int:
         engine.dispose()
 
         ours, theirs = free_port(), free_port()
-        processes.append(start(
-            [sys.executable, "-m", "uvicorn", "serving.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(ours), "--workers", "1",
-             "--no-access-log", "--log-level", "warning"],
-            env, state / "ours.log",
-        ))  # fmt: skip
-        processes.append(start(
-            [sys.executable, "-m", "mlflow", "models", "serve", "-m",
-             f"models:/{MODEL}@champion", "--env-manager", "local", "--host", "127.0.0.1",
-             "-p", str(theirs), "--workers", "1"],
-            env, state / "mlflow.log",
-        ))  # fmt: skip
+        processes.append(
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "serving.app:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ours),
+                    "--workers",
+                    "1",
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                state / "ours.log",
+            )
+        )
+        processes.append(
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "mlflow",
+                    "models",
+                    "serve",
+                    "-m",
+                    f"models:/{MODEL}@champion",
+                    "--env-manager",
+                    "local",
+                    "--host",
+                    "127.0.0.1",
+                    "-p",
+                    str(theirs),
+                    "--workers",
+                    "1",
+                ],
+                env,
+                state / "mlflow.log",
+            )
+        )
         wait_ready(f"http://127.0.0.1:{ours}/ready", processes[0])
         wait_ready(f"http://127.0.0.1:{theirs}/ping", processes[1])
 
@@ -281,11 +314,16 @@ def main() -> int:
             for i in range(0, len(records) - args.batch + 1, args.batch)
         ]
         batches_ml = [
-            raw_request(theirs, "/invocations", json.dumps(
-                {"dataframe_records": frame.iloc[i : i + args.batch].to_dict("records")}
-            ).encode(), None)
+            raw_request(
+                theirs,
+                "/invocations",
+                json.dumps(
+                    {"dataframe_records": frame.iloc[i : i + args.batch].to_dict("records")}
+                ).encode(),
+                None,
+            )
             for i in range(0, len(records) - args.batch + 1, args.batch)
-        ]  # fmt: skip
+        ]
         results = {"ours": {}, "mlflow": {}}
         for concurrency in (1, 8):
             results["ours"][f"single_c{concurrency}"] = scenario(

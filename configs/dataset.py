@@ -115,8 +115,11 @@ class Product(Strict):
 EngineeredFeature = Annotated[
     Ratio | CountEqual | Bins | Log1p | Flag | Difference | Product, Field(discriminator="kind")
 ]
-_OLD_ROLE_KEYS = {"tenure_column": "duration", "monthly_charges_column": "value",
-                  "segment_column": "segment"}  # fmt: skip
+_OLD_ROLE_KEYS = {
+    "tenure_column": "duration",
+    "monthly_charges_column": "value",
+    "segment_column": "segment",
+}
 
 
 class Dataset(Strict):

@@ -37,8 +37,12 @@ class Family(Strict):
 class Model(Strict):
     families: dict[FamilyName, Family]
     # simplest first: the simplest family within one standard error of the best is chosen
-    simplicity_order: list[FamilyName] = ["logistic_regression", "lightgbm", "random_forest",
-                                          "blend"]  # fmt: skip
+    simplicity_order: list[FamilyName] = [
+        "logistic_regression",
+        "lightgbm",
+        "random_forest",
+        "blend",
+    ]
     registered_name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
     cv_folds: int = Field(5, ge=2, le=20)
     test_size: float = Field(0.2, gt=0.0, lt=0.9)
@@ -147,8 +151,10 @@ class RunConfig(Strict):
         for pair in self.dashboard.heatmaps:
             wrong = [c for c in pair if c not in self.dataset.categorical]
             if wrong or pair[0] == pair[1]:
-                raise ValueError(f"dashboard.heatmaps {list(pair)}: two different categorical "
-                                 f"columns, not {wrong or pair[0]}")  # fmt: skip
+                raise ValueError(
+                    f"dashboard.heatmaps {list(pair)}: two different categorical "
+                    f"columns, not {wrong or pair[0]}"
+                )
         duration = self.dataset.roles.duration
         if self.survival is not None and duration is None:
             raise ValueError("survival needs dataset.roles.duration (the tenure in months)")

@@ -136,8 +136,11 @@ def type_probabilities(
     customers: pd.DataFrame, parameters: CampaignParameters = DEFAULT
 ) -> np.ndarray:
     """customers x 4 probabilities of the hidden types, in the order of TYPES."""
-    missing = [c for c in ("churn_probability", "risk_segment", "Contract", "tenure")
-               if c not in customers.columns]  # fmt: skip
+    missing = [
+        c
+        for c in ("churn_probability", "risk_segment", "Contract", "tenure")
+        if c not in customers.columns
+    ]
     if missing:
         raise ValueError(f"customers lack columns: {missing}")
     churn = customers["churn_probability"].to_numpy(dtype=float)
@@ -178,9 +181,13 @@ def _outcomes(
     accepted = clicked & (rng.random(treated.shape) < np.asarray(p.acceptance)[kind])
     retained = (kind == 1) | ((kind == 0) & delivered) | ((kind == 3) & ~delivered)
     return {
-        "kind": kind, "delivered": delivered, "opened": opened, "clicked": clicked,
-        "accepted": accepted, "retained": retained,
-    }  # fmt: skip
+        "kind": kind,
+        "delivered": delivered,
+        "opened": opened,
+        "clicked": clicked,
+        "accepted": accepted,
+        "retained": retained,
+    }
 
 
 def _values(customers: pd.DataFrame, column: str | None, p: CampaignParameters) -> Any:
@@ -267,10 +274,14 @@ def event_table(events: pd.DataFrame) -> pd.DataFrame:
     """Simulated outcomes as the long rows a campaign imports (customer_id, event): each
     treated customer's delivered/opened/clicked/accepted, everyone's retained or churned."""
     rows = [
-        pd.DataFrame({"customer_id": events.loc[events["treated"] & events[kind], "customer_id"],
-                      "event": kind})
+        pd.DataFrame(
+            {
+                "customer_id": events.loc[events["treated"] & events[kind], "customer_id"],
+                "event": kind,
+            }
+        )
         for kind in ("delivered", "opened", "clicked", "accepted")
-    ]  # fmt: skip
+    ]
     rows.append(
         pd.DataFrame(
             {

@@ -7,9 +7,27 @@ import numpy as np
 import pandas as pd
 
 FIRST_NAMES = (
-    "Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Grace", "Hugo", "Ines", "Jon",
-    "Kai", "Lena", "Milo", "Nora", "Omar", "Pia", "Ravi", "Sara", "Tom", "Yuki",
-)  # fmt: skip
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Femi",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kai",
+    "Lena",
+    "Milo",
+    "Nora",
+    "Omar",
+    "Pia",
+    "Ravi",
+    "Sara",
+    "Tom",
+    "Yuki",
+)
 
 
 def generate_contacts(

@@ -12,16 +12,36 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = [
-    "customerID", "gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "PhoneService",
-    "MultipleLines", "InternetService", "OnlineSecurity", "OnlineBackup", "DeviceProtection",
-    "TechSupport", "StreamingTV", "StreamingMovies", "Contract", "PaperlessBilling",
-    "PaymentMethod", "MonthlyCharges", "TotalCharges", "Churn",
-]  # fmt: skip
+    "customerID",
+    "gender",
+    "SeniorCitizen",
+    "Partner",
+    "Dependents",
+    "tenure",
+    "PhoneService",
+    "MultipleLines",
+    "InternetService",
+    "OnlineSecurity",
+    "OnlineBackup",
+    "DeviceProtection",
+    "TechSupport",
+    "StreamingTV",
+    "StreamingMovies",
+    "Contract",
+    "PaperlessBilling",
+    "PaymentMethod",
+    "MonthlyCharges",
+    "TotalCharges",
+    "Churn",
+]
 INTERNET = ("DSL", "Fiber optic", "No")
 CONTRACTS = ("Month-to-month", "One year", "Two year")
 PAYMENTS = (
-    "Electronic check", "Mailed check", "Bank transfer (automatic)", "Credit card (automatic)",
-)  # fmt: skip
+    "Electronic check",
+    "Mailed check",
+    "Bank transfer (automatic)",
+    "Credit card (automatic)",
+)
 # Add-on: (P(Yes) for DSL, P(Yes) for fiber, monthly price, churn logit effect when taken).
 ADDONS = {
     "OnlineSecurity": (0.49, 0.27, 5.0, -0.45),
@@ -32,8 +52,9 @@ ADDONS = {
     "StreamingMovies": (0.41, 0.57, 10.0, 0.15),
 }
 _TENURE_BETA = np.array([[0.53, 1.59], [1.44, 1.04], [1.26, 0.34]])  # per contract
-_PAYMENT_BY_CONTRACT = np.array([[0.47, 0.23, 0.15, 0.15], [0.18, 0.23, 0.29, 0.30],
-                                 [0.09, 0.23, 0.33, 0.35]])  # fmt: skip
+_PAYMENT_BY_CONTRACT = np.array(
+    [[0.47, 0.23, 0.15, 0.15], [0.18, 0.23, 0.29, 0.30], [0.09, 0.23, 0.33, 0.35]]
+)
 _PAYMENT_BY_INTERNET = np.array([[1.0, 1.0, 1.0, 1.0], [1.5, 0.4, 1.0, 1.0], [0.3, 2.3, 1.0, 1.0]])
 _ID_LETTERS = 26**5
 

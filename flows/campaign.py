@@ -52,8 +52,9 @@ def run_retention_campaign(
     )
     chosen = offer_of(config, offer, channels)
     share = holdout_share if holdout_share is not None else config.campaigns.holdout_share
-    campaign = create_campaign(settings, config, name, chosen, channels, wanted, share, created_by,
-                               customers=customers)  # fmt: skip
+    campaign = create_campaign(
+        settings, config, name, chosen, channels, wanted, share, created_by, customers=customers
+    )
     totals = generate_messages(settings, config, campaign["id"])
     return {"campaign": campaign["id"], "status": "draft", "totals": totals}
 

@@ -23,10 +23,17 @@ for command in (train, score, monitor, demo, serve, deploy, worker):
     app.command()(command)
 app.command("generate-data")(generate_data)
 app.command("init-config")(init_config)
-for group, name in ((models_app, "models"), (db_app, "db"), (expectations_app, "expectations"),
-                    (tokens_app, "tokens"), (campaign_app, "campaign"),
-                    (contacts_app, "contacts"), (uplift_app, "uplift"),
-                    (users_app, "users"), (stack_app, "stack")):  # fmt: skip
+for group, name in (
+    (models_app, "models"),
+    (db_app, "db"),
+    (expectations_app, "expectations"),
+    (tokens_app, "tokens"),
+    (campaign_app, "campaign"),
+    (contacts_app, "contacts"),
+    (uplift_app, "uplift"),
+    (users_app, "users"),
+    (stack_app, "stack"),
+):
     app.add_typer(group, name=name)
 _state = {"debug": False}
 

@@ -64,19 +64,29 @@ CHANNELS = typer.Option("email", help="email, sms or both (comma separated).")
 
 
 @campaign_app.command("preview")
-def preview(config: Path = CONFIG, offer: str = OFFER, channels: str = CHANNELS,
-            segments: str = SEGMENTS, min_probability: float = MIN_P,
-            max_probability: float = MAX_P, segment_values: str = VALUES,
-            min_lifetime_value: float = MIN_VALUE, limit: int = LIMIT, rank_by: str = RANK_BY,
-            data: str = DATA, table: str = TABLE) -> None:  # fmt: skip
+def preview(
+    config: Path = CONFIG,
+    offer: str = OFFER,
+    channels: str = CHANNELS,
+    segments: str = SEGMENTS,
+    min_probability: float = MIN_P,
+    max_probability: float = MAX_P,
+    segment_values: str = VALUES,
+    min_lifetime_value: float = MIN_VALUE,
+    limit: int = LIMIT,
+    rank_by: str = RANK_BY,
+    data: str = DATA,
+    table: str = TABLE,
+) -> None:
     """The profit curve over audience size, the best size and what the chosen one costs."""
     from configs.schema import load_config
     from tasks.campaign_actions import offer_of, preview_audience, write_preview
 
     run_config = load_config(config)
     chosen = offer_of(run_config, offer, channels.split(","))
-    wanted = _filter(segments, min_probability, max_probability, segment_values,
-                     min_lifetime_value, limit)  # fmt: skip
+    wanted = _filter(
+        segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
+    )
     customers = _customers(rank_by, data, table)
     found = preview_audience(settings(), run_config, chosen, wanted, customers)
     folder = settings().reports_dir / "campaigns" / "preview"
@@ -84,26 +94,44 @@ def preview(config: Path = CONFIG, offer: str = OFFER, channels: str = CHANNELS,
 
 
 @campaign_app.command("create")
-def create(config: Path = CONFIG, name: str = typer.Option(..., help="Campaign name."),
-           offer: str = OFFER, channels: str = CHANNELS, segments: str = SEGMENTS,
-           min_probability: float = MIN_P, max_probability: float = MAX_P,
-           segment_values: str = VALUES, min_lifetime_value: float = MIN_VALUE,
-           limit: int = LIMIT,
-           holdout_share: float = typer.Option(None, help="Default: campaigns.holdout_share."),
-           rank_by: str = RANK_BY, data: str = DATA, table: str = TABLE,
-           ) -> None:  # fmt: skip
+def create(
+    config: Path = CONFIG,
+    name: str = typer.Option(..., help="Campaign name."),
+    offer: str = OFFER,
+    channels: str = CHANNELS,
+    segments: str = SEGMENTS,
+    min_probability: float = MIN_P,
+    max_probability: float = MAX_P,
+    segment_values: str = VALUES,
+    min_lifetime_value: float = MIN_VALUE,
+    limit: int = LIMIT,
+    holdout_share: float = typer.Option(None, help="Default: campaigns.holdout_share."),
+    rank_by: str = RANK_BY,
+    data: str = DATA,
+    table: str = TABLE,
+) -> None:
     """Create a draft: the audience by expected profit (or uplift) and its holdout, stored."""
     from configs.schema import load_config
     from tasks.campaign_actions import draft_campaign, offer_of
 
     run_config = load_config(config)
     chosen = offer_of(run_config, offer, channels.split(","))
-    wanted = _filter(segments, min_probability, max_probability, segment_values,
-                     min_lifetime_value, limit)  # fmt: skip
+    wanted = _filter(
+        segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
+    )
     share = holdout_share if holdout_share is not None else run_config.campaigns.holdout_share
     customers = _customers(rank_by, data, table)
-    found = draft_campaign(settings(), run_config, name, chosen, channels.split(","),
-                           wanted, share, "cli", customers=customers)  # fmt: skip
+    found = draft_campaign(
+        settings(),
+        run_config,
+        name,
+        chosen,
+        channels.split(","),
+        wanted,
+        share,
+        "cli",
+        customers=customers,
+    )
     typer.echo(f"campaign {found['id']} (draft): {found['totals']}")
 
 
@@ -117,8 +145,9 @@ def generate(campaign_id: int, config: Path = CONFIG) -> None:
 
 
 @campaign_app.command("approve")
-def approve(campaign_id: int, config: Path = CONFIG,
-            by: str = typer.Option("cli", help="Who approves.")) -> None:  # fmt: skip
+def approve(
+    campaign_id: int, config: Path = CONFIG, by: str = typer.Option("cli", help="Who approves.")
+) -> None:
     """Approve every draft message of the campaign."""
     from configs.schema import load_config
     from tasks.campaign_actions import approve as approve_drafts
@@ -128,11 +157,14 @@ def approve(campaign_id: int, config: Path = CONFIG,
 
 
 @campaign_app.command("send")
-def send(campaign_id: int, config: Path = CONFIG,
-         retry_unknown: bool = typer.Option(False, "--retry-unknown",
-                                            help="Send messages left unknown by a crash."),
-         outbox: Path = typer.Option(None, help="Deliver email into this folder instead."),
-         ) -> None:  # fmt: skip
+def send(
+    campaign_id: int,
+    config: Path = CONFIG,
+    retry_unknown: bool = typer.Option(
+        False, "--retry-unknown", help="Send messages left unknown by a crash."
+    ),
+    outbox: Path = typer.Option(None, help="Deliver email into this folder instead."),
+) -> None:
     """Send the approved messages, at most once each (SMTP from settings, or --outbox)."""
     from configs.schema import load_config
     from tasks.campaign_delivery import send_campaign

@@ -162,8 +162,10 @@ def demo(
     _print_campaign(summary["campaign"])
     admin = summary["admin"]
     if admin["email"]:
-        typer.echo(f"dashboard admin: {admin['email']}, password {admin['password']} "
-                   "(shown once; change it on your profile page)")  # fmt: skip
+        typer.echo(
+            f"dashboard admin: {admin['email']}, password {admin['password']} "
+            "(shown once; change it on your profile page)"
+        )
     typer.echo(summary["where"])
 
 

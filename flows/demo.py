@@ -67,11 +67,13 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
     customers = ingest.fn(batch, None, None, settings)
     ids = customers[run_config.dataset.id_column]
     import_contacts.fn(settings, run_config, generate_contacts(ids, seed=1))
-    demo = settings.model_copy(update={
-        "secret_key": settings.secret_key or SecretStr(secrets.token_urlsafe(32)),
-        "public_url": settings.public_url or "http://127.0.0.1:8000",
-        "mail_from": settings.mail_from or "RetainAI demo <retention@example.test>",
-    })  # fmt: skip
+    demo = settings.model_copy(
+        update={
+            "secret_key": settings.secret_key or SecretStr(secrets.token_urlsafe(32)),
+            "public_url": settings.public_url or "http://127.0.0.1:8000",
+            "mail_from": settings.mail_from or "RetainAI demo <retention@example.test>",
+        }
+    )
     drafted = run_retention_campaign(str(config), "demo win-back", "loyalty-discount")
     campaign_id = drafted["campaign"]
     approve_campaign.fn(demo, run_config, campaign_id, "demo")
@@ -79,8 +81,13 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
     sent = send_campaign.fn(demo, run_config, campaign_id, outbox=outbox)
     true_lift = simulate_outcomes(demo, run_config, campaign_id, customers)
     report = report_campaign.fn(demo, run_config, campaign_id)
-    return {"id": campaign_id, "sent": sent, "outbox": str(outbox), "true_lift": true_lift,
-            "report": report}  # fmt: skip
+    return {
+        "id": campaign_id,
+        "sent": sent,
+        "outbox": str(outbox),
+        "true_lift": true_lift,
+        "report": report,
+    }
 
 
 def where_to_look(settings: Settings) -> str:

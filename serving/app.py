@@ -34,6 +34,7 @@ from serving import (
     routes_model_page,
     routes_ops,
     routes_predict,
+    routes_reset,
     routes_retention,
     routes_token_pages,
 )
@@ -228,11 +229,24 @@ def create_app(
     app.add_exception_handler(RetainAIError, typed_error)
     app.include_router(routes_ops.router)
     app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
-    for module in (routes_predict, routes_admin, routes_retention, routes_campaigns,
-                   routes_dashboard):  # fmt: skip
+    for module in (
+        routes_predict,
+        routes_admin,
+        routes_retention,
+        routes_campaigns,
+        routes_dashboard,
+    ):
         app.include_router(module.router, responses=AUTH_RESPONSES)
-    for module in (pages, routes_auth, routes_customer_pages, routes_campaign_pages,
-                   routes_model_page, routes_data_page, routes_token_pages):  # fmt: skip
+    for module in (
+        pages,
+        routes_auth,
+        routes_reset,
+        routes_customer_pages,
+        routes_campaign_pages,
+        routes_model_page,
+        routes_data_page,
+        routes_token_pages,
+    ):
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {
@@ -243,8 +257,9 @@ def create_app(
             routes_campaign_pages.EVENTS_UPLOAD, json=False
         ),
     }
-    table = policies(app.router.routes, bodies, public=[p for p in public if p],
-                     public_pages=pages.PUBLIC_PAGES)  # fmt: skip
+    table = policies(
+        app.router.routes, bodies, public=[p for p in public if p], public_pages=pages.PUBLIC_PAGES
+    )
     app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()
     fixed = [(b"x-model-name", name), (b"x-model-alias", alias)]

@@ -77,11 +77,13 @@ def read_campaign_form(form: Any, config: RunConfig, preview: bool = False) -> C
         limit=int(limit) if limit is not None else None,
     )
     return CampaignForm(
-        name=name[:200], offer=form.get("offer") or None,
-        channels=list(form.getlist("channel")) or ["email"], wanted=wanted,
+        name=name[:200],
+        offer=form.get("offer") or None,
+        channels=list(form.getlist("channel")) or ["email"],
+        wanted=wanted,
         holdout_share=_number(form.get("holdout_share"), "holdout_share", 0, 0.5),
         scheduled_at=_when(form.get("scheduled_at"), "scheduled_at"),
-    )  # fmt: skip
+    )
 
 
 def read_legacy_campaign(body: Any, config: RunConfig) -> CampaignForm:
@@ -98,5 +100,11 @@ def read_legacy_campaign(body: Any, config: RunConfig) -> CampaignForm:
         raise ConfigError(f"email_template: {template!r} is not in the catalogue ({known})")
     floor = _number(wanted.get("churn_score_min"), "segment_filter.churn_score_min", 0, 1)
     audience = AudienceFilter(risk_segments=RISKS, min_probability=floor)
-    return CampaignForm(str(body["name"]).strip()[:200], template, ["email"], audience, None,
-                        _when(body.get("scheduled_at"), "scheduled_at"))  # fmt: skip
+    return CampaignForm(
+        str(body["name"]).strip()[:200],
+        template,
+        ["email"],
+        audience,
+        None,
+        _when(body.get("scheduled_at"), "scheduled_at"),
+    )

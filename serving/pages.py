@@ -93,8 +93,16 @@ router = APIRouter(include_in_schema=False)
 # Routes open to anyone, or whose route checks a token or a session itself (the guard does not):
 # POST /dashboard/campaigns takes a bearer token with JSON and a session with a form;
 # POST /auth/logout a login's bearer token, or a session with its CSRF token.
-PUBLIC_PAGES = ("/", "/auth/login", "/auth/reset", "/auth/reset/{token}", "/auth/register",
-                "/static/{version}/{name}", "/dashboard/campaigns", "/auth/logout")  # fmt: skip
+PUBLIC_PAGES = (
+    "/",
+    "/auth/login",
+    "/auth/reset",
+    "/auth/reset/{token}",
+    "/auth/register",
+    "/static/{version}/{name}",
+    "/dashboard/campaigns",
+    "/auth/logout",
+)
 
 
 @router.get("/static/{version}/{name}")

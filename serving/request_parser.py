@@ -49,9 +49,10 @@ _ID = Annotated[
     str,
     Field(min_length=1, max_length=64),
     BeforeValidator(_id_text),
-    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64},
-                              {"type": "integer"}]}),
-]  # fmt: skip
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64}, {"type": "integer"}]}
+    ),
+]
 
 
 def _integral(value: Any) -> Any:
@@ -115,10 +116,14 @@ class CustomerParser:
                 equals = (
                     int(rule.blank.equals) if rule.blank.equals.is_integer() else rule.blank.equals
                 )
-                rules.append({"anyOf": [
-                    {"properties": {name: {"type": "number"}}, "required": [name]},
-                    {"properties": {when: {"const": equals}}, "required": [when]},
-                ]})  # fmt: skip
+                rules.append(
+                    {
+                        "anyOf": [
+                            {"properties": {name: {"type": "number"}}, "required": [name]},
+                            {"properties": {when: {"const": equals}}, "required": [when]},
+                        ]
+                    }
+                )
         if rules:
             schema["allOf"] = rules
         return schema

@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,19 +25,16 @@ from serving.sessions import COOKIE, client_address, page, session_of
 from serving.state import OrjsonResponse, State
 from tasks import accounts
 from tasks.adapters import tokens
-from tasks.adapters.account_mail import account_email, send_one
 from tasks.core.credentials import new_secret, same_secret
 from tasks.core.errors import (
     ConfigError,
     ConflictError,
     LoginRefusedError,
-    RetainAIError,
     TooManyAttemptsError,
 )
 
 log = logging.getLogger("retainai.serving")
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
-RESET_SENT = "If an account uses this address, a reset link is on its way."
 signed_in = page("read")  # a dashboard session, and its CSRF token on a POST
 LOGIN_COOKIE = "retainai_login"  # the login form's token, sent back only by this site's pages
 LOGIN_FIELD = "login_token"
@@ -103,8 +100,9 @@ async def _credentials(request: Request) -> tuple[str, str]:
 
 def _answer(description: str, html: bool = False) -> dict[str, Any]:
     """A documented refusal: JSON `{"detail": ...}`, and the page itself to a form."""
-    content: dict[str, Any] = {"application/json": {"schema": {
-        "$ref": "#/components/schemas/Message"}}}  # fmt: skip
+    content: dict[str, Any] = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Message"}}
+    }
     if html:
         content["text/html"] = {"schema": {"type": "string"}}
     return {"description": description, "content": content}
@@ -113,8 +111,10 @@ def _answer(description: str, html: bool = False) -> dict[str, Any]:
 def _credentials_body(description: str) -> dict[str, Any]:
     """The documented body of a route that reads JSON or a form itself."""
     ref = {"$ref": "#/components/schemas/Credentials"}
-    content = {"application/json": {"schema": ref},
-               "application/x-www-form-urlencoded": {"schema": ref}}  # fmt: skip
+    content = {
+        "application/json": {"schema": ref},
+        "application/x-www-form-urlencoded": {"schema": ref},
+    }
     return {"requestBody": {"required": True, "description": description, "content": content}}
 
 
@@ -151,9 +151,14 @@ async def login(request: Request, state: State) -> Response:
             return _login_form(request, 403, email, FORM_EXPIRED)
     try:
         session = await run_in_threadpool(
-            accounts.login, state.engine, state.settings, email, password, client_address(request),
+            accounts.login,
+            state.engine,
+            state.settings,
+            email,
+            password,
+            client_address(request),
             not _is_json(request),
-        )  # fmt: skip
+        )
     except TooManyAttemptsError as error:
         headers = {"Retry-After": str(error.retry_after)}
         if _is_json(request):
@@ -185,8 +190,12 @@ def _api_token(state, user: dict[str, Any]) -> dict[str, Any]:
     name = f"login-{user['id']}-{new_secret()[:12]}"
     token = tokens.create(state.engine, name, user["role"], expires_at=expires, user_id=user["id"])
     shown = {k: user[k] for k in ("id", "email", "role")}
-    return {"access_token": token, "token_type": "bearer", "expires_in": minutes * 60,
-            "user": shown}  # fmt: skip
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": minutes * 60,
+        "user": shown,
+    }
 
 
 @router.post(
@@ -224,76 +233,6 @@ async def _end_login_token(state, header: str) -> Response:
     await run_in_threadpool(tokens.revoke, state.engine, found.name)
     state.authenticator.forget()
     return Response(status_code=204)
-
-
-def _own_address(request: Request) -> str:
-    """This server's own address (the socket it answers on), never the request's Host header,
-    which a visitor chooses: a reset link must not point at a site of the visitor's choosing.
-    Behind a proxy, RETAINAI_PUBLIC_URL names the public address instead."""
-    host, port = request.scope.get("server") or ("127.0.0.1", 8000)
-    host = f"[{host}]" if ":" in host else host
-    return f"{request.url.scheme}://{host}:{port}"
-
-
-@router.get("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
-async def reset_page(request: Request) -> Response:
-    return pages_of(request).render(request, "reset_request.html")
-
-
-@router.post("/auth/reset", response_class=HTMLResponse, include_in_schema=False)
-async def reset_request(
-    request: Request, state: State, background: BackgroundTasks, email: str = Form("")
-) -> Response:
-    """The same answer at once for every address; the account is looked up and the link made
-    and emailed after the answer is sent, so its timing tells nothing either."""
-    base = (state.settings.public_url or _own_address(request)).rstrip("/")
-    background.add_task(_send_reset_link, state, base, email)
-    return pages_of(request).render(request, "message.html", heading="Check your email",
-                                    text=RESET_SENT, link="/auth/login",
-                                    link_text="Back to the login")  # fmt: skip
-
-
-def _send_reset_link(state, base: str, email: str) -> None:
-    """Email a one-time link when the account exists and has not had too many (run after
-    the answer, in a worker thread)."""
-    try:
-        found = accounts.request_reset(state.engine, state.settings, email)
-        if found is None:
-            return
-        address, token = found
-        minutes = state.settings.reset_token_minutes
-        text = (
-            f"Someone asked to reset the RetainAI password of {address}.\n\n"
-            f"Choose a new password here (valid for {minutes} minutes, once):\n"
-            f"{base}/auth/reset/{token}\n\n"
-            "If it was not you, ignore this email: your password stays as it is."
-        )
-        mail = account_email(state.settings, to=address, subject="Reset your password", text=text)
-        send_one(state.settings, mail)
-    except RetainAIError as error:
-        log.warning("password reset email not sent: %s", error)
-
-
-@router.get("/auth/reset/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def reset_form(request: Request, token: str) -> Response:
-    return pages_of(request).render(request, "reset_form.html", token=token)
-
-
-@router.post("/auth/reset/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def reset_password(
-    request: Request, state: State, token: str, password: str = Form("")
-) -> Response:
-    try:
-        await run_in_threadpool(accounts.reset_password, state.engine, token, password)
-    except ConfigError as error:
-        page = pages_of(request)
-        return page.render(request, "message.html", status=400, heading="Password not changed",
-                           text=str(error), link="/auth/reset",
-                           link_text="Ask for a new link")  # fmt: skip
-    state.authenticator.forget()  # the user's login tokens were revoked
-    return pages_of(request).render(request, "message.html", heading="Password changed",
-                                    text="Log in with your new password.", link="/auth/login",
-                                    link_text="Log in")  # fmt: skip
 
 
 @router.get(
@@ -337,8 +276,9 @@ async def register(request: Request, state: State) -> Response:
             status = 409 if isinstance(error, ConflictError) else 422
             raise HTTPException(status, str(error)) from None
         note = [{"kind": "error", "text": str(error)}]
-        return pages_of(request).render(request, "register.html", status=400, email=email,
-                                        messages=note)  # fmt: skip
+        return pages_of(request).render(
+            request, "register.html", status=400, email=email, messages=note
+        )
     if _is_json(request):
         return OrjsonResponse({k: user[k] for k in ("id", "email", "role")}, status_code=201)
     return RedirectResponse("/auth/login", status_code=303, headers=NO_STORE)

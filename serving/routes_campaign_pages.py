@@ -40,21 +40,26 @@ async def campaigns(request: Request, state: State, session: ViewerPage) -> Resp
     found = await run_in_threadpool(actions.campaigns_of, state.settings, state.config)
     for campaign in found:
         campaign["lift"] = await run_in_threadpool(_lift, state.settings, state.config, campaign)
-    return pages_of(request).render(request, "campaigns.html", session=session,
-                                    active="campaigns", campaigns=found)  # fmt: skip
+    return pages_of(request).render(
+        request, "campaigns.html", session=session, active="campaigns", campaigns=found
+    )
 
 
 def _form_context(state) -> dict[str, Any]:
     data = state.config.dataset
-    return {"offers": state.config.campaigns.offers, "segment_values": data.segment_values,
-            "segment_name": data.roles.segment,
-            "holdout_share": state.config.campaigns.holdout_share}  # fmt: skip
+    return {
+        "offers": state.config.campaigns.offers,
+        "segment_values": data.segment_values,
+        "segment_name": data.roles.segment,
+        "holdout_share": state.config.campaigns.holdout_share,
+    }
 
 
 @router.get("/dashboard/campaigns/new", response_class=HTMLResponse)
 async def new_campaign(request: Request, state: State, session: AnalystPage) -> Response:
-    return pages_of(request).render(request, "campaign_new.html", session=session,
-                                    active="campaigns", **_form_context(state))  # fmt: skip
+    return pages_of(request).render(
+        request, "campaign_new.html", session=session, active="campaigns", **_form_context(state)
+    )
 
 
 def _preview(state, params) -> dict[str, Any]:
@@ -63,8 +68,11 @@ def _preview(state, params) -> dict[str, Any]:
     found = actions.preview_audience(state.settings, state.config, offer, form.wanted)
     figures = actions.preview_figures(found, offer)
     curve = found.curve
-    chart = charts.profit_chart(curve.sizes, curve.profit, curve.best_size,
-                                len(found.audience)) if curve is not None else None  # fmt: skip
+    chart = (
+        charts.profit_chart(curve.sizes, curve.profit, curve.best_size, len(found.audience))
+        if curve is not None
+        else None
+    )
     return {"figures": figures, "chart": chart}
 
 
@@ -99,20 +107,33 @@ async def create(request: Request, state: State) -> Response:
         share = form.holdout_share or state.config.campaigns.holdout_share
         offer = actions.offer_of(state.config, form.offer, form.channels)
         status = 409
-        made = await run_in_threadpool(actions.draft_campaign, state.settings, state.config,
-                                       form.name, offer, form.channels, form.wanted, share, who,
-                                       form.scheduled_at)  # fmt: skip
+        made = await run_in_threadpool(
+            actions.draft_campaign,
+            state.settings,
+            state.config,
+            form.name,
+            offer,
+            form.channels,
+            form.wanted,
+            share,
+            who,
+            form.scheduled_at,
+        )
     except ConfigError as error:
         if api:
             raise HTTPException(status, str(error)) from None
-        return pages_of(request).render(request, "campaign_new.html", status=400,
-                                        session=session, active="campaigns",
-                                        messages=[{"kind": "error", "text": str(error)}],
-                                        **_form_context(state))  # fmt: skip
+        return pages_of(request).render(
+            request,
+            "campaign_new.html",
+            status=400,
+            session=session,
+            active="campaigns",
+            messages=[{"kind": "error", "text": str(error)}],
+            **_form_context(state),
+        )
     if api:
         return OrjsonResponse(made, status_code=201)
-    return RedirectResponse(f"/dashboard/campaigns/{made['id']}", status_code=303,
-                            headers=NO_STORE)  # fmt: skip
+    return RedirectResponse(f"/dashboard/campaigns/{made['id']}", status_code=303, headers=NO_STORE)
 
 
 def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
@@ -134,36 +155,44 @@ def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
 
 
 @router.get("/dashboard/campaigns/{campaign_id}", response_class=HTMLResponse)
-async def campaign(request: Request, state: State, session: ViewerPage,
-                   campaign_id: int) -> Response:  # fmt: skip
+async def campaign(
+    request: Request, state: State, session: ViewerPage, campaign_id: int
+) -> Response:
     found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
-    return pages_of(request).render(request, "campaign.html", session=session,
-                                    active="campaigns", **found)  # fmt: skip
+    return pages_of(request).render(
+        request, "campaign.html", session=session, active="campaigns", **found
+    )
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/approve")
-async def approve(request: Request, state: State, session: AnalystPage,
-                  campaign_id: int) -> Response:  # fmt: skip
-    await run_in_threadpool(actions.approve, state.settings, state.config, campaign_id,
-                            session.user["email"])  # fmt: skip
-    return RedirectResponse(f"/dashboard/campaigns/{campaign_id}", status_code=303,
-                            headers=NO_STORE)  # fmt: skip
+async def approve(
+    request: Request, state: State, session: AnalystPage, campaign_id: int
+) -> Response:
+    await run_in_threadpool(
+        actions.approve, state.settings, state.config, campaign_id, session.user["email"]
+    )
+    return RedirectResponse(
+        f"/dashboard/campaigns/{campaign_id}", status_code=303, headers=NO_STORE
+    )
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/events")
-async def events(request: Request, state: State, session: AnalystPage,
-                 campaign_id: int) -> Response:  # fmt: skip
+async def events(
+    request: Request, state: State, session: AnalystPage, campaign_id: int
+) -> Response:
     """Outcome events from an uploaded CSV (customer_id, event[, event_key, occurred_at])."""
     upload = (await request.form()).get("events")
     try:
         if upload is None or isinstance(upload, str):
             raise ConfigError("choose a CSV file of events")
         raw = pd.read_csv(io.BytesIO(await upload.read()), dtype=str)
-        new = await run_in_threadpool(actions.record_outcomes, state.settings, state.config,
-                                      campaign_id, raw)  # fmt: skip
+        new = await run_in_threadpool(
+            actions.record_outcomes, state.settings, state.config, campaign_id, raw
+        )
         note = {"kind": "ok", "text": f"{new:,} new events recorded"}
     except (ConfigError, ValueError, pd.errors.ParserError) as error:
         note = {"kind": "error", "text": f"no events recorded: {error}"}
     found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
-    return pages_of(request).render(request, "campaign.html", session=session,
-                                    active="campaigns", messages=[note], **found)  # fmt: skip
+    return pages_of(request).render(
+        request, "campaign.html", session=session, active="campaigns", messages=[note], **found
+    )

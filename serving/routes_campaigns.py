@@ -55,8 +55,11 @@ async def create_campaign(request: CampaignRequest, state: State, caller: Analys
     message = f"not a {column} value; allowed: {allowed}" if column else "the table has no segment"
     where = ["body", "segment_filter", "segment_values"]
     values = enumerate(wanted.segment_values or [])
-    wrong = [{"loc": [*where, i], "msg": message, "type": "literal_error"}
-             for i, value in values if value not in allowed]  # fmt: skip
+    wrong = [
+        {"loc": [*where, i], "msg": message, "type": "literal_error"}
+        for i, value in values
+        if value not in allowed
+    ]
     if wrong:
         return OrjsonResponse({"detail": wrong}, status_code=422)
     audience = AudienceFilter(
@@ -73,9 +76,18 @@ async def create_campaign(request: CampaignRequest, state: State, caller: Analys
         detail = [{"loc": ["body", "offer"], "msg": message, "type": "literal_error"}]
         return OrjsonResponse({"detail": detail}, status_code=422)
     offer = await _call(actions.offer_of, config, request.offer, list(request.channels))
-    created = await _call(actions.draft_campaign, state.settings, config, request.name, offer,
-                          list(request.channels), audience, share, caller.actor,
-                          request.scheduled_at)  # fmt: skip
+    created = await _call(
+        actions.draft_campaign,
+        state.settings,
+        config,
+        request.name,
+        offer,
+        list(request.channels),
+        audience,
+        share,
+        caller.actor,
+        request.scheduled_at,
+    )
     return OrjsonResponse(created, status_code=201)
 
 
@@ -163,8 +175,10 @@ def _page(title: str, text: str, form: str = "", status: int = 200) -> HTMLRespo
 async def unsubscribe_page(token: Annotated[str, Path(max_length=1024)]) -> HTMLResponse:
     """The link in an email: a page whose button unsubscribes (a GET changes nothing, so
     mail scanners that follow links unsubscribe no one)."""
-    form = (f'<form method="post" action="{escape(token)}">'
-            '<button type="submit">Unsubscribe</button></form>')  # fmt: skip
+    form = (
+        f'<form method="post" action="{escape(token)}">'
+        '<button type="submit">Unsubscribe</button></form>'
+    )
     return _page("Unsubscribe", "Stop all retention messages to you?", form)
 
 
@@ -175,8 +189,9 @@ async def unsubscribe(token: Annotated[str, Path(max_length=1024)], state: State
     try:
         await run_in_threadpool(actions.unsubscribe, state.settings, state.config, token)
     except UnsubscribeTokenError:
-        return _page("Link not valid", "This unsubscribe link is not valid or has expired.",
-                     status=400)  # fmt: skip
+        return _page(
+            "Link not valid", "This unsubscribe link is not valid or has expired.", status=400
+        )
     except (ConfigError, NotFoundError):
         return _page("Link not valid", "This unsubscribe link is not valid.", status=404)
     return _page("Unsubscribed", "You will receive no more retention messages from us.")

@@ -21,8 +21,12 @@ from tasks.core.message_facts import readable
 
 router = APIRouter(include_in_schema=False)
 PAGE_ROWS = 50
-SORTS = (("churn_score", "churn probability"), ("lifetime_value", "lifetime value"),
-         ("monthly_value", "monthly value"), ("customer_id", "customer id"))  # fmt: skip
+SORTS = (
+    ("churn_score", "churn probability"),
+    ("lifetime_value", "lifetime value"),
+    ("monthly_value", "monthly value"),
+    ("customer_id", "customer id"),
+)
 Low = Annotated[str, Query(alias="min", max_length=20)]  # a form sends "" for "any"
 High = Annotated[str, Query(alias="max", max_length=20)]
 
@@ -56,17 +60,35 @@ async def customers(
     if risk:  # the segment as a probability range too: the index is ordered by probability
         floor, ceiling = segment_range(state.config.segments, risk)
         lowest = floor if lowest is None or (floor is not None and floor > lowest) else lowest
-        highest = ceiling if highest is None or (ceiling is not None and ceiling < highest) else (
-            highest)  # fmt: skip
+        highest = (
+            ceiling if highest is None or (ceiling is not None and ceiling < highest) else (highest)
+        )
     cursor = read_cursor(after) if sort == "churn_score" else None
     rows = await run_in_threadpool(
-        store.list_customers, state.engine, data.name, sort, order, PAGE_ROWS + 1, offset,
-        risk or None, segment_value=value or None, min_probability=lowest,
+        store.list_customers,
+        state.engine,
+        data.name,
+        sort,
+        order,
+        PAGE_ROWS + 1,
+        offset,
+        risk or None,
+        segment_value=value or None,
+        min_probability=lowest,
         max_probability=highest,
-        id_prefix=q.strip() or None, with_reasons=True, after=cursor,
-    )  # fmt: skip
-    wanted = {"q": q, "risk": risk, "value": value, "min": probability(low),
-              "max": probability(high), "sort": sort, "order": order}  # fmt: skip
+        id_prefix=q.strip() or None,
+        with_reasons=True,
+        after=cursor,
+    )
+    wanted = {
+        "q": q,
+        "risk": risk,
+        "value": value,
+        "min": probability(low),
+        "max": probability(high),
+        "sort": sort,
+        "order": order,
+    }
     kept = {k: v for k, v in wanted.items() if v not in ("", None)}
 
     def page_url(start: int, last: dict | None = None) -> str:
@@ -78,14 +100,22 @@ async def customers(
     keyset = sort == "churn_score"
     segment = data.roles.segment
     return pages_of(request).render(
-        request, "customers.html", session=session, active="customers", dataset=data.name,
-        rows=rows, wanted=wanted, sorts=SORTS, keyset=keyset,
+        request,
+        "customers.html",
+        session=session,
+        active="customers",
+        dataset=data.name,
+        rows=rows,
+        wanted=wanted,
+        sorts=SORTS,
+        keyset=keyset,
         segment_name=readable(segment) if segment else None,
         segment_values=data.segment_values if segment else [],
-        first=offset + 1 if rows else 0, last=offset + len(rows),
+        first=offset + 1 if rows else 0,
+        last=offset + len(rows),
         next_url=(page_url(offset + PAGE_ROWS, rows[-1] if keyset else None) if more else None),
         previous_url=(page_url(0 if keyset else previous_offset(offset)) if offset else None),
-    )  # fmt: skip
+    )
 
 
 def read_cursor(text: str) -> tuple[float, str] | None:
@@ -102,8 +132,9 @@ def previous_offset(offset: int) -> int:
 
 
 @router.get("/dashboard/customers/{customer_id}", response_class=HTMLResponse)
-async def customer(request: Request, state: State, session: ViewerPage,
-                   customer_id: str) -> Response:  # fmt: skip
+async def customer(
+    request: Request, state: State, session: ViewerPage, customer_id: str
+) -> Response:
     data = state.config.dataset
     found = await run_in_threadpool(store.customer_detail, state.engine, data.name, customer_id)
     if found is None:
@@ -125,7 +156,12 @@ async def customer(request: Request, state: State, session: ViewerPage,
     drawn = [charts.score_history_chart(found["history"]), charts.reasons_chart(reasons)]
     segment = data.roles.segment
     return pages_of(request).render(
-        request, "customer.html", session=session, active="customers", customer=found,
-        charts=[c for c in drawn if c], campaigns=campaigns,
+        request,
+        "customer.html",
+        session=session,
+        active="customers",
+        customer=found,
+        charts=[c for c in drawn if c],
+        campaigns=campaigns,
         segment_name=readable(segment) if segment else None,
-    )  # fmt: skip
+    )

@@ -35,19 +35,27 @@ def _overview(engine, dataset: str) -> dict:
     for card in cards:
         card["shown"] = format_figure(card["value"], card["kind"])
         card["change_shown"] = format_change(card["change"], card["kind"])
-    drawn = [charts.segment_chart(latest["kpis"]), charts.revenue_chart(latest["kpis"]),
-             charts.history_chart(history)]  # fmt: skip
-    return {"cards": cards, "charts": [c for c in drawn if c], "as_of": latest["as_of"],
-            "model_version": latest["model_version"],
-            "previous_as_of": previous["as_of"] if previous else None}  # fmt: skip
+    drawn = [
+        charts.segment_chart(latest["kpis"]),
+        charts.revenue_chart(latest["kpis"]),
+        charts.history_chart(history),
+    ]
+    return {
+        "cards": cards,
+        "charts": [c for c in drawn if c],
+        "as_of": latest["as_of"],
+        "model_version": latest["model_version"],
+        "previous_as_of": previous["as_of"] if previous else None,
+    }
 
 
 @router.get("/dashboard/", response_class=HTMLResponse, include_in_schema=False)
 async def overview(request: Request, state: State, session: ViewerPage) -> Response:
     dataset = state.config.dataset.name
     found = await run_in_threadpool(_overview, state.engine, dataset)
-    return pages_of(request).render(request, "overview.html", session=session, active="overview",
-                                    dataset=dataset, **found)  # fmt: skip
+    return pages_of(request).render(
+        request, "overview.html", session=session, active="overview", dataset=dataset, **found
+    )
 
 
 @router.get("/dashboard/heatmaps", response_class=HTMLResponse, include_in_schema=False)
@@ -62,8 +70,9 @@ async def heatmaps(request: Request, state: State, session: ViewerPage) -> Respo
             drawn.append(charts.heatmap_chart(name, table, "churn_rate"))
         drawn.append(charts.heatmap_chart(name, table, "mean_score"))
     as_of = found["as_of"] if found else None
-    return pages_of(request).render(request, "heatmaps.html", session=session, active="heatmaps",
-                                    charts=drawn, as_of=as_of)  # fmt: skip
+    return pages_of(request).render(
+        request, "heatmaps.html", session=session, active="heatmaps", charts=drawn, as_of=as_of
+    )
 
 
 @router.get("/dashboard/profile", response_class=HTMLResponse, include_in_schema=False)
@@ -73,9 +82,12 @@ async def profile(request: Request, session: ViewerPage) -> Response:
 
 @router.post("/dashboard/profile", response_class=HTMLResponse, include_in_schema=False)
 async def change_password(
-    request: Request, state: State, session: ViewerPage,
-    current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    state: State,
+    session: ViewerPage,
+    current: Annotated[str, Form()] = "",
+    new: Annotated[str, Form()] = "",
+) -> Response:
     headers = {}
     try:
         address = client_address(request)
@@ -100,8 +112,16 @@ async def change_password(
 
 async def _users_page(request, state, session, status=200, **extra) -> Response:
     users = await run_in_threadpool(user_store.list_users, state.engine)
-    return pages_of(request).render(request, "users.html", status=status, session=session,
-                                    active="users", users=users, roles=ROLES, **extra)  # fmt: skip
+    return pages_of(request).render(
+        request,
+        "users.html",
+        status=status,
+        session=session,
+        active="users",
+        users=users,
+        roles=ROLES,
+        **extra,
+    )
 
 
 @router.get("/dashboard/users", response_class=HTMLResponse, include_in_schema=False)
@@ -111,28 +131,45 @@ async def users(request: Request, state: State, session: AdminPage) -> Response:
 
 @router.post("/dashboard/users", response_class=HTMLResponse, include_in_schema=False)
 async def create_user(
-    request: Request, state: State, session: AdminPage,
-    email: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "viewer",
-) -> Response:  # fmt: skip
+    request: Request,
+    state: State,
+    session: AdminPage,
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "viewer",
+) -> Response:
     try:
         user, password = await run_in_threadpool(accounts.create_user, state.engine, email, role)
     except (ConfigError, ConflictError) as error:
-        return await _users_page(request, state, session, status=status_of(error)[0],
-                                 messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+        return await _users_page(
+            request,
+            state,
+            session,
+            status=status_of(error)[0],
+            messages=[{"kind": "error", "text": str(error)}],
+        )
     created = {"email": user["email"], "role": user["role"], "password": password}
     return await _users_page(request, state, session, created=created)
 
 
 @router.post("/dashboard/users/{user_id}", include_in_schema=False)
 async def update_user(
-    request: Request, state: State, session: AdminPage, user_id: int,
-    role: Annotated[str, Form()] = "viewer", active: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    state: State,
+    session: AdminPage,
+    user_id: int,
+    role: Annotated[str, Form()] = "viewer",
+    active: Annotated[str, Form()] = "",
+) -> Response:
     try:
         await run_in_threadpool(accounts.set_role, state.engine, user_id, role, active == "yes")
     except (ConfigError, ConflictError, NotFoundError) as error:
-        return await _users_page(request, state, session, status=status_of(error)[0],
-                                 messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+        return await _users_page(
+            request,
+            state,
+            session,
+            status=status_of(error)[0],
+            messages=[{"kind": "error", "text": str(error)}],
+        )
     state.authenticator.forget()  # the user's login tokens were revoked
     return RedirectResponse("/dashboard/users", status_code=303, headers=NO_STORE)
 
@@ -169,6 +206,11 @@ async def legacy_clients(
     )
     snapshot = await run_in_threadpool(store.latest_kpis, state.engine, dataset)
     total = snapshot["kpis"].get("customers_scored", 0) if snapshot else 0
-    clients = [{**{k: v for k, v in item.items() if k != "churn_probability"},
-                "churn_score": item["churn_probability"]} for item in items]  # fmt: skip
+    clients = [
+        {
+            **{k: v for k, v in item.items() if k != "churn_probability"},
+            "churn_score": item["churn_probability"],
+        }
+        for item in items
+    ]
     return OrjsonResponse({"clients": clients, "total": total})

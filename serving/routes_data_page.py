@@ -43,11 +43,21 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
             schedules = await run_in_threadpool(prefect_api.deployment_schedules)
         except ConfigError as error:
             schedule_error = str(error)
-    return pages_of(request).render(request, "data.html", status=status, session=session,
-                                    active="data", runs=runs, uploads=recent, sources=sources,
-                                    prefect=prefect, schedules=schedules,
-                                    schedule_error=schedule_error,
-                                    today=date.today().isoformat(), **extra)  # fmt: skip
+    return pages_of(request).render(
+        request,
+        "data.html",
+        status=status,
+        session=session,
+        active="data",
+        runs=runs,
+        uploads=recent,
+        sources=sources,
+        prefect=prefect,
+        schedules=schedules,
+        schedule_error=schedule_error,
+        today=date.today().isoformat(),
+        **extra,
+    )
 
 
 def _sources(settings) -> dict[str, str | None]:
@@ -95,14 +105,18 @@ async def score(request: Request, state: State, session: AnalystPage, upload_id:
             raise ConfigError("no such upload")
         as_of = date.fromisoformat(str(form.get("as_of") or date.today().isoformat()))
     except (ConfigError, ValueError) as error:
-        return await _page(request, state, session, status=400,
-                           messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+        return await _page(
+            request, state, session, status=400, messages=[{"kind": "error", "text": str(error)}]
+        )
     found = await run_in_threadpool(uploads.verdict_of, state.settings, upload_id)
     try:
         pid = await run_in_threadpool(state.scorer.start, path, as_of, found and found.name)
     except ConcurrentRunError as error:  # another run of the table is going: it is named
         refused = [{"kind": "error", "text": str(error)}]
         return await _page(request, state, session, status=409, messages=refused)
-    note = {"kind": "ok", "text": f"scoring started for {as_of} (process {pid}); its run "
-                                  "appears below, reload to follow it"}  # fmt: skip
+    note = {
+        "kind": "ok",
+        "text": f"scoring started for {as_of} (process {pid}); its run "
+        "appears below, reload to follow it",
+    }
     return await _page(request, state, session, messages=[note])

@@ -24,9 +24,17 @@ router = APIRouter(include_in_schema=False)
 async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:
     found = await run_in_threadpool(model_overview, state.settings, state.config, state.engine)
     chart = charts.realised_chart(found["realised"])
-    return pages_of(request).render(request, "model.html", status=status, session=session,
-                                    active="model", plots=PLOTS, realised_chart=chart,
-                                    messages=[note] if note else [], **found)  # fmt: skip
+    return pages_of(request).render(
+        request,
+        "model.html",
+        status=status,
+        session=session,
+        active="model",
+        plots=PLOTS,
+        realised_chart=chart,
+        messages=[note] if note else [],
+        **found,
+    )
 
 
 @router.get("/dashboard/model", response_class=HTMLResponse)
@@ -55,8 +63,10 @@ async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
 async def retrain(request: Request, state: State, session: AdminPage) -> Response:
     try:
         started = await run_in_threadpool(state.launcher.start)
-        note = {"kind": "ok", "text": f"training started ({started['backend']}, "
-                                      f"run {started['run_id']})"}  # fmt: skip
+        note = {
+            "kind": "ok",
+            "text": f"training started ({started['backend']}, run {started['run_id']})",
+        }
     except (ConcurrentRunError, ConfigError) as error:
         note = {"kind": "error", "text": str(error)}
     return await _render(request, state, session, note=note)
@@ -68,8 +78,9 @@ async def rollback(request: Request, state: State, session: AdminPage) -> Respon
     try:
         await run_in_threadpool(champions.rollback, state.settings, state.config, reason)
     except (ConfigError, RegistryError, ValueError) as error:
-        return await _render(request, state, session, status=409,
-                             note={"kind": "error", "text": str(error)})  # fmt: skip
+        return await _render(
+            request, state, session, status=409, note={"kind": "error", "text": str(error)}
+        )
     await state.holder.refresh()
     return RedirectResponse("/dashboard/model", status_code=303, headers=NO_STORE)
 
@@ -78,5 +89,12 @@ async def rollback(request: Request, state: State, session: AdminPage) -> Respon
 async def survival(request: Request, state: State, session: ViewerPage) -> Response:
     found = await run_in_threadpool(survival_overview, state.settings, state.config, state.engine)
     drawn = [charts.survival_chart(rows, by) for by, rows in found["curves"].items()]
-    return pages_of(request).render(request, "survival.html", session=session, active="survival",
-                                    charts=drawn, inf=float("inf"), **found)  # fmt: skip
+    return pages_of(request).render(
+        request,
+        "survival.html",
+        session=session,
+        active="survival",
+        charts=drawn,
+        inf=float("inf"),
+        **found,
+    )

@@ -20,8 +20,16 @@ from tasks.core.kpis import assign_risk_segments
 from tasks.core.scoring import reason_records
 
 router = APIRouter(tags=["predictions"])
-_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False,
-             "no": False, "off": False}  # fmt: skip
+_BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
 
 
 def score(
@@ -81,8 +89,11 @@ async def fast_predict(request: Request) -> OrjsonResponse:
     flag = request.query_params.get("explain") if request.scope["query_string"] else None
     explain = False if flag is None else _BOOLEANS.get(flag.lower())
     if explain is None:
-        error = {"loc": ["query", "explain"], "msg": "Input should be a valid boolean",
-                 "type": "bool_parsing"}  # fmt: skip
+        error = {
+            "loc": ["query", "explain"],
+            "msg": "Input should be a valid boolean",
+            "type": "bool_parsing",
+        }
         return OrjsonResponse({"detail": [error]}, status_code=422)
     return await handle(request, explain)
 

@@ -47,9 +47,17 @@ async def customers(
     dataset = state.config.dataset.name
     floor, ceiling = segment_range(state.config.segments, segment) if segment else (None, None)
     items = await run_in_threadpool(
-        store.list_customers, state.engine, dataset, sort, order, limit, offset, segment,
-        min_probability=floor, max_probability=ceiling,
-    )  # fmt: skip
+        store.list_customers,
+        state.engine,
+        dataset,
+        sort,
+        order,
+        limit,
+        offset,
+        segment,
+        min_probability=floor,
+        max_probability=ceiling,
+    )
     next_offset = offset + limit if len(items) == limit else None
     return OrjsonResponse(
         {"items": items, "limit": limit, "offset": offset, "next_offset": next_offset}

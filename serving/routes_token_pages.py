@@ -30,9 +30,16 @@ def _live(found: list[dict]) -> list[dict]:
 
 async def _page(request: Request, state, session, status: int = 200, **extra) -> Response:
     found = _live(await run_in_threadpool(tokens.list_tokens, state.engine))
-    return pages_of(request).render(request, "tokens.html", status=status, session=session,
-                                    active="users", tokens=found, roles=tokens.ROLES,
-                                    **extra)  # fmt: skip
+    return pages_of(request).render(
+        request,
+        "tokens.html",
+        status=status,
+        session=session,
+        active="users",
+        tokens=found,
+        roles=tokens.ROLES,
+        **extra,
+    )
 
 
 @router.get("/dashboard/tokens", response_class=HTMLResponse)
@@ -42,14 +49,18 @@ async def token_list(request: Request, state: State, session: AdminPage) -> Resp
 
 @router.post("/dashboard/tokens", response_class=HTMLResponse)
 async def create(
-    request: Request, state: State, session: AdminPage,
-    name: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "app",
-) -> Response:  # fmt: skip
+    request: Request,
+    state: State,
+    session: AdminPage,
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "app",
+) -> Response:
     try:
         token = await run_in_threadpool(tokens.create, state.engine, name.strip(), role)
     except ValueError as error:
-        return await _page(request, state, session, status=400,
-                           messages=[{"kind": "error", "text": str(error)}])  # fmt: skip
+        return await _page(
+            request, state, session, status=400, messages=[{"kind": "error", "text": str(error)}]
+        )
     return await _page(request, state, session, created={"name": name.strip(), "token": token})
 
 

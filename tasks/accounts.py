@@ -137,10 +137,12 @@ def current(engine: Engine, settings: Settings, session_id: str | None) -> Sessi
     if not session_id or len(session_id) > 100:
         return None
     found = store.session_user(
-        engine, digest(session_id), _now(),
+        engine,
+        digest(session_id),
+        _now(),
         timedelta(minutes=settings.session_idle_minutes),
         timedelta(hours=settings.session_absolute_hours),
-    )  # fmt: skip
+    )
     return None if found is None else Session(found[0], session_id, found[1]["csrf_token"])
 
 
@@ -162,8 +164,9 @@ def change_password(
         raise ConfigError("the current password is wrong")
     store.clear_failures(engine, user["email"], address)
     check_password(new, user["email"])
-    store.update_user(engine, user["id"], password_hash=hash_password(new),
-                      password_changed_at=_now())  # fmt: skip
+    store.update_user(
+        engine, user["id"], password_hash=hash_password(new), password_changed_at=_now()
+    )
     store.end_sessions(engine, user["id"], keep=digest(session.session_id))
 
 

@@ -40,11 +40,23 @@ def create_campaign(
 ) -> dict[str, Any]:
     """A draft campaign with its audience and holdout stored (before any message exists);
     given the customers' table, its audience is ranked by the champion uplift model."""
-    campaign = draft_campaign(settings, config, name, offer, channels, wanted, holdout_share,
-                              created_by, scheduled_at, customers)  # fmt: skip
+    campaign = draft_campaign(
+        settings,
+        config,
+        name,
+        offer,
+        channels,
+        wanted,
+        holdout_share,
+        created_by,
+        scheduled_at,
+        customers,
+    )
     totals = campaign["totals"]
-    step(f"campaign {campaign['id']}: {totals['audience']:,} customers, "
-         f"{totals['holdout']:,} held out")  # fmt: skip
+    step(
+        f"campaign {campaign['id']}: {totals['audience']:,} customers, "
+        f"{totals['holdout']:,} held out"
+    )
     return campaign
 
 
@@ -59,8 +71,10 @@ def generate_messages(settings: Settings, config: RunConfig, campaign_id: int) -
         step(f"campaign {campaign_id}: {written[0]:,} messages written")
 
     totals = write_campaign_messages(settings, config, campaign_id, progress)
-    step(f"campaign {campaign_id}: {totals['messages']:,} messages, "
-         f"skipped {totals['skipped'] or 'none'}")  # fmt: skip
+    step(
+        f"campaign {campaign_id}: {totals['messages']:,} messages, "
+        f"skipped {totals['skipped'] or 'none'}"
+    )
     return totals
 
 

@@ -65,8 +65,13 @@ def offer_of(config: RunConfig, name: str | None, channels: list[str]) -> Offer:
     wrong = [c for c in channels if c not in spec.channels]
     if wrong or not channels:
         raise ConfigError(f"offer {name!r} may use {spec.channels}, not {wrong or 'no channel'}")
-    return Offer(name, spec.cost_per_acceptance, spec.cost_per_contact, spec.acceptance_rate,
-                 tuple(spec.channels))  # fmt: skip
+    return Offer(
+        name,
+        spec.cost_per_acceptance,
+        spec.cost_per_contact,
+        spec.acceptance_rate,
+        tuple(spec.channels),
+    )
 
 
 def preview_audience(
@@ -110,20 +115,27 @@ def draft_campaign(
     check_holdout_share(holdout_share)
     preview = preview_audience(settings, config, offer, wanted, customers)
     audience = preview.audience
-    ranking = {"ranking": "uplift", "uplift_model_version": preview.uplift_model} if (
-        preview.uplift_model) else {"ranking": "risk"}  # fmt: skip
+    ranking = (
+        {"ranking": "uplift", "uplift_model_version": preview.uplift_model}
+        if (preview.uplift_model)
+        else {"ranking": "risk"}
+    )
     with db.connected(settings) as engine:
         return store.create_campaign(
             engine,
             lambda campaign_id: audience.assign(
                 arm=assign_holdout(audience, campaign_id, holdout_share)
             ),
-            name=name, segment_filter={**_filter_json(wanted), **ranking},
+            name=name,
+            segment_filter={**_filter_json(wanted), **ranking},
             holdout_share=holdout_share,
-            created_by=created_by, dataset=config.dataset.name, offer=offer.name,
-            channels=channels, scheduled_at=scheduled_at,
+            created_by=created_by,
+            dataset=config.dataset.name,
+            offer=offer.name,
+            channels=channels,
+            scheduled_at=scheduled_at,
             scores_as_of=audience["as_of"].max(),
-        )  # fmt: skip
+        )
 
 
 def _filter_json(wanted: AudienceFilter) -> dict[str, Any]:
@@ -162,8 +174,11 @@ def preview_figures(preview: Preview, offer: Offer) -> dict[str, Any]:
     if preview.curve is not None:
         curve = preview.curve
         size = len(audience)
-        summary |= {"best_size": curve.best_size, "best_profit": round(curve.best_profit, 2),
-                    "profit_at_audience": round(float(curve.profit[size]), 2)}  # fmt: skip
+        summary |= {
+            "best_size": curve.best_size,
+            "best_profit": round(curve.best_profit, 2),
+            "profit_at_audience": round(float(curve.profit[size]), 2),
+        }
     return summary
 
 
@@ -196,8 +211,13 @@ def approve(settings: Settings, config: RunConfig, campaign_id: int, approved_by
         drafts = store.messages(engine, campaign_id, "draft")
         keys = list(zip(drafts["customer_id"], drafts["channel"], strict=True))
         moved = store.move_messages(engine, campaign_id, keys, "draft", "approved")
-        store.update_campaign(engine, campaign_id, status="approved", approved_by=approved_by,
-                              approved_at=datetime.now(UTC))  # fmt: skip
+        store.update_campaign(
+            engine,
+            campaign_id,
+            status="approved",
+            approved_by=approved_by,
+            approved_at=datetime.now(UTC),
+        )
     return moved
 
 
@@ -228,8 +248,12 @@ def read_report(settings: Settings, config: RunConfig, campaign_id: int) -> dict
         events = store.events(engine, campaign_id)
         messages = store.messages(engine, campaign_id)
     offer = config.campaigns.offers[campaign["offer"]]
-    report = {"campaign": campaign_id, "name": campaign["name"], "offer": campaign["offer"],
-              **campaign_report(members, events, messages, offer, seed=campaign_id)}  # fmt: skip
+    report = {
+        "campaign": campaign_id,
+        "name": campaign["name"],
+        "offer": campaign["offer"],
+        **campaign_report(members, events, messages, offer, seed=campaign_id),
+    }
     return report
 
 

@@ -94,8 +94,9 @@ def send_campaign(
         with mailer:
             for start in range(0, len(emails), size):
                 part = emails.iloc[start : start + size]
-                sent = _send_batch(engine, settings, mailer, campaign_id, part, people, config,
-                                   blocked_keys)  # fmt: skip
+                sent = _send_batch(
+                    engine, settings, mailer, campaign_id, part, people, config, blocked_keys
+                )
                 for outcome, number in sent.items():
                     counts[outcome] = counts.get(outcome, 0) + number
         counts["sms"] = _export_sms(engine, settings, campaign_id, approved, people, blocked_keys)
@@ -114,8 +115,9 @@ def _send_batch(engine, settings, mailer, campaign_id, part, people, config, blo
     unknown. Messages not handed over when an error stops the batch go back to `approved`."""
     counts: Counter[str] = Counter()
     stopped = [k for k in _keys(part) if {(k[0], "email"), (k[0], "all")} & blocked_keys]
-    counts["suppressed"] = store.move_messages(engine, campaign_id, stopped, "approved", "failed",
-                                               error="suppressed")  # fmt: skip
+    counts["suppressed"] = store.move_messages(
+        engine, campaign_id, stopped, "approved", "failed", error="suppressed"
+    )
     wanted = [key for key in _keys(part) if key not in set(stopped)]
     claimed = set(store.claim_messages(engine, campaign_id, wanted, "approved", "sending"))
     counts["skipped"] = len(wanted) - len(claimed)  # another sender took them
@@ -127,11 +129,19 @@ def _send_batch(engine, settings, mailer, campaign_id, part, people, config, blo
             if key not in claimed:
                 continue
             handed.add(key)
-            status, error, outcome = _hand_over(engine, settings, mailer, campaign_id, row,
-                                                people, config)  # fmt: skip
+            status, error, outcome = _hand_over(
+                engine, settings, mailer, campaign_id, row, people, config
+            )
             sent_at = datetime.now(UTC) if status == "sent" else None
-            outcomes.append({"customer_id": key[0], "channel": key[1], "status": status,
-                             "error": error, "sent_at": sent_at})  # fmt: skip
+            outcomes.append(
+                {
+                    "customer_id": key[0],
+                    "channel": key[1],
+                    "status": status,
+                    "error": error,
+                    "sent_at": sent_at,
+                }
+            )
             counts[outcome] += 1
     except ConfigError:
         handed.discard(key)  # the relay refused us before taking this message: nothing sent
@@ -191,8 +201,9 @@ def _export_sms(engine, settings, campaign_id, approved, people, blocked_keys) -
         return 0
     path = settings.reports_dir / "campaigns" / str(campaign_id) / "sms.csv"
     write_sms_export(rows, path, settings.sms_opt_out_text)
-    return store.move_messages(engine, campaign_id, keys, "approved", "sent",
-                               sent_at=datetime.now(UTC))  # fmt: skip
+    return store.move_messages(
+        engine, campaign_id, keys, "approved", "sent", sent_at=datetime.now(UTC)
+    )
 
 
 @task(name="due-campaigns", cache_policy=NO_CACHE)
@@ -220,8 +231,12 @@ def report_campaign(settings: Settings, config: RunConfig, campaign_id: int) -> 
         key=f"campaign-{campaign_id}-report",
         markdown=(
             f"**Campaign {campaign_id}** ({report['name']}): "
-            + (f"lift {lift['lift']:+.3f} [{lift['low']:+.3f}, {lift['high']:+.3f}] "
-               f"({lift['method']}, p={lift['p_value']:.3g})" if lift else report.get("note", ""))
+            + (
+                f"lift {lift['lift']:+.3f} [{lift['low']:+.3f}, {lift['high']:+.3f}] "
+                f"({lift['method']}, p={lift['p_value']:.3g})"
+                if lift
+                else report.get("note", "")
+            )
         ),
-    )  # fmt: skip
+    )
     return report

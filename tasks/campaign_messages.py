@@ -49,8 +49,10 @@ def write_campaign_messages(
         offer = Offer(campaign["offer"], spec.description)
 
         def requests(part: pd.DataFrame) -> list[MessageRequest]:
-            facts = {c: build_facts(scores.loc[c].to_dict(), config, offer)
-                     for c in part["customer_id"].unique()}  # fmt: skip
+            facts = {
+                c: build_facts(scores.loc[c].to_dict(), config, offer)
+                for c in part["customer_id"].unique()
+            }
             pairs = part.itertuples(index=False)
             return [MessageRequest(facts[c], ch, key=f"{c}\t{ch}") for c, ch in pairs]
 
@@ -70,9 +72,14 @@ def write_campaign_messages(
         asyncio.run(_write_and_store(settings, parts, requests, save))
         previous = campaign["totals"] or {}
         paths = Counter(previous.get("paths") or {}) + tally["paths"]
-        totals = {**previous, "skipped": skipped, "messages": len(written) + tally["stored"],
-                  "paths": dict(paths), "tokens": int(previous.get("tokens", 0)) + tally["tokens"],
-                  "cost": round(float(previous.get("cost", 0.0)) + tally["cost"], 6)}  # fmt: skip
+        totals = {
+            **previous,
+            "skipped": skipped,
+            "messages": len(written) + tally["stored"],
+            "paths": dict(paths),
+            "tokens": int(previous.get("tokens", 0)) + tally["tokens"],
+            "cost": round(float(previous.get("cost", 0.0)) + tally["cost"], 6),
+        }
         store.update_campaign(engine, campaign_id, totals=totals)
     return totals
 
@@ -106,10 +113,16 @@ def message_row(campaign_id: int, result: WrittenMessage) -> dict[str, Any]:
     message = result.message
     path = result.path if result.reason is None else f"{result.path}: {result.reason}"[:40]
     return {
-        "campaign_id": campaign_id, "customer_id": customer, "channel": channel,
-        "status": "draft", "subject": message.subject, "body": message.body,
-        "call_to_action": message.call_to_action, "path": path,
+        "campaign_id": campaign_id,
+        "customer_id": customer,
+        "channel": channel,
+        "status": "draft",
+        "subject": message.subject,
+        "body": message.body,
+        "call_to_action": message.call_to_action,
+        "path": path,
         "prompt_version": result.prompt_version or result.template_version or "none",
-        "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
         "cost": result.cost,
-    }  # fmt: skip
+    }

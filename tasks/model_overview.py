@@ -24,10 +24,15 @@ PLOTS = ("roc.png", "pr.png", "calibration.png", "confusion_matrix.png", "featur
 def _version(found: registry.ModelVersion | None) -> dict[str, Any] | None:
     if found is None:
         return None
-    return {"version": found.version, "aliases": found.aliases, "run_id": found.run_id,
-            "family": found.tags.get("model_family", ""), "threshold": found.tags.get("threshold"),
-            "reason": found.tags.get("model_choice_reason", ""),
-            "metrics": found.metrics}  # fmt: skip
+    return {
+        "version": found.version,
+        "aliases": found.aliases,
+        "run_id": found.run_id,
+        "family": found.tags.get("model_family", ""),
+        "threshold": found.tags.get("threshold"),
+        "reason": found.tags.get("model_choice_reason", ""),
+        "metrics": found.metrics,
+    }
 
 
 def model_overview(settings: Settings, config: RunConfig, engine: Engine) -> dict[str, Any]:
@@ -38,13 +43,16 @@ def model_overview(settings: Settings, config: RunConfig, engine: Engine) -> dic
     challenger = next((v for v in found if "challenger" in v.aliases and v is not champion), None)
     with engine.connect() as connection:
         drift = connection.execute(
-            sa.select(drift_reports).where(drift_reports.c.dataset == dataset)
-            .order_by(drift_reports.c.as_of.desc(), drift_reports.c.created_at.desc()).limit(1)
-        ).first()  # fmt: skip
+            sa.select(drift_reports)
+            .where(drift_reports.c.dataset == dataset)
+            .order_by(drift_reports.c.as_of.desc(), drift_reports.c.created_at.desc())
+            .limit(1)
+        ).first()
         realised = connection.execute(
-            sa.select(realised_performance).where(realised_performance.c.dataset == dataset)
+            sa.select(realised_performance)
+            .where(realised_performance.c.dataset == dataset)
             .order_by(realised_performance.c.as_of)
-        ).fetchall()  # fmt: skip
+        ).fetchall()
     return {
         "name": name,
         "champion": _version(champion),

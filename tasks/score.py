@@ -184,9 +184,14 @@ def score_and_merge(
     ):
         model = champion.for_chunks(settings)
         futures = score_chunk.map(
-            pieces, range(len(pieces)), unmapped(model), unmapped(config), unmapped(run),
-            unmapped(merge), unmapped(settings),
-        )  # fmt: skip
+            pieces,
+            range(len(pieces)),
+            unmapped(model),
+            unmapped(config),
+            unmapped(run),
+            unmapped(merge),
+            unmapped(settings),
+        )
         try:
             done = []
             for index, future in enumerate(futures):

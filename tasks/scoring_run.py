@@ -42,8 +42,9 @@ class PeriodRun:
 
     def start(self, model_name: str, model_version: str, source: str) -> RunKey:
         """Record the run as running (failing runs that died before) and name its folder."""
-        run = RunKey(uuid.uuid4().hex, self.config.dataset.name, self.as_of, model_version,
-                     datetime.now(UTC))  # fmt: skip
+        run = RunKey(
+            uuid.uuid4().hex, self.config.dataset.name, self.as_of, model_version, datetime.now(UTC)
+        )
         score_runs.start_run(
             self.engine,
             run_id=run.run_id,
@@ -88,8 +89,12 @@ def publish_run(settings: Settings, config: RunConfig, run: RunKey, scored) -> P
     write_json_atomic(folder / "kpis.json", scored.kpis)
     if len(scored.quarantined):
         write_frame_atomic(scored.quarantined, folder / "quarantine.csv")
-    pointer = {"run_id": run.run_id, "model_version": run.model_version,
-               "committed_at": datetime.now(UTC).isoformat(), "folder": run.run_id}  # fmt: skip
+    pointer = {
+        "run_id": run.run_id,
+        "model_version": run.model_version,
+        "committed_at": datetime.now(UTC).isoformat(),
+        "folder": run.run_id,
+    }
     write_json_atomic(folder.parent / POINTER, pointer)
     create_table_artifact(
         key="scoring-kpis",

@@ -50,10 +50,12 @@ def campaign_examples(
                 raise ConfigError(f"campaign {campaign_id} has no retained/churned outcomes yet")
             outcome = known.drop_duplicates("customer_id", keep="last").set_index("customer_id")
             members = members[members["customer_id"].isin(outcome.index)]
-            parts.append(members.assign(
-                treated=(members["arm"] == TREATED).to_numpy(),
-                retained=outcome.loc[members["customer_id"], "event"].map(OUTCOMES).to_numpy(),
-            ))  # fmt: skip
+            parts.append(
+                members.assign(
+                    treated=(members["arm"] == TREATED).to_numpy(),
+                    retained=outcome.loc[members["customer_id"], "event"].map(OUTCOMES).to_numpy(),
+                )
+            )
     examples = pd.concat(parts, ignore_index=True)[[*ROW_KEYS, "treated", "retained"]]
     joined = with_customer_columns(config, examples, customers, "campaign customers")
     for arm, label in ((True, "treated"), (False, "holdout")):
@@ -122,20 +124,36 @@ def train_uplift(
     experiment = registry.configure(settings)
     tags = {"kind": "uplift", "campaigns": ",".join(map(str, campaign_ids)), "family": family}
     with registry.training_run(experiment, f"uplift {tags['campaigns']}", tags) as run_id:
-        params = {"campaigns": tags["campaigns"], "family": family, "source": source,
-                  "customers": len(examples), "inputs": ",".join(learner.inputs)}  # fmt: skip
+        params = {
+            "campaigns": tags["campaigns"],
+            "family": family,
+            "source": source,
+            "customers": len(examples),
+            "inputs": ",".join(learner.inputs),
+        }
         registry.log_run(run_id, params=params, metrics=metrics, artifacts=files, folder="uplift")
         uri = log_uplift_model(run_id, learner, examples[list(learner.inputs)].head(5))
     better = bool(np.isfinite(evaluation.qini_coefficient) and evaluation.qini_coefficient > 0)
     version = register_uplift_model(uri, name, tags, better)
-    return {"model": name, "version": version, "champion": better, "run_id": run_id,
-            "customers": len(examples), "metrics": metrics, "report_dir": str(folder)}  # fmt: skip
+    return {
+        "model": name,
+        "version": version,
+        "champion": better,
+        "run_id": run_id,
+        "customers": len(examples),
+        "metrics": metrics,
+        "report_dir": str(folder),
+    }
 
 
 def _write_curve(folder: Path, evaluation, metrics: dict) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    figure = qini_figure(evaluation.share, evaluation.qini, evaluation.qini_coefficient,
-                         "Qini curve on held-out campaign customers")  # fmt: skip
+    figure = qini_figure(
+        evaluation.share,
+        evaluation.qini,
+        evaluation.qini_coefficient,
+        "Qini curve on held-out campaign customers",
+    )
     figure.savefig(folder / "qini_curve.png")
     curve = {"share": evaluation.share.tolist(), "qini": evaluation.qini.tolist(), **metrics}
     write_json_atomic(folder / "qini_curve.json", curve)

@@ -133,10 +133,23 @@ def check_upload(settings: Settings, config: RunConfig, upload_id: str, name: st
             write_frame_atomic(result.quarantined, path.with_suffix(".quarantine.csv"))
             ids = config.dataset.id_column
             for _, row in result.quarantined.head(SHOWN_REASONS).iterrows():
-                examples.append({"id": str(row.get(ids, "")) if ids else "",
-                                 "reason": str(row["quarantine_reason"])})  # fmt: skip
-    found = UploadCheck(upload_id, Path(name).name[:200], datetime.now(UTC).isoformat(), rows,
-                        clean, quarantined, reasons, examples, structural)  # fmt: skip
+                examples.append(
+                    {
+                        "id": str(row.get(ids, "")) if ids else "",
+                        "reason": str(row["quarantine_reason"]),
+                    }
+                )
+    found = UploadCheck(
+        upload_id,
+        Path(name).name[:200],
+        datetime.now(UTC).isoformat(),
+        rows,
+        clean,
+        quarantined,
+        reasons,
+        examples,
+        structural,
+    )
     write_json_atomic(path.with_suffix(".json"), asdict(found))
     return found
 
@@ -164,7 +177,11 @@ def recent_uploads(settings: Settings, limit: int = 10) -> list[UploadCheck]:
 
 
 def recent_runs(engine: Engine, dataset: str, limit: int = 10) -> list[dict[str, Any]]:
-    query = (sa.select(scoring_runs).where(scoring_runs.c.dataset == dataset)
-             .order_by(scoring_runs.c.started_at.desc()).limit(limit))  # fmt: skip
+    query = (
+        sa.select(scoring_runs)
+        .where(scoring_runs.c.dataset == dataset)
+        .order_by(scoring_runs.c.started_at.desc())
+        .limit(limit)
+    )
     with engine.connect() as connection:
         return [row_dict(row) for row in connection.execute(query)]

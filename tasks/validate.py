@@ -79,8 +79,9 @@ def report_suite(customers: pa.Table, config: RunConfig, kind: Kind) -> list[Exp
     sample = suite_sample(customers, config)  # the same rows when given the sample
     if sample.num_rows == 0:
         return []
-    return run_suite(coerce_frame(batches.to_frame(sample), config.dataset).frame,
-                     suite_for(config, kind))  # fmt: skip
+    return run_suite(
+        coerce_frame(batches.to_frame(sample), config.dataset).frame, suite_for(config, kind)
+    )
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -124,8 +125,10 @@ def validation_report(
     report written with the suite's outcomes (`suite`: its future), passed or failed."""
     outcomes = suite.result()
     name = suite_for(config, "scoring")["name"]
-    sizes = {"suite_rows": min(counts["rows_in"], config.validation.suite_rows),
-             "rows": counts["rows_in"]}  # fmt: skip
+    sizes = {
+        "suite_rows": min(counts["rows_in"], config.validation.suite_rows),
+        "rows": counts["rows_in"],
+    }
     try:
         reason_counts, filled = check_shares(checks, config)
     except (StructuralValidationError, QuarantineLimitError) as exc:

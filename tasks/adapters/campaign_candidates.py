@@ -16,8 +16,15 @@ from tasks.adapters.retention_store import latest_period
 from tasks.adapters.tables import customer_scores, score_band
 from tasks.core.audience import AudienceFilter
 
-COLUMNS = ("customer_id", "as_of", "churn_probability", "risk_segment", "segment_value",
-           "monthly_value", "lifetime_value")  # fmt: skip
+COLUMNS = (
+    "customer_id",
+    "as_of",
+    "churn_probability",
+    "risk_segment",
+    "segment_value",
+    "monthly_value",
+    "lifetime_value",
+)
 
 
 def candidates(
@@ -58,9 +65,10 @@ def member_scores(engine: Engine, dataset: str, campaign_id: int) -> pd.DataFram
 def _latest(dataset: str, period, names) -> sa.Select:
     table = customer_scores
     return sa.select(*[table.c[name] for name in names]).where(
-        table.c.dataset == dataset, table.c.as_of == period[0],
+        table.c.dataset == dataset,
+        table.c.as_of == period[0],
         table.c.model_version == period[1],
-    )  # fmt: skip
+    )
 
 
 def _conditions(wanted: AudienceFilter) -> list[sa.ColumnElement]:
@@ -70,12 +78,16 @@ def _conditions(wanted: AudienceFilter) -> list[sa.ColumnElement]:
     found = [table.c.risk_segment.in_(list(wanted.risk_segments))]
     if wanted.min_probability is not None:
         floor = sa.literal(wanted.min_probability, sa.Float)
-        found += [score_band(table.c.churn_probability) >= score_band(floor),
-                  table.c.churn_probability >= floor]  # fmt: skip
+        found += [
+            score_band(table.c.churn_probability) >= score_band(floor),
+            table.c.churn_probability >= floor,
+        ]
     if wanted.max_probability is not None:
         ceiling = sa.literal(wanted.max_probability, sa.Float)
-        found += [score_band(table.c.churn_probability) <= score_band(ceiling),
-                  table.c.churn_probability <= ceiling]  # fmt: skip
+        found += [
+            score_band(table.c.churn_probability) <= score_band(ceiling),
+            table.c.churn_probability <= ceiling,
+        ]
     if wanted.segment_values is not None:
         found.append(table.c.segment_value.in_(list(wanted.segment_values)))
     if wanted.min_lifetime_value is not None:

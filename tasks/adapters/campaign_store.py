@@ -51,8 +51,11 @@ def create_campaign(
             members = members_of(key)
             connection.execute(campaign_members.insert(), _member_rows(key, members))
             held = int((members["arm"] == "holdout").sum())
-            row["totals"] = {"audience": len(members), "holdout": held,
-                             "treated": len(members) - held}  # fmt: skip
+            row["totals"] = {
+                "audience": len(members),
+                "holdout": held,
+                "treated": len(members) - held,
+            }
             connection.execute(
                 campaigns.update().where(campaigns.c.id == key).values(totals=row["totals"])
             )
@@ -92,8 +95,16 @@ def update_campaign(engine: Engine, campaign_id: int, **values: Any) -> None:
 def candidates(engine: Engine, dataset: str, as_of_latest: bool = True) -> pd.DataFrame:
     """The table's current scores a campaign chooses from (one row per customer)."""
     view = current_scores_view
-    columns = ["customer_id", "as_of", "churn_probability", "risk_segment", "segment_value",
-               "monthly_value", "lifetime_value", "top_reasons"]  # fmt: skip
+    columns = [
+        "customer_id",
+        "as_of",
+        "churn_probability",
+        "risk_segment",
+        "segment_value",
+        "monthly_value",
+        "lifetime_value",
+        "top_reasons",
+    ]
     query = sa.select(*[view.c[c] for c in columns]).where(view.c.dataset == dataset)
     with engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).fetchall(), columns=columns)
@@ -193,9 +204,16 @@ def settle_messages(engine: Engine, campaign_id: int, outcomes: list[dict[str, A
             sent_at=sa.bindparam("new_sent_at"),
         )
     )
-    rows = [{"key_customer": o["customer_id"], "key_channel": o["channel"],
-             "new_status": o["status"], "new_error": o.get("error"),
-             "new_sent_at": o.get("sent_at")} for o in outcomes]  # fmt: skip
+    rows = [
+        {
+            "key_customer": o["customer_id"],
+            "key_channel": o["channel"],
+            "new_status": o["status"],
+            "new_error": o.get("error"),
+            "new_sent_at": o.get("sent_at"),
+        }
+        for o in outcomes
+    ]
     with engine.begin() as connection:
         connection.execute(statement, rows)
 
@@ -243,10 +261,17 @@ def contacts_of(engine: Engine, dataset: str) -> pd.DataFrame:
 
 def suppress(engine: Engine, dataset: str, customer_id: str, channel: str, reason: str) -> None:
     """Never contact this customer again on `channel` ("all": on any)."""
-    statement = _insert(engine)(suppressions).values(
-        dataset=dataset, customer_id=customer_id, channel=channel, reason=reason,
-        created_at=_now(),
-    ).on_conflict_do_nothing(index_elements=["dataset", "customer_id", "channel"])  # fmt: skip
+    statement = (
+        _insert(engine)(suppressions)
+        .values(
+            dataset=dataset,
+            customer_id=customer_id,
+            channel=channel,
+            reason=reason,
+            created_at=_now(),
+        )
+        .on_conflict_do_nothing(index_elements=["dataset", "customer_id", "channel"])
+    )
     with engine.begin() as connection:
         connection.execute(statement)
 

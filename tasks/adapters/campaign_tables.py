@@ -10,8 +10,14 @@ import sqlalchemy as sa
 
 from tasks.adapters.tables import campaigns, metadata
 
-__all__ = ["campaign_events", "campaign_members", "campaign_messages", "campaigns",
-           "contacts", "suppressions"]  # fmt: skip
+__all__ = [
+    "campaign_events",
+    "campaign_members",
+    "campaign_messages",
+    "campaigns",
+    "contacts",
+    "suppressions",
+]
 
 contacts = sa.Table(
     "contacts",

@@ -42,13 +42,17 @@ def summarise(deployments: list[dict], flows: dict[str, str], upcoming: list[dic
         active = [s["schedule"] for s in deployment.get("schedules", []) if s.get("active", True)]
         start = next_run.get(str(deployment["id"]))
         when = datetime.fromisoformat(start).strftime("%Y-%m-%d %H:%M %Z") if start else None
-        rows.append({
-            "name": f"{flows.get(str(deployment['flow_id']), '?')}/{deployment['name']}",
-            "schedules": [describe_schedule(s) for s in active] or ["no schedule"],
-            "paused": bool(deployment.get("paused")),
-            "next_run": when,
-            "concurrency_limit": (deployment.get("global_concurrency_limit") or {}).get("limit"),
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": f"{flows.get(str(deployment['flow_id']), '?')}/{deployment['name']}",
+                "schedules": [describe_schedule(s) for s in active] or ["no schedule"],
+                "paused": bool(deployment.get("paused")),
+                "next_run": when,
+                "concurrency_limit": (deployment.get("global_concurrency_limit") or {}).get(
+                    "limit"
+                ),
+            }
+        )
     return sorted(rows, key=lambda row: row["name"])
 
 
@@ -65,11 +69,20 @@ def deployment_schedules(api_url: str | None = None) -> list[dict[str, Any]]:
             deployments = _post(client, "/deployments/filter", {"limit": 200})
             ids = sorted({d["flow_id"] for d in deployments})
             flows = _post(client, "/flows/filter", {"flows": {"id": {"any_": ids}}}) if ids else []
-            upcoming = _post(client, "/flow_runs/filter", {
-                "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
-                "deployments": {"id": {"any_": [d["id"] for d in deployments]}},
-                "sort": "EXPECTED_START_TIME_ASC", "limit": 200,
-            }) if deployments else []  # fmt: skip
+            upcoming = (
+                _post(
+                    client,
+                    "/flow_runs/filter",
+                    {
+                        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+                        "deployments": {"id": {"any_": [d["id"] for d in deployments]}},
+                        "sort": "EXPECTED_START_TIME_ASC",
+                        "limit": 200,
+                    },
+                )
+                if deployments
+                else []
+            )
     except httpx.HTTPError as error:
         raise ConfigError(
             f"the Prefect server at {mask_url(api_url)} did not answer: {error}"

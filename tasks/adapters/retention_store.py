@@ -23,9 +23,16 @@ SORT_KEYS = {
 }
 HISTORY_ROWS = 100
 _LIST_COLUMNS = (
-    "customer_id", "as_of", "model_version", "churn_probability", "risk_segment",
-    "monthly_value", "segment_value", "expected_remaining_months", "lifetime_value",
-)  # fmt: skip
+    "customer_id",
+    "as_of",
+    "model_version",
+    "churn_probability",
+    "risk_segment",
+    "monthly_value",
+    "segment_value",
+    "expected_remaining_months",
+    "lifetime_value",
+)
 
 
 def _reasons(value: Any) -> Any:
@@ -87,9 +94,10 @@ def list_customers(
     table = customer_scores
     names = [*_LIST_COLUMNS, "top_reasons"] if with_reasons else _LIST_COLUMNS
     query = sa.select(*[table.c[c] for c in names]).where(
-        table.c.dataset == dataset, table.c.as_of == period[0],
+        table.c.dataset == dataset,
+        table.c.as_of == period[0],
         table.c.model_version == period[1],
-    )  # fmt: skip
+    )
     if segment is not None:
         query = query.where(table.c.risk_segment == segment)
     band = score_band(table.c.churn_probability)
@@ -104,8 +112,11 @@ def list_customers(
         query = query.where(table.c.customer_id.like(f"{escaped}%", escape="\\"))
     with engine.connect() as connection:
         if sort == "churn_score":
-            values = [segment_value] if segment_value is not None else (
-                _segment_values(connection, dataset, period[0]))  # fmt: skip
+            values = (
+                [segment_value]
+                if segment_value is not None
+                else (_segment_values(connection, dataset, period[0]))
+            )
             if not values:
                 return []
             wanted = limit if after is not None else limit + offset
@@ -137,10 +148,11 @@ def _by_score(
         query = query.where(cursor < start if descending else cursor > start)
     query = query.order_by(*[c.desc() if descending else c.asc() for c in key]).limit(rows)
     parts = [
-        query.where(table.c.segment_value.is_(None) if value is None
-                    else table.c.segment_value == value).subquery()
+        query.where(
+            table.c.segment_value.is_(None) if value is None else table.c.segment_value == value
+        ).subquery()
         for value in values
-    ]  # fmt: skip
+    ]
     merged = sa.union_all(*[sa.select(part) for part in parts]).subquery()
     merged_key = (merged.c.churn_probability, merged.c.customer_id)
     return sa.select(merged).order_by(*[c.desc() if descending else c.asc() for c in merged_key])
@@ -151,10 +163,15 @@ def _segment_values(connection: sa.Connection, dataset: str, as_of: date) -> lis
     of the (dataset, as_of, segment_value, band) index."""
     found = connection.execute(_DISTINCT_VALUES, {"dataset": dataset, "as_of": as_of}).scalars()
     values: list[str | None] = [v for v in found if v is not None]
-    missing = sa.select(customer_scores.c.customer_id).where(
-        customer_scores.c.dataset == dataset, customer_scores.c.as_of == as_of,
-        customer_scores.c.segment_value.is_(None),
-    ).limit(1)  # fmt: skip
+    missing = (
+        sa.select(customer_scores.c.customer_id)
+        .where(
+            customer_scores.c.dataset == dataset,
+            customer_scores.c.as_of == as_of,
+            customer_scores.c.segment_value.is_(None),
+        )
+        .limit(1)
+    )
     if connection.execute(missing).first() is not None:
         values.append(None)
     return values
@@ -183,8 +200,9 @@ def customer_detail(engine: Engine, dataset: str, customer_id: str) -> dict[str,
     period = latest_period(engine, dataset)
     latest = sa.select(table).where(mine).order_by(*by_key).limit(1)
     if period is not None:
-        exact = sa.select(table).where(mine, table.c.as_of == period[0],
-                                       table.c.model_version == period[1])  # fmt: skip
+        exact = sa.select(table).where(
+            mine, table.c.as_of == period[0], table.c.model_version == period[1]
+        )
     names = ("as_of", "model_version", "churn_probability", "risk_segment", "scored_at")
     history = sa.select(*[table.c[c] for c in names]).where(mine).order_by(*by_key)
     with engine.connect() as connection:

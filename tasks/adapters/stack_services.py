@@ -88,8 +88,17 @@ def services(settings: Settings) -> list[Service]:
     return [
         Service(
             "prefect",
-            [python, "-m", "prefect", "server", "start", "--host", host,
-             "--port", str(settings.prefect_port)],
+            [
+                python,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                host,
+                "--port",
+                str(settings.prefect_port),
+            ],
             _child_env(settings, prefect_env),
             settings.prefect_port,
             lambda _: http_ok(f"{prefect}/health"),
@@ -97,9 +106,22 @@ def services(settings: Settings) -> list[Service]:
         ),
         Service(
             "mlflow",
-            [python, "-m", "mlflow", "server", "--host", host, "--port",
-             str(settings.mlflow_port), "--workers", "1", "--backend-store-uri",
-             mlflow_backend(settings), "--artifacts-destination", mlflow_artifacts(settings)],
+            [
+                python,
+                "-m",
+                "mlflow",
+                "server",
+                "--host",
+                host,
+                "--port",
+                str(settings.mlflow_port),
+                "--workers",
+                "1",
+                "--backend-store-uri",
+                mlflow_backend(settings),
+                "--artifacts-destination",
+                mlflow_artifacts(settings),
+            ],
             _child_env(settings, mlflow_env),
             settings.mlflow_port,
             lambda _: http_ok(f"{mlflow}/health"),
@@ -107,8 +129,19 @@ def services(settings: Settings) -> list[Service]:
         ),
         Service(
             "worker",
-            [python, "-m", "prefect", "worker", "start", "--pool", settings.work_pool,
-             "--type", "process", "--name", worker_name],
+            [
+                python,
+                "-m",
+                "prefect",
+                "worker",
+                "start",
+                "--pool",
+                settings.work_pool,
+                "--type",
+                "process",
+                "--name",
+                worker_name,
+            ],
             _child_env(settings, worker_env),
             0,
             lambda since: worker_online(prefect, settings.work_pool, worker_name, since),
@@ -121,7 +154,7 @@ def services(settings: Settings) -> list[Service]:
             lambda _: http_ok(f"{api}/health"),
             {"API docs": f"{api}/docs", "Dashboard": f"{api}/auth/login"},
         ),
-    ]  # fmt: skip
+    ]
 
 
 def worker_online(prefect_api: str, pool: str, name: str, since: float) -> bool:

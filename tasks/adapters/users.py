@@ -24,8 +24,14 @@ TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this ofte
 
 
 def create_user(engine: Engine, email: str, password_hash: str, role: str, now: datetime):
-    row = {"email": email, "password_hash": password_hash, "role": role, "active": True,
-           "created_at": now, "password_changed_at": now}  # fmt: skip
+    row = {
+        "email": email,
+        "password_hash": password_hash,
+        "role": role,
+        "active": True,
+        "created_at": now,
+        "password_changed_at": now,
+    }
     try:
         with engine.begin() as connection:
             new_id = connection.execute(users.insert().values(**row)).inserted_primary_key[0]
@@ -98,8 +104,14 @@ def set_role(engine: Engine, user_id: int, role: str, active: bool, now: datetim
 def start_session(
     engine: Engine, user_id: int, id_hash: str, csrf: str, now: datetime, address: str | None
 ) -> None:
-    row = {"id_hash": id_hash, "user_id": user_id, "csrf_token": csrf, "created_at": now,
-           "last_seen_at": now, "address": (address or "")[:64]}  # fmt: skip
+    row = {
+        "id_hash": id_hash,
+        "user_id": user_id,
+        "csrf_token": csrf,
+        "created_at": now,
+        "last_seen_at": now,
+        "address": (address or "")[:64],
+    }
     with engine.begin() as connection:
         connection.execute(user_sessions.insert().values(**row))
 
@@ -125,8 +137,11 @@ def session_user(
         return None
     if now - seen > TOUCH_EVERY:
         with engine.begin() as connection:
-            connection.execute(user_sessions.update().where(user_sessions.c.id_hash == id_hash)
-                               .values(last_seen_at=now))  # fmt: skip
+            connection.execute(
+                user_sessions.update()
+                .where(user_sessions.c.id_hash == id_hash)
+                .values(last_seen_at=now)
+            )
     user = {"id": found["user_id"], **{c: found[c] for c in PUBLIC_COLUMNS if c != "id"}}
     return user, {"csrf_token": found["csrf_token"], "created_at": created}
 
@@ -251,8 +266,11 @@ def use_reset(engine: Engine, token_hash: str, now: datetime, password_hash: str
         if row is None:
             return None
         user_id = int(row[0])
-        connection.execute(users.update().where(users.c.id == user_id).values(
-            password_hash=password_hash, password_changed_at=now))  # fmt: skip
+        connection.execute(
+            users.update()
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, password_changed_at=now)
+        )
         connection.execute(user_sessions.delete().where(user_sessions.c.user_id == user_id))
         connection.execute(revoke_logins(user_id, now))
         connection.execute(

@@ -111,10 +111,12 @@ def holdout_order(campaign_id: int, customer_ids: pd.Series) -> np.ndarray:
     """A stable pseudo-random key per customer of one campaign (the same on every run)."""
     prefix = f"{campaign_id}:".encode()
     return np.array(
-        [int.from_bytes(hashlib.sha256(prefix + str(c).encode()).digest()[:8], "big")
-         for c in customer_ids.tolist()],
+        [
+            int.from_bytes(hashlib.sha256(prefix + str(c).encode()).digest()[:8], "big")
+            for c in customer_ids.tolist()
+        ],
         dtype=np.uint64,
-    )  # fmt: skip
+    )
 
 
 def check_holdout_share(share: float) -> None:

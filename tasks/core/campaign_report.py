@@ -40,10 +40,15 @@ def event_rows(raw: pd.DataFrame, campaign_id: int, members: pd.Series) -> list[
     keys = raw["event_key"].astype(str) if "event_key" in raw else ids + ":" + kinds
     now = pd.Timestamp.now(tz="UTC")
     return [
-        {"campaign_id": campaign_id, "customer_id": i, "event": k, "event_key": key,
-         "occurred_at": (when.iloc[n] if when is not None else now).to_pydatetime()}
+        {
+            "campaign_id": campaign_id,
+            "customer_id": i,
+            "event": k,
+            "event_key": key,
+            "occurred_at": (when.iloc[n] if when is not None else now).to_pydatetime(),
+        }
         for n, (i, k, key) in enumerate(zip(ids, kinds, keys, strict=True))
-    ]  # fmt: skip
+    ]
 
 
 def campaign_report(
@@ -68,10 +73,10 @@ def campaign_report(
         "customers_contacted": int(sent["customer_id"].nunique()) if len(sent) else 0,
         **{kind: len(has[kind] & set(arms[TREATED]["customer_id"])) for kind in EVENTS[:4]},
         "generation_cost": round(float(messages["cost"].sum()), 6) if len(messages) else 0.0,
-        "generation_tokens": int(
-            (messages["prompt_tokens"] + messages["completion_tokens"]).sum()
-        ) if len(messages) else 0,
-    }  # fmt: skip
+        "generation_tokens": int((messages["prompt_tokens"] + messages["completion_tokens"]).sum())
+        if len(messages)
+        else 0,
+    }
     outcome = {arm: rows[rows["customer_id"].isin(known)] for arm, rows in arms.items()}
     retained = {
         arm: rows["customer_id"].isin(has["retained"]).to_numpy() for arm, rows in outcome.items()
@@ -81,8 +86,12 @@ def campaign_report(
         report["lift"] = report["revenue"] = None
         report["note"] = "no retained/churned outcomes yet in both arms: nothing to measure"
         return report
-    lift = lift_interval(int(retained[TREATED].sum()), len(retained[TREATED]),
-                         int(retained[HOLDOUT].sum()), len(retained[HOLDOUT]))  # fmt: skip
+    lift = lift_interval(
+        int(retained[TREATED].sum()),
+        len(retained[TREATED]),
+        int(retained[HOLDOUT].sum()),
+        len(retained[HOLDOUT]),
+    )
     report["lift"] = asdict(lift)
     values = outcome[TREATED]["lifetime_value"].to_numpy(dtype=float)
     if np.isnan(values).all():
@@ -90,8 +99,13 @@ def campaign_report(
         return report
     accepted = outcome[TREATED]["customer_id"].isin(has["accepted"]).to_numpy()
     revenue = revenue_interval(
-        retained[TREATED], np.nan_to_num(values), retained[HOLDOUT], accepted,
-        offer.cost_per_acceptance, offer.cost_per_contact, seed=seed,
-    )  # fmt: skip
+        retained[TREATED],
+        np.nan_to_num(values),
+        retained[HOLDOUT],
+        accepted,
+        offer.cost_per_acceptance,
+        offer.cost_per_contact,
+        seed=seed,
+    )
     report["revenue"] = asdict(revenue)
     return report

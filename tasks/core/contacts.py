@@ -64,7 +64,10 @@ def reachable(
             if new.any():
                 skipped[reason] = skipped.get(reason, 0) + int(new.sum())
             left |= new
-        pairs.append(pd.DataFrame({"customer_id": ids[~left], "channel": channel,
-                                   "order": np.flatnonzero(~left)}))  # fmt: skip
+        pairs.append(
+            pd.DataFrame(
+                {"customer_id": ids[~left], "channel": channel, "order": np.flatnonzero(~left)}
+            )
+        )
     frame = pd.concat(pairs, ignore_index=True).sort_values("order", kind="stable")
     return frame.drop(columns="order").reset_index(drop=True), skipped

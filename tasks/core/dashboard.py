@@ -34,8 +34,7 @@ def kpi_cards(latest: dict[str, Any], previous: dict[str, Any] | None) -> list[d
         note = None
         if label == "Churn rate":
             note = "observed" if latest.get("observed_churn_rate") is not None else "predicted"
-        cards.append({"label": label, "value": value, "kind": kind, "change": change,
-                      "note": note})  # fmt: skip
+        cards.append({"label": label, "value": value, "kind": kind, "change": change, "note": note})
     return cards
 
 

@@ -126,8 +126,13 @@ def render_draft(draft: Draft, source_hint: str = "SOURCE", out_hint: str = "CON
 
 def _dataset(out: _Lines, draft: Draft) -> None:
     out.add("dataset:")
-    out.entry("name", draft.name, 2, "From --name or the file name; the model registers as "
-              f"retainai-{draft.name} (set model.registered_name to change it).")  # fmt: skip
+    out.entry(
+        "name",
+        draft.name,
+        2,
+        "From --name or the file name; the model registers as "
+        f"retainai-{draft.name} (set model.registered_name to change it).",
+    )
     out.entry("id_column", draft.id_column.value, 2, draft.id_column.reason)
     target = draft.target
     labels: dict[str, Any] = {"column": target.column}
@@ -136,14 +141,18 @@ def _dataset(out: _Lines, draft: Draft) -> None:
         value = float(text) if target.numeric else text
         labels[key] = int(value) if isinstance(value, float) and value.is_integer() else value
     out.entry("target", labels, 2, f"{target.column}: {target.reason}.")
-    out.comment("Business roles, each optional: without one, the figures that depend on it "
-                "are absent.", 2)  # fmt: skip
+    out.comment(
+        "Business roles, each optional: without one, the figures that depend on it are absent.", 2
+    )
     out.add("roles:", 2)
     for role, guess in draft.roles.items():
         out.entry(role, guess.value, 4, guess.reason + ".")
     if draft.segment_hint:
-        out.add(f"# segment: {scalar(draft.segment_hint)}  # the lowest-cardinality "
-                "categorical, if it is a business breakdown", 4)  # fmt: skip
+        out.add(
+            f"# segment: {scalar(draft.segment_hint)}  # the lowest-cardinality "
+            "categorical, if it is a business breakdown",
+            4,
+        )
     out.add("numeric:" if draft.numeric else "numeric: {}", 2)
     for name, guess in draft.numeric.items():
         rule = {k: (number(v) if isinstance(v, float) else v) for k, v in guess.rule().items()}
@@ -167,8 +176,11 @@ def _dataset(out: _Lines, draft: Draft) -> None:
 
 def _model(out: _Lines, draft: Draft) -> None:
     out.add("model:")
-    out.comment("registered_name left out: derived from dataset.name. Modest grids, chosen by "
-                "cross-validation on the training part only.", 2)  # fmt: skip
+    out.comment(
+        "registered_name left out: derived from dataset.name. Modest grids, chosen by "
+        "cross-validation on the training part only.",
+        2,
+    )
     for key, value in draft.model.items():
         if key != "families":
             out.entry(key, value, 2)

@@ -31,8 +31,14 @@ from tasks.core.profiling import (
 )
 
 # name hints, most telling first
-DURATION_NAMES = ("tenure", "duration", r"month(?!ly)", r"account_?age|age_?of_?account",
-                  "lifetime", "since")  # fmt: skip
+DURATION_NAMES = (
+    "tenure",
+    "duration",
+    r"month(?!ly)",
+    r"account_?age|age_?of_?account",
+    "lifetime",
+    "since",
+)
 VALUE_NAME = re.compile(r"charge|fee|price|revenue|spend|amount|arpu|mrr|bill")
 MONTHLY_NAME = re.compile(r"month|mrr|arpu")
 NOT_MONTHLY_NAME = re.compile(r"annual|year|week|daily|day")
@@ -232,8 +238,12 @@ def _value_role(draft: Draft, stats: dict[str, ColumnStats], duration: str | Non
     totals = f"; cumulative totals ({', '.join(cumulative)}) stay features but are not the value"
     totals *= bool(cumulative)
     if not per_month:
-        return Guess(None, "no non-negative column named like a charge/fee/price per month"
-                     + totals + ": no revenue at risk or lifetime value")  # fmt: skip
+        return Guess(
+            None,
+            "no non-negative column named like a charge/fee/price per month"
+            + totals
+            + ": no revenue at risk or lifetime value",
+        )
     return Guess(
         per_month[0],
         "named like a charge per month and never negative: revenue per customer per month "

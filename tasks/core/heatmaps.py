@@ -28,8 +28,11 @@ def heatmap_pairs(config: RunConfig) -> list[tuple[str, str]]:
 def _values(clean: pd.DataFrame, column: str, config: RunConfig) -> pd.Categorical:
     if column != "tenure band":
         values = clean[column]
-        return values.array if isinstance(values.dtype, pd.CategoricalDtype) else (
-            pd.Categorical(values.astype(str)))  # fmt: skip
+        return (
+            values.array
+            if isinstance(values.dtype, pd.CategoricalDtype)
+            else (pd.Categorical(values.astype(str)))
+        )
     edges = duration_edges(config)
     months = clean[config.dataset.roles.duration].to_numpy(dtype=float)
     labels = [f"{label} months" for label in band_labels(edges[:-1])]
@@ -50,9 +53,14 @@ def heatmap_counts(
     churned = churn_labels(clean, config).astype(float) if labelled else None
     parts = []
     for rows, columns in pairs:
-        frame = pd.DataFrame({"row": _values(clean, rows, config),
-                              "column": _values(clean, columns, config),
-                              "score": probabilities, "customers": 1})  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "row": _values(clean, rows, config),
+                "column": _values(clean, columns, config),
+                "score": probabilities,
+                "customers": 1,
+            }
+        )
         if churned is not None:
             frame["churned"] = churned
         grouped = frame.groupby(["row", "column"], observed=True, sort=False).sum()
@@ -78,20 +86,25 @@ def heatmap_tables(counts: pd.DataFrame | None) -> dict[str, Any]:
     for pair, part in counts.groupby("pair", sort=False):
         rows, columns = sorted(part["row"].unique()), sorted(part["column"].unique())
         grid = part.set_index(["row", "column"]).reindex(
-            pd.MultiIndex.from_product([rows, columns], names=["row", "column"]))  # fmt: skip
+            pd.MultiIndex.from_product([rows, columns], names=["row", "column"])
+        )
         customers = grid["customers"].to_numpy(dtype=float)
         mean = grid["score"].to_numpy(dtype=float) / customers
         rate = grid["churned"].to_numpy(dtype=float) / customers
         shape = (len(rows), len(columns))
         tables[str(pair)] = {
-            "rows": [str(r) for r in rows], "columns": [str(c) for c in columns],
-            "customers": _matrix(customers, shape, 0), "mean_score": _matrix(mean, shape),
+            "rows": [str(r) for r in rows],
+            "columns": [str(c) for c in columns],
+            "customers": _matrix(customers, shape, 0),
+            "mean_score": _matrix(mean, shape),
             "churn_rate": _matrix(rate, shape) if not np.all(np.isnan(rate)) else None,
-        }  # fmt: skip
+        }
     return tables
 
 
 def _matrix(values: np.ndarray, shape: tuple[int, int], digits: int = 6):
     """Rows of a matrix for JSON: None where there is no customer."""
-    return [[None if np.isnan(v) else round(float(v), digits) for v in line]
-            for line in values.reshape(shape)]  # fmt: skip
+    return [
+        [None if np.isnan(v) else round(float(v), digits) for v in line]
+        for line in values.reshape(shape)
+    ]

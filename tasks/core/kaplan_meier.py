@@ -67,9 +67,14 @@ def kaplan_meier_figure(table: pd.DataFrame, title: str) -> Figure:
     for group, rows in table.groupby("group", sort=False):
         line = axes.step(rows["timeline"], rows["survival"], where="post", label=str(group))[0]
         axes.fill_between(
-            rows["timeline"], rows["ci_lower"], rows["ci_upper"], step="post", alpha=0.2,
-            color=line.get_color(), linewidth=0,
-        )  # fmt: skip
+            rows["timeline"],
+            rows["ci_lower"],
+            rows["ci_upper"],
+            step="post",
+            alpha=0.2,
+            color=line.get_color(),
+            linewidth=0,
+        )
     axes.set_title(title)
     axes.set_xlabel("months")
     axes.set_ylabel("share still a customer")

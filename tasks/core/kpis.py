@@ -13,9 +13,13 @@ from configs.schema import RunConfig, Segments
 
 RISK_SEGMENTS = ("high", "medium", "low")
 SCORE_COLUMNS = [
-    "churn_probability", "risk_segment", "monthly_value", "segment_value",
-    "expected_remaining_months", "lifetime_value",
-]  # fmt: skip
+    "churn_probability",
+    "risk_segment",
+    "monthly_value",
+    "segment_value",
+    "expected_remaining_months",
+    "lifetime_value",
+]
 DECIMALS = 6
 
 
@@ -33,8 +37,11 @@ def assign_risk_segments(probabilities: Any, segments_cfg: Segments) -> np.ndarr
 def segment_range(segments_cfg: Segments, segment: str) -> tuple[float | None, float | None]:
     """The probabilities a risk segment covers, as (lowest, highest) bounds (None: open); the
     upper bound is inclusive, so a query keeps its equality on the segment as well."""
-    bounds = {"high": (segments_cfg.high, None), "medium": (segments_cfg.medium, segments_cfg.high),
-              "low": (None, segments_cfg.medium)}  # fmt: skip
+    bounds = {
+        "high": (segments_cfg.high, None),
+        "medium": (segments_cfg.medium, segments_cfg.high),
+        "low": (None, segments_cfg.medium),
+    }
     return bounds[segment]
 
 

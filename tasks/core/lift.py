@@ -280,9 +280,16 @@ def revenue_interval(
     value = np.asarray(treated_value, dtype=float)
     accepted = np.asarray(treated_accepted, dtype=float)
     found = revenue_intervals(
-        retained[None, :], value[None, :], holdout[None, :], accepted[None, :],
-        offer_cost, contact_cost, level=level, resamples=resamples, seed=seed,
-    )  # fmt: skip
+        retained[None, :],
+        value[None, :],
+        holdout[None, :],
+        accepted[None, :],
+        offer_cost,
+        contact_cost,
+        level=level,
+        resamples=resamples,
+        seed=seed,
+    )
     lift = float(retained.mean() - holdout.mean())
     return RevenueEstimate(
         net_revenue=float(found.net_revenue[0]),

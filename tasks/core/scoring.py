@@ -231,9 +231,13 @@ def score_customers(
 
 
 KPI_COLUMNS = [
-    "churn_probability", "risk_segment", "monthly_value", "segment_value",
-    "expected_remaining_months", "lifetime_value",
-]  # fmt: skip
+    "churn_probability",
+    "risk_segment",
+    "monthly_value",
+    "segment_value",
+    "expected_remaining_months",
+    "lifetime_value",
+]
 
 
 def kpi_columns(scored: pd.DataFrame) -> pd.DataFrame:

@@ -49,9 +49,17 @@ class TreeEnsemble:
         """The arguments the kernels take after the rows."""
         zero_nodes = bool((self.missing == treewalk.ZERO_MISSING).any())
         return (
-            self.roots, self.depth, zero_nodes, self.feature, self.threshold, self.left,
-            self.right, self.default_left, self.missing, small_as_zero,
-        )  # fmt: skip
+            self.roots,
+            self.depth,
+            zero_nodes,
+            self.feature,
+            self.threshold,
+            self.left,
+            self.right,
+            self.default_left,
+            self.missing,
+            small_as_zero,
+        )
 
     def leaves(self, x: np.ndarray, small_as_zero: bool = False) -> np.ndarray:
         """Leaf node index per (row, tree)."""

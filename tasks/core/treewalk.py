@@ -57,8 +57,20 @@ def _careful_leaf(row, node, feature, threshold, left, right, default_left, miss
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _reach(row, out, roots, depth, zero_nodes, feature, threshold, left, right, default_left,
-           missing, small):  # fmt: skip
+def _reach(
+    row,
+    out,
+    roots,
+    depth,
+    zero_nodes,
+    feature,
+    threshold,
+    left,
+    right,
+    default_left,
+    missing,
+    small,
+):
     """Fill `out` with the leaf node each tree sends the row to.
 
     Plain rows (see `_plain`) take `depth` branch-free steps, one level of every tree at a
@@ -80,29 +92,62 @@ def _reach(row, out, roots, depth, zero_nodes, feature, threshold, left, right, 
 
 
 @numba.njit(cache=True, nogil=True)
-def leaves(x, roots, depth, zero_nodes, feature, threshold, left, right, default_left, missing,
-           small):  # fmt: skip
+def leaves(
+    x, roots, depth, zero_nodes, feature, threshold, left, right, default_left, missing, small
+):
     """Leaf node index per (row, tree)."""
     out = np.empty((x.shape[0], roots.shape[0]), dtype=np.intp)
     for i in range(x.shape[0]):
         _reach(
-            x[i], out[i], roots, depth, zero_nodes, feature, threshold, left, right,
-            default_left, missing, small,
-        )  # fmt: skip
+            x[i],
+            out[i],
+            roots,
+            depth,
+            zero_nodes,
+            feature,
+            threshold,
+            left,
+            right,
+            default_left,
+            missing,
+            small,
+        )
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def totals(x, roots, depth, zero_nodes, feature, threshold, left, right, default_left, missing,
-           small, value):  # fmt: skip
+def totals(
+    x,
+    roots,
+    depth,
+    zero_nodes,
+    feature,
+    threshold,
+    left,
+    right,
+    default_left,
+    missing,
+    small,
+    value,
+):
     """Per row: the sum of its leaf values, added in tree order."""
     out = np.empty(x.shape[0], dtype=np.float64)
     reached = np.empty(roots.shape[0], dtype=np.intp)
     for i in range(x.shape[0]):
         _reach(
-            x[i], reached, roots, depth, zero_nodes, feature, threshold, left, right,
-            default_left, missing, small,
-        )  # fmt: skip
+            x[i],
+            reached,
+            roots,
+            depth,
+            zero_nodes,
+            feature,
+            threshold,
+            left,
+            right,
+            default_left,
+            missing,
+            small,
+        )
         total = 0.0
         for t in range(roots.shape[0]):
             total += value[reached[t]]
@@ -111,8 +156,23 @@ def totals(x, roots, depth, zero_nodes, feature, threshold, left, right, default
 
 
 @numba.njit(cache=True, nogil=True)
-def grouped_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, default_left,
-                 missing, small, slot, group, radix, table):  # fmt: skip
+def grouped_sums(
+    x,
+    roots,
+    depth,
+    zero_nodes,
+    feature,
+    threshold,
+    left,
+    right,
+    default_left,
+    missing,
+    small,
+    slot,
+    group,
+    radix,
+    table,
+):
     """Per row: the sum over tree groups of `table[group row + leaf combination]`.
 
     Trees go `group` at a time; a group's combination is sum(slot[leaf_j] * radix**j) over its
@@ -129,9 +189,19 @@ def grouped_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, d
         hi = min(x.shape[0], lo + _BLOCK_ROWS)
         for i in range(lo, hi):
             _reach(
-                x[i], reached, roots, depth, zero_nodes, feature, threshold, left, right,
-                default_left, missing, small,
-            )  # fmt: skip
+                x[i],
+                reached,
+                roots,
+                depth,
+                zero_nodes,
+                feature,
+                threshold,
+                left,
+                right,
+                default_left,
+                missing,
+                small,
+            )
             for g in range(groups):
                 combo = 0
                 scale = 1
@@ -152,8 +222,21 @@ def grouped_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, d
 
 
 @numba.njit(cache=True, nogil=True)
-def leaf_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, default_left,
-              missing, small, row, table):  # fmt: skip
+def leaf_sums(
+    x,
+    roots,
+    depth,
+    zero_nodes,
+    feature,
+    threshold,
+    left,
+    right,
+    default_left,
+    missing,
+    small,
+    row,
+    table,
+):
     """Per row: the sum over trees of `table[row[leaf]]`, the leaf's own table row."""
     trees = roots.shape[0]
     width = table.shape[1]
@@ -161,9 +244,19 @@ def leaf_sums(x, roots, depth, zero_nodes, feature, threshold, left, right, defa
     reached = np.empty(trees, dtype=np.intp)
     for i in range(x.shape[0]):
         _reach(
-            x[i], reached, roots, depth, zero_nodes, feature, threshold, left, right,
-            default_left, missing, small,
-        )  # fmt: skip
+            x[i],
+            reached,
+            roots,
+            depth,
+            zero_nodes,
+            feature,
+            threshold,
+            left,
+            right,
+            default_left,
+            missing,
+            small,
+        )
         total = out[i]
         for t in range(trees):
             found = table[row[reached[t]]]

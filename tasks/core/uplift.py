@@ -45,9 +45,15 @@ SCORE_INPUTS = ("churn_probability", "risk_segment")
 # LightGBM for uplift: small trees and many customers per leaf, since the uplift is the small
 # difference of two fitted retention probabilities and overfitting either model swamps it.
 LIGHTGBM_PARAMS = {
-    "n_estimators": 200, "learning_rate": 0.03, "num_leaves": 8, "min_child_samples": 100,
-    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 5.0,
-}  # fmt: skip
+    "n_estimators": 200,
+    "learning_rate": 0.03,
+    "num_leaves": 8,
+    "min_child_samples": 100,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.5,
+    "reg_lambda": 5.0,
+}
 
 
 @dataclass(frozen=True)

@@ -47,26 +47,45 @@ def seed_dashboard(engine, config, customers: int = 400) -> None:
     now = datetime.now(UTC)
     for as_of, shift in ((date(2026, 10, 1), 0.0), (date(2026, 11, 1), 0.05)):
         probability = np.clip(rng.beta(2, 5, customers) + shift, 0, 1)
-        scores = pd.DataFrame({
-            "customer_id": [f"B{i:05d}" for i in range(customers)],
-            "churn_probability": probability,
-            "risk_segment": assign_risk_segments(probability, config.segments),
-            "monthly_value": rng.uniform(20, 110, customers),
-            "segment_value": contracts[rng.integers(0, len(contracts), customers)],
-            "expected_remaining_months": rng.uniform(5, 24, customers),
-            "lifetime_value": rng.uniform(200, 2500, customers),
-        })  # fmt: skip
+        scores = pd.DataFrame(
+            {
+                "customer_id": [f"B{i:05d}" for i in range(customers)],
+                "churn_probability": probability,
+                "risk_segment": assign_risk_segments(probability, config.segments),
+                "monthly_value": rng.uniform(20, 110, customers),
+                "segment_value": contracts[rng.integers(0, len(contracts), customers)],
+                "expected_remaining_months": rng.uniform(5, 24, customers),
+                "lifetime_value": rng.uniform(200, 2500, customers),
+            }
+        )
         kpis = compute_kpis(scores, config)
-        reasons = [[{"feature": "Contract", "value": c, "contribution": round(2 * p - 0.4, 3)},
-                    {"feature": "tenure", "value": 12, "contribution": -0.31}]
-                   for c, p in zip(scores["segment_value"], probability, strict=True)]  # fmt: skip
-        rows = scores.assign(dataset=config.dataset.name, as_of=as_of, model_version="1",
-                             top_reasons=reasons, scored_at=now, run_id=f"r{as_of}")  # fmt: skip
+        reasons = [
+            [
+                {"feature": "Contract", "value": c, "contribution": round(2 * p - 0.4, 3)},
+                {"feature": "tenure", "value": 12, "contribution": -0.31},
+            ]
+            for c, p in zip(scores["segment_value"], probability, strict=True)
+        ]
+        rows = scores.assign(
+            dataset=config.dataset.name,
+            as_of=as_of,
+            model_version="1",
+            top_reasons=reasons,
+            scored_at=now,
+            run_id=f"r{as_of}",
+        )
         with engine.begin() as connection:
             connection.execute(customer_scores.insert(), rows.to_dict("records"))
-            connection.execute(kpi_snapshots.insert().values(
-                dataset=config.dataset.name, as_of=as_of, model_version="1", kpis=kpis,
-                run_id=f"r{as_of}", created_at=now))  # fmt: skip
+            connection.execute(
+                kpi_snapshots.insert().values(
+                    dataset=config.dataset.name,
+                    as_of=as_of,
+                    model_version="1",
+                    kpis=kpis,
+                    run_id=f"r{as_of}",
+                    created_at=now,
+                )
+            )
 
 
 @dataclass
@@ -92,16 +111,22 @@ def site(tmp_path_factory, mailbox) -> Iterator[Site]:
 
     folder = tmp_path_factory.mktemp("dashboard")
     port = _free_port()
-    settings = Settings(state_dir=folder, public_url=f"http://127.0.0.1:{port}",
-                        smtp_host="127.0.0.1", smtp_port=mailbox[1], smtp_security="none",
-                        mail_from="RetainAI <noreply@example.test>")  # fmt: skip
+    settings = Settings(
+        state_dir=folder,
+        public_url=f"http://127.0.0.1:{port}",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox[1],
+        smtp_security="none",
+        mail_from="RetainAI <noreply@example.test>",
+    )
     config = load_config(REPO / "configs" / "telco.yaml")
     with db.connected(settings) as engine:
         db.upgrade(engine)
         seed_dashboard(engine, config)
         ids = [f"B{i:05d}" for i in range(400)]
-        contacts = contact_rows(generate_contacts(ids, seed=11).assign(consent_email=True),
-                                config.dataset.name)  # fmt: skip
+        contacts = contact_rows(
+            generate_contacts(ids, seed=11).assign(consent_email=True), config.dataset.name
+        )
         campaign_store.upsert_contacts(engine, contacts)
         for role, email in USERS.items():
             accounts.create_user(engine, email, role, PASSWORD)

@@ -39,17 +39,32 @@ def _seed_model_page(site) -> None:
     config = load_config(REPO / "configs" / "telco.yaml")
     now, dataset = datetime.now(UTC), config.dataset.name
     for month, auc in ((9, 0.81), (10, 0.79)):
-        row = {"rows": 400, "roc_auc": auc, "brier": 0.15, "precision_at_10": 0.5,
-               "details": {}, "alert": None, "computed_at": now}  # fmt: skip
+        row = {
+            "rows": 400,
+            "roc_auc": auc,
+            "brier": 0.15,
+            "precision_at_10": 0.5,
+            "details": {},
+            "alert": None,
+            "computed_at": now,
+        }
         key = {"dataset": dataset, "model_version": "1", "as_of": date(2026, month, 1)}
         db.upsert(site.engine, realised_performance, key, row)
-    frames = [validate_frame(generate_customers(600, seed, drift=seed == 8), config, "scoring")
-              for seed in (7, 8)]  # fmt: skip
+    frames = [
+        validate_frame(generate_customers(600, seed, drift=seed == 8), config, "scoring")
+        for seed in (7, 8)
+    ]
     html = site.settings.reports_dir / "monitoring" / "2026-11-01" / "drift_report.html"
     summary, _ = run_drift_report(frames[0].clean, frames[1].clean, config, html)
-    row = {"dataset_drift": summary.dataset_drift, "drifted_share": summary.drifted_share,
-           "summary": {"columns": []}, "action": "none", "run_id": "check-1",
-           "report_uri": report_store.publish(site.settings, html), "created_at": now}  # fmt: skip
+    row = {
+        "dataset_drift": summary.dataset_drift,
+        "drifted_share": summary.drifted_share,
+        "summary": {"columns": []},
+        "action": "none",
+        "run_id": "check-1",
+        "report_uri": report_store.publish(site.settings, html),
+        "created_at": now,
+    }
     key = {"dataset": dataset, "as_of": date(2026, 11, 1), "model_version": "1"}
     db.upsert(site.engine, drift_reports, key, row)
 

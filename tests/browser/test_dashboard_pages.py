@@ -155,22 +155,27 @@ def test_the_original_products_campaign_json(site):
     with httpx.Client(base_url=site.url) as client:
         login = client.post("/auth/login", json={"email": USERS["analyst"], "password": PASSWORD})
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        body = {"name": "api win-back", "segment_filter": {"churn_score_min": 0.6},
-                "email_template": "loyalty-discount",
-                "scheduled_at": "2026-12-01T09:00:00Z"}  # fmt: skip
+        body = {
+            "name": "api win-back",
+            "segment_filter": {"churn_score_min": 0.6},
+            "email_template": "loyalty-discount",
+            "scheduled_at": "2026-12-01T09:00:00Z",
+        }
         made = client.post("/dashboard/campaigns", json=body, headers=headers)
         assert made.status_code == 201, made.text
         assert made.json()["segment_filter"]["min_probability"] == 0.6
-        wrong = client.post("/dashboard/campaigns", headers=headers,
-                            json={**body, "email_template": "<script>"})  # fmt: skip
+        wrong = client.post(
+            "/dashboard/campaigns", headers=headers, json={**body, "email_template": "<script>"}
+        )
         assert wrong.status_code == 422 and "email_template" in wrong.json()["detail"]
         assert client.post("/dashboard/campaigns", json=body).status_code == 401
         viewer = client.post("/auth/login", json={"email": USERS["viewer"], "password": PASSWORD})
         seen = {"Authorization": f"Bearer {viewer.json()['access_token']}"}
         assert client.post("/dashboard/campaigns", json=body, headers=seen).status_code == 403
         assert client.get("/dashboard/kpis", headers=seen).json()["total_clients"] == 400
-        clients = client.get("/dashboard/clients?sort=churn_score&order=desc&limit=5",
-                             headers=seen).json()  # fmt: skip
+        clients = client.get(
+            "/dashboard/clients?sort=churn_score&order=desc&limit=5", headers=seen
+        ).json()
         scores = [c["churn_score"] for c in clients["clients"]]
         assert clients["total"] == 400 and scores == sorted(scores, reverse=True)
 

@@ -27,10 +27,12 @@ IDS = [f"K{i:03d}" for i in range(120)]
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
-    env = {"RETAINAI_STATE_DIR": str(tmp_path / "state"),
-           "RETAINAI_SECRET_KEY": "a-test-signing-key-of-32-chars!!",
-           "RETAINAI_PUBLIC_URL": "https://retain.example.test",
-           "RETAINAI_MAIL_FROM": "RetainAI <offers@example.test>"}  # fmt: skip
+    env = {
+        "RETAINAI_STATE_DIR": str(tmp_path / "state"),
+        "RETAINAI_SECRET_KEY": "a-test-signing-key-of-32-chars!!",
+        "RETAINAI_PUBLIC_URL": "https://retain.example.test",
+        "RETAINAI_MAIL_FROM": "RetainAI <offers@example.test>",
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with db.connected(Settings()) as engine:
@@ -55,11 +57,20 @@ def _json(output: str):
 
 def test_a_campaign_from_the_command_line(folder):
     assert "120 contacts" in _run("contacts", "import", str(folder / "contacts.csv"))
-    preview = _json(_run("campaign", "preview", "--config", CONFIG,
-                              "--offer", "loyalty-discount"))  # fmt: skip
+    preview = _json(_run("campaign", "preview", "--config", CONFIG, "--offer", "loyalty-discount"))
     assert preview["ranked_by"] == "churn risk" and preview["audience"] > 0
-    created = _run("campaign", "create", "--config", CONFIG, "--name", "cli win-back",
-                   "--offer", "loyalty-discount", "--limit", "40")  # fmt: skip
+    created = _run(
+        "campaign",
+        "create",
+        "--config",
+        CONFIG,
+        "--name",
+        "cli win-back",
+        "--offer",
+        "loyalty-discount",
+        "--limit",
+        "40",
+    )
     campaign = created.split()[1]
     assert "(draft)" in created
     totals = _json(_run("campaign", "generate", campaign, "--config", CONFIG))
@@ -67,18 +78,21 @@ def test_a_campaign_from_the_command_line(folder):
     assert messages > 0 and totals["paths"] == {"template": messages}  # no key: templates
     approved = _run("campaign", "approve", campaign, "--config", CONFIG, "--by", "ana")
     assert f"approved {messages:,} messages" in approved
-    sent = _json(_run("campaign", "send", campaign, "--config", CONFIG,
-                           "--outbox", str(folder / "outbox")))  # fmt: skip
+    sent = _json(
+        _run("campaign", "send", campaign, "--config", CONFIG, "--outbox", str(folder / "outbox"))
+    )
     assert sent["sent"] == messages == len(list((folder / "outbox").glob("*.eml")))
 
     with db.connected(Settings()) as engine:
         members = store.audience(engine, int(campaign))
     stays = np.random.default_rng(2).random(len(members)) < 0.7
-    events = pd.DataFrame({"customer_id": members["customer_id"],
-                           "event": np.where(stays, "retained", "churned")})  # fmt: skip
+    events = pd.DataFrame(
+        {"customer_id": members["customer_id"], "event": np.where(stays, "retained", "churned")}
+    )
     events.to_csv(folder / "events.csv", index=False)
-    recorded = _run("campaign", "events", "import", campaign, str(folder / "events.csv"),
-                    "--config", CONFIG)  # fmt: skip
+    recorded = _run(
+        "campaign", "events", "import", campaign, str(folder / "events.csv"), "--config", CONFIG
+    )
     assert f"{len(members)} new events" in recorded
     report = _json(_run("campaign", "report", campaign, "--config", CONFIG))
     assert report["lift"]["method"] == "newcombe_hybrid_score"
@@ -96,8 +110,20 @@ def test_a_campaign_from_the_command_line(folder):
     ],
 )
 def test_bad_campaign_options_are_one_clear_error(folder, args, message):
-    done = CliRunner().invoke(app, ["campaign", "create", "--config", CONFIG, "--name", "x",
-                                    "--offer", "loyalty-discount", *args])  # fmt: skip
+    done = CliRunner().invoke(
+        app,
+        [
+            "campaign",
+            "create",
+            "--config",
+            CONFIG,
+            "--name",
+            "x",
+            "--offer",
+            "loyalty-discount",
+            *args,
+        ],
+    )
     assert done.exit_code != 0
     assert message in done.output + str(done.exception)
     with db.connected(Settings()) as engine:
@@ -107,8 +133,11 @@ def test_bad_campaign_options_are_one_clear_error(folder, args, message):
 def test_the_installed_command_prints_one_line_for_an_unknown_campaign(folder):
     done = subprocess.run(
         [sys.executable, "-m", "flows", "campaign", "approve", "999", "--config", CONFIG],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error:") and "999" in done.stderr
     assert "Traceback" not in done.stderr

@@ -29,9 +29,12 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def state(tmp_path_factory):
     folder = tmp_path_factory.mktemp("campaign")
-    settings = Settings(state_dir=folder, secret_key="a-test-signing-key-of-32-chars!!",
-                        public_url="https://retain.example.test",
-                        mail_from="RetainAI <offers@example.test>")  # fmt: skip
+    settings = Settings(
+        state_dir=folder,
+        secret_key="a-test-signing-key-of-32-chars!!",
+        public_url="https://retain.example.test",
+        mail_from="RetainAI <offers@example.test>",
+    )
     config = load_config(REPO / "configs" / "telco.yaml")
     ids = [f"C{i:04d}" for i in range(300)]
     with db.connected(settings) as engine:
@@ -47,8 +50,9 @@ def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
     settings, config = state
     offer = offer_of(config, "loyalty-discount", ["email"])
     wanted = AudienceFilter(risk_segments=("high", "medium"))
-    campaign = create_campaign.fn(settings, config, "winback", offer, ["email"], wanted, 0.1,
-                                  "analyst")  # fmt: skip
+    campaign = create_campaign.fn(
+        settings, config, "winback", offer, ["email"], wanted, 0.1, "analyst"
+    )
     with db.connected(settings) as engine:
         members = store.audience(engine, campaign["id"])
     assert (members["expected_profit"] > 0).all()  # the profit-maximising size
@@ -105,8 +109,9 @@ def test_a_message_caught_sending_by_a_crash_becomes_unknown(state, tmp_path):
         assert store.messages(engine, campaign["id"], "unknown")["customer_id"].tolist() == [
             first["customer_id"]
         ]
-    retried = send_campaign.fn(settings, config, campaign["id"], retry_unknown=True,
-                               outbox=tmp_path / "out")  # fmt: skip
+    retried = send_campaign.fn(
+        settings, config, campaign["id"], retry_unknown=True, outbox=tmp_path / "out"
+    )
     assert retried["sent"] == 1
 
 
@@ -155,16 +160,24 @@ def test_events_and_the_report_against_a_hand_computation(state):
 
     settings, config = state
     offer = offer_of(config, "loyalty-discount", ["email"])
-    campaign = create_campaign.fn(settings, config, "measured", offer, ["email"],
-                                  AudienceFilter(risk_segments=("high", "medium", "low"),
-                                                 limit=200), 0.25, "a")  # fmt: skip
+    campaign = create_campaign.fn(
+        settings,
+        config,
+        "measured",
+        offer,
+        ["email"],
+        AudienceFilter(risk_segments=("high", "medium", "low"), limit=200),
+        0.25,
+        "a",
+    )
     with db.connected(settings) as engine:
         members = store.audience(engine, campaign["id"])
     rng = np.random.default_rng(3)
     treated = members["arm"] != HOLDOUT
     stays = rng.random(len(members)) < np.where(treated, 0.8, 0.6)
-    events = pd.DataFrame({"customer_id": members["customer_id"],
-                           "event": np.where(stays, "retained", "churned")})  # fmt: skip
+    events = pd.DataFrame(
+        {"customer_id": members["customer_id"], "event": np.where(stays, "retained", "churned")}
+    )
     accepted = members.loc[treated, "customer_id"].head(10)
     events = pd.concat([events, pd.DataFrame({"customer_id": accepted, "event": "accepted"})])
     assert record_events.fn(settings, config, campaign["id"], events) == len(events)
@@ -172,14 +185,26 @@ def test_events_and_the_report_against_a_hand_computation(state):
         record_events.fn(settings, config, campaign["id"], events) == 0
     )  # idempotent per event key
     with pytest.raises(ConfigError, match="not in campaign"):
-        record_events.fn(settings, config, campaign["id"], pd.DataFrame(
-            {"customer_id": ["nobody"], "event": ["retained"]}))  # fmt: skip
+        record_events.fn(
+            settings,
+            config,
+            campaign["id"],
+            pd.DataFrame({"customer_id": ["nobody"], "event": ["retained"]}),
+        )
     with pytest.raises(ConfigError, match="unknown events"):
-        record_events.fn(settings, config, campaign["id"], pd.DataFrame(
-            {"customer_id": [members["customer_id"][0]], "event": ["teleported"]}))  # fmt: skip
+        record_events.fn(
+            settings,
+            config,
+            campaign["id"],
+            pd.DataFrame({"customer_id": [members["customer_id"][0]], "event": ["teleported"]}),
+        )
     report = report_campaign.fn(settings, config, campaign["id"])
-    expected = lift_interval(int(stays[treated].sum()), int(treated.sum()),
-                             int(stays[~treated].sum()), int((~treated).sum()))  # fmt: skip
+    expected = lift_interval(
+        int(stays[treated].sum()),
+        int(treated.sum()),
+        int(stays[~treated].sum()),
+        int((~treated).sum()),
+    )
     assert report["lift"]["lift"] == pytest.approx(expected.lift)
     assert (report["lift"]["low"], report["lift"]["high"]) == pytest.approx(
         (expected.low, expected.high)
@@ -201,8 +226,9 @@ def test_uplift_model_is_trained_logged_and_registered(state):
     settings, config = state
     customers = generate_customers(300, seed=8)
     with pytest.raises(ConfigError, match="no champion uplift model"):
-        preview_audience(settings, config, offer_of(config, None, ["email"]), AudienceFilter(),
-                         customers)  # fmt: skip
+        preview_audience(
+            settings, config, offer_of(config, None, ["email"]), AudienceFilter(), customers
+        )
     customers["customerID"] = [f"C{i:04d}" for i in range(300)]
     offer = offer_of(config, "loyalty-discount", ["email"])
     everyone = AudienceFilter(risk_segments=("high", "medium", "low"), limit=300)
@@ -218,8 +244,13 @@ def test_uplift_model_is_trained_logged_and_registered(state):
     assert found["customers"] == 300 and found["model"] == "retainai-churn-uplift"
     metrics = found["metrics"]
     assert metrics["heldout_customers"] == 90  # the 30% held out, never fitted on
-    assert {"heldout_qini_coefficient", "heldout_auuc", "heldout_uplift_at_10pct",
-            "heldout_uplift_at_20pct", "heldout_uplift_at_30pct"} <= set(metrics)  # fmt: skip
+    assert {
+        "heldout_qini_coefficient",
+        "heldout_auuc",
+        "heldout_uplift_at_10pct",
+        "heldout_uplift_at_20pct",
+        "heldout_uplift_at_30pct",
+    } <= set(metrics)
     run = mlflow.MlflowClient().get_run(found["run_id"])
     assert run.data.metrics["heldout_qini_coefficient"] == pytest.approx(
         metrics["heldout_qini_coefficient"]
@@ -237,19 +268,31 @@ def test_uplift_model_is_trained_logged_and_registered(state):
 
     if not found["champion"]:  # the gate is tested above; ranking needs a champion
         registry.set_alias(found["model"], registry.CHAMPION, found["version"])
-    ranked = create_campaign.fn(settings, config, "by uplift", offer, ["email"],
-                                AudienceFilter(risk_segments=("high", "medium")), 0.1, "a",
-                                customers=customers)  # fmt: skip
+    ranked = create_campaign.fn(
+        settings,
+        config,
+        "by uplift",
+        offer,
+        ["email"],
+        AudienceFilter(risk_segments=("high", "medium")),
+        0.1,
+        "a",
+        customers=customers,
+    )
     assert ranked["segment_filter"]["ranking"] == "uplift"
     assert ranked["segment_filter"]["uplift_model_version"] == str(found["version"])
     with db.connected(settings) as engine:
         members = store.audience(engine, ranked["id"]).set_index("customer_id")
         scores = candidates(engine, "telco").set_index("customer_id")
     rows = typed.set_index("customerID").loc[members.index]
-    uplift = model.predict(rows.assign(**scores.loc[members.index, ["churn_probability",
-                                                                    "risk_segment"]]))  # fmt: skip
-    expected = uplift * members["lifetime_value"] - offer.cost_per_contact - (
-        offer.acceptance_rate * offer.cost_per_acceptance)  # fmt: skip
+    uplift = model.predict(
+        rows.assign(**scores.loc[members.index, ["churn_probability", "risk_segment"]])
+    )
+    expected = (
+        uplift * members["lifetime_value"]
+        - offer.cost_per_contact
+        - (offer.acceptance_rate * offer.cost_per_acceptance)
+    )
     assert np.allclose(members["expected_profit"], expected)
     assert (members["expected_profit"] > 0).all()  # sleeping dogs and lost causes left out
     by_rank = members.sort_values("rank")["expected_profit"].to_numpy()

@@ -41,8 +41,13 @@ def campaign(tmp_path):
 
 
 def _settings(folder: Path, server: LLMServer, **changes) -> Settings:
-    values = {"llm_concurrency": 3, "llm_price_prompt_per_1k": 0.5,
-              "llm_price_completion_per_1k": 1.5, "message_batch_size": 4, **changes}  # fmt: skip
+    values = {
+        "llm_concurrency": 3,
+        "llm_price_prompt_per_1k": 0.5,
+        "llm_price_completion_per_1k": 1.5,
+        "message_batch_size": 4,
+        **changes,
+    }
     return Settings(state_dir=folder, llm_base_url=server.base_url, llm_api_key="k", **values)
 
 

@@ -55,10 +55,16 @@ def world(postgres_url, tmp_path_factory):
     text = (REPO / "configs" / "telco.yaml").read_text().replace("name: telco", "name: mailtest", 1)
     (folder / "mailtest.yaml").write_text(text)
     config = load_config(folder / "mailtest.yaml")
-    env = {"state_dir": folder, "database_url": postgres_url, "smtp_host": "127.0.0.1",
-           "smtp_security": "none", "secret_key": "a-test-signing-key-of-32-chars!!",
-           "public_url": "https://retain.example.test",
-           "mail_from": "RetainAI <offers@example.test>", "send_batch_size": BATCH}  # fmt: skip
+    env = {
+        "state_dir": folder,
+        "database_url": postgres_url,
+        "smtp_host": "127.0.0.1",
+        "smtp_security": "none",
+        "secret_key": "a-test-signing-key-of-32-chars!!",
+        "public_url": "https://retain.example.test",
+        "mail_from": "RetainAI <offers@example.test>",
+        "send_batch_size": BATCH,
+    }
     ids = [f"M{i:03d}" for i in range(60)]
     with db.connected(Settings(**env)) as engine:
         db.upgrade(engine)
@@ -131,10 +137,21 @@ def test_a_sender_killed_mid_batch_never_sends_twice(world):
         settings = Settings(**env, smtp_port=port)
         campaign = _approved_campaign(settings, config, "crash", 30)
         total = sum(_statuses(settings, campaign).values())
-        child_env = {**os.environ, **{f"RETAINAI_{k.upper()}": str(v) for k, v in env.items()},
-                     "RETAINAI_SMTP_PORT": str(port)}  # fmt: skip
-        command = [sys.executable, "-m", "flows", "campaign", "send", str(campaign),
-                   "--config", str(folder / "mailtest.yaml")]  # fmt: skip
+        child_env = {
+            **os.environ,
+            **{f"RETAINAI_{k.upper()}": str(v) for k, v in env.items()},
+            "RETAINAI_SMTP_PORT": str(port),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "flows",
+            "campaign",
+            "send",
+            str(campaign),
+            "--config",
+            str(folder / "mailtest.yaml"),
+        ]
         child = subprocess.Popen(command, env=child_env, cwd=REPO)
         recorder.victim = child.pid
         assert child.wait(timeout=120) == -signal.SIGKILL

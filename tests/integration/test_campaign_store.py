@@ -21,17 +21,29 @@ def engine(request, tmp_path):
     db.upgrade(engine)
     yield engine
     with engine.begin() as connection:
-        for table in ("campaign_events", "campaign_messages", "campaign_members", "contacts",
-                      "suppressions", "campaigns"):  # fmt: skip
+        for table in (
+            "campaign_events",
+            "campaign_messages",
+            "campaign_members",
+            "contacts",
+            "suppressions",
+            "campaigns",
+        ):
             connection.exec_driver_sql(f"DELETE FROM {table}")
     engine.dispose()
 
 
 def _campaign(engine) -> int:
     return store.create_campaign(
-        engine, name="winback", segment_filter={}, holdout_share=0.1, created_by="test",
-        dataset="telco", offer="discount", channels=["email"],
-    )["id"]  # fmt: skip
+        engine,
+        name="winback",
+        segment_filter={},
+        holdout_share=0.1,
+        created_by="test",
+        dataset="telco",
+        offer="discount",
+        channels=["email"],
+    )["id"]
 
 
 def _members(n: int = 5) -> pd.DataFrame:
@@ -49,10 +61,20 @@ def _members(n: int = 5) -> pd.DataFrame:
 
 
 def _message(campaign_id: int, customer: str, body: str = "hello") -> dict:
-    return {"campaign_id": campaign_id, "customer_id": customer, "channel": "email",
-            "status": "draft", "subject": "s", "body": body, "call_to_action": "c",
-            "path": "template", "prompt_version": "fallback-email-v1", "prompt_tokens": 0,
-            "completion_tokens": 0, "cost": 0.0}  # fmt: skip
+    return {
+        "campaign_id": campaign_id,
+        "customer_id": customer,
+        "channel": "email",
+        "status": "draft",
+        "subject": "s",
+        "body": body,
+        "call_to_action": "c",
+        "path": "template",
+        "prompt_version": "fallback-email-v1",
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": 0.0,
+    }
 
 
 def test_the_audience_is_stored_once(engine):
@@ -79,16 +101,28 @@ def test_one_message_per_key_and_status_moves_are_guarded(engine):
 def test_events_are_idempotent_per_key(engine):
     campaign = _campaign(engine)
     now = datetime.now(UTC)
-    event = {"campaign_id": campaign, "customer_id": "C1", "event": "accepted",
-             "event_key": "C1:accepted", "occurred_at": now}  # fmt: skip
+    event = {
+        "campaign_id": campaign,
+        "customer_id": "C1",
+        "event": "accepted",
+        "event_key": "C1:accepted",
+        "occurred_at": now,
+    }
     assert store.record_events(engine, [event]) == 1
     assert store.record_events(engine, [event]) == 0
     assert len(store.events(engine, campaign)) == 1
 
 
 def test_contacts_upsert_and_suppressions(engine):
-    row = {"dataset": "telco", "customer_id": "C1", "first_name": "Ada", "email": "a@x.test",
-           "phone": None, "consent_email": True, "consent_sms": False}  # fmt: skip
+    row = {
+        "dataset": "telco",
+        "customer_id": "C1",
+        "first_name": "Ada",
+        "email": "a@x.test",
+        "phone": None,
+        "consent_email": True,
+        "consent_sms": False,
+    }
     store.upsert_contacts(engine, [row])
     store.upsert_contacts(engine, [{**row, "email": "ada@x.test"}])
     assert store.contacts_of(engine, "telco")["email"].tolist() == ["ada@x.test"]

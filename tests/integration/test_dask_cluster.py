@@ -14,8 +14,15 @@ from data.generate import generate_customers, write_customers
 from tests.integration.conftest import small_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
-COLUMNS = ["customer_id", "model_version", "churn_probability", "risk_segment", "top_reasons",
-           "expected_remaining_months", "lifetime_value"]  # fmt: skip
+COLUMNS = [
+    "customer_id",
+    "model_version",
+    "churn_probability",
+    "risk_segment",
+    "top_reasons",
+    "expected_remaining_months",
+    "lifetime_value",
+]
 
 
 def _stored(url: str, as_of: str) -> pd.DataFrame:

@@ -144,10 +144,14 @@ def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
     with engine.begin() as connection:
         connection.execute(
             sa.insert(kpi_snapshots).values(
-                dataset="telco", as_of=as_of, model_version="3", kpis={}, run_id="run-2",
+                dataset="telco",
+                as_of=as_of,
+                model_version="3",
+                kpis={},
+                run_id="run-2",
                 created_at=datetime.now(UTC),
             )
-        )  # fmt: skip
+        )
     period = reports_folder(s3_settings, "telco", as_of)
     for run, share in (("run-1", 0.5), ("run-2", 0.9)):  # run-1 was replaced by a rerun
         curves = period / run / "survival"

@@ -86,8 +86,10 @@ def test_scores_kpis_and_rerun_is_idempotent(trained, state, batch):
 
     kpis = _rows(  # the rerun replaced the first run's snapshot (other tests' are left out)
         "SELECT kpis, run_id FROM kpi_snapshots WHERE as_of = :a AND run_id IN (:r1, :r2)",
-        a=date(2026, 11, 1), r1=first["run_id"], r2=second["run_id"],
-    )  # fmt: skip
+        a=date(2026, 11, 1),
+        r1=first["run_id"],
+        r2=second["run_id"],
+    )
     assert list(kpis["run_id"]) == [second["run_id"]]
     snapshot = kpis["kpis"][0]
     assert snapshot["customers_scored"] == 1200
@@ -200,10 +202,21 @@ def test_a_killed_run_is_marked_abandoned_by_the_next_one(trained, state, batch)
     from tasks.adapters.tables import customer_scores_staging, scoring_runs
 
     engine = _engine()
-    killed = {"dataset": "telco", "model_name": "retainai-churn", "model_version": "1",
-              "status": "running", "source": "x", "started_at": datetime.now(UTC)}  # fmt: skip
-    staged = {"chunk": 0, "customer_id": "X1", "churn_probability": 0.5,
-              "risk_segment": "medium", "top_reasons": []}  # fmt: skip
+    killed = {
+        "dataset": "telco",
+        "model_name": "retainai-churn",
+        "model_version": "1",
+        "status": "running",
+        "source": "x",
+        "started_at": datetime.now(UTC),
+    }
+    staged = {
+        "chunk": 0,
+        "customer_id": "X1",
+        "churn_probability": 0.5,
+        "risk_segment": "medium",
+        "top_reasons": [],
+    }
     try:
         with engine.begin() as connection:
             for run_id, as_of in (("killed-a", date(2026, 9, 9)), ("killed-b", date(2026, 11, 8))):
@@ -413,10 +426,12 @@ def test_migration_gives_existing_rows_the_telco_table(server, postgres_url, tmp
         db.upgrade(engine, "0004")
         with engine.begin() as connection:
             connection.execute(sa.text(ROW_OF_0004))
-            connection.execute(sa.text(
-                "INSERT INTO kpi_snapshots VALUES ('2026-11-01', '3', '{}', 'r1', "
-                "'2026-11-01 05:00:00+00')"
-            ))  # fmt: skip
+            connection.execute(
+                sa.text(
+                    "INSERT INTO kpi_snapshots VALUES ('2026-11-01', '3', '{}', 'r1', "
+                    "'2026-11-01 05:00:00+00')"
+                )
+            )
         db.upgrade(engine)
         with engine.connect() as connection:
             row = connection.execute(sa.text("SELECT * FROM current_scores")).mappings().one()

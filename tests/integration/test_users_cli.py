@@ -29,8 +29,16 @@ def test_users_from_the_command_line(state):
     assert "boss@example.test (admin) created" in made.output and len(password) == 20
     with db.connected(Settings()) as engine:
         assert accounts.login(engine, Settings(), "boss@example.test", password, "cli").user
-    typed = _run("users", "create", "--email", "ana@example.test", "--role", "analyst",
-                 "--prompt", input="a typed passphrase\na typed passphrase\n")  # fmt: skip
+    typed = _run(
+        "users",
+        "create",
+        "--email",
+        "ana@example.test",
+        "--role",
+        "analyst",
+        "--prompt",
+        input="a typed passphrase\na typed passphrase\n",
+    )
     assert typed.exit_code == 0 and "ana@example.test (analyst)" in typed.output
     listed = _run("users", "list").output
     assert "boss@example.test" in listed and "analyst" in listed and "active" in listed

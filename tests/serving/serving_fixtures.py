@@ -69,6 +69,7 @@ def _has_scores(engine) -> bool:
 def _score_ids(state) -> list[str]:
     from tasks.adapters import retention_store as store
 
-    return sorted(r["customer_id"] for r in store.list_customers(
-        state.engine, "telco", "customer_id", "asc", 500, 0, None
-    ))  # fmt: skip
+    return sorted(
+        r["customer_id"]
+        for r in store.list_customers(state.engine, "telco", "customer_id", "asc", 500, 0, None)
+    )

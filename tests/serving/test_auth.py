@@ -84,8 +84,11 @@ def test_revoked_token_is_refused(served):
 
     token = tokens.create(served.state.engine, f"short-lived-{time.time_ns()}", "viewer")
     assert served.client.get("/model", headers=bearer(token)).status_code == 200
-    name = next(t["name"] for t in tokens.list_tokens(served.state.engine) if
-                t["prefix"] == token.split("_")[1])  # fmt: skip
+    name = next(
+        t["name"]
+        for t in tokens.list_tokens(served.state.engine)
+        if t["prefix"] == token.split("_")[1]
+    )
     answer = served.client.delete(f"/admin/tokens/{name}", headers=bearer(served.tokens["admin"]))
     assert answer.status_code == 204
     assert served.client.get("/model", headers=bearer(token)).status_code == 401

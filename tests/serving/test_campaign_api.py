@@ -31,11 +31,24 @@ def campaign(served) -> dict:
     members = store.audience(served.state.engine, created["id"])
     treated = sorted(members.loc[members["arm"] == "treated", "customer_id"])[:2]
     now = datetime.now(UTC)
-    rows = [{"campaign_id": created["id"], "customer_id": c, "channel": "email",
-             "status": "draft", "subject": "Stay", "body": f"Hello {n}", "call_to_action": "Go",
-             "path": "template", "prompt_version": "t1", "prompt_tokens": 0,
-             "completion_tokens": 0, "cost": 0.0, "created_at": now}
-            for n, c in enumerate(treated)]  # fmt: skip
+    rows = [
+        {
+            "campaign_id": created["id"],
+            "customer_id": c,
+            "channel": "email",
+            "status": "draft",
+            "subject": "Stay",
+            "body": f"Hello {n}",
+            "call_to_action": "Go",
+            "path": "template",
+            "prompt_version": "t1",
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost": 0.0,
+            "created_at": now,
+        }
+        for n, c in enumerate(treated)
+    ]
     store.save_messages(served.state.engine, rows)
     return {**created, "treated": treated, "members": members}
 
@@ -81,8 +94,12 @@ def test_events_are_idempotent_and_refused_whole(served, campaign):
     answer = served.client.post(path, json=events, headers=_as(served, "analyst"))
     assert answer.status_code == 200 and answer.json()["new"] == 2
     assert served.client.post(path, json=events, headers=_as(served, "analyst")).json()["new"] == 0
-    outsider = {"events": [{"customer_id": first, "event": "clicked"},
-                           {"customer_id": "NOBODY", "event": "accepted"}]}  # fmt: skip
+    outsider = {
+        "events": [
+            {"customer_id": first, "event": "clicked"},
+            {"customer_id": "NOBODY", "event": "accepted"},
+        ]
+    }
     refused = served.client.post(path, json=outsider, headers=_as(served, "analyst"))
     assert refused.status_code == 409 and "NOBODY" in refused.json()["detail"]
     with served.state.engine.connect() as connection:
@@ -92,9 +109,10 @@ def test_events_are_idempotent_and_refused_whole(served, campaign):
         ).scalars()
         assert sorted(stored) == ["accepted", "retained"]  # nothing of the refused batch
     wrong = served.client.post(
-        path, json={"events": [{"customer_id": first, "event": "won"}]},
+        path,
+        json={"events": [{"customer_id": first, "event": "won"}]},
         headers=_as(served, "analyst"),
-    )  # fmt: skip
+    )
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"][:2] == ["body", "events"]
 
 

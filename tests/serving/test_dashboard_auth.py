@@ -34,9 +34,15 @@ def mail():
 @pytest.fixture
 def site(tmp_path, mail, request):
     extra = getattr(request, "param", {})
-    settings = Settings(state_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=mail[1],
-                        smtp_security="none", mail_from="RetainAI <noreply@example.test>",
-                        public_url="https://retain.example.test", **extra)  # fmt: skip
+    settings = Settings(
+        state_dir=tmp_path,
+        smtp_host="127.0.0.1",
+        smtp_port=mail[1],
+        smtp_security="none",
+        mail_from="RetainAI <noreply@example.test>",
+        public_url="https://retain.example.test",
+        **extra,
+    )
     app = create_app(settings, CONFIG, serving_settings(poll_seconds=0))
     with TestClient(app, base_url="https://testserver") as client:
         engine = app.state.serving.engine
@@ -82,18 +88,21 @@ def test_a_session_id_chosen_before_the_login_is_never_used(site):
     form = {"email": "ada@example.test", "password": PASSWORD, "login_token": token}
     login_cookie = f"retainai_login={token}"
     planted = {"Cookie": f"{COOKIE}=attacker-chosen-id; {login_cookie}"}
-    first = _session_cookie(client.post("/auth/login", data=form, headers=planted,
-                                        follow_redirects=False))  # fmt: skip
+    first = _session_cookie(
+        client.post("/auth/login", data=form, headers=planted, follow_redirects=False)
+    )
     assert first != "attacker-chosen-id" and len(first) >= 40
     client.cookies.clear()
     earlier = {"Cookie": f"{COOKIE}={first}; {login_cookie}"}
-    second = _session_cookie(client.post("/auth/login", data=form, follow_redirects=False,
-                                         headers=earlier))  # fmt: skip
+    second = _session_cookie(
+        client.post("/auth/login", data=form, follow_redirects=False, headers=earlier)
+    )
     assert second != first  # a new login, a new id; the browser's earlier session ended
     client.cookies.clear()
     for cookie, status in ((first, 303), ("attacker-chosen-id", 303), (second, 200)):
-        page = client.get("/dashboard/", headers={"Cookie": f"{COOKIE}={cookie}"},
-                          follow_redirects=False)  # fmt: skip
+        page = client.get(
+            "/dashboard/", headers={"Cookie": f"{COOKIE}={cookie}"}, follow_redirects=False
+        )
         assert page.status_code == status
         client.cookies.clear()
 
@@ -131,8 +140,10 @@ def test_idle_sessions_end(site):
     _login(client)
     assert client.get("/dashboard/").status_code == 200
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE user_sessions SET last_seen_at = :at"),
-                           {"at": datetime.now(UTC) - timedelta(minutes=31)})  # fmt: skip
+        connection.execute(
+            sa.text("UPDATE user_sessions SET last_seen_at = :at"),
+            {"at": datetime.now(UTC) - timedelta(minutes=31)},
+        )
     assert client.get("/dashboard/", follow_redirects=False).status_code == 303
 
 
@@ -142,8 +153,9 @@ def test_roles_are_enforced_on_the_server(site):
     refused = client.get("/dashboard/users")
     assert refused.status_code == 403 and "viewer role may not" in refused.text
     token = _csrf(client.get("/dashboard/profile").text)
-    posted = client.post("/dashboard/users", data={"email": "x@example.test", "role": "admin",
-                                                   "csrf_token": token})  # fmt: skip
+    posted = client.post(
+        "/dashboard/users", data={"email": "x@example.test", "role": "admin", "csrf_token": token}
+    )
     assert posted.status_code == 403
 
 
@@ -160,8 +172,10 @@ def test_admins_manage_users_and_keep_one_admin(site):
         "analyst"
     )
     me = next(u for u in user_store.list_users(engine) if u["role"] == "admin")
-    demote = client.post(f"/dashboard/users/{me['id']}", data={"role": "viewer", "active": "yes",
-                                                               "csrf_token": token})  # fmt: skip
+    demote = client.post(
+        f"/dashboard/users/{me['id']}",
+        data={"role": "viewer", "active": "yes", "csrf_token": token},
+    )
     assert demote.status_code == 409 and "last active admin" in demote.text
 
 
@@ -173,8 +187,11 @@ def test_a_password_reset_by_email_works_once(site, mail):
     _login(other)  # a session elsewhere, ended by the reset
     asked = client.post("/auth/reset", data={"email": "ada@example.test"})
     unknown = client.post("/auth/reset", data={"email": "nobody@example.test"})
-    assert asked.text.count("a reset link is on its way") == unknown.text.count(
-        "a reset link is on its way") == 1  # fmt: skip
+    assert (
+        asked.text.count("a reset link is on its way")
+        == unknown.text.count("a reset link is on its way")
+        == 1
+    )
     assert len(recorder.received) == before + 1  # nothing sent for the unknown address
     mail_text = message_from_bytes(recorder.received[-1].content).get_payload(decode=True)
     link = re.search(rb"https://retain\.example\.test(/auth/reset/\S+)", mail_text).group(1)
@@ -187,11 +204,15 @@ def test_a_password_reset_by_email_works_once(site, mail):
     assert _login(client, password="a fresh strong passphrase").status_code == 303
 
     client.post("/auth/reset", data={"email": "ada@example.test"})
-    late = re.search(rb"(/auth/reset/\S+)", message_from_bytes(
-        recorder.received[-1].content).get_payload(decode=True)).group(1)  # fmt: skip
+    late = re.search(
+        rb"(/auth/reset/\S+)",
+        message_from_bytes(recorder.received[-1].content).get_payload(decode=True),
+    ).group(1)
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE password_resets SET expires_at = :at"),
-                           {"at": datetime.now(UTC) - timedelta(seconds=1)})  # fmt: skip
+        connection.execute(
+            sa.text("UPDATE password_resets SET expires_at = :at"),
+            {"at": datetime.now(UTC) - timedelta(seconds=1)},
+        )
     assert client.post(late.decode(), data=new).status_code == 400
 
 
@@ -201,15 +222,19 @@ def test_the_api_login_returns_a_short_lived_token(site):
     assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong email or password"
     found = client.post("/auth/login", json={"email": "vic@example.test", "password": PASSWORD})
     body = found.json()
-    assert body["user"] == {"id": body["user"]["id"], "email": "vic@example.test",
-                            "role": "viewer"} and body["expires_in"] == 3600  # fmt: skip
+    assert (
+        body["user"] == {"id": body["user"]["id"], "email": "vic@example.test", "role": "viewer"}
+        and body["expires_in"] == 3600
+    )
     headers = {"Authorization": f"Bearer {body['access_token']}"}
     assert client.get("/dashboard/kpis", headers=headers).status_code == 404  # no scores yet
     assert client.get("/dashboard/kpis").status_code == 401
     assert client.post("/campaigns", headers=headers, json={}).status_code == 403  # a viewer
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE api_tokens SET expires_at = :at"),
-                           {"at": datetime.now(UTC) - timedelta(seconds=1)})  # fmt: skip
+        connection.execute(
+            sa.text("UPDATE api_tokens SET expires_at = :at"),
+            {"at": datetime.now(UTC) - timedelta(seconds=1)},
+        )
     later = TestClient(client.app, base_url="https://testserver")  # no cached lookup
     assert later.get("/dashboard/kpis", headers=headers).status_code in (401, 404)
 
@@ -224,11 +249,13 @@ def test_registration_is_off_unless_enabled(site):
 @pytest.mark.parametrize("site", [{"self_registration": True}], indirect=True)
 def test_self_registration_makes_viewers(site):
     client, _ = site
-    made = client.post("/auth/register", json={"email": "New@example.test",
-                                                "password": "long enough pass"})  # fmt: skip
+    made = client.post(
+        "/auth/register", json={"email": "New@example.test", "password": "long enough pass"}
+    )
     assert made.status_code == 201 and made.json()["role"] == "viewer"
-    again = client.post("/auth/register", json={"email": "new@example.test",
-                                                 "password": "long enough pass"})  # fmt: skip
+    again = client.post(
+        "/auth/register", json={"email": "new@example.test", "password": "long enough pass"}
+    )
     assert again.status_code == 409
     short = client.post("/auth/register", data={"email": "b@example.test", "password": "short"})
     assert short.status_code == 400 and "12 to 256 characters" in short.text
@@ -248,13 +275,15 @@ def test_admins_create_and_revoke_api_tokens_from_the_page(site):
     client, _ = site
     _login(client)
     token = _csrf(client.get("/dashboard/tokens").text)
-    made = client.post("/dashboard/tokens", data={"name": "crm-sync", "role": "viewer",
-                                                  "csrf_token": token})  # fmt: skip
+    made = client.post(
+        "/dashboard/tokens", data={"name": "crm-sync", "role": "viewer", "csrf_token": token}
+    )
     secret = re.search(r'<code class="secret">(rtn_[^<]+)</code>', made.text).group(1)
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/dashboard/kpis", headers=headers).status_code == 404  # admitted
-    bad = client.post("/dashboard/tokens", data={"name": "crm-sync", "role": "viewer",
-                                                 "csrf_token": token})  # fmt: skip
+    bad = client.post(
+        "/dashboard/tokens", data={"name": "crm-sync", "role": "viewer", "csrf_token": token}
+    )
     assert bad.status_code == 400 and "already exists" in bad.text
     gone = client.post("/dashboard/tokens/crm-sync/revoke", data={"csrf_token": token})
     assert "revoked" in gone.text

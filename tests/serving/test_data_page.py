@@ -17,9 +17,11 @@ from serving_helpers import add_users, page_login, serving_settings
 from data.generate import generate_customers
 from serving.app import create_app
 
-RECORD = ("import sys, pathlib; "
-          "pathlib.Path(sys.argv[sys.argv.index('--data') + 1]).with_suffix('.args')"
-          ".write_text(' '.join(sys.argv[1:]))")  # fmt: skip
+RECORD = (
+    "import sys, pathlib; "
+    "pathlib.Path(sys.argv[sys.argv.index('--data') + 1]).with_suffix('.args')"
+    ".write_text(' '.join(sys.argv[1:]))"
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +54,9 @@ def test_an_upload_is_checked_and_its_bad_rows_downloadable(site):
     assert len(bad) == 2 and bad["quarantine_reason"].str.len().gt(0).all()
 
     upload_id = link.split("/")[3]
-    started = client.post(f"/dashboard/data/{upload_id}/score",
-                          data={"csrf_token": token, "as_of": "2026-12-01"})  # fmt: skip
+    started = client.post(
+        f"/dashboard/data/{upload_id}/score", data={"csrf_token": token, "as_of": "2026-12-01"}
+    )
     assert started.status_code == 200 and "scoring started for 2026-12-01" in started.text
     args = champion_state_file(site, upload_id)
     assert "--as-of 2026-12-01" in args and f"{upload_id}.csv" in args
@@ -72,11 +75,17 @@ def test_structural_errors_and_other_kinds_are_one_clear_message(site):
     client, _ = site
     token = page_login(client, "up@example.test", "/dashboard/data")
     missing = generate_customers(50, seed=13).drop(columns=["Contract"])
-    page = client.post("/dashboard/data", data={"csrf_token": token},
-                       files={"file": ("no-contract.csv", _csv(missing), "text/csv")})  # fmt: skip
+    page = client.post(
+        "/dashboard/data",
+        data={"csrf_token": token},
+        files={"file": ("no-contract.csv", _csv(missing), "text/csv")},
+    )
     assert "This file cannot be scored" in page.text and "Contract" in page.text
-    other = client.post("/dashboard/data", data={"csrf_token": token},
-                        files={"file": ("notes.txt", b"hello", "text/plain")})  # fmt: skip
+    other = client.post(
+        "/dashboard/data",
+        data={"csrf_token": token},
+        files={"file": ("notes.txt", b"hello", "text/plain")},
+    )
     assert other.status_code == 400 and "upload a CSV or Parquet file" in other.text
 
 
@@ -85,6 +94,9 @@ def test_a_viewer_may_look_but_not_upload(site):
     token = page_login(client, "look@example.test", "/dashboard/data")
     page = client.get("/dashboard/data")
     assert "Upload customers" not in page.text and "Scoring runs" in page.text
-    refused = client.post("/dashboard/data", data={"csrf_token": token},
-                          files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")})  # fmt: skip
+    refused = client.post(
+        "/dashboard/data",
+        data={"csrf_token": token},
+        files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
+    )
     assert refused.status_code == 403

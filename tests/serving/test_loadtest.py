@@ -95,12 +95,23 @@ def test_sustained_load_has_no_errors_and_bounded_memory(champion, tmp_path):
         "RETAINAI_STATE_DIR": str(champion.state),
         "RETAINAI_SERVING_POLL_SECONDS": "2",
     }
-    command = [sys.executable, "-m", "flows", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--config", str(champion.config)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "flows",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--config",
+        str(champion.config),
+    ]
     log = tmp_path / "server.log"
     with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)  # fmt: skip
+        server = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         _wait_ready(f"http://127.0.0.1:{port}/ready", server)
         config = load_config(champion.config)

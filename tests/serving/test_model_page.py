@@ -85,11 +85,20 @@ def test_the_latest_drift_report_is_read_through_the_report_store(site):
     html.parent.mkdir(parents=True, exist_ok=True)
     html.write_text("<html><body>Evidently drift of 2026-11-29</body></html>")
     uri = report_store.publish(settings, html)
-    row = {"dataset_drift": False, "drifted_share": 0.1, "summary": {"columns": []},
-           "action": "none", "report_uri": uri, "run_id": "check-1",
-           "created_at": datetime.now(UTC)}  # fmt: skip
-    key = {"dataset": champion.run_config.dataset.name, "as_of": date(2026, 11, 29),
-           "model_version": champion.version}  # fmt: skip
+    row = {
+        "dataset_drift": False,
+        "drifted_share": 0.1,
+        "summary": {"columns": []},
+        "action": "none",
+        "report_uri": uri,
+        "run_id": "check-1",
+        "created_at": datetime.now(UTC),
+    }
+    key = {
+        "dataset": champion.run_config.dataset.name,
+        "as_of": date(2026, 11, 29),
+        "model_version": champion.version,
+    }
     with db.connected(settings) as engine:
         db.upsert(engine, drift_reports, key, row)
     page_login(client, "see@example.test", "/dashboard/model")

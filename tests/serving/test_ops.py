@@ -56,9 +56,10 @@ def test_metrics_are_prometheus_text(served):
     assert any('route="/predict"' in k and 'status="401"' in k for k in requests)
     assert any('route="unmatched"' in k and 'status="404"' in k for k in requests)
     buckets = [
-        (labels, v) for labels, v in samples["retainai_http_request_duration_seconds_bucket"]
+        (labels, v)
+        for labels, v in samples["retainai_http_request_duration_seconds_bucket"]
         if 'route="/predict"' in labels
-    ]  # fmt: skip
+    ]
     counts = [v for _, v in buckets]
     assert counts == sorted(counts) and 'le="+Inf"' in buckets[-1][0]
     total = next(
@@ -96,9 +97,13 @@ def test_openapi_documents_bearer_auth_and_the_config_schema(served):
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("PUT", "/campaigns", "GET, POST"), ("DELETE", "/predict", "POST"),
-     ("PUT", "/admin/tokens", "GET, POST"), ("POST", "/customers/C0001", "GET")],
-)  # fmt: skip
+    [
+        ("PUT", "/campaigns", "GET, POST"),
+        ("DELETE", "/predict", "POST"),
+        ("PUT", "/admin/tokens", "GET, POST"),
+        ("POST", "/customers/C0001", "GET"),
+    ],
+)
 def test_a_wrong_method_names_the_allowed_ones(served, method, path, allowed):
     response = served.client.request(method, path, headers=bearer(served.tokens["admin"]))
     assert response.status_code == 405

@@ -29,8 +29,11 @@ def test_single_customer(served, batch):
     assert response.status_code == 200
     answer = response.json()
     model = served.state.holder.current
-    assert answer["model"] == {"name": "retainai-churn", "version": model.version.version,
-                               "alias": "champion"}  # fmt: skip
+    assert answer["model"] == {
+        "name": "retainai-churn",
+        "version": model.version.version,
+        "alias": "champion",
+    }
     assert response.headers["x-model-version"] == model.version.version
     assert response.headers["x-model-alias"] == "champion"
     expected = model.pipeline.predict_proba(frame.iloc[:1][served.config.dataset.feature_columns])

@@ -41,8 +41,14 @@ async def _hammer(client, records, headers, results, stop: anyio.Event, offset: 
         began = time.perf_counter()
         response = await client.post("/predict", json=payload, headers=headers)
         answer = response.json()
-        results.append((response.status_code, response.headers["x-model-version"],
-                        answer.get("model", {}).get("version"), began))  # fmt: skip
+        results.append(
+            (
+                response.status_code,
+                response.headers["x-model-version"],
+                answer.get("model", {}).get("version"),
+                began,
+            )
+        )
         i += 1
 
 
@@ -63,8 +69,9 @@ async def _swap_under_load(champion, poll_seconds: float, move) -> tuple[list, o
             before = state.holder.current.version.version
             async with anyio.create_task_group() as group:
                 for k in range(4):
-                    group.start_soon(_hammer, client, records, bearer(tokens["app"]), results,
-                                     stop, k)  # fmt: skip
+                    group.start_soon(
+                        _hammer, client, records, bearer(tokens["app"]), results, stop, k
+                    )
                 await anyio.sleep(0.5)
                 outcome = await move(client, tokens, before)
                 swapped = time.perf_counter()

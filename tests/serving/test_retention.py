@@ -127,11 +127,15 @@ def test_a_campaign_is_created_with_its_audience_and_holdout(served):
             ),
             {"id": created["id"]},
         ).one()
-        arms = dict(connection.execute(
-            sa.text("SELECT arm, COUNT(*) FROM campaign_members WHERE campaign_id = :id "
-                    "GROUP BY arm"),
-            {"id": created["id"]},
-        ).fetchall())  # fmt: skip
+        arms = dict(
+            connection.execute(
+                sa.text(
+                    "SELECT arm, COUNT(*) FROM campaign_members WHERE campaign_id = :id "
+                    "GROUP BY arm"
+                ),
+                {"id": created["id"]},
+            ).fetchall()
+        )
     assert row.name == "winback high risk" and row.status == "draft"
     assert row.created_by.startswith("test-analyst-")
     assert '"Month-to-month"' in row.segment_filter
@@ -143,10 +147,14 @@ def test_a_campaign_is_created_with_its_audience_and_holdout(served):
 @pytest.mark.parametrize(
     ("payload", "loc"),
     [
-        ({"name": "x", "segment_filter": {"segment_values": ["Weekly"]}},
-         ["body", "segment_filter", "segment_values", 0]),
-        ({"name": "x", "segment_filter": {"risk_segments": ["severe"]}},
-         ["body", "segment_filter", "risk_segments", 0]),
+        (
+            {"name": "x", "segment_filter": {"segment_values": ["Weekly"]}},
+            ["body", "segment_filter", "segment_values", 0],
+        ),
+        (
+            {"name": "x", "segment_filter": {"risk_segments": ["severe"]}},
+            ["body", "segment_filter", "risk_segments", 0],
+        ),
         ({"name": "x", "holdout_share": 0.9}, ["body", "holdout_share"]),
         ({"name": "x", "holdout_share": 0.0}, ["body", "holdout_share"]),
         ({"name": "x", "offer": "free-lunch"}, ["body", "offer"]),
@@ -155,7 +163,7 @@ def test_a_campaign_is_created_with_its_audience_and_holdout(served):
         ({"name": "x", "audience": "everyone"}, ["body", "audience"]),
         ({}, ["body", "name"]),
     ],
-)  # fmt: skip
+)
 def test_campaign_validation_names_the_field(served, payload, loc):
     response = served.client.post(
         "/campaigns", json=payload, headers=bearer(served.tokens["admin"])

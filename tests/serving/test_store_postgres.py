@@ -44,8 +44,7 @@ def test_keyset_pages_follow_the_index_order_without_gaps_or_repeats(engine, ord
     whole = store.list_customers(engine, "telco", "churn_score", order, 500, 0, None)
     pages, after = [], None
     while True:
-        page = store.list_customers(engine, "telco", "churn_score", order, 7, 0, None,
-                                    after=after)  # fmt: skip
+        page = store.list_customers(engine, "telco", "churn_score", order, 7, 0, None, after=after)
         if not page:
             break
         pages += page
@@ -53,8 +52,17 @@ def test_keyset_pages_follow_the_index_order_without_gaps_or_repeats(engine, ord
     assert [r["customer_id"] for r in pages] == [r["customer_id"] for r in whole]
     scores = [r["churn_probability"] for r in whole]
     assert scores == sorted(scores, reverse=order == "desc")
-    medium = store.list_customers(engine, "telco", "churn_score", order, 500, 0, "medium",
-                                  min_probability=0.3, max_probability=0.6)  # fmt: skip
+    medium = store.list_customers(
+        engine,
+        "telco",
+        "churn_score",
+        order,
+        500,
+        0,
+        "medium",
+        min_probability=0.3,
+        max_probability=0.6,
+    )
     assert medium == [r for r in whole if r["risk_segment"] == "medium"]
 
 
@@ -78,19 +86,54 @@ def _edge_scores(engine) -> list[tuple[float, str]]:
 
     from tasks.adapters.tables import customer_scores, kpi_snapshots
 
-    edges = [0.0, 1.0, 0.0005, 0.0015, 0.0025, 0.1, 0.0999999, 0.1000001, 0.7, 0.6995,
-             0.7005, 0.69999999, 0.5, 0.5, 0.5, 0.2345, 0.2345, 0.9999, 0.0001]  # fmt: skip
+    edges = [
+        0.0,
+        1.0,
+        0.0005,
+        0.0015,
+        0.0025,
+        0.1,
+        0.0999999,
+        0.1000001,
+        0.7,
+        0.6995,
+        0.7005,
+        0.69999999,
+        0.5,
+        0.5,
+        0.5,
+        0.2345,
+        0.2345,
+        0.9999,
+        0.0001,
+    ]
     now, rows = datetime.now(UTC), []
     for i, p in enumerate(edges):
-        rows.append({"dataset": "edges", "customer_id": f"E{(i * 7) % 19:02d}",
-                     "as_of": date(2026, 11, 1), "model_version": "1", "churn_probability": p,
-                     "risk_segment": "low", "top_reasons": [], "scored_at": now,
-                     "run_id": "edges"})  # fmt: skip
+        rows.append(
+            {
+                "dataset": "edges",
+                "customer_id": f"E{(i * 7) % 19:02d}",
+                "as_of": date(2026, 11, 1),
+                "model_version": "1",
+                "churn_probability": p,
+                "risk_segment": "low",
+                "top_reasons": [],
+                "scored_at": now,
+                "run_id": "edges",
+            }
+        )
     with engine.begin() as connection:
         connection.execute(customer_scores.insert(), rows)
-        connection.execute(kpi_snapshots.insert().values(
-            dataset="edges", as_of=date(2026, 11, 1), model_version="1", kpis={},
-            run_id="edges", created_at=now))  # fmt: skip
+        connection.execute(
+            kpi_snapshots.insert().values(
+                dataset="edges",
+                as_of=date(2026, 11, 1),
+                model_version="1",
+                kpis={},
+                run_id="edges",
+                created_at=now,
+            )
+        )
     return [(r["churn_probability"], r["customer_id"]) for r in rows]
 
 
@@ -101,19 +144,31 @@ def test_keyset_pages_by_score_band_match_the_exact_order_at_band_edges(engine, 
     if page_size == 1:
         _edge_scores(engine)
     with engine.connect() as connection:
-        rows = connection.execute(sa.text(
-            "SELECT churn_probability, customer_id FROM customer_scores "
-            "WHERE dataset = 'edges'")).all()  # fmt: skip
+        rows = connection.execute(
+            sa.text(
+                "SELECT churn_probability, customer_id FROM customer_scores WHERE dataset = 'edges'"
+            )
+        ).all()
     for order in ("asc", "desc"):
         expected = sorted(((p, c) for p, c in rows), reverse=order == "desc")
         pages, after = [], None
-        while page := store.list_customers(engine, "edges", "churn_score", order, page_size, 0,
-                                           None, after=after):  # fmt: skip
+        while page := store.list_customers(
+            engine, "edges", "churn_score", order, page_size, 0, None, after=after
+        ):
             pages += [(r["churn_probability"], r["customer_id"]) for r in page]
             after = pages[-1]
         assert pages == expected
-        ranged = store.list_customers(engine, "edges", "churn_score", order, 100, 0, None,
-                                      min_probability=0.1, max_probability=0.7)  # fmt: skip
+        ranged = store.list_customers(
+            engine,
+            "edges",
+            "churn_score",
+            order,
+            100,
+            0,
+            None,
+            min_probability=0.1,
+            max_probability=0.7,
+        )
         assert [(r["churn_probability"], r["customer_id"]) for r in ranged] == [
             (p, c) for p, c in expected if 0.1 <= p <= 0.7
         ]
@@ -132,16 +187,32 @@ def test_pages_by_score_read_the_band_index_per_segment_value(engine):
     rng, now = np.random.default_rng(5), datetime.now(UTC)
     values = rng.choice(np.array(["Month-to-month", "One year", "Two year", None]), 30_000)
     rows = [
-        {"dataset": "plan", "customer_id": f"P{i:06d}", "as_of": date(2026, 11, 1),
-         "model_version": "1", "churn_probability": float(p), "risk_segment": "low",
-         "segment_value": value, "top_reasons": [], "scored_at": now, "run_id": "plan"}
+        {
+            "dataset": "plan",
+            "customer_id": f"P{i:06d}",
+            "as_of": date(2026, 11, 1),
+            "model_version": "1",
+            "churn_probability": float(p),
+            "risk_segment": "low",
+            "segment_value": value,
+            "top_reasons": [],
+            "scored_at": now,
+            "run_id": "plan",
+        }
         for i, (p, value) in enumerate(zip(rng.beta(1, 6, 30_000), values, strict=True))
-    ]  # fmt: skip
+    ]
     with engine.begin() as connection:
         connection.execute(customer_scores.insert(), rows)
-        connection.execute(kpi_snapshots.insert().values(
-            dataset="plan", as_of=date(2026, 11, 1), model_version="1", kpis={},
-            run_id="plan", created_at=now))  # fmt: skip
+        connection.execute(
+            kpi_snapshots.insert().values(
+                dataset="plan",
+                as_of=date(2026, 11, 1),
+                model_version="1",
+                kpis={},
+                run_id="plan",
+                created_at=now,
+            )
+        )
         connection.execute(sa.text("ANALYZE customer_scores"))
     captured = []
 
@@ -152,24 +223,40 @@ def test_pages_by_score_read_the_band_index_per_segment_value(engine):
     try:
         first = store.list_customers(engine, "plan", "churn_score", "desc", 50, 0, None)
         after = (first[-1]["churn_probability"], first[-1]["customer_id"])
-        second = store.list_customers(engine, "plan", "churn_score", "desc", 50, 0, None,
-                                      after=after)  # fmt: skip
-        rare = store.list_customers(engine, "plan", "churn_score", "desc", 50, 0, None,
-                                    segment_value="Two year", min_probability=0.4)  # fmt: skip
+        second = store.list_customers(
+            engine, "plan", "churn_score", "desc", 50, 0, None, after=after
+        )
+        rare = store.list_customers(
+            engine,
+            "plan",
+            "churn_score",
+            "desc",
+            50,
+            0,
+            None,
+            segment_value="Two year",
+            min_probability=0.4,
+        )
     finally:
         sa.event.remove(engine, "before_cursor_execute", capture)
     ordered = sorted(((r["churn_probability"], r["customer_id"]) for r in rows), reverse=True)
     assert [(r["churn_probability"], r["customer_id"]) for r in first + second] == ordered[:100]
-    assert {r["segment_value"] for r in first + second} == {"Month-to-month", "One year",
-                                                            "Two year", None}  # fmt: skip
+    assert {r["segment_value"] for r in first + second} == {
+        "Month-to-month",
+        "One year",
+        "Two year",
+        None,
+    }
     assert [r["customer_id"] for r in rare] == [
-        c for p, c in ordered if p >= 0.4 and values[int(c[1:])] == "Two year"][:50]  # fmt: skip
+        c for p, c in ordered if p >= 0.4 and values[int(c[1:])] == "Two year"
+    ][:50]
     pages = [(s, p) for s, p in captured if "ORDER BY" in s and "FROM customer_scores" in s]
     assert len(pages) == 3
     with engine.connect() as connection:
         for number, (statement, parameters) in enumerate(pages):
-            plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters)
-                             .scalars())  # fmt: skip
+            plan = "\n".join(
+                connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars()
+            )
             assert "ix_customer_scores_dataset_as_of_value_band" in plan, plan
             assert "Seq Scan" not in plan, plan
             assert number == 2 or "Presorted Key" in plan, plan  # only a band's rows sorted

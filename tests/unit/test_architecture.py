@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 OUTSIDE_WORLD = {
-    "prefect", "mlflow", "sqlalchemy", "fastapi", "great_expectations", "evidently", "openai",
-    "boto3", "psycopg", "starlette", "httpx", "uvicorn",
-}  # fmt: skip
+    "prefect",
+    "mlflow",
+    "sqlalchemy",
+    "fastapi",
+    "great_expectations",
+    "evidently",
+    "openai",
+    "boto3",
+    "psycopg",
+    "starlette",
+    "httpx",
+    "uvicorn",
+}
 MAX_LINES = 300
 
 
@@ -92,3 +103,16 @@ def test_no_test_imports_a_private_name():
                     if a.name.startswith("_")
                 ]
     assert not offenders, offenders
+
+
+def test_the_formatter_decides_line_breaks():
+    """`ruff format` decides line breaks: at most 20 `fmt: skip`/`fmt: off` markers, kept for
+    tables of data whose alignment carries meaning."""
+    markers = [
+        f"{path.relative_to(REPO)}:{number}"
+        for folder in ("tasks", "flows", "serving", "configs", "data", "bench", "tests")
+        for path in (REPO / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"#\s*fmt:\s*(skip|off)", line)
+    ]
+    assert len(markers) <= 20, markers

@@ -13,8 +13,13 @@ from tasks.core.audience import (
     rank_candidates,
 )
 
-OFFER = Offer("discount", cost_per_acceptance=20.0, cost_per_contact=1.0,
-              acceptance_rate=0.3, channels=("email",))  # fmt: skip
+OFFER = Offer(
+    "discount",
+    cost_per_acceptance=20.0,
+    cost_per_contact=1.0,
+    acceptance_rate=0.3,
+    channels=("email",),
+)
 
 
 def _candidates(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -24,11 +29,12 @@ def _candidates(n: int = 400, seed: int = 0) -> pd.DataFrame:
         {
             "customer_id": [f"C{i:04d}" for i in range(n)],
             "churn_probability": probability,
-            "risk_segment": np.where(probability >= 0.6, "high",
-                                     np.where(probability >= 0.3, "medium", "low")),
+            "risk_segment": np.where(
+                probability >= 0.6, "high", np.where(probability >= 0.3, "medium", "low")
+            ),
             "lifetime_value": rng.uniform(50, 2000, n),
         }
-    )  # fmt: skip
+    )
 
 
 def test_expected_profit_by_hand():

@@ -18,15 +18,40 @@ from tasks.core.coercion import as_text, coerce_frame, parse_numbers, row_findin
 from tasks.core.contract import validate_frame
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
-ODD = [" Yes", "No ", "", "1.0", "0.0", "nan", "Bitcoin", " 12 ", "abc", "1e3", "  ", "7.50",
-       "-3", "99999999999999999999", "inf", "1,5", "\\N"]  # fmt: skip
+ODD = [
+    " Yes",
+    "No ",
+    "",
+    "1.0",
+    "0.0",
+    "nan",
+    "Bitcoin",
+    " 12 ",
+    "abc",
+    "1e3",
+    "  ",
+    "7.50",
+    "-3",
+    "99999999999999999999",
+    "inf",
+    "1,5",
+    "\\N",
+]
 
 
 def _messy(rows: int = 3000) -> pd.DataFrame:
     raw = generate_customers(rows, seed=5).astype(str)
     rng = np.random.default_rng(0)
-    for column in ["Partner", "SeniorCitizen", "tenure", "TotalCharges", "MonthlyCharges",
-                   "Contract", "customerID", "PaymentMethod"]:  # fmt: skip
+    for column in [
+        "Partner",
+        "SeniorCitizen",
+        "tenure",
+        "TotalCharges",
+        "MonthlyCharges",
+        "Contract",
+        "customerID",
+        "PaymentMethod",
+    ]:
         rows_hit = rng.choice(len(raw), 60, replace=False)
         raw.loc[rows_hit, column] = rng.choice(ODD, 60)
         raw.loc[rows_hit[:5], column] = np.nan

@@ -75,8 +75,11 @@ def file_problems(compose: dict) -> list[str]:
             if source.startswith(".") and not (REPO / source).exists():
                 problems.append(f"{name}: mounts missing {source}")
         for entry in service.get("env_file", []):
-            path, required = (entry, True) if isinstance(entry, str) else (
-                entry["path"], entry.get("required", True))  # fmt: skip
+            path, required = (
+                (entry, True)
+                if isinstance(entry, str)
+                else (entry["path"], entry.get("required", True))
+            )
             if required and not (REPO / path).is_file():
                 problems.append(f"{name}: env_file {path} is required and missing")
     return problems
@@ -240,33 +243,52 @@ def change(text: str, edit) -> str:
     [
         (lambda c: c["services"]["api"].update(healthchek={}), "healthchek"),
         (lambda c: c["services"]["api"].update(ports=8000), "ports"),
-        (lambda c: c["services"]["mlflow"]["environment"].update(X="${NOT_DOCUMENTED:?x}"),
-         "NOT_DOCUMENTED is not in .env.example"),
-        (lambda c: c["services"]["mlflow"]["environment"].update(X="${MLFLOW_BUCKET:-mlflow}"),
-         "must fail fast"),
-        (lambda c: c["services"]["api"]["build"].update(dockerfile="serving/Dockerfile"),
-         "no serving/Dockerfile"),
-        (lambda c: c["services"]["postgres"]["volumes"].append("./configs/nope.sql:/x.sql"),
-         "mounts missing ./configs/nope.sql"),
-        (lambda c: c["services"]["worker"].update(command=["prefectt", "worker", "start"]),
-         "prefectt is not a console script"),
-        (lambda c: c["services"]["migrate"].update(command=["retainai", "db", "upgrad"]),
-         "No such command"),
-        (lambda c: c["services"]["api"].update(command=["retainai", "serve", "--prot", "8000"]),
-         "No such option"),
+        (
+            lambda c: c["services"]["mlflow"]["environment"].update(X="${NOT_DOCUMENTED:?x}"),
+            "NOT_DOCUMENTED is not in .env.example",
+        ),
+        (
+            lambda c: c["services"]["mlflow"]["environment"].update(X="${MLFLOW_BUCKET:-mlflow}"),
+            "must fail fast",
+        ),
+        (
+            lambda c: c["services"]["api"]["build"].update(dockerfile="serving/Dockerfile"),
+            "no serving/Dockerfile",
+        ),
+        (
+            lambda c: c["services"]["postgres"]["volumes"].append("./configs/nope.sql:/x.sql"),
+            "mounts missing ./configs/nope.sql",
+        ),
+        (
+            lambda c: c["services"]["worker"].update(command=["prefectt", "worker", "start"]),
+            "prefectt is not a console script",
+        ),
+        (
+            lambda c: c["services"]["migrate"].update(command=["retainai", "db", "upgrad"]),
+            "No such command",
+        ),
+        (
+            lambda c: c["services"]["api"].update(command=["retainai", "serve", "--prot", "8000"]),
+            "No such option",
+        ),
         (lambda c: c["services"]["mlflow"]["command"].append("--wokers=1"), "No such option"),
-        (lambda c: c["services"]["api"]["command"].__setitem__(-1, "8080"),
-         "api: the command does not listen on 8000"),
-        (lambda c: c["services"]["prefect"].update(ports=["127.0.0.1:5000:4200"]),
-         "published twice"),
+        (
+            lambda c: c["services"]["api"]["command"].__setitem__(-1, "8080"),
+            "api: the command does not listen on 8000",
+        ),
+        (
+            lambda c: c["services"]["prefect"].update(ports=["127.0.0.1:5000:4200"]),
+            "published twice",
+        ),
         (lambda c: c["services"]["minio"].pop("healthcheck"), "minio has no healthcheck"),
-        (lambda c: c["services"]["api"].update(depends_on=["redis"]),
-         "depends on unknown redis"),
+        (lambda c: c["services"]["api"].update(depends_on=["redis"]), "depends on unknown redis"),
         (lambda c: c["services"]["migrate"].update(restart="always"), "it restarts"),
-        (lambda c: c["services"]["minio"]["environment"].update(MINIO_ROOT_PASSWORD="hunter22"),
-         "secret written in the file"),
+        (
+            lambda c: c["services"]["minio"]["environment"].update(MINIO_ROOT_PASSWORD="hunter22"),
+            "secret written in the file",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_broken_copy_is_rejected(edit, expected):
     text, _ = read_compose()
     broken = change(text, edit)

@@ -22,8 +22,11 @@ def test_pairs_in_audience_order_and_reasons_in_precedence():
     treated = pd.Series(["E", "Z", "D", "C", "B", "A"])
     pairs, skipped = reachable(treated, ["email", "sms"], PEOPLE, BLOCKED)
     assert list(pairs.itertuples(index=False, name=None)) == [
-        ("D", "sms"), ("C", "email"), ("B", "sms"), ("A", "email"),
-    ]  # fmt: skip
+        ("D", "sms"),
+        ("C", "email"),
+        ("B", "sms"),
+        ("A", "email"),
+    ]
     assert skipped == {
         "no contact": 2,  # Z on both channels
         "no email address": 1,  # B

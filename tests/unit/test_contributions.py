@@ -148,10 +148,27 @@ def test_reasons_json_matches_the_per_row_formatting(compiled, batch, top):
     values.iloc[200, 0] = np.nan
     features = found.features.copy()
     features.loc[features.index[:20], "charge_drift"] = [
-        np.nan, np.inf, -np.inf, -0.0, 1e-7, -1e-7, 5e-5, 1e17, 123456.0000004, 0.1,
-        2.5e-7, 1.0000005, -3.4999995, 7.0, 1e-4, 99999999.9999999, 0.30000000000000004,
-        -1e-300, 42, 1.5,
-    ]  # fmt: skip
+        np.nan,
+        np.inf,
+        -np.inf,
+        -0.0,
+        1e-7,
+        -1e-7,
+        5e-5,
+        1e17,
+        123456.0000004,
+        0.1,
+        2.5e-7,
+        1.0000005,
+        -3.4999995,
+        7.0,
+        1e-4,
+        99999999.9999999,
+        0.30000000000000004,
+        -1e-300,
+        42,
+        1.5,
+    ]
     features["tenure"] = features["tenure"].astype(int)
     features.loc[features.index[5], "Contract"] = np.nan  # a missing category
     changed = Contributions(values, found.bias, found.units, found.features)
@@ -181,10 +198,31 @@ def test_numbers_are_written_as_python_writes_them():
             rng.normal(size=50_000) * 10.0 ** rng.integers(-9, 12, 50_000),
             rng.integers(-(10**7), 10**7, 5_000) / 1e6,  # 6-decimal values
             rng.integers(-(10**8), 10**8, 5_000) / 2e6,  # ties half-way at the 7th decimal
-            [0.0, -0.0, 1e-7, -1e-7, 5e-7, 5e-5, 1e-4, 0.0078125, -0.0078125, 1e17, 2.0**32,
-             2.0**32 - 0.5, np.nan, np.inf, -np.inf, 123456.0000005, 2.5e-7, 1.0000005,
-             0.30000000000000004, 1e-300, 4.35, 99999999.9999999],
+            [
+                0.0,
+                -0.0,
+                1e-7,
+                -1e-7,
+                5e-7,
+                5e-5,
+                1e-4,
+                0.0078125,
+                -0.0078125,
+                1e17,
+                2.0**32,
+                2.0**32 - 0.5,
+                np.nan,
+                np.inf,
+                -np.inf,
+                123456.0000005,
+                2.5e-7,
+                1.0000005,
+                0.30000000000000004,
+                1e-300,
+                4.35,
+                99999999.9999999,
+            ],
         ]
-    )  # fmt: skip
+    )
     assert fixed6(values).to_pylist() == [f"{v:.6f}" for v in values.tolist()]
     assert json_numbers(values).to_pylist() == [json.dumps(round(v, 6)) for v in values.tolist()]

@@ -64,8 +64,14 @@ def test_prefect_deployments_point_at_flows_with_their_parameters():
         for schedule in deployment.get("schedules", []):
             assert len(schedule["cron"].split()) == 5
         names.add(flow.name)
-    assert names == {"train-churn-model", "score-customers", "monitor-churn-model",
-                     "run-retention-campaign", "send-due-campaigns", "churn-pipeline"}  # fmt: skip
+    assert names == {
+        "train-churn-model",
+        "score-customers",
+        "monitor-churn-model",
+        "run-retention-campaign",
+        "send-due-campaigns",
+        "churn-pipeline",
+    }
 
 
 def test_what_runs_on_a_schedule_and_what_waits():

@@ -16,15 +16,36 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from data.generate import customer_ids, generate_customers, write_customers
 
 HEADER = [
-    "customerID", "gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "PhoneService",
-    "MultipleLines", "InternetService", "OnlineSecurity", "OnlineBackup", "DeviceProtection",
-    "TechSupport", "StreamingTV", "StreamingMovies", "Contract", "PaperlessBilling",
-    "PaymentMethod", "MonthlyCharges", "TotalCharges", "Churn",
-]  # fmt: skip
-ADDONS = [
-    "OnlineSecurity", "OnlineBackup", "DeviceProtection", "TechSupport", "StreamingTV",
+    "customerID",
+    "gender",
+    "SeniorCitizen",
+    "Partner",
+    "Dependents",
+    "tenure",
+    "PhoneService",
+    "MultipleLines",
+    "InternetService",
+    "OnlineSecurity",
+    "OnlineBackup",
+    "DeviceProtection",
+    "TechSupport",
+    "StreamingTV",
     "StreamingMovies",
-]  # fmt: skip
+    "Contract",
+    "PaperlessBilling",
+    "PaymentMethod",
+    "MonthlyCharges",
+    "TotalCharges",
+    "Churn",
+]
+ADDONS = [
+    "OnlineSecurity",
+    "OnlineBackup",
+    "DeviceProtection",
+    "TechSupport",
+    "StreamingTV",
+    "StreamingMovies",
+]
 YES_NO = {"Yes", "No"}
 PAYMENTS = {
     "Electronic check",

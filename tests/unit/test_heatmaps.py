@@ -29,21 +29,33 @@ def scored():
 def test_chunks_add_up_to_one_count_and_match_a_direct_groupby(scored):
     config, clean, probability = scored
     whole = heatmap_tables(joined_heatmaps([heatmap_counts(clean, probability, config)]))
-    parts = [heatmap_counts(clean.iloc[i : i + 700], probability[i : i + 700], config)
-             for i in range(0, len(clean), 700)]  # fmt: skip
+    parts = [
+        heatmap_counts(clean.iloc[i : i + 700], probability[i : i + 700], config)
+        for i in range(0, len(clean), 700)
+    ]
     assert heatmap_tables(joined_heatmaps(parts)) == whole
-    assert set(whole) == {"Contract x tenure band", "InternetService x PaymentMethod",
-                          "Contract x InternetService"}  # fmt: skip
+    assert set(whole) == {
+        "Contract x tenure band",
+        "InternetService x PaymentMethod",
+        "Contract x InternetService",
+    }
     table = whole["InternetService x PaymentMethod"]
     churned = (clean["Churn"].astype(str) == "Yes").astype(float)
-    direct = pd.DataFrame({"r": clean["InternetService"].astype(str),
-                           "c": clean["PaymentMethod"].astype(str), "y": churned,
-                           "p": probability}).groupby(["r", "c"])  # fmt: skip
+    direct = pd.DataFrame(
+        {
+            "r": clean["InternetService"].astype(str),
+            "c": clean["PaymentMethod"].astype(str),
+            "y": churned,
+            "p": probability,
+        }
+    ).groupby(["r", "c"])
     i, j = table["rows"].index("Fiber optic"), table["columns"].index("Electronic check")
-    assert table["churn_rate"][i][j] == pytest.approx(direct["y"].mean()[("Fiber optic",
-                                                      "Electronic check")], abs=1e-6)  # fmt: skip
-    assert table["mean_score"][i][j] == pytest.approx(direct["p"].mean()[("Fiber optic",
-                                                      "Electronic check")], abs=1e-6)  # fmt: skip
+    assert table["churn_rate"][i][j] == pytest.approx(
+        direct["y"].mean()[("Fiber optic", "Electronic check")], abs=1e-6
+    )
+    assert table["mean_score"][i][j] == pytest.approx(
+        direct["p"].mean()[("Fiber optic", "Electronic check")], abs=1e-6
+    )
     assert sum(map(sum, table["customers"])) == len(clean)
 
 

@@ -86,9 +86,14 @@ def _edge_rows(base: pd.DataFrame, pipeline: Pipeline) -> pd.DataFrame:
         add(tenure=0.0, TotalCharges=total)
     add(tenure=-0.0, TotalCharges=0.0)
     add(PhoneService="No", MultipleLines="No phone service", InternetService="No", **NO_ADDONS)
-    for column, unknown in [("Contract", "Three year"), ("PaymentMethod", "Bitcoin"),
-                            ("gender", "Other"), ("SeniorCitizen", "2"), ("InternetService", ""),
-                            ("StreamingTV", "yes")]:  # fmt: skip
+    for column, unknown in [
+        ("Contract", "Three year"),
+        ("PaymentMethod", "Bitcoin"),
+        ("gender", "Other"),
+        ("SeniorCitizen", "2"),
+        ("InternetService", ""),
+        ("StreamingTV", "yes"),
+    ]:
         add(**{column: unknown})
     for tenure in (0.0, 6.0, 12.0, 24.0, 48.0, 1000.0, 999.9999999, 1e6, 5.999999999, -3.0):
         add(tenure=tenure)  # tenure_band edges and clipping, log1p of negatives
@@ -156,9 +161,14 @@ def test_inputs_on_every_split_threshold(fitted, compiled, base_rows, family):
     for feature, values in split_thresholds(_tree_model(pipeline)).items():
         for t in rng.choice(values, size=min(len(values), 12), replace=False):
             f32 = np.float32(t)
-            for value in (t, np.nextafter(t, np.inf), np.nextafter(t, -np.inf), float(f32),
-                          float(np.nextafter(f32, np.float32(np.inf))),
-                          float(np.nextafter(f32, np.float32(-np.inf)))):  # fmt: skip
+            for value in (
+                t,
+                np.nextafter(t, np.inf),
+                np.nextafter(t, -np.inf),
+                float(f32),
+                float(np.nextafter(f32, np.float32(np.inf))),
+                float(np.nextafter(f32, np.float32(-np.inf))),
+            ):
                 row = encoded[len(rows) % len(encoded)].copy()
                 row[feature] = value
                 rows.append(row)

@@ -40,8 +40,13 @@ def test_segments_are_inclusive_at_the_cut_offs():
     cuts = Segments(high=0.6, medium=0.3)
     probabilities = [0.6, 0.5999999, 0.3, 0.2999999, 1.0, 0.0]
     assert assign_risk_segments(probabilities, cuts).tolist() == [
-        "high", "medium", "medium", "low", "high", "low",
-    ]  # fmt: skip
+        "high",
+        "medium",
+        "medium",
+        "low",
+        "high",
+        "low",
+    ]
     with pytest.raises(ValueError, match="missing"):
         assign_risk_segments([0.5, np.nan], cuts)
 

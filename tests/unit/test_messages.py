@@ -178,8 +178,10 @@ def test_fallbacks_differ_by_risk_segment_and_fit_their_channel(segment):
 
 
 def test_fallbacks_adapt_to_segment_value():
-    subjects = {s: fallback_message(facts(risk_segment=s), "email", TEMPLATES) for s in
-                ("high", "medium", "low")}  # fmt: skip
+    subjects = {
+        s: fallback_message(facts(risk_segment=s), "email", TEMPLATES)
+        for s in ("high", "medium", "low")
+    }
     assert len({m.subject for m in subjects.values()}) == 3
     two_year = fallback_message(facts(segment_value="Two year"), "sms", TEMPLATES)
     assert "Two year contract" in two_year.body

@@ -27,23 +27,40 @@ def test_schedules_are_described_in_words(schedule, words):
 
 def test_summary_names_flow_and_deployment_and_picks_the_next_run():
     deployments = [
-        {"id": "d2", "flow_id": "f2", "name": "score-daily", "paused": False,
-         "schedules": [{"schedule": {"cron": "0 5 * * *", "timezone": "UTC"}, "active": True},
-                       {"schedule": {"interval": 60}, "active": False}],
-         "global_concurrency_limit": {"limit": 1}},
+        {
+            "id": "d2",
+            "flow_id": "f2",
+            "name": "score-daily",
+            "paused": False,
+            "schedules": [
+                {"schedule": {"cron": "0 5 * * *", "timezone": "UTC"}, "active": True},
+                {"schedule": {"interval": 60}, "active": False},
+            ],
+            "global_concurrency_limit": {"limit": 1},
+        },
         {"id": "d1", "flow_id": "f1", "name": "monitor", "paused": True, "schedules": []},
-    ]  # fmt: skip
+    ]
     upcoming = [
         {"deployment_id": "d2", "expected_start_time": "2026-12-01T05:00:00+00:00"},
         {"deployment_id": "d2", "expected_start_time": "2026-12-02T05:00:00+00:00"},
     ]
     rows = summarise(deployments, {"f1": "monitor-churn-model", "f2": "score-customers"}, upcoming)
     assert rows == [
-        {"name": "monitor-churn-model/monitor", "schedules": ["no schedule"], "paused": True,
-         "next_run": None, "concurrency_limit": None},
-        {"name": "score-customers/score-daily", "schedules": ["cron 0 5 * * * (UTC)"],
-         "paused": False, "next_run": "2026-12-01 05:00 UTC", "concurrency_limit": 1},
-    ]  # fmt: skip
+        {
+            "name": "monitor-churn-model/monitor",
+            "schedules": ["no schedule"],
+            "paused": True,
+            "next_run": None,
+            "concurrency_limit": None,
+        },
+        {
+            "name": "score-customers/score-daily",
+            "schedules": ["cron 0 5 * * * (UTC)"],
+            "paused": False,
+            "next_run": "2026-12-01 05:00 UTC",
+            "concurrency_limit": 1,
+        },
+    ]
 
 
 def test_an_unconfigured_or_silent_server_is_one_clear_error(monkeypatch):

@@ -22,10 +22,13 @@ def test_export_appends_the_opt_out_and_writes_a_csv(tmp_path):
     with path.open(newline="", encoding="utf-8") as handle:
         got = list(csv.DictReader(handle))
     assert got == [
-        {"phone": "+447700900123", "text": f'Your offer: 20% off, "today" {OPT_OUT_TEXT}',
-         "message_id": "m-1"},
+        {
+            "phone": "+447700900123",
+            "text": f'Your offer: 20% off, "today" {OPT_OUT_TEXT}',
+            "message_id": "m-1",
+        },
         {"phone": "0612345678", "text": f"Ihr Angebot wartet {OPT_OUT_TEXT}", "message_id": "m-2"},
-    ]  # fmt: skip
+    ]
     assert [p.name for p in path.parent.iterdir()] == ["sms.csv"]
 
 

@@ -141,13 +141,21 @@ def test_json_round_trip(fitted, customers):
 def test_models_saved_with_a_survival_grid_still_load(fitted, customers, config):
     model = fitted[1]
     old = model.to_dict()
-    for key in ("duration_column", "value_column", "baseline_cumulative_hazard", "tail_hazard",
-                "dropped"):  # fmt: skip
+    for key in (
+        "duration_column",
+        "value_column",
+        "baseline_cumulative_hazard",
+        "tail_hazard",
+        "dropped",
+    ):
         del old[key]
     h0 = np.asarray(model.baseline_cumulative_hazard)
     flat = np.full(120 - model.last_month, h0[-1])  # held flat up to max_months
-    old |= {"tenure_column": "tenure", "monthly_charges_column": "MonthlyCharges",
-            "baseline_survival": np.exp(-np.concatenate([h0, flat])).tolist()}  # fmt: skip
+    old |= {
+        "tenure_column": "tenure",
+        "monthly_charges_column": "MonthlyCharges",
+        "baseline_survival": np.exp(-np.concatenate([h0, flat])).tolist(),
+    }
     restored = SurvivalModel.from_dict(json.loads(json.dumps(old)))
     assert restored.last_month == model.last_month
     assert restored.tail_hazard == pytest.approx(model.tail_hazard)

@@ -45,8 +45,9 @@ def uplift_case():
     customers, treated, retained = _campaign()
     _, found = fit_and_evaluate(config(), customers, treated, retained, test_size=0.5)
     _, held = heldout_split(treated, retained, 0.5, 0)
-    risk = evaluate_uplift(customers["churn_probability"].to_numpy()[held], treated[held],
-                           retained[held])  # fmt: skip
+    risk = evaluate_uplift(
+        customers["churn_probability"].to_numpy()[held], treated[held], retained[held]
+    )
     chance = np.random.default_rng(5).random(len(held))
     random = evaluate_uplift(chance, treated[held], retained[held])
     return found, risk, random

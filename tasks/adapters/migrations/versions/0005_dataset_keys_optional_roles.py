@@ -139,7 +139,7 @@ NEW_INDEXES = {
 def _rebuild(with_dataset: bool) -> None:
     """Recreate each table in the target shape and copy its rows across."""
     old_indexes, new_indexes = (OLD_INDEXES, NEW_INDEXES) if with_dataset else (
-        NEW_INDEXES, OLD_INDEXES)  # fmt: skip
+        NEW_INDEXES, OLD_INDEXES)
     for table, columns in _tables(with_dataset).items():
         old = f"{table}_old"
         index = old_indexes.get(table)
@@ -158,7 +158,7 @@ def _rebuild(with_dataset: bool) -> None:
             source = ["monthly_value" if n == "monthly_charges" else n for n in names]
             where = f" WHERE dataset = '{EXISTING}'"
         op.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(source)} "
-                   f"FROM {old}{where}")  # fmt: skip
+                   f"FROM {old}{where}")
         op.drop_table(old)
         index = new_indexes.get(table)
         if index is not None:
