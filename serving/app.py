@@ -22,30 +22,21 @@ from starlette.responses import Response
 
 from configs.schema import load_config
 from configs.settings import Settings
-from serving import (
-    pages,
-    routes_admin,
-    routes_auth,
-    routes_campaign_pages,
-    routes_campaigns,
-    routes_customer_pages,
-    routes_dashboard,
-    routes_data_page,
-    routes_model_page,
-    routes_ops,
-    routes_predict,
-    routes_reset,
-    routes_retention,
-    routes_token_pages,
-)
-from serving.api_models import Message
+from serving.api import admin as api_admin
+from serving.api import auth as api_auth
+from serving.api import campaigns as api_campaigns
+from serving.api import customers as api_customers
+from serving.api import ops as api_ops
+from serving.api import predict as api_predict
+from serving.api.campaign_models import EVENTS_BODY
+from serving.api.models import Message
 from serving.auth import Authenticator
-from serving.campaign_models import EVENTS_BODY
 from serving.coalesce import Coalescer
 from serving.errors import typed_error
 from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
+from serving.pages import auth_reset, campaigns, customers, dashboard, data, home, model, tokens
 from serving.request_parser import CustomerParser
 from serving.run_slot import RunSlot
 from serving.scoring_launcher import ScoringLauncher
@@ -55,6 +46,7 @@ from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
 from serving.training_launcher import TrainingLauncher
 from serving.upload_checker import UploadChecker
+from serving.web import render
 from tasks.adapters import db
 from tasks.core.errors import RetainAIError
 
@@ -220,45 +212,45 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},  # see /metrics
     )
     app.state.serving = state
-    app.state.pages = pages.Pages(pages.Assets(pages.asset_files()))
-    app.add_exception_handler(LoginRequired, pages.login_required)
-    app.add_exception_handler(PageForbidden, pages.page_forbidden)
+    app.state.pages = render.Pages(render.Assets(render.asset_files()))
+    app.add_exception_handler(LoginRequired, render.login_required)
+    app.add_exception_handler(PageForbidden, render.page_forbidden)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RetainAIError, typed_error)
-    app.include_router(routes_ops.router)
-    app.router.routes.insert(0, routes_predict.fast_route())  # first: ahead of the documented one
+    app.include_router(api_ops.router)
+    app.router.routes.insert(0, api_predict.fast_route())  # first: ahead of the documented one
     for module in (
-        routes_predict,
-        routes_admin,
-        routes_retention,
-        routes_campaigns,
-        routes_dashboard,
+        api_predict,
+        api_admin,
+        api_customers,
+        api_campaigns,
+        dashboard,
     ):
         app.include_router(module.router, responses=AUTH_RESPONSES)
     for module in (
-        pages,
-        routes_auth,
-        routes_reset,
-        routes_customer_pages,
-        routes_campaign_pages,
-        routes_model_page,
-        routes_data_page,
-        routes_token_pages,
+        home,
+        api_auth,
+        auth_reset,
+        customers,
+        campaigns,
+        model,
+        data,
+        tokens,
     ):
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     bodies = {
         ("POST", "/predict"): Body(serving.max_body_bytes),  # read by the route itself
         ("POST", "/campaigns/{campaign_id}/events"): Body(EVENTS_BODY),
-        ("POST", "/dashboard/data"): Body(routes_data_page.UPLOAD_LIMIT, json=False),
+        ("POST", "/dashboard/data"): Body(data.UPLOAD_LIMIT, json=False),
         ("POST", "/dashboard/campaigns/{campaign_id}/events"): Body(
-            routes_campaign_pages.EVENTS_UPLOAD, json=False
+            campaigns.EVENTS_UPLOAD, json=False
         ),
     }
     table = policies(
-        app.router.routes, bodies, public=[p for p in public if p], public_pages=pages.PUBLIC_PAGES
+        app.router.routes, bodies, public=[p for p in public if p], public_pages=home.PUBLIC_PAGES
     )
     app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()

@@ -1,5 +1,5 @@
 """Plotly charts of the dashboard, drawn from stored figures (KPI snapshots), as HTML
-elements holding their spec that serving/static/charts.js draws; plotly.js itself is served
+elements holding their spec that serving/web/static/charts.js draws; plotly.js itself is served
 from the installed package (serving/pages.py).
 
 Figures are plain plotly.js specs (traces and layout as dicts) rendered without plotly.py's
@@ -18,7 +18,7 @@ BLUE = "#2457c5"
 
 
 def _html(data: list[dict[str, Any]], title: str, **layout: Any) -> str:
-    """A chart as an element whose `data-chart` holds the spec; serving/static/charts.js
+    """A chart as an element whose `data-chart` holds the spec; serving/web/static/charts.js
     draws it (no inline script: the pages' Content-Security-Policy runs none)."""
     from plotly.io.json import to_json_plotly
 

@@ -47,8 +47,8 @@ def wants_page(request: Request) -> bool:
 async def typed_error(request: Request, error: RetainAIError) -> Response:
     status, heading = status_of(error)
     if wants_page(request):
-        from serving.pages import pages_of
         from serving.sessions import SESSION
+        from serving.web.render import pages_of
 
         return pages_of(request).render(
             request,

@@ -15,7 +15,7 @@ from fastapi import params
 from fastapi.routing import APIRoute, iter_route_contexts
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = REPO / "serving" / "templates"
+TEMPLATES = REPO / "serving" / "web" / "templates"
 
 
 @dataclass(frozen=True)

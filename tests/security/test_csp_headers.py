@@ -19,7 +19,7 @@ from configs.settings import Settings
 from serving import charts
 from serving.app import create_app
 
-TEMPLATES = REPO / "serving" / "templates"
+TEMPLATES = REPO / "serving" / "web" / "templates"
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from serving import charts, security_headers
-from serving.pages import NO_STORE, pages_of
 from serving.sessions import AdminPage, ViewerPage
 from serving.state import State
+from serving.web.render import NO_STORE, pages_of
 from tasks import champions
 from tasks.core.errors import ConcurrentRunError, ConfigError, NotFoundError, RegistryError
 from tasks.model_overview import PLOTS, drift_report_file, evaluation_plot, model_overview

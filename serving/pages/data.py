@@ -13,9 +13,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.errors import status_of
-from serving.pages import pages_of
 from serving.sessions import AnalystPage, ViewerPage
 from serving.state import State
+from serving.web.render import pages_of
 from tasks import uploads
 from tasks.adapters import orchestrator, prefect_api
 from tasks.core.errors import ConcurrentRunError, ConfigError, RetainAIError

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 
-from serving.api_models import BatchPrediction, Message, SinglePrediction
+from serving.api.models import BatchPrediction, Message, SinglePrediction
 from serving.auth import Predictor, authenticate
 from serving.request_parser import InputError
 from serving.state import OrjsonResponse, ServingState

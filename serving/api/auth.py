@@ -19,10 +19,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving.api_models import LoginAnswer, UserInfo
-from serving.pages import NO_STORE, pages_of
+from serving.api.models import LoginAnswer, UserInfo
 from serving.sessions import COOKIE, client_address, page, session_of
 from serving.state import OrjsonResponse, State
+from serving.web.render import NO_STORE, pages_of
 from tasks import accounts
 from tasks.adapters import tokens
 from tasks.core.credentials import new_secret, same_secret

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from serving.api_models import RiskSegment, Strict
+from serving.api.models import RiskSegment, Strict
 
 
 def _iso_text(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
-from serving.api_models import (
+from serving.api.models import (
     CustomerDetail,
     CustomerPage,
     KpiSnapshot,

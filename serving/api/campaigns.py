@@ -13,9 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from serving.api_models import Message
-from serving.auth import Analyst, MessageReader, Reader
-from serving.campaign_models import (
+from serving.api.campaign_models import (
     Approved,
     Campaign,
     CampaignRequest,
@@ -24,6 +22,8 @@ from serving.campaign_models import (
     MessagePage,
     MessageStatus,
 )
+from serving.api.models import Message
+from serving.auth import Analyst, MessageReader, Reader
 from serving.state import OrjsonResponse, State
 from tasks import campaign_actions as actions
 from tasks.core.audience import AudienceFilter

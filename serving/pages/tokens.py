@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving.pages import pages_of
 from serving.sessions import AdminPage
 from serving.state import State
+from serving.web.render import pages_of
 from tasks.adapters import tokens
 
 router = APIRouter(include_in_schema=False)

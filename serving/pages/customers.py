@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving import charts
-from serving.pages import pages_of
 from serving.sessions import ViewerPage
 from serving.state import State
+from serving.web.render import pages_of
 from tasks.adapters import campaign_store
 from tasks.adapters import retention_store as store
 from tasks.core.kpis import segment_range

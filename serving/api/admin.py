@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving.api_models import (
+from serving.api.models import (
     Message,
     ModelDescription,
     Reload,

@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving import charts
-from serving.api_models import LegacyClients, LegacyKpis, Message
+from serving.api.models import LegacyClients, LegacyKpis, Message
 from serving.auth import Reader
 from serving.errors import status_of
-from serving.pages import NO_STORE, pages_of
 from serving.sessions import AdminPage, ViewerPage, client_address
 from serving.state import OrjsonResponse, State
+from serving.web.render import NO_STORE, pages_of
 from tasks import accounts
 from tasks.adapters import retention_store as store
 from tasks.adapters import users as user_store

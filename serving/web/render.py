@@ -1,6 +1,6 @@
 """Server-rendered pages: Jinja2 templates, and static assets under versioned names.
 
-Assets are our own files (serving/static) and what installed packages ship (plotly.min.js
+Assets are our own files (serving/web/static) and what installed packages ship (plotly.min.js
 from plotly, htmx.min.js from django-js-lib-htmx): nothing is fetched from the internet. An
 asset's URL carries a digest of its content, so browsers may keep it forever; pages themselves
 are never cached."""
@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -87,29 +87,3 @@ async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
         text=exc.message,
         session=request.scope.get(SESSION),
     )
-
-
-router = APIRouter(include_in_schema=False)
-# Routes open to anyone, or whose route checks a token or a session itself (the guard does not):
-# POST /dashboard/campaigns takes a bearer token with JSON and a session with a form;
-# POST /auth/logout a login's bearer token, or a session with its CSRF token.
-PUBLIC_PAGES = (
-    "/",
-    "/auth/login",
-    "/auth/reset",
-    "/auth/reset/{token}",
-    "/auth/register",
-    "/static/{version}/{name}",
-    "/dashboard/campaigns",
-    "/auth/logout",
-)
-
-
-@router.get("/static/{version}/{name}")
-async def asset(request: Request, version: str, name: str) -> FileResponse:
-    return pages_of(request).assets.response(version, name)
-
-
-@router.get("/")
-async def home() -> RedirectResponse:
-    return RedirectResponse("/dashboard/", status_code=303)

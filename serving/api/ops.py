@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from serving.api_models import Message
+from serving.api.models import Message
 from serving.metrics import CONTENT_TYPE
 from serving.state import OrjsonResponse, State
 

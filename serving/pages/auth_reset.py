@@ -11,8 +11,8 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving.pages import pages_of
 from serving.state import OrjsonResponse, State
+from serving.web.render import pages_of
 from tasks import accounts
 from tasks.adapters.account_mail import account_email, send_one
 from tasks.core.errors import ConfigError, RetainAIError

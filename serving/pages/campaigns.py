@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from serving import charts
 from serving.auth import authenticate
-from serving.campaign_forms import read_campaign_form, read_legacy_campaign
-from serving.pages import NO_STORE, pages_of
+from serving.pages.campaign_forms import read_campaign_form, read_legacy_campaign
 from serving.sessions import AnalystPage, ViewerPage, page
 from serving.state import OrjsonResponse, State
+from serving.web.render import NO_STORE, pages_of
 from tasks import campaign_actions as actions
 from tasks.core.errors import ConfigError
 from tasks.core.policy import allows
