@@ -70,7 +70,7 @@ revokes it; it cannot create tokens. The dashboard's pages live under
 def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> ServingState:
     config = load_config(config_path)
     metrics = Metrics()
-    engine = db.make_engine(settings.resolved_database_url, pool_size=serving.db_pool_size)
+    engine = db.engine_for(settings, pool_size=serving.db_pool_size)
     slot = RunSlot(settings.state / "runs", config.dataset.name)  # scoring and training
     return ServingState(
         settings=settings,

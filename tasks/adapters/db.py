@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -67,14 +69,37 @@ def _naive(value: Any) -> bool:
     return isinstance(value, datetime) and value.tzinfo is None
 
 
+_ENGINES: dict[tuple[int, str], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+SHARED_POOL_SIZE = 5
+
+
+def engine_for(settings: Settings, pool_size: int | None = None) -> Engine:
+    """The process's one engine on the application database, made on first use and shared by
+    its threads (a forked process makes its own); `pool_size` applies to the first use."""
+    url = settings.resolved_database_url
+    key = (os.getpid(), url)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = make_engine(url, pool_size=pool_size or SHARED_POOL_SIZE)
+            _ENGINES[key] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of this process's engines (at shutdown, or before a
+    database is dropped); the engines stay usable and reconnect on their next use."""
+    with _ENGINES_LOCK:
+        for (pid, _), engine in _ENGINES.items():
+            if pid == os.getpid():
+                engine.dispose()
+
+
 @contextlib.contextmanager
 def connected(settings: Settings) -> Iterator[Engine]:
-    """An engine on the application database for the length of a block, then disposed."""
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
+    """The process's engine on the application database for the length of a block."""
+    yield engine_for(settings)
 
 
 def _alembic_config(connection: sa.Connection):
