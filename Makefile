@@ -18,7 +18,7 @@ export DASK_LOGGING__DISTRIBUTED := warning
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup demo test lint format lock bench clean browser screenshots up down status deploy
+.PHONY: setup demo test docs site lint format lock bench clean browser screenshots up down status deploy
 
 setup: $(STAMP)
 
@@ -42,13 +42,24 @@ test: $(STAMP) browser
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory site
 	$(BIN)/python -m pytest -q
 
-# the browser tests' screenshots (tests/artifacts), small copies in docs/ for the README
+# The documentation site (docs/mkdocs.yml, pages in docs/pages) into .state/site. `docs`
+# first rewrites the configuration page from the code; `site` builds what is committed.
+# Strict: a broken link or anchor, or a page missing from the navigation, fails the build.
+docs: $(STAMP)
+	$(BIN)/python docs/gen_config.py
+	$(MAKE) --no-print-directory site
+
+site: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -f docs/mkdocs.yml
+
+# the browser tests' screenshots (tests/artifacts), small copies in docs/pages/img for the docs
 screenshots: $(STAMP) browser
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m pytest -q tests/browser
-	$(BIN)/python tests/browser/shrink.py tests/artifacts docs
+	$(BIN)/python tests/browser/shrink.py tests/artifacts docs/pages/img
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

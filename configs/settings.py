@@ -103,8 +103,9 @@ class Settings(BaseSettings):
     reset_token_minutes: int = Field(30, ge=1)  # a password reset link stays valid this long
     reset_mails_per_hour: int = Field(3, ge=1)  # reset links emailed to one account per hour
     self_registration: bool = False  # anyone may sign up (as a viewer)
-    send_batch_size: int = Field(50, ge=1, le=10_000)  # emails claimed per commit; a crash
-    # between claim and commit leaves at most this many `unknown` (a person decides on them)
+    # emails claimed per commit; a crash between claim and commit leaves at most this many
+    # `unknown` (a person decides on them)
+    send_batch_size: int = Field(50, ge=1, le=10_000)
     sms_opt_out_text: str = "Reply STOP to opt out."  # appended to every exported SMS
     # Customer files uploaded on the data page: refused past these, checked while the file is
     # read (a Parquet file from its footer, a CSV as it streams); the CLI and flows read any size

@@ -1,4 +1,5 @@
-"""`make screenshots`: small copies of the browser tests' screenshots for the README."""
+"""`make screenshots`: small copies of the browser tests' screenshots for the docs
+(docs/pages/img, shown on the dashboard page and in the README)."""
 
 from __future__ import annotations
 
