@@ -14,8 +14,9 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from configs.vocabulary import Channel
 from tasks.core.errors import RetainAIError
 from tasks.core.message_facts import (  # noqa: F401  (the facts, importable from here)
     MessageFacts,
@@ -27,7 +28,6 @@ from tasks.core.message_facts import (  # noqa: F401  (the facts, importable fro
 )
 from tasks.core.prompts import MessageTemplates
 
-Channel = Literal["email", "sms"]
 SUBJECT_MAX = 120
 EMAIL_BODY_MAX = 2000
 CALL_TO_ACTION_MAX = 80

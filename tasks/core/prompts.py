@@ -20,9 +20,9 @@ from typing import Any
 from jinja2 import DictLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from configs.vocabulary import CHANNELS
 from tasks.core.errors import ConfigError
 
-CHANNELS = ("email", "sms")
 KINDS = ("retention", "fallback")
 _NAME = re.compile(r"^(retention|fallback)-(email|sms)-(v[0-9]+)$")
 
