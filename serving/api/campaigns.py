@@ -1,6 +1,6 @@
 """The campaign API: create a campaign (audience by expected profit, holdout stored), read
-it, its messages and its report, write its messages, approve them, send them, record outcome
-events. Every route translates its JSON into a use case's command (tasks/services/campaigns);
+it, its messages and its report, approve its drafts, record outcome events (writing and
+sending are runs of the flows, or steps on the campaign's page). Every route translates its JSON into a use case's command (tasks/services/campaigns);
 typed errors become statuses in serving/errors.py."""
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from tasks.services.campaigns import (
     CampaignDraft,
     InvalidDraftError,
     RecordOutcomes,
-    SendCampaign,
 )
 
 router = APIRouter(tags=["campaigns"], default_response_class=OrjsonResponse)
@@ -130,15 +129,6 @@ def _plain(value):
     return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
 
 
-@router.post("/campaigns/{campaign_id}/generate", responses=REFUSED)
-async def generate_messages(campaign_id: CampaignId, state: State, _caller: Analyst):
-    """Write the draft campaign's messages (LLM with a key, else templates); the totals."""
-    found = await run_in_threadpool(
-        campaigns.generate_messages, state.context, state.config, campaign_id
-    )
-    return OrjsonResponse(found)
-
-
 @router.post("/campaigns/{campaign_id}/approve", response_model=Approved, responses=REFUSED)
 async def approve_campaign(campaign_id: CampaignId, state: State, caller: Analyst):
     """Approve every draft message of the campaign."""
@@ -147,14 +137,6 @@ async def approve_campaign(campaign_id: CampaignId, state: State, caller: Analys
         campaigns.approve_campaign, state.context, state.config, command
     )
     return OrjsonResponse({"campaign": campaign_id, "approved": moved})
-
-
-@router.post("/campaigns/{campaign_id}/send", responses=REFUSED)
-async def send_campaign(campaign_id: CampaignId, state: State, _caller: Analyst):
-    """Send the approved messages at most once each; counts per outcome."""
-    command = SendCampaign(campaign_id)
-    found = await run_in_threadpool(campaigns.send_campaign, state.context, state.config, command)
-    return OrjsonResponse(found)
 
 
 @router.get("/campaigns/{campaign_id}/report", responses=NOT_FOUND)

@@ -123,12 +123,17 @@ def test_a_message_caught_sending_by_a_crash_becomes_unknown(state, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("offer", "channels", "message"),
-    [("free-phone", ["email"], "unknown offer"), ("contract-upgrade", ["sms"], "may use")],
+    ("offer", "channels", "error", "message"),
+    [
+        ("free-phone", ["email"], InvalidInputError, "unknown offer"),
+        ("contract-upgrade", ["sms"], ConflictError, "may use"),
+    ],
 )
-def test_bad_campaign_input_is_refused_before_anything_is_stored(state, offer, channels, message):
+def test_bad_campaign_input_is_refused_before_anything_is_stored(
+    state, offer, channels, error, message
+):
     _, config = state
-    with pytest.raises(InvalidInputError, match=message):
+    with pytest.raises(error, match=message):
         offer_of(config, offer, channels)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from configs.schema import RunConfig
 from configs.vocabulary import RISK_SEGMENTS
 from tasks.core.audience import AudienceFilter, Offer
+from tasks.core.errors import ConflictError
 from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError
 
 NAME_MAX = 200
@@ -37,8 +38,8 @@ def offer_of(config: RunConfig, name: str | None, channels: list[str] | tuple[st
         raise InvalidDraftError(("offer",), f"unknown offer {name!r} (offers: {known})")
     wrong = [c for c in channels if c not in spec.channels]
     if wrong or not channels:
-        message = f"offer {name!r} may use {spec.channels}, not {wrong or 'no channel'}"
-        raise InvalidDraftError(("channels",), message)
+        # the catalogue the server holds refuses these channels for the offer: a conflict
+        raise ConflictError(f"offer {name!r} may use {spec.channels}, not {wrong or 'no channel'}")
     costs = spec.cost_per_acceptance, spec.cost_per_contact, spec.acceptance_rate
     return Offer(name, *costs, tuple(spec.channels))
 
