@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, model_validator
 
 from configs.dataset import Strict
-
-Channel = Literal["email", "sms"]
+from configs.vocabulary import Channel
 
 
 class OfferSpec(Strict):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from configs.vocabulary import CHANNELS as ALL_CHANNELS
+from configs.vocabulary import TARGET_SEGMENTS
 from flows.cli_common import DEFAULT_CONFIG, settings
 
 campaign_app = typer.Typer(no_args_is_help=True, help="Retention campaigns")
@@ -19,7 +21,7 @@ CONFIG = typer.Option(DEFAULT_CONFIG, help="Run config (YAML).")
 
 
 def _filter(segments, min_probability, max_probability, segment_values, min_value, limit):
-    from tasks.campaign import AudienceFilter
+    from tasks.services.campaigns import AudienceFilter
 
     return AudienceFilter(
         risk_segments=tuple(segments.split(",")),
@@ -31,7 +33,20 @@ def _filter(segments, min_probability, max_probability, segment_values, min_valu
     )
 
 
-SEGMENTS = typer.Option("high,medium", help="Risk segments, comma separated.")
+def _context():
+    """The use cases' Context of this invocation."""
+    from tasks.services.context import Context
+
+    return Context(settings())
+
+
+def _table(source: str, table: str | None = None):
+    from tasks.ingest import read_source
+
+    return read_source(source, table=table, settings=settings())
+
+
+SEGMENTS = typer.Option(",".join(TARGET_SEGMENTS), help="Risk segments, comma separated.")
 MIN_P = typer.Option(None, help="Lowest churn probability.")
 MAX_P = typer.Option(None, help="Highest churn probability.")
 VALUES = typer.Option(None, help="Segment role values, comma separated.")
@@ -55,12 +70,10 @@ def _customers(rank_by: str, data: str | None, table: str | None):
         return None
     if not data:
         raise typer.BadParameter("--rank-by uplift needs --data: the customers' table")
-    from tasks.ingest import ingest
-
-    return ingest.fn(data, table, None, settings())
+    return _table(data, table)
 
 
-CHANNELS = typer.Option("email", help="email, sms or both (comma separated).")
+CHANNELS = typer.Option("email", help=f"{', '.join(ALL_CHANNELS)} (comma separated).")
 
 
 @campaign_app.command("preview")
@@ -80,17 +93,19 @@ def preview(
 ) -> None:
     """The profit curve over audience size, the best size and what the chosen one costs."""
     from configs.schema import load_config
-    from tasks.campaign_actions import offer_of, preview_audience, write_preview
+    from tasks.services.campaigns import CampaignDraft, preview_audience
 
-    run_config = load_config(config)
-    chosen = offer_of(run_config, offer, channels.split(","))
-    wanted = _filter(
-        segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
+    draft = CampaignDraft(
+        offer=offer,
+        channels=tuple(channels.split(",")),
+        audience=_filter(
+            segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
+        ),
+        customers=_customers(rank_by, data, table),
     )
-    customers = _customers(rank_by, data, table)
-    found = preview_audience(settings(), run_config, chosen, wanted, customers)
+    found = preview_audience(_context(), load_config(config), draft)
     folder = settings().reports_dir / "campaigns" / "preview"
-    typer.echo(json.dumps(write_preview(found, chosen, folder), indent=2, default=str))
+    typer.echo(json.dumps(found.write(folder), indent=2, default=str))
 
 
 @campaign_app.command("create")
@@ -112,36 +127,30 @@ def create(
 ) -> None:
     """Create a draft: the audience by expected profit (or uplift) and its holdout, stored."""
     from configs.schema import load_config
-    from tasks.campaign_actions import draft_campaign, offer_of
+    from tasks.services.campaigns import CampaignDraft, create_campaign
 
-    run_config = load_config(config)
-    chosen = offer_of(run_config, offer, channels.split(","))
-    wanted = _filter(
-        segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
+    draft = CampaignDraft(
+        name=name,
+        created_by="cli",
+        offer=offer,
+        channels=tuple(channels.split(",")),
+        audience=_filter(
+            segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
+        ),
+        holdout_share=holdout_share,
+        customers=_customers(rank_by, data, table),
     )
-    share = holdout_share if holdout_share is not None else run_config.campaigns.holdout_share
-    customers = _customers(rank_by, data, table)
-    found = draft_campaign(
-        settings(),
-        run_config,
-        name,
-        chosen,
-        channels.split(","),
-        wanted,
-        share,
-        "cli",
-        customers=customers,
-    )
-    typer.echo(f"campaign {found['id']} (draft): {found['totals']}")
+    found = create_campaign(_context(), load_config(config), draft)
+    typer.echo(f"campaign {found.id} (draft): {found.totals}")
 
 
 @campaign_app.command("generate")
 def generate(campaign_id: int, config: Path = CONFIG) -> None:
     """Write the messages of a draft (LLM with RETAINAI_LLM_API_KEY, else templates)."""
     from configs.schema import load_config
-    from tasks.campaign import generate_messages
+    from tasks.services.campaigns import generate_messages
 
-    typer.echo(json.dumps(generate_messages.fn(settings(), load_config(config), campaign_id)))
+    typer.echo(json.dumps(generate_messages(_context(), load_config(config), campaign_id)))
 
 
 @campaign_app.command("approve")
@@ -150,9 +159,9 @@ def approve(
 ) -> None:
     """Approve every draft message of the campaign."""
     from configs.schema import load_config
-    from tasks.campaign_actions import approve as approve_drafts
+    from tasks.services.campaigns import ApproveCampaign, approve_campaign
 
-    moved = approve_drafts(settings(), load_config(config), campaign_id, by)
+    moved = approve_campaign(_context(), load_config(config), ApproveCampaign(campaign_id, by))
     typer.echo(f"approved {moved:,} messages")
 
 
@@ -167,9 +176,10 @@ def send(
 ) -> None:
     """Send the approved messages, at most once each (SMTP from settings, or --outbox)."""
     from configs.schema import load_config
-    from tasks.campaign_delivery import send_campaign
+    from tasks.services.campaigns import SendCampaign, send_campaign
 
-    found = send_campaign.fn(settings(), load_config(config), campaign_id, retry_unknown, outbox)
+    command = SendCampaign(campaign_id, retry_unknown, outbox)
+    found = send_campaign(_context(), load_config(config), command)
     typer.echo(json.dumps(found))
 
 
@@ -177,9 +187,9 @@ def send(
 def report(campaign_id: int, config: Path = CONFIG) -> None:
     """Sent, accepted, retention treated vs holdout, lift with its interval, revenue."""
     from configs.schema import load_config
-    from tasks.campaign_actions import report_of
+    from tasks.services.campaigns import write_report
 
-    found = report_of(settings(), load_config(config), campaign_id)
+    found = write_report(_context(), load_config(config), campaign_id)
     typer.echo(json.dumps(found, indent=2, default=str))
 
 
@@ -187,21 +197,20 @@ def report(campaign_id: int, config: Path = CONFIG) -> None:
 def list_campaigns(config: Path = CONFIG) -> None:
     """The table's campaigns with their status and totals."""
     from configs.schema import load_config
-    from tasks.campaign_actions import campaigns_of
+    from tasks.services.campaigns import list_campaigns
 
-    for row in campaigns_of(settings(), load_config(config)):
-        typer.echo(f"{row['id']:>5}  {row['status']:<9} {row['name']:<30} {row['totals']}")
+    for row in list_campaigns(_context(), load_config(config)):
+        typer.echo(f"{row.id:>5}  {row.status:<9} {row.name:<30} {row.totals}")
 
 
 @events_app.command("import")
 def events_import(campaign_id: int, source: str, config: Path = CONFIG) -> None:
     """Outcome events (customer_id, event[, event_key, occurred_at]) from any source."""
     from configs.schema import load_config
-    from tasks.campaign_actions import record_outcomes
-    from tasks.ingest import ingest
+    from tasks.services.campaigns import RecordOutcomes, record_outcomes
 
-    raw = ingest.fn(source, None, None, settings())
-    new = record_outcomes(settings(), load_config(config), campaign_id, raw)
+    command = RecordOutcomes(campaign_id, _table(source))
+    new = record_outcomes(_context(), load_config(config), command)
     typer.echo(f"{new:,} new events")
 
 
@@ -209,11 +218,10 @@ def events_import(campaign_id: int, source: str, config: Path = CONFIG) -> None:
 def contacts_import(source: str, config: Path = CONFIG) -> None:
     """Contacts (customer_id, first_name, email, phone, consent_email, consent_sms)."""
     from configs.schema import load_config
-    from tasks.campaign import import_contacts
-    from tasks.ingest import ingest
+    from tasks.services.contacts import import_contacts
 
-    raw = ingest.fn(source, None, None, settings())
-    typer.echo(f"{import_contacts.fn(settings(), load_config(config), raw):,} contacts")
+    found = import_contacts(_context(), load_config(config), _table(source))
+    typer.echo(f"{found:,} contacts")
 
 
 @uplift_app.command("train")
@@ -227,10 +235,9 @@ def uplift_train(
     """A T-learner on the campaigns' treated vs holdout customers, judged on a held-out part
     (Qini, AUUC, uplift at the top 10/20/30%), logged to MLflow and registered."""
     from configs.schema import load_config
-    from tasks.ingest import ingest
     from tasks.uplift_training import train_uplift
 
     run_config = load_config(config)
-    raw = ingest.fn(data, table, None, settings())
+    raw = _table(data, table)
     found = train_uplift(settings(), run_config, campaign, raw, data, family)
     typer.echo(json.dumps(found, indent=2, default=str))

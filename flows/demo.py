@@ -58,29 +58,33 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
     from configs.schema import load_config
     from data.contacts import generate_contacts
     from flows.campaign import run_retention_campaign
-    from tasks.campaign import import_contacts
-    from tasks.campaign_delivery import approve_campaign, report_campaign, send_campaign
     from tasks.campaign_demo import simulate_outcomes
     from tasks.ingest import ingest
+    from tasks.services import campaigns, contacts
+    from tasks.services.context import Context
 
     run_config = load_config(config)
     customers = ingest.fn(batch, None, None, settings)
     ids = customers[run_config.dataset.id_column]
-    import_contacts.fn(settings, run_config, generate_contacts(ids, seed=1))
-    demo = settings.model_copy(
-        update={
-            "secret_key": settings.secret_key or SecretStr(secrets.token_urlsafe(32)),
-            "public_url": settings.public_url or "http://127.0.0.1:8000",
-            "mail_from": settings.mail_from or "RetainAI demo <retention@example.test>",
-        }
+    contacts.import_contacts(Context(settings), run_config, generate_contacts(ids, seed=1))
+    demo = Context(
+        settings.model_copy(
+            update={
+                "secret_key": settings.secret_key or SecretStr(secrets.token_urlsafe(32)),
+                "public_url": settings.public_url or "http://127.0.0.1:8000",
+                "mail_from": settings.mail_from or "RetainAI demo <retention@example.test>",
+            }
+        )
     )
     drafted = run_retention_campaign(str(config), "demo win-back", "loyalty-discount")
     campaign_id = drafted["campaign"]
-    approve_campaign.fn(demo, run_config, campaign_id, "demo")
+    campaigns.approve_campaign(demo, run_config, campaigns.ApproveCampaign(campaign_id, "demo"))
     outbox = settings.state / "outbox"
-    sent = send_campaign.fn(demo, run_config, campaign_id, outbox=outbox)
+    sent = campaigns.send_campaign(
+        demo, run_config, campaigns.SendCampaign(campaign_id, outbox=outbox)
+    )
     true_lift = simulate_outcomes(demo, run_config, campaign_id, customers)
-    report = report_campaign.fn(demo, run_config, campaign_id)
+    report = campaigns.write_report(demo, run_config, campaign_id)
     return {
         "id": campaign_id,
         "sent": sent,

@@ -37,6 +37,7 @@ from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.pages import auth_reset, campaigns, customers, dashboard, data, home, model, tokens
+from serving.pages import unsubscribe as unsubscribe_pages
 from serving.request_parser import CustomerParser
 from serving.run_slot import RunSlot
 from serving.scoring_launcher import ScoringLauncher
@@ -49,6 +50,7 @@ from serving.upload_checker import UploadChecker
 from serving.web import render
 from tasks.adapters import db
 from tasks.core.errors import RetainAIError
+from tasks.services.context import Context
 
 log = logging.getLogger("retainai.serving")
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -87,6 +89,7 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         coalescer=Coalescer(),
         scorer=ScoringLauncher(config_path, slot),
         checker=UploadChecker(config_path),
+        context=Context(settings),
     )
 
 
@@ -235,6 +238,7 @@ def create_app(
         auth_reset,
         customers,
         campaigns,
+        unsubscribe_pages,
         model,
         data,
         tokens,

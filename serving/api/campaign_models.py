@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from serving.api.models import RiskSegment, Strict
+from configs.vocabulary import CHANNELS, TARGET_SEGMENTS, Channel, RiskSegment
+from serving.api.models import Strict
 
 
 def _iso_text(value: Any) -> Any:
@@ -18,7 +19,6 @@ def _iso_text(value: Any) -> Any:
 
 
 IsoDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
-Channel = Literal["email", "sms"]
 EVENTS_BODY = 2 * 1024 * 1024  # bytes: 5,000 events of the longest ids and keys fit
 MessageStatus = Literal["draft", "approved", "sending", "sent", "unknown", "failed"]
 Event = Literal["delivered", "opened", "clicked", "accepted", "retained", "churned"]
@@ -27,7 +27,7 @@ Event = Literal["delivered", "opened", "clicked", "accepted", "retained", "churn
 class SegmentFilter(Strict):
     """Which current scores a campaign targets; every given condition must hold."""
 
-    risk_segments: list[RiskSegment] = Field(["high", "medium"], min_length=1, max_length=3)
+    risk_segments: list[RiskSegment] = Field(list(TARGET_SEGMENTS), min_length=1, max_length=3)
     segment_values: list[str] | None = Field(None, min_length=1, max_length=50)
     min_churn_probability: float | None = Field(None, ge=0.0, le=1.0)
     max_churn_probability: float | None = Field(None, ge=0.0, le=1.0)
@@ -46,7 +46,7 @@ class CampaignRequest(Strict):
     offer: str | None = Field(
         None, min_length=1, max_length=100, description="Default: the catalogue's first offer."
     )
-    channels: list[Channel] = Field(["email"], min_length=1, max_length=2)
+    channels: list[Channel] = Field(["email"], min_length=1, max_length=len(CHANNELS))
     segment_filter: SegmentFilter = SegmentFilter()
     holdout_share: float | None = Field(
         None, gt=0.0, le=0.5, description="Default: the config's campaigns.holdout_share."

@@ -1,28 +1,16 @@
 """A campaign as the dashboard's form and the original product's JSON describe it, read into
-what `campaign_actions` takes; anything wrong is one ConfigError naming the field."""
+the use case's `CampaignDraft` (the rules and defaults live there); text that is not a
+number or a date is one InvalidDraftError naming the field."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from configs.schema import RunConfig
+from configs.vocabulary import RISK_SEGMENTS
 from tasks.core.audience import AudienceFilter
-from tasks.core.errors import ConfigError
-
-RISKS = ("high", "medium", "low")
-
-
-@dataclass(frozen=True)
-class CampaignForm:
-    name: str
-    offer: str | None
-    channels: list[str]
-    wanted: AudienceFilter
-    holdout_share: float | None
-    scheduled_at: datetime | None
+from tasks.services.campaigns import CampaignDraft, InvalidDraftError
 
 
 def _number(text: Any, field: str, low: float | None = None, high: float | None = None):
@@ -31,11 +19,11 @@ def _number(text: Any, field: str, low: float | None = None, high: float | None 
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise ConfigError(f"{field}: {text!r} is not a number") from None
+        raise InvalidDraftError((field,), f"{text!r} is not a number") from None
     if not math.isfinite(value):  # NaN passes every bound below
-        raise ConfigError(f"{field}: {text!r} is not a number")
+        raise InvalidDraftError((field,), f"{text!r} is not a number")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ConfigError(f"{field}: {value:g} is {_outside(low, high)}")
+        raise InvalidDraftError((field,), f"{value:g} is {_outside(low, high)}")
     return value
 
 
@@ -53,58 +41,51 @@ def _when(text: Any, field: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(text))
     except ValueError:
-        raise ConfigError(f"{field}: {text!r} is not a date and time") from None
+        raise InvalidDraftError((field,), f"{text!r} is not a date and time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def read_campaign_form(form: Any, config: RunConfig, preview: bool = False) -> CampaignForm:
-    """The create form (a Starlette FormData or query parameters); `preview` allows no name."""
-    name = str(form.get("name") or "").strip()
-    if not name and not preview:
-        raise ConfigError("name: a campaign needs a name")
-    risks = tuple(r for r in form.getlist("risk") if r in RISKS) or ("high", "medium")
-    values = [v for v in form.getlist("segment_value") if v]
-    unknown = [v for v in values if v not in config.dataset.segment_values]
-    if unknown:
-        raise ConfigError(f"segment_value: {unknown} are not values of the segment column")
+def read_campaign_form(form: Any, who: str = "") -> CampaignDraft:
+    """The create form (a Starlette FormData or query parameters) as a draft."""
+    risks = tuple(r for r in form.getlist("risk") if r in RISK_SEGMENTS)
     limit = _number(form.get("limit"), "limit", 1, 10_000_000)
     wanted = AudienceFilter(
-        risk_segments=risks,
         min_probability=_number(form.get("min_probability"), "min_probability", 0, 1),
         max_probability=_number(form.get("max_probability"), "max_probability", 0, 1),
-        segment_values=tuple(values) or None,
+        segment_values=tuple(v for v in form.getlist("segment_value") if v) or None,
         min_lifetime_value=_number(form.get("min_lifetime_value"), "min_lifetime_value", 0),
         limit=int(limit) if limit is not None else None,
     )
-    return CampaignForm(
-        name=name[:200],
+    if risks:
+        wanted = AudienceFilter(**{**wanted.__dict__, "risk_segments": risks})
+    channels = tuple(form.getlist("channel"))
+    return CampaignDraft(
+        name=str(form.get("name") or ""),
+        created_by=who,
         offer=form.get("offer") or None,
-        channels=list(form.getlist("channel")) or ["email"],
-        wanted=wanted,
-        holdout_share=_number(form.get("holdout_share"), "holdout_share", 0, 0.5),
+        channels=channels or CampaignDraft.channels,
+        audience=wanted,
+        holdout_share=_number(form.get("holdout_share"), "holdout_share"),
         scheduled_at=_when(form.get("scheduled_at"), "scheduled_at"),
     )
 
 
-def read_legacy_campaign(body: Any, config: RunConfig) -> CampaignForm:
+def read_legacy_campaign(body: Any, who: str) -> CampaignDraft:
     """The original product's body: name, segment_filter (churn_score_min), email_template (an
     offer of the catalogue; template code is never uploaded), scheduled_at."""
-    if not isinstance(body, dict) or not str(body.get("name") or "").strip():
-        raise ConfigError("name: a campaign needs a name")
+    if not isinstance(body, dict):
+        raise InvalidDraftError(("body",), "a JSON object with at least a name")
     wanted = body.get("segment_filter") or {}
     if not isinstance(wanted, dict):
-        raise ConfigError('segment_filter: an object, e.g. {"churn_score_min": 0.6}')
-    template = body.get("email_template")
-    if template is not None and template not in config.campaigns.offers:
-        known = ", ".join(config.campaigns.offers)
-        raise ConfigError(f"email_template: {template!r} is not in the catalogue ({known})")
+        raise InvalidDraftError(("segment_filter",), 'an object, e.g. {"churn_score_min": 0.6}')
     floor = _number(wanted.get("churn_score_min"), "segment_filter.churn_score_min", 0, 1)
-    audience = AudienceFilter(risk_segments=RISKS, min_probability=floor)
-    return CampaignForm(
-        str(body["name"]).strip()[:200],
-        template,
-        ["email"],
-        audience,
-        None,
-        _when(body.get("scheduled_at"), "scheduled_at"),
+    template = body.get("email_template")
+    if template is not None and not isinstance(template, str):
+        raise InvalidDraftError(("email_template",), "the name of an offer of the catalogue")
+    return CampaignDraft(
+        name=str(body.get("name") or ""),
+        created_by=who,
+        offer=template,
+        audience=AudienceFilter(risk_segments=RISK_SEGMENTS, min_probability=floor),
+        scheduled_at=_when(body.get("scheduled_at"), "scheduled_at"),
     )

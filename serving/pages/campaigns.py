@@ -1,7 +1,9 @@
-"""The campaigns pages: the list with status and lift, a new campaign with a live preview of
-its audience and expected-profit curve, one campaign (its messages, approval, outcome events
-and report with the lift interval). `POST /dashboard/campaigns` is also the original
-product's JSON route: a JSON body with a bearer token, or the page's form with a session."""
+"""The campaigns pages: the list, a new campaign with a live preview of its audience and
+expected-profit curve, and one campaign, from which an analyst takes it through every step
+the command line offers (write its messages, approve, send, record outcome events, its
+report). `POST /dashboard/campaigns` is also the original product's JSON route: a JSON body
+with a bearer token, or the page's form with a session. Every step is a use case of
+tasks/services/campaigns; the pages only translate forms and show what comes back."""
 
 from __future__ import annotations
 
@@ -10,36 +12,37 @@ import json
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving import charts
 from serving.auth import authenticate
+from serving.errors import status_of
 from serving.pages.campaign_forms import read_campaign_form, read_legacy_campaign
 from serving.sessions import AnalystPage, ViewerPage, page
 from serving.state import OrjsonResponse, State
 from serving.web.render import NO_STORE, pages_of
-from tasks import campaign_actions as actions
-from tasks.core.errors import ConfigError
+from tasks.core.errors import InvalidInputError, RetainAIError
 from tasks.core.policy import allows
+from tasks.core.redaction import hide_paths
+from tasks.services import campaigns as use
+from tasks.services.campaigns import (
+    ApproveCampaign,
+    InvalidDraftError,
+    RecordOutcomes,
+    SendCampaign,
+)
 
 router = APIRouter(include_in_schema=False)
 EVENTS_UPLOAD = 2 * 1024 * 1024  # bytes of an events CSV from the page
 analyst_form = page("campaigns")
-
-
-def _lift(settings, config, campaign: dict[str, Any]) -> dict[str, Any] | None:
-    if campaign["status"] not in ("sending", "sent"):
-        return None
-    return actions.read_report(settings, config, campaign["id"]).get("lift")
+LEGACY_NAMES = {"offer": "email_template", "audience": "segment_filter"}
 
 
 @router.get("/dashboard/campaigns", response_class=HTMLResponse)
 async def campaigns(request: Request, state: State, session: ViewerPage) -> Response:
-    found = await run_in_threadpool(actions.campaigns_of, state.settings, state.config)
-    for campaign in found:
-        campaign["lift"] = await run_in_threadpool(_lift, state.settings, state.config, campaign)
+    found = await run_in_threadpool(use.list_campaigns, state.context, state.config)
     return pages_of(request).render(
         request, "campaigns.html", session=session, active="campaigns", campaigns=found
     )
@@ -63,17 +66,14 @@ async def new_campaign(request: Request, state: State, session: AnalystPage) -> 
 
 
 def _preview(state, params) -> dict[str, Any]:
-    form = read_campaign_form(params, state.config, preview=True)
-    offer = actions.offer_of(state.config, form.offer, form.channels)
-    found = actions.preview_audience(state.settings, state.config, offer, form.wanted)
-    figures = actions.preview_figures(found, offer)
+    found = use.preview_audience(state.context, state.config, read_campaign_form(params))
     curve = found.curve
     chart = (
         charts.profit_chart(curve.sizes, curve.profit, curve.best_size, len(found.audience))
         if curve is not None
         else None
     )
-    return {"figures": figures, "chart": chart}
+    return {"figures": found.figures(), "chart": chart}
 
 
 @router.get("/dashboard/campaigns/preview", response_class=HTMLResponse)
@@ -81,47 +81,41 @@ async def preview(request: Request, state: State, session: AnalystPage) -> Respo
     """The audience the form's filter would contact (an htmx fragment)."""
     try:
         found = await run_in_threadpool(_preview, state, request.query_params)
-    except ConfigError as error:
+    except RetainAIError as error:
         found = {"error": str(error)}
     return pages_of(request).render(request, "campaign_preview.html", session=session, **found)
+
+
+async def _legacy(request: Request, state) -> Response:
+    """The original product's JSON route: 201 with the draft, else `{"detail": ...}`."""
+    try:
+        caller = await authenticate(request, "campaigns", request.headers.get("authorization"))
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise InvalidInputError("the body is not JSON") from None
+        draft = read_legacy_campaign(body, caller.actor)
+        made = await run_in_threadpool(use.create_campaign, state.context, state.config, draft)
+    except InvalidDraftError as error:
+        head, *rest = error.field
+        where = ".".join(map(str, [LEGACY_NAMES.get(str(head), head), *rest]))
+        return OrjsonResponse({"detail": f"{where}: {error.reason}"}, status_code=422)
+    except RetainAIError as error:  # the one mapping of typed errors, as JSON here
+        return OrjsonResponse({"detail": hide_paths(str(error))}, status_code=status_of(error)[0])
+    return OrjsonResponse(made.as_json(), status_code=201)
 
 
 @router.post("/dashboard/campaigns")
 async def create(request: Request, state: State) -> Response:
     """JSON (bearer token, analyst): the original product's campaign; 201 with the draft.
     A form (session, analyst, CSRF): the page's; on to the new campaign's page."""
-    api = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
-    session, status = None, 422  # a bad body; 409 once only the stored scores can refuse it
+    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        return await _legacy(request, state)
+    session = await analyst_form(request)  # the session and its CSRF token, first
     try:
-        if api:
-            caller = await authenticate(request, "campaigns", request.headers.get("authorization"))
-            try:
-                body = json.loads(await request.body())
-            except ValueError:
-                raise ConfigError("the body is not JSON") from None
-            form, who = read_legacy_campaign(body, state.config), caller.actor
-        else:
-            session = await analyst_form(request)  # the session and its CSRF token, first
-            form = read_campaign_form(await request.form(), state.config)
-            who = session.user["email"]
-        share = form.holdout_share or state.config.campaigns.holdout_share
-        offer = actions.offer_of(state.config, form.offer, form.channels)
-        status = 409
-        made = await run_in_threadpool(
-            actions.draft_campaign,
-            state.settings,
-            state.config,
-            form.name,
-            offer,
-            form.channels,
-            form.wanted,
-            share,
-            who,
-            form.scheduled_at,
-        )
-    except ConfigError as error:
-        if api:
-            raise HTTPException(status, str(error)) from None
+        draft = read_campaign_form(await request.form(), session.user["email"])
+        made = await run_in_threadpool(use.create_campaign, state.context, state.config, draft)
+    except RetainAIError as error:
         return pages_of(request).render(
             request,
             "campaign_new.html",
@@ -131,49 +125,86 @@ async def create(request: Request, state: State) -> Response:
             messages=[{"kind": "error", "text": str(error)}],
             **_form_context(state),
         )
-    if api:
-        return OrjsonResponse(made, status_code=201)
-    return RedirectResponse(f"/dashboard/campaigns/{made['id']}", status_code=303, headers=NO_STORE)
+    return RedirectResponse(f"/dashboard/campaigns/{made.id}", status_code=303, headers=NO_STORE)
 
 
 def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
-    """The campaign, its report and message counts; the messages themselves (recipients,
-    subjects) only for a role allowed `messages`, as GET /campaigns/{id}/messages."""
-    campaign = actions.campaign_of(state.settings, state.config, campaign_id)
-    messages = actions.messages_of(state.settings, state.config, campaign_id)
-    counts = messages["status"].value_counts().to_dict() if len(messages) else {}
-    report = actions.read_report(state.settings, state.config, campaign_id)
-    shown = messages.head(20).to_dict("records") if allows(role, "messages") else None
+    """The campaign (the same view the list shows), its report and, for a role allowed
+    `messages` (as GET /campaigns/{id}/messages), its first messages."""
+    ctx, config = state.context, state.config
+    campaign = use.get_campaign(ctx, config, campaign_id)
+    report = use.read_report(ctx, config, campaign_id)
+    shown = None
+    if allows(role, "messages"):
+        shown = use.campaign_messages(ctx, config, campaign_id).head(20).to_dict("records")
     may_act = allows(role, "campaigns")
-    return {
-        "campaign": campaign,
-        "counts": counts,
-        "rows": shown,
-        "report": report,
-        "may_act": may_act,
-    }
+    steps = campaign.next_steps if may_act else ()
+    return {"campaign": campaign, "report": report, "rows": shown, "steps": steps}
+
+
+async def _show(request, state, session, campaign_id: int, note=None) -> Response:
+    found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
+    return pages_of(request).render(
+        request,
+        "campaign.html",
+        session=session,
+        active="campaigns",
+        messages=[note] if note else [],
+        **found,
+    )
 
 
 @router.get("/dashboard/campaigns/{campaign_id}", response_class=HTMLResponse)
 async def campaign(
     request: Request, state: State, session: ViewerPage, campaign_id: int
 ) -> Response:
-    found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
-    return pages_of(request).render(
-        request, "campaign.html", session=session, active="campaigns", **found
-    )
+    return await _show(request, state, session, campaign_id)
+
+
+async def _step(request, state, session, campaign_id: int, run, done=None, refused="") -> Response:
+    """Run one step of the campaign: back to its page (with `done`'s note when given), or
+    its page saying why the step was refused. A missing campaign is the app's 404."""
+    try:
+        found = await run_in_threadpool(run)
+    except RetainAIError as error:
+        if status_of(error)[0] == 404:
+            raise
+        note = {"kind": "error", "text": f"{refused}{hide_paths(str(error))}"}
+        return await _show(request, state, session, campaign_id, note)
+    if done is None:
+        where = f"/dashboard/campaigns/{campaign_id}"
+        return RedirectResponse(where, status_code=303, headers=NO_STORE)
+    return await _show(request, state, session, campaign_id, {"kind": "ok", "text": done(found)})
+
+
+@router.post("/dashboard/campaigns/{campaign_id}/generate")
+async def generate(
+    request: Request, state: State, session: AnalystPage, campaign_id: int
+) -> Response:
+    def run():
+        return use.generate_messages(state.context, state.config, campaign_id)
+
+    return await _step(request, state, session, campaign_id, run)
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/approve")
 async def approve(
     request: Request, state: State, session: AnalystPage, campaign_id: int
 ) -> Response:
-    await run_in_threadpool(
-        actions.approve, state.settings, state.config, campaign_id, session.user["email"]
-    )
-    return RedirectResponse(
-        f"/dashboard/campaigns/{campaign_id}", status_code=303, headers=NO_STORE
-    )
+    command = ApproveCampaign(campaign_id, session.user["email"])
+
+    def run():
+        return use.approve_campaign(state.context, state.config, command)
+
+    return await _step(request, state, session, campaign_id, run)
+
+
+@router.post("/dashboard/campaigns/{campaign_id}/send")
+async def send(request: Request, state: State, session: AnalystPage, campaign_id: int) -> Response:
+    def run():
+        return use.send_campaign(state.context, state.config, SendCampaign(campaign_id))
+
+    return await _step(request, state, session, campaign_id, run)
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/events")
@@ -184,15 +215,17 @@ async def events(
     upload = (await request.form()).get("events")
     try:
         if upload is None or isinstance(upload, str):
-            raise ConfigError("choose a CSV file of events")
+            raise InvalidInputError("choose a CSV file of events")
         raw = pd.read_csv(io.BytesIO(await upload.read()), dtype=str)
-        new = await run_in_threadpool(
-            actions.record_outcomes, state.settings, state.config, campaign_id, raw
-        )
-        note = {"kind": "ok", "text": f"{new:,} new events recorded"}
-    except (ConfigError, ValueError, pd.errors.ParserError) as error:
+    except (InvalidInputError, ValueError, pd.errors.ParserError) as error:
         note = {"kind": "error", "text": f"no events recorded: {error}"}
-    found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
-    return pages_of(request).render(
-        request, "campaign.html", session=session, active="campaigns", messages=[note], **found
-    )
+        return await _show(request, state, session, campaign_id, note)
+    command = RecordOutcomes(campaign_id, raw)
+
+    def run():
+        return use.record_outcomes(state.context, state.config, command)
+
+    def done(new: int) -> str:
+        return f"{new:,} new events recorded"
+
+    return await _step(request, state, session, campaign_id, run, done, "no events recorded: ")

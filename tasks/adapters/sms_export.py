@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from configs.settings import Settings
+from tasks.adapters.delivery import Delivery, Outgoing
 from tasks.adapters.storage import write_text_atomic
 from tasks.core.csv_cells import safe_cell
 from tasks.core.errors import SmsExportError
-from tasks.core.outreach import OPT_OUT_TEXT, sms_text
+from tasks.core.outreach import OPT_OUT_TEXT, message_id, sms_text
 
 COLUMNS = ("phone", "text", "message_id")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")  # E.164: at most 15 digits
@@ -50,3 +52,34 @@ def write_sms_export(rows: Iterable[SmsRow], path: Path, opt_out: str = OPT_OUT_
         cells = (_phone(row.phone, row.message_id), text, row.message_id)
         writer.writerow([safe_cell(cell) for cell in cells])
     return write_text_atomic(path, buffer.getvalue())
+
+
+class SmsDeliverer:
+    """Every approved SMS of a send into one gateway file (phone, text, message id) under
+    the campaign's reports folder, written whole or not at all."""
+
+    batch_size = None  # one file per send
+
+    def __init__(self, settings: Settings, campaign_id: int, outbox: Path | None = None):
+        self.campaign_id, self.opt_out = campaign_id, settings.sms_opt_out_text
+        self.path = settings.reports_dir / "campaigns" / str(campaign_id) / "sms.csv"
+
+    def __enter__(self) -> SmsDeliverer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def deliver(self, messages: Sequence[Outgoing]) -> Iterator[Delivery]:
+        rows = [
+            SmsRow(
+                str(m.contact.get("phone") or ""),
+                m.body,
+                message_id(self.campaign_id, m.customer_id, "sms", "sms.retainai"),
+            )
+            for m in messages
+        ]
+        if rows:
+            write_sms_export(rows, self.path, self.opt_out)
+        for _ in rows:
+            yield Delivery("sent", "sms")

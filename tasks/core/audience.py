@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from configs.errors import ConfigError
+from configs.vocabulary import TARGET_SEGMENTS
+from tasks.core.errors import ConflictError, InvalidInputError
 
 HOLDOUT, TREATED = "holdout", "treated"
 UPLIFT = "expected_uplift"
@@ -103,7 +104,7 @@ def choose_audience(ranked: pd.DataFrame, limit: int | None, by_value: bool) -> 
         limit = profit_curve(ranked).best_size
     chosen = ranked.head(limit) if limit is not None else ranked
     if chosen.empty:
-        raise ConfigError("the audience matches no one: widen the filter or raise the limit")
+        raise ConflictError("the audience matches no one: widen the filter or raise the limit")
     return chosen
 
 
@@ -121,7 +122,7 @@ def holdout_order(campaign_id: int, customer_ids: pd.Series) -> np.ndarray:
 
 def check_holdout_share(share: float) -> None:
     if not 0.0 < share <= 0.5:
-        raise ConfigError(f"holdout share {share} is outside (0, 0.5]")
+        raise InvalidInputError(f"holdout share {share} is outside (0, 0.5]")
 
 
 def assign_holdout(audience: pd.DataFrame, campaign_id: int, share: float) -> pd.Series:
@@ -142,7 +143,7 @@ def assign_holdout(audience: pd.DataFrame, campaign_id: int, share: float) -> pd
 class AudienceFilter:
     """Which current scores a campaign may contact; every given condition must hold."""
 
-    risk_segments: tuple[str, ...] = ("high", "medium")
+    risk_segments: tuple[str, ...] = TARGET_SEGMENTS
     min_probability: float | None = None
     max_probability: float | None = None
     segment_values: tuple[str, ...] | None = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tasks.core.coercion import as_text
-from tasks.core.errors import ConfigError
+from tasks.core.errors import InvalidInputError
 from tasks.core.labels import label_key
 
 COLUMNS = ("customer_id", "first_name", "email", "phone", "consent_email", "consent_sms")
@@ -18,39 +19,49 @@ def contact_rows(raw: pd.DataFrame, dataset: str) -> list[dict[str, Any]]:
     """Rows for the contacts table; consents are yes/no, true/false, 1/0 in any case."""
     missing = [c for c in ("customer_id", "consent_email", "consent_sms") if c not in raw]
     if missing:
-        raise ConfigError(f"contacts lack columns {missing}")
+        raise InvalidInputError(f"contacts lack columns {missing}")
     frame = pd.DataFrame({c: as_text(raw[c]) if c in raw else None for c in COLUMNS})
     if frame["customer_id"].isna().any():
-        raise ConfigError(f"{int(frame['customer_id'].isna().sum())} contacts have no customer_id")
+        raise InvalidInputError(
+            f"{int(frame['customer_id'].isna().sum())} contacts have no customer_id"
+        )
     repeated = frame["customer_id"].duplicated()
     if repeated.any():
-        raise ConfigError(
+        raise InvalidInputError(
             f"customer ids repeated in contacts, e.g. {frame['customer_id'][repeated].iloc[0]!r}"
         )
     for column in ("consent_email", "consent_sms"):
         keys = frame[column].map(label_key)
         bad = ~keys.isin(["true", "false"])
         if bad.any():
-            raise ConfigError(f"{column} must be yes/no, e.g. {frame[column][bad].iloc[0]!r}")
+            raise InvalidInputError(f"{column} must be yes/no, e.g. {frame[column][bad].iloc[0]!r}")
         frame[column] = keys == "true"
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return [{"dataset": dataset, **record} for record in records]
 
 
 def reachable(
-    treated: pd.Series, channels: list[str], people: pd.DataFrame, blocked: pd.DataFrame
+    treated: pd.Series,
+    channels: list[str],
+    people: pd.DataFrame,
+    blocked: pd.DataFrame,
+    columns: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The (customer_id, channel) pairs that may get a message, in audience order, and how
     many pairs were left out for each reason: no contact, no address, no consent, suppressed
     (checked in that order). `people` is indexed by customer_id; `blocked` has customer_id
-    and channel ("all" blocks every channel)."""
+    and channel ("all" blocks every channel); `columns` names each channel's (address,
+    consent) columns (default: email for email, phone for the others; consent_<channel>)."""
     ids = pd.Index(treated.astype(str), name="customer_id")
     person = people.reindex(ids)
     known = ids.isin(people.index)
     pairs, skipped = [], {}
     for channel in channels:
-        address = person["email" if channel == "email" else "phone"]
-        consent = person[f"consent_{channel}"].where(known, False).astype(bool).to_numpy()
+        where, allowed = (columns or {}).get(
+            channel, ("email" if channel == "email" else "phone", f"consent_{channel}")
+        )
+        address = person[where]
+        consent = person[allowed].where(known, False).astype(bool).to_numpy()
         stopped = blocked.loc[blocked["channel"].isin([channel, "all"]), "customer_id"]
         reasons = {
             "no contact": ~known,

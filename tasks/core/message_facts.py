@@ -17,8 +17,8 @@ from itertools import pairwise
 from typing import Any
 
 from configs.schema import RunConfig
+from configs.vocabulary import RISK_SEGMENTS
 
-RISK_SEGMENTS = ("high", "medium", "low")
 DEFAULT_TENURE_EDGES = (0.0, 6.0, 12.0, 24.0, 48.0, 1000.0)  # months, when no bins feature
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 

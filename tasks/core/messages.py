@@ -14,8 +14,9 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from configs.vocabulary import Channel
 from tasks.core.errors import RetainAIError
 from tasks.core.message_facts import (  # noqa: F401  (the facts, importable from here)
     MessageFacts,
@@ -25,9 +26,8 @@ from tasks.core.message_facts import (  # noqa: F401  (the facts, importable fro
     readable,
     tenure_band,
 )
-from tasks.core.prompts import MessageTemplates
+from tasks.core.prompts import FORMATS, MessageTemplates
 
-Channel = Literal["email", "sms"]
 SUBJECT_MAX = 120
 EMAIL_BODY_MAX = 2000
 CALL_TO_ACTION_MAX = 80
@@ -58,8 +58,8 @@ def sms_body_limit(opt_out: str = SMS_OPT_OUT) -> int:
 
 
 def _check_channel(channel: str) -> Channel:
-    if channel not in ("email", "sms"):
-        raise ValueError(f"channel {channel!r} is not email or sms")
+    if channel not in FORMATS:
+        raise ValueError(f"channel {channel!r} is not one of the formats {FORMATS}")
     return channel  # type: ignore[return-value]
 
 

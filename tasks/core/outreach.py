@@ -7,9 +7,9 @@ import json
 import re
 from datetime import UTC, datetime
 
+from configs.vocabulary import CHANNELS
 from tasks.core.errors import SmsExportError
 
-CHANNELS = ("email", "sms")
 OPT_OUT_TEXT = "Reply STOP to opt out."
 SMS_LIMIT = 160  # GSM 03.38 septets in one SMS
 SMS_LIMIT_UNICODE = 70  # UCS-2 code units in one SMS, once any character is outside GSM 03.38

@@ -22,8 +22,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from tasks.core.errors import ConfigError
 
-CHANNELS = ("email", "sms")
 KINDS = ("retention", "fallback")
+# the message formats written (each channel writes one: tasks/adapters/deliverers.py)
+FORMATS = ("email", "sms")
 _NAME = re.compile(r"^(retention|fallback)-(email|sms)-(v[0-9]+)$")
 
 
@@ -72,7 +73,7 @@ class MessageTemplates:
                 self._env.get_template(stem)
             except TemplateError as error:
                 raise ConfigError(f"template {stem} does not compile: {error}") from error
-        missing = [f"{k}-{c}" for k in KINDS for c in CHANNELS if (k, c) not in self._by_role]
+        missing = [f"{k}-{c}" for k in KINDS for c in FORMATS if (k, c) not in self._by_role]
         if missing:
             raise ConfigError(f"no template for {', '.join(missing)}")
 
@@ -94,7 +95,7 @@ def load_templates(
     """The retention prompts of `prompt_version` and fallbacks of `fallback_version`."""
     sources = {}
     for kind, version in (("retention", prompt_version), ("fallback", fallback_version)):
-        for channel in CHANNELS:
+        for channel in FORMATS:
             stem = TemplateName(kind, channel, version).stem
             path = Path(folder) / f"{stem}.j2"
             if not path.is_file():

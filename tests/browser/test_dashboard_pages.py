@@ -99,8 +99,8 @@ def test_customers_sorted_filtered_paginated_and_one_customer(site, browse):
 
 def test_an_analyst_creates_approves_and_measures_a_campaign(site, browse, tmp_path):
     from configs.schema import load_config
-    from tasks.campaign_messages import write_campaign_messages
     from tests.browser.conftest import REPO
+    from tests.integration.campaign_seed import generate_messages, messages_of
 
     open_page, _ = browse
     page = open_page()
@@ -124,14 +124,12 @@ def test_an_analyst_creates_approves_and_measures_a_campaign(site, browse, tmp_p
 
     config = load_config(REPO / "configs" / "telco.yaml")
     with ThreadPoolExecutor(1) as pool:  # the writer runs its own event loop (templates here)
-        pool.submit(write_campaign_messages, site.settings, config, campaign_id, int).result()
+        pool.submit(generate_messages, site.settings, config, campaign_id, int).result()
     page.reload()
     _submit(page, "button:has-text('Approve the drafts')")
     assert page.locator("text=Messages approved").count() == 1
     members = tmp_path / "events.csv"
-    from tasks import campaign_actions
-
-    ids = campaign_actions.messages_of(site.settings, config, campaign_id)["customer_id"]
+    ids = messages_of(site.settings, config, campaign_id)["customer_id"]
     members.write_text("customer_id,event\n" + "".join(f"{c},retained\n" for c in ids))
     page.set_input_files("input[name=events]", str(members))
     _submit(page, "button:has-text('Record')")

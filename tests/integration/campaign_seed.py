@@ -61,3 +61,79 @@ def seed_scores(
                     created_at=now,
                 )
             )
+
+
+# The campaign use cases called the way the tests read best: settings in, plain dicts out.
+def _ctx(settings):
+    from tasks.services.context import Context
+
+    return Context(settings)
+
+
+def import_contacts(settings, config, raw) -> int:
+    from tasks.services import contacts
+
+    return contacts.import_contacts(_ctx(settings), config, raw)
+
+
+def create_campaign(
+    settings, config, name, offer, channels, wanted, share, who, scheduled_at=None, customers=None
+) -> dict:
+    from tasks.services import campaigns
+
+    draft = campaigns.CampaignDraft(
+        name=name,
+        created_by=who,
+        offer=offer.name,
+        channels=tuple(channels),
+        audience=wanted,
+        holdout_share=share,
+        scheduled_at=scheduled_at,
+        customers=customers,
+    )
+    return campaigns.create_campaign(_ctx(settings), config, draft).as_json()
+
+
+def generate_messages(settings, config, campaign_id, progress=lambda stored: None) -> dict:
+    from tasks.services import campaigns
+
+    return campaigns.generate_messages(_ctx(settings), config, campaign_id, progress)
+
+
+def approve(settings, config, campaign_id, who) -> int:
+    from tasks.services import campaigns
+
+    command = campaigns.ApproveCampaign(campaign_id, who)
+    return campaigns.approve_campaign(_ctx(settings), config, command)
+
+
+def send_campaign(settings, config, campaign_id, retry_unknown=False, outbox=None) -> dict:
+    from tasks.services import campaigns
+
+    command = campaigns.SendCampaign(campaign_id, retry_unknown, outbox)
+    return campaigns.send_campaign(_ctx(settings), config, command)
+
+
+def find_due_campaigns(settings, config) -> list[int]:
+    from tasks.services import campaigns
+
+    return campaigns.due_campaigns(_ctx(settings), config)
+
+
+def record_events(settings, config, campaign_id, raw) -> int:
+    from tasks.services import campaigns
+
+    command = campaigns.RecordOutcomes(campaign_id, raw)
+    return campaigns.record_outcomes(_ctx(settings), config, command)
+
+
+def report_campaign(settings, config, campaign_id) -> dict:
+    from tasks.services import campaigns
+
+    return campaigns.write_report(_ctx(settings), config, campaign_id)
+
+
+def messages_of(settings, config, campaign_id, status=None):
+    from tasks.services import campaigns
+
+    return campaigns.campaign_messages(_ctx(settings), config, campaign_id, status)

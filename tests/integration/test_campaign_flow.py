@@ -17,11 +17,18 @@ from data.contacts import generate_contacts
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
 from tasks.adapters.campaign_candidates import candidates
-from tasks.campaign import create_campaign, generate_messages, import_contacts
-from tasks.campaign_actions import offer_of, preview_audience
-from tasks.campaign_delivery import approve_campaign, send_campaign
 from tasks.core.audience import HOLDOUT, AudienceFilter
-from tests.integration.campaign_seed import seed_scores
+from tasks.core.errors import ConflictError, InvalidInputError
+from tasks.services.campaigns import CampaignDraft, offer_of, preview_audience
+from tasks.services.context import Context
+from tests.integration.campaign_seed import (
+    approve,
+    create_campaign,
+    generate_messages,
+    import_contacts,
+    seed_scores,
+    send_campaign,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +49,7 @@ def state(tmp_path_factory):
         seed_scores(engine, ids)
     contacts = generate_contacts(ids, seed=1).astype({"consent_email": str})
     contacts.loc[0, "email"] = ""  # one customer has no address
-    import_contacts.fn(settings, config, contacts)
+    import_contacts(settings, config, contacts)
     return settings, config
 
 
@@ -50,7 +57,7 @@ def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
     settings, config = state
     offer = offer_of(config, "loyalty-discount", ["email"])
     wanted = AudienceFilter(risk_segments=("high", "medium"))
-    campaign = create_campaign.fn(
+    campaign = create_campaign(
         settings, config, "winback", offer, ["email"], wanted, 0.1, "analyst"
     )
     with db.connected(settings) as engine:
@@ -60,8 +67,8 @@ def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
     for segment, rows in members.groupby("risk_segment"):
         assert (held["risk_segment"] == segment).sum() == int(np.floor(0.1 * len(rows) + 0.5))
 
-    totals = generate_messages.fn(settings, config, campaign["id"])
-    again = generate_messages.fn(settings, config, campaign["id"])  # a rerun writes nothing new
+    totals = generate_messages(settings, config, campaign["id"])
+    again = generate_messages(settings, config, campaign["id"])  # a rerun writes nothing new
     with db.connected(settings) as engine:
         messages = store.messages(engine, campaign["id"])
     assert totals["messages"] == again["messages"] == len(messages)
@@ -69,16 +76,16 @@ def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
     assert messages["path"].str.startswith("template").all()  # no key: templates wrote them
     assert messages.set_index(["customer_id", "channel"]).index.is_unique
 
-    with pytest.raises(ConfigError, match="not approved"):
-        send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
-    approved = approve_campaign.fn(settings, config, campaign["id"], "analyst")
+    with pytest.raises(ConflictError, match="not approved"):
+        send_campaign(settings, config, campaign["id"], outbox=tmp_path / "outbox")
+    approved = approve(settings, config, campaign["id"], "analyst")
     assert approved == len(messages)
-    counts = send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
+    counts = send_campaign(settings, config, campaign["id"], outbox=tmp_path / "outbox")
     files = list((tmp_path / "outbox").glob("*.eml"))
     assert counts["sent"] == len(files) == len(messages)
     mail = message_from_bytes(files[0].read_bytes())
     assert mail["List-Unsubscribe"].startswith("<https://retain.example.test/unsubscribe/")
-    resent = send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "outbox")
+    resent = send_campaign(settings, config, campaign["id"], outbox=tmp_path / "outbox")
     assert resent.get("sent", 0) == 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == len(
         files
     )
@@ -87,7 +94,7 @@ def test_a_campaign_runs_end_to_end_and_never_sends_twice(state, tmp_path):
 def test_a_message_caught_sending_by_a_crash_becomes_unknown(state, tmp_path):
     settings, config = state
     offer = offer_of(config, "loyalty-discount", ["email"])
-    campaign = create_campaign.fn(
+    campaign = create_campaign(
         settings,
         config,
         "crash",
@@ -97,39 +104,44 @@ def test_a_message_caught_sending_by_a_crash_becomes_unknown(state, tmp_path):
         0.1,
         "a",
     )
-    generate_messages.fn(settings, config, campaign["id"])
-    approve_campaign.fn(settings, config, campaign["id"], "analyst")
+    generate_messages(settings, config, campaign["id"])
+    approve(settings, config, campaign["id"], "analyst")
     with db.connected(settings) as engine:
         first = store.messages(engine, campaign["id"]).iloc[0]
         key = [(first["customer_id"], "email")]
         store.move_messages(engine, campaign["id"], key, "approved", "sending")  # then it died
-    counts = send_campaign.fn(settings, config, campaign["id"], outbox=tmp_path / "out")
+    counts = send_campaign(settings, config, campaign["id"], outbox=tmp_path / "out")
     assert counts["unknown"] == 1
     with db.connected(settings) as engine:
         assert store.messages(engine, campaign["id"], "unknown")["customer_id"].tolist() == [
             first["customer_id"]
         ]
-    retried = send_campaign.fn(
+    retried = send_campaign(
         settings, config, campaign["id"], retry_unknown=True, outbox=tmp_path / "out"
     )
     assert retried["sent"] == 1
 
 
 @pytest.mark.parametrize(
-    ("offer", "channels", "message"),
-    [("free-phone", ["email"], "unknown offer"), ("contract-upgrade", ["sms"], "may use")],
+    ("offer", "channels", "error", "message"),
+    [
+        ("free-phone", ["email"], InvalidInputError, "unknown offer"),
+        ("contract-upgrade", ["sms"], ConflictError, "may use"),
+    ],
 )
-def test_bad_campaign_input_is_refused_before_anything_is_stored(state, offer, channels, message):
+def test_bad_campaign_input_is_refused_before_anything_is_stored(
+    state, offer, channels, error, message
+):
     _, config = state
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(error, match=message):
         offer_of(config, offer, channels)
 
 
 def test_an_audience_of_no_one_and_a_bad_holdout_share(state):
     settings, config = state
     offer = offer_of(config, "loyalty-discount", ["email"])
-    with pytest.raises(ConfigError, match="matches no one"):
-        create_campaign.fn(
+    with pytest.raises(ConflictError, match="matches no one"):
+        create_campaign(
             settings,
             config,
             "none",
@@ -141,8 +153,8 @@ def test_an_audience_of_no_one_and_a_bad_holdout_share(state):
         )
     with db.connected(settings) as engine:
         before = len(store.list_campaigns(engine, "telco"))
-    with pytest.raises(ConfigError, match="outside"):
-        create_campaign.fn(settings, config, "share", offer, ["email"], AudienceFilter(), 0.7, "a")
+    with pytest.raises(InvalidInputError, match="outside"):
+        create_campaign(settings, config, "share", offer, ["email"], AudienceFilter(), 0.7, "a")
     with db.connected(settings) as engine:
         assert len(store.list_campaigns(engine, "telco")) == before
 
@@ -150,17 +162,17 @@ def test_an_audience_of_no_one_and_a_bad_holdout_share(state):
 def test_contacts_with_bad_consents_are_refused(state):
     settings, config = state
     bad = pd.DataFrame({"customer_id": ["X"], "consent_email": ["perhaps"], "consent_sms": ["no"]})
-    with pytest.raises(ConfigError, match="consent_email must be yes/no"):
-        import_contacts.fn(settings, config, bad)
+    with pytest.raises(InvalidInputError, match="consent_email must be yes/no"):
+        import_contacts(settings, config, bad)
 
 
 def test_events_and_the_report_against_a_hand_computation(state):
-    from tasks.campaign_delivery import record_events, report_campaign
     from tasks.core.lift import lift_interval
+    from tests.integration.campaign_seed import record_events, report_campaign
 
     settings, config = state
     offer = offer_of(config, "loyalty-discount", ["email"])
-    campaign = create_campaign.fn(
+    campaign = create_campaign(
         settings,
         config,
         "measured",
@@ -180,25 +192,23 @@ def test_events_and_the_report_against_a_hand_computation(state):
     )
     accepted = members.loc[treated, "customer_id"].head(10)
     events = pd.concat([events, pd.DataFrame({"customer_id": accepted, "event": "accepted"})])
-    assert record_events.fn(settings, config, campaign["id"], events) == len(events)
-    assert (
-        record_events.fn(settings, config, campaign["id"], events) == 0
-    )  # idempotent per event key
-    with pytest.raises(ConfigError, match="not in campaign"):
-        record_events.fn(
+    assert record_events(settings, config, campaign["id"], events) == len(events)
+    assert record_events(settings, config, campaign["id"], events) == 0  # idempotent per event key
+    with pytest.raises(ConflictError, match="not in campaign"):
+        record_events(
             settings,
             config,
             campaign["id"],
             pd.DataFrame({"customer_id": ["nobody"], "event": ["retained"]}),
         )
-    with pytest.raises(ConfigError, match="unknown events"):
-        record_events.fn(
+    with pytest.raises(InvalidInputError, match="unknown events"):
+        record_events(
             settings,
             config,
             campaign["id"],
             pd.DataFrame({"customer_id": [members["customer_id"][0]], "event": ["teleported"]}),
         )
-    report = report_campaign.fn(settings, config, campaign["id"])
+    report = report_campaign(settings, config, campaign["id"])
     expected = lift_interval(
         int(stays[treated].sum()),
         int(treated.sum()),
@@ -226,17 +236,15 @@ def test_uplift_model_is_trained_logged_and_registered(state):
     settings, config = state
     customers = generate_customers(300, seed=8)
     with pytest.raises(ConfigError, match="no champion uplift model"):
-        preview_audience(
-            settings, config, offer_of(config, None, ["email"]), AudienceFilter(), customers
-        )
+        preview_audience(Context(settings), config, CampaignDraft(customers=customers))
     customers["customerID"] = [f"C{i:04d}" for i in range(300)]
     offer = offer_of(config, "loyalty-discount", ["email"])
     everyone = AudienceFilter(risk_segments=("high", "medium", "low"), limit=300)
-    campaign = create_campaign.fn(settings, config, "uplift", offer, ["email"], everyone, 0.5, "a")
-    waiting = create_campaign.fn(settings, config, "open", offer, ["email"], everyone, 0.5, "a")
+    campaign = create_campaign(settings, config, "uplift", offer, ["email"], everyone, 0.5, "a")
+    waiting = create_campaign(settings, config, "open", offer, ["email"], everyone, 0.5, "a")
     with pytest.raises(ConfigError, match=f"campaign {waiting['id']} has no retained/churned"):
         train_uplift(settings, config, [waiting["id"]], customers, "generated")
-    simulate_outcomes(settings, config, campaign["id"], customers)
+    simulate_outcomes(Context(settings), config, campaign["id"], customers)
     with pytest.raises(ConfigError, match="100 campaign customers are not in the data"):
         train_uplift(settings, config, [campaign["id"]], customers.head(200), "generated")
 
@@ -268,7 +276,7 @@ def test_uplift_model_is_trained_logged_and_registered(state):
 
     if not found["champion"]:  # the gate is tested above; ranking needs a champion
         registry.set_alias(found["model"], registry.CHAMPION, found["version"])
-    ranked = create_campaign.fn(
+    ranked = create_campaign(
         settings,
         config,
         "by uplift",

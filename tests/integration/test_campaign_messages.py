@@ -12,13 +12,16 @@ import pytest
 from configs.schema import load_config
 from configs.settings import Settings
 from data.contacts import generate_contacts
-from tasks import campaign_actions as actions
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
-from tasks.campaign import create_campaign, import_contacts
-from tasks.campaign_messages import write_campaign_messages
 from tasks.core.audience import AudienceFilter
-from tests.integration.campaign_seed import seed_scores
+from tasks.services.campaigns import offer_of
+from tests.integration.campaign_seed import (
+    create_campaign,
+    generate_messages,
+    import_contacts,
+    seed_scores,
+)
 from tests.llm_server import LLMServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,10 +36,10 @@ def campaign(tmp_path):
         db.upgrade(engine)
         seed_scores(engine, IDS, seed=5, low=0.7, high=0.9)
     contacts = generate_contacts(IDS, seed=5).assign(consent_email=True)
-    import_contacts.fn(base, config, contacts)
-    offer = actions.offer_of(config, "loyalty-discount", ["email"])
+    import_contacts(base, config, contacts)
+    offer = offer_of(config, "loyalty-discount", ["email"])
     wanted = AudienceFilter(risk_segments=("high",), limit=22)
-    found = create_campaign.fn(base, config, "batches", offer, ["email"], wanted, 0.1, "t")
+    found = create_campaign(base, config, "batches", offer, ["email"], wanted, 0.1, "t")
     return tmp_path, config, found["id"]
 
 
@@ -56,7 +59,7 @@ def test_batches_are_stored_as_written_and_a_rerun_writes_only_the_missing(campa
     stored: list[int] = []
     with LLMServer() as server:
         settings = _settings(folder, server)
-        totals = write_campaign_messages(settings, config, campaign_id, stored.append)
+        totals = generate_messages(settings, config, campaign_id, stored.append)
         treated = totals["messages"]
         assert treated == 20 and stored == [4, 4, 4, 4, 4]  # 22 minus 2 held out, 4 a batch
         assert totals["paths"] == {"llm": 20} and len(server.requests) == 20
@@ -70,7 +73,7 @@ def test_batches_are_stored_as_written_and_a_rerun_writes_only_the_missing(campa
                 "DELETE FROM campaign_messages WHERE customer_id IN "
                 "(SELECT customer_id FROM campaign_messages ORDER BY customer_id LIMIT 3)"
             )
-        again = write_campaign_messages(settings, config, campaign_id, stored.append)
+        again = generate_messages(settings, config, campaign_id, stored.append)
     assert len(server.requests) == 23 and stored[-1] == 3
     assert again["messages"] == 20 and again["paths"] == {"llm": 23}  # what was ever written
     with db.connected(settings) as engine:
@@ -82,7 +85,7 @@ def test_the_budget_spans_every_batch_of_the_campaign(campaign):
     folder, config, campaign_id = campaign
     with LLMServer() as server:  # every call costs 0.11
         settings = _settings(folder, server, llm_budget=0.5, llm_concurrency=1)
-        totals = write_campaign_messages(settings, config, campaign_id, lambda n: None)
+        totals = generate_messages(settings, config, campaign_id, lambda n: None)
     assert len(server.requests) == 5  # 0.55 spent: the fifth call found 0.44 < 0.5
     assert totals["paths"] == {"llm": 5, "template": 15}
     with db.connected(settings) as engine:

@@ -17,13 +17,19 @@ from configs.errors import ConfigError
 from configs.schema import load_config
 from configs.settings import Settings
 from data.contacts import generate_contacts
-from tasks import campaign_actions as actions
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
-from tasks.campaign import create_campaign, generate_messages, import_contacts
-from tasks.campaign_delivery import find_due_campaigns, send_campaign
 from tasks.core.audience import AudienceFilter
-from tests.integration.campaign_seed import seed_scores
+from tasks.services.campaigns import offer_of
+from tests.integration.campaign_seed import (
+    approve,
+    create_campaign,
+    find_due_campaigns,
+    generate_messages,
+    import_contacts,
+    seed_scores,
+    send_campaign,
+)
 from tests.integration.smtp_server import Recorder, smtp_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,7 +76,7 @@ def world(postgres_url, tmp_path_factory):
         db.upgrade(engine)
         seed_scores(engine, ids, "mailtest", seed=3, low=0.7, high=0.9)
     contacts = generate_contacts(ids, seed=3).assign(consent_email=True)
-    import_contacts.fn(Settings(**env), config, contacts)
+    import_contacts(Settings(**env), config, contacts)
     yield env, config, folder, contacts.set_index("customer_id")["email"]
     with db.connected(Settings(**env)) as engine, engine.begin() as connection:
         mine = "(SELECT id FROM campaigns WHERE dataset = 'mailtest')"
@@ -81,11 +87,11 @@ def world(postgres_url, tmp_path_factory):
 
 
 def _approved_campaign(settings: Settings, config, name: str, size: int) -> int:
-    offer = actions.offer_of(config, "loyalty-discount", ["email"])
+    offer = offer_of(config, "loyalty-discount", ["email"])
     wanted = AudienceFilter(risk_segments=("high",), limit=size)
-    campaign = create_campaign.fn(settings, config, name, offer, ["email"], wanted, 0.1, "t")
-    generate_messages.fn(settings, config, campaign["id"])
-    actions.approve(settings, config, campaign["id"], "analyst")
+    campaign = create_campaign(settings, config, name, offer, ["email"], wanted, 0.1, "t")
+    generate_messages(settings, config, campaign["id"])
+    approve(settings, config, campaign["id"], "analyst")
     return campaign["id"]
 
 
@@ -103,9 +109,9 @@ def test_a_refused_recipient_fails_alone_with_its_reason(world):
         with db.connected(settings) as engine:
             first = store.messages(engine, campaign).iloc[3]
         recorder.refused.add(emails[first["customer_id"]])
-        assert campaign in find_due_campaigns.fn(settings, config)
-        counts = send_campaign.fn(settings, config, campaign)
-        assert campaign not in find_due_campaigns.fn(settings, config)  # sent
+        assert campaign in find_due_campaigns(settings, config)
+        counts = send_campaign(settings, config, campaign)
+        assert campaign not in find_due_campaigns(settings, config)  # sent
     total = sum(_statuses(settings, campaign).values())
     assert counts["sent"] == total - 1 == len(recorder.received)
     assert counts["bounced"] == 1
@@ -125,9 +131,9 @@ def test_a_relay_that_refuses_us_sends_nothing_and_keeps_the_messages_approved(w
         settings = Settings(**env, smtp_port=port)
         campaign = _approved_campaign(settings, config, "refused-sender", 12)
         with pytest.raises(ConfigError):
-            send_campaign.fn(settings, config, campaign)
+            send_campaign(settings, config, campaign)
     assert set(_statuses(settings, campaign)) == {"approved"}  # none stuck in `sending`
-    assert campaign in find_due_campaigns.fn(settings, config)  # the next scheduled send
+    assert campaign in find_due_campaigns(settings, config)  # the next scheduled send
 
 
 def test_a_sender_killed_mid_batch_never_sends_twice(world):
@@ -157,14 +163,14 @@ def test_a_sender_killed_mid_batch_never_sends_twice(world):
         assert child.wait(timeout=120) == -signal.SIGKILL
         assert _statuses(settings, campaign) == {"sending": BATCH, "approved": total - BATCH}
 
-        counts = send_campaign.fn(settings, config, campaign)  # the next run finds the batch
+        counts = send_campaign(settings, config, campaign)  # the next run finds the batch
         assert counts["unknown"] == BATCH and counts["sent"] == total - BATCH
         assert len(recorder.received) == 3 + total - BATCH
         addresses = [message_from_bytes(r.content)["To"] for r in recorder.received]
         assert len(set(addresses)) == len(addresses)  # nobody got a message twice
 
-        again = send_campaign.fn(settings, config, campaign)  # without a person's decision
+        again = send_campaign(settings, config, campaign)  # without a person's decision
         assert again.get("sent", 0) == 0 and len(recorder.received) == 3 + total - BATCH
-        retried = send_campaign.fn(settings, config, campaign, retry_unknown=True)
+        retried = send_campaign(settings, config, campaign, retry_unknown=True)
         assert retried["sent"] == BATCH
     assert _statuses(settings, campaign) == {"sent": total}

@@ -14,15 +14,18 @@ import pytest
 from configs.schema import load_config
 from configs.settings import Settings
 from data.contacts import generate_contacts
-from tasks import campaign_actions as actions
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
 from tasks.adapters.llm import MessageRequest, OpenAIMessageWriter
-from tasks.campaign import create_campaign, import_contacts
-from tasks.campaign_messages import write_campaign_messages
 from tasks.core.audience import AudienceFilter
 from tasks.core.messages import InvalidAnswerError, Offer, build_facts, parse_answer
-from tests.integration.campaign_seed import seed_scores
+from tasks.services.campaigns import offer_of
+from tests.integration.campaign_seed import (
+    create_campaign,
+    generate_messages,
+    import_contacts,
+    seed_scores,
+)
 from tests.llm_server import EMAIL, LLMServer, Reply, answer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,10 +127,10 @@ def campaign(tmp_path):
     with db.connected(base) as engine:
         db.upgrade(engine)
         seed_scores(engine, ids, seed=7, low=0.7, high=0.9)
-    import_contacts.fn(base, CONFIG, generate_contacts(ids, seed=7).assign(consent_email=True))
-    offer = actions.offer_of(CONFIG, "loyalty-discount", ["email"])
+    import_contacts(base, CONFIG, generate_contacts(ids, seed=7).assign(consent_email=True))
+    offer = offer_of(CONFIG, "loyalty-discount", ["email"])
     wanted = AudienceFilter(risk_segments=("high",), limit=12)
-    found = create_campaign.fn(base, CONFIG, "bad answers", offer, ["email"], wanted, 0.1, "t")
+    found = create_campaign(base, CONFIG, "bad answers", offer, ["email"], wanted, 0.1, "t")
     return tmp_path, found["id"]
 
 
@@ -136,7 +139,7 @@ def test_a_campaign_is_written_whole_when_the_provider_answers_nonsense(campaign
     with LLMServer() as server:  # one at a time: a proxy page thrice, a line break twice
         server.then(PROXY_PAGE, PROXY_PAGE, PROXY_PAGE, answer(**INJECTED), answer(**INJECTED))
         settings = _settings(server, state_dir=folder, llm_concurrency=1)
-        totals = write_campaign_messages(settings, CONFIG, campaign_id, lambda n: None)
+        totals = generate_messages(settings, CONFIG, campaign_id, lambda n: None)
     with db.connected(settings) as engine:
         messages = store.messages(engine, campaign_id)
     treated = totals["messages"]

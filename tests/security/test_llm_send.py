@@ -12,14 +12,19 @@ import sqlalchemy as sa
 from configs.schema import load_config
 from configs.settings import Settings
 from data.contacts import generate_contacts
-from tasks import campaign_actions as actions
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
 from tasks.adapters.campaign_tables import campaign_messages
-from tasks.campaign import create_campaign, generate_messages, import_contacts
-from tasks.campaign_delivery import send_campaign
 from tasks.core.audience import AudienceFilter
-from tests.integration.campaign_seed import seed_scores
+from tasks.services.campaigns import offer_of
+from tests.integration.campaign_seed import (
+    approve,
+    create_campaign,
+    generate_messages,
+    import_contacts,
+    seed_scores,
+    send_campaign,
+)
 from tests.integration.smtp_server import Recorder, smtp_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,18 +49,18 @@ def test_a_message_that_cannot_be_built_fails_alone(postgres_url, tmp_path):
     with db.connected(Settings(**env)) as engine:
         db.upgrade(engine)
         seed_scores(engine, ids, "sendsafe", seed=4, low=0.7, high=0.9)
-    import_contacts.fn(
+    import_contacts(
         Settings(**env), config, generate_contacts(ids, seed=4).assign(consent_email=True)
     )
-    offer = actions.offer_of(config, "loyalty-discount", ["email"])
+    offer = offer_of(config, "loyalty-discount", ["email"])
     wanted = AudienceFilter(risk_segments=("high",), limit=12)
     recorder = Recorder()
     with smtp_server(recorder) as port:
         settings = Settings(**env, smtp_port=port)
-        campaign = create_campaign.fn(
+        campaign = create_campaign(
             settings, config, "unsendable", offer, ["email"], wanted, 0.1, "t"
         )["id"]
-        generate_messages.fn(settings, config, campaign)
+        generate_messages(settings, config, campaign)
         with db.connected(settings) as engine:
             first, second = store.messages(engine, campaign)["customer_id"].iloc[[1, 5]]
             with engine.begin() as connection:
@@ -68,8 +73,8 @@ def test_a_message_that_cannot_be_built_fails_alone(postgres_url, tmp_path):
                         )
                         .values(**change, call_to_action="")
                     )
-        actions.approve(settings, config, campaign, "analyst")
-        counts = send_campaign.fn(settings, config, campaign)
+        approve(settings, config, campaign, "analyst")
+        counts = send_campaign(settings, config, campaign)
     with db.connected(settings) as engine:
         messages = store.messages(engine, campaign).set_index("customer_id")
         status = store.get_campaign(engine, campaign)["status"]

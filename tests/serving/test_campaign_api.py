@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from serving_helpers import bearer
 
+from tasks.services.context import Context
+
 SECRET = "unsubscribe-secret-for-tests-0123456789"
 
 
@@ -21,6 +23,7 @@ def campaign(served) -> dict:
     served.state.settings = served.state.settings.model_copy(
         update={"secret_key": SecretStr(SECRET)}
     )
+    served.state.context = Context(served.state.settings)
     answer = served.client.post(
         "/campaigns",
         json={"name": "api campaign", "offer": "loyalty-discount", "channels": ["email", "sms"]},

@@ -2,7 +2,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from configs.errors import ConfigError
 from tasks.core.audience import (
     HOLDOUT,
     Offer,
@@ -12,6 +11,7 @@ from tasks.core.audience import (
     profit_curve,
     rank_candidates,
 )
+from tasks.core.errors import ConflictError, InvalidInputError
 
 OFFER = Offer(
     "discount",
@@ -60,7 +60,7 @@ def test_without_a_value_role_the_audience_ranks_by_risk():
 
 
 def test_an_audience_of_no_one_is_refused():
-    with pytest.raises(ConfigError, match="matches no one"):
+    with pytest.raises(ConflictError, match="matches no one"):
         choose_audience(rank_candidates(_candidates().head(0), OFFER, True), 10, True)
 
 
@@ -81,5 +81,5 @@ def test_holdout_shares_are_exact_per_segment_and_reproducible(share):
 
 @pytest.mark.parametrize("share", [0.0, 0.51, -0.1])
 def test_holdout_share_outside_the_range_is_refused(share):
-    with pytest.raises(ConfigError, match="outside"):
+    with pytest.raises(InvalidInputError, match="outside"):
         assign_holdout(_candidates(), 1, share)

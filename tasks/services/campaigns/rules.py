@@ -1,0 +1,87 @@
+"""What a valid campaign draft is, decided once for every door: the offer and its channels,
+the audience filter, the holdout share (with its one default), the name."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from configs.schema import RunConfig
+from configs.vocabulary import RISK_SEGMENTS
+from tasks.core.audience import AudienceFilter, Offer
+from tasks.core.errors import ConflictError
+from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError
+
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class CheckedDraft:
+    """A draft every rule accepted, its defaults filled in."""
+
+    name: str
+    offer: Offer
+    channels: list[str]
+    audience: AudienceFilter
+    holdout_share: float
+
+
+def offer_of(config: RunConfig, name: str | None, channels: list[str] | tuple[str, ...]) -> Offer:
+    """The catalogue's offer (the first one when `name` is None), refusing unknown offers and
+    channels it does not allow."""
+    offers = config.campaigns.offers
+    if name is None and offers:
+        name = next(iter(offers))
+    spec = offers.get(name) if name is not None else None
+    if spec is None:
+        known = ", ".join(offers) or "none configured"
+        raise InvalidDraftError(("offer",), f"unknown offer {name!r} (offers: {known})")
+    wrong = [c for c in channels if c not in spec.channels]
+    if wrong or not channels:
+        # the catalogue the server holds refuses these channels for the offer: a conflict
+        raise ConflictError(f"offer {name!r} may use {spec.channels}, not {wrong or 'no channel'}")
+    costs = spec.cost_per_acceptance, spec.cost_per_contact, spec.acceptance_rate
+    return Offer(name, *costs, tuple(spec.channels))
+
+
+def _bounded(value: float | None, field: str, low: float, high: float) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidDraftError(("audience", field), f"{value:g} is outside [{low:g}, {high:g}]")
+
+
+def check_audience(config: RunConfig, wanted: AudienceFilter) -> None:
+    """The filter's segments, values and bounds are ones the table knows."""
+    if not wanted.risk_segments:
+        raise InvalidDraftError(("audience", "risk_segments"), "choose at least one segment")
+    for i, segment in enumerate(wanted.risk_segments):
+        if segment not in RISK_SEGMENTS:
+            message = f"{segment!r} is not one of {RISK_SEGMENTS}"
+            raise InvalidDraftError(("audience", "risk_segments", i), message)
+    column, allowed = config.dataset.roles.segment, config.dataset.segment_values
+    for i, value in enumerate(wanted.segment_values or ()):
+        if value not in allowed:
+            message = f"not a {column} value; allowed: {allowed}" if column else "no segment"
+            raise InvalidDraftError(("audience", "segment_values", i), message)
+    _bounded(wanted.min_probability, "min_probability", 0.0, 1.0)
+    _bounded(wanted.max_probability, "max_probability", 0.0, 1.0)
+    _bounded(wanted.min_lifetime_value, "min_lifetime_value", 0.0, 1e9)
+    if wanted.limit is not None and not 1 <= wanted.limit <= 10_000_000:
+        raise InvalidDraftError(("audience", "limit"), f"{wanted.limit} is outside [1, 10000000]")
+
+
+def checked_draft(config: RunConfig, draft: CampaignDraft, preview: bool = False) -> CheckedDraft:
+    """The draft with its defaults, or InvalidDraftError naming the first field that breaks a
+    rule (a preview needs no name)."""
+    name = draft.name.strip()
+    if not name and not preview:
+        raise InvalidDraftError(("name",), "a campaign needs a name")
+    if len(name) > NAME_MAX:
+        raise InvalidDraftError(("name",), f"at most {NAME_MAX} characters")
+    offer = offer_of(config, draft.offer, draft.channels)
+    check_audience(config, draft.audience)
+    share = config.campaigns.holdout_share if draft.holdout_share is None else draft.holdout_share
+    if not 0.0 < share <= 0.5:
+        raise InvalidDraftError(("holdout_share",), f"holdout share {share} is outside (0, 0.5]")
+    return CheckedDraft(name, offer, list(draft.channels), draft.audience, share)

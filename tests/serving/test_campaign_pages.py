@@ -1,0 +1,67 @@
+"""A campaign drafted in the dashboard goes through every step the command line offers, from
+its page (write, approve, send, record outcomes, report), under the same rules; and the list
+and the campaign's page show the same figures for it."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from serving_helpers import add_users, page_login
+
+from data.contacts import generate_contacts
+from tasks.adapters import campaign_store as store
+from tasks.services import campaigns, contacts
+
+ANALYST = "pages-analyst@example.test"
+
+
+def _row(listing: str, campaign_id: int) -> str:
+    return re.search(rf'href="/dashboard/campaigns/{campaign_id}".*?</tr>', listing, re.S).group(0)
+
+
+def test_a_dashboard_campaign_goes_from_draft_to_report(served):
+    state = served.state
+    add_users(state.engine, {ANALYST: "analyst"})
+    ids = store.candidates(state.engine, "telco")["customer_id"].tolist()
+    contacts.import_contacts(state.context, state.config, generate_contacts(ids, seed=4))
+    client = served.client
+    csrf = page_login(client, ANALYST, "/dashboard/campaigns/new")
+    form = {"name": "page win-back", "channel": "sms", "limit": "12", "csrf_token": csrf}
+    made = client.post("/dashboard/campaigns", data=form, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    path = made.headers["location"]
+    campaign_id = int(path.rsplit("/", 1)[1])
+
+    refused = client.post(f"{path}/send", data={"csrf_token": csrf})  # not approved yet
+    assert refused.status_code == 200 and "is not approved: approve it first" in refused.text
+    page = client.post(f"{path}/generate", data={"csrf_token": csrf})
+    assert "Approve the drafts" in page.text and "Write the messages" in page.text
+    page = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    assert "Send now" in page.text and "Approve the drafts" not in page.text
+    again = client.post(f"{path}/generate", data={"csrf_token": csrf})  # the same rule as CLI
+    assert "its messages stand" in again.text
+    page = client.post(f"{path}/send", data={"csrf_token": csrf})
+    view = campaigns.get_campaign(state.context, state.config, campaign_id)
+    assert view.status == "sent" and view.messages == {"sent": view.totals["messages"]} != {}
+    assert (state.settings.reports_dir / "campaigns" / str(campaign_id) / "sms.csv").exists()
+
+    members = store.audience(state.engine, campaign_id)
+    stays = np.random.default_rng(1).random(len(members)) < 0.6
+    events = "customer_id,event\n" + "".join(
+        f"{c},{'retained' if s else 'churned'}\n" for c, s in zip(members["customer_id"], stays)
+    )
+    files = {"events": ("events.csv", events.encode(), "text/csv")}
+    page = client.post(f"{path}/events", data={"csrf_token": csrf}, files=files)
+    assert f"{len(members):,} new events recorded" in page.text
+    view = campaigns.get_campaign(state.context, state.config, campaign_id)
+    assert view.lift is not None and "lift <strong>" in page.text
+
+    listing = _row(client.get("/dashboard/campaigns").text, campaign_id)
+    listed = next(
+        c for c in campaigns.list_campaigns(state.context, state.config) if c.id == campaign_id
+    )
+    assert listed == view  # one view for the list and the page
+    for shown in (f"{view.audience:,}", f"{view.holdout:,}", f"{view.messages['sent']:,} sent"):
+        assert shown in listing and shown.split()[0] in page.text
+    assert f"{100 * view.lift['lift']:+.1f}" in listing
