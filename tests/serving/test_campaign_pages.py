@@ -49,7 +49,8 @@ def test_a_dashboard_campaign_goes_from_draft_to_report(served):
     members = store.audience(state.engine, campaign_id)
     stays = np.random.default_rng(1).random(len(members)) < 0.6
     events = "customer_id,event\n" + "".join(
-        f"{c},{'retained' if s else 'churned'}\n" for c, s in zip(members["customer_id"], stays, strict=True)
+        f"{c},{'retained' if s else 'churned'}\n"
+        for c, s in zip(members["customer_id"], stays, strict=True)
     )
     files = {"events": ("events.csv", events.encode(), "text/csv")}
     page = client.post(f"{path}/events", data={"csrf_token": csrf}, files=files)
