@@ -107,13 +107,13 @@ def measure(args, state: Path) -> dict:
     from configs.settings import Settings
     from serving.app import create_app
     from serving.settings import ServingSettings
-    from tasks import accounts
+    from tasks.services import accounts
 
     settings = Settings()
     app = create_app(settings, CONFIG, ServingSettings(poll_seconds=0))
     engine = app.state.serving.engine
     email = f"bench-{time.time_ns()}@example.test"
-    accounts.create_user(engine, email, "viewer", PASSWORD)
+    accounts.create_user(app.state.serving.context, accounts.NewUser(email, "viewer", PASSWORD))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     )

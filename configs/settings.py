@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # CA bundle for a private relay; else the system's
     mail_from: str | None = None  # "RetainAI <offers@example.com>"; domain of Message-IDs
     public_url: str | None = None  # base of unsubscribe links, e.g. https://retain.example.com
-    # Dashboard users (tasks/accounts.py): sessions, login throttling, password resets
+    # Dashboard users (tasks/services/accounts): sessions, login throttling, password resets
     session_idle_minutes: int = Field(30, ge=1)  # a session unused this long ends
     session_absolute_hours: int = Field(12, ge=1)  # and any session ends after this long
     # Wrong passwords make the next check wait (tasks/core/throttle.py), twice as long at each

@@ -111,10 +111,12 @@ def tokens_create(
     role: str = typer.Option(..., help="app (predict only), viewer, analyst or admin."),
     name: str = typer.Option(..., help="Unique name, recorded on what the token does."),
 ) -> None:
-    """Create an API token; it is printed once and only its SHA-256 digest is stored."""
-    from tasks.admin import create_token
+    """Create an API token; it is printed once and only its SHA-256 digest is stored (the
+    command line acts as the server's operator: see flows/commands_users.py)."""
+    from flows.commands_users import operator_context
+    from tasks.services import accounts
 
-    token = create_token(settings(), name, role)
+    token = accounts.create_token(operator_context(), accounts.NewToken(name, role))
     typer.echo(f"token {name!r} ({role}); store it now, it is not shown again:", err=True)
     typer.echo(token)
 
@@ -122,9 +124,10 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list() -> None:
     """Every token's name, role, prefix and dates (never the token itself)."""
-    from tasks.admin import list_tokens
+    from flows.commands_users import operator_context
+    from tasks.services import accounts
 
-    for row in list_tokens(settings()):
+    for row in accounts.list_tokens(operator_context()):
         revoked = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
         typer.echo(
             f"{row['name']:<24} {row['role']:<8} rtn_{row['prefix']}_…  "
@@ -135,8 +138,8 @@ def tokens_list() -> None:
 @tokens_app.command("revoke")
 def tokens_revoke(name: str = typer.Argument(..., help="Name of the token to revoke.")) -> None:
     """Revoke a token; running servers refuse it within their token cache time (10 s)."""
-    from tasks.admin import revoke_token
+    from flows.commands_users import operator_context
+    from tasks.services import accounts
 
-    if not revoke_token(settings(), name):
-        raise typer.BadParameter(f"no active token named {name!r}")
+    accounts.revoke_token(operator_context(), accounts.TokenRevocation(name))
     typer.echo(f"revoked {name!r}")

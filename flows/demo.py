@@ -43,11 +43,14 @@ DEMO_ADMIN = "admin@retainai.example"
 
 def first_admin(settings: Settings) -> dict[str, Any]:
     """The demo's dashboard admin, created once (its generated password is shown once)."""
-    from tasks.admin import create_user, list_users
+    from tasks.services import accounts
+    from tasks.services.context import Context
 
-    if any(user["role"] == "admin" for user in list_users(settings)):
+    ctx = Context(settings)
+    accounts.ensure_store(ctx)
+    if any(user["role"] == "admin" for user in accounts.list_users(ctx)):
         return {"email": None, "password": None}
-    user, password = create_user(settings, DEMO_ADMIN, "admin")
+    user, password = accounts.create_user(ctx, accounts.NewUser(DEMO_ADMIN, "admin"))
     return {"email": user["email"], "password": password}
 
 

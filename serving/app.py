@@ -26,6 +26,8 @@ from serving.api import admin as api_admin
 from serving.api import auth as api_auth
 from serving.api import campaigns as api_campaigns
 from serving.api import customers as api_customers
+from serving.api import dashboard as api_dashboard
+from serving.api import kpis as api_kpis
 from serving.api import ops as api_ops
 from serving.api import predict as api_predict
 from serving.api.campaign_models import EVENTS_BODY
@@ -36,7 +38,19 @@ from serving.errors import typed_error
 from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
-from serving.pages import auth_reset, campaigns, customers, dashboard, data, home, model, tokens
+from serving.pages import (
+    auth_reset,
+    campaigns,
+    customers,
+    data,
+    heatmaps,
+    home,
+    model,
+    overview,
+    profile,
+    tokens,
+    users,
+)
 from serving.pages import unsubscribe as unsubscribe_pages
 from serving.request_parser import CustomerParser
 from serving.run_slot import RunSlot
@@ -73,6 +87,7 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
     config = load_config(config_path)
     metrics = Metrics()
     engine = db.engine_for(settings, pool_size=serving.db_pool_size)
+    context = Context(settings)  # its engine: the same one
     slot = RunSlot(settings.state / "runs", config.dataset.name)  # scoring and training
     return ServingState(
         settings=settings,
@@ -82,14 +97,14 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         holder=ModelHolder(settings, serving.alias, config, metrics),
         metrics=metrics,
         engine=engine,
-        authenticator=Authenticator(engine, serving.token_cache_seconds),
+        authenticator=Authenticator(context, serving.token_cache_seconds),
         launcher=TrainingLauncher(
             settings.state, config_path, _secret(settings.training_source), slot
         ),
         coalescer=Coalescer(),
         scorer=ScoringLauncher(config_path, slot),
         checker=UploadChecker(config_path),
-        context=Context(settings),
+        context=context,
     )
 
 
@@ -228,8 +243,9 @@ def create_app(
         api_predict,
         api_admin,
         api_customers,
+        api_kpis,
         api_campaigns,
-        dashboard,
+        api_dashboard,
     ):
         app.include_router(module.router, responses=AUTH_RESPONSES)
     for module in (
@@ -242,6 +258,10 @@ def create_app(
         model,
         data,
         tokens,
+        overview,
+        heatmaps,
+        profile,
+        users,
     ):
         app.include_router(module.router)
     public = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)

@@ -10,16 +10,15 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from tasks.adapters import tokens
-from tasks.adapters.tokens import Principal
-from tasks.core.policy import PERMISSIONS
+from tasks.core.policy import PERMISSIONS, allows
+from tasks.services import accounts
+from tasks.services.accounts import Principal
+from tasks.services.context import Context
 
 ACCESS = PERMISSIONS  # the one policy (tasks/core/policy.py): action -> roles allowed
 PRINCIPAL = "retainai.principal"  # scope key of the admitted caller
-MAX_TOKEN_CHARS = 200
 CACHE_ENTRIES = 10_000
 
 bearer = HTTPBearer(
@@ -34,22 +33,22 @@ class Authenticator:
     are cached for `ttl` s, so a revocation made elsewhere (another worker, the CLI) applies
     here within `ttl`; one made through this process calls `forget` and applies at once."""
 
-    def __init__(self, engine: Engine, ttl: float, clock: Callable[[], float] = time.monotonic):
-        self.engine = engine
+    def __init__(self, context: Context, ttl: float, clock: Callable[[], float] = time.monotonic):
+        self.context = context
         self.ttl = ttl
         self.clock = clock
         self._cache: dict[str, tuple[Principal | None, float]] = {}
 
     async def verify(self, token: str) -> Principal | None:
-        if len(token) > MAX_TOKEN_CHARS:
+        if len(token) > accounts.MAX_TOKEN_CHARS:
             return None
-        key = tokens.digest(token)
+        key = accounts.token_key(token)
         hit = self._cache.get(key)
         now = self.clock()
         if hit is not None and hit[1] > now:
             return hit[0]
         try:
-            principal = await run_in_threadpool(tokens.lookup, self.engine, token)
+            principal = await run_in_threadpool(accounts.identify, self.context, token)
         except sa.exc.SQLAlchemyError as exc:
             raise HTTPException(503, "the token store is unavailable") from exc
         if self.ttl > 0:
@@ -76,7 +75,7 @@ async def admit(authenticator: Authenticator, access: str, header: str | None) -
     found = await authenticator.verify(token.strip())
     if found is None:
         raise _unauthorized("invalid or revoked token")
-    if found.role not in ACCESS[access]:
+    if not allows(found.role, access):
         raise HTTPException(403, f"role {found.role!r} may not call this endpoint")
     return found
 
@@ -90,7 +89,7 @@ async def authenticate(request: Request, access: str, header: str | None) -> Pri
     if found is None:
         found = await admit(request.app.state.serving.authenticator, access, header)
         request.scope[PRINCIPAL] = found
-    elif found.role not in ACCESS[access]:
+    elif not allows(found.role, access):
         raise HTTPException(403, f"role {found.role!r} may not call this endpoint")
     return found
 

@@ -15,10 +15,10 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from serving.auth import ACCESS
-from tasks import accounts
-from tasks.accounts import Session
 from tasks.core.credentials import same_secret
+from tasks.core.policy import allows
+from tasks.services import accounts
+from tasks.services.accounts import Session
 
 COOKIE = "retainai_session"
 CSRF_HEADER = "x-csrf-token"
@@ -56,9 +56,7 @@ async def session_of(request: Request) -> Session | None:
     if SESSION in request.scope:
         return request.scope[SESSION]
     state = request.app.state.serving
-    found = await run_in_threadpool(
-        accounts.current, state.engine, state.settings, request.cookies.get(COOKIE)
-    )
+    found = await run_in_threadpool(accounts.current, state.context, request.cookies.get(COOKIE))
     request.scope[SESSION] = found
     return found
 
@@ -79,7 +77,7 @@ async def check_csrf(request: Request, session: Session) -> None:
 
 
 def page(access: str) -> Callable[..., Any]:
-    """A dependency admitting a session whose user's role may `access` (see serving.auth);
+    """A dependency admitting a session whose user's role may `access` (tasks/core/policy.py);
     it checks the CSRF token of state-changing requests."""
 
     async def user_session(request: Request) -> Session:
@@ -87,7 +85,7 @@ def page(access: str) -> Callable[..., Any]:
         if session is None:
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(path if request.method in SAFE_METHODS else "/dashboard/")
-        if session.user["role"] not in ACCESS[access]:
+        if not allows(session.user["role"], access):
             raise PageForbidden(f"the {session.user['role']} role may not open this page")
         await check_csrf(request, session)
         return session

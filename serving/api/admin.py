@@ -19,9 +19,9 @@ from serving.api.models import (
 from serving.auth import Admin, Reader
 from serving.model_holder import describe
 from serving.state import OrjsonResponse, State
-from tasks.adapters import tokens
-from tasks.adapters.tokens import NAME_PATTERN
-from tasks.core.errors import ConcurrentRunError, ConfigError, ForbiddenError
+from tasks.core.credentials import TOKEN_NAME_PATTERN
+from tasks.core.errors import ConcurrentRunError, ConfigError
+from tasks.services import accounts
 
 router = APIRouter(default_response_class=OrjsonResponse)
 UNAVAILABLE = {503: {"model": Message}}
@@ -69,7 +69,7 @@ async def trigger_training(state: State, _caller: Admin) -> OrjsonResponse:
 @router.get("/admin/tokens", response_model=list[TokenInfo], tags=["tokens"])
 async def list_tokens(state: State, _caller: Admin) -> OrjsonResponse:
     """Every API token's name, role, prefix and dates (never the token)."""
-    return OrjsonResponse(await run_in_threadpool(tokens.list_tokens, state.engine))
+    return OrjsonResponse(await run_in_threadpool(accounts.list_tokens, state.context))
 
 
 @router.post(
@@ -90,15 +90,8 @@ async def create_token(
 ) -> OrjsonResponse:
     """Create a token; the response is the only place it is ever shown. A login's token may
     not create one (it would outlive the login)."""
-    if caller.is_login:
-        raise ForbiddenError(
-            "a login's token may not create API tokens: use an admin API token, the tokens "
-            "page of the dashboard or `retainai tokens create`"
-        )
-    try:
-        token = await run_in_threadpool(tokens.create, state.engine, request.name, request.role)
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from exc
+    new = accounts.NewToken(request.name, request.role, requested_by=caller)
+    token = await run_in_threadpool(accounts.create_token, state.context, new)
     return OrjsonResponse(
         {"name": request.name, "role": request.role, "token": token}, status_code=201
     )
@@ -114,19 +107,13 @@ async def create_token(
     tags=["tokens"],
 )
 async def revoke_token(
-    name: Annotated[str, Path(pattern=NAME_PATTERN)],
+    name: Annotated[str, Path(pattern=TOKEN_NAME_PATTERN)],
     state: State,
     caller: Admin,
 ) -> Response:
     """Revoke a token (other workers notice within the token cache time); not the caller's own,
     which could leave no admin access: use another admin token or `retainai tokens revoke`."""
-    if name == caller.name:
-        raise HTTPException(
-            409,
-            "a token may not revoke itself: use another admin token, "
-            f"or `retainai tokens revoke {name}` on the server",
-        )
-    if not await run_in_threadpool(tokens.revoke, state.engine, name):
-        raise HTTPException(404, "no active token with this name")
+    revocation = accounts.TokenRevocation(name, requested_by=caller)
+    await run_in_threadpool(accounts.revoke_token, state.context, revocation)
     state.authenticator.forget()
     return Response(status_code=204)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -20,18 +19,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.api.models import LoginAnswer, UserInfo
+from serving.errors import status_of
 from serving.sessions import COOKIE, client_address, page, session_of
 from serving.state import OrjsonResponse, State
 from serving.web.render import NO_STORE, pages_of
-from tasks import accounts
-from tasks.adapters import tokens
 from tasks.core.credentials import new_secret, same_secret
 from tasks.core.errors import (
-    ConfigError,
     ConflictError,
+    InvalidInputError,
     LoginRefusedError,
     TooManyAttemptsError,
 )
+from tasks.services import accounts
 
 log = logging.getLogger("retainai.serving")
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
@@ -62,7 +61,7 @@ def _login_form(
         login_token=token,
         next_path=_safe_next(request.query_params.get("next", "/dashboard/")),
         messages=[{"kind": "error", "text": message}] if message else [],
-        registration=request.app.state.serving.settings.self_registration,
+        registration=accounts.registration_open(request.app.state.serving.context),
     )
     response.set_cookie(
         LOGIN_COOKIE,
@@ -149,16 +148,10 @@ async def login(request: Request, state: State) -> Response:
         given = form.get(LOGIN_FIELD)
         if not cookie or not isinstance(given, str) or not same_secret(given, cookie):
             return _login_form(request, 403, email, FORM_EXPIRED)
+    attempt = accounts.LoginAttempt(email, password, client_address(request))
+    use_case = accounts.login_token if _is_json(request) else accounts.login
     try:
-        session = await run_in_threadpool(
-            accounts.login,
-            state.engine,
-            state.settings,
-            email,
-            password,
-            client_address(request),
-            not _is_json(request),
-        )
+        session = await run_in_threadpool(use_case, state.context, attempt)
     except TooManyAttemptsError as error:
         headers = {"Retry-After": str(error.retry_after)}
         if _is_json(request):
@@ -170,11 +163,12 @@ async def login(request: Request, state: State) -> Response:
         if _is_json(request):
             raise HTTPException(401, str(error)) from None
         return _login_form(request, 401, email, str(error))
-    if _is_json(request):
-        return OrjsonResponse(await run_in_threadpool(_api_token, state, session.user))
+    if isinstance(session, accounts.LoginToken):
+        answer = {"access_token": session.access_token, "token_type": "bearer"}
+        return OrjsonResponse({**answer, "expires_in": session.expires_in, "user": session.user})
     previous = request.cookies.get(COOKIE)
     if previous:  # the browser's earlier session ends: an id is never reused across logins
-        await run_in_threadpool(accounts.logout, state.engine, previous)
+        await run_in_threadpool(accounts.logout, state.context, previous)
     form = await request.form()
     response = RedirectResponse(_safe_next(str(form.get("next", ""))), status_code=303)
     response.set_cookie(
@@ -182,20 +176,6 @@ async def login(request: Request, state: State) -> Response:
     )
     response.headers.update(NO_STORE)
     return response
-
-
-def _api_token(state, user: dict[str, Any]) -> dict[str, Any]:
-    minutes = state.settings.login_token_minutes
-    expires = datetime.now(UTC) + timedelta(minutes=minutes)
-    name = f"login-{user['id']}-{new_secret()[:12]}"
-    token = tokens.create(state.engine, name, user["role"], expires_at=expires, user_id=user["id"])
-    shown = {k: user[k] for k in ("id", "email", "role")}
-    return {
-        "access_token": token,
-        "token_type": "bearer",
-        "expires_in": minutes * 60,
-        "user": shown,
-    }
 
 
 @router.post(
@@ -214,7 +194,7 @@ async def logout(request: Request, state: State) -> Response:
     if header is not None:
         return await _end_login_token(state, header)
     session = await signed_in(request)
-    await run_in_threadpool(accounts.logout, state.engine, session.session_id)
+    await run_in_threadpool(accounts.logout, state.context, session.session_id)
     response = RedirectResponse("/auth/login", status_code=303, headers=NO_STORE)
     response.delete_cookie(COOKIE)
     return response
@@ -227,10 +207,10 @@ async def _end_login_token(state, header: str) -> Response:
         found = await state.authenticator.verify(token.strip())
     if found is None:
         raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
-    if not found.is_login:
-        message = f"only a login's token ends with a logout: revoke API token {found.name!r} "
-        raise HTTPException(409, message + "with DELETE /admin/tokens/{name}")
-    await run_in_threadpool(tokens.revoke, state.engine, found.name)
+    try:
+        await run_in_threadpool(accounts.end_login, state.context, found)
+    except ConflictError as error:  # JSON (an /auth path would get the message page)
+        raise HTTPException(status_of(error)[0], str(error)) from None
     state.authenticator.forget()
     return Response(status_code=204)
 
@@ -241,8 +221,8 @@ async def _end_login_token(state, header: str) -> Response:
     responses={404: _answer("Registration is off")},
 )
 async def register_page(request: Request, state: State) -> Response:
-    if not state.settings.self_registration:
-        raise HTTPException(404, "registration is off")
+    if not accounts.registration_open(state.context):
+        raise HTTPException(404, accounts.REGISTRATION_OFF)
     return pages_of(request).render(request, "register.html", email="")
 
 
@@ -264,19 +244,18 @@ async def register_page(request: Request, state: State) -> Response:
 )
 async def register(request: Request, state: State) -> Response:
     """A new viewer account when self-registration is on (JSON or a form)."""
-    if not state.settings.self_registration:
-        raise HTTPException(404, "registration is off")
+    if not accounts.registration_open(state.context):
+        raise HTTPException(404, accounts.REGISTRATION_OFF)
     email, password = await _credentials(request)
     try:
-        user, _ = await run_in_threadpool(
-            accounts.create_user, state.engine, email, "viewer", password
+        user = await run_in_threadpool(
+            accounts.register, state.context, accounts.Registration(email, password)
         )
-    except (ConfigError, ConflictError) as error:
+    except (InvalidInputError, ConflictError) as error:
         if _is_json(request):
-            status = 409 if isinstance(error, ConflictError) else 422
-            raise HTTPException(status, str(error)) from None
+            raise HTTPException(status_of(error)[0], str(error)) from None
         note = [{"kind": "error", "text": str(error)}]
-        return pages_of(request).render(
+        return pages_of(request).render(  # the form again, with what to change: 400
             request, "register.html", status=400, email=email, messages=note
         )
     if _is_json(request):

@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tasks.adapters.tokens import NAME_PATTERN, ROLES
+from configs.vocabulary import RiskSegment
+from tasks.core.credentials import TOKEN_NAME_PATTERN
+from tasks.core.policy import TOKEN_ROLES, USER_ROLES
 
-RiskSegment = Literal["high", "medium", "low"]
-Role = Literal[ROLES]  # type: ignore[valid-type]
+Role = Literal[TOKEN_ROLES]  # type: ignore[valid-type]
+UserRole = Literal[USER_ROLES]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
@@ -118,7 +120,7 @@ class Reload(BaseModel):
 
 
 class TokenRequest(Strict):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=TOKEN_NAME_PATTERN)
     role: Role
 
 
@@ -150,7 +152,7 @@ class Credentials(BaseModel):
 class UserInfo(BaseModel):
     id: int
     email: str
-    role: Literal["viewer", "analyst", "admin"]
+    role: UserRole
 
 
 class LoginAnswer(BaseModel):

@@ -5,19 +5,15 @@ up and the link emailed after the answer, so neither its text nor its timing tel
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.state import OrjsonResponse, State
 from serving.web.render import pages_of
-from tasks import accounts
-from tasks.adapters.account_mail import account_email, send_one
-from tasks.core.errors import ConfigError, RetainAIError
+from tasks.core.errors import InvalidInputError
+from tasks.services import accounts
 
-log = logging.getLogger("retainai.serving")
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
 RESET_SENT = "If an account uses this address, a reset link is on its way."
 
@@ -42,8 +38,9 @@ async def reset_request(
 ) -> Response:
     """The same answer at once for every address; the account is looked up and the link made
     and emailed after the answer is sent, so its timing tells nothing either."""
-    base = (state.settings.public_url or _own_address(request)).rstrip("/")
-    background.add_task(_send_reset_link, state, base, email)
+    base = state.settings.public_url or _own_address(request)
+    asked = accounts.ResetLinkRequest(email, base)
+    background.add_task(accounts.send_reset_link, state.context, asked)
     return pages_of(request).render(
         request,
         "message.html",
@@ -52,27 +49,6 @@ async def reset_request(
         link="/auth/login",
         link_text="Back to the login",
     )
-
-
-def _send_reset_link(state, base: str, email: str) -> None:
-    """Email a one-time link when the account exists and has not had too many (run after
-    the answer, in a worker thread)."""
-    try:
-        found = accounts.request_reset(state.engine, state.settings, email)
-        if found is None:
-            return
-        address, token = found
-        minutes = state.settings.reset_token_minutes
-        text = (
-            f"Someone asked to reset the RetainAI password of {address}.\n\n"
-            f"Choose a new password here (valid for {minutes} minutes, once):\n"
-            f"{base}/auth/reset/{token}\n\n"
-            "If it was not you, ignore this email: your password stays as it is."
-        )
-        mail = account_email(state.settings, to=address, subject="Reset your password", text=text)
-        send_one(state.settings, mail)
-    except RetainAIError as error:
-        log.warning("password reset email not sent: %s", error)
 
 
 @router.get("/auth/reset/{token}", response_class=HTMLResponse, include_in_schema=False)
@@ -85,8 +61,9 @@ async def reset_password(
     request: Request, state: State, token: str, password: str = Form("")
 ) -> Response:
     try:
-        await run_in_threadpool(accounts.reset_password, state.engine, token, password)
-    except ConfigError as error:
+        reset = accounts.PasswordReset(token, password)
+        await run_in_threadpool(accounts.reset_password, state.context, reset)
+    except InvalidInputError as error:  # the page again, with what to do: 400
         page = pages_of(request)
         return page.render(
             request,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -12,24 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from serving.sessions import AdminPage
 from serving.state import State
 from serving.web.render import pages_of
-from tasks.adapters import tokens
+from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
+from tasks.core.policy import TOKEN_ROLES
+from tasks.services import accounts
 
 router = APIRouter(include_in_schema=False)
 
 
-def _live(found: list[dict]) -> list[dict]:
-    """Tokens not yet expired (a login's tokens expire within the hour)."""
-    now = datetime.now(UTC)
-
-    def expired(row: dict) -> bool:
-        at = row["expires_at"]
-        return at is not None and (at if at.tzinfo else at.replace(tzinfo=UTC)) <= now
-
-    return [row for row in found if not expired(row)]
-
-
 async def _page(request: Request, state, session, status: int = 200, **extra) -> Response:
-    found = _live(await run_in_threadpool(tokens.list_tokens, state.engine))
+    found = await run_in_threadpool(accounts.list_tokens, state.context, True)
     return pages_of(request).render(
         request,
         "tokens.html",
@@ -37,7 +27,7 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
         session=session,
         active="users",
         tokens=found,
-        roles=tokens.ROLES,
+        roles=TOKEN_ROLES,
         **extra,
     )
 
@@ -55,20 +45,24 @@ async def create(
     name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "app",
 ) -> Response:
+    new = accounts.NewToken(name, role)
     try:
-        token = await run_in_threadpool(tokens.create, state.engine, name.strip(), role)
-    except ValueError as error:
-        return await _page(
-            request, state, session, status=400, messages=[{"kind": "error", "text": str(error)}]
-        )
+        token = await run_in_threadpool(accounts.create_token, state.context, new)
+    except (InvalidInputError, ConflictError) as error:  # the form again, with why: 400
+        note = {"kind": "error", "text": str(error)}
+        return await _page(request, state, session, status=400, messages=[note])
     return await _page(request, state, session, created={"name": name.strip(), "token": token})
 
 
 @router.post("/dashboard/tokens/{name}/revoke", response_class=HTMLResponse)
 async def revoke(request: Request, state: State, session: AdminPage, name: str) -> Response:
-    if await run_in_threadpool(tokens.revoke, state.engine, name):
+    try:
+        await run_in_threadpool(
+            accounts.revoke_token, state.context, accounts.TokenRevocation(name)
+        )
+    except NotFoundError as error:
+        note = {"kind": "error", "text": str(error)}
+    else:
         state.authenticator.forget()
         note = {"kind": "ok", "text": f"token {name!r} revoked"}
-    else:
-        note = {"kind": "error", "text": f"no active token named {name!r}"}
     return await _page(request, state, session, messages=[note])

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,32 +19,12 @@ from sqlalchemy.engine import Engine
 from tasks.adapters.db import row_dict
 from tasks.adapters.tables import api_tokens
 from tasks.adapters.user_tables import users
-from tasks.core.policy import TOKEN_ROLES
+from tasks.core.credentials import Principal
+from tasks.core.errors import ConflictError
 
-ROLES = TOKEN_ROLES
+__all__ = ["Principal", "create", "digest", "list_tokens", "lookup", "revoke", "revoke_logins"]
 SCHEME = "rtn"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 _TOKEN = re.compile(r"^rtn_([0-9a-f]{12})_[A-Za-z0-9_\-]{43}$")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a valid token belongs to: `name` is the token's; a login's token also carries its
-    user's id and email (and the user's current role)."""
-
-    name: str
-    role: str
-    user_id: int | None = None
-    email: str | None = None
-
-    @property
-    def is_login(self) -> bool:
-        return self.user_id is not None
-
-    @property
-    def actor(self) -> str:
-        """Who to record as doing what this token does: the user's email for a login."""
-        return self.email if self.email is not None else self.name
 
 
 def digest(token: str) -> str:
@@ -60,11 +39,8 @@ def create(
     user_id: int | None = None,
 ) -> str:
     """Store a new token for `name` with `role` and return it (the only time it is shown);
-    with `expires_at` it stops working then; with `user_id` it is that user's login token."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not re.match(NAME_PATTERN, name):
-        raise ValueError("token name: 1-100 letters, digits, '.', '_' or '-'")
+    with `expires_at` it stops working then; with `user_id` it is that user's login token.
+    The name and role are checked by the caller (tasks/services/accounts/tokens.py)."""
     prefix = secrets.token_hex(6)
     token = f"{SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
     row = {
@@ -79,8 +55,8 @@ def create(
     try:
         with engine.begin() as connection:
             connection.execute(api_tokens.insert().values(**row))
-    except sa.exc.IntegrityError as exc:
-        raise ValueError(f"a token named {name!r} already exists") from exc
+    except sa.exc.IntegrityError:
+        raise ConflictError(f"a token named {name!r} already exists") from None
     return token
 
 

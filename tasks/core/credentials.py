@@ -11,15 +11,17 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from functools import cache
 
-from tasks.core.errors import ConfigError
-from tasks.core.policy import USER_ROLES
+from tasks.core.errors import InvalidInputError
+from tasks.core.policy import TOKEN_ROLES, USER_ROLES
 
 PASSWORD_MIN_CHARS = 12
 PASSWORD_MAX_CHARS = 256
 PASSWORD_MIN_SCORE = 3  # zxcvbn's scale, 0 to 4: 3 resists online guessing well
 _SCORED_CHARS = 72  # zxcvbn refuses longer input
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\]+$")
 
 
@@ -53,17 +55,49 @@ def _dummy_hash() -> str:
 
 
 def normal_email(email: str) -> str:
-    """The email as stored: trimmed and lower case; a malformed one is a ConfigError."""
+    """The email as stored: trimmed and lower case; a malformed one is an InvalidInputError."""
     email = (email or "").strip().lower()
     if len(email) > 320 or not _EMAIL.match(email):
-        raise ConfigError(f"{email!r} is not an email address")
+        raise InvalidInputError(f"{email!r} is not an email address")
     return email
 
 
 def check_role(role: str) -> str:
     if role not in USER_ROLES:
-        raise ConfigError(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
+        raise InvalidInputError(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
     return role
+
+
+def check_token_role(role: str) -> str:
+    if role not in TOKEN_ROLES:
+        raise InvalidInputError(f"role must be one of {', '.join(TOKEN_ROLES)}, not {role!r}")
+    return role
+
+
+def check_token_name(name: str) -> str:
+    if not re.match(TOKEN_NAME_PATTERN, name):
+        raise InvalidInputError("token name: 1-100 letters, digits, '.', '_' or '-'")
+    return name
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a valid API token belongs to: `name` is the token's; a login's token also carries
+    its user's id and email (and the user's current role)."""
+
+    name: str
+    role: str
+    user_id: int | None = None
+    email: str | None = None
+
+    @property
+    def is_login(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def actor(self) -> str:
+        """Who to record as doing what this token does: the user's email for a login."""
+        return self.email if self.email is not None else self.name
 
 
 def check_password(password: str, email: str) -> str:
@@ -71,16 +105,18 @@ def check_password(password: str, email: str) -> str:
     12 to 256 characters, not the email, and hard to guess: zxcvbn's estimate (of its first
     72 characters, the email's words counted as known) scores PASSWORD_MIN_SCORE or more."""
     if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
-        raise ConfigError(f"a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters")
+        raise InvalidInputError(
+            f"a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters"
+        )
     local = email.split("@")[0]
     if email and password.strip().lower() in (email, local):
-        raise ConfigError("a password may not be the email address")
+        raise InvalidInputError("a password may not be the email address")
     from zxcvbn import zxcvbn
 
     found = zxcvbn(password[:_SCORED_CHARS], user_inputs=[email, local] if email else [])
     if found["score"] < PASSWORD_MIN_SCORE:
         hint = found["feedback"]["warning"] or "it is too common or too short"
-        raise ConfigError(
+        raise InvalidInputError(
             f"this password is too easy to guess ({hint.rstrip('.')}): "
             "use a longer phrase of unrelated words"
         )

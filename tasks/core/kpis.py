@@ -10,8 +10,8 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from configs.schema import RunConfig, Segments
+from configs.vocabulary import RISK_SEGMENTS
 
-RISK_SEGMENTS = ("high", "medium", "low")
 SCORE_COLUMNS = [
     "churn_probability",
     "risk_segment",

@@ -20,11 +20,12 @@ import pytest
 from configs.schema import load_config
 from configs.settings import Settings
 from data.contacts import generate_contacts
-from tasks import accounts
 from tasks.adapters import campaign_store, db
 from tasks.adapters.tables import customer_scores, kpi_snapshots
 from tasks.core.contacts import contact_rows
 from tasks.core.kpis import assign_risk_segments, compute_kpis
+from tasks.services import accounts
+from tasks.services.context import Context
 from tests.integration.smtp_server import Recorder, smtp_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,7 +130,7 @@ def site(tmp_path_factory, mailbox) -> Iterator[Site]:
         )
         campaign_store.upsert_contacts(engine, contacts)
         for role, email in USERS.items():
-            accounts.create_user(engine, email, role, PASSWORD)
+            accounts.create_user(Context(settings), accounts.NewUser(email, role, PASSWORD))
     app = create_app(settings, REPO / "configs" / "telco.yaml", ServingSettings(poll_seconds=0))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -205,10 +205,12 @@ def test_a_password_reset_through_the_mail(site, browse, mailbox):
     import re
     from email import message_from_bytes
 
-    from tasks import accounts
+    from tasks.services import accounts
+    from tasks.services.context import Context
 
     recorder, _ = mailbox
-    accounts.create_user(site.engine, "forgetful@example.test", "viewer", PASSWORD)
+    new = accounts.NewUser("forgetful@example.test", "viewer", PASSWORD)
+    accounts.create_user(Context(site.settings), new)
     open_page, _ = browse
     page = open_page()
     page.goto(f"{site.url}/auth/login")

@@ -122,12 +122,13 @@ def test_the_dashboard_reads_what_the_flows_wrote(trained, state, batch):
     from configs.settings import Settings
     from serving.app import create_app
     from serving.settings import ServingSettings
-    from tasks import accounts
+    from tasks.services import accounts
 
     app = create_app(Settings(), small_config(state), ServingSettings(poll_seconds=0))
     with TestClient(app) as client:
         email = f"{uuid.uuid4().hex[:8]}@example.test"
-        accounts.create_user(app.state.serving.engine, email, "viewer", "flows passphrase")
+        new = accounts.NewUser(email, "viewer", "flows passphrase")
+        accounts.create_user(app.state.serving.context, new)
         form_login(client, email, "flows passphrase")
         overview = client.get("/dashboard/")
         assert overview.status_code == 200 and "1,200" in overview.text

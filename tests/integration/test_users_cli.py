@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from configs.settings import Settings
 from flows.cli import app
-from tasks import accounts
-from tasks.adapters import db
+from tasks.services import accounts
+from tasks.services.context import Context
 
 
 @pytest.fixture
@@ -27,8 +27,8 @@ def test_users_from_the_command_line(state):
     assert made.exit_code == 0, made.output
     password = made.output.strip().splitlines()[-1]
     assert "boss@example.test (admin) created" in made.output and len(password) == 20
-    with db.connected(Settings()) as engine:
-        assert accounts.login(engine, Settings(), "boss@example.test", password, "cli").user
+    attempt = accounts.LoginAttempt("boss@example.test", password, "cli")
+    assert accounts.login(Context(Settings()), attempt).user
     typed = _run(
         "users",
         "create",

@@ -203,20 +203,21 @@ def test_the_data_page_shows_the_deployments_and_their_schedules(production):
     deployment with its schedule, next run and concurrency limit; a viewer does not."""
     import httpx
 
-    from tasks import accounts
-    from tasks.adapters.db import make_engine
+    from configs.settings import Settings
     from tasks.adapters.prefect_api import deployment_schedules
+    from tasks.services import accounts
+    from tasks.services.context import Context
 
     rows = {row["name"]: row for row in deployment_schedules()}
     assert rows["score-customers/score-daily"]["schedules"] == ["cron 0 5 * * * (UTC)"]
     assert rows["score-customers/score-daily"]["next_run"].endswith("05:00 UTC")
     assert rows["monitor-churn-model/monitor-after-scoring"]["schedules"] == ["no schedule"]
     assert {row["concurrency_limit"] for row in rows.values()} == {1}
-    engine = make_engine(production.database_url, 1)
+    ctx = Context(Settings(database_url=production.database_url))
     password = "production data page passphrase"
     for email, role in (("ops@example.test", "admin"), ("look@example.test", "viewer")):
-        accounts.create_user(engine, email, role, password)
-    engine.dispose()
+        accounts.create_user(ctx, accounts.NewUser(email, role, password))
+    ctx.engine.dispose()
     api = f"http://127.0.0.1:{production.settings.api_port}"
     for email, shown in (("ops@example.test", True), ("look@example.test", False)):
         with httpx.Client(base_url=api, timeout=30) as client:

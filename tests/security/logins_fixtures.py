@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from serving_helpers import REPO, form_login, serving_settings
 
 from configs.settings import Settings
-from tasks import accounts
+from tasks.services import accounts
 from tests.integration.smtp_server import Recorder, smtp_server
 
 PASSWORD = "correct horse battery"
@@ -35,7 +35,8 @@ class Site:
     def user(self, role: str = "viewer", password: str = PASSWORD) -> str:
         """A new user's email (each test has its own account)."""
         email = f"u{uuid.uuid4().hex[:10]}@example.test"
-        accounts.create_user(self.engine, email, role, password)
+        ctx = self.app.state.serving.context
+        accounts.create_user(ctx, accounts.NewUser(email, role, password))
         return email
 
     def age_attempts(self, email: str, seconds: float) -> None:

@@ -19,7 +19,7 @@ SUBJECT = "A private subject line"
 @pytest.fixture(scope="module")
 def campaign(served) -> dict:
     """A campaign with two draft messages of treated customers, and the two users."""
-    add_users(served.state.engine, {VIEWER: "viewer", ANALYST: "analyst"})
+    add_users(served.state.context, {VIEWER: "viewer", ANALYST: "analyst"})
     body = {"name": "access campaign", "offer": "loyalty-discount", "channels": ["email"]}
     answer = served.client.post("/campaigns", json=body, headers=bearer(served.tokens["analyst"]))
     assert answer.status_code == 201, answer.text

@@ -27,7 +27,7 @@ def site(tmp_path_factory):
     settings = Settings(state_dir=tmp_path_factory.mktemp("csp"))
     app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
     with TestClient(app, base_url="https://testserver") as client:
-        add_users(app.state.serving.engine, {"csp-viewer@example.test": "viewer"})
+        add_users(app.state.serving.context, {"csp-viewer@example.test": "viewer"})
         yield client, settings
 
 

@@ -24,7 +24,7 @@ def site(champion):
     app = create_app(champion.settings, champion.config, serving_settings(poll_seconds=0))
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]
     with TestClient(app, base_url="https://testserver") as client:
-        add_users(app.state.serving.engine, {VIEWER: "viewer"})
+        add_users(app.state.serving.context, {VIEWER: "viewer"})
         page_login(client, VIEWER, "/dashboard/model")
         yield client, champion
 

@@ -26,7 +26,7 @@ def site(tmp_path):
     settings = Settings(state_dir=tmp_path)
     app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
     with TestClient(app) as client:
-        add_users(app.state.serving.engine, {ADMIN: "admin"})
+        add_users(app.state.serving.context, {ADMIN: "admin"})
         csrf = page_login(client, ADMIN, "/dashboard/profile")
         yield client, csrf, app.state.serving.engine, settings
 

@@ -61,14 +61,15 @@ def _login(site: Site, role: str) -> None:
 def _keep(site: Site, role: str) -> None:
     """The role's user as created and its session alive (an admin's request may have changed
     the role, deactivated the user or logged the session out)."""
-    from tasks import accounts
     from tasks.adapters import users
+    from tasks.services import accounts
 
+    ctx = site.app.state.serving.context
     user = users.user_by_id(site.engine, site.users[role])
     if user["role"] != role or not user["active"]:
-        accounts.set_role(site.engine, site.users[role], role, True)
-    if accounts.current(site.engine, site.settings, site.sessions[role][0]) is None:
-        accounts.unlock(site.engine, _email(role))  # fuzzed password changes count as failures
+        accounts.set_role(ctx, accounts.RoleChange(site.users[role], role, True))
+    if accounts.current(ctx, site.sessions[role][0]) is None:
+        accounts.unlock(ctx, _email(role))  # fuzzed password changes count as failures
         _login(site, role)
 
 
@@ -139,7 +140,7 @@ def site(champion, tmp_path_factory):
         engine, dataset = serving.engine, serving.config.dataset.name
         if not list_customers(engine, dataset, "customer_id", "asc", 1, 0, None):
             seed_scores(engine)
-        add_users(engine, {_email(role): role for role in ROLES if role})
+        add_users(serving.context, {_email(role): role for role in ROLES if role})
         site = Site(app, client, engine, settings)
         for role in ROLES[1:]:
             site.users[role] = users.user_by_email(engine, _email(role))["id"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks import accounts
-from tasks.core.errors import ConfigError
+from tasks.core.errors import InvalidInputError
+from tasks.services import accounts
 from tests.security.logins_fixtures import (  # noqa: F401
     PASSWORD,
     csrf,
@@ -20,10 +20,12 @@ WEAK = "Password1234"  # 12 characters, a common pattern
 
 
 def test_one_password_rule_for_every_door(site):  # noqa: F811
-    with pytest.raises(ConfigError, match="too easy to guess"):
-        accounts.create_user(site.engine, "weak@example.test", "viewer", WEAK)
-    with pytest.raises(ConfigError, match="may not be the email"):
-        accounts.create_user(site.engine, "kim.lee@example.test", "viewer", "Kim.Lee@example.test")
+    ctx = site.app.state.serving.context
+    with pytest.raises(InvalidInputError, match="too easy to guess"):
+        accounts.create_user(ctx, accounts.NewUser("weak@example.test", "viewer", WEAK))
+    with pytest.raises(InvalidInputError, match="may not be the email"):
+        kim = accounts.NewUser("kim.lee@example.test", "viewer", "Kim.Lee@example.test")
+        accounts.create_user(ctx, kim)
 
     email, browser = site.user(), site.browser("192.0.2.60")
     login(browser, email)
@@ -33,7 +35,7 @@ def test_one_password_rule_for_every_door(site):  # noqa: F811
         changed = browser.post("/dashboard/profile", data=form)
         assert changed.status_code == 400 and said in changed.text
 
-    _, link = accounts.request_reset(site.engine, site.settings, email)
+    _, link = accounts.request_reset(site.app.state.serving.context, email)
     for new, said in ((email, "may not be the email"), (WEAK, "too easy to guess")):
         refused = browser.post(f"/auth/reset/{link}", data={"password": new})
         assert refused.status_code == 400 and said in refused.text

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from flows.cli import app as cli
 from flows.cli_common import settings as cli_settings
-from tasks import accounts
 from tasks.adapters import users as store
 from tasks.core.throttle import Failures, Limit, LoginLimits, in_words, login_wait, wait_seconds
+from tasks.services import accounts
 from tests.security.logins_fixtures import PASSWORD, api_login, csrf, login, site  # noqa: F401
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -101,7 +101,7 @@ def test_a_reset_and_the_unlock_command_clear_every_address(site, monkeypatch): 
         for _ in range(3):
             api_login(site.browser(f"203.0.113.{n}"), email, "guess")
     assert api_login(site.browser("192.0.2.30"), email).status_code == 429
-    _, token = accounts.request_reset(site.engine, site.settings, email)
+    _, token = accounts.request_reset(site.app.state.serving.context, email)
     changed = site.browser().post(f"/auth/reset/{token}", data={"password": "a new quiet meadow"})
     assert "Password changed" in changed.text
     assert api_login(site.browser("203.0.113.1"), email, "a new quiet meadow").status_code == 200

@@ -16,8 +16,8 @@ import pytest
 from serving_helpers import REPO, serving_settings
 
 from configs.settings import Settings
-from tasks import accounts
 from tasks.adapters import users as store
+from tasks.services import accounts
 from tests.integration.smtp_server import Recorder, smtp_server
 from tests.security.logins_fixtures import PASSWORD, api_login, site  # noqa: F401
 
@@ -40,9 +40,8 @@ def verifications(monkeypatch) -> list[int]:
 
 def test_every_login_path_runs_one_argon2_verification(site, verifications):  # noqa: F811
     known, inactive = site.user(), site.user()
-    accounts.set_role(
-        site.engine, store.user_by_email(site.engine, inactive)["id"], "viewer", False
-    )
+    user_id = store.user_by_email(site.engine, inactive)["id"]
+    accounts.set_role(site.app.state.serving.context, accounts.RoleChange(user_id, "viewer", False))
     paths = {
         "right": (known, PASSWORD, 200),
         "wrong": (known, "not the password", 401),
@@ -99,7 +98,8 @@ def test_the_reset_answer_comes_before_the_mail_and_tells_nothing(tmp_path):
             deadline = time.monotonic() + 60
             while not server.started and time.monotonic() < deadline:
                 time.sleep(0.05)
-            accounts.create_user(app.state.serving.engine, "kim@example.test", "viewer", PASSWORD)
+            new = accounts.NewUser("kim@example.test", "viewer", PASSWORD)
+            accounts.create_user(app.state.serving.context, new)
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
                 known = client.post("/auth/reset", data={"email": "kim@example.test"})
                 unknown = client.post("/auth/reset", data={"email": "nobody@example.test"})

@@ -22,7 +22,7 @@ def site(tmp_path_factory):
     settings = Settings(state_dir=tmp_path_factory.mktemp("paths"))
     app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
     with TestClient(app, base_url="https://testserver") as client:
-        add_users(app.state.serving.engine, {"up@example.test": "analyst"})
+        add_users(app.state.serving.context, {"up@example.test": "analyst"})
         yield client, settings
 
 

@@ -63,7 +63,7 @@ def site(tmp_path_factory):
     app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
     with TestClient(app, base_url="https://testserver") as client:
         add_users(
-            app.state.serving.engine,
+            app.state.serving.context,
             {"boss@example.test": "admin", "look@example.test": "viewer"},
         )
         yield client

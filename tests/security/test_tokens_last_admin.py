@@ -10,9 +10,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tasks import accounts
+from configs.settings import Settings
 from tasks.adapters import users as user_store
 from tasks.core.errors import ConflictError, NotFoundError
+from tasks.services import accounts
+from tasks.services.context import Context
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "correct horse battery"
@@ -36,27 +38,29 @@ def _until(condition, what: str, limit: float = 60.0) -> None:
 
 
 @pytest.fixture
-def engine(postgres_url):
-    """The application database on PostgreSQL, without users."""
+def ctx(postgres_url):
+    """The use cases' Context on the application database on PostgreSQL, without users."""
     from tasks.adapters import db
 
-    engine = db.make_engine(postgres_url, pool_size=4)
+    ctx = Context(Settings(database_url=postgres_url))
+    engine = ctx.engine
     db.upgrade(engine)
     with engine.begin() as connection:
         for table in ("api_tokens", "user_sessions", "password_resets", "users"):
             connection.execute(sa.text(f"DELETE FROM {table}"))
-    yield engine
+    yield ctx
     engine.dispose()
 
 
-def test_two_concurrent_demotions_leave_one_admin(engine):
-    first, _ = accounts.create_user(engine, "ada@example.test", "admin", PASSWORD)
-    second, _ = accounts.create_user(engine, "bob@example.test", "admin", PASSWORD)
+def test_two_concurrent_demotions_leave_one_admin(ctx):
+    engine = ctx.engine
+    first, _ = accounts.create_user(ctx, accounts.NewUser("ada@example.test", "admin", PASSWORD))
+    second, _ = accounts.create_user(ctx, accounts.NewUser("bob@example.test", "admin", PASSWORD))
     outcomes: dict[str, str] = {}
 
     def change(key: str, user_id: int, role: str, active: bool) -> None:
         try:
-            accounts.set_role(engine, user_id, role, active)
+            accounts.set_role(ctx, accounts.RoleChange(user_id, role, active))
             outcomes[key] = "done"
         except ConflictError as error:
             outcomes[key] = str(error)
@@ -86,16 +90,17 @@ def test_two_concurrent_demotions_leave_one_admin(engine):
     assert len(admins) == 1
 
 
-def test_the_last_admin_is_kept_and_other_changes_pass(engine):
-    ada, _ = accounts.create_user(engine, "ada@example.test", "admin", PASSWORD)
-    vic, _ = accounts.create_user(engine, "vic@example.test", "viewer", PASSWORD)
+def test_the_last_admin_is_kept_and_other_changes_pass(ctx):
+    engine = ctx.engine
+    ada, _ = accounts.create_user(ctx, accounts.NewUser("ada@example.test", "admin", PASSWORD))
+    vic, _ = accounts.create_user(ctx, accounts.NewUser("vic@example.test", "viewer", PASSWORD))
     with pytest.raises(ConflictError, match="last active admin"):
-        accounts.set_role(engine, ada["id"], "admin", active=False)
-    accounts.set_role(engine, vic["id"], "admin")
-    accounts.set_role(engine, ada["id"], "analyst")  # another admin remains
+        accounts.set_role(ctx, accounts.RoleChange(ada["id"], "admin", active=False))
+    accounts.set_role(ctx, accounts.RoleChange(vic["id"], "admin"))
+    accounts.set_role(ctx, accounts.RoleChange(ada["id"], "analyst"))  # another admin remains
     with pytest.raises(ConflictError, match="last active admin"):
-        accounts.set_role(engine, vic["id"], "viewer")
+        accounts.set_role(ctx, accounts.RoleChange(vic["id"], "viewer"))
     with pytest.raises(NotFoundError, match="no user 9999"):
-        accounts.set_role(engine, 9999, "viewer")
+        accounts.set_role(ctx, accounts.RoleChange(9999, "viewer"))
     roles = {u["email"]: (u["role"], u["active"]) for u in user_store.list_users(engine)}
     assert roles == {"ada@example.test": ("analyst", True), "vic@example.test": ("admin", True)}

@@ -15,9 +15,10 @@ from serving_helpers import REPO, bearer, form_login, serving_settings
 from configs.settings import Settings
 from serving.app import create_app
 from serving.auth import Authenticator
-from tasks import accounts, admin
 from tasks.adapters import tokens
 from tasks.adapters import users as user_store
+from tasks.services import accounts
+from tasks.services.context import Context
 
 PASSWORD = "correct horse battery"
 CONFIG = REPO / "configs" / "telco.yaml"
@@ -34,7 +35,7 @@ def site(tmp_path):
     with TestClient(app, base_url="https://testserver") as client:
         engine = app.state.serving.engine
         for email, role in (("ada@example.test", "admin"), ("ana@example.test", "analyst")):
-            accounts.create_user(engine, email, role, PASSWORD)
+            accounts.create_user(Context(settings), accounts.NewUser(email, role, PASSWORD))
         yield client, engine, settings
 
 
@@ -89,7 +90,9 @@ def test_the_users_current_role_and_state_are_checked_on_every_use(tmp_path):
     app = create_app(settings, CONFIG, serving_settings(poll_seconds=0))  # no cache
     with TestClient(app, base_url="https://testserver") as client:
         engine = app.state.serving.engine
-        accounts.create_user(engine, "ana@example.test", "analyst", PASSWORD)
+        accounts.create_user(
+            Context(settings), accounts.NewUser("ana@example.test", "analyst", PASSWORD)
+        )
         headers = _api_login(client, "ana@example.test")
         assert _may_approve(client, headers) == 404
         with engine.begin() as connection:
@@ -109,9 +112,10 @@ def test_a_change_from_the_command_line_applies_within_the_cache_lifetime(site):
     client, engine, settings = site
     token = _api_login(client, "ana@example.test")["Authorization"].split()[1]
     now = [1000.0]
-    authenticator = Authenticator(engine, ttl=10, clock=lambda: now[0])
+    authenticator = Authenticator(Context(settings), ttl=10, clock=lambda: now[0])
     assert asyncio.run(authenticator.verify(token)).email == "ana@example.test"
-    admin.set_user_role(settings, _user_id(engine, "ana@example.test"), "analyst", active=False)
+    change = accounts.RoleChange(_user_id(engine, "ana@example.test"), "analyst", active=False)
+    accounts.set_role(Context(settings), change)
     assert asyncio.run(authenticator.verify(token)) is not None  # cached: 10 s at most
     now[0] += 10.001
     assert asyncio.run(authenticator.verify(token)) is None
@@ -134,10 +138,10 @@ def test_changing_the_password_ends_the_login_tokens(site):
 
 
 def test_a_password_reset_ends_the_login_tokens(site):
-    client, engine, settings = site
+    client, _, settings = site
     headers = _api_login(client, "ana@example.test")
     assert client.get("/campaigns", headers=headers).status_code == 200
-    _, link = accounts.request_reset(engine, settings, "ana@example.test")
+    _, link = accounts.request_reset(Context(settings), "ana@example.test")
     done = client.post(f"/auth/reset/{link}", data={"password": "a fresh strong passphrase"})
     assert done.status_code == 200 and "Password changed" in done.text
     assert client.get("/campaigns", headers=headers).status_code == 401

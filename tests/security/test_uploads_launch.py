@@ -29,7 +29,7 @@ def site(champion):
     state.scorer.command = SLEEPER  # a scoring run that lasts until the test ends it
     state.launcher.command = [sys.executable, "-c", "pass"]
     with TestClient(app, base_url="https://testserver") as client:
-        add_users(state.engine, {"runs@example.test": "analyst"})
+        add_users(state.context, {"runs@example.test": "analyst"})
         yield client, state
 
 

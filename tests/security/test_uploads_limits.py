@@ -119,7 +119,7 @@ def site(champion):
     settings = champion.settings.model_copy(update={"upload_max_rows": 1_000})
     app = create_app(settings, champion.config, serving_settings(poll_seconds=0))
     with TestClient(app, base_url="https://testserver") as client:
-        add_users(app.state.serving.engine, {"limits@example.test": "analyst"})
+        add_users(app.state.serving.context, {"limits@example.test": "analyst"})
         token = page_login(client, "limits@example.test", "/dashboard/data")
         yield client, app.state.serving, token
 

@@ -179,14 +179,15 @@ def body(payload) -> bytes:
 PAGE_PASSWORD = "dashboard test passphrase"
 
 
-def add_users(engine, roles: dict[str, str]) -> None:
-    """Dashboard users (email -> role) with PAGE_PASSWORD, unless they exist."""
-    from tasks import accounts
+def add_users(ctx, roles: dict[str, str]) -> None:
+    """Dashboard users (email -> role) with PAGE_PASSWORD, unless they exist (`ctx`: the
+    server's Context)."""
     from tasks.adapters import users
+    from tasks.services import accounts
 
     for email, role in roles.items():
-        if users.user_by_email(engine, email) is None:
-            accounts.create_user(engine, email, role, PAGE_PASSWORD)
+        if users.user_by_email(ctx.engine, email) is None:
+            accounts.create_user(ctx, accounts.NewUser(email, role, PAGE_PASSWORD))
 
 
 def form_login(client, email: str, password: str, **form):

@@ -16,8 +16,8 @@ from serving_helpers import REPO, form_login, serving_settings
 from configs.settings import Settings
 from serving.app import create_app
 from serving.sessions import COOKIE
-from tasks import accounts
 from tasks.adapters import users as user_store
+from tasks.services import accounts
 from tests.integration.smtp_server import Recorder, smtp_server
 
 PASSWORD = "correct horse battery"
@@ -47,7 +47,7 @@ def site(tmp_path, mail, request):
     with TestClient(app, base_url="https://testserver") as client:
         engine = app.state.serving.engine
         for email, role in (("ada@example.test", "admin"), ("vic@example.test", "viewer")):
-            accounts.create_user(engine, email, role, PASSWORD)
+            accounts.create_user(app.state.serving.context, accounts.NewUser(email, role, PASSWORD))
         yield client, engine
 
 
@@ -168,9 +168,8 @@ def test_admins_manage_users_and_keep_one_admin(site):
     created = client.post("/dashboard/users", data=new)
     assert created.status_code == 200 and "ana@example.test (analyst) was created" in created.text
     password = re.search(r'<code class="secret">([^<]+)</code>', created.text).group(1)
-    assert accounts.login(engine, Settings(), "ana@example.test", password, "t").user["role"] == (
-        "analyst"
-    )
+    attempt = accounts.LoginAttempt("ana@example.test", password, "t")
+    assert accounts.login(client.app.state.serving.context, attempt).user["role"] == ("analyst")
     me = next(u for u in user_store.list_users(engine) if u["role"] == "admin")
     demote = client.post(
         f"/dashboard/users/{me['id']}",

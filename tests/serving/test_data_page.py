@@ -30,7 +30,7 @@ def site(champion):
     app.state.serving.scorer.command = [sys.executable, "-c", RECORD]  # records, scores nothing
     with TestClient(app, base_url="https://testserver") as client:
         add_users(
-            app.state.serving.engine, {"up@example.test": "analyst", "look@example.test": "viewer"}
+            app.state.serving.context, {"up@example.test": "analyst", "look@example.test": "viewer"}
         )
         yield client, champion
 

@@ -24,7 +24,7 @@ def site(champion):
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]  # no real training
     with TestClient(app, base_url="https://testserver") as client:
         add_users(
-            app.state.serving.engine, {"root@example.test": "admin", "see@example.test": "viewer"}
+            app.state.serving.context, {"root@example.test": "admin", "see@example.test": "viewer"}
         )
         yield client, champion
 

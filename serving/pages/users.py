@@ -1,0 +1,81 @@
+"""The users page (`/dashboard/users`, admins): create a user (a generated password shown
+once), change a role, deactivate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from serving.errors import status_of
+from serving.sessions import AdminPage
+from serving.state import State
+from serving.web.render import NO_STORE, pages_of
+from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
+from tasks.core.policy import USER_ROLES
+from tasks.services import accounts
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _users_page(request, state, session, status=200, **extra) -> Response:
+    users = await run_in_threadpool(accounts.list_users, state.context)
+    return pages_of(request).render(
+        request,
+        "users.html",
+        status=status,
+        session=session,
+        active="users",
+        users=users,
+        roles=USER_ROLES,
+        **extra,
+    )
+
+
+def _refused(error: Exception) -> int:
+    """The status of a refused form: 400 for input to change, else the error's own."""
+    return 400 if isinstance(error, InvalidInputError) else status_of(error)[0]
+
+
+@router.get("/dashboard/users", response_class=HTMLResponse)
+async def users(request: Request, state: State, session: AdminPage) -> Response:
+    return await _users_page(request, state, session)
+
+
+@router.post("/dashboard/users", response_class=HTMLResponse)
+async def create_user(
+    request: Request,
+    state: State,
+    session: AdminPage,
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "viewer",
+) -> Response:
+    new = accounts.NewUser(email, role)
+    try:
+        user, password = await run_in_threadpool(accounts.create_user, state.context, new)
+    except (InvalidInputError, ConflictError) as error:
+        note = {"kind": "error", "text": str(error)}
+        return await _users_page(request, state, session, _refused(error), messages=[note])
+    created = {"email": user["email"], "role": user["role"], "password": password}
+    return await _users_page(request, state, session, created=created)
+
+
+@router.post("/dashboard/users/{user_id}")
+async def update_user(
+    request: Request,
+    state: State,
+    session: AdminPage,
+    user_id: int,
+    role: Annotated[str, Form()] = "viewer",
+    active: Annotated[str, Form()] = "",
+) -> Response:
+    change = accounts.RoleChange(user_id, role, active == "yes")
+    try:
+        await run_in_threadpool(accounts.set_role, state.context, change)
+    except (InvalidInputError, ConflictError, NotFoundError) as error:
+        note = {"kind": "error", "text": str(error)}
+        return await _users_page(request, state, session, _refused(error), messages=[note])
+    state.authenticator.forget()  # the user's login tokens were revoked
+    return RedirectResponse("/dashboard/users", status_code=303, headers=NO_STORE)

@@ -1,0 +1,81 @@
+"""The dashboard's users: create, register, list, change a role or deactivate, unlock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tasks.adapters import db
+from tasks.adapters import users as store
+from tasks.core.credentials import (
+    check_password,
+    check_role,
+    hash_password,
+    new_password,
+    normal_email,
+)
+from tasks.core.errors import ConflictError, NotFoundError
+from tasks.services.accounts.commands import CreatedUser, NewUser, Registration, RoleChange
+from tasks.services.context import Context
+
+REGISTRATION_OFF = "registration is off"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_store(ctx: Context) -> None:
+    """The application database at the current schema (the embedded SQLite one is upgraded in
+    place; a server database asks for `retainai db upgrade`): for the command line, whose
+    commands may run before the server ever started."""
+    db.ensure_schema(ctx.engine, embedded=ctx.settings.database_url is None)
+
+
+def create_user(ctx: Context, new: NewUser) -> CreatedUser:
+    """A new active user; without a password one is generated and returned (shown once)."""
+    email, role = normal_email(new.email), check_role(new.role)
+    password, shown = new.password, None
+    if password is None:
+        password = shown = new_password()
+    check_password(password, email)
+    return CreatedUser(
+        store.create_user(ctx.engine, email, hash_password(password), role, now()), shown
+    )
+
+
+def registration_open(ctx: Context) -> bool:
+    return ctx.settings.self_registration
+
+
+def register(ctx: Context, asked: Registration) -> dict[str, Any]:
+    """A new viewer account, when self-registration is on (else NotFoundError)."""
+    if not registration_open(ctx):
+        raise NotFoundError(REGISTRATION_OFF)
+    return create_user(ctx, NewUser(asked.email, "viewer", asked.password)).user
+
+
+def list_users(ctx: Context) -> list[dict[str, Any]]:
+    """Every user's id, email, role, state and dates (never a password hash)."""
+    return store.list_users(ctx.engine)
+
+
+def set_role(ctx: Context, change: RoleChange) -> None:
+    """Change a user's role or deactivate them; the last active admin stays an admin (checked
+    and changed in one transaction). The user's login tokens are revoked by any change; a
+    deactivation also ends the user's sessions."""
+    found = store.set_role(
+        ctx.engine, change.user_id, check_role(change.role), change.active, now()
+    )
+    if found is None:
+        raise NotFoundError(f"no user {change.user_id}")
+    if not found:
+        raise ConflictError("the last active admin cannot be demoted or deactivated")
+
+
+def unlock(ctx: Context, email: str) -> int:
+    """Forget every failed login of the account, from every address (the number forgotten)."""
+    email = normal_email(email)
+    if store.user_by_email(ctx.engine, email) is None:
+        raise NotFoundError(f"no user {email!r}")
+    return store.clear_failures(ctx.engine, email)
