@@ -26,8 +26,10 @@ from serving.api import admin as api_admin
 from serving.api import auth as api_auth
 from serving.api import campaigns as api_campaigns
 from serving.api import customers as api_customers
+from serving.api import model as api_model
 from serving.api import ops as api_ops
 from serving.api import predict as api_predict
+from serving.api import training as api_training
 from serving.api.campaign_models import EVENTS_BODY
 from serving.api.models import Message
 from serving.auth import Authenticator
@@ -36,7 +38,17 @@ from serving.errors import typed_error
 from serving.guard import Body, RequestGuard, policies
 from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
-from serving.pages import auth_reset, campaigns, customers, dashboard, data, home, model, tokens
+from serving.pages import (
+    auth_reset,
+    campaigns,
+    customers,
+    dashboard,
+    data,
+    home,
+    model,
+    survival,
+    tokens,
+)
 from serving.request_parser import CustomerParser
 from serving.run_slot import RunSlot
 from serving.scoring_launcher import ScoringLauncher
@@ -49,6 +61,7 @@ from serving.upload_checker import UploadChecker
 from serving.web import render
 from tasks.adapters import db
 from tasks.core.errors import RetainAIError
+from tasks.services.context import Context
 
 log = logging.getLogger("retainai.serving")
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -87,6 +100,7 @@ def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> S
         coalescer=Coalescer(),
         scorer=ScoringLauncher(config_path, slot),
         checker=UploadChecker(config_path),
+        context=Context(settings),
     )
 
 
@@ -223,6 +237,8 @@ def create_app(
     app.router.routes.insert(0, api_predict.fast_route())  # first: ahead of the documented one
     for module in (
         api_predict,
+        api_model,
+        api_training,
         api_admin,
         api_customers,
         api_campaigns,
@@ -236,6 +252,7 @@ def create_app(
         customers,
         campaigns,
         model,
+        survival,
         data,
         tokens,
     ):

@@ -21,6 +21,7 @@ from serving.scoring_launcher import ScoringLauncher
 from serving.settings import ServingSettings
 from serving.training_launcher import TrainingLauncher
 from serving.upload_checker import UploadChecker
+from tasks.services.context import Context
 
 
 class OrjsonResponse(JSONResponse):
@@ -44,6 +45,7 @@ class ServingState:
     coalescer: Coalescer
     scorer: ScoringLauncher
     checker: UploadChecker
+    context: Context  # the use cases' context: the same settings and engine
 
 
 def get_state(request: Request) -> ServingState:
