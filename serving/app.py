@@ -154,7 +154,7 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     return await http_exception_handler(request, exc)
 
 
-def _openapi(app: FastAPI, parser: CustomerParser):
+def _openapi(app: FastAPI, parser: CustomerParser, described: list[Any]):
     """The generated schema plus what comes from the config: the `Customer` body of
     POST /predict and the allowed segment values of a campaign's filter."""
 
@@ -162,7 +162,10 @@ def _openapi(app: FastAPI, parser: CustomerParser):
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=[*app.routes, *described],
         )
         customer = parser.json_schema()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -234,9 +237,9 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RetainAIError, typed_error)
     app.include_router(api_ops.router)
-    app.router.routes.insert(0, api_predict.fast_route())  # first: ahead of the documented one
+    app.router.routes.insert(0, api_predict.fast_route())
+    described = api_predict.declared(AUTH_RESPONSES)  # the schema and policy of that route
     for module in (
-        api_predict,
         api_model,
         api_training,
         api_admin,
@@ -267,7 +270,10 @@ def create_app(
         ),
     }
     table = policies(
-        app.router.routes, bodies, public=[p for p in public if p], public_pages=home.PUBLIC_PAGES
+        [*app.router.routes, *described],
+        bodies,
+        public=[p for p in public if p],
+        public_pages=home.PUBLIC_PAGES,
     )
     app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()
@@ -280,5 +286,5 @@ def create_app(
         routes=app.router.routes,
     )
     app.add_middleware(SecurityHeaders, docs_paths=(app.docs_url, app.redoc_url))  # outermost
-    app.openapi = _openapi(app, parser=state.parser)
+    app.openapi = _openapi(app, parser=state.parser, described=described)
     return app
