@@ -141,7 +141,7 @@ def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
     from tasks.services.models import survival_overview
 
     config = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
-    engine = db.make_engine(f"sqlite:///{s3_settings.state / 'app.db'}")
+    engine = Context(s3_settings).engine  # the database the page reads
     db.upgrade(engine)
     as_of = date(2026, 11, 29)
     with engine.begin() as connection:
@@ -177,4 +177,3 @@ def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
 
     local = s3_settings.model_copy(update={"reports_url": None})  # a store with nothing kept
     assert survival_overview(Context(local), config)["missing"].startswith("no curves yet")
-    engine.dispose()
