@@ -37,19 +37,19 @@ def run_split(config, clean, seed: int) -> dict:
     """Chosen model and baseline on the stratified split with this seed (split and CV)."""
     from tasks.core import modeling
     from tasks.core.evaluation import evaluate
-    from tasks.train import tune_and_fit
+    from tasks.services.models.training import fit_model
 
     config = _with_model(config, seed=seed)
     split = modeling.split_holdout(clean, config)
 
     started = time.perf_counter()
-    model = tune_and_fit.fn(config, split, None)
+    model = fit_model(config, split, None)
     fit_seconds = time.perf_counter() - started
     probabilities = model.pipeline.predict_proba(split.holdout_features)[:, 1]
     result = evaluate(split.holdout_target, probabilities, model.threshold, "holdout")
 
     linear = {"logistic_regression": config.model.families["logistic_regression"]}
-    baseline_model = tune_and_fit.fn(_with_model(config, families=linear), split, None)
+    baseline_model = fit_model(_with_model(config, families=linear), split, None)
     baseline = evaluate(
         split.holdout_target,
         baseline_model.pipeline.predict_proba(split.holdout_features)[:, 1],

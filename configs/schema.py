@@ -23,8 +23,9 @@ from configs.dataset import (  # noqa: F401  (the config's parts, importable fro
     feature_references,
 )
 from configs.errors import ConfigError
+from configs.families import FAMILY_NAMES, SIMPLICITY_ORDER
 
-FamilyName = Literal["logistic_regression", "random_forest", "lightgbm", "blend"]
+FamilyName = Literal[FAMILY_NAMES]  # type: ignore[valid-type]
 
 
 class Family(Strict):
@@ -37,12 +38,7 @@ class Family(Strict):
 class Model(Strict):
     families: dict[FamilyName, Family]
     # simplest first: the simplest family within one standard error of the best is chosen
-    simplicity_order: list[FamilyName] = [
-        "logistic_regression",
-        "lightgbm",
-        "random_forest",
-        "blend",
-    ]
+    simplicity_order: list[FamilyName] = list(SIMPLICITY_ORDER)
     registered_name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
     cv_folds: int = Field(5, ge=2, le=20)
     test_size: float = Field(0.2, gt=0.0, lt=0.9)

@@ -28,7 +28,9 @@ _SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 class Settings(BaseSettings):
     """Every setting is `RETAINAI_<NAME>`; defaults give a self-contained local state folder."""
 
-    model_config = SettingsConfigDict(env_prefix="RETAINAI_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="RETAINAI_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     environment: str = Field("development", pattern="^(development|test|production)$")
     state_dir: Path = Path(".state")
@@ -54,6 +56,10 @@ class Settings(BaseSettings):
     reports_url: str | None = Field(None, pattern=_S3_URL)
     http_timeout_seconds: float = Field(30.0, gt=0)
     dask_address: str | None = None  # a running Dask scheduler; else a local cluster
+    # The Prefect server the runs and the dashboard talk to (Prefect's own variables); none:
+    # flows run in-process and the API starts training as a local child process
+    prefect_api_url: str | None = Field(None, validation_alias="PREFECT_API_URL")
+    prefect_api_key: SecretStr | None = Field(None, validation_alias="PREFECT_API_KEY")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"

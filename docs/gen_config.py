@@ -265,7 +265,8 @@ def settings_page(model: type[BaseSettings]) -> list[str]:
     comments = source_comments(model)
     rows = []
     for name, field in model.model_fields.items():
-        variable = f"{prefix}{name}".upper()
+        alias = field.validation_alias  # a variable named outside the prefix
+        variable = (alias if isinstance(alias, str) else f"{prefix}{name}").upper()
         rows.append((f"`{variable}`", variable, field, comments, name))
     return table(rows, "variable", {})
 

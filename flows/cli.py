@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from flows.cli_common import settings
+from flows.cli_common import context, settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
 from flows.commands_pipeline import demo, generate_data, monitor, score, train
@@ -79,6 +79,7 @@ def main_options(
 ) -> None:
     _state["debug"] = debug
     settings.cache_clear()  # built once per invocation, from the environment of that call
+    context.cache_clear()
     quiet_runtime_defaults(settings().state_dir, "WARNING" if debug else "CRITICAL")
     _echo_progress()
 

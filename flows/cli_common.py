@@ -16,3 +16,11 @@ def settings():
     from configs.settings import load_settings
 
     return load_settings()
+
+
+@cache
+def context():
+    """The use cases' Context of this invocation, on the same settings."""
+    from tasks.services.context import Context
+
+    return Context(settings())

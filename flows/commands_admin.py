@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from flows.cli_common import DEFAULT_CONFIG, settings
+from flows.cli_common import DEFAULT_CONFIG, context, settings
 
 models_app = typer.Typer(no_args_is_help=True, help="Registered model versions and aliases")
 db_app = typer.Typer(no_args_is_help=True, help="Application database schema")
@@ -21,19 +21,17 @@ def models_list(
 ) -> None:
     """Every registered version with its aliases and holdout figures."""
     from configs.schema import load_config
-    from tasks.champions import list_versions
+    from tasks.services import models
 
-    rows = list_versions(settings(), load_config(config))
+    rows = models.list_versions(context(), load_config(config))
     if not rows:
         typer.echo("no registered versions yet: run `retainai train`")
         return
     typer.echo(f"{'version':>7}  {'aliases':<20} {'family':<20} {'roc_auc':>8} {'brier':>7}")
     for row in rows:
-        roc = f"{row['roc_auc']:.4f}" if row["roc_auc"] is not None else "-"
-        brier = f"{row['brier']:.4f}" if row["brier"] is not None else "-"
-        typer.echo(
-            f"{row['version']:>7}  {row['aliases']:<20} {row['family']:<20} {roc:>8} {brier:>7}"
-        )
+        roc = f"{row.roc_auc:.4f}" if row.roc_auc is not None else "-"
+        brier = f"{row.brier:.4f}" if row.brier is not None else "-"
+        typer.echo(f"{row.version:>7}  {row.aliases:<20} {row.family:<20} {roc:>8} {brier:>7}")
 
 
 @models_app.command("promote")
@@ -44,10 +42,13 @@ def models_promote(
 ) -> None:
     """Make VERSION the champion (recorded in the promotion log)."""
     from configs.schema import load_config
-    from tasks.champions import promote_version
+    from tasks.services import models
 
-    previous = promote_version(settings(), load_config(config), version, reason)
-    typer.echo(f"champion: v{version} (was {'v' + previous if previous else 'none'})")
+    command = models.PromoteVersion(load_config(config), version, reason)
+    moved = models.promote_version(context(), command)
+    typer.echo(
+        f"champion: v{moved.version} (was {'v' + moved.previous if moved.previous else 'none'})"
+    )
 
 
 @models_app.command("rollback")
@@ -57,10 +58,10 @@ def models_rollback(
 ) -> None:
     """Move champion back to the version that held it before."""
     from configs.schema import load_config
-    from tasks.champions import rollback
+    from tasks.services import models
 
-    current, target = rollback(settings(), load_config(config), reason)
-    typer.echo(f"champion: v{target} (rolled back from v{current})")
+    moved = models.rollback(context(), models.RollBack(load_config(config), reason))
+    typer.echo(f"champion: v{moved.version} (rolled back from v{moved.previous})")
 
 
 @db_app.command("upgrade")

@@ -28,8 +28,10 @@ from serving.api import campaigns as api_campaigns
 from serving.api import customers as api_customers
 from serving.api import dashboard as api_dashboard
 from serving.api import kpis as api_kpis
+from serving.api import model as api_model
 from serving.api import ops as api_ops
 from serving.api import predict as api_predict
+from serving.api import training as api_training
 from serving.api.campaign_models import EVENTS_BODY
 from serving.api.models import Message
 from serving.auth import Authenticator
@@ -48,6 +50,7 @@ from serving.pages import (
     model,
     overview,
     profile,
+    survival,
     tokens,
     users,
 )
@@ -158,7 +161,7 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     return await http_exception_handler(request, exc)
 
 
-def _openapi(app: FastAPI, parser: CustomerParser):
+def _openapi(app: FastAPI, parser: CustomerParser, described: list[Any]):
     """The generated schema plus what comes from the config: the `Customer` body of
     POST /predict and the allowed segment values of a campaign's filter."""
 
@@ -166,7 +169,10 @@ def _openapi(app: FastAPI, parser: CustomerParser):
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=[*app.routes, *described],
         )
         customer = parser.json_schema()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -238,9 +244,11 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RetainAIError, typed_error)
     app.include_router(api_ops.router)
-    app.router.routes.insert(0, api_predict.fast_route())  # first: ahead of the documented one
+    app.router.routes.insert(0, api_predict.fast_route())
+    described = api_predict.declared(AUTH_RESPONSES)  # the schema and policy of that route
     for module in (
-        api_predict,
+        api_model,
+        api_training,
         api_admin,
         api_customers,
         api_kpis,
@@ -256,6 +264,7 @@ def create_app(
         campaigns,
         unsubscribe_pages,
         model,
+        survival,
         data,
         tokens,
         overview,
@@ -274,7 +283,10 @@ def create_app(
         ),
     }
     table = policies(
-        app.router.routes, bodies, public=[p for p in public if p], public_pages=home.PUBLIC_PAGES
+        [*app.router.routes, *described],
+        bodies,
+        public=[p for p in public if p],
+        public_pages=home.PUBLIC_PAGES,
     )
     app.add_middleware(RequestGuard, table=table, authenticator=state.authenticator)
     name, alias = state.holder.name.encode(), serving.alias.encode()
@@ -287,5 +299,5 @@ def create_app(
         routes=app.router.routes,
     )
     app.add_middleware(SecurityHeaders, docs_paths=(app.docs_url, app.redoc_url))  # outermost
-    app.openapi = _openapi(app, parser=state.parser)
+    app.openapi = _openapi(app, parser=state.parser, described=described)
     return app

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from configs.settings import Settings
-from tasks.adapters import deployments, stack
-from tasks.adapters.stack_services import client_env, services
+from tasks.adapters import stack
+from tasks.adapters.prefect_door import PrefectDoor
+from tasks.adapters.stack_services import REPO, client_env, services
 from tasks.core.redaction import mask_url
 
 up = stack.up
@@ -41,8 +42,9 @@ def stores(settings: Settings) -> dict[str, str]:
 
 def deploy(settings: Settings) -> tuple[bool, list[str], str]:
     """Register prefect.yaml's deployments: (pool created, deployments, automation id)."""
-    deployments.require_api()
-    created = deployments.ensure_work_pool(settings.work_pool)
-    deployments.deploy_all()
-    automation = deployments.ensure_crash_detector(settings)
-    return created, deployments.deployment_names(), automation
+    door = PrefectDoor.from_settings(settings)
+    door.require_api()
+    created = door.ensure_work_pool(settings.work_pool)
+    door.deploy_all(REPO)
+    automation = door.ensure_crash_detector(settings)
+    return created, door.deployment_names(), automation

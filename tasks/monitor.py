@@ -13,15 +13,15 @@ from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import db, registry, report_store, score_runs
+from tasks.adapters import registry, report_store
 from tasks.adapters.drift_report import run_drift_report
-from tasks.adapters.tables import drift_reports, realised_performance
 from tasks.core import batches, drift
 from tasks.core.contract_chunks import check_chunk
 from tasks.core.drift import DriftSummary
 from tasks.core.errors import DriftBlockedError
-from tasks.core.outcomes import read_outcomes
 from tasks.progress import step
+from tasks.services import monitoring
+from tasks.services.context import Context
 
 REFERENCE_FILE = "reference.parquet"
 GATE_SAMPLE_ROWS = 50_000  # batch rows the drift gate compares (distances settle well before)
@@ -57,6 +57,19 @@ def report_drift(
     settings: Settings,
 ) -> DriftSummary:
     """Evidently report of the batch against the champion's reference, stored and linked."""
+    return _drift_report(config, reference, current, folder, as_of, model_version, run_id, settings)
+
+
+def _drift_report(
+    config: RunConfig,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    folder: Path,
+    as_of: date,
+    model_version: str,
+    run_id: str,
+    settings: Settings,
+) -> DriftSummary:
     step(f"drift report: {len(current):,} customers against {len(reference):,} reference rows")
     summary, html = run_drift_report(reference, current, config, folder / "drift_report.html")
     report_uri = report_store.publish(settings, html)
@@ -84,7 +97,7 @@ def report_drift(
         "created_at": datetime.now(UTC),
     }
     key = {"dataset": config.dataset.name, "as_of": as_of, "model_version": model_version}
-    _store(settings, drift_reports, key, stored)
+    monitoring.store_drift_check(Context(settings), key, stored)
     create_link_artifact(
         key="drift-report",
         link=report_uri,
@@ -121,7 +134,7 @@ def gate_drift(
     rows = max(config.monitoring.reference_rows, GATE_SAMPLE_ROWS)
     sample = batches.to_frame(batches.sample_rows(customers, rows, config.model.seed))
     current = check_chunk(sample, config).result.clean
-    summary = report_drift.fn(
+    summary = _drift_report(
         config,
         champion.reference,
         current,
@@ -141,33 +154,4 @@ def gate_drift(
 @task(name="realised-performance", cache_policy=NO_CACHE)
 def record_outcomes(config: RunConfig, raw: pd.DataFrame, settings: Settings) -> list[dict]:
     """Join delayed labels with past scores; realised figures per model version and as_of."""
-    outcomes = read_outcomes(raw, config.dataset)
-    with db.connected(settings) as engine:
-        ids = outcomes["customer_id"].unique().tolist()
-        past = score_runs.past_scores(engine, config.dataset.name, ids)
-    step(f"matching {len(outcomes):,} outcomes with {len(past):,} stored scores")
-    results = []
-    for (version, as_of), (labels, probabilities) in drift.match_outcomes(past, outcomes).items():
-        perf = drift.realised_performance(labels, probabilities)
-        alert = drift.performance_alert(perf, config.monitoring.min_realised_roc_auc)
-        _store(
-            settings,
-            realised_performance,
-            {"dataset": config.dataset.name, "model_version": str(version), "as_of": as_of},
-            {
-                "rows": perf["rows"],
-                "roc_auc": perf["roc_auc"],
-                "precision_at_10": perf["precision_at_10"],
-                "brier": perf["brier"],
-                "details": perf,
-                "alert": alert,
-                "computed_at": datetime.now(UTC),
-            },
-        )
-        results.append({"model_version": str(version), "as_of": str(as_of), "alert": alert, **perf})
-    return results
-
-
-def _store(settings: Settings, table, key: dict, values: dict) -> None:
-    with db.connected(settings) as engine:
-        db.upsert(engine, table, key, values)
+    return monitoring.record_outcomes(Context(settings), config, raw)

@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from configs.schema import RunConfig
 from configs.settings import Settings
-from tasks.adapters import db, memory, registry, score_merge
+from tasks.adapters import memory, registry, score_merge
 from tasks.adapters.score_runs import RunKey
 from tasks.chunk_model import ChunkModel
 from tasks.core import batches, promotion
@@ -33,6 +33,7 @@ from tasks.core.scoring import (
 from tasks.core.survival import SurvivalModel
 from tasks.monitor import load_reference
 from tasks.progress import step
+from tasks.services.context import Context
 from tasks.survival import draw_curves, load_survival_model
 from tasks.validate import validation_report
 
@@ -139,8 +140,7 @@ def score_chunk(
             kept.append(kpi_columns(rows))
             yield rows
 
-    with db.connected(settings) as engine:
-        score_merge.write_chunk(engine, merge, run, index, parts())
+    score_merge.write_chunk(Context(settings).engine, merge, run, index, parts())
     target = config.dataset.target.column
     labels = clean[target].astype("category").reset_index(drop=True) if target in clean else None
     scored = pd.concat(kept, ignore_index=True) if kept else kpi_columns(_no_scores())
@@ -177,8 +177,8 @@ def score_and_merge(
     back."""
     pieces = list(batches.slices(customers, config.scoring.chunk_rows))
     step(f"scoring {customers.num_rows:,} customers in {len(pieces)} chunks (v{run.model_version})")
+    engine = Context(settings).engine
     with (
-        db.connected(settings) as engine,
         score_merge.open_merge(engine, run) as merge,
         threadpool_limits(limits=1, user_api="blas"),  # the chunk threads are the parallelism
     ):

@@ -28,6 +28,7 @@ from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core.errors import ConfigError
 from tasks.progress import step
 from tasks.report_folders import POINTER, reports_folder
+from tasks.services.context import Context
 
 
 @dataclass
@@ -68,17 +69,17 @@ def locked_period(settings: Settings, config: RunConfig, as_of: date) -> Iterato
     marked failed and its staged rows removed (the scores table is never touched)."""
     if config.dataset.id_column is None:
         raise ConfigError("scoring needs dataset.id_column (scores are stored per customer)")
-    with db.connected(settings) as engine:
-        db.ensure_schema(engine, embedded=settings.database_url is None)
-        folder = reports_folder(settings, config.dataset.name, as_of)
-        with score_runs.period_lock(engine, score_runs.JOB, config.dataset.name, as_of):
-            period = PeriodRun(engine, config, as_of, folder)
-            try:
-                yield period
-            except BaseException as exc:
-                if period.run is not None:
-                    score_runs.fail_run(engine, period.run.run_id, str(exc) or type(exc).__name__)
-                raise
+    engine = Context(settings).engine
+    db.ensure_schema(engine, embedded=settings.database_url is None)
+    folder = reports_folder(settings, config.dataset.name, as_of)
+    with score_runs.period_lock(engine, score_runs.JOB, config.dataset.name, as_of):
+        period = PeriodRun(engine, config, as_of, folder)
+        try:
+            yield period
+        except BaseException as exc:
+            if period.run is not None:
+                score_runs.fail_run(engine, period.run.run_id, str(exc) or type(exc).__name__)
+            raise
 
 
 @task(name="publish-run", cache_policy=NO_CACHE)

@@ -14,7 +14,7 @@ import pandas as pd
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import campaign_store as store
-from tasks.adapters import db, registry
+from tasks.adapters import registry
 from tasks.adapters.storage import write_json_atomic
 from tasks.adapters.uplift_models import (
     load_uplift_model,
@@ -27,6 +27,7 @@ from tasks.core.contract import validate_frame
 from tasks.core.errors import ConfigError
 from tasks.core.plots import qini_figure
 from tasks.core.uplift import SCORE_INPUTS, TOP_SHARES, fit_and_evaluate
+from tasks.services.context import Context
 
 OUTCOMES = {"retained": True, "churned": False}
 ROW_KEYS = ("customer_id", *SCORE_INPUTS)
@@ -38,24 +39,24 @@ def campaign_examples(
     """One row per audience member with a known outcome: the customer's columns (typed by the
     contract), their churn score and risk segment at the campaign, `treated` and `retained`."""
     parts = []
-    with db.connected(settings) as engine:
-        for campaign_id in campaign_ids:
-            found = store.get_campaign(engine, campaign_id)
-            if found is None or found.get("dataset") != config.dataset.name:
-                raise ConfigError(f"no campaign {campaign_id} of {config.dataset.name}")
-            members = store.audience(engine, campaign_id)
-            events = store.events(engine, campaign_id)
-            known = events[events["event"].isin(list(OUTCOMES))]
-            if known.empty:
-                raise ConfigError(f"campaign {campaign_id} has no retained/churned outcomes yet")
-            outcome = known.drop_duplicates("customer_id", keep="last").set_index("customer_id")
-            members = members[members["customer_id"].isin(outcome.index)]
-            parts.append(
-                members.assign(
-                    treated=(members["arm"] == TREATED).to_numpy(),
-                    retained=outcome.loc[members["customer_id"], "event"].map(OUTCOMES).to_numpy(),
-                )
+    engine = Context(settings).engine
+    for campaign_id in campaign_ids:
+        found = store.get_campaign(engine, campaign_id)
+        if found is None or found.get("dataset") != config.dataset.name:
+            raise ConfigError(f"no campaign {campaign_id} of {config.dataset.name}")
+        members = store.audience(engine, campaign_id)
+        events = store.events(engine, campaign_id)
+        known = events[events["event"].isin(list(OUTCOMES))]
+        if known.empty:
+            raise ConfigError(f"campaign {campaign_id} has no retained/churned outcomes yet")
+        outcome = known.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+        members = members[members["customer_id"].isin(outcome.index)]
+        parts.append(
+            members.assign(
+                treated=(members["arm"] == TREATED).to_numpy(),
+                retained=outcome.loc[members["customer_id"], "event"].map(OUTCOMES).to_numpy(),
             )
+        )
     examples = pd.concat(parts, ignore_index=True)[[*ROW_KEYS, "treated", "retained"]]
     joined = with_customer_columns(config, examples, customers, "campaign customers")
     for arm, label in ((True, "treated"), (False, "holdout")):

@@ -1,69 +1,19 @@
-"""The model's description, reloads, training runs and API tokens."""
+"""API tokens: list, create, revoke."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Path, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving.api.models import (
-    Message,
-    ModelDescription,
-    Reload,
-    TokenCreated,
-    TokenInfo,
-    TokenRequest,
-    TrainingRun,
-)
-from serving.auth import Admin, Reader
-from serving.model_holder import describe
+from serving.api.models import Message, TokenCreated, TokenInfo, TokenRequest
+from serving.auth import Admin
 from serving.state import OrjsonResponse, State
 from tasks.core.credentials import TOKEN_NAME_PATTERN
-from tasks.core.errors import ConcurrentRunError, ConfigError
 from tasks.services import accounts
 
 router = APIRouter(default_response_class=OrjsonResponse)
-UNAVAILABLE = {503: {"model": Message}}
-
-
-@router.get("/model", response_model=ModelDescription, responses=UNAVAILABLE, tags=["model"])
-async def model(state: State, _caller: Reader) -> OrjsonResponse:
-    """The served version, its alias, training metrics and the request schema."""
-    current = state.holder.current
-    if current is None:
-        raise HTTPException(503, "no model is loaded yet")
-    return OrjsonResponse({**describe(current), "feature_schema": state.parser.json_schema()})
-
-
-@router.post("/admin/reload", response_model=Reload, responses=UNAVAILABLE, tags=["model"])
-async def reload(state: State, _caller: Admin) -> OrjsonResponse:
-    """Check the alias now and swap to its version if it moved (requests keep flowing)."""
-    try:
-        previous, version = await state.holder.refresh()
-    except Exception as exc:
-        raise HTTPException(503, f"reload failed, still serving the old model: {exc}") from exc
-    return OrjsonResponse(
-        {"previous_version": previous, "version": version, "changed": previous != version}
-    )
-
-
-@router.post(
-    "/trigger-training",
-    status_code=202,
-    response_model=TrainingRun,
-    responses={
-        409: {"model": Message, "description": "A run is going, or no training data is set"}
-    },
-    tags=["model"],
-)
-async def trigger_training(state: State, _caller: Admin) -> OrjsonResponse:
-    """Start the training flow (Prefect deployment run, else a local subprocess)."""
-    try:
-        started = await run_in_threadpool(state.launcher.start)
-    except (ConcurrentRunError, ConfigError) as exc:  # the service is fine; the request is not
-        raise HTTPException(409, str(exc)) from exc
-    return OrjsonResponse(started, status_code=202)
 
 
 @router.get("/admin/tokens", response_model=list[TokenInfo], tags=["tokens"])

@@ -1,7 +1,9 @@
 """POST /predict: churn probability, risk segment and (on request) reasons per customer.
 
-A plain Starlette route serves it (FastAPI's dependency solving cost more than scoring); the
-FastAPI route below documents the same contract. Explanations and big batches use threads."""
+One plain Starlette route serves it (FastAPI's dependency solving cost more than scoring).
+Its OpenAPI operation and its access policy come from the FastAPI declaration below, which
+the app reads (`declared`) but does not mount: what is documented is what runs. Explanations
+and big batches use threads."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from tasks.adapters.registry import LoadedModel
 from tasks.core.kpis import assign_risk_segments
 from tasks.core.scoring import reason_records
 
-router = APIRouter(tags=["predictions"])
+router = APIRouter(tags=["predictions"])  # the declaration of the served route, not mounted
 _BOOLEANS = {
     "true": True,
     "1": True,
@@ -128,5 +130,14 @@ async def predict(
     _caller: Predictor,
     explain: Annotated[bool, Query(description="Add the top reasons per customer.")] = False,
 ) -> OrjsonResponse:
-    """Documents POST /predict; `fast_route` serves the same contract ahead of it."""
+    """The declaration of POST /predict (its parameters, answers and the `predict` access
+    level); `fast_predict` serves it."""
     return await handle(request, explain)
+
+
+def declared(responses: dict[int | str, dict[str, Any]]) -> list[Any]:
+    """The declared /predict route with the app's shared answers, for the OpenAPI schema
+    and the request guard's policy table."""
+    holder = APIRouter()
+    holder.include_router(router, responses=responses)
+    return list(holder.routes)

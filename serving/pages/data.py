@@ -17,10 +17,10 @@ from serving.sessions import AnalystPage, ViewerPage
 from serving.state import State
 from serving.web.render import pages_of
 from tasks import uploads
-from tasks.adapters import orchestrator, prefect_api
-from tasks.core.errors import ConcurrentRunError, ConfigError, RetainAIError
+from tasks.core.errors import ConcurrentRunError, ConfigError, RetainAIError, UnavailableError
 from tasks.core.policy import allows
 from tasks.core.redaction import hide_paths, mask_url
+from tasks.services import models
 
 router = APIRouter(include_in_schema=False)
 UPLOAD_LIMIT = 512 * 1024 * 1024  # bytes of an uploaded customer file
@@ -36,12 +36,12 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
     recent = await run_in_threadpool(uploads.recent_uploads, settings)
     admin = allows(session.user["role"], "admin")  # data sources are an admin matter
     sources = _sources(settings) if admin else None
-    prefect = orchestrator.api_configured()
+    prefect = models.prefect_configured(state.context)
     schedules, schedule_error = None, None
     if prefect and admin:
         try:
-            schedules = await run_in_threadpool(prefect_api.deployment_schedules)
-        except ConfigError as error:
+            schedules = await run_in_threadpool(models.deployment_schedules, state.context)
+        except (ConfigError, UnavailableError) as error:
             schedule_error = str(error)
     return pages_of(request).render(
         request,
@@ -110,13 +110,16 @@ async def score(request: Request, state: State, session: AnalystPage, upload_id:
         )
     found = await run_in_threadpool(uploads.verdict_of, state.settings, upload_id)
     try:
-        pid = await run_in_threadpool(state.scorer.start, path, as_of, found and found.name)
+        command = models.StartScoring(path, as_of, found and found.name)
+        started = await run_in_threadpool(
+            models.start_scoring, state.context, state.scorer, command
+        )
     except ConcurrentRunError as error:  # another run of the table is going: it is named
         refused = [{"kind": "error", "text": str(error)}]
         return await _page(request, state, session, status=409, messages=refused)
     note = {
         "kind": "ok",
-        "text": f"scoring started for {as_of} (process {pid}); its run "
+        "text": f"scoring started for {as_of} (process {started.pid}); its run "
         "appears below, reload to follow it",
     }
     return await _page(request, state, session, messages=[note])

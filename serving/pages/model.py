@@ -1,7 +1,6 @@
 """The model page (MLOps): champion and challenger with holdout figures and plots, the
 promotion log, drift with the latest Evidently report, realised performance over time; for
-admins, "retrain now" (the training trigger) and "roll back". And the survival page: the
-Kaplan-Meier curves of the latest scoring run and the champion's Cox hazard ratios."""
+admins, "retrain now" (the training trigger) and "roll back"."""
 
 from __future__ import annotations
 
@@ -13,16 +12,14 @@ from serving import charts, security_headers
 from serving.sessions import AdminPage, ViewerPage
 from serving.state import State
 from serving.web.render import NO_STORE, pages_of
-from tasks import champions
-from tasks.core.errors import ConcurrentRunError, ConfigError, NotFoundError, RegistryError
-from tasks.model_overview import PLOTS, drift_report_file, evaluation_plot, model_overview
-from tasks.survival_overview import survival_overview
+from tasks.core.errors import ConflictError, NotFoundError
+from tasks.services import models, monitoring
 
 router = APIRouter(include_in_schema=False)
 
 
 async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:
-    found = await run_in_threadpool(model_overview, state.settings, state.config, state.engine)
+    found = await run_in_threadpool(models.model_overview, state.context, state.config)
     chart = charts.realised_chart(found["realised"])
     return pages_of(request).render(
         request,
@@ -30,7 +27,7 @@ async def _render(request: Request, state, session, status: int = 200, note=None
         status=status,
         session=session,
         active="model",
-        plots=PLOTS,
+        plots=models.PLOTS,
         realised_chart=chart,
         messages=[note] if note else [],
         **found,
@@ -44,7 +41,9 @@ async def model(request: Request, state: State, session: ViewerPage) -> Response
 
 @router.get("/dashboard/model/plots/{version}/{plot}")
 async def plot(state: State, session: ViewerPage, version: str, plot: str) -> Response:
-    found = await run_in_threadpool(evaluation_plot, state.settings, state.config, version, plot)
+    found = await run_in_threadpool(
+        models.evaluation_plot, state.context, state.config, version, plot
+    )
     if found is None:
         raise NotFoundError("no such plot")
     return FileResponse(found, media_type="image/png", headers={"Cache-Control": "private"})
@@ -52,7 +51,7 @@ async def plot(state: State, session: ViewerPage, version: str, plot: str) -> Re
 
 @router.get("/dashboard/model/drift-report", response_class=HTMLResponse)
 async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
-    found = await run_in_threadpool(drift_report_file, state.settings, uri)
+    found = await run_in_threadpool(monitoring.drift_report_file, state.context, uri)
     if found is None:
         raise NotFoundError("no such report")
     policy = {"Content-Security-Policy": security_headers.REPORT}  # sandboxed
@@ -61,13 +60,13 @@ async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
 
 @router.post("/dashboard/model/retrain", response_class=HTMLResponse)
 async def retrain(request: Request, state: State, session: AdminPage) -> Response:
+    command = models.StartTraining(state.launcher.config_path)
     try:
-        started = await run_in_threadpool(state.launcher.start)
-        note = {
-            "kind": "ok",
-            "text": f"training started ({started['backend']}, run {started['run_id']})",
-        }
-    except (ConcurrentRunError, ConfigError) as error:
+        started = await run_in_threadpool(
+            models.start_training, state.context, state.launcher, command
+        )
+        note = {"kind": "ok", "text": f"training started ({started.backend}, run {started.run_id})"}
+    except ConflictError as error:  # a run is going, or no training data is set
         note = {"kind": "error", "text": str(error)}
     return await _render(request, state, session, note=note)
 
@@ -75,26 +74,12 @@ async def retrain(request: Request, state: State, session: AdminPage) -> Respons
 @router.post("/dashboard/model/rollback")
 async def rollback(request: Request, state: State, session: AdminPage) -> Response:
     reason = f"rolled back from the dashboard by {session.user['email']}"
+    command = models.RollBack(state.config, reason)
     try:
-        await run_in_threadpool(champions.rollback, state.settings, state.config, reason)
-    except (ConfigError, RegistryError, ValueError) as error:
+        await run_in_threadpool(models.rollback, state.context, command)
+    except (ConflictError, NotFoundError) as error:
         return await _render(
             request, state, session, status=409, note={"kind": "error", "text": str(error)}
         )
     await state.holder.refresh()
     return RedirectResponse("/dashboard/model", status_code=303, headers=NO_STORE)
-
-
-@router.get("/dashboard/survival", response_class=HTMLResponse)
-async def survival(request: Request, state: State, session: ViewerPage) -> Response:
-    found = await run_in_threadpool(survival_overview, state.settings, state.config, state.engine)
-    drawn = [charts.survival_chart(rows, by) for by, rows in found["curves"].items()]
-    return pages_of(request).render(
-        request,
-        "survival.html",
-        session=session,
-        active="survival",
-        charts=drawn,
-        inf=float("inf"),
-        **found,
-    )

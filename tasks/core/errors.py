@@ -32,10 +32,6 @@ class TransientSourceError(DataSourceError):
     """A source failed in a way a retry may fix: server unreachable, timeout, HTTP 5xx."""
 
 
-class ConcurrentRunError(RetainAIError):
-    """Another run already holds the lock for the same period."""
-
-
 class DriftBlockedError(RetainAIError):
     """Data drift passed the threshold and the configured action is `block`."""
 
@@ -108,6 +104,10 @@ class NotFoundError(RetainAIError):
 
 class ConflictError(RetainAIError):
     """The request clashes with what is stored: a duplicate, a wrong state, a running job."""
+
+
+class ConcurrentRunError(ConflictError):
+    """Another run already holds the lock for the same period."""
 
 
 class InvalidInputError(RetainAIError):

@@ -29,13 +29,11 @@ import pandas as pd
 from scipy.special import expit
 
 from tasks.core import features as engineered
-from tasks.core import scorers
 from tasks.core.columns import Columns
 from tasks.core.encoding import Encoder, read_encoder, unsupported
+from tasks.core.families import FAMILIES, LOG_ODDS, ModelFamily, family_of
 from tasks.core.scorers import Blend, Boosted, Forest, Linear
-from tasks.core.trees import forest_trees, path_table, rows
-
-LOG_ODDS, PROBABILITY = "log-odds", "probability"
+from tasks.core.trees import rows
 
 
 @dataclass(frozen=True)
@@ -152,46 +150,20 @@ def compile_model(pipeline: Any) -> CompiledModel:
     numeric_inputs = frozenset(c for c in encoder.scaled if c in inputs)
     trees = getattr(getattr(scorer, "boosted", scorer), "paths", None)
     return CompiledModel(
-        family=family,
+        family=family.name,
         inputs=inputs,
         numeric_inputs=numeric_inputs,
         specs=specs,
         encoder=encoder,
         scorer=scorer,
-        units=PROBABILITY if family == "random_forest" else LOG_ODDS,
+        units=family.units,
         stats=trees.trees.stats if trees is not None else {},
     )
 
 
-def _scorer(model: Any, encoder: Encoder, center: np.ndarray) -> tuple[Any, str]:
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-
-    from tasks.core.modeling import LogitBlend
-
-    if type(model) is LogisticRegression:
-        return scorers.linear(model, encoder, center), "logistic_regression"
-    if type(model) is RandomForestClassifier:
-        if not hasattr(model, "estimators_"):
-            raise unsupported("RandomForestClassifier is not fitted")
-        if model.n_outputs_ != 1 or len(model.classes_) != 2:
-            raise unsupported("RandomForestClassifier must be single-output binary")
-        if model.n_features_in_ != encoder.width:
-            raise unsupported(f"the forest reads {model.n_features_in_} inputs")
-        return scorers.Forest(path_table(forest_trees(model), encoder.to_source)), "random_forest"
-    if type(model) is LogitBlend:
-        if not hasattr(model, "linear_"):
-            raise unsupported("LogitBlend is not fitted")
-        if type(model.linear_) is not LogisticRegression:
-            raise unsupported(f"LogitBlend.linear_ is {type(model.linear_).__name__}")
-        linear = scorers.linear(model.linear_, encoder, center)
-        boosted = scorers.boosted(model.boosted_, encoder)
-        return scorers.Blend(float(model.weight), linear, boosted), "blend"
-    if type(model).__name__ == "LGBMClassifier" and hasattr(model, "booster_"):
-        return scorers.boosted(model, encoder), "lightgbm"
-    if type(model).__name__ == "LGBMClassifier":
-        raise unsupported("LGBMClassifier is not fitted")
-    raise unsupported(
-        f"model {type(model).__name__} is not LogisticRegression, RandomForestClassifier, "
-        "LGBMClassifier or LogitBlend"
-    )
+def _scorer(model: Any, encoder: Encoder, center: np.ndarray) -> tuple[Any, ModelFamily]:
+    family = family_of(model)
+    if family is None:
+        names = ", ".join(FAMILIES)
+        raise unsupported(f"model {type(model).__name__} is of no model family ({names})")
+    return family.compile(model, encoder, center), family

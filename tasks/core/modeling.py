@@ -15,59 +15,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from configs.families import FAMILY_NAMES
 from configs.schema import RunConfig
 from tasks.core.errors import ConfigError
+from tasks.core.families import FAMILIES
+from tasks.core.families.blend import LogitBlend  # noqa: F401  (models pickled before it moved)
 from tasks.core.features import CATEGORICAL_KINDS, FeatureBuilder
 
-FAMILY_ORDER = ("logistic_regression", "random_forest", "lightgbm", "blend")
-
-
-def _lightgbm(seed: int, **params: Any) -> BaseEstimator:
-    from lightgbm import LGBMClassifier
-
-    return LGBMClassifier(random_state=seed, n_jobs=1, verbose=-1, **params)
-
-
-class LogitBlend(ClassifierMixin, BaseEstimator):
-    """Weighted average of a logistic regression and LightGBM in log-odds space.
-
-    Averaging log-odds (not probabilities) keeps per-feature explanations exact and additive.
-    """
-
-    def __init__(self, weight: float = 0.5, linear_params=None, boosted_params=None, seed=0):
-        self.weight = weight
-        self.linear_params = linear_params
-        self.boosted_params = boosted_params
-        self.seed = seed
-
-    def fit(self, features: np.ndarray, y: np.ndarray) -> LogitBlend:
-        self.linear_ = LogisticRegression(max_iter=2000, **(self.linear_params or {}))
-        self.boosted_ = _lightgbm(self.seed, **(self.boosted_params or {}))
-        self.linear_.fit(features, y)
-        self.boosted_.fit(features, y)
-        self.classes_ = self.linear_.classes_
-        return self
-
-    def decision_function(self, features: np.ndarray) -> np.ndarray:
-        linear = self.linear_.decision_function(features)
-        boosted = self.boosted_.predict(features, raw_score=True)
-        return self.weight * linear + (1.0 - self.weight) * boosted
-
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        positive = 1.0 / (1.0 + np.exp(-self.decision_function(features)))
-        return np.column_stack([1.0 - positive, positive])
-
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        return self.classes_[(self.predict_proba(features)[:, 1] >= 0.5).astype(int)]
+FAMILY_ORDER = FAMILY_NAMES  # the search order: a family may start from those before it
 
 
 def feature_layout(config: RunConfig) -> tuple[list[str], list[str]]:
@@ -94,15 +56,9 @@ def build_pipeline(config: RunConfig, estimator: BaseEstimator) -> Pipeline:
 
 
 def base_estimator(family: str, seed: int) -> BaseEstimator:
-    if family == "logistic_regression":
-        return LogisticRegression(max_iter=2000)
-    if family == "random_forest":
-        return RandomForestClassifier(random_state=seed, n_jobs=1)
-    if family == "lightgbm":
-        return _lightgbm(seed)
-    if family == "blend":
-        return LogitBlend(seed=seed)
-    raise ConfigError(f"unknown model family {family!r}")
+    if family not in FAMILIES:
+        raise ConfigError(f"unknown model family {family!r}")
+    return FAMILIES[family].estimator(seed)
 
 
 @dataclass(frozen=True)
@@ -126,13 +82,8 @@ def cv_splitter(config: RunConfig) -> StratifiedKFold:
 def family_grid(config: RunConfig, family: str, found: dict[str, SearchResult]) -> dict[str, list]:
     """The search grid for one family, in Pipeline parameter names."""
     grid = {f"model__{k}": list(v) for k, v in config.model.families[family].grid.items()}
-    if family == "blend":
-        missing = [f for f in ("logistic_regression", "lightgbm") if f not in found]
-        if missing:
-            raise ConfigError(f"model.families.blend needs enabled families {missing}")
-        grid["model__linear_params"] = [_model_params(found["logistic_regression"])]
-        grid["model__boosted_params"] = [_model_params(found["lightgbm"])]
-    return grid
+    best = {name: _model_params(result) for name, result in found.items()}
+    return {**grid, **FAMILIES[family].grid(best)}
 
 
 def _model_params(result: SearchResult) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from configs.settings import Settings
 from tasks.adapters import db
+from tasks.adapters.prefect_door import PrefectDoor
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,8 @@ class Context:
     def engine(self) -> Engine:
         """The process's one engine on the application database."""
         return db.engine_for(self.settings)
+
+    @cached_property
+    def prefect(self) -> PrefectDoor:
+        """The one door to the Prefect server of PREFECT_API_URL (REST; none configured)."""
+        return PrefectDoor.from_settings(self.settings)

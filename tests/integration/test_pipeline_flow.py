@@ -65,7 +65,8 @@ def test_the_pipeline_runs_every_stage_as_a_subflow_and_leaves_a_draft(state):
     from configs.settings import Settings
     from flows.pipeline import churn_pipeline
     from tasks.adapters import campaign_store, db, registry, report_store
-    from tasks.model_overview import model_overview
+    from tasks.services.context import Context
+    from tasks.services.models import model_overview
 
     training, scoring = state / "train.csv", state / "batch.csv"
     write_customers(generate_customers(2500, seed=3), training)
@@ -102,7 +103,7 @@ def test_the_pipeline_runs_every_stage_as_a_subflow_and_leaves_a_draft(state):
     assert links["scoring-reports"] == outcome["scoring"]["reports_uri"]
     assert "<html" in report_store.fetch(settings, links["drift-report"]).read_text()
     with db.connected(settings) as engine:  # what the dashboard's model page reads
-        latest = model_overview(settings, load_config(config), engine)["drift"]
+        latest = model_overview(Context(settings), load_config(config))["drift"]
     assert latest["report_uri"] == links["drift-report"]
     assert drift["dataset_drift"] in (True, False)
     registry.configure(settings)

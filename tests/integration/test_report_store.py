@@ -113,15 +113,17 @@ def test_a_reports_url_must_be_an_s3_url(url, tmp_path):
 
 
 def test_the_model_page_reads_the_drift_report_from_s3(s3_settings):
-    from tasks.model_overview import drift_report_file
+    from tasks.services.context import Context
+    from tasks.services.monitoring import drift_report_file
 
     html = s3_settings.reports_dir / "monitoring" / "2026-11-29" / "drift_report.html"
     html.parent.mkdir(parents=True)
     html.write_text("<html>drift of 2026-11-29</html>")
     uri = report_store.publish(s3_settings, html)
     html.unlink()  # the dashboard may run on another machine: it reads the store
-    assert drift_report_file(s3_settings, uri).read_text() == "<html>drift of 2026-11-29</html>"
-    assert drift_report_file(s3_settings, uri.removesuffix(".html") + ".json") is None
+    ctx = Context(s3_settings)
+    assert drift_report_file(ctx, uri).read_text() == "<html>drift of 2026-11-29</html>"
+    assert drift_report_file(ctx, uri.removesuffix(".html") + ".json") is None
 
 
 def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
@@ -135,10 +137,11 @@ def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
     from tasks.adapters import db
     from tasks.adapters.tables import kpi_snapshots
     from tasks.report_folders import POINTER, reports_folder
-    from tasks.survival_overview import survival_overview
+    from tasks.services.context import Context
+    from tasks.services.models import survival_overview
 
     config = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
-    engine = db.make_engine(f"sqlite:///{s3_settings.state / 'app.db'}")
+    engine = Context(s3_settings).engine  # the database the page reads
     db.upgrade(engine)
     as_of = date(2026, 11, 29)
     with engine.begin() as connection:
@@ -166,12 +169,11 @@ def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
 
     shutil.rmtree(s3_settings.reports_dir)  # the dashboard may run on another machine
 
-    found = survival_overview(s3_settings, config, engine)
+    found = survival_overview(Context(s3_settings), config)
     assert found["as_of"] == as_of and "missing" not in found, found
     assert set(found["curves"]) == {config.dataset.roles.segment, "risk_segment"}
     assert found["curves"]["risk_segment"] == [{"group": "a", "month": 1, "share": 0.9}]
     assert found["medians"] == {"risk_segment": {}}
 
     local = s3_settings.model_copy(update={"reports_url": None})  # a store with nothing kept
-    assert survival_overview(local, config, engine)["missing"].startswith("no curves yet")
-    engine.dispose()
+    assert survival_overview(Context(local), config)["missing"].startswith("no curves yet")

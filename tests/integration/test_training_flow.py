@@ -127,7 +127,6 @@ def test_pyfunc_serves_the_same_probabilities(first_model, customers):
 
 def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, customers):
     from flows.train import train_churn_model
-    from tasks.champions import rollback
 
     stump = small_config(state, random_forest={"grid": {"n_estimators": [1], "max_depth": [1]}})
     with pytest.raises(ChampionGateError, match="worse than the champion"):
@@ -141,8 +140,12 @@ def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, c
 
     from configs.schema import load_config
     from configs.settings import Settings
+    from tasks.services import models
+    from tasks.services.context import Context
 
-    assert rollback(Settings(), load_config(small_config(state))) == ("3", "1")
+    command = models.RollBack(load_config(small_config(state)))
+    moved = models.rollback(Context(Settings()), command)
+    assert (moved.previous, moved.version) == ("3", "1")
     assert "champion" in _registry()["1"]
     assert [e["action"] for e in _promotions()][-1] == "rollback"
 

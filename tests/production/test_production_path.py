@@ -204,11 +204,12 @@ def test_the_data_page_shows_the_deployments_and_their_schedules(production):
     import httpx
 
     from configs.settings import Settings
-    from tasks.adapters.prefect_api import deployment_schedules
+    from tasks.adapters.prefect_door import PrefectDoor
     from tasks.services import accounts
     from tasks.services.context import Context
 
-    rows = {row["name"]: row for row in deployment_schedules()}
+    schedules = PrefectDoor.from_settings(Settings()).deployment_schedules()
+    rows = {row["name"]: row for row in schedules}
     assert rows["score-customers/score-daily"]["schedules"] == ["cron 0 5 * * * (UTC)"]
     assert rows["score-customers/score-daily"]["next_run"].endswith("05:00 UTC")
     assert rows["monitor-churn-model/monitor-after-scoring"]["schedules"] == ["no schedule"]

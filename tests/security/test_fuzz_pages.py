@@ -80,7 +80,7 @@ def _seed(site: Site, champion) -> None:
     from tasks import uploads
     from tasks.adapters import campaign_store, tokens
     from tasks.adapters.retention_store import list_customers
-    from tasks.model_overview import PLOTS
+    from tasks.services.models import PLOTS
 
     session_id, csrf = site.sessions["analyst"]
     headers = {"Cookie": f"{COOKIE}={session_id}"}

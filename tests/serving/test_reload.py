@@ -13,11 +13,19 @@ pytestmark = pytest.mark.anyio
 LINEAR = {"logistic_regression": {"grid": {"C": [0.3]}}}
 
 
+def promote_version(settings, config, version: str, reason: str) -> str | None:
+    """Make `version` champion through the use case the CLI and the pages call."""
+    from tasks.services import models
+    from tasks.services.context import Context
+
+    command = models.PromoteVersion(config, version, reason)
+    return models.promote_version(Context(settings), command).previous
+
+
 @pytest.fixture(scope="module")
 def two_versions(champion):
     """A second model trained into the champion's store; the alias is put back on the first."""
     from tasks.adapters import registry
-    from tasks.champions import promote_version
 
     linear = small_config(champion.state, "config-linear", LINEAR)
     train(champion.state, linear, champion.data, champion=False)  # a challenger
@@ -89,8 +97,6 @@ def _check(results, versions: set[str], new: str, swapped: float) -> None:
 
 
 async def test_reload_swaps_versions_without_failed_requests(champion, two_versions):
-    from tasks.champions import promote_version
-
     first, second = two_versions
 
     async def promote_and_reload(client, tokens, before):
@@ -107,8 +113,6 @@ async def test_reload_swaps_versions_without_failed_requests(champion, two_versi
 
 
 async def test_polling_follows_the_alias(champion, two_versions):
-    from tasks.champions import promote_version
-
     first, second = two_versions
 
     async def promote_and_wait(client, tokens, before):

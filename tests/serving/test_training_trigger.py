@@ -49,12 +49,17 @@ def test_without_a_training_source_the_api_names_the_setting(served, monkeypatch
 
 
 @pytest.fixture
-def training_deployment(prefect_server, monkeypatch):
-    """`train-churn-model/train-weekly` registered on the test Prefect server."""
+def training_deployment(served, prefect_server, monkeypatch):
+    """`train-churn-model/train-weekly` registered on the test Prefect server, which the
+    served app's context names (as PREFECT_API_URL at its start would)."""
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
+    from tasks.services.context import Context
+
     monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
+    named = served.state.settings.model_copy(update={"prefect_api_url": PREFECT_API_URL.value()})
+    monkeypatch.setattr(served.state, "context", Context(named))
     with get_client(sync_client=True) as client:
         flow_id = client.create_flow_from_name("train-churn-model")
         deployment_id = client.create_deployment(flow_id, "train-weekly")

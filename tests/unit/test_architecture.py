@@ -116,3 +116,94 @@ def test_the_formatter_decides_line_breaks():
         if re.search(r"#\s*fmt:\s*(skip|off)", line)
     ]
     assert len(markers) <= 20, markers
+
+
+API_WITHOUT_PREFECT = """
+import json, sys, threading
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from configs.settings import Settings
+from serving.app import create_app
+from serving.settings import ServingSettings
+from tasks.adapters import tokens
+from tasks.services import models
+
+class Prefect(BaseHTTPRequestHandler):  # answers as a Prefect server with the deployment
+    def _answer(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        self._answer({"id": "d1", "name": "train-weekly", "flow_id": "f1"})
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self._answer({"id": "r1"} if self.path.endswith("create_flow_run") else [])
+    def log_message(self, *args):
+        pass
+
+state = Path(sys.argv[1])
+server = HTTPServer(("127.0.0.1", 0), Prefect)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+quiet = [sys.executable, "-c", "pass"]
+for prefect in (None, f"http://127.0.0.1:{server.server_port}/api"):
+    settings = Settings(state_dir=state, prefect_api_url=prefect, training_source="t.csv")
+    app = create_app(settings, "configs/telco.yaml", ServingSettings(poll_seconds=0))
+    serving = app.state.serving
+    serving.launcher.command = serving.scorer.command = quiet
+    with TestClient(app) as client:
+        token = tokens.create(serving.engine, f"admin{bool(prefect)}", "admin")
+        answer = client.post("/trigger-training", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["backend"] == ("prefect" if prefect else "subprocess"), answer.json()
+        if serving.launcher.process is not None:
+            serving.launcher.process.wait(timeout=30)
+        data = state / "upload.csv"
+        data.write_text("customerID\\n1\\n")
+        command = models.StartScoring(data, date(2026, 12, 1), "upload.csv")
+        started = models.start_scoring(serving.context, serving.scorer, command)
+        assert started.pid > 0
+assert "prefect" not in sys.modules, sorted(m for m in sys.modules if m.startswith("prefect"))
+print("no prefect")
+"""
+
+
+def test_the_api_process_never_imports_prefect(tmp_path):
+    """The app, a training run started through its route (a local child, then a Prefect
+    deployment run over REST) and a scoring run: never a `prefect` module in the process.
+    A fresh interpreter, so no other test's imports count."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", API_WITHOUT_PREFECT, str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "no prefect" in done.stdout, done.stderr[-3000:]
+
+
+def test_the_prefect_server_is_named_by_the_settings_only():
+    """PREFECT_API_URL is a setting (configs/settings.py); no module reads it by itself."""
+    reads = re.compile(r"(environ\.get|getenv|environ\[)\(?\s*[\"']PREFECT_API_URL")
+    for folder in ("tasks", "flows", "serving"):
+        for path in _modules(folder):
+            assert not reads.search(path.read_text()), f"{path.relative_to(REPO)} reads it"
+
+
+def test_nothing_calls_a_prefect_task_body_directly():
+    """A task's `.fn` is for tests: flows, the CLI and the server call the use cases."""
+    waiting = {"flows/commands_campaign.py", "flows/demo.py", "bench/campaigns.py"}
+    for folder in ("flows", "tasks", "serving", "bench"):
+        for path in _modules(folder):
+            name = str(path.relative_to(REPO))
+            if name not in waiting:
+                assert ".fn(" not in path.read_text(), f"{name} calls a task's .fn"

@@ -33,6 +33,12 @@ def test_the_committed_page_is_what_the_code_writes(generator, tmp_path):
     assert written == generator.PAGE.read_text(), "the configuration page is stale: run make docs"
 
 
+def _variable(prefix: str, name: str, field) -> str:
+    """The environment variable of a setting: its own name where it has one (Prefect's)."""
+    alias = field.validation_alias
+    return (alias if isinstance(alias, str) else f"{prefix}{name}").upper()
+
+
 def test_every_key_and_setting_has_a_row(generator):
     page = generator.render()
     for title, _, model in generator.model_sections(RunConfig, ""):
@@ -42,8 +48,9 @@ def test_every_key_and_setting_has_a_row(generator):
             assert f"| `{name}` |" in section, f"{title}.{name} is not on the page"
     for settings in (Settings, generator.serving_settings_model()):
         prefix = settings.model_config["env_prefix"]
-        for name in settings.model_fields:
-            assert f"| `{prefix}{name}`".upper() in page.upper(), f"{prefix}{name} is missing"
+        for name, field in settings.model_fields.items():
+            variable = _variable(prefix, name, field)
+            assert f"| `{variable}` |" in page, f"{variable} is missing"
 
 
 def test_secrets_show_no_value(generator):
@@ -55,7 +62,8 @@ def test_secrets_show_no_value(generator):
     ]
     assert {"llm_api_key", "secret_key", "smtp_password", "training_source"} <= set(secrets)
     for name in secrets:
-        (row,) = [r for r in page.splitlines() if r.startswith(f"| `RETAINAI_{name.upper()}` |")]
+        variable = _variable("RETAINAI_", name, Settings.model_fields[name])
+        (row,) = [r for r in page.splitlines() if r.startswith(f"| `{variable}` |")]
         assert row.split(" | ")[2] == "secret", row
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.adapters.prefect_api import deployment_schedules, describe_schedule, summarise
-from tasks.core.errors import ConfigError
+from tasks.adapters.prefect_door import PrefectDoor
+from tasks.core.errors import ConfigError, UnavailableError
+from tasks.core.schedules import describe_schedule, summarise
 
 
 @pytest.mark.parametrize(
@@ -66,11 +67,11 @@ def test_summary_names_flow_and_deployment_and_picks_the_next_run():
 def test_an_unconfigured_or_silent_server_is_one_clear_error(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     with pytest.raises(ConfigError, match="no Prefect server is configured"):
-        deployment_schedules()
+        PrefectDoor(None).deployment_schedules()
     import socket
 
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(ConfigError, match=f"127.0.0.1:{port}/api did not answer"):
-        deployment_schedules(f"http://127.0.0.1:{port}/api")
+    with pytest.raises(UnavailableError, match=f"127.0.0.1:{port}/api did not answer"):
+        PrefectDoor(f"http://127.0.0.1:{port}/api").deployment_schedules()

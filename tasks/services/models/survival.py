@@ -1,7 +1,7 @@
 """What the survival page shows: the Kaplan-Meier curves (with 95% bands) and median survival
 that the committed scoring run of the latest as_of wrote, by the segment column and by risk
-segment, and the champion's Cox hazard ratios logged with its training run. Plain functions
-for the web app; nothing is refitted here."""
+segment, and the champion's Cox hazard ratios logged with its training run; nothing is
+refitted here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
 from configs.schema import RunConfig
 from configs.settings import Settings
@@ -17,10 +16,11 @@ from tasks.adapters import registry, report_store
 from tasks.adapters import retention_store as store
 from tasks.adapters.artifact_cache import cached_artifact
 from tasks.report_folders import committed_run_folder
+from tasks.services.context import Context
 
 
-def _run_folder(settings: Settings, config: RunConfig, engine: Engine):
-    latest = store.latest_kpis(engine, config.dataset.name)
+def _run_folder(settings: Settings, config: RunConfig, ctx: Context):
+    latest = store.latest_kpis(ctx.engine, config.dataset.name)
     if latest is None:
         return None, None
     folder = committed_run_folder(settings, config.dataset.name, latest["as_of"])
@@ -41,13 +41,14 @@ def _hazard_ratios(settings: Settings, config: RunConfig) -> list[dict[str, Any]
     return table.to_dict("records")
 
 
-def survival_overview(settings: Settings, config: RunConfig, engine: Engine) -> dict[str, Any]:
+def survival_overview(ctx: Context, config: RunConfig) -> dict[str, Any]:
     """as_of, curves {grouping: KM table rows}, medians {grouping: {group: months}}, hazard
     ratios (covariate, hazard_ratio, ci_lower, ci_upper, p), and why something is missing."""
+    settings = ctx.settings
     found: dict[str, Any] = {"as_of": None, "curves": {}, "medians": {}, "hazard_ratios": []}
     if config.dataset.roles.duration is None:
         return {**found, "missing": "this table has no duration role: no survival curves"}
-    as_of, folder = _run_folder(settings, config, engine)
+    as_of, folder = _run_folder(settings, config, ctx)
     found["as_of"] = as_of
     if folder is not None:  # read through the report store: the flows may run elsewhere
         roles = config.dataset.roles

@@ -1,0 +1,31 @@
+"""The survival page: the Kaplan-Meier curves of the latest scoring run and the champion's
+Cox hazard ratios."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from serving import charts
+from serving.sessions import ViewerPage
+from serving.state import State
+from serving.web.render import pages_of
+from tasks.services import models
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/dashboard/survival", response_class=HTMLResponse)
+async def survival(request: Request, state: State, session: ViewerPage) -> Response:
+    found = await run_in_threadpool(models.survival_overview, state.context, state.config)
+    drawn = [charts.survival_chart(rows, by) for by, rows in found["curves"].items()]
+    return pages_of(request).render(
+        request,
+        "survival.html",
+        session=session,
+        active="survival",
+        charts=drawn,
+        inf=float("inf"),
+        **found,
+    )
