@@ -234,9 +234,8 @@ def main() -> int:
         registry.configure(settings)
         champion = registry.version_by_alias(MODEL, registry.CHAMPION)
         pipeline = registry.load_pipeline(MODEL, champion.version)
-        token = admin.create_token(
-            settings, f"bench-{time.time_ns()}", "app"
-        )  # as `retainai tokens create`
+        # a predict-only token, as `retainai tokens create` makes one
+        token = admin.create_token(settings, f"bench-{time.time_ns()}", "app")
 
         ours, theirs = free_port(), free_port()
         processes.append(
