@@ -4,7 +4,9 @@ Generates customers into a PostgreSQL table, trains a champion on generated data
 config), vacuums what it loaded or deleted (so no step inherits autovacuum work), then measures
 in one run, each in its own process so peak memory is its own:
 The champion is trained with `--family` (default blend, the trees and the linear model the
-bench has always measured) first in the simplicity order of the model choice.
+bench has always measured) first in the simplicity order of the model choice; with
+`--champion-state DIR` the champion registered in that state folder is used instead (no
+training; its registry is only read).
   (a) ours:  the scoring flow from the source table to upserted scores (validation, reasons,
              lifetime value, KPIs, survival curves, staging and merge included), timed in a
              process that has run the flow before, as a worker has: a 1,000-customer run of
@@ -38,6 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "configs" / "telco.yaml"
+CHAMPION_STATE_HELP = "use the champion registered in this state folder (no training)"
 TARGETS = {"ratio_to_floor": 1.3, "speedup_vs_naive": 2.0, "peak_rss_mb": 2048}
 
 
@@ -50,7 +53,6 @@ def prepare(args) -> None:
     import sqlalchemy as sa
 
     from data.generate import generate_customers
-    from flows.train import train_churn_model
     from tasks.adapters import db
 
     url = sa.engine.make_url(args.database_url)
@@ -81,9 +83,12 @@ def prepare(args) -> None:
         connection.execute(
             sa.text(f"CREATE TABLE {args.table}_warm_up AS SELECT * FROM {args.table} LIMIT 1000")
         )
-    training = Path(args.state) / "train.csv"
-    generate_customers(5000, seed=args.seed + 1).to_csv(training, index=False)
-    train_churn_model(str(_training_config(args)), str(training))
+    if not args.champion_state:
+        from flows.train import train_churn_model
+
+        training = Path(args.state) / "train.csv"
+        generate_customers(5000, seed=args.seed + 1).to_csv(training, index=False)
+        train_churn_model(str(_training_config(args)), str(training))
     _settle(engine, args.table)
     engine.dispose()
 
@@ -251,6 +256,16 @@ def naive(args) -> dict:
     return {"seconds": seconds, "rows": len(result)}
 
 
+def use_champion_of(state: str | None) -> None:
+    """With a state folder: this process and its children read their champion from that
+    state's model registry (RETAINAI_MLFLOW_TRACKING_URI), whatever their own state is."""
+    if state:
+        from configs.settings import Settings
+
+        found = Settings(state_dir=Path(state)).resolved_tracking_uri
+        os.environ["RETAINAI_MLFLOW_TRACKING_URI"] = found
+
+
 def use_state(args, prefix: str) -> Path:
     """The bench's state folder (`--state`, else a new temporary one, passed on to the steps)
     and database for this process and its children, with quiet local runtime defaults."""
@@ -259,6 +274,7 @@ def use_state(args, prefix: str) -> Path:
     state = Path(args.state or tempfile.mkdtemp(prefix=prefix))
     os.environ["RETAINAI_STATE_DIR"] = str(state)
     os.environ["RETAINAI_DATABASE_URL"] = args.database_url
+    use_champion_of(args.champion_state)
     quiet_runtime_defaults(state)
     sys.argv += ["--state", str(state)] if not args.state else []
     return state
@@ -288,6 +304,7 @@ def main() -> int:
     )
     parser.add_argument("--table", default="bench_customers")
     parser.add_argument("--state", default=None, help="state folder (default: a temporary one)")
+    parser.add_argument("--champion-state", help=CHAMPION_STATE_HELP)
     parser.add_argument(
         "--repeats", type=int, default=3, help="ours and the floor, alternated (medians reported)"
     )

@@ -25,12 +25,13 @@ import os
 import resource
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from local_servers import free_port, start_server, wait_for_port  # this folder's module
 
 REPO = Path(__file__).resolve().parents[1]
+SCORED_AS_OF = date(2026, 11, 1)
 TARGETS = {"share_of_ideal": 0.8, "send_per_second": 300.0, "rss_growth_mb": 50.0}
 
 
@@ -60,45 +61,53 @@ def audience_for(messages: int, share: float) -> int:
 
 
 def seed(settings, config, customers: int) -> None:
-    """Scored customers (all high risk, all worth a contact) and a contact for each."""
+    """Scored customers (all high risk, all worth a contact) and a contact for each.
+
+    The scores are committed as one scoring run of their period, as the scoring flow commits
+    one: the run recorded under the period's lock, its rows and KPI snapshot merged in one
+    transaction (campaigns choose from the latest committed period). The contacts are
+    imported by the contacts import."""
     import numpy as np
+    import pandas as pd
 
     from data.contacts import generate_contacts
-    from tasks.adapters import db
-    from tasks.adapters.tables import customer_scores
-    from tasks.campaign import import_contacts
+    from tasks.adapters import db, score_merge
+    from tasks.core.kpis import compute_kpis
+    from tasks.core.scoring import assign_risk_segments, kpi_columns
+    from tasks.scoring_run import locked_period
+    from tasks.services.contacts import import_contacts
+    from tasks.services.context import Context
 
     rng = np.random.default_rng(7)
     ids = [f"B{i:07d}" for i in range(customers)]
+    probability = rng.uniform(0.7, 0.95, customers)
     reasons = [
         {"feature": "Contract", "value": "Month-to-month", "contribution": 0.8},
         {"feature": "tenure", "value": 4, "contribution": 0.5},
     ]
-    now = datetime.now(UTC)
-    with db.connected(settings) as engine:
-        db.upgrade(engine)
-        rows = [
-            {
-                "dataset": config.dataset.name,
-                "customer_id": customer,
-                "as_of": date(2026, 11, 1),
-                "model_version": "1",
-                "churn_probability": float(p),
-                "risk_segment": "high",
-                "top_reasons": reasons,
-                "monthly_value": 80.0,
-                "segment_value": "Month-to-month",
-                "expected_remaining_months": 10.0,
-                "lifetime_value": 1500.0,
-                "scored_at": now,
-                "run_id": "bench",
-            }
-            for customer, p in zip(ids, rng.uniform(0.7, 0.95, customers), strict=True)
-        ]
-        with engine.begin() as connection:
-            connection.execute(customer_scores.insert(), rows)
+    rows = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "churn_probability": probability,
+            "risk_segment": assign_risk_segments(probability, config.segments),
+            "top_reasons": json.dumps(reasons),
+            "monthly_value": 80.0,
+            "segment_value": "Month-to-month",
+            "expected_remaining_months": 10.0,
+            "lifetime_value": 1500.0,
+        }
+    )
+    ctx = Context(settings)
+    db.upgrade(ctx.engine)
+    with locked_period(settings, config, SCORED_AS_OF) as period:
+        run = period.start(settings.model_name(config), "1", "bench: generated scores")
+        counts = {"rows_in": customers, "rows_scored": customers, "rows_quarantined": 0}
+        kpis = compute_kpis(kpi_columns(rows), config)
+        with score_merge.open_merge(period.engine, run) as merge:
+            score_merge.write_chunk(period.engine, merge, run, 0, [rows])
+            score_merge.finish_merge(period.engine, merge, run, kpis, counts, 1)
     contacts = generate_contacts(ids, seed=7).assign(consent_email=True)
-    import_contacts.fn(settings, config, contacts)
+    import_contacts(ctx, config, contacts)
 
 
 def raw_client_rate(base_url: str, requests: int, concurrency: int) -> float:
@@ -153,12 +162,8 @@ def raw_smtp_rate(settings, count: int) -> float:
 def run(args) -> dict:
     from configs.schema import load_config
     from configs.settings import Settings
-    from tasks import campaign_actions as actions
-    from tasks.campaign import create_campaign
-    from tasks.campaign_actions import offer_of
-    from tasks.campaign_delivery import send_campaign
-    from tasks.campaign_messages import write_campaign_messages
-    from tasks.core.audience import AudienceFilter
+    from tasks.services import campaigns
+    from tasks.services.context import Context
 
     llm_port, smtp_port = free_port(), free_port()
     llm = start_server("llm", llm_port, args.latency)
@@ -185,22 +190,27 @@ def run(args) -> dict:
         config = load_config(REPO / "configs" / "telco.yaml")
         share = 0.1
         seed(settings, config, audience_for(args.messages, share))
-        offer = offer_of(config, "loyalty-discount", ["email"])
-        wanted = AudienceFilter(risk_segments=("high",))
-        campaign = create_campaign.fn(
-            settings, config, "bench", offer, ["email"], wanted, share, "bench"
+        ctx = Context(settings)
+        draft = campaigns.CampaignDraft(
+            name="bench",
+            created_by="bench",
+            offer="loyalty-discount",
+            channels=("email",),
+            audience=campaigns.AudienceFilter(risk_segments=("high",)),
+            holdout_share=share,
         )
+        campaign = campaigns.create_campaign(ctx, config, draft)
         rss = []
         started = time.perf_counter()
-        totals = write_campaign_messages(
-            settings, config, campaign["id"], lambda stored: rss.append(_rss_mb())
+        totals = campaigns.generate_messages(
+            ctx, config, campaign.id, lambda stored: rss.append(_rss_mb())
         )
         generation = time.perf_counter() - started
         calls = min(args.messages, 3200)
         raw_rate = raw_client_rate(settings.llm_base_url, calls, args.concurrency)
-        actions.approve(settings, config, campaign["id"], "bench")
+        campaigns.approve_campaign(ctx, config, campaigns.ApproveCampaign(campaign.id, "bench"))
         started = time.perf_counter()
-        counts = send_campaign.fn(settings, config, campaign["id"])
+        counts = campaigns.send_campaign(ctx, config, campaigns.SendCampaign(campaign.id))
         sending = time.perf_counter() - started
         smtp_raw = raw_smtp_rate(settings, min(args.messages, 3000))
     finally:

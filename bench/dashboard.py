@@ -7,6 +7,8 @@ the overview, the customers list (first page, a page half a million rows deep by
 link, a filtered page, a page sorted by customer id), a customer page and the heatmaps. The
 baseline, in the same run: the first page read through the `current_scores` view that ranks
 every row (how lists were read before). Prints one JSON object with p50 and p95 per page.
+With `--champion-state DIR` the champion registered in that state folder scores them (no
+training).
 
     python bench/dashboard.py --rows 1000000 \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/retainai_bench
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +37,12 @@ TARGET_P95_MS = 150.0
 PASSWORD = "dashboard bench passphrase"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _step(args, step: str, state: Path) -> None:
     command = [
         sys.executable,
@@ -48,10 +57,23 @@ def _step(args, step: str, state: Path) -> None:
         str(args.seed),
         "--state",
         str(state),
+        *(["--champion-state", args.champion_state] if args.champion_state else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     if done.returncode != 0:
         raise SystemExit(f"{step} failed:\n{done.stderr[-4000:]}")
+
+
+def _log_in(client, email: str) -> None:
+    """Log in with the login form as a browser does: the page's token sent back with it."""
+    import re
+
+    page = client.get("/auth/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text)
+    form = {"email": email, "password": PASSWORD, "login_token": token.group(1) if token else ""}
+    answer = client.post("/auth/login", data=form)
+    if answer.status_code != 303:  # a session: sent on to the dashboard
+        raise SystemExit(f"login refused: {answer.status_code} {answer.text[:300]}")
 
 
 def _times(client, path: str, requests: int) -> dict[str, float]:
@@ -69,18 +91,14 @@ def _times(client, path: str, requests: int) -> dict[str, float]:
 
 
 def _deep_link(engine, rows: int) -> str:
-    """The keyset link of the page that starts half way down the list by churn score."""
-    import sqlalchemy as sa
+    """The keyset link of the page that starts half way down the list by churn score (the
+    row before it read as the customers list orders them)."""
+    from tasks.adapters.retention_store import list_customers
 
     depth = rows // 2
-    query = sa.text(
-        "SELECT churn_probability, customer_id FROM customer_scores WHERE dataset = 'telco' "
-        "AND as_of = '2026-01-01' ORDER BY churn_probability DESC, customer_id DESC "
-        "OFFSET :depth LIMIT 1"
-    )
-    with engine.connect() as connection:
-        score, customer = connection.execute(query, {"depth": depth - 1}).one()
-    return f"/dashboard/customers?offset={depth}&after={score!r}:{customer}"
+    (last,) = list_customers(engine, "telco", "churn_score", "desc", 1, depth - 1, None)
+    after = f"{last['churn_probability']!r}:{last['customer_id']}"
+    return f"/dashboard/customers?offset={depth}&after={after}"
 
 
 def _view_first_page(engine, repeats: int = 5) -> float:
@@ -114,16 +132,17 @@ def measure(args, state: Path) -> dict:
     engine = app.state.serving.engine
     email = f"bench-{time.time_ns()}@example.test"
     accounts.create_user(app.state.serving.context, accounts.NewUser(email, "viewer", PASSWORD))
+    port = args.port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=60) as client:
-            client.post("/auth/login", data={"email": email, "password": PASSWORD})
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            _log_in(client, email)
             first = client.get("/dashboard/customers").text
             customer = first.split('href="/dashboard/customers/')[1].split('"')[0]
             pages = {
@@ -155,19 +174,23 @@ def measure(args, state: Path) -> dict:
 
 
 def main() -> None:
+    from bench.batch_scoring import CHAMPION_STATE_HELP, use_champion_of
+    from flows.cli import quiet_runtime_defaults
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     url = "postgresql+psycopg://postgres@127.0.0.1:5432/retainai_bench"
     parser.add_argument("--database-url", default=url)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--port", type=int, default=8797)
+    parser.add_argument("--port", type=int, default=0, help="the app's port (default: a free one)")
+    parser.add_argument("--champion-state", help=CHAMPION_STATE_HELP)
     args = parser.parse_args()
-    from flows.cli import quiet_runtime_defaults
 
     state = Path(tempfile.mkdtemp(prefix="retainai-bench-dashboard-"))
     os.environ["RETAINAI_STATE_DIR"] = str(state)
     os.environ["RETAINAI_DATABASE_URL"] = args.database_url
+    use_champion_of(args.champion_state)
     quiet_runtime_defaults(state)
     _step(args, "prepare", state)
     _step(args, "ours", state)  # the scoring flow: a million scores, their KPIs and heatmaps

@@ -1,14 +1,15 @@
 """Scoring on a Dask cluster of separate processes: one worker against two, in the same run.
 
 Prepares like bench/batch_scoring.py (customers in a PostgreSQL table, a champion trained on
-generated data, what was loaded vacuumed), starts a Prefect server, then for one and for two
-`dask worker` processes (one thread each, `--memory-limit`) behind one `dask scheduler`:
-starts the cluster, runs the scoring flow pointed at it (RETAINAI_DASK_ADDRESS) in a fresh
-process, first on 1,000 customers of another period (the warm-up a long-lived cluster has
-had: Prefect clients, first task runs), then on the whole table, timed. Each measured run
-scores a fresh period; its rows are deleted and the table vacuumed before the next one.
-Prints one JSON object. On a machine with fewer cores than processes (the flow's client,
-the workers, PostgreSQL) the ratio shows contention as much as scaling.
+generated data or `--champion-state`'s, what was loaded vacuumed), starts a Prefect server
+(unless PREFECT_API_URL names one), then for one and for two `dask worker` processes (one
+thread each, `--memory-limit`) behind one `dask scheduler`: starts the cluster, runs the
+scoring flow pointed at it (RETAINAI_DASK_ADDRESS) in a fresh process, first on 1,000
+customers of another period (the warm-up a long-lived cluster has had: Prefect clients, first
+task runs), then on the whole table, timed. Each measured run scores a fresh period; its rows
+are deleted and the table vacuumed before the next one. Prints one JSON object. On a machine
+with fewer cores than processes (the flow's client, the workers, PostgreSQL) the ratio shows
+contention as much as scaling.
 
     python bench/dask_scaling.py --rows 3000000 \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/retainai_dask_bench
@@ -48,7 +49,11 @@ def score(args) -> dict:
 
 @contextlib.contextmanager
 def prefect_server(state: Path):
-    """A Prefect API server of its own (the workers report their task runs to it)."""
+    """A Prefect API server of its own (the workers report their task runs to it), unless
+    PREFECT_API_URL names one already."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield os.environ["PREFECT_API_URL"]
+        return
     from bench.dask_processes import free_port
 
     port = free_port()
@@ -114,6 +119,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--family", default="blend", help="as in bench/batch_scoring.py")
     parser.add_argument("--table", default="bench_customers")
     parser.add_argument("--state", default=None, help="state folder (default: a temporary one)")
+    parser.add_argument("--champion-state", help="as in bench/batch_scoring.py")
     parser.add_argument("--step", choices=["prepare", "score"], help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=0, help=argparse.SUPPRESS)
     return parser.parse_args()

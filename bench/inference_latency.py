@@ -1,12 +1,14 @@
 """Single-customer latency: the logged sklearn pipeline against the model compiled from it.
 
-Fits each model family on synthetic Telco customers (the config's grid sizes: 300 trees), then
-times one request at a time: `pipeline.predict_proba` on a prebuilt one-row DataFrame (building
-the frame is not counted) against `CompiledModel.predict` on one record dict. Parity is the
-max |difference| of churn probabilities over 5,000 other customers, for `predict` and for the
-probabilities the contributions add up to. Prints one JSON object.
+Fits each model family, built as training builds it, on synthetic Telco customers (the
+config's grid sizes: 300 trees), then times one request at a time: `pipeline.predict_proba`
+on a prebuilt one-row DataFrame (building the frame is not counted) against
+`CompiledModel.predict` on one record dict. Parity is the max |difference| of churn
+probabilities over 5,000 other customers, for `predict` and for the probabilities the
+contributions add up to. Prints one JSON object.
 
     python bench/inference_latency.py [--seed 42] [--pipeline-calls 200] [--compiled-calls 3000]
+        [--train-rows 5000] [--parity-rows 5000] [--trees 300]
 """
 
 from __future__ import annotations
@@ -20,26 +22,23 @@ import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TRAIN_ROWS = 5000
-PARITY_ROWS = 5000
 
 
-def _estimators(seed: int) -> dict:
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-
+def _estimators(seed: int, trees: int) -> dict:
+    """Each family as training builds it (`modeling.base_estimator`), with fixed parameters
+    instead of a search."""
     from tasks.core import modeling
 
-    boosted = {"n_estimators": 300, "learning_rate": 0.02, "num_leaves": 16}
+    boosted = {"n_estimators": trees, "learning_rate": 0.02, "num_leaves": 16}
+    params = {
+        "logistic_regression": {"C": 0.3},
+        "random_forest": {"n_estimators": trees, "max_depth": 12, "min_samples_leaf": 5},
+        "lightgbm": boosted,
+        "blend": {"weight": 0.5, "linear_params": {"C": 0.3}, "boosted_params": boosted},
+    }
     return {
-        "logistic_regression": LogisticRegression(max_iter=2000, C=0.3),
-        "random_forest": RandomForestClassifier(
-            n_estimators=300, max_depth=12, min_samples_leaf=5, random_state=seed, n_jobs=1
-        ),
-        "lightgbm": modeling.base_estimator("lightgbm", seed).set_params(**boosted),
-        "blend": modeling.LogitBlend(
-            weight=0.5, linear_params={"C": 0.3}, boosted_params=boosted, seed=seed
-        ),
+        family: modeling.base_estimator(family, seed).set_params(**values)
+        for family, values in params.items()
     }
 
 
@@ -68,6 +67,9 @@ def main() -> int:
     parser.add_argument("--config", default=str(REPO / "configs" / "telco.yaml"))
     parser.add_argument("--pipeline-calls", type=int, default=200)
     parser.add_argument("--compiled-calls", type=int, default=3000)
+    parser.add_argument("--train-rows", type=int, default=5000)
+    parser.add_argument("--parity-rows", type=int, default=5000)
+    parser.add_argument("--trees", type=int, default=300, help="per tree family")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -87,15 +89,15 @@ def main() -> int:
     def customers(rows: int, seed: int):
         return validate_frame(generate_customers(rows, seed), config, "training").clean
 
-    train = customers(TRAIN_ROWS, args.seed)
+    train = customers(args.train_rows, args.seed)
     target = modeling.churn_labels(train, config)
-    scored = customers(PARITY_ROWS, args.seed + 1)[columns].reset_index(drop=True)
+    scored = customers(args.parity_rows, args.seed + 1)[columns].reset_index(drop=True)
     records = scored.to_dict("records")
-    one_row_frames = [scored.iloc[[i]] for i in range(200)]
+    one_row_frames = [scored.iloc[[i]] for i in range(min(200, len(scored)))]
     one_records = [[record] for record in records[:200]]
 
     families = {}
-    for family, estimator in _estimators(args.seed).items():
+    for family, estimator in _estimators(args.seed, args.trees).items():
         started = time.perf_counter()
         pipeline = modeling.build_pipeline(config, estimator).fit(train[columns], target)
         fit_seconds = time.perf_counter() - started

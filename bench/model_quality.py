@@ -33,10 +33,18 @@ def _scores(result) -> dict[str, float]:
     return {name: round(getattr(result, name), digits) for name, digits in METRICS.items()}
 
 
+def _holdout(model, split):
+    """Holdout figures at the model's threshold, from its compiled form (as the training flow
+    evaluates: what batch scoring and serving use)."""
+    from tasks.core.evaluation import evaluate
+
+    probabilities = model.compiled.predict(split.holdout_features)
+    return evaluate(split.holdout_target, probabilities, model.threshold, "holdout")
+
+
 def run_split(config, clean, seed: int) -> dict:
     """Chosen model and baseline on the stratified split with this seed (split and CV)."""
     from tasks.core import modeling
-    from tasks.core.evaluation import evaluate
     from tasks.services.models.training import fit_model
 
     config = _with_model(config, seed=seed)
@@ -45,17 +53,11 @@ def run_split(config, clean, seed: int) -> dict:
     started = time.perf_counter()
     model = fit_model(config, split, None)
     fit_seconds = time.perf_counter() - started
-    probabilities = model.pipeline.predict_proba(split.holdout_features)[:, 1]
-    result = evaluate(split.holdout_target, probabilities, model.threshold, "holdout")
+    result = _holdout(model, split)
 
     linear = {"logistic_regression": config.model.families["logistic_regression"]}
     baseline_model = fit_model(_with_model(config, families=linear), split, None)
-    baseline = evaluate(
-        split.holdout_target,
-        baseline_model.pipeline.predict_proba(split.holdout_features)[:, 1],
-        baseline_model.threshold,
-        "holdout",
-    )
+    baseline = _holdout(baseline_model, split)
     report = {
         "split": f"stratified {1 - config.model.test_size:.0%}/{config.model.test_size:.0%}, "
         f"random_state {seed}; threshold chosen on {config.model.cv_folds}-fold "

@@ -227,16 +227,15 @@ def main() -> int:
         if temporary:
             train(state, config, args.rows, args.seed, env)
         from configs.settings import Settings
-        from tasks.adapters import db, registry, tokens
+        from tasks import admin
+        from tasks.adapters import registry
 
         settings = Settings()
         registry.configure(settings)
         champion = registry.version_by_alias(MODEL, registry.CHAMPION)
         pipeline = registry.load_pipeline(MODEL, champion.version)
-        engine = db.make_engine(settings.resolved_database_url)
-        db.ensure_schema(engine, embedded=settings.database_url is None)
-        token = tokens.create(engine, f"bench-{time.time_ns()}", "app")
-        engine.dispose()
+        # a predict-only token, as `retainai tokens create` makes one
+        token = admin.create_token(settings, f"bench-{time.time_ns()}", "app")
 
         ours, theirs = free_port(), free_port()
         processes.append(
