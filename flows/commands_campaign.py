@@ -235,7 +235,7 @@ def uplift_train(
     """A T-learner on the campaigns' treated vs holdout customers, judged on a held-out part
     (Qini, AUUC, uplift at the top 10/20/30%), logged to MLflow and registered."""
     from configs.schema import load_config
-    from tasks.uplift_training import train_uplift
+    from tasks.services.campaigns.uplift import train_uplift
 
     run_config = load_config(config)
     raw = _table(data, table)

@@ -11,11 +11,10 @@ from configs.settings import Settings
 from flows.task_runners import ScoringTaskRunner
 from tasks.ingest import describe, ingest_table, source_of
 from tasks.monitor import gate_drift
-from tasks.report_folders import POINTER
 from tasks.report_links import publish_reports
 from tasks.run_period import resolve_as_of
 from tasks.score import load_champion, score_and_merge
-from tasks.scoring_run import locked_period, publish_run, run_folder
+from tasks.scoring_run import POINTER, locked_period, publish_run, run_folder
 from tasks.validate import check_table, report_suite, suite_sample
 
 

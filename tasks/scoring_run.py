@@ -23,11 +23,11 @@ from sqlalchemy.engine import Engine
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import db, score_runs
+from tasks.adapters.report_folders import POINTER, reports_folder
 from tasks.adapters.score_runs import RunKey
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core.errors import ConfigError
 from tasks.progress import step
-from tasks.report_folders import POINTER, reports_folder
 from tasks.services.context import Context
 
 

@@ -135,8 +135,8 @@ def test_the_survival_page_reads_the_committed_runs_curves_from_s3(s3_settings):
 
     from configs.schema import load_config
     from tasks.adapters import db
+    from tasks.adapters.report_folders import POINTER, reports_folder
     from tasks.adapters.tables import kpi_snapshots
-    from tasks.report_folders import POINTER, reports_folder
     from tasks.services.context import Context
     from tasks.services.models import survival_overview
 

@@ -26,9 +26,9 @@ from tasks.core.errors import ConflictError
 from tasks.core.plots import profit_curve_figure
 from tasks.services.campaigns.commands import CampaignDraft
 from tasks.services.campaigns.rules import CheckedDraft, checked_draft
+from tasks.services.campaigns.uplift import with_expected_uplift
 from tasks.services.campaigns.views import CampaignView, get_campaign
 from tasks.services.context import Context
-from tasks.uplift_training import with_expected_uplift
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from configs.settings import Settings
 from tasks.adapters import registry, report_store
 from tasks.adapters import retention_store as store
 from tasks.adapters.artifact_cache import cached_artifact
-from tasks.report_folders import committed_run_folder
+from tasks.adapters.report_folders import committed_run_folder
 from tasks.services.context import Context
 
 
