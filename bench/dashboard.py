@@ -122,13 +122,12 @@ def measure(args, state: Path) -> dict:
     import httpx
     import uvicorn
 
-    from configs.settings import Settings
+    from configs.settings import ServingSettings, Settings
     from serving.app import create_app
-    from serving.settings import ServingSettings
     from tasks.services import accounts
 
-    settings = Settings()
-    app = create_app(settings, CONFIG, ServingSettings(poll_seconds=0))
+    settings = Settings(serving=ServingSettings(poll_seconds=0))
+    app = create_app(settings, CONFIG)
     engine = app.state.serving.engine
     email = f"bench-{time.time_ns()}@example.test"
     accounts.create_user(app.state.serving.context, accounts.NewUser(email, "viewer", PASSWORD))

@@ -25,8 +25,32 @@ _S3_URL = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"  # s3://bucket or s3
 _SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 
+class ServingSettings(BaseSettings):
+    """How the API serves (`RETAINAI_SERVING_<NAME>`): config file, alias polling, batch
+    bounds, pools and caches."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RETAINAI_SERVING_", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    config: Path = Path("configs/telco.yaml")
+    alias: str = "champion"
+    poll_seconds: float = Field(30.0, ge=0)  # 0 turns alias polling off
+    max_batch: int = Field(1000, ge=1, le=100_000)
+    inline_rows: int = Field(32, ge=1)  # larger batches are scored in the thread pool
+    token_cache_seconds: float = Field(10.0, ge=0)  # revocations apply within this time
+    db_pool_size: int = Field(4, ge=1, le=50)
+    gc_freeze: bool = True  # move startup objects out of the GC's generations (tail latency)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Request bodies above this size are refused with 413 before they are parsed."""
+        return 4096 * self.max_batch + 65536
+
+
 class Settings(BaseSettings):
-    """Every setting is `RETAINAI_<NAME>`; defaults give a self-contained local state folder."""
+    """Every setting is `RETAINAI_<NAME>` (the API's own: `RETAINAI_SERVING_<NAME>`); defaults
+    give a self-contained local state folder."""
 
     model_config = SettingsConfigDict(
         env_prefix="RETAINAI_", extra="ignore", frozen=True, populate_by_name=True
@@ -126,6 +150,7 @@ class Settings(BaseSettings):
     scoring_source: SecretStr | None = None
     scoring_table: str | None = None  # the table, when the scoring source is a database URL
     source_token: SecretStr | None = None  # bearer token sent to http(s) sources
+    serving: ServingSettings = Field(default_factory=ServingSettings)  # `retainai serve`
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -194,14 +219,22 @@ def load_settings() -> Settings:
     """Settings from the environment; invalid ones are one ConfigError line naming each
     variable (what every command line entry point reports before it starts anything)."""
     try:
-        return Settings()
+        serving = ServingSettings()
     except ValidationError as error:
-        reasons = []
-        for problem in error.errors():
-            reason = str(problem["msg"]).removeprefix("Value error, ")
-            field = problem["loc"][0] if problem["loc"] else None
-            reasons.append(f"RETAINAI_{str(field).upper()}: {reason}" if field else reason)
-        raise ConfigError("; ".join(reasons)) from None
+        raise ConfigError(_reasons(error, "RETAINAI_SERVING_")) from None
+    try:
+        return Settings(serving=serving)
+    except ValidationError as error:
+        raise ConfigError(_reasons(error, "RETAINAI_")) from None
+
+
+def _reasons(error: ValidationError, prefix: str) -> str:
+    reasons = []
+    for problem in error.errors():
+        reason = str(problem["msg"]).removeprefix("Value error, ")
+        field = problem["loc"][0] if problem["loc"] else None
+        reasons.append(f"{prefix}{str(field).upper()}: {reason}" if field else reason)
+    return "; ".join(reasons)
 
 
 def weak_key_reason(key: SecretStr | None) -> str | None:

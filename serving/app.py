@@ -60,7 +60,6 @@ from serving.run_slot import RunSlot
 from serving.scoring_launcher import ScoringLauncher
 from serving.security_headers import SecurityHeaders
 from serving.sessions import LoginRequired, PageForbidden
-from serving.settings import ServingSettings
 from serving.state import OrjsonResponse, ServingState
 from serving.training_launcher import TrainingLauncher
 from serving.upload_checker import UploadChecker
@@ -86,8 +85,8 @@ revokes it; it cannot create tokens. The dashboard's pages live under
 `/dashboard/` (a browser session from the login page)."""
 
 
-def _state(settings: Settings, serving: ServingSettings, config_path: Path) -> ServingState:
-    config = load_config(config_path)
+def _state(settings: Settings, config_path: Path) -> ServingState:
+    config, serving = load_config(config_path), settings.serving
     metrics = Metrics()
     engine = db.engine_for(settings, pool_size=serving.db_pool_size)
     context = Context(settings)  # its engine: the same one
@@ -218,15 +217,12 @@ def _document_body_refusals(schema: dict[str, Any]) -> None:
                     )
 
 
-def create_app(
-    settings: Settings | None = None,
-    config_path: str | Path | None = None,
-    serving: ServingSettings | None = None,
-) -> FastAPI:
-    """Build the app; the model is loaded when it starts (lifespan), not here."""
+def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> FastAPI:
+    """Build the app from the server's one Settings (built here at start-up when not given;
+    `settings.serving` says how it serves); the model is loaded when it starts, not here."""
     settings = settings or Settings()
-    serving = serving or ServingSettings()
-    state = _state(settings, serving, Path(config_path or serving.config))
+    serving = settings.serving
+    state = _state(settings, Path(config_path or serving.config))
     app = FastAPI(
         title="RetainAI serving API",
         version="1",

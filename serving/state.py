@@ -11,14 +11,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from configs.schema import RunConfig
-from configs.settings import Settings
+from configs.settings import ServingSettings, Settings
 from serving.auth import Authenticator
 from serving.coalesce import Coalescer
 from serving.metrics import Metrics
 from serving.model_holder import ModelHolder
 from serving.request_parser import CustomerParser
 from serving.scoring_launcher import ScoringLauncher
-from serving.settings import ServingSettings
 from serving.training_launcher import TrainingLauncher
 from serving.upload_checker import UploadChecker
 from tasks.services.context import Context

@@ -107,8 +107,8 @@ def mailbox() -> Iterator[tuple[Recorder, int]]:
 def site(tmp_path_factory, mailbox) -> Iterator[Site]:
     import uvicorn
 
+    from configs.settings import ServingSettings
     from serving.app import create_app
-    from serving.settings import ServingSettings
 
     folder = tmp_path_factory.mktemp("dashboard")
     port = _free_port()
@@ -131,7 +131,10 @@ def site(tmp_path_factory, mailbox) -> Iterator[Site]:
         campaign_store.upsert_contacts(engine, contacts)
         for role, email in USERS.items():
             accounts.create_user(Context(settings), accounts.NewUser(email, role, PASSWORD))
-    app = create_app(settings, REPO / "configs" / "telco.yaml", ServingSettings(poll_seconds=0))
+    app = create_app(
+        settings.model_copy(update={"serving": ServingSettings(poll_seconds=0)}),
+        REPO / "configs" / "telco.yaml",
+    )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -115,16 +115,15 @@ def test_scored_monitored_and_served_from_a_config_alone(trained, shape):
 def _serve_one(files: dict[str, Path], shape: str) -> None:
     from fastapi.testclient import TestClient
 
-    from configs.settings import Settings
+    from configs.settings import ServingSettings, Settings
     from serving.app import create_app
-    from serving.settings import ServingSettings
     from tasks.adapters import tokens
 
     config = yaml.safe_load(files["config.yaml"].read_text())["dataset"]
     batch = pd.read_csv(files["batch.csv"]).drop(columns=[config["target"]["column"]])
     record = json.loads(batch.head(1).to_json(orient="records"))[0]
     serving = ServingSettings(poll_seconds=0, token_cache_seconds=0, gc_freeze=False)
-    app = create_app(Settings(), files["config.yaml"], serving)
+    app = create_app(Settings().model_copy(update={"serving": serving}), files["config.yaml"])
     with TestClient(app) as client:
         token = tokens.create(app.state.serving.engine, f"{shape}-viewer", "viewer")
         headers = {"Authorization": f"Bearer {token}"}

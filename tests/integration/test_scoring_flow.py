@@ -119,12 +119,14 @@ def test_the_dashboard_reads_what_the_flows_wrote(trained, state, batch):
     """Overview, survival and model pages on a state the training and scoring flows made."""
     from fastapi.testclient import TestClient
 
-    from configs.settings import Settings
+    from configs.settings import ServingSettings, Settings
     from serving.app import create_app
-    from serving.settings import ServingSettings
     from tasks.services import accounts
 
-    app = create_app(Settings(), small_config(state), ServingSettings(poll_seconds=0))
+    app = create_app(
+        Settings().model_copy(update={"serving": ServingSettings(poll_seconds=0)}),
+        small_config(state),
+    )
     with TestClient(app) as client:
         email = f"{uuid.uuid4().hex[:8]}@example.test"
         new = accounts.NewUser(email, "viewer", "flows passphrase")

@@ -81,13 +81,15 @@ def door_of(app: Any, path: str, method: str) -> Door | None:
 def page_doors() -> list[tuple[str, Door]]:
     """(method, door) of every route left out of the OpenAPI (pages, forms, assets), read from
     an app built on an empty state folder (nothing runs: no lifespan, no request)."""
-    from configs.settings import Settings
+    from configs.settings import ServingSettings, Settings
     from serving.app import create_app
-    from serving.settings import ServingSettings
 
     with tempfile.TemporaryDirectory() as folder:
         serving = ServingSettings(poll_seconds=0, gc_freeze=False)
-        app = create_app(Settings(state_dir=Path(folder)), REPO / "configs" / "telco.yaml", serving)
+        app = create_app(
+            Settings(state_dir=Path(folder)).model_copy(update={"serving": serving}),
+            REPO / "configs" / "telco.yaml",
+        )
         found = [(m, d) for d in doors(app) if not d.in_schema for m in sorted(d.methods)]
         app.state.serving.engine.dispose()
     return found

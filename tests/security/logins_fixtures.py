@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, form_login, serving_settings
+from serving_helpers import REPO, form_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from tasks.services import accounts
@@ -62,7 +62,9 @@ def site(tmp_path_factory) -> Iterator[Site]:
             mail_from="RetainAI <noreply@example.test>",
             public_url="https://retain.example.test",
         )
-        app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+        app = create_app(
+            with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml"
+        )
         with TestClient(app, base_url="https://testserver"):
             yield Site(app, app.state.serving.engine, settings, recorder)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, page_login, serving_settings
+from serving_helpers import REPO, add_users, page_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from serving import charts
@@ -25,7 +25,7 @@ TEMPLATES = REPO / "serving" / "web" / "templates"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     settings = Settings(state_dir=tmp_path_factory.mktemp("csp"))
-    app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml")
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {"csp-viewer@example.test": "viewer"})
         yield client, settings

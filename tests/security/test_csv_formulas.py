@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, page_login, serving_settings
+from serving_helpers import REPO, add_users, page_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from data.generate import generate_customers
@@ -65,7 +65,7 @@ def site(tmp_path_factory):
     from serving.app import create_app
 
     settings = Settings(state_dir=tmp_path_factory.mktemp("csv"))
-    app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml")
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {"up@example.test": "analyst"})
         yield client

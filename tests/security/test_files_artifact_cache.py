@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import add_users, page_login, serving_settings
+from serving_helpers import add_users, page_login, serving_settings, with_serving
 
 from configs.schema import load_config
 from serving.app import create_app
@@ -45,7 +45,9 @@ def site(champion, tmp_path_factory):
     registry.log_run(run_id, artifacts=[folder / "calibration.png"], folder="evaluation")
     cache = champion.settings.state / "dashboard-cache" / name / champion.version
     shutil.rmtree(cache, ignore_errors=True)
-    app = create_app(champion.settings, champion.config, serving_settings(poll_seconds=0))
+    app = create_app(
+        with_serving(champion.settings, serving_settings(poll_seconds=0)), champion.config
+    )
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {VIEWER: "viewer"})

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import add_users, page_login, serving_settings
+from serving_helpers import add_users, page_login, serving_settings, with_serving
 
 from serving.app import create_app
 from tasks.adapters import report_store
@@ -21,7 +21,9 @@ VIEWER = "files-viewer@example.test"
 
 @pytest.fixture(scope="module")
 def site(champion):
-    app = create_app(champion.settings, champion.config, serving_settings(poll_seconds=0))
+    app = create_app(
+        with_serving(champion.settings, serving_settings(poll_seconds=0)), champion.config
+    )
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {VIEWER: "viewer"})

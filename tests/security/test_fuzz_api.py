@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 from schemathesis.config import SchemathesisConfig
-from serving_helpers import make_tokens, serving_settings
+from serving_helpers import make_tokens, serving_settings, with_serving
 
 from tasks.core.policy import allows
 from tests.security.fuzz_routes import door_of
@@ -31,7 +31,7 @@ def fuzzed(champion):
 
     source = SecretStr(str(champion.data))
     settings = champion.settings.model_copy(update={"training_source": source})
-    app = create_app(settings, champion.config, serving_settings(max_batch=20))
+    app = create_app(with_serving(settings, serving_settings(max_batch=20)), champion.config)
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]  # no real training
     engine = make_engine(champion.settings.resolved_database_url, 1)
     db.ensure_schema(engine, embedded=True)

@@ -10,7 +10,7 @@ import html
 
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, page_login, serving_settings
+from serving_helpers import REPO, add_users, page_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from serving.app import create_app
@@ -24,7 +24,7 @@ ADMIN = "fuzz-found-admin@example.test"
 @pytest.fixture
 def site(tmp_path):
     settings = Settings(state_dir=tmp_path)
-    app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml")
     with TestClient(app) as client:
         add_users(app.state.serving.context, {ADMIN: "admin"})
         csrf = page_login(client, ADMIN, "/dashboard/profile")

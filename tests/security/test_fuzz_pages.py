@@ -18,7 +18,14 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from serving_helpers import PAGE_PASSWORD, add_users, form_login, seed_scores, serving_settings
+from serving_helpers import (
+    PAGE_PASSWORD,
+    add_users,
+    form_login,
+    seed_scores,
+    serving_settings,
+    with_serving,
+)
 
 from tasks.core.policy import allows
 from tests.security.fuzz_routes import form_vocabulary, page_doors
@@ -133,7 +140,7 @@ def site(champion, tmp_path_factory):
     shutil.copytree(champion.state, state)
     settings = Settings(state_dir=state, training_source=str(champion.data))
     config = state / champion.config.name
-    app = create_app(settings, config, serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), config)
     serving = app.state.serving
     serving.launcher.command = serving.scorer.command = [sys.executable, "-c", "pass"]
     with TestClient(app) as client:

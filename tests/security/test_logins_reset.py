@@ -69,12 +69,12 @@ def test_a_reset_link_never_points_at_the_host_the_visitor_names(site):  # noqa:
     from email import message_from_bytes
 
     from fastapi.testclient import TestClient
-    from serving_helpers import REPO, serving_settings
+    from serving_helpers import REPO, serving_settings, with_serving
 
     from serving.app import create_app
 
     settings = site.settings.model_copy(update={"public_url": None})
-    app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml")
     email = site.user()
     with TestClient(app, base_url="https://testserver") as browser:
         answer = browser.post(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from serving_helpers import REPO, serving_settings
+from serving_helpers import REPO, serving_settings, with_serving
 
 from configs.settings import Settings
 from tasks.adapters import users as store
@@ -89,7 +89,9 @@ def test_the_reset_answer_comes_before_the_mail_and_tells_nothing(tmp_path):
             smtp_security="none",
             mail_from="RetainAI <noreply@example.test>",
         )
-        app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+        app = create_app(
+            with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml"
+        )
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

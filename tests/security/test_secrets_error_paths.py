@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, page_login, serving_settings
+from serving_helpers import REPO, add_users, page_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from tasks.core.redaction import hide_paths
@@ -20,7 +20,7 @@ def site(tmp_path_factory):
     from serving.app import create_app
 
     settings = Settings(state_dir=tmp_path_factory.mktemp("paths"))
-    app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml")
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {"up@example.test": "analyst"})
         yield client, settings

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, bearer, page_login, serving_settings
+from serving_helpers import REPO, add_users, bearer, page_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from tasks.core.errors import ConfigError, UnavailableError
@@ -60,7 +60,7 @@ def site(tmp_path_factory):
         training_source=TRAINING,
         scoring_source=SCORING,
     )
-    app = create_app(settings, REPO / "configs" / "telco.yaml", serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), REPO / "configs" / "telco.yaml")
     with TestClient(app, base_url="https://testserver") as client:
         add_users(
             app.state.serving.context,

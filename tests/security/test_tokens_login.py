@@ -10,7 +10,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, bearer, form_login, serving_settings
+from serving_helpers import REPO, bearer, form_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from serving.app import create_app
@@ -31,7 +31,7 @@ def site(tmp_path):
     analyst."""
     settings = Settings(state_dir=tmp_path)
     serving = serving_settings(poll_seconds=0, token_cache_seconds=CACHE_SECONDS)
-    app = create_app(settings, CONFIG, serving)
+    app = create_app(with_serving(settings, serving), CONFIG)
     with TestClient(app, base_url="https://testserver") as client:
         engine = app.state.serving.engine
         for email, role in (("ada@example.test", "admin"), ("ana@example.test", "analyst")):
@@ -87,7 +87,7 @@ def test_demoting_a_user_on_the_page_ends_their_login_token_at_once(site):
 def test_the_users_current_role_and_state_are_checked_on_every_use(tmp_path):
     """Even a change that revoked nothing (written straight into the table) applies."""
     settings = Settings(state_dir=tmp_path)
-    app = create_app(settings, CONFIG, serving_settings(poll_seconds=0))  # no cache
+    app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), CONFIG)  # no cache
     with TestClient(app, base_url="https://testserver") as client:
         engine = app.state.serving.engine
         accounts.create_user(

@@ -12,7 +12,14 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from serving_helpers import add_users, bearer, make_tokens, page_login, serving_settings
+from serving_helpers import (
+    add_users,
+    bearer,
+    make_tokens,
+    page_login,
+    serving_settings,
+    with_serving,
+)
 
 from data.generate import generate_customers
 from serving.app import create_app
@@ -24,7 +31,7 @@ SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 def site(champion):
     source = SecretStr(str(champion.data))
     settings = champion.settings.model_copy(update={"training_source": source})
-    app = create_app(settings, champion.config, serving_settings(poll_seconds=0))
+    app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), champion.config)
     state = app.state.serving
     state.scorer.command = SLEEPER  # a scoring run that lasts until the test ends it
     state.launcher.command = [sys.executable, "-c", "pass"]

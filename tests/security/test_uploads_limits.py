@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import add_users, page_login, serving_settings
+from serving_helpers import add_users, page_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from data.generate import generate_customers
@@ -117,7 +117,7 @@ def test_a_half_written_upload_leaves_nothing(tmp_path):
 @pytest.fixture(scope="module")
 def site(champion):
     settings = champion.settings.model_copy(update={"upload_max_rows": 1_000})
-    app = create_app(settings, champion.config, serving_settings(poll_seconds=0))
+    app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), champion.config)
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {"limits@example.test": "analyst"})
         token = page_login(client, "limits@example.test", "/dashboard/data")

@@ -14,6 +14,7 @@ from serving_helpers import (
     serving_settings,
     small_config,
     train,
+    with_serving,
 )
 
 from data.generate import generate_customers, write_customers
@@ -52,7 +53,9 @@ def served(champion) -> Iterator[Served]:
 
     from serving.app import create_app
 
-    app = create_app(champion.settings, champion.config, serving_settings(max_batch=50))
+    app = create_app(
+        with_serving(champion.settings, serving_settings(max_batch=50)), champion.config
+    )
     with TestClient(app) as client:
         state = app.state.serving
         ids = seed_scores(state.engine) if not _has_scores(state.engine) else _score_ids(state)

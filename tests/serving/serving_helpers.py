@@ -89,7 +89,7 @@ class Champion:
 
 
 def serving_settings(**overrides):
-    from serving.settings import ServingSettings
+    from configs.settings import ServingSettings
 
     defaults = {"poll_seconds": 0, "token_cache_seconds": 0, "gc_freeze": False}
     return ServingSettings(**{**defaults, **overrides})
@@ -214,3 +214,8 @@ def page_login(client, email: str, path: str) -> str:
     assert page.status_code == 200
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     return found.group(1) if found else ""
+
+
+def with_serving(settings, serving):
+    """`settings` with its `serving` section replaced (what create_app reads)."""
+    return settings.model_copy(update={"serving": serving})

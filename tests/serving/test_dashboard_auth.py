@@ -11,7 +11,7 @@ from email import message_from_bytes
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, form_login, serving_settings
+from serving_helpers import REPO, form_login, serving_settings, with_serving
 
 from configs.settings import Settings
 from serving.app import create_app
@@ -43,7 +43,7 @@ def site(tmp_path, mail, request):
         public_url="https://retain.example.test",
         **extra,
     )
-    app = create_app(settings, CONFIG, serving_settings(poll_seconds=0))
+    app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), CONFIG)
     with TestClient(app, base_url="https://testserver") as client:
         engine = app.state.serving.engine
         for email, role in (("ada@example.test", "admin"), ("vic@example.test", "viewer")):

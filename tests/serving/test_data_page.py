@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import add_users, page_login, serving_settings
+from serving_helpers import add_users, page_login, serving_settings, with_serving
 
 from data.generate import generate_customers
 from serving.app import create_app
@@ -26,7 +26,9 @@ RECORD = (
 
 @pytest.fixture(scope="module")
 def site(champion):
-    app = create_app(champion.settings, champion.config, serving_settings(poll_seconds=0))
+    app = create_app(
+        with_serving(champion.settings, serving_settings(poll_seconds=0)), champion.config
+    )
     app.state.serving.scorer.command = [sys.executable, "-c", RECORD]  # records, scores nothing
     with TestClient(app, base_url="https://testserver") as client:
         add_users(

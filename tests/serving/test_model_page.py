@@ -9,7 +9,7 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from serving_helpers import add_users, page_login, serving_settings
+from serving_helpers import add_users, page_login, serving_settings, with_serving
 
 from configs.schema import load_config
 from serving.app import create_app
@@ -20,7 +20,7 @@ def site(champion):
     with_source = champion.settings.model_copy(
         update={"training_source": SecretStr(str(champion.data))}
     )
-    app = create_app(with_source, champion.config, serving_settings(poll_seconds=0))
+    app = create_app(with_serving(with_source, serving_settings(poll_seconds=0)), champion.config)
     app.state.serving.launcher.command = [sys.executable, "-c", "pass"]  # no real training
     with TestClient(app, base_url="https://testserver") as client:
         add_users(

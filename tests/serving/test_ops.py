@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from serving_helpers import REPO, bearer, customers, serving_settings
+from serving_helpers import REPO, bearer, customers, serving_settings, with_serving
 
 SAMPLE = re.compile(
     r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?P<labels>\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})?'
@@ -131,7 +131,7 @@ def test_without_a_champion_the_service_is_up_but_not_ready(empty_state, champio
     from serving.app import create_app
     from tasks.adapters import tokens
 
-    app = create_app(empty_state, champion.config, serving_settings())
+    app = create_app(with_serving(empty_state, serving_settings()), champion.config)
     with TestClient(app) as client:
         token = tokens.create(app.state.serving.engine, "lonely", "app")
         assert client.get("/health").status_code == 200

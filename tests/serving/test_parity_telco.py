@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from serving_helpers import bearer, make_tokens, serving_settings, small_config, train
+from serving_helpers import bearer, make_tokens, serving_settings, small_config, train, with_serving
 
 pytestmark = pytest.mark.telco
 
@@ -44,7 +44,7 @@ def test_every_telco_customer_matches_predict_proba(telco_csv, tmp_path):
     pipeline = registry.load_pipeline(settings.model_name(config), version)
     expected = pipeline.predict_proba(clean[config.dataset.feature_columns])[:, 1]
 
-    app = create_app(settings, config_path, serving_settings())
+    app = create_app(with_serving(settings, serving_settings()), config_path)
     with TestClient(app) as client:
         headers = bearer(make_tokens(app.state.serving.engine)["app"])
         records = _raw_records(raw.drop(columns=[config.dataset.target.column]), config)

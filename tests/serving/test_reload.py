@@ -7,7 +7,15 @@ import time
 import anyio
 import httpx
 import pytest
-from serving_helpers import bearer, customers, make_tokens, serving_settings, small_config, train
+from serving_helpers import (
+    bearer,
+    customers,
+    make_tokens,
+    serving_settings,
+    small_config,
+    train,
+    with_serving,
+)
 
 pytestmark = pytest.mark.anyio
 LINEAR = {"logistic_regression": {"grid": {"C": [0.3]}}}
@@ -64,7 +72,8 @@ async def _swap_under_load(champion, poll_seconds: float, move) -> tuple[list, o
     from serving.app import create_app
 
     app = create_app(
-        champion.settings, champion.config, serving_settings(poll_seconds=poll_seconds)
+        with_serving(champion.settings, serving_settings(poll_seconds=poll_seconds)),
+        champion.config,
     )
     async with app.router.lifespan_context(app):
         state = app.state.serving

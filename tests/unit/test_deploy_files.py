@@ -204,8 +204,7 @@ def test_mlproject_entry_points_are_commands_of_the_cli():
 
 
 def test_env_example_names_what_compose_needs_and_only_real_settings():
-    from configs.settings import Settings
-    from serving.settings import ServingSettings
+    from configs.settings import ServingSettings, Settings
 
     text = (REPO / ".env.example").read_text()
     names = set(re.findall(r"^(?:# )?([A-Z0-9_]+)=", text, re.M))
