@@ -1,4 +1,5 @@
-"""The `retainai` command line. Errors print one clear line (a traceback with --debug)."""
+"""The `retainai` command line. Errors print one clear line (a traceback with --debug) and
+end with the exit code of their kind (flows/cli_common.EXIT_CODES)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from flows.cli_common import context, settings
+from flows.cli_common import EPILOG, context, exit_code_of, settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
 from flows.commands_pipeline import demo, generate_data, monitor, score, train
@@ -18,7 +19,9 @@ from flows.commands_stack import deploy, stack_app, worker
 from flows.commands_users import users_app
 from flows.init_config import init_config
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="RetainAI churn platform")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="RetainAI churn platform", epilog=EPILOG
+)
 for command in (train, score, monitor, demo, serve, deploy, worker):
     app.command()(command)
 app.command("generate-data")(generate_data)
@@ -101,7 +104,7 @@ def main() -> None:
             traceback.print_exc()
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         typer.echo(f"error: {message}", err=True)
-        raise SystemExit(1) from None
+        raise SystemExit(exit_code_of(exc)) from None
 
 
 if __name__ == "__main__":

@@ -18,14 +18,12 @@ def init_config(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Profile a churn table and write a commented config draft for it."""
-    from configs.settings import Settings
-    from tasks.profile import draft_config_text, draft_name
+    from flows.cli_common import context
+    from tasks.services import data as service
 
-    name = name or draft_name(data, table)
-    out = out or Path("configs") / f"{name}.yaml"
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} exists; pass --force to overwrite it")
-    text, described = draft_config_text(data, table, query, target, name, str(out), Settings())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    typer.echo(f"wrote {out}\n  {described}")
+    request = service.DraftRequest(data, target, table, query, out, name, force)
+    path = service.draft_path(request)
+    if path.exists() and not force:  # a usage error of --out, before the table is read
+        raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    draft = service.draft_config(context(), request)
+    typer.echo(f"wrote {draft.path}\n  {draft.summary}")

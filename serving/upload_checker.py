@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from configs.settings import Settings
-from tasks import uploads
+from tasks.adapters import upload_store
 from tasks.core.errors import InvalidInputError, UnavailableError
+from tasks.services.data import UploadCheck
 
 log = logging.getLogger("retainai.serving")
 CHECK_SECONDS = 15 * 60  # the longest check waited for
@@ -25,7 +26,7 @@ class UploadChecker:
         self.config_path = config_path
         self.command = [sys.executable, "-m", "tasks.upload_check"]
 
-    def check(self, settings: Settings, upload_id: str, name: str) -> uploads.UploadCheck:
+    def check(self, settings: Settings, upload_id: str, name: str) -> UploadCheck:
         """The verdict on an upload (blocking: call from a worker thread); InvalidInputError
         when it is refused (a limit passed: the message names it), UnavailableError when the
         check could not finish."""
@@ -40,16 +41,16 @@ class UploadChecker:
                 start_new_session=True,
             )
         except subprocess.TimeoutExpired:
-            uploads.discard(settings, upload_id)
+            upload_store.discard(settings, upload_id)
             minutes = CHECK_SECONDS // 60
             raise InvalidInputError(
                 f"checking this file took more than {minutes} minutes"
             ) from None
         answer = _answer(done.stdout)
-        found = uploads.verdict_of(settings, upload_id) if "checked" in answer else None
+        found = upload_store.read_verdict(settings, upload_id) if "checked" in answer else None
         if found is not None:
-            return found
-        uploads.discard(settings, upload_id)
+            return UploadCheck(**found)
+        upload_store.discard(settings, upload_id)
         if "refused" in answer:
             raise InvalidInputError(str(answer["refused"]))
         log.warning(

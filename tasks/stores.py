@@ -9,8 +9,7 @@ from tasks.adapters import db, registry
 def ensure_database(settings: Settings) -> None:
     """The application database at the current schema (the embedded SQLite one is upgraded
     in place; a server database asks for `retainai db upgrade`)."""
-    with db.connected(settings) as engine:
-        db.ensure_schema(engine, embedded=settings.database_url is None)
+    db.ensure_schema(db.engine_for(settings), embedded=settings.database_url is None)
 
 
 def prepare_stores(settings: Settings) -> str:

@@ -2,11 +2,11 @@
 
     python -m tasks.upload_check --config CONFIG UPLOAD_ID NAME
 
-checks the upload against the table's contract and the upload limits (tasks/uploads.py) and
+checks the upload against the table's contract and the upload limits (the data service) and
 prints one line of JSON: {"checked": UPLOAD_ID} (the verdict is kept beside the upload) or
 {"refused": "why"} (the upload is deleted). The web app starts it (serving/upload_checker.py)
 so that a file that takes memory or time to read takes them here, never in the web server.
-Settings come from the environment, as for every RetainAI process."""
+Settings come from the environment, built once here, as for every RetainAI process."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 from configs.schema import load_config
 from configs.settings import Settings
-from tasks import uploads
 from tasks.core.errors import RetainAIError
+from tasks.services import data
+from tasks.services.context import Context
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name")
     args = parser.parse_args(argv)
     try:
-        settings = Settings()
-        uploads.check_upload(settings, load_config(args.config), args.upload_id, args.name)
+        ctx = Context(Settings())
+        command = data.CheckUpload(upload_id=args.upload_id, name=args.name)
+        data.check_upload(ctx, load_config(args.config), command)
     except RetainAIError as error:
         answer = {"refused": str(error)}
     else:

@@ -184,16 +184,14 @@ def prepare_stores(settings: Settings) -> None:
     from tasks.adapters import db
 
     (settings.state / "stack").mkdir(parents=True, exist_ok=True)
-    with db.connected(settings) as engine:
-        if settings.database_url is None:
-            db.ensure_schema(engine, embedded=True)
-        else:
-            db.upgrade(engine)
+    engine = db.engine_for(settings)
+    if settings.database_url is None:
+        db.ensure_schema(engine, embedded=True)
+    else:
+        db.upgrade(engine)
     if is_postgres(settings.database_url):
         for suffix in ("prefect", "mlflow"):
-            _ensure_database(
-                settings.database_url, companion_url(settings.database_url, suffix, "")
-            )
+            _ensure_database(settings, companion_url(settings.database_url, suffix, ""))
     bucket = s3_bucket(mlflow_artifacts(settings))
     if bucket:
         _ensure_bucket(settings, bucket)
@@ -201,14 +199,22 @@ def prepare_stores(settings: Settings) -> None:
         Path(mlflow_artifacts(settings)).mkdir(parents=True, exist_ok=True)
 
 
-def _ensure_database(app_url: str, wanted: str) -> None:
+def _ensure_database(settings: Settings, wanted: str) -> None:
+    """Create the database `wanted` beside the application's, through the server's
+    maintenance database (`postgres`, this process's one engine on it)."""
     import sqlalchemy as sa
 
+    from tasks.adapters import db
+
+    app_url = settings.database_url or ""
     name = database_name(wanted)
     admin = sa.engine.make_url(app_url).set(database="postgres")
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    maintenance = settings.model_copy(
+        update={"database_url": admin.render_as_string(hide_password=False)}
+    )
+    engine = db.engine_for(maintenance)
     try:
-        with engine.connect() as conn:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
             if conn.execute(query, {"name": name}).first() is None:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))

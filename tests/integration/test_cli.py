@@ -64,7 +64,7 @@ def test_bad_config_and_usage(monkeypatch, capsys, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("dataset: {}\n")
     code, _, err = run(monkeypatch, capsys, "train", "--config", str(bad), "--data", "x.csv")
-    assert code == 1 and "dataset.name: Field required" in err
+    assert code == 3 and "dataset.name: Field required" in err  # configuration
     code, _, err = run(monkeypatch, capsys, "generate-data", "--rows", "0", "--out", "x.csv")
     assert code == 2 and "--rows" in err
 

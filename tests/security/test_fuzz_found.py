@@ -14,8 +14,8 @@ from serving_helpers import REPO, add_users, page_login, serving_settings, with_
 
 from configs.settings import Settings
 from serving.app import create_app
-from tasks import uploads
 from tasks.adapters import campaign_store, users
+from tasks.adapters import upload_store as uploads
 
 HUGE = 2**63  # one past SQLite's largest integer
 ADMIN = "fuzz-found-admin@example.test"
@@ -49,7 +49,7 @@ def test_an_upload_id_too_long_for_a_file_name_is_no_upload(site):
     assert uploads.data_file(settings, long) is None
     assert client.get(f"/dashboard/data/{long}/quarantine.csv").status_code == 404
     scored = client.post(f"/dashboard/data/{long}/score", data={"csrf_token": csrf})
-    assert scored.status_code == 400 and "no such upload" in scored.text
+    assert scored.status_code == 404 and "no such upload" in scored.text
 
 
 @pytest.mark.parametrize(

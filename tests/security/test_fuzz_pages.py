@@ -84,8 +84,8 @@ def _seed(site: Site, champion) -> None:
     """A campaign (through the page's form), an upload, tokens: real ids for the fuzz."""
     from data.generate import generate_customers
     from serving.sessions import COOKIE
-    from tasks import uploads
     from tasks.adapters import campaign_store, tokens
+    from tasks.adapters import upload_store as uploads
     from tasks.adapters.retention_store import list_customers
     from tasks.services.models import PLOTS
 

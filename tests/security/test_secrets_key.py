@@ -73,7 +73,7 @@ def _retainai(tmp_path, *words: str, key: str | None = None) -> subprocess.Compl
 @pytest.mark.parametrize("key", [None, "changeme-changeme"], ids=["unset", "placeholder"])
 def test_every_production_entry_point_refuses_to_start(tmp_path, words, key):
     done = _retainai(tmp_path, *words, key=key)
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr  # configuration
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: RETAINAI_SECRET_KEY is "), lines
     assert not (tmp_path / "retainai.db").exists()  # nothing was started or migrated

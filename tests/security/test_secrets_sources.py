@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from serving_helpers import REPO, add_users, bearer, page_login, serving_settings, with_serving
 
 from configs.settings import Settings
-from tasks.core.errors import ConfigError, UnavailableError
+from tasks.core.errors import ConfigError, InvalidInputError, UnavailableError
 from tasks.core.redaction import carries_secret, mask_url
 
 TRAINING = "postgresql+psycopg://crm:pg-Pa55word@db.internal:5432/crm"
@@ -97,7 +97,7 @@ def test_the_flows_read_the_source_of_their_own_settings():
     assert source_of(settings, "scoring", None, None, None) == (TRAINING, "customers", None)
     with pytest.raises(ConfigError, match="set RETAINAI_TRAINING_SOURCE"):
         source_of(settings, "training", None, None, None)
-    with pytest.raises(ConfigError, match="holds a password") as refused:
+    with pytest.raises(InvalidInputError, match="holds a password") as refused:
         source_of(settings, "scoring", SCORING, None, None)
     assert "K3y-of-the-api" not in str(refused.value)
     assert not any(secret in repr(settings) for secret in SECRETS)
@@ -113,7 +113,7 @@ def test_the_command_line_refuses_a_password_before_any_run(tmp_path):
         text=True,
         timeout=120,
     )
-    assert done.returncode == 1
+    assert done.returncode == 4  # invalid input
     assert done.stderr.strip().splitlines() == [
         "error: --data postgresql+psycopg://***@db.internal:5432/crm holds a password or "
         "token, which would be kept with the run's parameters: set it in "

@@ -18,7 +18,7 @@ from serving_helpers import add_users, page_login, serving_settings, with_servin
 from configs.settings import Settings
 from data.generate import generate_customers
 from serving.app import create_app
-from tasks import uploads
+from tasks.adapters import upload_store as uploads
 from tasks.adapters.source_limits import ReadLimits
 from tasks.adapters.sources import read_source
 from tasks.core.errors import TooLargeError

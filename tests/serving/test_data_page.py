@@ -88,7 +88,7 @@ def test_structural_errors_and_other_kinds_are_one_clear_message(site):
         data={"csrf_token": token},
         files={"file": ("notes.txt", b"hello", "text/plain")},
     )
-    assert other.status_code == 400 and "upload a CSV or Parquet file" in other.text
+    assert other.status_code == 422 and "upload a CSV or Parquet file" in other.text
 
 
 def test_a_viewer_may_look_but_not_upload(site):
