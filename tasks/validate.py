@@ -1,4 +1,5 @@
-"""Validation stage: the data contract (Great Expectations suite plus quarantine rules).
+"""Validation stage: the data contract (Great Expectations suite plus quarantine rules) as
+Prefect tasks; the rules and reports are the data service's (tasks/services/data/validation).
 
 The GX suite only reports: the contract's structural and row rules decide what is scored.
 Training and monitoring check a whole frame (`validate`); scoring checks a whole table's
@@ -7,7 +8,6 @@ on a sample beside the chunks (`report_suite`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,39 +18,20 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
-from tasks.adapters import memory, registry
-from tasks.adapters.expectations import load_suite, run_suite
-from tasks.adapters.storage import write_frame_atomic, write_json_atomic
+from tasks.adapters import memory
+from tasks.adapters.expectations import run_suite
 from tasks.core import batches
 from tasks.core.coercion import coerce_frame
-from tasks.core.contract import (
-    ContractResult,
-    ExpectationOutcome,
-    Kind,
-    expectation_suite_spec,
-    structural_error,
-    summarize_validation,
-    validate_frame,
-)
-from tasks.core.contract_chunks import ChunkCheck, check_shares, table_problems
-from tasks.core.errors import ConfigError, QuarantineLimitError, StructuralValidationError
+from tasks.core.contract import ContractResult, ExpectationOutcome, Kind, structural_error
+from tasks.core.contract_chunks import ChunkCheck, table_problems
 from tasks.progress import step
-
-EXPECTATIONS = Path(__file__).resolve().parents[1] / "expectations"
-
-
-def suite_for(config: RunConfig, kind: Kind) -> dict:
-    """The stored suite for this data set, refused if it no longer matches the config."""
-    generated = expectation_suite_spec(config, kind)
-    path = EXPECTATIONS / f"{generated['name']}.json"
-    if not path.is_file():
-        return generated
-    stored = load_suite(path)
-    if stored != generated:
-        raise ConfigError(
-            f"{path} does not match the config: run `retainai expectations write --config ...`"
-        )
-    return stored
+from tasks.services.data.validation import (  # noqa: F401  (EXPECTATIONS: named for the CLI)
+    EXPECTATIONS,
+    Validation,
+    scoring_report,
+    suite_for,
+    validate_customers,
+)
 
 
 @task(name="check-table", cache_policy=NO_CACHE)
@@ -90,31 +71,12 @@ def validate(
 ) -> ContractResult:
     """Run the suite, quarantine bad rows, save the results (and log them to the MLflow run
     `run_id`, failed or not); structural failures stop here."""
-    suite = suite_for(config, kind)
-    step(f"validating {len(raw):,} rows against suite {suite['name']}")
-    counts = {"suite_rows": min(len(raw), config.validation.suite_rows), "rows": len(raw)}
-    outcomes = []
-    if len(raw):
-        sample = raw
-        if len(raw) > config.validation.suite_rows:
-            sample = raw.sample(n=config.validation.suite_rows, random_state=config.model.seed)
-        outcomes = run_suite(coerce_frame(sample.sort_index(), config.dataset).frame, suite)
-    failure: Exception | None = None
-    result: ContractResult | None = None
-    try:
-        result = validate_frame(raw, config, kind)
-    except (StructuralValidationError, QuarantineLimitError) as exc:
-        failure = exc
-    write_report(report_dir, result, failure, outcomes, suite["name"], counts, kind)
-    if run_id is not None:
-        registry.log_run(run_id, artifacts=[report_dir / "validation.json"], folder="validation")
-    if failure is not None:
-        raise failure
-    if len(result.quarantined):
-        write_frame_atomic(result.quarantined, report_dir / "quarantine.csv")
-        step(f"quarantined {len(result.quarantined):,} rows: see {report_dir / 'quarantine.csv'}")
-    step(f"{len(result.clean):,} rows passed validation")
-    return result
+    done = validate_customers(raw, config, kind, report_dir, run_id)
+    _artifact(kind, done)
+    if done.failure is not None:
+        raise done.failure
+    step(f"{len(done.result.clean):,} rows passed validation")
+    return done.result
 
 
 def validation_report(
@@ -123,41 +85,16 @@ def validation_report(
     """After the last chunk: the shares checked (StructuralValidationError for numbers that
     do not parse in most rows, QuarantineLimitError above the quarantine share) and the
     report written with the suite's outcomes (`suite`: its future), passed or failed."""
-    outcomes = suite.result()
-    name = suite_for(config, "scoring")["name"]
-    sizes = {
-        "suite_rows": min(counts["rows_in"], config.validation.suite_rows),
-        "rows": counts["rows_in"],
-    }
-    try:
-        reason_counts, filled = check_shares(checks, config)
-    except (StructuralValidationError, QuarantineLimitError) as exc:
-        write_report(folder, None, exc, outcomes, name, sizes, "scoring")
-        raise
-    quarantined = [c.result.quarantined for c in checks]
-    scored = pd.DataFrame(index=pd.RangeIndex(counts["rows_scored"]))
-    joined = pd.concat(quarantined) if quarantined else pd.DataFrame()
-    result = ContractResult(scored, joined, [], reason_counts, filled)
-    return write_report(folder, result, None, outcomes, name, sizes, "scoring")
+    done = scoring_report(checks, suite.result(), config, folder, counts)
+    _artifact("scoring", done)
+    if done.failure is not None:
+        raise done.failure
+    return done.report
 
 
-def write_report(
-    report_dir: Path,
-    result: ContractResult | None,
-    failure: Exception | None,
-    outcomes: list[ExpectationOutcome],
-    suite_name: str,
-    counts: dict[str, int],
-    kind: str,
-) -> dict:
-    """validation.json and the Prefect table artifact of one validation."""
-    report: dict[str, Any] = (
-        summarize_validation(result, outcomes)
-        if result is not None
-        else {"error": str(failure), "expectations": [asdict(o) for o in outcomes]}
-    )
-    report = {"suite": suite_name, "passed": failure is None, **counts, **report}
-    write_json_atomic(report_dir / "validation.json", report)
+def _artifact(kind: str, done: Validation) -> None:
+    """The Prefect table artifact of one validation."""
+    failure = done.failure
     create_table_artifact(
         key=f"{kind}-validation",
         table=[
@@ -168,8 +105,7 @@ def write_report(
                 "success": o.success,
                 "unexpected": o.unexpected_count,
             }
-            for o in outcomes
+            for o in done.outcomes
         ],
-        description=f"{suite_name}: " + ("passed" if failure is None else str(failure)),
+        description=f"{done.suite}: " + ("passed" if failure is None else str(failure)),
     )
-    return report
