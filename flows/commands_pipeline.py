@@ -29,7 +29,7 @@ def train(
 
 def _refuse_secrets(**options: str | None) -> None:
     """Before any run starts: no option may pass a password or token as a run parameter."""
-    from tasks.ingest import check_parameter
+    from tasks.services.data import check_parameter
 
     for name, value in options.items():
         check_parameter(value, "--" + name.replace("_", "-"))

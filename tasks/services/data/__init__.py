@@ -28,6 +28,12 @@ from tasks.services.data.uploads import (
     score_upload,
     verdict_of,
 )
+from tasks.services.data.validation import (
+    Validation,
+    scoring_report,
+    suite_for,
+    validate_customers,
+)
 
 __all__ = [
     "CheckUpload",
@@ -39,6 +45,7 @@ __all__ = [
     "ScoreUpload",
     "ScoringStarted",
     "UploadCheck",
+    "Validation",
     "accept_upload",
     "check_parameter",
     "check_upload",
@@ -50,6 +57,9 @@ __all__ = [
     "list_uploads",
     "quarantine_download",
     "score_upload",
+    "scoring_report",
     "source_of",
+    "suite_for",
+    "validate_customers",
     "verdict_of",
 ]
