@@ -150,7 +150,8 @@ class Settings(BaseSettings):
     scoring_source: SecretStr | None = None
     scoring_table: str | None = None  # the table, when the scoring source is a database URL
     source_token: SecretStr | None = None  # bearer token sent to http(s) sources
-    serving: ServingSettings = Field(default_factory=ServingSettings)  # `retainai serve`
+    # how the API serves: its own variables, RETAINAI_SERVING_<NAME> (see the serving settings)
+    serving: ServingSettings = Field(default_factory=ServingSettings)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -219,11 +220,11 @@ def load_settings() -> Settings:
     """Settings from the environment; invalid ones are one ConfigError line naming each
     variable (what every command line entry point reports before it starts anything)."""
     try:
-        serving = ServingSettings()
+        ServingSettings()  # its own variables first, each named in the message
     except ValidationError as error:
         raise ConfigError(_reasons(error, "RETAINAI_SERVING_")) from None
     try:
-        return Settings(serving=serving)
+        return Settings()
     except ValidationError as error:
         raise ConfigError(_reasons(error, "RETAINAI_")) from None
 

@@ -39,7 +39,7 @@ WORDS = {int: "integer", float: "number", str: "text", bool: "true or false", Pa
 
 def serving_settings_model() -> type[BaseModel]:
     """The serving settings (`RETAINAI_SERVING_*`), wherever they are defined."""
-    from serving.settings import ServingSettings
+    from configs.settings import ServingSettings
 
     return ServingSettings
 
@@ -260,7 +260,8 @@ def run_config_page(root: type[BaseModel]) -> list[str]:
     return lines
 
 
-def settings_page(model: type[BaseSettings]) -> list[str]:
+def settings_page(model: type[BaseSettings], links: dict | None = None) -> list[str]:
+    """One row per variable; `links`: the headings of the sections a field holds."""
     prefix = model.model_config.get("env_prefix", "")
     comments = source_comments(model)
     rows = []
@@ -268,7 +269,7 @@ def settings_page(model: type[BaseSettings]) -> list[str]:
         alias = field.validation_alias  # a variable named outside the prefix
         variable = (alias if isinstance(alias, str) else f"{prefix}{name}").upper()
         rows.append((f"`{variable}`", variable, field, comments, name))
-    return table(rows, "variable", {})
+    return table(rows, "variable", links or {})
 
 
 def render() -> str:
@@ -280,7 +281,7 @@ def render() -> str:
     lines = [text["top"].strip(), "", "## The run config", "", text["run_config"].strip()]
     lines += run_config_page(RunConfig)
     lines += ["", "## Environment settings", "", text["settings"].strip()]
-    lines += settings_page(Settings)
+    lines += settings_page(Settings, {serving_settings_model(): "Serving settings"})
     lines += ["", "## Serving settings", "", text["serving"].strip()]
     lines += settings_page(serving_settings_model())
     unused = sorted(set(NOTES["fields"]) - USED)
