@@ -26,7 +26,6 @@ from tasks.core.errors import (
 from tasks.core.redaction import hide_paths
 from tasks.services import models
 from tasks.services.context import Context
-from tasks.services.models.runs import LocalScoring
 from tasks.services.data.commands import (
     Checker,
     CheckUpload,
@@ -36,6 +35,7 @@ from tasks.services.data.commands import (
     ScoringStarted,
     UploadCheck,
 )
+from tasks.services.models.runs import LocalScoring
 
 SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
 RECENT = 10  # uploads and scoring runs listed
