@@ -69,7 +69,7 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply the database migrations."""
     from tasks.admin import upgrade_database
 
-    typer.echo(f"database at revision {upgrade_database(settings(), revision)}")
+    typer.echo(f"database at revision {upgrade_database(context(), revision)}")
 
 
 @expectations_app.command("write")

@@ -6,17 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from configs.schema import RunConfig
-from configs.settings import Settings
 from tasks.adapters import db
 from tasks.adapters.expectations import write_suites
-from tasks.validate import EXPECTATIONS
+from tasks.services.context import Context
+from tasks.services.data.validation import EXPECTATIONS
 
 
-def upgrade_database(settings: Settings, revision: str = "head") -> str:
+def upgrade_database(ctx: Context, revision: str = "head") -> str:
     """Apply the application database migrations; returns the revision reached."""
-    with db.connected(settings) as engine:
-        db.upgrade(engine, revision)
-        return db.current_revision(engine) or "none"
+    db.upgrade(ctx.engine, revision)
+    return db.current_revision(ctx.engine) or "none"
 
 
 def write_expectation_suites(config: RunConfig) -> list[Path]:

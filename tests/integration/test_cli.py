@@ -57,7 +57,7 @@ def test_debug_shows_the_traceback(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("RETAINAI_STATE_DIR", str(tmp_path))
 
     code, _, err = run(monkeypatch, capsys, "--debug", "models", "rollback")
-    assert code == 1 and "Traceback" in err and "error: there is no champion" in err
+    assert code == 6 and "Traceback" in err and "error: there is no champion" in err  # conflict
 
 
 def test_bad_config_and_usage(monkeypatch, capsys, tmp_path):
