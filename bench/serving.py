@@ -227,8 +227,8 @@ def main() -> int:
         if temporary:
             train(state, config, args.rows, args.seed, env)
         from configs.settings import Settings
-        from tasks import admin
         from tasks.adapters import registry
+        from tasks.services.operations import maintenance as admin
 
         settings = Settings()
         registry.configure(settings)

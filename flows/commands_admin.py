@@ -67,7 +67,7 @@ def models_rollback(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply the database migrations."""
-    from tasks.admin import upgrade_database
+    from tasks.services.operations.maintenance import upgrade_database
 
     typer.echo(f"database at revision {upgrade_database(context(), revision)}")
 
@@ -78,7 +78,7 @@ def expectations_write(
 ) -> None:
     """(Re)write the training and scoring suites from the config."""
     from configs.schema import load_config
-    from tasks.admin import write_expectation_suites
+    from tasks.services.operations.maintenance import write_expectation_suites
 
     for path in write_expectation_suites(load_config(config)):
         typer.echo(f"wrote {path}")

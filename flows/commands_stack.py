@@ -15,7 +15,7 @@ stack_app = typer.Typer(no_args_is_help=True, help="Local Prefect, MLflow, worke
 @stack_app.command("up")
 def stack_up() -> None:
     """Start the Prefect server, the MLflow server, a process worker and the API."""
-    from tasks import local_stack
+    from tasks.services.operations import stack as local_stack
 
     config = settings()
     for state in local_stack.up(config):
@@ -33,7 +33,7 @@ def stack_up() -> None:
 @stack_app.command("down")
 def stack_down() -> None:
     """Stop the recorded services (only their own process groups)."""
-    from tasks import local_stack
+    from tasks.services.operations import stack as local_stack
 
     stopped = local_stack.down(settings())
     if not stopped:
@@ -45,7 +45,7 @@ def stack_down() -> None:
 @stack_app.command("status")
 def stack_status() -> None:
     """Each service: healthy, starting, dead or stopped; exit 1 unless all are healthy."""
-    from tasks import local_stack
+    from tasks.services.operations import stack as local_stack
 
     states = local_stack.status(settings())
     for state in states:
@@ -57,7 +57,7 @@ def stack_status() -> None:
 
 def deploy() -> None:
     """Register prefect.yaml's deployments on PREFECT_API_URL (pool, limits, crash detector)."""
-    from tasks import local_stack
+    from tasks.services.operations import stack as local_stack
 
     config = settings()
     created, names, automation = local_stack.deploy(config)

@@ -61,15 +61,15 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
     from configs.schema import load_config
     from data.contacts import generate_contacts
     from flows.campaign import run_retention_campaign
-    from tasks.campaign_demo import simulate_outcomes
-    from tasks.ingest import ingest
-    from tasks.services import campaigns, contacts
+    from tasks.services import campaigns, contacts, data
+    from tasks.services.campaigns.demo import simulate_outcomes
     from tasks.services.context import Context
 
     run_config = load_config(config)
-    customers = ingest.fn(batch, None, None, settings)
+    ctx = Context(settings)
+    customers = data.read_customers(ctx, batch)
     ids = customers[run_config.dataset.id_column]
-    contacts.import_contacts(Context(settings), run_config, generate_contacts(ids, seed=1))
+    contacts.import_contacts(ctx, run_config, generate_contacts(ids, seed=1))
     demo = Context(
         settings.model_copy(
             update={

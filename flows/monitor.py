@@ -10,9 +10,9 @@ from prefect import flow
 from configs.schema import load_config
 from configs.settings import Settings
 from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertError
+from tasks.core.progress import step
 from tasks.ingest import check_parameter, ingest, source_of
 from tasks.monitor import record_outcomes, report_drift
-from tasks.progress import step
 from tasks.run_period import resolve_as_of
 from tasks.score import load_champion
 from tasks.stores import ensure_database

@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
-from tasks.progress import step
+from tasks.core.progress import step
 from tasks.services import campaigns, contacts
 from tasks.services.campaigns import CampaignDraft, CampaignView
 from tasks.services.context import Context

@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
-from tasks.progress import markdown_artifact, step
+from tasks.core.progress import step
 from tasks.services import campaigns
 from tasks.services.campaigns import ApproveCampaign, RecordOutcomes, SendCampaign
 from tasks.services.context import Context
@@ -60,3 +60,13 @@ def report_campaign(ctx: Context, config: RunConfig, campaign_id: int) -> dict[s
         ),
     )
     return report
+
+
+def markdown_artifact(key: str, markdown: str) -> None:
+    """A Prefect markdown artifact when called inside a flow or task run (else nothing: a
+    stage called as a plain function starts no Prefect API)."""
+    from prefect.artifacts import create_markdown_artifact
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    if FlowRunContext.get() is not None or TaskRunContext.get() is not None:
+        create_markdown_artifact(key=key, markdown=markdown)

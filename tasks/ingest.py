@@ -13,7 +13,7 @@ from configs.settings import Settings
 from tasks.adapters import memory
 from tasks.adapters.sources import describe_source, read_source, read_table
 from tasks.core.errors import TransientSourceError
-from tasks.progress import step
+from tasks.core.progress import step
 
 # which source a run reads (and the refusal of secrets passed as run parameters): the data
 # service's, named here for the flows

@@ -19,7 +19,7 @@ from tasks.core import batches, drift
 from tasks.core.contract_chunks import check_chunk
 from tasks.core.drift import DriftSummary
 from tasks.core.errors import DriftBlockedError
-from tasks.progress import step
+from tasks.core.progress import step
 from tasks.services import monitoring
 from tasks.services.context import Context
 

@@ -23,6 +23,7 @@ from tasks.core import batches, promotion
 from tasks.core.contract_chunks import ChunkCheck, check_chunk
 from tasks.core.heatmaps import heatmap_counts, heatmap_tables, joined_heatmaps
 from tasks.core.kpis import compute_kpis
+from tasks.core.progress import step
 from tasks.core.scoring import (
     KPI_COLUMNS,
     curve_counts,
@@ -32,7 +33,6 @@ from tasks.core.scoring import (
 )
 from tasks.core.survival import SurvivalModel
 from tasks.monitor import load_reference
-from tasks.progress import step
 from tasks.services.context import Context
 from tasks.survival import draw_curves, load_survival_model
 from tasks.validate import validation_report

@@ -27,7 +27,7 @@ from tasks.adapters.report_folders import POINTER, reports_folder
 from tasks.adapters.score_runs import RunKey
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core.errors import ConfigError
-from tasks.progress import step
+from tasks.core.progress import step
 from tasks.services.context import Context
 
 

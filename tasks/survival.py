@@ -15,8 +15,8 @@ from tasks.adapters import registry
 from tasks.adapters.storage import write_frame_atomic, write_json_atomic
 from tasks.core import survival
 from tasks.core.kpis import assign_risk_segments
+from tasks.core.progress import step
 from tasks.core.scoring import curve_counts
-from tasks.progress import step
 
 MODEL_FILE = "survival_model.json"
 

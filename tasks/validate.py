@@ -24,7 +24,7 @@ from tasks.core import batches
 from tasks.core.coercion import coerce_frame
 from tasks.core.contract import ContractResult, ExpectationOutcome, Kind, structural_error
 from tasks.core.contract_chunks import ChunkCheck, table_problems
-from tasks.progress import step
+from tasks.core.progress import step
 from tasks.services.data.validation import (  # noqa: F401  (EXPECTATIONS: named for the CLI)
     EXPECTATIONS,
     Validation,

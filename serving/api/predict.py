@@ -15,9 +15,9 @@ from starlette.routing import Match, Route
 
 from serving.api.models import BatchPrediction, Message, SinglePrediction
 from serving.auth import Predictor, authenticate
+from serving.model_holder import LoadedModel
 from serving.request_parser import InputError
 from serving.state import OrjsonResponse, ServingState
-from tasks.adapters.registry import LoadedModel
 from tasks.core.kpis import assign_risk_segments
 from tasks.core.scoring import reason_records
 

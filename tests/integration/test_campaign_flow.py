@@ -230,7 +230,7 @@ def test_uplift_model_is_trained_logged_and_registered(state):
 
     from data.generate import generate_customers
     from tasks.adapters import registry
-    from tasks.campaign_demo import simulate_outcomes
+    from tasks.services.campaigns.demo import simulate_outcomes
     from tasks.services.campaigns.uplift import train_uplift
 
     settings, config = state

@@ -80,7 +80,7 @@ def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from configs.settings import Settings
-    from tasks import local_stack
+    from tasks.services.operations import stack as local_stack
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request lines
     tmp = tmp_path_factory.mktemp("production")
@@ -122,6 +122,6 @@ def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
 
 
 def env_api(settings) -> str:
-    from tasks import local_stack
+    from tasks.services.operations import stack as local_stack
 
     return local_stack.exports(settings)["PREFECT_API_URL"]

@@ -112,7 +112,7 @@ def test_training_scoring_and_monitoring_run_through_the_worker(production):
         assert "drift-report" in _artifact_keys(client, monitoring.id)
         print("scoring", _timing(scored), "\nmonitoring", _timing(monitored))
 
-    from tasks import local_stack
+    from tasks.services.operations import stack as local_stack
 
     tracking = local_stack.exports(production.settings)["RETAINAI_MLFLOW_TRACKING_URI"]
     registry = MlflowClient(tracking_uri=tracking, registry_uri=tracking)
@@ -160,8 +160,8 @@ def test_cron_schedules_create_scheduled_runs(production):
 def test_a_worker_killed_mid_run_leaves_it_crashed_and_no_partial_period(production):
     from prefect.client.orchestration import get_client
 
-    from tasks import local_stack
     from tasks.adapters.stack import kill
+    from tasks.services.operations import stack as local_stack
 
     url, as_of = production.database_url, "2026-11-02"
     before = _scalar(url, "SELECT count(*) FROM customer_scores")

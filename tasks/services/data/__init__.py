@@ -17,6 +17,7 @@ from tasks.services.data.sources import (
     check_parameter,
     configured_sources,
     describe,
+    read_customers,
     source_of,
 )
 from tasks.services.data.uploads import (
@@ -56,6 +57,7 @@ __all__ = [
     "draft_path",
     "list_uploads",
     "quarantine_download",
+    "read_customers",
     "score_upload",
     "scoring_report",
     "source_of",

@@ -3,8 +3,10 @@ run parameter) and the configured sources as admins see them."""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from configs.settings import Settings
-from tasks.adapters.sources import describe_source
+from tasks.adapters.sources import describe_source, read_source
 from tasks.core.errors import ConfigError, InvalidInputError
 from tasks.core.redaction import carries_secret, mask_url
 from tasks.services.context import Context
@@ -52,3 +54,10 @@ def configured_sources(ctx: Context) -> dict[str, str | None]:
         "scoring (RETAINAI_SCORING_SOURCE)": settings.scoring_source,
     }
     return {label: value and mask_url(value.get_secret_value()) for label, value in found.items()}
+
+
+def read_customers(
+    ctx: Context, source: str, table: str | None = None, query: str | None = None
+) -> pd.DataFrame:
+    """The customer table of a source (a file, a URL, a database table or query)."""
+    return read_source(source, table=table, query=query, settings=ctx.settings)

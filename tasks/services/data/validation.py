@@ -27,7 +27,7 @@ from tasks.core.contract import (
 )
 from tasks.core.contract_chunks import ChunkCheck, check_shares
 from tasks.core.errors import ConfigError, QuarantineLimitError, StructuralValidationError
-from tasks.progress import step
+from tasks.core.progress import step
 
 EXPECTATIONS = Path(__file__).resolve().parents[3] / "expectations"
 
