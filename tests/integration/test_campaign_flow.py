@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from configs.errors import ConfigError
 from configs.schema import load_config
 from configs.settings import Settings
 from data.contacts import generate_contacts
@@ -235,17 +234,17 @@ def test_uplift_model_is_trained_logged_and_registered(state):
 
     settings, config = state
     customers = generate_customers(300, seed=8)
-    with pytest.raises(ConfigError, match="no champion uplift model"):
+    with pytest.raises(ConflictError, match="no champion uplift model"):
         preview_audience(Context(settings), config, CampaignDraft(customers=customers))
     customers["customerID"] = [f"C{i:04d}" for i in range(300)]
     offer = offer_of(config, "loyalty-discount", ["email"])
     everyone = AudienceFilter(risk_segments=("high", "medium", "low"), limit=300)
     campaign = create_campaign(settings, config, "uplift", offer, ["email"], everyone, 0.5, "a")
     waiting = create_campaign(settings, config, "open", offer, ["email"], everyone, 0.5, "a")
-    with pytest.raises(ConfigError, match=f"campaign {waiting['id']} has no retained/churned"):
+    with pytest.raises(ConflictError, match=f"campaign {waiting['id']} has no retained/churned"):
         train_uplift(settings, config, [waiting["id"]], customers, "generated")
     simulate_outcomes(Context(settings), config, campaign["id"], customers)
-    with pytest.raises(ConfigError, match="100 campaign customers are not in the data"):
+    with pytest.raises(InvalidInputError, match="100 campaign customers are not in the data"):
         train_uplift(settings, config, [campaign["id"]], customers.head(200), "generated")
 
     found = train_uplift(settings, config, [campaign["id"]], customers, "generated")

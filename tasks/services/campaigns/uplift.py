@@ -24,7 +24,7 @@ from tasks.adapters.uplift_models import (
 )
 from tasks.core.audience import TREATED
 from tasks.core.contract import validate_frame
-from tasks.core.errors import ConfigError
+from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks.core.plots import qini_figure
 from tasks.core.uplift import SCORE_INPUTS, TOP_SHARES, fit_and_evaluate
 from tasks.services.context import Context
@@ -43,12 +43,12 @@ def campaign_examples(
     for campaign_id in campaign_ids:
         found = store.get_campaign(engine, campaign_id)
         if found is None or found.get("dataset") != config.dataset.name:
-            raise ConfigError(f"no campaign {campaign_id} of {config.dataset.name}")
+            raise NotFoundError(f"no campaign {campaign_id} of {config.dataset.name}")
         members = store.audience(engine, campaign_id)
         events = store.events(engine, campaign_id)
         known = events[events["event"].isin(list(OUTCOMES))]
         if known.empty:
-            raise ConfigError(f"campaign {campaign_id} has no retained/churned outcomes yet")
+            raise ConflictError(f"campaign {campaign_id} has no retained/churned outcomes yet")
         outcome = known.drop_duplicates("customer_id", keep="last").set_index("customer_id")
         members = members[members["customer_id"].isin(outcome.index)]
         parts.append(
@@ -61,7 +61,7 @@ def campaign_examples(
     joined = with_customer_columns(config, examples, customers, "campaign customers")
     for arm, label in ((True, "treated"), (False, "holdout")):
         if not (joined["treated"] == arm).any():
-            raise ConfigError(f"no {label} customer with a known outcome")
+            raise ConflictError(f"no {label} customer with a known outcome")
     return joined
 
 
@@ -76,7 +76,7 @@ def with_customer_columns(
     joined = rows.merge(typed, on="customer_id")
     if len(joined) < len(rows):
         missing = sorted(set(rows["customer_id"]) - set(joined["customer_id"]))
-        raise ConfigError(f"{len(missing)} {what} are not in the data: {missing[:5]}")
+        raise InvalidInputError(f"{len(missing)} {what} are not in the data: {missing[:5]}")
     return joined
 
 
@@ -89,7 +89,7 @@ def with_expected_uplift(
     try:
         model, version = load_uplift_model(registered_name(settings.model_name(config)))
     except LookupError as error:
-        raise ConfigError(str(error)) from None
+        raise ConflictError(str(error)) from None
     joined = with_customer_columns(config, candidates[list(ROW_KEYS)], customers, "candidates")
     uplift = pd.Series(model.predict(joined), index=joined["customer_id"].to_numpy())
     return candidates.assign(expected_uplift=uplift.loc[candidates["customer_id"]].to_numpy()), (
