@@ -228,14 +228,17 @@ def main() -> int:
             train(state, config, args.rows, args.seed, env)
         from configs.settings import Settings
         from tasks.adapters import registry
-        from tasks.services.operations import maintenance as admin
+        from tasks.services import accounts
+        from tasks.services.context import Context
 
         settings = Settings()
         registry.configure(settings)
         champion = registry.version_by_alias(MODEL, registry.CHAMPION)
         pipeline = registry.load_pipeline(MODEL, champion.version)
         # a predict-only token, as `retainai tokens create` makes one
-        token = admin.create_token(settings, f"bench-{time.time_ns()}", "app")
+        ctx = Context(settings)
+        accounts.ensure_store(ctx)
+        token = accounts.create_token(ctx, accounts.NewToken(f"bench-{time.time_ns()}", "app"))
 
         ours, theirs = free_port(), free_port()
         processes.append(

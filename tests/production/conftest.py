@@ -104,6 +104,7 @@ def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
             )
             for name, value in local_stack.exports(settings).items():
                 patch.setenv(name, value)
+            settings = Settings()  # as a shell that exported them builds its own
             with temporary_settings(updates={PREFECT_API_URL: env_api(settings)}):
                 began = time.monotonic()
                 local_stack.deploy(settings)
