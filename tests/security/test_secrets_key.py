@@ -16,11 +16,12 @@ from serving_helpers import REPO
 
 from configs.settings import Settings
 
+RANDOM_16_BYTES = secrets.token_hex(16)  # 32 characters, 16 bytes
 WEAK = {
     None: "is not set",
     "abc": "is shorter than 32 bytes",
     "changeme-changeme": "is shorter than 32 bytes",
-    secrets.token_hex(16): "is shorter than 32 bytes",  # 32 characters, 16 bytes
+    RANDOM_16_BYTES: "is shorter than 32 bytes",
     "changeme-changeme-changeme-changeme-changeme": "is a placeholder",
     "my-production-secret-for-the-unsubscribe-links-2024": "is a placeholder",
     "x" * 64: "is a repetition",
@@ -35,7 +36,11 @@ STRONG = (
 )
 
 
-@pytest.mark.parametrize(("key", "reason"), WEAK.items(), ids=[str(k)[:12] for k in WEAK])
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    WEAK.items(),
+    ids=["random-hex-16" if k == RANDOM_16_BYTES else str(k)[:12] for k in WEAK],
+)
 def test_production_refuses_a_weak_key_naming_the_variable(key, reason):
     with pytest.raises(ValidationError, match=f"RETAINAI_SECRET_KEY {reason}"):
         Settings(environment="production", secret_key=key)
