@@ -218,10 +218,12 @@ def main() -> int:
         "RETAINAI_SERVING_CONFIG": str(config),
         "PREFECT_HOME": str(state / "prefect"),
         "MLFLOW_TRACKING_URI": f"sqlite:///{state / 'mlflow.db'}",
+        "MLFLOW_REGISTRY_URI": f"sqlite:///{state / 'mlflow.db'}",  # whatever the caller set
         "PYTHONPATH": str(REPO),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    os.environ.update({k: env[k] for k in ("RETAINAI_STATE_DIR", "MLFLOW_TRACKING_URI")})
+    names = ("RETAINAI_STATE_DIR", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    os.environ.update({k: env[k] for k in names})
     processes: list[subprocess.Popen] = []
     try:
         if temporary:

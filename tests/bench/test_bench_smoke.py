@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,9 @@ def bench_env(prefect_server, tmp_path_factory) -> dict[str, str]:
     and no RETAINAI_ setting of the tests (each bench chooses its own state and database)."""
     from prefect.settings import PREFECT_API_URL
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RETAINAI_")}
+    # MLflow's set_registry_uri exports MLFLOW_REGISTRY_URI: a store of an earlier test
+    leftovers = ("RETAINAI_", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(leftovers)}
     env.update(
         PYTHONPATH=str(REPO),
         PREFECT_API_URL=PREFECT_API_URL.value(),
@@ -84,9 +87,10 @@ def test_model_quality(bench_env, tmp_path):
     assert figures["rows_train"] + figures["rows_holdout"] == 1200
 
 
-def test_serving(bench_env):
-    # its own quick champion in its own state (mlflow models serve reads that registry)
-    figures = run_bench(bench_env, "serving.py", "--seconds", "0.3", "--rows", "600")
+def test_serving(bench_env, champion, tmp_path):
+    state = tmp_path / "state"  # a copy: the bench writes its token and logs into the state
+    shutil.copytree(champion.state, state)
+    figures = run_bench(bench_env, "serving.py", "--seconds", "0.3", "--state-dir", str(state))
     has(figures, "p50_ms", "p99_ms", "rps", "mlflow_p50_ms", "mlflow_p99_ms", "mlflow_rps")
     has(figures, "speedup", "max_abs_diff", "mlflow_max_abs_diff", "scenarios")
     assert figures["max_abs_diff"] < 1e-6 and figures["mlflow_max_abs_diff"] < 1e-6
