@@ -43,7 +43,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory site
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The documentation site (docs/mkdocs.yml, pages in docs/pages) into .state/site. `docs`
 # first rewrites the configuration page from the code; `site` builds what is committed.
