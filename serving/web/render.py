@@ -14,9 +14,12 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
+from tasks import i18n
+from tasks.i18n import formatting
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -51,19 +54,59 @@ class Assets:
         return FileResponse(self.files[name], headers=FOREVER)
 
 
+# Jinja's newstyle gettext fills in `%(name)s` itself: these only look the text up
+@pass_context
+def _gettext(context: Any, message: str) -> str:
+    return i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE)).ugettext(message)
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    catalogue = i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE))
+    return catalogue.ungettext(singular, plural, n)
+
+
+def _in_language(format_value: Any) -> Any:
+    @pass_context
+    def apply(context: Any, value: Any, *args: Any) -> str:
+        return format_value(value, context.get("lang", i18n.DEFAULT_LANGUAGE), *args)
+
+    return apply
+
+
+def language_of(request: Request, session: Any = None) -> str:
+    """The user's chosen language, else the deployment's default, else the browser's."""
+    user = getattr(session, "user", None) or {}
+    settings = getattr(request.app.state.serving, "settings", None)
+    return i18n.choose_language(
+        user.get("language"),
+        getattr(settings, "default_language", None),
+        request.headers.get("accept-language"),
+    )
+
+
 class Pages:
-    """The templates with what every page needs (assets, the session, notices)."""
+    """The templates with what every page needs (assets, the session, notices, the
+    language: `{{ _("text") }}` translates, `number`, `percent`, `money`, `day` format)."""
 
     def __init__(self, assets: Assets):
         self.assets = assets
         self.templates = Jinja2Templates(directory=TEMPLATES)
-        self.templates.env.globals["asset"] = assets.url
+        env = self.templates.env
+        env.add_extension("jinja2.ext.i18n")
+        env.globals["asset"] = assets.url
+        env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+        env.filters["number"] = _in_language(formatting.format_number)
+        env.filters["percent"] = _in_language(formatting.format_percent)
+        env.filters["money"] = _in_language(formatting.format_money)
+        env.filters["day"] = _in_language(formatting.format_date)
 
     def render(
         self, request: Request, template: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
         context.setdefault("session", None)
         context.setdefault("messages", [])
+        context.setdefault("lang", language_of(request, context["session"]))
         context["csp_nonce"] = request.scope.get(NONCE, "")  # for an inline <script nonce=...>
         return self.templates.TemplateResponse(
             request, template, context, status_code=status, headers=NO_STORE

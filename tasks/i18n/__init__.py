@@ -1,0 +1,96 @@
+"""Translations and locale formatting shared by the pages, the emails and the campaign code.
+
+Catalogues are plain gettext `.po` files under `tasks/i18n/locales/<lang>/LC_MESSAGES`, read
+with Babel when first asked for (no compile step). A string missing from a catalogue falls back
+to its English source, as gettext does; the catalogue tests fail on any such gap."""
+
+from __future__ import annotations
+
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+LANGUAGES = ("en", "fr")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+
+
+def catalogue_path(language: str) -> Path:
+    return LOCALES / language / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalogue of `language` (English, the source language, needs none)."""
+    path = catalogue_path(language)
+    if language not in LANGUAGES or language == "en" or not path.exists():
+        return Translations()
+    with path.open("rb") as handle:
+        catalogue = read_po(handle, locale=language)
+    buffer = BytesIO()
+    write_mo(buffer, catalogue)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def gettext(language: str, message: str, **values: object) -> str:
+    text = translations(language).ugettext(message)
+    return text % values if values else text
+
+
+def ngettext(language: str, singular: str, plural: str, n: int, **values: object) -> str:
+    text = translations(language).ungettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+def supported(language: str | None) -> str | None:
+    """`language` reduced to one we ship ('fr-CA' -> 'fr'), or None."""
+    if not language:
+        return None
+    code = language.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first language of an Accept-Language header that we ship, by quality."""
+    if not header:
+        return None
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        code, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-quality, position, code))
+    for _quality, _position, code in sorted(ranked):
+        if found := supported(code):
+            return found
+    return None
+
+
+def choose_language(
+    chosen: str | None, default: str | None, accept_language: str | None = None
+) -> str:
+    """The user's own choice, else the deployment's default, else the browser's, else English."""
+    return (
+        supported(chosen)
+        or supported(default)
+        or from_accept_language(accept_language)
+        or DEFAULT_LANGUAGE
+    )
+
+
+def locale_of(language: str) -> Locale:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LANGUAGE)
