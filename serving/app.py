@@ -33,7 +33,7 @@ from serving.api import ops as api_ops
 from serving.api import predict as api_predict
 from serving.api import training as api_training
 from serving.api.campaign_models import EVENTS_BODY
-from serving.api.models import Message
+from serving.api.models import Credentials, Message
 from serving.auth import Authenticator
 from serving.coalesce import Coalescer
 from serving.errors import typed_error
@@ -177,6 +177,7 @@ def _openapi(app: FastAPI, parser: CustomerParser, described: list[Any]):
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(customer.pop("$defs", {}))
         components["Customer"] = customer
+        components["Credentials"] = Credentials.model_json_schema()  # the login's own body
         ref = {"$ref": "#/components/schemas/Customer"}
         batch = {"type": "array", "items": ref, "minItems": 1, "maxItems": parser.max_batch}
         schema["paths"]["/predict"]["post"]["requestBody"] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -93,6 +94,14 @@ def test_openapi_documents_bearer_auth_and_the_config_schema(served):
     assert "security" not in schema["paths"]["/health"]["get"]
     docs = served.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert served.client.get("/redoc").status_code == 200
+
+
+def test_every_schema_the_openapi_document_refers_to_is_in_it(served):
+    """A dangling $ref breaks the documentation pages (ReDoc refuses the whole document)."""
+    schema = served.client.get("/openapi.json").json()
+    referred = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(schema)))
+    assert referred - set(schema["components"]["schemas"]) == set()
 
 
 @pytest.mark.parametrize(
