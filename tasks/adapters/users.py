@@ -175,6 +175,17 @@ def record_attempt(
         connection.execute(login_attempts.insert().values(**row))
 
 
+def forget_attempts_before(engine: Engine, email: str, address: str, before: datetime) -> int:
+    """Forget the attempts of this email and from this address older than `before` (no rule
+    reads them any more), so the table stays as large as the rules' windows."""
+    table = login_attempts
+    statement = table.delete().where(
+        (table.c.email == email) | (table.c.address == address), table.c.at < before
+    )
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount
+
+
 def login_history(
     engine: Engine, email: str, address: str, since: datetime, known_since: datetime
 ) -> tuple[Failures, Failures, Failures, bool]:

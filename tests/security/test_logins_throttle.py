@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from flows.cli import app as cli
 from flows.cli_common import settings as cli_settings
 from tasks.adapters import users as store
+from tasks.adapters.user_tables import login_attempts
 from tasks.core.throttle import Failures, Limit, LoginLimits, in_words, login_wait, wait_seconds
 from tasks.services import accounts
 from tests.security.logins_fixtures import PASSWORD, api_login, csrf, login, site  # noqa: F401
@@ -93,6 +95,29 @@ def test_a_success_clears_the_count_of_its_address(site):  # noqa: F811
     assert api_login(browser, email).status_code == 200
     for _ in range(3):  # three fresh tries again, no wait
         assert api_login(browser, email, "typo typo typo").status_code == 401
+
+
+def test_attempts_older_than_every_rule_are_forgotten_at_the_next_try(site):  # noqa: F811
+    email, other = site.user(), site.user()
+    address = "192.0.2.21"
+    for who in (email, other):
+        assert api_login(site.browser(address), who, "typo typo typo").status_code == 401
+    days = site.settings.login_known_address_days
+    horizon = max(days * 86400, site.settings.login_window_minutes * 60)
+    site.age_attempts(email, horizon + 60)
+    site.age_attempts(other, horizon + 60)
+    engine = site.app.state.serving.context.engine
+    assert store.forget_attempts_before(engine, "x@example.test", "198.51.100.1", NOW) == 0
+    assert api_login(site.browser("192.0.2.22"), email, "typo typo typo").status_code == 401
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(login_attempts.c.email, login_attempts.c.address).where(
+                login_attempts.c.email.in_([email, other])
+            )
+        ).all()
+    # the new try's email lost its old rows; the old row from that email's former address
+    # is gone too, while the other account's row from an address not seen again stays
+    assert sorted(rows) == sorted([(email, "192.0.2.22"), (other, address)])
 
 
 def test_a_reset_and_the_unlock_command_clear_every_address(site, monkeypatch):  # noqa: F811

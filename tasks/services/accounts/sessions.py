@@ -79,6 +79,7 @@ def _admit_check(ctx: Context, email: str, address: str, at: datetime) -> None:
     settings = ctx.settings
     since = at - timedelta(minutes=settings.login_window_minutes)
     known_since = at - timedelta(days=settings.login_known_address_days)
+    store.forget_attempts_before(ctx.engine, email, address, min(since, known_since))
     history = store.login_history(ctx.engine, email, address, since, known_since)
     wait = login_wait(*history, at, _limits(settings))
     if wait > 0:
