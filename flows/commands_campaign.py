@@ -184,12 +184,17 @@ def send(
 
 
 @campaign_app.command("report")
-def report(campaign_id: int, config: Path = CONFIG) -> None:
-    """Sent, accepted, retention treated vs holdout, lift with its interval, revenue."""
+def report(
+    campaign_id: int,
+    config: Path = CONFIG,
+    recompute: bool = typer.Option(False, "--recompute", help="Compute and store it again."),
+) -> None:
+    """The stored report: sent, accepted, retention treated vs holdout, lift, revenue saved
+    and net of costs (each with its interval), costs of generation and of offers."""
     from configs.schema import load_config
     from tasks.services.campaigns import write_report
 
-    found = write_report(_context(), load_config(config), campaign_id)
+    found = write_report(_context(), load_config(config), campaign_id, recompute)
     typer.echo(json.dumps(found, indent=2, default=str))
 
 

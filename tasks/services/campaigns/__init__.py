@@ -20,6 +20,7 @@ from tasks.services.campaigns.views import (
     get_campaign,
     list_campaigns,
     read_report,
+    refresh_report,
     write_report,
 )
 from tasks.services.campaigns.writing import generate_messages
@@ -44,6 +45,7 @@ __all__ = [
     "preview_audience",
     "read_report",
     "record_outcomes",
+    "refresh_report",
     "send_campaign",
     "write_report",
 ]

@@ -11,7 +11,7 @@ from tasks.core.campaign_report import event_rows
 from tasks.core.errors import ConflictError
 from tasks.core.outreach import due_campaigns as due
 from tasks.services.campaigns.commands import ApproveCampaign, RecordOutcomes
-from tasks.services.campaigns.views import stored_campaign
+from tasks.services.campaigns.views import refresh_report, stored_campaign
 from tasks.services.context import Context
 
 APPROVABLE = ("draft", "approved")
@@ -41,12 +41,15 @@ def approve_campaign(ctx: Context, config: RunConfig, command: ApproveCampaign) 
 
 def record_outcomes(ctx: Context, config: RunConfig, command: RecordOutcomes) -> int:
     """Outcome events of a campaign's customers (idempotent per event key); returns how many
-    were new. Unknown events (InvalidInputError) and customers outside the audience
+    were new, and stores the campaign's report computed again when any is. Unknown events (InvalidInputError) and customers outside the audience
     (ConflictError) are refused before anything is stored."""
     stored_campaign(ctx.engine, config, command.campaign_id)
     members = store.audience(ctx.engine, command.campaign_id)["customer_id"]
     rows = event_rows(command.events, command.campaign_id, members)
-    return store.record_events(ctx.engine, rows)
+    new = store.record_events(ctx.engine, rows)
+    if new:  # the outcomes changed: the report is computed once, here, and stored
+        refresh_report(ctx, config, command.campaign_id)
+    return new
 
 
 def due_campaigns(ctx: Context, config: RunConfig) -> list[int]:
