@@ -41,8 +41,9 @@ def approve_campaign(ctx: Context, config: RunConfig, command: ApproveCampaign) 
 
 def record_outcomes(ctx: Context, config: RunConfig, command: RecordOutcomes) -> int:
     """Outcome events of a campaign's customers (idempotent per event key); returns how many
-    were new, and stores the campaign's report computed again when any is. Unknown events (InvalidInputError) and customers outside the audience
-    (ConflictError) are refused before anything is stored."""
+    were new, and stores the campaign's report computed again when any is. Unknown events
+    (InvalidInputError) and customers outside the audience (ConflictError) are refused before
+    anything is stored."""
     stored_campaign(ctx.engine, config, command.campaign_id)
     members = store.audience(ctx.engine, command.campaign_id)["customer_id"]
     rows = event_rows(command.events, command.campaign_id, members)
