@@ -139,7 +139,14 @@ def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
         shown = use.campaign_messages(ctx, config, campaign_id).head(20).to_dict("records")
     may_act = allows(role, "campaigns")
     steps = campaign.next_steps if may_act else ()
-    return {"campaign": campaign, "report": report, "rows": shown, "steps": steps}
+    quote = use.approval_quote(ctx, config, campaign_id) if "approve" in steps else None
+    return {
+        "campaign": campaign,
+        "report": report,
+        "rows": shown,
+        "steps": steps,
+        "quote": quote,
+    }
 
 
 async def _show(request, state, session, campaign_id: int, note=None) -> Response:
@@ -191,12 +198,19 @@ async def generate(
 async def approve(
     request: Request, state: State, session: AnalystPage, campaign_id: int
 ) -> Response:
-    command = ApproveCampaign(campaign_id, session.user["email"])
+    """Approve the drafts the person saw counted and costed, once they ticked the box."""
+    form = await request.form()
+    expected = str(form.get("expected") or "")
 
     def run():
+        if form.get("confirm") != "yes":
+            raise InvalidInputError("tick the box to confirm the count and the cost")
+        if not expected.isdigit():
+            raise InvalidInputError("the confirmed count is missing: open the page again")
+        command = ApproveCampaign(campaign_id, session.user["email"], True, int(expected))
         return use.approve_campaign(state.context, state.config, command)
 
-    return await _step(request, state, session, campaign_id, run)
+    return await _step(request, state, session, campaign_id, run, refused="not approved: ")
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/send")

@@ -76,7 +76,8 @@ def test_a_campaign_from_the_command_line(folder):
     totals = _json(_run("campaign", "generate", campaign, "--config", CONFIG))
     messages = totals["messages"]
     assert messages > 0 and totals["paths"] == {"template": messages}  # no key: templates
-    approved = _run("campaign", "approve", campaign, "--config", CONFIG, "--by", "ana")
+    approved = _run("campaign", "approve", campaign, "--config", CONFIG, "--by", "ana", "--yes")
+    assert f"{messages:,} draft messages to" in approved and "USD" in approved
     assert f"approved {messages:,} messages" in approved
     sent = _json(
         _run("campaign", "send", campaign, "--config", CONFIG, "--outbox", str(folder / "outbox"))
@@ -107,6 +108,7 @@ def test_a_campaign_from_the_command_line(folder):
         (["--rank-by", "luck"], "must be risk or uplift"),
         (["--holdout-share", "0.7"], "holdout"),
         (["--channels", "fax"], "may use"),
+        (["--scheduled-at", "2020-01-01T09:00"], "in the past"),
     ],
 )
 def test_bad_campaign_options_are_one_clear_error(folder, args, message):

@@ -63,7 +63,14 @@ class CampaignView:
             "unknown", 0
         ):
             steps.append("send")
-        steps.append("record")
+        if self.status in ("draft", "approved"):  # nothing sent yet
+            steps += ["exclude", "cancel"]
+        if self.status == "draft" and self.messages.get("draft"):
+            steps.append("edit")
+        if "sms" in self.channels and self.status in ("sending", "sent"):
+            steps.append("export")
+        if self.status != "cancelled":
+            steps.append("record")
         return tuple(steps)
 
     def as_json(self) -> dict[str, Any]:
