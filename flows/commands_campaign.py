@@ -11,6 +11,7 @@ import typer
 from configs.vocabulary import CHANNELS as ALL_CHANNELS
 from configs.vocabulary import TARGET_SEGMENTS
 from flows.cli_common import DEFAULT_CONFIG, settings
+from flows.commands_campaign_messages import register as register_message_commands
 
 campaign_app = typer.Typer(no_args_is_help=True, help="Retention campaigns")
 events_app = typer.Typer(no_args_is_help=True, help="Campaign outcome events")
@@ -265,3 +266,6 @@ def uplift_train(
     raw = _table(data, table)
     found = train_uplift(settings(), run_config, campaign, raw, data, family)
     typer.echo(json.dumps(found, indent=2, default=str))
+
+
+register_message_commands(campaign_app)  # message, exclude, cancel, sms-export
