@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from configs.settings import Settings
 from data.contacts import generate_contacts
 from flows.cli import app
-from tasks.core.errors import ConflictError, InvalidInputError
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
+from tasks.core.errors import ConflictError, InvalidInputError
 from tests.integration.campaign_seed import seed_scores
 
 REPO = Path(__file__).resolve().parents[2]
