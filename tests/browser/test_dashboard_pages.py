@@ -168,7 +168,7 @@ def test_the_original_products_campaign_json(site):
         assert wrong.status_code == 422 and "email_template" in wrong.json()["detail"]
         past = {**body, "scheduled_at": "2020-12-01T09:00:00Z"}
         late = client.post("/dashboard/campaigns", json=past, headers=headers)
-        assert late.status_code == 422 and "scheduled_at: 2020-12-01" in late.json()["detail"]
+        assert late.status_code == 409 and "scheduled_at: 2020-12-01" in late.json()["detail"]
         assert "in the past" in late.json()["detail"]
         assert client.post("/dashboard/campaigns", json=body).status_code == 401
         viewer = client.post("/auth/login", json={"email": USERS["viewer"], "password": PASSWORD})

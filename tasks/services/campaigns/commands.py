@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from tasks.core.audience import AudienceFilter
-from tasks.core.errors import InvalidInputError
+from tasks.core.errors import ConflictError, InvalidInputError
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +58,10 @@ class InvalidDraftError(InvalidInputError):
         super().__init__(f"{'.'.join(map(str, field))}: {message}")
         self.field = field
         self.reason = message
+
+
+class PastScheduleError(ConflictError):
+    """A campaign scheduled at a time already past: send it now (no time) or later."""
 
 
 def read_when(text: Any, field: str) -> datetime | None:

@@ -11,7 +11,7 @@ from configs.schema import RunConfig
 from configs.vocabulary import RISK_SEGMENTS
 from tasks.core.audience import AudienceFilter, Offer
 from tasks.core.errors import ConflictError
-from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError
+from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError, PastScheduleError
 
 NAME_MAX = 200
 SCHEDULE_SLACK = timedelta(minutes=1)  # a form filled in "now" reaches the server later
@@ -74,7 +74,9 @@ def check_audience(config: RunConfig, wanted: AudienceFilter) -> None:
 
 
 def check_schedule(when: datetime | None, now: datetime | None = None) -> None:
-    """A campaign is scheduled now or later (a time without a zone is read as UTC)."""
+    """A campaign is scheduled now or later (a time without a zone is read as UTC): a time
+    already past is a PastScheduleError (a conflict with the clock, 409, not a malformed
+    field: the same text was valid a moment before)."""
     if when is None:
         return
     moment = when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -82,7 +84,7 @@ def check_schedule(when: datetime | None, now: datetime | None = None) -> None:
     if moment < now - SCHEDULE_SLACK:
         shown = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         message = f"{shown} is in the past: choose a later time, or none to send once approved"
-        raise InvalidDraftError(("scheduled_at",), message)
+        raise PastScheduleError(f"scheduled_at: {message}")
 
 
 def checked_draft(config: RunConfig, draft: CampaignDraft, preview: bool = False) -> CheckedDraft:
