@@ -26,6 +26,8 @@ class Campaigns(Strict):
     horizon_days: int = Field(90, ge=1, le=730)
     email_prompt: str = "retention-email-v1"
     sms_prompt: str = "retention-sms-v1"
+    # four eyes: the person approving a campaign is not the one who created it
+    require_second_approver: bool = False
 
     @model_validator(mode="after")
     def _names(self) -> Campaigns:

@@ -11,6 +11,7 @@ import typer
 from configs.vocabulary import CHANNELS as ALL_CHANNELS
 from configs.vocabulary import TARGET_SEGMENTS
 from flows.cli_common import DEFAULT_CONFIG, settings
+from flows.commands_campaign_messages import register as register_message_commands
 
 campaign_app = typer.Typer(no_args_is_help=True, help="Retention campaigns")
 events_app = typer.Typer(no_args_is_help=True, help="Campaign outcome events")
@@ -124,10 +125,13 @@ def create(
     rank_by: str = RANK_BY,
     data: str = DATA,
     table: str = TABLE,
+    scheduled_at: str = typer.Option(
+        None, help="Send no earlier than this ISO time (UTC without a zone); not in the past."
+    ),
 ) -> None:
     """Create a draft: the audience by expected profit (or uplift) and its holdout, stored."""
     from configs.schema import load_config
-    from tasks.services.campaigns import CampaignDraft, create_campaign
+    from tasks.services.campaigns import CampaignDraft, create_campaign, read_when
 
     draft = CampaignDraft(
         name=name,
@@ -138,6 +142,7 @@ def create(
             segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
         ),
         holdout_share=holdout_share,
+        scheduled_at=read_when(scheduled_at, "scheduled_at"),
         customers=_customers(rank_by, data, table),
     )
     found = create_campaign(_context(), load_config(config), draft)
@@ -155,13 +160,28 @@ def generate(campaign_id: int, config: Path = CONFIG) -> None:
 
 @campaign_app.command("approve")
 def approve(
-    campaign_id: int, config: Path = CONFIG, by: str = typer.Option("cli", help="Who approves.")
+    campaign_id: int,
+    config: Path = CONFIG,
+    by: str = typer.Option(
+        None, help="The approving person's email (needed by campaigns.require_second_approver)."
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Approve without asking to confirm."),
 ) -> None:
-    """Approve every draft message of the campaign."""
+    """Show the count and the cost of the draft messages, then approve them all."""
     from configs.schema import load_config
-    from tasks.services.campaigns import ApproveCampaign, approve_campaign
+    from tasks.services.campaigns import ApproveCampaign, approval_quote, approve_campaign
 
-    moved = approve_campaign(_context(), load_config(config), ApproveCampaign(campaign_id, by))
+    ctx, run_config = _context(), load_config(config)
+    quote = approval_quote(ctx, run_config, campaign_id)
+    typer.echo(
+        f"{quote.messages:,} draft messages to {quote.customers:,} customers: contacts "
+        f"{quote.contact_cost:,.2f} {quote.currency}, offers expected "
+        f"{quote.expected_offer_cost:,.2f} {quote.currency} (total {quote.cost:,.2f})"
+    )
+    if not yes and not typer.confirm("Approve them?"):
+        raise typer.Exit(1)
+    command = ApproveCampaign(campaign_id, by or "cli", by is not None, quote.messages)
+    moved = approve_campaign(ctx, run_config, command)
     typer.echo(f"approved {moved:,} messages")
 
 
@@ -184,12 +204,17 @@ def send(
 
 
 @campaign_app.command("report")
-def report(campaign_id: int, config: Path = CONFIG) -> None:
-    """Sent, accepted, retention treated vs holdout, lift with its interval, revenue."""
+def report(
+    campaign_id: int,
+    config: Path = CONFIG,
+    recompute: bool = typer.Option(False, "--recompute", help="Compute and store it again."),
+) -> None:
+    """The stored report: sent, accepted, retention treated vs holdout, lift, revenue saved
+    and net of costs (each with its interval), costs of generation and of offers."""
     from configs.schema import load_config
     from tasks.services.campaigns import write_report
 
-    found = write_report(_context(), load_config(config), campaign_id)
+    found = write_report(_context(), load_config(config), campaign_id, recompute)
     typer.echo(json.dumps(found, indent=2, default=str))
 
 
@@ -241,3 +266,6 @@ def uplift_train(
     raw = _table(data, table)
     found = train_uplift(settings(), run_config, campaign, raw, data, family)
     typer.echo(json.dumps(found, indent=2, default=str))
+
+
+register_message_commands(campaign_app)  # message, exclude, cancel, sms-export

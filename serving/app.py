@@ -24,6 +24,7 @@ from configs.schema import load_config
 from configs.settings import Settings
 from serving.api import admin as api_admin
 from serving.api import auth as api_auth
+from serving.api import campaign_messages as api_campaign_messages
 from serving.api import campaigns as api_campaigns
 from serving.api import customers as api_customers
 from serving.api import dashboard as api_dashboard
@@ -42,6 +43,7 @@ from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.pages import (
     auth_reset,
+    campaign_messages,
     campaigns,
     customers,
     data,
@@ -250,6 +252,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         api_customers,
         api_kpis,
         api_campaigns,
+        api_campaign_messages,
         api_dashboard,
     ):
         app.include_router(module.router, responses=AUTH_RESPONSES)
@@ -259,6 +262,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         auth_reset,
         customers,
         campaigns,
+        campaign_messages,
         unsubscribe_pages,
         model,
         survival,

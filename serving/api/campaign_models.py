@@ -20,7 +20,9 @@ def _iso_text(value: Any) -> Any:
 
 IsoDatetime = Annotated[datetime, BeforeValidator(_iso_text)]
 EVENTS_BODY = 2 * 1024 * 1024  # bytes: 5,000 events of the longest ids and keys fit
-MessageStatus = Literal["draft", "approved", "sending", "sent", "unknown", "failed"]
+MessageStatus = Literal[
+    "draft", "approved", "sending", "sent", "unknown", "failed", "excluded", "cancelled"
+]
 Event = Literal["delivered", "opened", "clicked", "accepted", "retained", "churned"]
 
 
@@ -86,6 +88,8 @@ class CampaignMessage(BaseModel):
     error: str | None
     created_at: datetime
     sent_at: datetime | None
+    edited_by: str | None = None  # a person changed the text (path "edited")
+    edited_at: datetime | None = None
 
 
 class MessagePage(BaseModel):
@@ -115,3 +119,12 @@ class EventsRecorded(BaseModel):
     campaign: int
     received: int
     new: int
+
+
+class MessageEdit(Strict):
+    """A person's text for a draft message (email: all three; SMS: the body only), checked
+    by the same rules as a language model's answer."""
+
+    body: str = Field(min_length=1, max_length=4000)
+    subject: str | None = Field(None, max_length=400)
+    call_to_action: str | None = Field(None, max_length=400)

@@ -130,10 +130,29 @@ def _plain(value):
     return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
 
 
+@router.get("/campaigns/{campaign_id}/approval", responses=NOT_FOUND)
+async def approval_quote(campaign_id: CampaignId, state: State, _caller: Analyst):
+    """What approving now commits to: the draft messages and customers, what their contacts
+    and the offers they are expected to accept cost (in the table's currency), and whether
+    the four-eyes rule (campaigns.require_second_approver) applies."""
+    found = await run_in_threadpool(
+        campaigns.approval_quote, state.context, state.config, campaign_id
+    )
+    return OrjsonResponse(found.as_json())
+
+
 @router.post("/campaigns/{campaign_id}/approve", response_model=Approved, responses=REFUSED)
-async def approve_campaign(campaign_id: CampaignId, state: State, caller: Analyst):
-    """Approve every draft message of the campaign."""
-    command = ApproveCampaign(campaign_id, caller.actor)
+async def approve_campaign(
+    campaign_id: CampaignId,
+    state: State,
+    caller: Analyst,
+    expected_messages: Annotated[int | None, Query(ge=0, le=100_000_000)] = None,
+):
+    """Approve every draft message of the campaign; with `expected_messages` (the count of
+    GET .../approval the caller confirmed) refused (409) when the drafts changed since. With
+    campaigns.require_second_approver, 403 unless the caller is a person (a login token)
+    other than the campaign's creator."""
+    command = ApproveCampaign(campaign_id, caller.actor, caller.is_login, expected_messages)
     moved = await run_in_threadpool(
         campaigns.approve_campaign, state.context, state.config, command
     )

@@ -5,12 +5,11 @@ number or a date is one InvalidDraftError naming the field."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 from configs.vocabulary import RISK_SEGMENTS
 from tasks.core.audience import AudienceFilter
-from tasks.services.campaigns import CampaignDraft, InvalidDraftError
+from tasks.services.campaigns import CampaignDraft, InvalidDraftError, read_when
 
 
 def _number(text: Any, field: str, low: float | None = None, high: float | None = None):
@@ -35,16 +34,6 @@ def _outside(low: float | None, high: float | None) -> str:
     return f"outside [{low:g}, {high:g}]"
 
 
-def _when(text: Any, field: str) -> datetime | None:
-    if text in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(text))
-    except ValueError:
-        raise InvalidDraftError((field,), f"{text!r} is not a date and time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def read_campaign_form(form: Any, who: str = "") -> CampaignDraft:
     """The create form (a Starlette FormData or query parameters) as a draft."""
     risks = tuple(r for r in form.getlist("risk") if r in RISK_SEGMENTS)
@@ -66,7 +55,7 @@ def read_campaign_form(form: Any, who: str = "") -> CampaignDraft:
         channels=channels or CampaignDraft.channels,
         audience=wanted,
         holdout_share=_number(form.get("holdout_share"), "holdout_share"),
-        scheduled_at=_when(form.get("scheduled_at"), "scheduled_at"),
+        scheduled_at=read_when(form.get("scheduled_at"), "scheduled_at"),
     )
 
 
@@ -87,5 +76,5 @@ def read_legacy_campaign(body: Any, who: str) -> CampaignDraft:
         created_by=who,
         offer=template,
         audience=AudienceFilter(risk_segments=RISK_SEGMENTS, min_probability=floor),
-        scheduled_at=_when(body.get("scheduled_at"), "scheduled_at"),
+        scheduled_at=read_when(body.get("scheduled_at"), "scheduled_at"),
     )

@@ -136,13 +136,20 @@ def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
     report = use.read_report(ctx, config, campaign_id)
     shown = None
     if allows(role, "messages"):
-        shown = use.campaign_messages(ctx, config, campaign_id).head(20).to_dict("records")
+        shown = use.campaign_messages(ctx, config, campaign_id).head(50).to_dict("records")
     may_act = allows(role, "campaigns")
     steps = campaign.next_steps if may_act else ()
-    return {"campaign": campaign, "report": report, "rows": shown, "steps": steps}
+    quote = use.approval_quote(ctx, config, campaign_id) if "approve" in steps else None
+    return {
+        "campaign": campaign,
+        "report": report,
+        "rows": shown,
+        "steps": steps,
+        "quote": quote,
+    }
 
 
-async def _show(request, state, session, campaign_id: int, note=None) -> Response:
+async def show_campaign(request, state, session, campaign_id: int, note=None) -> Response:
     found = await run_in_threadpool(_campaign_page, state, campaign_id, session.user["role"])
     return pages_of(request).render(
         request,
@@ -158,7 +165,7 @@ async def _show(request, state, session, campaign_id: int, note=None) -> Respons
 async def campaign(
     request: Request, state: State, session: ViewerPage, campaign_id: int
 ) -> Response:
-    return await _show(request, state, session, campaign_id)
+    return await show_campaign(request, state, session, campaign_id)
 
 
 async def _step(request, state, session, campaign_id: int, run, done=None, refused="") -> Response:
@@ -170,11 +177,13 @@ async def _step(request, state, session, campaign_id: int, run, done=None, refus
         if status_of(error)[0] == 404:
             raise
         note = {"kind": "error", "text": f"{refused}{hide_paths(str(error))}"}
-        return await _show(request, state, session, campaign_id, note)
+        return await show_campaign(request, state, session, campaign_id, note)
     if done is None:
         where = f"/dashboard/campaigns/{campaign_id}"
         return RedirectResponse(where, status_code=303, headers=NO_STORE)
-    return await _show(request, state, session, campaign_id, {"kind": "ok", "text": done(found)})
+    return await show_campaign(
+        request, state, session, campaign_id, {"kind": "ok", "text": done(found)}
+    )
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/generate")
@@ -191,12 +200,19 @@ async def generate(
 async def approve(
     request: Request, state: State, session: AnalystPage, campaign_id: int
 ) -> Response:
-    command = ApproveCampaign(campaign_id, session.user["email"])
+    """Approve the drafts the person saw counted and costed, once they ticked the box."""
+    form = await request.form()
+    expected = str(form.get("expected") or "")
 
     def run():
+        if form.get("confirm") != "yes":
+            raise InvalidInputError("tick the box to confirm the count and the cost")
+        if not expected.isdigit():
+            raise InvalidInputError("the confirmed count is missing: open the page again")
+        command = ApproveCampaign(campaign_id, session.user["email"], True, int(expected))
         return use.approve_campaign(state.context, state.config, command)
 
-    return await _step(request, state, session, campaign_id, run)
+    return await _step(request, state, session, campaign_id, run, refused="not approved: ")
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/send")
@@ -219,7 +235,7 @@ async def events(
         raw = pd.read_csv(io.BytesIO(await upload.read()), dtype=str)
     except (InvalidInputError, ValueError, pd.errors.ParserError) as error:
         note = {"kind": "error", "text": f"no events recorded: {error}"}
-        return await _show(request, state, session, campaign_id, note)
+        return await show_campaign(request, state, session, campaign_id, note)
     command = RecordOutcomes(campaign_id, raw)
 
     def run():

@@ -14,6 +14,7 @@ __all__ = [
     "campaign_events",
     "campaign_members",
     "campaign_messages",
+    "campaign_reports",
     "campaigns",
     "contacts",
     "suppressions",
@@ -75,6 +76,8 @@ campaign_messages = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("edited_by", sa.String(320)),  # a person changed the text: who, and when
+    sa.Column("edited_at", sa.DateTime(timezone=True)),
     sa.Index("ix_campaign_messages_status", "campaign_id", "status"),
 )
 
@@ -88,4 +91,15 @@ campaign_events = sa.Table(
     sa.Column("event", sa.String(20), nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_campaign_events_customer", "campaign_id", "customer_id"),
+)
+
+# A campaign's report (counts, lift, revenue with their intervals), computed when its outcomes
+# or messages change and read as stored by every view: never recomputed on a read.
+campaign_reports = sa.Table(
+    "campaign_reports",
+    metadata,
+    sa.Column("campaign_id", sa.Integer, primary_key=True),
+    sa.Column("report", sa.JSON, nullable=False),
+    sa.Column("events", sa.Integer, nullable=False),  # outcome events it was computed from
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -54,6 +54,17 @@ def write_sms_export(rows: Iterable[SmsRow], path: Path, opt_out: str = OPT_OUT_
     return write_text_atomic(path, buffer.getvalue())
 
 
+def export_path(settings: Settings, campaign_id: int) -> Path:
+    """Where a campaign's SMS export is written (and read back to be downloaded)."""
+    return settings.reports_dir / "campaigns" / str(campaign_id) / "sms.csv"
+
+
+def read_export(settings: Settings, campaign_id: int) -> bytes | None:
+    """The campaign's SMS export as written, or None when it has none."""
+    path = export_path(settings, campaign_id)
+    return path.read_bytes() if path.is_file() else None
+
+
 class SmsDeliverer:
     """Every approved SMS of a send into one gateway file (phone, text, message id) under
     the campaign's reports folder, written whole or not at all."""
@@ -62,7 +73,7 @@ class SmsDeliverer:
 
     def __init__(self, settings: Settings, campaign_id: int, outbox: Path | None = None):
         self.campaign_id, self.opt_out = campaign_id, settings.sms_opt_out_text
-        self.path = settings.reports_dir / "campaigns" / str(campaign_id) / "sms.csv"
+        self.path = export_path(settings, campaign_id)
 
     def __enter__(self) -> SmsDeliverer:
         return self

@@ -59,8 +59,8 @@ def campaign_report(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Counts, retention treated vs holdout, the lift with Newcombe's interval and p-value,
-    revenue retained net of offer and contact costs with a bootstrap interval, and what
-    writing the messages cost."""
+    revenue retained (saved) and net of offer and contact costs, each with a bootstrap
+    interval, and what writing the messages cost."""
     has = {kind: set(events.loc[events["event"] == kind, "customer_id"]) for kind in EVENTS}
     arms = {arm: members[members["arm"] == arm] for arm in (TREATED, HOLDOUT)}
     known = has["retained"] | has["churned"]
@@ -83,7 +83,7 @@ def campaign_report(
     }
     report["outcomes_known"] = {arm: len(rows) for arm, rows in outcome.items()}
     if min(len(rows) for rows in outcome.values()) == 0:
-        report["lift"] = report["revenue"] = None
+        report["lift"] = report["revenue"] = report["revenue_saved"] = None
         report["note"] = "no retained/churned outcomes yet in both arms: nothing to measure"
         return report
     lift = lift_interval(
@@ -95,7 +95,7 @@ def campaign_report(
     report["lift"] = asdict(lift)
     values = outcome[TREATED]["lifetime_value"].to_numpy(dtype=float)
     if np.isnan(values).all():
-        report["revenue"] = None  # no value role: no revenue figure
+        report["revenue"] = report["revenue_saved"] = None  # no value role: no revenue
         return report
     accepted = outcome[TREATED]["customer_id"].isin(has["accepted"]).to_numpy()
     revenue = revenue_interval(
@@ -108,4 +108,20 @@ def campaign_report(
         seed=seed,
     )
     report["revenue"] = asdict(revenue)
+    saved = revenue_interval(  # the same resamples (same seed), no costs: revenue saved
+        retained[TREATED],
+        np.nan_to_num(values),
+        retained[HOLDOUT],
+        accepted,
+        0.0,
+        0.0,
+        seed=seed,
+    )
+    report["revenue_saved"] = {
+        "value": saved.incremental_revenue,
+        "low": saved.low,
+        "high": saved.high,
+        "level": saved.level,
+        "method": saved.method,
+    }
     return report

@@ -118,6 +118,11 @@ class ForbiddenError(RetainAIError):
     """The caller is known but may not do this."""
 
 
+class SecondApproverError(ForbiddenError):
+    """The four-eyes rule (campaigns.require_second_approver): the approver must be a person
+    (a session or a login token) other than the campaign's creator."""
+
+
 class UnavailableError(RetainAIError):
     """A service this use case needs does not answer (database, registry, mail relay)."""
 

@@ -157,7 +157,7 @@ def test_the_original_products_campaign_json(site):
             "name": "api win-back",
             "segment_filter": {"churn_score_min": 0.6},
             "email_template": "loyalty-discount",
-            "scheduled_at": "2026-12-01T09:00:00Z",
+            "scheduled_at": "2036-12-01T09:00:00Z",
         }
         made = client.post("/dashboard/campaigns", json=body, headers=headers)
         assert made.status_code == 201, made.text
@@ -166,6 +166,10 @@ def test_the_original_products_campaign_json(site):
             "/dashboard/campaigns", headers=headers, json={**body, "email_template": "<script>"}
         )
         assert wrong.status_code == 422 and "email_template" in wrong.json()["detail"]
+        past = {**body, "scheduled_at": "2020-12-01T09:00:00Z"}
+        late = client.post("/dashboard/campaigns", json=past, headers=headers)
+        assert late.status_code == 409 and "scheduled_at: 2020-12-01" in late.json()["detail"]
+        assert "in the past" in late.json()["detail"]
         assert client.post("/dashboard/campaigns", json=body).status_code == 401
         viewer = client.post("/auth/login", json={"email": USERS["viewer"], "password": PASSWORD})
         seen = {"Authorization": f"Bearer {viewer.json()['access_token']}"}

@@ -18,6 +18,7 @@ from data.contacts import generate_contacts
 from flows.cli import app
 from tasks.adapters import campaign_store as store
 from tasks.adapters import db
+from tasks.core.errors import ConflictError, InvalidInputError
 from tests.integration.campaign_seed import seed_scores
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +77,8 @@ def test_a_campaign_from_the_command_line(folder):
     totals = _json(_run("campaign", "generate", campaign, "--config", CONFIG))
     messages = totals["messages"]
     assert messages > 0 and totals["paths"] == {"template": messages}  # no key: templates
-    approved = _run("campaign", "approve", campaign, "--config", CONFIG, "--by", "ana")
+    approved = _run("campaign", "approve", campaign, "--config", CONFIG, "--by", "ana", "--yes")
+    assert f"{messages:,} draft messages to" in approved and "USD" in approved
     assert f"approved {messages:,} messages" in approved
     sent = _json(
         _run("campaign", "send", campaign, "--config", CONFIG, "--outbox", str(folder / "outbox"))
@@ -107,6 +109,7 @@ def test_a_campaign_from_the_command_line(folder):
         (["--rank-by", "luck"], "must be risk or uplift"),
         (["--holdout-share", "0.7"], "holdout"),
         (["--channels", "fax"], "may use"),
+        (["--scheduled-at", "2020-01-01T09:00"], "in the past"),
     ],
 )
 def test_bad_campaign_options_are_one_clear_error(folder, args, message):
@@ -141,3 +144,37 @@ def test_the_installed_command_prints_one_line_for_an_unknown_campaign(folder):
     assert done.returncode == 5  # not found
     assert done.stderr.strip().startswith("error:") and "999" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_messages_edited_excluded_exported_and_a_draft_cancelled_from_the_command_line(folder):
+    _run("contacts", "import", str(folder / "contacts.csv"))
+    base = ["campaign", "create", "--config", CONFIG, "--offer", "loyalty-discount"]
+    created = _run(*base, "--name", "cli sms", "--channels", "sms", "--limit", "20")
+    campaign = created.split()[1]
+    _run("campaign", "generate", campaign, "--config", CONFIG)
+    with db.connected(Settings()) as engine:
+        drafts = store.messages(engine, int(campaign), "draft")
+    first, second = drafts["customer_id"].iloc[0], drafts["customer_id"].iloc[1]
+    shown = _json(_run("campaign", "message", "show", campaign, first, "--channel", "sms"))
+    assert shown["status"] == "draft" and shown["body"]
+    body = "We miss you: 20% off for six months."
+    edit = ["campaign", "message", "edit", campaign, first, "--channel", "sms", "--body"]
+    edited = _json(_run(*edit, body, "--by", "ana@example.test"))
+    assert edited["body"] == body and edited["path"] == "edited"
+    refused = CliRunner().invoke(app, [*edit, "Hello [NAME]"])
+    assert isinstance(refused.exception, InvalidInputError)  # exit code 4 from the command
+    assert "body contains a placeholder" in str(refused.exception)
+    again = _json(_run("campaign", "message", "regenerate", campaign, first, "--channel", "sms"))
+    assert again["path"].startswith("template") and again["edited_by"] is None
+    assert "1 messages will not be sent" in _run("campaign", "exclude", campaign, second)
+    _run("campaign", "approve", campaign, "--config", CONFIG, "--yes")
+    _run("campaign", "send", campaign, "--config", CONFIG)
+    saved = _run("campaign", "sms-export", campaign, "--out", str(folder / "sms.csv"))
+    lines = (folder / "sms.csv").read_text().splitlines()
+    assert f"{len(drafts) - 1} SMS written" in saved and len(lines) == len(drafts)
+    assert not any(second in line for line in lines)
+
+    other = _run(*base, "--name", "cli cancelled", "--limit", "10").split()[1]
+    assert "messages will not be sent" in _run("campaign", "cancel", other, "--yes")
+    late = CliRunner().invoke(app, ["campaign", "cancel", campaign, "--yes"])
+    assert isinstance(late.exception, ConflictError) and "too late" in str(late.exception)

@@ -222,6 +222,13 @@ def test_events_and_the_report_against_a_hand_computation(state):
     assert report["accepted"] == 10
     revenue = report["revenue"]
     assert revenue["low"] <= revenue["net_revenue"] <= revenue["high"]
+    saved = report["revenue_saved"]  # the same resamples, before the costs
+    assert saved["value"] == pytest.approx(revenue["incremental_revenue"])
+    assert saved["low"] <= saved["value"] <= saved["high"]
+    # every resample's net is its revenue saved less the costs (offer costs are >= 0)
+    assert revenue["low"] <= saved["low"] - revenue["contact_costs"] + 1e-6
+    assert revenue["high"] <= saved["high"] - revenue["contact_costs"] + 1e-6
+    assert report["currency"] == "USD"
 
 
 def test_uplift_model_is_trained_logged_and_registered(state):

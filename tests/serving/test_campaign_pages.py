@@ -37,7 +37,12 @@ def test_a_dashboard_campaign_goes_from_draft_to_report(served):
     assert refused.status_code == 200 and "is not approved: approve it first" in refused.text
     page = client.post(f"{path}/generate", data={"csrf_token": csrf})
     assert "Approve the drafts" in page.text and "Write the messages" in page.text
-    page = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    unconfirmed = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    assert "not approved: tick the box to confirm the count and the cost" in unconfirmed.text
+    count = int(re.search(r'name="expected" value="(\d+)"', page.text).group(1))
+    assert count > 0 and f"I approve {count:,} messages costing $" in page.text
+    confirmed = {"csrf_token": csrf, "confirm": "yes", "expected": str(count)}
+    page = client.post(f"{path}/approve", data=confirmed)
     assert "Send now" in page.text and "Approve the drafts" not in page.text
     again = client.post(f"{path}/generate", data={"csrf_token": csrf})  # the same rule as CLI
     assert "its messages stand" in again.text
@@ -66,3 +71,7 @@ def test_a_dashboard_campaign_goes_from_draft_to_report(served):
     for shown in (f"{view.audience:,}", f"{view.holdout:,}", f"{view.messages['sent']:,} sent"):
         assert shown in listing and shown.split()[0] in page.text
     assert f"{100 * view.lift['lift']:+.1f}" in listing
+    report = campaigns.read_report(state.context, state.config, campaign_id)
+    net = f"${report['revenue']['net_revenue']:,.0f}".replace("$-", "-$")
+    assert "Net revenue" in page.text and net in page.text and net in listing
+    assert f"{report['accepted']:,} of {report['treated']:,} treated customers" in page.text

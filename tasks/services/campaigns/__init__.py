@@ -6,12 +6,33 @@ from tasks.core.audience import AudienceFilter
 from tasks.services.campaigns.commands import (
     ApproveCampaign,
     CampaignDraft,
+    CancelCampaign,
+    EditMessage,
+    ExcludeCustomer,
     InvalidDraftError,
+    MessageKey,
+    PastScheduleError,
     RecordOutcomes,
+    RegenerateMessage,
     SendCampaign,
+    read_when,
 )
 from tasks.services.campaigns.drafting import Preview, create_campaign, preview_audience
-from tasks.services.campaigns.lifecycle import approve_campaign, due_campaigns, record_outcomes
+from tasks.services.campaigns.editing import (
+    cancel_campaign,
+    edit_message,
+    exclude_customer,
+    get_message,
+    regenerate_message,
+)
+from tasks.services.campaigns.exports import sms_export
+from tasks.services.campaigns.lifecycle import (
+    ApprovalQuote,
+    approval_quote,
+    approve_campaign,
+    due_campaigns,
+    record_outcomes,
+)
 from tasks.services.campaigns.rules import offer_of
 from tasks.services.campaigns.sending import send_campaign
 from tasks.services.campaigns.views import (
@@ -20,30 +41,47 @@ from tasks.services.campaigns.views import (
     get_campaign,
     list_campaigns,
     read_report,
+    refresh_report,
     write_report,
 )
 from tasks.services.campaigns.writing import generate_messages
 
 __all__ = [
+    "ApprovalQuote",
     "ApproveCampaign",
     "AudienceFilter",
     "CampaignDraft",
     "CampaignView",
+    "CancelCampaign",
+    "EditMessage",
+    "ExcludeCustomer",
     "InvalidDraftError",
+    "MessageKey",
+    "PastScheduleError",
     "Preview",
     "RecordOutcomes",
+    "RegenerateMessage",
     "SendCampaign",
+    "approval_quote",
     "approve_campaign",
     "campaign_messages",
+    "cancel_campaign",
     "create_campaign",
     "due_campaigns",
+    "edit_message",
+    "exclude_customer",
     "generate_messages",
     "get_campaign",
+    "get_message",
     "list_campaigns",
     "offer_of",
     "preview_audience",
     "read_report",
+    "read_when",
     "record_outcomes",
+    "refresh_report",
+    "regenerate_message",
     "send_campaign",
+    "sms_export",
     "write_report",
 ]

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from tasks.core.audience import AudienceFilter
-from tasks.core.errors import InvalidInputError
+from tasks.core.errors import ConflictError, InvalidInputError
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +33,9 @@ class CampaignDraft:
 @dataclass(frozen=True)
 class ApproveCampaign:
     campaign_id: int
-    approved_by: str
+    approved_by: str  # the person's email (or a machine token's name)
+    person: bool = True  # False: a static API token, which the four-eyes rule refuses
+    expected_messages: int | None = None  # the count the person confirmed (refused if stale)
 
 
 @dataclass(frozen=True)
@@ -55,3 +58,57 @@ class InvalidDraftError(InvalidInputError):
         super().__init__(f"{'.'.join(map(str, field))}: {message}")
         self.field = field
         self.reason = message
+
+
+class PastScheduleError(ConflictError):
+    """A campaign scheduled at a time already past: send it now (no time) or later."""
+
+
+def read_when(text: Any, field: str) -> datetime | None:
+    """A date and time typed by a person (ISO; UTC without a zone), None when empty; an
+    InvalidDraftError naming `field` otherwise."""
+    if text in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise InvalidDraftError((field,), f"{text!r} is not a date and time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MessageKey:
+    """One message of a campaign: its customer and channel."""
+
+    campaign_id: int
+    customer_id: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class EditMessage:
+    """A person's text for a draft message, checked like a language model's answer."""
+
+    key: MessageKey
+    body: str
+    edited_by: str
+    subject: str | None = None  # email only
+    call_to_action: str | None = None  # email only
+
+
+@dataclass(frozen=True)
+class RegenerateMessage:
+    key: MessageKey
+
+
+@dataclass(frozen=True)
+class ExcludeCustomer:
+    campaign_id: int
+    customer_id: str
+    excluded_by: str
+
+
+@dataclass(frozen=True)
+class CancelCampaign:
+    campaign_id: int
+    cancelled_by: str

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from configs.schema import RunConfig
 from configs.vocabulary import RISK_SEGMENTS
 from tasks.core.audience import AudienceFilter, Offer
 from tasks.core.errors import ConflictError
-from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError
+from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError, PastScheduleError
 
 NAME_MAX = 200
+SCHEDULE_SLACK = timedelta(minutes=1)  # a form filled in "now" reaches the server later
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,20 @@ def check_audience(config: RunConfig, wanted: AudienceFilter) -> None:
         raise InvalidDraftError(("audience", "limit"), f"{wanted.limit} is outside [1, 10000000]")
 
 
+def check_schedule(when: datetime | None, now: datetime | None = None) -> None:
+    """A campaign is scheduled now or later (a time without a zone is read as UTC): a time
+    already past is a PastScheduleError (a conflict with the clock, 409, not a malformed
+    field: the same text was valid a moment before)."""
+    if when is None:
+        return
+    moment = when if when.tzinfo else when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    if moment < now - SCHEDULE_SLACK:
+        shown = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        message = f"{shown} is in the past: choose a later time, or none to send once approved"
+        raise PastScheduleError(f"scheduled_at: {message}")
+
+
 def checked_draft(config: RunConfig, draft: CampaignDraft, preview: bool = False) -> CheckedDraft:
     """The draft with its defaults, or InvalidDraftError naming the first field that breaks a
     rule (a preview needs no name)."""
@@ -84,4 +100,6 @@ def checked_draft(config: RunConfig, draft: CampaignDraft, preview: bool = False
     share = config.campaigns.holdout_share if draft.holdout_share is None else draft.holdout_share
     if not 0.0 < share <= 0.5:
         raise InvalidDraftError(("holdout_share",), f"holdout share {share} is outside (0, 0.5]")
+    if not preview:
+        check_schedule(draft.scheduled_at)
     return CheckedDraft(name, offer, list(draft.channels), draft.audience, share)

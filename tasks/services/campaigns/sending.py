@@ -23,7 +23,7 @@ from tasks.adapters.deliverers import deliverer_for
 from tasks.adapters.delivery import Deliverer, Outgoing
 from tasks.core.errors import ConflictError, RetainAIError
 from tasks.services.campaigns.commands import SendCampaign
-from tasks.services.campaigns.views import SENDABLE, stored_campaign
+from tasks.services.campaigns.views import SENDABLE, refresh_report, stored_campaign
 from tasks.services.context import Context
 
 
@@ -60,6 +60,7 @@ def send_campaign(ctx: Context, config: RunConfig, command: SendCampaign) -> dic
                     ctx, dataset, deliverer, campaign_id, part, people, blocked_keys
                 )
     store.update_campaign(engine, campaign_id, status="sent")
+    refresh_report(ctx, config, campaign_id)  # messages sent and contacted: stored anew
     return {"unknown": counts["unknown"], **+counts}
 
 

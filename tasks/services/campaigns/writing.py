@@ -25,7 +25,7 @@ from tasks.adapters.llm import MessageRequest, OpenAIMessageWriter, WrittenMessa
 from tasks.core.audience import HOLDOUT
 from tasks.core.errors import ConflictError
 from tasks.core.message_facts import Offer, build_facts
-from tasks.services.campaigns.views import stored_campaign
+from tasks.services.campaigns.views import refresh_report, stored_campaign
 from tasks.services.contacts import reachable_pairs
 from tasks.services.context import Context
 
@@ -87,6 +87,7 @@ def generate_messages(
         "cost": round(float(previous.get("cost", 0.0)) + tally["cost"], 6),
     }
     store.update_campaign(engine, campaign_id, totals=totals)
+    refresh_report(ctx, config, campaign_id)  # the generation cost: stored anew
     return totals
 
 

@@ -1,0 +1,184 @@
+"""A campaign's messages from its page: one message opened, edited (checked like a model's
+answer), written again; a customer excluded; the campaign cancelled; its SMS export
+downloaded. Every action is a use case of tasks/services/campaigns, allowed by the one
+policy (`messages` to read a message, `campaigns` to change one): viewers get 403."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from serving.errors import status_of
+from serving.pages.campaigns import show_campaign
+from serving.sessions import AnalystPage, Session, page
+from serving.state import State
+from serving.web.render import NO_STORE, pages_of
+from tasks.core.errors import InvalidInputError, RetainAIError
+from tasks.core.redaction import hide_paths
+from tasks.services import campaigns as use
+from tasks.services.campaigns import (
+    CancelCampaign,
+    EditMessage,
+    ExcludeCustomer,
+    MessageKey,
+    RegenerateMessage,
+)
+
+router = APIRouter(include_in_schema=False)
+MessagesPage = Annotated[Session, Depends(page("messages"))]
+ONE = "/dashboard/campaigns/{campaign_id}/messages/{customer_id}/{channel}"
+
+
+def _where(key: MessageKey) -> str:
+    return f"/dashboard/campaigns/{key.campaign_id}/messages/{key.customer_id}/{key.channel}"
+
+
+async def _show(request, state, session, key: MessageKey, note=None, status=200) -> Response:
+    def load() -> dict[str, Any]:
+        campaign = use.get_campaign(state.context, state.config, key.campaign_id)
+        message = use.get_message(state.context, state.config, key)
+        return {"campaign": campaign, "message": message}
+
+    found = await run_in_threadpool(load)
+    return pages_of(request).render(
+        request,
+        "campaign_message.html",
+        status=status,
+        session=session,
+        active="campaigns",
+        messages=[note] if note else [],
+        **found,
+    )
+
+
+@router.get(ONE, response_class=HTMLResponse)
+async def message(
+    request: Request,
+    state: State,
+    session: MessagesPage,
+    campaign_id: int,
+    customer_id: str,
+    channel: str,
+) -> Response:
+    return await _show(request, state, session, MessageKey(campaign_id, customer_id, channel))
+
+
+async def _change(request, state, session, key: MessageKey, run, done: str) -> Response:
+    """Run one change of a message: its page with `done`, or with why it was refused (a
+    missing campaign or message is the app's 404)."""
+    try:
+        await run_in_threadpool(run)
+    except RetainAIError as error:
+        if status_of(error)[0] == 404:
+            raise
+        note = {"kind": "error", "text": hide_paths(str(error))}
+        return await _show(request, state, session, key, note, status=status_of(error)[0])
+    return await _show(request, state, session, key, {"kind": "ok", "text": done})
+
+
+@router.post(f"{ONE}/edit")
+async def edit(
+    request: Request,
+    state: State,
+    session: AnalystPage,
+    campaign_id: int,
+    customer_id: str,
+    channel: str,
+) -> Response:
+    form = await request.form()
+    key = MessageKey(campaign_id, customer_id, channel)
+
+    def text(name: str) -> str | None:
+        value = form.get(name)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else None
+
+    command = EditMessage(
+        key, text("body") or "", session.user["email"], text("subject"), text("call_to_action")
+    )
+
+    def run():
+        return use.edit_message(state.context, state.config, command)
+
+    return await _change(request, state, session, key, run, "Message saved as edited.")
+
+
+@router.post(f"{ONE}/regenerate")
+async def regenerate(
+    request: Request,
+    state: State,
+    session: AnalystPage,
+    campaign_id: int,
+    customer_id: str,
+    channel: str,
+) -> Response:
+    key = MessageKey(campaign_id, customer_id, channel)
+
+    def run():
+        return use.regenerate_message(state.context, state.config, RegenerateMessage(key))
+
+    return await _change(request, state, session, key, run, "Message written again.")
+
+
+def _confirmed(form) -> None:
+    if form.get("confirm") != "yes":
+        raise InvalidInputError("tick the box to confirm")
+
+
+async def _campaign_step(request, state, session, campaign_id: int, run, done: str):
+    """A step on the whole campaign: back to its page with `done`, or saying why not."""
+    try:
+        found = await run_in_threadpool(run)
+    except RetainAIError as error:
+        if status_of(error)[0] == 404:
+            raise
+        note = {"kind": "error", "text": hide_paths(str(error))}
+        return await show_campaign(request, state, session, campaign_id, note)
+    note = {"kind": "ok", "text": done.format(found)}
+    return await show_campaign(request, state, session, campaign_id, note)
+
+
+@router.post("/dashboard/campaigns/{campaign_id}/customers/{customer_id}/exclude")
+async def exclude(
+    request: Request, state: State, session: AnalystPage, campaign_id: int, customer_id: str
+) -> Response:
+    form = await request.form()
+    command = ExcludeCustomer(campaign_id, customer_id, session.user["email"])
+
+    def run():
+        _confirmed(form)
+        return use.exclude_customer(state.context, state.config, command)
+
+    done = f"{customer_id} excluded: {{}} messages will not be sent."
+    return await _campaign_step(request, state, session, campaign_id, run, done)
+
+
+@router.post("/dashboard/campaigns/{campaign_id}/cancel")
+async def cancel(request: Request, state: State, session: AnalystPage, campaign_id: int):
+    form = await request.form()
+    command = CancelCampaign(campaign_id, session.user["email"])
+
+    def run():
+        _confirmed(form)
+        return use.cancel_campaign(state.context, state.config, command)
+
+    done = "Campaign cancelled: {} messages will not be sent."
+    return await _campaign_step(request, state, session, campaign_id, run, done)
+
+
+@router.get("/dashboard/campaigns/{campaign_id}/sms.csv")
+async def sms_export(
+    request: Request, state: State, session: MessagesPage, campaign_id: int
+) -> Response:
+    """The SMS export the send wrote for the gateway, as a download."""
+    found = await run_in_threadpool(use.sms_export, state.context, state.config, campaign_id)
+    return Response(
+        found.content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="{found.filename}"',
+        },
+    )
