@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,10 @@ def _settings(server: LLMServer, **changes) -> Settings:
 def _write(settings: Settings, count: int = 1):
     async def run():
         async with OpenAIMessageWriter(settings) as writer:
-            requests = [MessageRequest(FACTS, "email", key=f"c{i}") for i in range(count)]
+            requests = [  # no two prompts the same: each is asked
+                MessageRequest(replace(FACTS, tenure_band=f"{i}-{i + 1} months"), "email", f"c{i}")
+                for i in range(count)
+            ]
             return await writer.write_batch(requests)
 
     return asyncio.run(run())
