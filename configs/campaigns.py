@@ -29,7 +29,7 @@ class OfferSpec(Strict):
     signed with RETAINAI_SECRET_KEY like unsubscribe links, for the page to check), and
     optionally `{campaign}` and `{customer}`, e.g. https://shop.example.com/offer?t={token}."""
 
-    display_name: str | None = Field(None, min_length=1, max_length=80)  # none: from the key
+    display_name: str | None = Field(None, min_length=1, max_length=80)
     description: str = Field(min_length=1, max_length=300)
     call_to_action_url: str | None = Field(None, max_length=500)
     translations: dict[Language, OfferText] = Field(default_factory=dict)
