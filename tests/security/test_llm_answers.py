@@ -150,3 +150,11 @@ def test_a_campaign_is_written_whole_when_the_provider_answers_nonsense(campaign
     assert treated == len(messages) > 2  # every treated customer has a message
     assert totals["paths"] == {"template": 2, "llm": treated - 2}
     assert not messages["subject"].str.contains("\r|\n").any()
+    reasons = set(messages["path"]) - {"llm"}  # stored whole, never cut
+    assert reasons == {
+        "template: provider-unavailable: not a chat completion after 3 attempts",
+        "template: invalid-answer: subject contains a control character",
+    }
+    # every message either asked its prompt or reused the answer to the same prompt
+    assert totals["prompts_asked"] + totals["answers_reused"] == treated
+    assert totals["answers_reused"] > 0 and totals["prompts_asked"] < treated
