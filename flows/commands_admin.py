@@ -86,7 +86,7 @@ def expectations_write(
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(
+    port: int | None = typer.Option(
         None, min=1, max=65535, help="Port to listen on (default RETAINAI_API_PORT, 8000)."
     ),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
