@@ -66,7 +66,8 @@ def plain_text(body: str, call_to_action: str | None, letter: Letter) -> str:
     label = button_label(letter, call_to_action)
     if letter.offer_url:
         offer = f"{letter.offer_name}\n" if letter.offer_name else ""
-        parts.append(f"{offer}{label}: {letter.offer_url}")
+        link = gettext(letter.language, "%(label)s: %(url)s", label=label, url=letter.offer_url)
+        parts.append(f"{offer}{link}")
     footer = "\n".join([*footer_lines(letter), unsubscribe_line(letter)])
     return "\n\n".join(parts) + f"\n\n-- \n{footer}\n"
 

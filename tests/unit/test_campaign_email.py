@@ -120,6 +120,7 @@ def test_a_french_customer_reads_french_around_the_message():
     assert "Pour ne plus recevoir ces e-mails, désinscrivez-vous ici : https://" in plain
     assert '<html lang="fr">' in page and ("Se désinscrire" in [t for _, t in links])
     assert "Vous recevez cet e-mail en tant que client." in plain
+    assert "Remise fidélité\nClaim it : https://offers.example.com/" in plain
 
 
 def test_offer_links_must_carry_the_signed_token():
