@@ -139,7 +139,7 @@ def raw_smtp_rate(settings, count: int) -> float:
     """Emails per second of smtplib alone: ready messages over one connection."""
     import smtplib
 
-    from tasks.adapters.mail import campaign_email
+    from tasks.adapters.campaign_mail import campaign_email
 
     mails = [
         campaign_email(

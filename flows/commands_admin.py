@@ -86,7 +86,9 @@ def expectations_write(
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port to listen on (default RETAINAI_API_PORT, 8000)."
+    ),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
     config: Path = typer.Option(DEFAULT_CONFIG, help="Run config the request schema comes from."),
 ) -> None:
@@ -96,6 +98,7 @@ def serve(
 
     os.environ["RETAINAI_SERVING_CONFIG"] = str(config.resolve())
     proxies = list(settings().trusted_proxies)
+    port = port or settings().api_port
     uvicorn.run(
         "serving.app:create_app",
         factory=True,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
-
-from pydantic import SecretStr
 
 from configs.settings import Settings
 from data.generate import generate_customers, write_customers
@@ -62,7 +59,7 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
     from data.contacts import generate_contacts
     from flows.campaign import run_retention_campaign
     from tasks.services import campaigns, contacts, data
-    from tasks.services.campaigns.demo import simulate_outcomes
+    from tasks.services.campaigns.demo import demo_settings, simulate_outcomes
     from tasks.services.context import Context
 
     run_config = load_config(config)
@@ -70,15 +67,7 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
     customers = data.read_customers(ctx, batch)
     ids = customers[run_config.dataset.id_column]
     contacts.import_contacts(ctx, run_config, generate_contacts(ids, seed=1))
-    demo = Context(
-        settings.model_copy(
-            update={
-                "secret_key": settings.secret_key or SecretStr(secrets.token_urlsafe(32)),
-                "public_url": settings.public_url or "http://127.0.0.1:8000",
-                "mail_from": settings.mail_from or "RetainAI demo <retention@example.test>",
-            }
-        )
-    )
+    demo = Context(demo_settings(settings, served_url(settings)))
     drafted = run_retention_campaign(str(config), "demo win-back", "loyalty-discount")
     campaign_id = drafted["campaign"]
     campaigns.approve_campaign(demo, run_config, campaigns.ApproveCampaign(campaign_id, "demo"))
@@ -95,6 +84,11 @@ def demo_campaign(settings: Settings, config: Path, batch: str) -> dict[str, Any
         "true_lift": true_lift,
         "report": report,
     }
+
+
+def served_url(settings: Settings) -> str:
+    """Where `retainai serve` listens by default (RETAINAI_STACK_HOST, RETAINAI_API_PORT)."""
+    return f"http://{settings.stack_host}:{settings.api_port}"
 
 
 def where_to_look(settings: Settings) -> str:
@@ -120,6 +114,6 @@ def where_to_look(settings: Settings) -> str:
             f"Prefect UI:    PREFECT_HOME={shlex.quote(str(prefect_home))} "
             f"{shlex.quote(str(venv / 'prefect'))} server start",
             f"dashboard:     {shlex.quote(str(venv / 'retainai'))} serve, then "
-            "http://127.0.0.1:8000/auth/login",
+            f"{served_url(settings)}/auth/login",
         ]
     )

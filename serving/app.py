@@ -67,6 +67,7 @@ from serving.training_launcher import TrainingLauncher
 from serving.upload_checker import UploadChecker
 from serving.web import render
 from tasks.adapters import db
+from tasks.adapters.local_secret import with_local_secret
 from tasks.core.errors import RetainAIError
 from tasks.services.context import Context
 
@@ -223,7 +224,7 @@ def _document_body_refusals(schema: dict[str, Any]) -> None:
 def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> FastAPI:
     """Build the app from the server's one Settings (built here at start-up when not given;
     `settings.serving` says how it serves); the model is loaded when it starts, not here."""
-    settings = settings or Settings()
+    settings = with_local_secret(settings or Settings())
     serving = settings.serving
     state = _state(settings, Path(config_path or serving.config))
     app = FastAPI(

@@ -35,8 +35,9 @@ def generate_messages(ctx: Context, config: RunConfig, campaign_id: int) -> dict
 
     totals = campaigns.generate_messages(ctx, config, campaign_id, progress)
     step(
-        f"campaign {campaign_id}: {totals['messages']:,} messages, "
-        f"skipped {totals['skipped'] or 'none'}"
+        f"campaign {campaign_id}: {totals['messages']:,} messages "
+        f"({totals['prompts_asked']:,} prompts asked, {totals['answers_reused']:,} answers "
+        f"reused), skipped {totals['skipped'] or 'none'}"
     )
     return totals
 

@@ -27,13 +27,24 @@ def _page(title: str, text: str, form: str = "", status: int = 200) -> HTMLRespo
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-async def unsubscribe_page(token: Token) -> HTMLResponse:
-    """The link in an email: a page asking to confirm with its button."""
+async def unsubscribe_page(token: Token, state: State) -> HTMLResponse:
+    """The link in an email: a page asking to confirm with its button, once the link is
+    known to be good (a bad one says so, with no button)."""
+    try:
+        await run_in_threadpool(contacts.check_unsubscribe, state.context, state.config, token)
+    except (UnsubscribeTokenError, NotFoundError) as error:
+        return _not_valid(error)
     form = (
         f'<form method="post" action="{escape(token)}">'
         '<button type="submit">Unsubscribe</button></form>'
     )
     return _page("Unsubscribe", "Stop all retention messages to you?", form)
+
+
+def _not_valid(error: Exception) -> HTMLResponse:
+    if isinstance(error, NotFoundError):
+        return _page("Link not valid", "This unsubscribe link is not valid.", status=404)
+    return _page("Link not valid", "This unsubscribe link is not valid or has expired.", status=400)
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -42,10 +53,6 @@ async def unsubscribe(token: Token, state: State) -> HTMLResponse:
     signed token is never contacted again, on any channel."""
     try:
         await run_in_threadpool(contacts.unsubscribe, state.context, state.config, token)
-    except UnsubscribeTokenError:
-        return _page(
-            "Link not valid", "This unsubscribe link is not valid or has expired.", status=400
-        )
-    except NotFoundError:
-        return _page("Link not valid", "This unsubscribe link is not valid.", status=404)
+    except (UnsubscribeTokenError, NotFoundError) as error:
+        return _not_valid(error)
     return _page("Unsubscribed", "You will receive no more retention messages from us.")

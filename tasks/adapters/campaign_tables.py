@@ -28,6 +28,7 @@ contacts = sa.Table(
     sa.Column("first_name", sa.String(100)),
     sa.Column("email", sa.String(320)),
     sa.Column("phone", sa.String(32)),
+    sa.Column("language", sa.String(8)),  # en | fr; none: the table's default language
     sa.Column("consent_email", sa.Boolean, nullable=False),
     sa.Column("consent_sms", sa.Boolean, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -68,7 +69,8 @@ campaign_messages = sa.Table(
     sa.Column("subject", sa.Text),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("call_to_action", sa.Text),
-    sa.Column("path", sa.String(40), nullable=False),  # llm | llm-retry | template: why
+    sa.Column("language", sa.String(8)),  # the language it is written in (en, fr)
+    sa.Column("path", sa.Text, nullable=False),  # llm | llm-retry | template: why (whole)
     sa.Column("prompt_version", sa.String(60), nullable=False),
     sa.Column("prompt_tokens", sa.Integer, nullable=False),
     sa.Column("completion_tokens", sa.Integer, nullable=False),

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tasks.core.campaign_email import Letter
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -26,6 +28,8 @@ class Outgoing:
     body: str
     call_to_action: str | None
     contact: Mapping[str, Any] = field(default_factory=dict)  # first_name, email, phone, ...
+    letter: Letter | None = None  # what an email puts around the text (greeting, footer, ...)
+    offer_link: str | None = None  # the offer's link template (signed by the deliverer)
 
 
 @dataclass(frozen=True)

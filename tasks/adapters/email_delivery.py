@@ -8,8 +8,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from configs.settings import Settings
+from tasks.adapters.campaign_mail import campaign_email
 from tasks.adapters.delivery import Delivery, Outgoing
-from tasks.adapters.mail import SmtpMailer, campaign_email
+from tasks.adapters.mail import SmtpMailer
 from tasks.adapters.storage import write_text_atomic
 from tasks.core.errors import (
     AddressRefusedError,
@@ -71,7 +72,10 @@ class EmailDeliverer:
                 customer_id=message.customer_id,
                 to=address,
                 subject=message.subject or "",
-                text=f"{message.body}\n\n{message.call_to_action or ''}",
+                text=message.body,
+                call_to_action=message.call_to_action,
+                letter=message.letter,
+                offer_link=message.offer_link,
             )
         except ValueError as exc:  # what the email library or build_email refuses
             raise PermanentMailError(f"the email cannot be built: {exc}") from None

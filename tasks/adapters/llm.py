@@ -12,29 +12,42 @@ or a spent budget hands the message to the fallback template. Every result says 
 wrote it, the prompt version, tokens and cost. The budget is checked before every call, so the
 calls already in flight when it runs out (at most the concurrency) may pass it by their own
 cost. Keys and prompts are never logged.
+
+Identical prompts are asked once per writer: a prompt carries no identifier, name or address
+(the sender adds the greeting and footer), so customers with the same facts share one answer.
+The later requests wait for the first one's answer and reuse it (no call, no cost; counted in
+`reused`); when the provider gave none (the template wrote it), the next of them asks again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessage
-from openai.types.chat.chat_completion import Choice
+from openai.types.chat import ChatCompletion
 
 from configs.settings import Settings
+from tasks.adapters.llm_replies import completion_text as _completion_text
+from tasks.adapters.llm_replies import retry_after as _retry_after
+from tasks.adapters.llm_replies import tokens as _tokens
+from tasks.adapters.message_writer import (  # noqa: F401  (the port, importable from here)
+    MessageRequest,
+    MessageWriter,
+    WrittenMessage,
+    _BudgetSpent,
+    _ProviderFailed,
+    _Tally,
+)
 from tasks.core.messages import (
     SMS_OPT_OUT,
-    Channel,
     DraftMessage,
     InvalidAnswerError,
-    MessageFacts,
     build_prompt,
     fallback_message,
     parse_answer,
@@ -49,51 +62,6 @@ RETRY_PROMPT = (
     "That answer cannot be used: {error}. Answer again with only the JSON object, "
     "following every rule above."
 )
-
-
-@dataclass(frozen=True)
-class MessageRequest:
-    """One message to write; `key` is the caller's reference (never sent to the provider)."""
-
-    facts: MessageFacts
-    channel: Channel
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class WrittenMessage:
-    key: str
-    message: DraftMessage
-    path: str  # "llm" | "llm-retry" (valid on the second answer) | "template"
-    reason: str | None  # why the template wrote it: no-key, budget, invalid-answer: ..., ...
-    prompt_version: str | None  # the prompt sent, e.g. "retention-email-v1"; None: no call
-    template_version: str | None  # the fallback that wrote it, e.g. "fallback-email-v1"
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    attempts: int = 0  # provider calls made for this message
-
-
-class MessageWriter(Protocol):
-    async def write_batch(self, requests: Sequence[MessageRequest]) -> list[WrittenMessage]:
-        """One result per request, in request order; never raises for a provider's failure."""
-        ...
-
-
-class _ProviderFailed(Exception):
-    """No answer from the provider for this message; the text is the recorded reason."""
-
-
-class _BudgetSpent(Exception):
-    pass
-
-
-@dataclass
-class _Tally:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    attempts: int = 0
 
 
 class OpenAIMessageWriter:
@@ -123,6 +91,9 @@ class OpenAIMessageWriter:
         self._sleep, self._jitter = sleep, jitter
         self._semaphore = asyncio.Semaphore(self.concurrency)
         self._refused: str | None = None
+        self._answers: dict[str, asyncio.Future[WrittenMessage]] = {}
+        self.asked = 0  # distinct prompts asked of the provider
+        self.reused = 0  # messages that reused the answer to an identical prompt
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
         self._client = (
             openai.AsyncOpenAI(
@@ -156,15 +127,47 @@ class OpenAIMessageWriter:
         await asyncio.gather(*(work() for _ in range(min(self.concurrency, len(requests)))))
         written = [r for r in results if r is not None]
         paths = Counter(r.path for r in written)
-        log.info("wrote %d messages %s; spent %.4f", len(written), dict(paths), self.spent)
+        log.info(
+            "wrote %d messages %s; %d prompts asked, %d answers reused; spent %.4f",
+            *(len(written), dict(paths), self.asked, self.reused, self.spent),
+        )
         return written
 
     async def _write(self, request: MessageRequest) -> WrittenMessage:
-        channel, tally = request.channel, _Tally()
-        stem = self.templates.stem("retention", channel)
         if self._client is None:
-            return self._template(request, "no-key", None, tally)
-        messages = build_prompt(request.facts, channel, self.templates, self.opt_out)
+            return self._template(request, "no-key", None, _Tally())
+        messages = build_prompt(request.facts, request.channel, self.templates, self.opt_out)
+        key = json.dumps([request.channel, messages], sort_keys=True)
+        while (pending := self._answers.get(key)) is not None:  # the same prompt was asked
+            first = await asyncio.shield(pending)
+            if first.path != "template":  # the provider's answer: reused, without a call
+                self.reused += 1
+                return dataclasses.replace(
+                    first,
+                    key=request.key,
+                    prompt_tokens=0,
+                    completion_tokens=0,
+                    cost=0.0,
+                    attempts=0,
+                )
+            if self._answers.get(key) is pending:  # no answer came: this request asks again
+                break
+        answer = self._answers[key] = asyncio.get_running_loop().create_future()
+        self.asked += 1
+        try:
+            written = await self._ask(request, messages)
+        except BaseException as error:
+            if self._answers.get(key) is answer:
+                del self._answers[key]  # a later request asks again
+            answer.set_exception(error)
+            answer.exception()  # retrieved: no "never retrieved" warning when none waits
+            raise
+        answer.set_result(written)
+        return written
+
+    async def _ask(self, request: MessageRequest, messages: list[dict[str, str]]):
+        channel, tally = request.channel, _Tally()
+        stem = self.templates.stem("retention", channel, request.facts.language)
         try:
             text = await self._complete(messages, tally)
             try:
@@ -188,13 +191,25 @@ class OpenAIMessageWriter:
             return self._template(request, str(failure), stem if tally.attempts else None, tally)
 
     def _done(self, request, draft: DraftMessage, path: str, tally: _Tally) -> WrittenMessage:
-        stem = self.templates.stem("retention", request.channel)
-        return WrittenMessage(request.key, draft, path, None, stem, None, **vars(tally))
+        stem = self.templates.stem("retention", request.channel, request.facts.language)
+        language = request.facts.language
+        return WrittenMessage(
+            request.key, draft, path, None, stem, None, **vars(tally), language=language
+        )
 
     def _template(self, request, reason: str, stem: str | None, tally: _Tally) -> WrittenMessage:
         draft = fallback_message(request.facts, request.channel, self.templates, self.opt_out)
-        fallback = self.templates.stem("fallback", request.channel)
-        return WrittenMessage(request.key, draft, "template", reason, stem, fallback, **vars(tally))
+        fallback = self.templates.stem("fallback", request.channel, request.facts.language)
+        return WrittenMessage(
+            request.key,
+            draft,
+            "template",
+            reason,
+            stem,
+            fallback,
+            **vars(tally),
+            language=request.facts.language,
+        )
 
     async def _complete(self, messages: list[dict[str, str]], tally: _Tally) -> str:
         """The answer's text, after at most `max_attempts` calls (transient errors retried)."""
@@ -255,30 +270,3 @@ class OpenAIMessageWriter:
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.backoff_max))
         return delay
-
-
-def _completion_text(response: object) -> str | None:
-    """The text of a well-formed chat completion ("" when its message has none, as for a
-    refusal); None when the body is not a chat completion: the SDK hands back a text page as
-    a str and JSON of any shape as an unchecked model."""
-    choices = getattr(response, "choices", None) if isinstance(response, ChatCompletion) else None
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Choice):
-        return None
-    message = getattr(choices[0], "message", None)
-    content = getattr(message, "content", None)
-    if not isinstance(message, ChatCompletionMessage) or not isinstance(content, str | None):
-        return None
-    return content or ""
-
-
-def _tokens(usage: object, name: str) -> int:
-    value = getattr(usage, name, 0)
-    return value if isinstance(value, int) and value > 0 else 0
-
-
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    value = error.response.headers.get("retry-after") if error.response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

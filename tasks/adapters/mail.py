@@ -31,8 +31,6 @@ from tasks.core.errors import (
     RetainAIError,
     TransientMailError,
 )
-from tasks.core.outreach import domain_of, message_id
-from tasks.core.unsubscribe import make_token, unsubscribe_url
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +69,11 @@ def build_email(
     to: str,
     unsubscribe_url: str,
     message_id: str,
+    page: str | None = None,
 ) -> EmailMessage:
     """A plain-text email with an escaped HTML alternative, one-click unsubscribe headers
-    (RFC 8058) and the given Message-ID. A malformed `to` is an AddressRefusedError."""
+    (RFC 8058) and the given Message-ID. A malformed `to` is an AddressRefusedError. Given
+    its HTML `page`, `text` is the whole plain part (its footer and unsubscribe line too)."""
     to = to.strip()
     if not _ADDRESS.match(to):
         raise AddressRefusedError("the recipient address is malformed")
@@ -87,36 +87,14 @@ def build_email(
     msg["Message-ID"] = message_id
     msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    plain = f"{text.strip()}\n\n-- \n{UNSUBSCRIBE_TEXT.format(url=unsubscribe_url)}\n"
+    if page is None:
+        plain = f"{text.strip()}\n\n-- \n{UNSUBSCRIBE_TEXT.format(url=unsubscribe_url)}\n"
+        page = _html(text, unsubscribe_url)
+    else:
+        plain = text
     msg.set_content(plain, cte=_cte(plain))
-    page = _html(text, unsubscribe_url)
     msg.add_alternative(page, subtype="html", cte=_cte(page))
     return msg
-
-
-def campaign_email(
-    settings: Settings,
-    *,
-    campaign_id: int | str,
-    customer_id: int | str,
-    to: str,
-    subject: str,
-    text: str,
-) -> EmailMessage:
-    """The email of a campaign to a customer, its link signed with RETAINAI_SECRET_KEY."""
-    if settings.secret_key is None or not settings.public_url or not settings.mail_from:
-        raise ConfigError(
-            "campaign email needs RETAINAI_SECRET_KEY, RETAINAI_PUBLIC_URL and RETAINAI_MAIL_FROM"
-        )
-    token = make_token(settings.secret_key.get_secret_value(), campaign_id, customer_id)
-    return build_email(
-        subject=subject,
-        text=text,
-        sender=settings.mail_from,
-        to=to,
-        unsubscribe_url=unsubscribe_url(settings.public_url, token),
-        message_id=message_id(campaign_id, customer_id, "email", domain_of(settings.mail_from)),
-    )
 
 
 def _reply(reply: bytes | str) -> str:

@@ -11,12 +11,23 @@ import pandas as pd
 from tasks.core.coercion import as_text
 from tasks.core.errors import InvalidInputError
 from tasks.core.labels import label_key
+from tasks.i18n import LANGUAGES, supported
 
-COLUMNS = ("customer_id", "first_name", "email", "phone", "consent_email", "consent_sms")
+COLUMNS = (
+    "customer_id",
+    "first_name",
+    "email",
+    "phone",
+    "consent_email",
+    "consent_sms",
+    "language",
+)
 
 
 def contact_rows(raw: pd.DataFrame, dataset: str) -> list[dict[str, Any]]:
-    """Rows for the contacts table; consents are yes/no, true/false, 1/0 in any case."""
+    """Rows for the contacts table; consents are yes/no, true/false, 1/0 in any case; the
+    optional language is a code we write in ('fr', 'fr-CA', 'EN'), stored as 'fr' or 'en',
+    or blank (the table's default language)."""
     missing = [c for c in ("customer_id", "consent_email", "consent_sms") if c not in raw]
     if missing:
         raise InvalidInputError(f"contacts lack columns {missing}")
@@ -36,6 +47,15 @@ def contact_rows(raw: pd.DataFrame, dataset: str) -> list[dict[str, Any]]:
         if bad.any():
             raise InvalidInputError(f"{column} must be yes/no, e.g. {frame[column][bad].iloc[0]!r}")
         frame[column] = keys == "true"
+    given = frame["language"].notna()
+    codes = frame["language"].map(lambda v: supported(v) if isinstance(v, str) else None)
+    bad = given & codes.isna()
+    if bad.any():
+        raise InvalidInputError(
+            f"language must be one of {', '.join(LANGUAGES)} (or blank), "
+            f"e.g. not {frame['language'][bad].iloc[0]!r}"
+        )
+    frame["language"] = codes.where(given, None)
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return [{"dataset": dataset, **record} for record in records]
 

@@ -44,9 +44,14 @@ class Reason:
         return "raises churn risk" if self.raises_risk else "lowers churn risk"
 
     @property
+    def said(self) -> str:
+        """The reason in business words, without the model's direction: 'contract is
+        Month-to-month', 'monthly charges'."""
+        return f"{self.feature} is {self.value}" if self.value is not None else self.feature
+
+    @property
     def phrase(self) -> str:
-        said = f"{self.feature} is {self.value}" if self.value is not None else self.feature
-        return f"{said} ({self.direction})"
+        return f"{self.said} ({self.direction})"
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,15 @@ class MessageFacts:
     segment_value: str | None = None  # e.g. "Month-to-month"
     tenure_band: str | None = None  # e.g. "12-24 months"
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    language: str = "en"  # the language the message is written in (en, fr)
 
     def as_context(self) -> dict[str, Any]:
-        """The facts as template variables."""
+        """The facts as template variables: `may_leave_over` and `stays_for` are the top
+        reasons that raise and lower the customer's churn risk, in business words."""
         return {
+            "language": self.language,
+            "may_leave_over": [r.said for r in self.reasons if r.raises_risk],
+            "stays_for": [r.said for r in self.reasons if not r.raises_risk],
             "risk_segment": self.risk_segment,
             "segment_name": self.segment_name,
             "segment_value": self.segment_value,
@@ -157,8 +167,13 @@ def churn_reasons(raw: Any, config: RunConfig, limit: int | None = None) -> tupl
 
 
 def _tenure_from_reasons(raw: Any, config: RunConfig) -> str | None:
+    """The tenure band from a reason: the duration's bins feature, or the duration column
+    itself (its months turned into a band; the number itself is never kept)."""
     duration = config.dataset.roles.duration
     for item in _reason_items(raw):
+        months = item.get("value")
+        if str(item["feature"]) == duration and _months(months):
+            return tenure_band(float(months), duration_edges(config))
         bins = _bins_of(config).get(str(item["feature"]))
         labels = band_labels(bins[1]) if bins and bins[0] == duration else []
         if str(item.get("value")) in labels:
@@ -167,7 +182,14 @@ def _tenure_from_reasons(raw: Any, config: RunConfig) -> str | None:
     return None
 
 
-def build_facts(customer: Mapping[str, Any], config: RunConfig, offer: Offer) -> MessageFacts:
+def _months(value: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and value == value and value >= 0
+
+
+def build_facts(
+    customer: Mapping[str, Any], config: RunConfig, offer: Offer, language: str = "en"
+) -> MessageFacts:
     """Facts from one scored customer (a `customer_scores` row as a mapping: risk_segment,
     top_reasons, segment_value; the duration role's months under the role's column name or
     `duration`, when known). Nothing else of the row is read."""
@@ -183,7 +205,7 @@ def build_facts(customer: Mapping[str, Any], config: RunConfig, offer: Offer) ->
     raw_reasons = customer.get("top_reasons")
     if data.roles.duration:
         months = customer.get(data.roles.duration, customer.get("duration"))
-        if isinstance(months, int | float) and not isinstance(months, bool) and months >= 0:
+        if _months(months):
             band = tenure_band(months, duration_edges(config))
         else:
             band = _tenure_from_reasons(raw_reasons, config)
@@ -194,4 +216,5 @@ def build_facts(customer: Mapping[str, Any], config: RunConfig, offer: Offer) ->
         segment_value=segment_value,
         tenure_band=band,
         reasons=churn_reasons(raw_reasons, config, limit=config.model.top_reasons),
+        language=language,
     )

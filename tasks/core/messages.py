@@ -72,11 +72,13 @@ def _limits(channel: Channel, opt_out: str) -> dict[str, int]:
 def build_prompt(
     facts: MessageFacts, channel: str, templates: MessageTemplates, opt_out: str = SMS_OPT_OUT
 ) -> list[dict[str, str]]:
-    """The chat messages (system, user) asking for one customer's message on `channel`."""
+    """The chat messages (system, user) asking for one customer's message on `channel`, in
+    the facts' language (its prompt template, English when there is none)."""
     channel = _check_channel(channel)
     context = {**facts.as_context(), "channel": channel, "limits": _limits(channel, opt_out)}
-    system = templates.render("retention", channel, "system", context).strip()
-    user = templates.render("retention", channel, "user", context).strip()
+    language = facts.language
+    system = templates.render("retention", channel, "system", context, language).strip()
+    user = templates.render("retention", channel, "user", context, language).strip()
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -154,7 +156,7 @@ def fallback_message(
     limits = _limits(channel, opt_out)
 
     def block(name: str) -> str:
-        return templates.render("fallback", channel, name, context)
+        return templates.render("fallback", channel, name, context, facts.language)
 
     if channel == "sms":
         body = _one_line(block("body"))

@@ -4,6 +4,10 @@ A token is `<payload>.<signature>`, both URL-safe base64 without padding. The pa
 JSON `[campaign_id, customer_id, issued_at]`; the signature is HMAC-SHA256 over a purpose label
 and the payload, so a token signed for another use of the same key never reads as this one.
 The payload is signed, not encrypted: anyone holding the link can read the two ids.
+
+The same tokens, signed for the purpose OFFER, carry the customer to an offer's page (the
+call-to-action link of a campaign email): the page checks them with `read_token(...,
+purpose=OFFER)`, and an offer token never unsubscribes anyone.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from tasks.core.errors import ConfigError, UnsubscribeTokenError, UnsubscribeTok
 Id = int | str
 
 PURPOSE = b"retainai/unsubscribe/v1\x00"
+OFFER = b"retainai/offer/v1\x00"
 MIN_SECRET_BYTES = 16
 MAX_TOKEN_CHARS = 1024
 PATH = "unsubscribe"
@@ -42,8 +47,8 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _signature(key: bytes, payload: str) -> bytes:
-    return hmac.new(key, PURPOSE + payload.encode("ascii"), hashlib.sha256).digest()
+def _signature(key: bytes, payload: str, purpose: bytes = PURPOSE) -> bytes:
+    return hmac.new(key, purpose + payload.encode("ascii"), hashlib.sha256).digest()
 
 
 def _check_id(value: object, what: str) -> Id:
@@ -55,13 +60,18 @@ def _check_id(value: object, what: str) -> Id:
 
 
 def make_token(
-    secret: str | bytes, campaign_id: Id, customer_id: Id, *, issued_at: float | None = None
+    secret: str | bytes,
+    campaign_id: Id,
+    customer_id: Id,
+    *,
+    issued_at: float | None = None,
+    purpose: bytes = PURPOSE,
 ) -> str:
-    """A signed, URL-safe token naming the campaign and the customer."""
+    """A signed, URL-safe token naming the campaign and the customer (for `purpose`)."""
     ids = [_check_id(campaign_id, "campaign_id"), _check_id(customer_id, "customer_id")]
     stamp = int(time.time() if issued_at is None else issued_at)
     payload = _b64(json.dumps([*ids, stamp], separators=(",", ":")).encode())
-    return f"{payload}.{_b64(_signature(_key(secret), payload))}"
+    return f"{payload}.{_b64(_signature(_key(secret), payload, purpose))}"
 
 
 def read_token(
@@ -70,6 +80,7 @@ def read_token(
     *,
     max_age: float | timedelta | None = None,
     now: float | None = None,
+    purpose: bytes = PURPOSE,
 ) -> tuple[Id, Id]:
     """(campaign_id, customer_id) of a token we signed; UnsubscribeTokenError otherwise.
 
@@ -85,7 +96,9 @@ def read_token(
     ):
         raise UnsubscribeTokenError("the unsubscribe token is malformed")
     payload, signature = token.split(".")
-    expected = _b64(_signature(key, payload))  # compared as text: one encoding per signature
+    expected = _b64(
+        _signature(key, payload, purpose)
+    )  # compared as text: one encoding per signature
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise UnsubscribeTokenError("the unsubscribe token's signature does not match")
     try:
@@ -113,3 +126,13 @@ def unsubscribe_url(base_url: str, token: str) -> str:
     if parts.query or parts.fragment:
         raise ConfigError("the public URL must not have a query or a fragment")
     return f"{base_url.rstrip('/')}/{PATH}/{quote(token, safe='')}"
+
+
+def offer_url(template: str, token: str, campaign_id: Id, customer_id: Id) -> str:
+    """An offer's link (`OfferSpec.call_to_action_url`) for one customer: `{token}` (an OFFER
+    token), `{campaign}` and `{customer}` filled in, each URL-quoted."""
+    return template.format(
+        token=quote(token, safe=""),
+        campaign=quote(str(campaign_id), safe=""),
+        customer=quote(str(customer_id), safe=""),
+    )

@@ -59,7 +59,9 @@ def _json(output: str):
 def test_a_campaign_from_the_command_line(folder):
     assert "120 contacts" in _run("contacts", "import", str(folder / "contacts.csv"))
     preview = _json(_run("campaign", "preview", "--config", CONFIG, "--offer", "loyalty-discount"))
-    assert preview["ranked_by"] == "churn risk" and preview["audience"] > 0
+    # the table has a value role: ranked by expected profit, and labelled so
+    assert preview["ranked_by"] == "expected profit (churn risk x lifetime value)"
+    assert preview["audience"] > 0 and "best_size" in preview
     created = _run(
         "campaign",
         "create",

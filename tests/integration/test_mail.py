@@ -8,7 +8,8 @@ from email import message_from_bytes, policy
 import pytest
 
 from configs.settings import Settings
-from tasks.adapters.mail import SmtpMailer, campaign_email
+from tasks.adapters.campaign_mail import campaign_email
+from tasks.adapters.mail import SmtpMailer
 from tasks.core.errors import (
     AddressRefusedError,
     ConfigError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -50,7 +51,12 @@ def settings(server: LLMServer | None, **changes) -> Settings:
     return Settings(**values)
 
 
-def write(config: Settings, count: int = 1, channel: str = "email", delays=None):
+def distinct(i: int):
+    """Facts of the i-th customer, so that no two prompts are the same (each is asked)."""
+    return dataclasses.replace(FACTS, tenure_band=f"{i}-{i + 1} months")
+
+
+def write(config: Settings, count: int = 1, channel: str = "email", delays=None, facts=distinct):
     """Write `count` messages; retry delays are recorded in `delays` (and slept for real)."""
 
     async def sleep(seconds: float) -> None:
@@ -60,7 +66,7 @@ def write(config: Settings, count: int = 1, channel: str = "email", delays=None)
 
     async def run():
         async with OpenAIMessageWriter(config, sleep=sleep, jitter=lambda: 0.5) as writer:
-            requests = [MessageRequest(FACTS, channel, key=f"c{i}") for i in range(count)]
+            requests = [MessageRequest(facts(i), channel, key=f"c{i}") for i in range(count)]
             return writer, await writer.write_batch(requests)
 
     return asyncio.run(run())
@@ -191,3 +197,23 @@ def test_no_key_or_prompt_in_the_logs(caplog):
     assert [(r.key, r.path) for r in results] == [("c0", "llm"), ("c1", "template")]
     assert "local-key" not in caplog.text and "Month-to-month" not in caplog.text
     assert "local-key" not in repr(config)
+
+
+def test_identical_prompts_are_asked_once_and_their_answer_reused():
+    """12 customers with 3 distinct sets of facts: 3 calls, 9 answers reused at no cost; a
+    French customer with the same facts is another prompt (its own language)."""
+    french = dataclasses.replace(distinct(0), language="fr")
+
+    def facts(i: int):
+        return french if i == 12 else distinct(i % 3)
+
+    with LLMServer() as server:
+        writer, results = write(settings(server, llm_concurrency=4), count=13, facts=facts)
+    assert len(server.requests) == 4 and (writer.asked, writer.reused) == (4, 9)
+    assert [r.key for r in results] == [f"c{i}" for i in range(13)]
+    assert {r.message for r in results[:12]} == {results[0].message}
+    assert sum(r.attempts for r in results) == 4 and sum(r.cost > 0 for r in results) == 4
+    assert sum(r.prompt_tokens for r in results) == 4 * 100
+    assert all(r.path == "llm" for r in results)
+    assert results[12].prompt_version == "retention-email-v1.fr"
+    assert sum("en français" in json.dumps(r, ensure_ascii=False) for r in server.requests) == 1

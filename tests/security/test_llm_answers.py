@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,10 @@ def _settings(server: LLMServer, **changes) -> Settings:
 def _write(settings: Settings, count: int = 1):
     async def run():
         async with OpenAIMessageWriter(settings) as writer:
-            requests = [MessageRequest(FACTS, "email", key=f"c{i}") for i in range(count)]
+            requests = [  # no two prompts the same: each is asked
+                MessageRequest(replace(FACTS, tenure_band=f"{i}-{i + 1} months"), "email", f"c{i}")
+                for i in range(count)
+            ]
             return await writer.write_batch(requests)
 
     return asyncio.run(run())
@@ -146,3 +150,11 @@ def test_a_campaign_is_written_whole_when_the_provider_answers_nonsense(campaign
     assert treated == len(messages) > 2  # every treated customer has a message
     assert totals["paths"] == {"template": 2, "llm": treated - 2}
     assert not messages["subject"].str.contains("\r|\n").any()
+    reasons = set(messages["path"]) - {"llm"}  # stored whole, never cut
+    assert reasons == {
+        "template: provider-unavailable: not a chat completion after 3 attempts",
+        "template: invalid-answer: subject contains a control character",
+    }
+    # every message either asked its prompt or reused the answer to the same prompt
+    assert totals["prompts_asked"] + totals["answers_reused"] == treated
+    assert totals["answers_reused"] > 0 and totals["prompts_asked"] < treated

@@ -145,3 +145,19 @@ def test_unsubscribe_link_needs_its_signature_and_a_post(served, campaign):
     assert served.client.post(f"/unsubscribe/{forged}").status_code == 400
     unknown = make_token(SECRET, 999999, customer)
     assert served.client.post(f"/unsubscribe/{unknown}").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["garbage", "forged", "unknown campaign"])
+def test_a_bad_unsubscribe_link_says_so_before_any_button(served, campaign, kind):
+    from tasks.core.unsubscribe import make_token
+
+    customer = campaign["treated"][1]
+    token = {
+        "garbage": "not-a-token",
+        "forged": make_token("another-secret-of-enough-length", campaign["id"], customer),
+        "unknown campaign": make_token(SECRET, 999999, customer),
+    }[kind]
+    page = served.client.get(f"/unsubscribe/{token}")
+    assert page.status_code == (404 if kind == "unknown campaign" else 400)
+    assert "Link not valid" in page.text and "not valid" in page.text
+    assert "<button" not in page.text and "<form" not in page.text

@@ -41,3 +41,26 @@ def test_nobody_reachable_gives_an_empty_frame_with_its_columns():
     pairs, skipped = reachable(pd.Series(["Q"]), ["email"], PEOPLE, BLOCKED.iloc[:0])
     assert pairs.empty and list(pairs.columns) == ["customer_id", "channel"]
     assert skipped == {"no contact": 1}
+
+
+def test_the_contacts_language_is_one_we_write_in_or_blank():
+    import pytest
+
+    from tasks.core.contacts import contact_rows
+    from tasks.core.errors import InvalidInputError
+
+    raw = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C"],
+            "first_name": ["Ada", "Ben", None],
+            "consent_email": ["yes", "no", "yes"],
+            "consent_sms": ["no", "no", "yes"],
+            "language": ["FR-ca", "", "en"],
+        }
+    )
+    rows = contact_rows(raw, "telco")
+    assert [r["language"] for r in rows] == ["fr", None, "en"]
+    without = contact_rows(raw.drop(columns="language"), "telco")
+    assert all(r["language"] is None for r in without)
+    with pytest.raises(InvalidInputError, match=r"language must be one of en, fr.*'de'"):
+        contact_rows(raw.assign(language=["fr", "de", None]), "telco")

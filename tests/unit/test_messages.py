@@ -212,3 +212,39 @@ def test_templates_are_sandboxed_and_versioned():
         MessageTemplates({k: v for k, v in sources.items() if k != "fallback-sms-v1"})
     with pytest.raises(ConfigError, match="missing"):
         load_templates(REPO / "configs" / "prompts", prompt_version="v99")
+
+
+def test_prompts_carry_tenure_plan_and_reasons_in_business_words_in_the_customers_language():
+    english = build_prompt(facts(), "email", TEMPLATES)[1]["content"]
+    assert "Customer for: 0-6 months." in english
+    assert "Current contract: Month-to-month." in english
+    assert "What may make this customer leave:\n- contract is Month-to-month" in english
+    keeps = build_facts({**CUSTOMER, "top_reasons": REASONS[5:6]}, CONFIG, OFFER)
+    kept = build_prompt(keeps, "email", TEMPLATES)[1]["content"]
+    assert "What keeps this customer with us:\n- tech support is Yes" in kept
+    assert "churn risk)" not in english  # the model's wording stays out of the reasons
+    french = build_facts({**CUSTOMER}, CONFIG, OFFER, language="fr")
+    system, user = (m["content"] for m in build_prompt(french, "email", TEMPLATES))
+    assert "en français" in system and "Client depuis : 0-6 months." in user
+    assert "Ce qui pourrait le faire partir :\n- contract is Month-to-month" in user
+    for private in PRIVATE:
+        assert private not in system + user
+    assert TEMPLATES.stem("retention", "email", "fr") == "retention-email-v1.fr"
+    assert TEMPLATES.stem("retention", "email", "de") == "retention-email-v1"  # none: English
+
+
+def test_the_tenure_band_is_read_from_the_duration_reason_without_its_number():
+    reasons = [{"feature": "tenure", "value": 30, "contribution": -0.2}]
+    found = build_facts({**CUSTOMER, "tenure": None, "top_reasons": reasons}, CONFIG, OFFER)
+    assert found.tenure_band == "24-48 months"
+    assert "30" not in json.dumps(found.as_context())
+
+
+def test_fallbacks_leave_the_greeting_to_the_sender_and_speak_french():
+    english = fallback_message(facts(), "email", TEMPLATES)
+    assert not english.body.startswith("Hello") and "a free month" in english.subject
+    french = fallback_message(build_facts(CUSTOMER, CONFIG, OFFER, "fr"), "email", TEMPLATES)
+    assert french.subject == "Avant de décider : a free month vous attend"
+    assert french.call_to_action == "Profiter de l'offre"
+    sms = fallback_message(build_facts(CUSTOMER, CONFIG, OFFER, "fr"), "sms", TEMPLATES)
+    assert "espace client" in sms.body and len(sms.body) <= sms_body_limit()

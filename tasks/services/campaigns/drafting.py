@@ -41,13 +41,22 @@ class Preview:
     curve: ProfitCurve | None  # None without a value role (ranked by risk or uplift alone)
     uplift_model: str | None = None  # the uplift model version that ranked them, if one did
 
+    @property
+    def ranked_by(self) -> str:
+        """What the candidates are ordered by, as `rank_candidates` orders them: expected
+        profit whenever there is a profit curve (the value role), else the score alone."""
+        score = f"uplift model version {self.uplift_model}" if self.uplift_model else "churn risk"
+        if self.curve is None:
+            return score
+        if self.uplift_model:
+            return f"expected profit (expected uplift of {score} x lifetime value)"
+        return "expected profit (churn risk x lifetime value)"
+
     def figures(self) -> dict[str, Any]:
         """The audience by risk segment, its size against the profit-maximising one, costs."""
         offer, audience, size = self.offer, self.audience, len(self.audience)
         summary: dict[str, Any] = {
-            "ranked_by": f"uplift model version {self.uplift_model}"
-            if self.uplift_model
-            else "churn risk",
+            "ranked_by": self.ranked_by,
             "candidates": len(self.ranked),
             "audience": size,
             "by_risk_segment": audience["risk_segment"].value_counts().to_dict(),
@@ -115,7 +124,11 @@ def create_campaign(ctx: Context, config: RunConfig, draft: CampaignDraft) -> Ca
         ctx.engine,
         lambda campaign_id: audience.assign(arm=assign_holdout(audience, campaign_id, share)),
         name=checked.name,
-        segment_filter={**_filter_json(checked.audience), **ranking},
+        segment_filter={
+            **_filter_json(checked.audience),
+            **ranking,
+            "ranked_by": preview.ranked_by,
+        },
         holdout_share=share,
         created_by=draft.created_by,
         dataset=config.dataset.name,

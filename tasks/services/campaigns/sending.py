@@ -21,6 +21,7 @@ from configs.vocabulary import CHANNELS
 from tasks.adapters import campaign_store as store
 from tasks.adapters.deliverers import deliverer_for
 from tasks.adapters.delivery import Deliverer, Outgoing
+from tasks.core.campaign_email import Letter
 from tasks.core.errors import ConflictError, RetainAIError
 from tasks.services.campaigns.commands import SendCampaign
 from tasks.services.campaigns.views import SENDABLE, refresh_report, stored_campaign
@@ -47,6 +48,7 @@ def send_campaign(ctx: Context, config: RunConfig, command: SendCampaign) -> dic
     people = store.contacts_of(engine, dataset).set_index("customer_id")
     blocked = store.suppressed(engine, dataset)
     blocked_keys = {(r.customer_id, r.channel) for r in blocked.itertuples()}
+    letters = _letters(config, campaign["offer"])
     store.update_campaign(engine, campaign_id, status="sending")
     for channel in CHANNELS:
         rows = approved[approved["channel"] == channel]
@@ -57,15 +59,37 @@ def send_campaign(ctx: Context, config: RunConfig, command: SendCampaign) -> dic
             for start in range(0, len(rows), size):
                 part = rows.iloc[start : start + size]
                 counts += _send_batch(
-                    ctx, dataset, deliverer, campaign_id, part, people, blocked_keys
+                    ctx, dataset, deliverer, campaign_id, part, (people, letters), blocked_keys
                 )
     store.update_campaign(engine, campaign_id, status="sent")
     refresh_report(ctx, config, campaign_id)  # messages sent and contacted: stored anew
     return {"unknown": counts["unknown"], **+counts}
 
 
-def _outgoing(campaign_id: int, row: Any, people: pd.DataFrame) -> Outgoing:
+def _letters(config: RunConfig, offer: str):
+    """The letter of a message in each language: the offer's name as customers read it in
+    that language, the sender's footer; the greeting's first name is the contact's."""
+    settings, spec = config.campaigns, config.campaigns.offers.get(offer)
+
+    def letter(language: str | None, first_name: Any) -> Letter:
+        language = language or settings.default_language
+        return Letter(
+            language=language,
+            unsubscribe_url="",  # signed by the deliverer
+            first_name=first_name if isinstance(first_name, str) else None,
+            offer_name=spec.name_in(offer, language) if spec is not None else None,
+            sender_name=settings.sender_name,
+            postal_address=settings.postal_address,
+        )
+
+    return letter, spec.call_to_action_url if spec is not None else None
+
+
+def _outgoing(campaign_id: int, row: Any, people: pd.DataFrame, letters=None) -> Outgoing:
     contact = people.loc[row.customer_id].to_dict() if row.customer_id in people.index else {}
+    contact = {k: v for k, v in contact.items() if v == v}  # NaN: not on file
+    letter, link = letters or (None, None)
+    language = getattr(row, "language", None)
     return Outgoing(
         campaign_id,
         row.customer_id,
@@ -73,16 +97,20 @@ def _outgoing(campaign_id: int, row: Any, people: pd.DataFrame) -> Outgoing:
         row.subject,
         row.body,
         row.call_to_action,
-        {k: v for k, v in contact.items() if v == v},  # NaN: not on file
+        contact,
+        letter(language if isinstance(language, str) else None, contact.get("first_name"))
+        if letter is not None
+        else None,
+        link,
     )
 
 
-def _send_batch(ctx, dataset, deliverer: Deliverer, campaign_id, part, people, blocked_keys):
+def _send_batch(ctx, dataset, deliverer: Deliverer, campaign_id, part, recipients, blocked_keys):
     """One batch through the outbox: claimed as `sending` (committed) before any is handed
     over, then their outcomes stored together. After a crash in between they are still
     `sending`: unknown. Messages not handed over when an error stops the batch go back to
-    `approved`."""
-    engine, counts = ctx.engine, Counter()
+    `approved`. `recipients`: the contacts by customer id and the campaign's letters."""
+    (people, letters), engine, counts = recipients, ctx.engine, Counter()
     stopped = [k for k in _keys(part) if {k, (k[0], "all")} & blocked_keys]
     counts["suppressed"] = store.move_messages(
         engine, campaign_id, stopped, "approved", "failed", error="suppressed"
@@ -91,7 +119,7 @@ def _send_batch(ctx, dataset, deliverer: Deliverer, campaign_id, part, people, b
     claimed = set(store.claim_messages(engine, campaign_id, wanted, "approved", "sending"))
     counts["skipped"] = len(wanted) - len(claimed)  # another sender took them
     outgoing = [
-        _outgoing(campaign_id, row, people)
+        _outgoing(campaign_id, row, people, letters)
         for row in part.itertuples()
         if (row.customer_id, row.channel) in claimed
     ]

@@ -6,6 +6,11 @@ each batch of `settings.message_batch_size` messages is stored in its own transa
 as it is written, and at most two batches are held at once, so memory does not grow with the
 campaign and a crash keeps every stored batch (a rerun writes only what is missing: one
 message per customer and channel). Never for the holdout, never to a suppressed customer.
+
+Each message is written in its customer's language (the contact's, else the table's
+`campaigns.default_language`) and names the offer as customers read it in that language
+(never its catalogue key). Identical prompts are asked once (see tasks/adapters/llm.py); the
+totals count the prompts asked and the answers reused.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import pandas as pd
 
+from configs.campaigns import Language
 from configs.schema import RunConfig
 from tasks.adapters import campaign_store as store
 from tasks.adapters.campaign_candidates import member_scores
@@ -50,19 +56,23 @@ def generate_messages(
     pairs, skipped = reachable_pairs(ctx, config, treated, campaign["channels"])
     done = pd.MultiIndex.from_frame(written[["customer_id", "channel"]])
     todo = pairs[~pd.MultiIndex.from_frame(pairs).isin(done)]
-    offer = Offer(campaign["offer"], config.campaigns.offers[campaign["offer"]].description)
+    languages = customer_languages(ctx, config)
+    default = config.campaigns.default_language
+    spec, key = config.campaigns.offers[campaign["offer"]], campaign["offer"]
 
     def requests(part: pd.DataFrame) -> list[MessageRequest]:
-        facts = {
-            c: build_facts(scores.loc[c].to_dict(), config, offer)
-            for c in part["customer_id"].unique()
-        }
+        facts = {}
+        for c in part["customer_id"].unique():
+            language = languages.get(c, default)
+            offer = Offer(spec.name_in(key, language), spec.description_in(language))
+            facts[c] = build_facts(scores.loc[c].to_dict(), config, offer, language)
         return [
             MessageRequest(facts[c], CHANNEL_ADAPTERS[ch].writes_as, key=f"{c}\t{ch}")
             for c, ch in part.itertuples(index=False)
         ]
 
     tally: dict[str, Any] = {"stored": 0, "tokens": 0, "cost": 0.0, "paths": Counter()}
+    tally |= {"asked": 0, "reused": 0}
 
     def save(results: list[WrittenMessage]) -> None:  # one batch at a time, in order
         rows = [message_row(campaign_id, result) for result in results]
@@ -75,7 +85,7 @@ def generate_messages(
 
     batch = settings.message_batch_size
     parts = [todo.iloc[start : start + batch] for start in range(0, len(todo), batch)]
-    asyncio.run(_write_and_store(settings, parts, requests, save))
+    asyncio.run(_write_and_store(settings, parts, requests, save, tally))
     previous = campaign["totals"] or {}
     paths = Counter(previous.get("paths") or {}) + tally["paths"]
     totals = {
@@ -85,15 +95,28 @@ def generate_messages(
         "paths": dict(paths),
         "tokens": int(previous.get("tokens", 0)) + tally["tokens"],
         "cost": round(float(previous.get("cost", 0.0)) + tally["cost"], 6),
+        "prompts_asked": int(previous.get("prompts_asked", 0)) + tally["asked"],
+        "answers_reused": int(previous.get("answers_reused", 0)) + tally["reused"],
     }
     store.update_campaign(engine, campaign_id, totals=totals)
     refresh_report(ctx, config, campaign_id)  # the generation cost: stored anew
     return totals
 
 
-async def _write_and_store(settings, parts, requests, save) -> None:
+def customer_languages(ctx: Context, config: RunConfig) -> dict[str, str]:
+    """The language of each customer whose contact names one we write in."""
+    people = store.contacts_of(ctx.engine, config.dataset.name)
+    found = {}
+    for customer, language in zip(people["customer_id"], people["language"], strict=True):
+        if isinstance(language, str) and language in get_args(Language):
+            found[customer] = language
+    return found
+
+
+async def _write_and_store(settings, parts, requests, save, tally) -> None:
     """Write the parts through one writer, the next part's requests queued behind the current
-    one's (so the writer never drains between parts); store each in a thread when written."""
+    one's (so the writer never drains between parts); store each in a thread when written.
+    `tally` hears how many prompts the writer asked and how many answers it reused."""
     writing: deque[asyncio.Future] = deque()
     saving: asyncio.Future | None = None
 
@@ -113,12 +136,14 @@ async def _write_and_store(settings, parts, requests, save) -> None:
             await store_next()
         if saving is not None:
             await saving
+        tally["asked"] += writer.asked
+        tally["reused"] += writer.reused
 
 
 def message_row(campaign_id: int, result: WrittenMessage) -> dict[str, Any]:
     customer, channel = result.key.split("\t")
     message = result.message
-    path = result.path if result.reason is None else f"{result.path}: {result.reason}"[:40]
+    path = result.path if result.reason is None else f"{result.path}: {result.reason}"
     return {
         "campaign_id": campaign_id,
         "customer_id": customer,
@@ -127,6 +152,7 @@ def message_row(campaign_id: int, result: WrittenMessage) -> dict[str, Any]:
         "subject": message.subject,
         "body": message.body,
         "call_to_action": message.call_to_action,
+        "language": result.language,
         "path": path,
         "prompt_version": result.prompt_version or result.template_version or "none",
         "prompt_tokens": result.prompt_tokens,

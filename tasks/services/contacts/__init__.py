@@ -2,9 +2,10 @@
 
 from tasks.services.contacts.preferences import (
     Unsubscribed,
+    check_unsubscribe,
     import_contacts,
     reachable_pairs,
     unsubscribe,
 )
 
-__all__ = ["Unsubscribed", "import_contacts", "reachable_pairs", "unsubscribe"]
+__all__ = ["Unsubscribed", "check_unsubscribe", "import_contacts", "reachable_pairs", "unsubscribe"]

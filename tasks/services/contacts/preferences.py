@@ -33,10 +33,9 @@ def import_contacts(ctx: Context, config: RunConfig, raw: pd.DataFrame) -> int:
     return store.upsert_contacts(ctx.engine, rows)
 
 
-def unsubscribe(ctx: Context, config: RunConfig, token: str) -> Unsubscribed:
-    """Honour an unsubscribe link: the customer of the signed token is never contacted again
-    on any channel (idempotent). UnsubscribeTokenError for a forged or expired link,
-    NotFoundError for one naming no campaign of the table."""
+def check_unsubscribe(ctx: Context, config: RunConfig, token: str) -> Unsubscribed:
+    """Whose unsubscribe link this is, changing nothing: UnsubscribeTokenError for a forged,
+    malformed or expired link, NotFoundError for one naming no campaign of the table."""
     if ctx.settings.secret_key is None:
         raise ConfigError("unsubscribe links need RETAINAI_SECRET_KEY")
     secret = ctx.settings.secret_key.get_secret_value()
@@ -44,8 +43,15 @@ def unsubscribe(ctx: Context, config: RunConfig, token: str) -> Unsubscribed:
     found = store.get_campaign(ctx.engine, int(campaign_id))
     if found is None or found.get("dataset") != config.dataset.name:
         raise NotFoundError(f"no campaign {campaign_id} of {config.dataset.name}")
-    store.suppress(ctx.engine, config.dataset.name, str(customer_id), "all", "unsubscribed")
     return Unsubscribed(int(campaign_id), str(customer_id))
+
+
+def unsubscribe(ctx: Context, config: RunConfig, token: str) -> Unsubscribed:
+    """Honour an unsubscribe link: the customer of the signed token is never contacted again
+    on any channel (idempotent). Errors as `check_unsubscribe`."""
+    link = check_unsubscribe(ctx, config, token)
+    store.suppress(ctx.engine, config.dataset.name, link.customer_id, "all", "unsubscribed")
+    return link
 
 
 def reachable_pairs(
