@@ -55,9 +55,11 @@ def test_the_demos_unsubscribe_link_works_on_the_served_app(served, champion, tm
     campaigns.approve_campaign(demo, config, campaigns.ApproveCampaign(campaign_id, "demo"))
     outbox = tmp_path / "outbox"
     sent = campaigns.send_campaign(demo, config, campaigns.SendCampaign(campaign_id, outbox=outbox))
-    assert sent["sent"] == 1
-    (eml,) = outbox.glob("*.eml")
-    parsed = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert sent["sent"] >= 1  # other tests of the session may have given contacts too
+    letters = [
+        message_from_bytes(eml.read_bytes(), policy=policy.default) for eml in outbox.glob("*.eml")
+    ]
+    (parsed,) = [letter for letter in letters if letter["To"] == "ines@example.test"]
     plain = parsed.get_body(("plain",)).get_content()
     assert plain.startswith("Bonjour Ines,") and "Remise fidélité" in plain
     link = re.search(r"(http://\S+/unsubscribe/\S+)", plain).group(1)
