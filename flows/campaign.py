@@ -58,10 +58,20 @@ def run_retention_campaign(
         audience=wanted,
         holdout_share=holdout_share,
         customers=customers,
+        start_writing=False,  # this flow writes them itself, next
     )
     campaign = create_campaign(ctx, config, draft)
     totals = generate_messages(ctx, config, campaign.id)
     return {"campaign": campaign.id, "status": "draft", "totals": totals}
+
+
+@flow(name="write-campaign-messages")
+def write_campaign_messages(config_path: str, campaign_id: int) -> dict[str, Any]:
+    """Write the missing messages of an existing draft campaign (the dashboard launches this
+    as soon as a campaign is created); the ones already written are kept."""
+    config, ctx = load_config(config_path), Context(Settings())
+    totals = generate_messages(ctx, config, campaign_id)
+    return {"campaign": campaign_id, "status": "draft", "totals": totals}
 
 
 @flow(name="send-retention-campaign")

@@ -24,6 +24,7 @@ from configs.schema import load_config
 from configs.settings import Settings
 from serving.api import admin as api_admin
 from serving.api import auth as api_auth
+from serving.api import campaign_work as api_campaign_work
 from serving.api import campaigns as api_campaigns
 from serving.api import customers as api_customers
 from serving.api import dashboard as api_dashboard
@@ -42,6 +43,7 @@ from serving.metrics import Metrics, ServingMiddleware
 from serving.model_holder import ModelHolder
 from serving.pages import (
     auth_reset,
+    campaign_work,
     campaigns,
     customers,
     data,
@@ -249,6 +251,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         api_customers,
         api_kpis,
         api_campaigns,
+        api_campaign_work,
         api_dashboard,
     ):
         app.include_router(module.router, responses=AUTH_RESPONSES)
@@ -258,6 +261,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         auth_reset,
         customers,
         campaigns,
+        campaign_work,
         unsubscribe_pages,
         model,
         survival,

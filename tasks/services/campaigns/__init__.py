@@ -3,12 +3,20 @@ preview and create a draft, read one or all, write its messages, approve, send, 
 outcomes, report."""
 
 from tasks.core.audience import AudienceFilter
+from tasks.services.campaigns.background import (
+    Progress,
+    campaign_progress,
+    send_now,
+    start_writing,
+    stop_sending,
+)
 from tasks.services.campaigns.commands import (
     ApproveCampaign,
     CampaignDraft,
     InvalidDraftError,
     RecordOutcomes,
     SendCampaign,
+    SendNow,
 )
 from tasks.services.campaigns.drafting import Preview, create_campaign, preview_audience
 from tasks.services.campaigns.lifecycle import approve_campaign, due_campaigns, record_outcomes
@@ -31,10 +39,13 @@ __all__ = [
     "CampaignView",
     "InvalidDraftError",
     "Preview",
+    "Progress",
     "RecordOutcomes",
     "SendCampaign",
+    "SendNow",
     "approve_campaign",
     "campaign_messages",
+    "campaign_progress",
     "create_campaign",
     "due_campaigns",
     "generate_messages",
@@ -45,5 +56,8 @@ __all__ = [
     "read_report",
     "record_outcomes",
     "send_campaign",
+    "send_now",
+    "start_writing",
+    "stop_sending",
     "write_report",
 ]

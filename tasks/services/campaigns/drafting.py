@@ -24,6 +24,7 @@ from tasks.core.audience import (
 )
 from tasks.core.errors import ConflictError
 from tasks.core.plots import profit_curve_figure
+from tasks.services.campaigns.background import start_writing
 from tasks.services.campaigns.commands import CampaignDraft
 from tasks.services.campaigns.rules import CheckedDraft, checked_draft
 from tasks.services.campaigns.uplift import with_expected_uplift
@@ -124,6 +125,8 @@ def create_campaign(ctx: Context, config: RunConfig, draft: CampaignDraft) -> Ca
         scheduled_at=draft.scheduled_at,
         scores_as_of=audience["as_of"].max(),
     )
+    if draft.start_writing:
+        start_writing(ctx, config, made["id"], draft.created_by or "campaign")
     return get_campaign(ctx, config, made["id"])
 
 

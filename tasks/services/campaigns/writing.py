@@ -51,6 +51,9 @@ def generate_messages(
     done = pd.MultiIndex.from_frame(written[["customer_id", "channel"]])
     todo = pairs[~pd.MultiIndex.from_frame(pairs).isin(done)]
     offer = Offer(campaign["offer"], config.campaigns.offers[campaign["offer"]].description)
+    previous = campaign["totals"] or {}
+    planned = {**previous, "planned": len(written) + len(todo), "skipped": skipped}
+    store.update_campaign(engine, campaign_id, totals=planned)  # progress pages read it
 
     def requests(part: pd.DataFrame) -> list[MessageRequest]:
         facts = {
@@ -76,11 +79,9 @@ def generate_messages(
     batch = settings.message_batch_size
     parts = [todo.iloc[start : start + batch] for start in range(0, len(todo), batch)]
     asyncio.run(_write_and_store(settings, parts, requests, save))
-    previous = campaign["totals"] or {}
     paths = Counter(previous.get("paths") or {}) + tally["paths"]
     totals = {
-        **previous,
-        "skipped": skipped,
+        **planned,
         "messages": len(written) + tally["stored"],
         "paths": dict(paths),
         "tokens": int(previous.get("tokens", 0)) + tally["tokens"],
