@@ -19,6 +19,7 @@ from tasks.services.campaigns import SendNow
 
 router = APIRouter(tags=["campaigns"], default_response_class=OrjsonResponse)
 REFUSED = {404: {"model": Message}, 409: {"model": Message}, 503: {"model": Message}}
+WITH_BODY = {**REFUSED, 400: {"model": Message, "description": "The body cannot be decoded"}}
 CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -80,7 +81,7 @@ async def write_messages(campaign_id: CampaignId, state: State, caller: Analyst)
 
 
 @router.post(
-    "/campaigns/{campaign_id}/send", status_code=202, response_model=Launched, responses=REFUSED
+    "/campaigns/{campaign_id}/send", status_code=202, response_model=Launched, responses=WITH_BODY
 )
 async def send_now(
     campaign_id: CampaignId, state: State, caller: Analyst, request: SendRequest | None = None

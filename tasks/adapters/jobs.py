@@ -184,6 +184,23 @@ def finish(
         )
 
 
+def release(engine: Engine, job_id: int, worker: str) -> bool:
+    """Give a job `worker` runs back to the queue, untried (its worker is shutting down)."""
+    with engine.begin() as connection:
+        return bool(
+            connection.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.worker == worker, jobs.c.state == "running")
+                .values(
+                    state="queued",
+                    worker=None,
+                    lease_until=None,
+                    attempts=jobs.c.attempts - 1,
+                )
+            ).rowcount
+        )
+
+
 def stop(engine: Engine, subject: str, kind: str) -> str | None:
     """Stop the subject's active job of `kind`: a queued one is cancelled at once, a running
     one is asked to stop (its worker stops between two batches). The job's state then, or

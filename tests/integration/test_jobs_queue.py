@@ -98,3 +98,12 @@ def test_stopping_cancels_a_queued_job_and_asks_a_running_one(engine):
     assert queue.stop(engine, "campaign:3", "send-campaign") == "running"
     found = queue.get(engine, running["id"])
     assert found["state"] == "running" and found["stop_requested"]
+
+
+def test_a_released_job_goes_back_to_the_queue_untried(engine):
+    job, _ = _enqueue(engine, "campaign:9")
+    queue.claim(engine, "stopping", 30, 3)
+    assert queue.release(engine, job["id"], "stopping")
+    found = queue.get(engine, job["id"])
+    assert found["state"] == "queued" and found["attempts"] == 0 and found["worker"] is None
+    assert queue.claim(engine, "next", 30, 3)["id"] == job["id"]

@@ -72,9 +72,7 @@ def send_campaign(
                 )
         if counts["stopped"]:
             break
-    if counts["stopped"]:
-        store.move_campaign(engine, campaign_id, ("sending",), "stopped")
-    else:
+    if not counts["stopped"]:  # stopped by a person: `stopped`; else still due (`sending`)
         store.move_campaign(engine, campaign_id, ("sending",), "sent")
     return {"unknown": counts["unknown"], **+counts}
 

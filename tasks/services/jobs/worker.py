@@ -109,6 +109,11 @@ class Worker:
         finally:
             beating.set()
             beat.join()
+        if result.get("stopped") and self.stopping.is_set():
+            asked = queue.get(self.ctx.engine, job["id"])["stop_requested"]
+            if not asked and queue.release(self.ctx.engine, job["id"], self.name):
+                log.info("job %s back in the queue: this worker is stopping", job["id"])
+                return True
         state = "cancelled" if result.get("stopped") else "done"
         queue.finish(self.ctx.engine, job["id"], self.name, state, progress=_plain(result))
         log.info("job %s %s", job["id"], state)
