@@ -90,6 +90,11 @@ def test_the_launcher_names_deployments_of_prefect_yaml():
         flow_name, name = flow_and_deployment.split("/")
         assert name in deployments, name
         assert _flow_of(deployments[name]).name == flow_name
+    # what the campaign services give each run (tasks/services/campaigns/background.py)
+    given = {"write-campaign-messages": {"campaign_id"}}
+    given["send-campaign-now"] = {"campaign_id", "retry_unknown"}
+    for name, parameters in given.items():
+        assert parameters <= set(_flow_of(deployments[name]).parameters.properties), name
 
 
 def test_what_runs_on_a_schedule_and_what_waits():
