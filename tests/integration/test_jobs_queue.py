@@ -11,6 +11,14 @@ import pytest
 
 from tasks.adapters import db
 from tasks.adapters import jobs as queue
+from tests.conftest import fresh_postgres_database
+
+
+@pytest.fixture(scope="module")
+def own_postgres():
+    """A PostgreSQL database of this module's own: no other module's jobs are in it."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -18,7 +26,7 @@ def engine(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'app.db'}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue("own_postgres")
     engine = db.make_engine(url, pool_size=8)
     db.upgrade(engine)
     yield engine
