@@ -198,6 +198,7 @@ def run(args) -> dict:
             channels=("email",),
             audience=campaigns.AudienceFilter(risk_segments=("high",)),
             holdout_share=share,
+            start_writing=False,  # written here, timed
         )
         campaign = campaigns.create_campaign(ctx, config, draft)
         rss = []

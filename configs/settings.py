@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     work_pool: str = "retainai"  # the process work pool of prefect.yaml's deployments
     flow_heartbeat_seconds: int = Field(30, ge=30)  # a running flow run's heartbeat period
     crashed_after_seconds: int = Field(90, ge=31)  # no heartbeat this long: marked Crashed
+    # Background jobs without a Prefect server (`retainai jobs work`, started by `serve`): a
+    # running job's worker renews its lease; a job whose lease ran out is taken again
+    job_lease_seconds: int = Field(60, ge=5, le=3600)
+    job_poll_seconds: float = Field(1.0, gt=0, le=60)  # how often an idle worker looks
     # Reports (drift, training, scoring) are written under state_dir/reports and, when this
     # is set, copied to s3://bucket/prefix (the dashboard then reads them from there)
     reports_url: str | None = Field(None, pattern=_S3_URL)

@@ -58,16 +58,30 @@ def run_retention_campaign(
         audience=wanted,
         holdout_share=holdout_share,
         customers=customers,
+        start_writing=False,  # this flow writes them itself, next
     )
     campaign = create_campaign(ctx, config, draft)
     totals = generate_messages(ctx, config, campaign.id)
     return {"campaign": campaign.id, "status": "draft", "totals": totals}
 
 
+@flow(name="write-campaign-messages")
+def write_campaign_messages(config_path: str, campaign_id: int) -> dict[str, Any]:
+    """Write the missing messages of an existing draft campaign (the dashboard launches this
+    as soon as a campaign is created); the ones already written are kept."""
+    config, ctx = load_config(config_path), Context(Settings())
+    totals = generate_messages(ctx, config, campaign_id)
+    return {"campaign": campaign_id, "status": "draft", "totals": totals}
+
+
 @flow(name="send-retention-campaign")
-def send_retention_campaign(config_path: str, campaign_id: int) -> dict[str, Any]:
-    """Send an approved campaign's messages once each, then report it."""
-    return _send_and_report(Context(Settings()), load_config(config_path), campaign_id)
+def send_retention_campaign(
+    config_path: str, campaign_id: int, retry_unknown: bool = False
+) -> dict[str, Any]:
+    """Send an approved campaign's messages once each, then report it (`retry_unknown`: a
+    person decided to send again what a crash left unknown)."""
+    ctx = Context(Settings())
+    return _send_and_report(ctx, load_config(config_path), campaign_id, retry_unknown)
 
 
 @flow(name="send-due-campaigns")
@@ -79,7 +93,9 @@ def send_due_campaigns(config_path: str) -> list[dict[str, Any]]:
     return [_send_and_report(ctx, config, campaign_id) for campaign_id in due]
 
 
-def _send_and_report(ctx: Context, config: RunConfig, campaign_id: int) -> dict[str, Any]:
-    counts = send_campaign(ctx, config, SendCampaign(campaign_id))
+def _send_and_report(
+    ctx: Context, config: RunConfig, campaign_id: int, retry_unknown: bool = False
+) -> dict[str, Any]:
+    counts = send_campaign(ctx, config, SendCampaign(campaign_id, retry_unknown))
     report = report_campaign(ctx, config, campaign_id)
     return {"campaign": campaign_id, "sent": counts, "report": report}

@@ -14,6 +14,7 @@ import typer
 from flows.cli_common import EPILOG, context, exit_code_of, settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
+from flows.commands_jobs import jobs_app
 from flows.commands_pipeline import demo, generate_data, monitor, score, train
 from flows.commands_stack import deploy, stack_app, worker
 from flows.commands_users import users_app
@@ -36,6 +37,7 @@ for group, name in (
     (uplift_app, "uplift"),
     (users_app, "users"),
     (stack_app, "stack"),
+    (jobs_app, "jobs"),
 ):
     app.add_typer(group, name=name)
 _state = {"debug": False}

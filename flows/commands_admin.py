@@ -93,21 +93,30 @@ def serve(
     config: Path = typer.Option(DEFAULT_CONFIG, help="Run config the request schema comes from."),
 ) -> None:
     """Serve predictions and the retention API; the champion is loaded at start. Client
-    addresses come from X-Forwarded-For only on connections from RETAINAI_TRUSTED_PROXIES."""
+    addresses come from X-Forwarded-For only on connections from RETAINAI_TRUSTED_PROXIES.
+    Without a Prefect server, a jobs worker (`retainai jobs work`) runs beside it, started
+    again if it dies and stopped with the server: it does the background work."""
     import uvicorn
+
+    from tasks.services.jobs.process import supervise_worker
 
     os.environ["RETAINAI_SERVING_CONFIG"] = str(config.resolve())
     proxies = list(settings().trusted_proxies)
     port = port or settings().api_port
-    uvicorn.run(
-        "serving.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
-    )
+    worker = supervise_worker(context(), config.resolve())
+    try:
+        uvicorn.run(
+            "serving.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 @tokens_app.command("create")

@@ -147,6 +147,11 @@ def create(
     )
     found = create_campaign(_context(), load_config(config), draft)
     typer.echo(f"campaign {found.id} (draft): {found.totals}")
+    typer.echo(
+        "its messages are being written in the background (a Prefect deployment run, or the "
+        f"jobs worker `retainai serve` runs); `retainai campaign generate {found.id}` writes "
+        "them here instead"
+    )
 
 
 @campaign_app.command("generate")

@@ -25,6 +25,7 @@ from configs.settings import Settings
 from serving.api import admin as api_admin
 from serving.api import auth as api_auth
 from serving.api import campaign_messages as api_campaign_messages
+from serving.api import campaign_work as api_campaign_work
 from serving.api import campaigns as api_campaigns
 from serving.api import customers as api_customers
 from serving.api import dashboard as api_dashboard
@@ -44,6 +45,7 @@ from serving.model_holder import ModelHolder
 from serving.pages import (
     auth_reset,
     campaign_messages,
+    campaign_work,
     campaigns,
     customers,
     data,
@@ -254,6 +256,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         api_kpis,
         api_campaigns,
         api_campaign_messages,
+        api_campaign_work,
         api_dashboard,
     ):
         app.include_router(module.router, responses=AUTH_RESPONSES)
@@ -264,6 +267,7 @@ def create_app(settings: Settings | None = None, config_path: str | Path | None 
         customers,
         campaigns,
         campaign_messages,
+        campaign_work,
         unsubscribe_pages,
         model,
         survival,

@@ -1,6 +1,6 @@
 """The campaign API: create a campaign (audience by expected profit, holdout stored), read
 it, its messages and its report, approve its drafts, record outcome events (writing and
-sending are runs of the flows, or steps on the campaign's page). Every route translates its
+sending are background work: serving/api/campaign_work.py). Every route translates its
 JSON into a use case's command (tasks/services/campaigns); typed errors become statuses in
 serving/errors.py."""
 

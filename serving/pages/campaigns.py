@@ -31,7 +31,6 @@ from tasks.services.campaigns import (
     ApproveCampaign,
     InvalidDraftError,
     RecordOutcomes,
-    SendCampaign,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -140,12 +139,15 @@ def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
     may_act = allows(role, "campaigns")
     steps = campaign.next_steps if may_act else ()
     quote = use.approval_quote(ctx, config, campaign_id) if "approve" in steps else None
+    progress = use.campaign_progress(ctx, config, campaign_id)  # campaign_progress.html
     return {
         "campaign": campaign,
         "report": report,
         "rows": shown,
         "steps": steps,
         "quote": quote,
+        "progress": progress,
+        "may_send": may_act,
     }
 
 
@@ -190,8 +192,8 @@ async def _step(request, state, session, campaign_id: int, run, done=None, refus
 async def generate(
     request: Request, state: State, session: AnalystPage, campaign_id: int
 ) -> Response:
-    def run():
-        return use.generate_messages(state.context, state.config, campaign_id)
+    def run():  # in the background: a job of the worker, or a Prefect run
+        return use.start_writing(state.context, state.config, campaign_id, session.user["email"])
 
     return await _step(request, state, session, campaign_id, run)
 
@@ -213,14 +215,6 @@ async def approve(
         return use.approve_campaign(state.context, state.config, command)
 
     return await _step(request, state, session, campaign_id, run, refused="not approved: ")
-
-
-@router.post("/dashboard/campaigns/{campaign_id}/send")
-async def send(request: Request, state: State, session: AnalystPage, campaign_id: int) -> Response:
-    def run():
-        return use.send_campaign(state.context, state.config, SendCampaign(campaign_id))
-
-    return await _step(request, state, session, campaign_id, run)
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/events")

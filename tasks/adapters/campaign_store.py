@@ -311,3 +311,14 @@ def customer_campaigns(engine: Engine, dataset: str, customer_id: str) -> list[d
         found = [row_dict(row) for row in connection.execute(query)]
         latest = {row.campaign_id: row.event for row in connection.execute(outcomes)}
     return [{**row, "outcome": latest.get(row["id"])} for row in found]
+
+
+def move_campaign(engine: Engine, campaign_id: int, old: tuple[str, ...], new: str) -> bool:
+    """Set the campaign's status to `new` if it is one of `old` (atomically); whether it was."""
+    with engine.begin() as connection:
+        statement = (
+            campaigns.update()
+            .where(campaigns.c.id == campaign_id, campaigns.c.status.in_(old))
+            .values(status=new)
+        )
+        return bool(connection.execute(statement).rowcount)

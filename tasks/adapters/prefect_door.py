@@ -78,15 +78,23 @@ class PrefectDoor:
     # -- flow runs -------------------------------------------------------------------------
 
     def start_deployment_run(
-        self, name: str = TRAINING_DEPLOYMENT, parameters: dict[str, Any] | None = None
+        self,
+        name: str = TRAINING_DEPLOYMENT,
+        parameters: dict[str, Any] | None = None,
+        exclusive: bool = True,
     ) -> str | None:
         """Create a flow run of deployment `name` (flow/deployment); None if there is no such
-        deployment. ConcurrentRunError while a run of it is pending, running, or scheduled
-        and due."""
+        deployment. When `exclusive`, ConcurrentRunError while a run of it is pending,
+        running, or scheduled and due (otherwise the deployment's concurrency limit queues
+        the runs: one per campaign, say)."""
         with _starting:
             deployment = self._call("GET", f"/deployments/name/{name}")
             if deployment is None:
                 return None
+            if not exclusive:
+                body = {"parameters": parameters or {}, "tags": ["serving-api"]}
+                run = self._call("POST", f"/deployments/{deployment['id']}/create_flow_run", body)
+                return str(run["id"])
             ours = {"id": {"any_": [deployment["id"]]}}
             active = {"state": {"type": {"any_": ["PENDING", "RUNNING", "CANCELLING"]}}}
             due = {

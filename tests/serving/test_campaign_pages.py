@@ -12,6 +12,7 @@ from serving_helpers import add_users, page_login
 from data.contacts import generate_contacts
 from tasks.adapters import campaign_store as store
 from tasks.services import campaigns, contacts
+from tasks.services.jobs.worker import Worker
 
 ANALYST = "pages-analyst@example.test"
 
@@ -33,9 +34,18 @@ def test_a_dashboard_campaign_goes_from_draft_to_report(served):
     path = made.headers["location"]
     campaign_id = int(path.rsplit("/", 1)[1])
 
-    refused = client.post(f"{path}/send", data={"csrf_token": csrf})  # not approved yet
+    worker = Worker(state.context, state.config)  # the worker `retainai serve` starts
+    confirmed = {"csrf_token": csrf, "confirm": "yes"}
+    refused = client.post(f"{path}/send", data=confirmed)  # not approved yet
     assert refused.status_code == 200 and "is not approved: approve it first" in refused.text
-    page = client.post(f"{path}/generate", data={"csrf_token": csrf})
+    page = client.get(path)  # creating it queued the writing of its messages
+    assert "Writing the messages starts in a moment." in page.text and 'every 2s"' in page.text
+    assert worker.run_once() and not worker.run_once()
+    fragment = client.get(f"{path}/progress?watching=1")
+    assert fragment.headers["hx-refresh"] == "true" and "hx-trigger" not in fragment.text
+    written = campaigns.get_campaign(state.context, state.config, campaign_id).messages["draft"]
+    assert f"{written} of {written}" in fragment.text
+    page = client.get(path)
     assert "Approve the drafts" in page.text and "Write the messages" in page.text
     unconfirmed = client.post(f"{path}/approve", data={"csrf_token": csrf})
     assert "not approved: tick the box to confirm the count and the cost" in unconfirmed.text
@@ -46,7 +56,12 @@ def test_a_dashboard_campaign_goes_from_draft_to_report(served):
     assert "Send now" in page.text and "Approve the drafts" not in page.text
     again = client.post(f"{path}/generate", data={"csrf_token": csrf})  # the same rule as CLI
     assert "its messages stand" in again.text
-    page = client.post(f"{path}/send", data={"csrf_token": csrf})
+    unconfirmed = client.post(f"{path}/send", data={"csrf_token": csrf})
+    assert "tick the box to confirm the send" in unconfirmed.text
+    sent = client.post(f"{path}/send", data=confirmed, follow_redirects=False)
+    assert sent.status_code == 303
+    assert "Sending the approved messages" in client.get(path).text
+    assert worker.run_once()
     view = campaigns.get_campaign(state.context, state.config, campaign_id)
     assert view.status == "sent" and view.messages == {"sent": view.totals["messages"]} != {}
     assert (state.settings.reports_dir / "campaigns" / str(campaign_id) / "sms.csv").exists()

@@ -46,6 +46,11 @@ def _flow_of(deployment: dict):
     return getattr(module, attribute)
 
 
+# Deployments the app launches for one campaign: the launcher (tasks/services/jobs) gives
+# each run its campaign, so they are never scheduled or triggered
+PER_RUN = {"write-campaign-messages": {"campaign_id"}, "send-campaign-now": {"campaign_id"}}
+
+
 def test_prefect_deployments_point_at_flows_with_their_parameters():
     from prefect import Flow
 
@@ -54,7 +59,8 @@ def test_prefect_deployments_point_at_flows_with_their_parameters():
         flow = _flow_of(deployment)
         assert isinstance(flow, Flow), name
         accepted = set(flow.parameters.properties)
-        given = set(deployment["parameters"])
+        given = set(deployment["parameters"]) | PER_RUN.get(name, set())
+        assert not (name in PER_RUN and (deployment.get("schedules") or deployment.get("triggers")))
         for trigger in deployment.get("triggers", []):
             given |= set(trigger.get("parameters") or {})
         assert given <= accepted, f"{name} passes unknown parameters {given - accepted}"
@@ -71,7 +77,24 @@ def test_prefect_deployments_point_at_flows_with_their_parameters():
         "run-retention-campaign",
         "send-due-campaigns",
         "churn-pipeline",
+        "write-campaign-messages",
+        "send-retention-campaign",
     }
+
+
+def test_the_launcher_names_deployments_of_prefect_yaml():
+    from tasks.services.jobs.launcher import DEPLOYMENTS
+
+    deployments = _deployments()
+    for flow_and_deployment in DEPLOYMENTS.values():
+        flow_name, name = flow_and_deployment.split("/")
+        assert name in deployments, name
+        assert _flow_of(deployments[name]).name == flow_name
+    # what the campaign services give each run (tasks/services/campaigns/background.py)
+    given = {"write-campaign-messages": {"campaign_id"}}
+    given["send-campaign-now"] = {"campaign_id", "retry_unknown"}
+    for name, parameters in given.items():
+        assert parameters <= set(_flow_of(deployments[name]).parameters.properties), name
 
 
 def test_what_runs_on_a_schedule_and_what_waits():

@@ -3,6 +3,13 @@ preview and create a draft, read one or all, write its messages, approve, send, 
 outcomes, report."""
 
 from tasks.core.audience import AudienceFilter
+from tasks.services.campaigns.background import (
+    Progress,
+    campaign_progress,
+    send_now,
+    start_writing,
+    stop_sending,
+)
 from tasks.services.campaigns.commands import (
     ApproveCampaign,
     CampaignDraft,
@@ -15,6 +22,7 @@ from tasks.services.campaigns.commands import (
     RecordOutcomes,
     RegenerateMessage,
     SendCampaign,
+    SendNow,
     read_when,
 )
 from tasks.services.campaigns.drafting import Preview, create_campaign, preview_audience
@@ -59,12 +67,15 @@ __all__ = [
     "MessageKey",
     "PastScheduleError",
     "Preview",
+    "Progress",
     "RecordOutcomes",
     "RegenerateMessage",
     "SendCampaign",
+    "SendNow",
     "approval_quote",
     "approve_campaign",
     "campaign_messages",
+    "campaign_progress",
     "cancel_campaign",
     "create_campaign",
     "due_campaigns",
@@ -82,6 +93,9 @@ __all__ = [
     "refresh_report",
     "regenerate_message",
     "send_campaign",
+    "send_now",
     "sms_export",
+    "start_writing",
+    "stop_sending",
     "write_report",
 ]

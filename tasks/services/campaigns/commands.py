@@ -28,6 +28,7 @@ class CampaignDraft:
     holdout_share: float | None = None
     scheduled_at: datetime | None = None
     customers: pd.DataFrame | None = None  # given: ranked by the champion uplift model
+    start_writing: bool = True  # launch the writing of its messages once it is stored
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,15 @@ class SendCampaign:
     campaign_id: int
     retry_unknown: bool = False  # send again what a crash left `unknown` (a person decides)
     outbox: Path | None = None  # deliver email into this folder instead of the relay
+
+
+@dataclass(frozen=True)
+class SendNow:
+    """Send an approved campaign in the background now (its send time brought forward)."""
+
+    campaign_id: int
+    by: str
+    retry_unknown: bool = False
 
 
 @dataclass(frozen=True, eq=False)

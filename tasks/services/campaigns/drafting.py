@@ -3,6 +3,7 @@ the chosen size, and a draft stored with its audience and holdout in one transac
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,16 @@ from tasks.core.audience import (
     rank_candidates,
     select_candidates,
 )
-from tasks.core.errors import ConflictError
+from tasks.core.errors import ConflictError, UnavailableError
 from tasks.core.plots import profit_curve_figure
+from tasks.services.campaigns.background import start_writing
 from tasks.services.campaigns.commands import CampaignDraft
 from tasks.services.campaigns.rules import CheckedDraft, checked_draft
 from tasks.services.campaigns.uplift import with_expected_uplift
 from tasks.services.campaigns.views import CampaignView, get_campaign
 from tasks.services.context import Context
+
+log = logging.getLogger("retainai.campaigns")
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,11 @@ def create_campaign(ctx: Context, config: RunConfig, draft: CampaignDraft) -> Ca
         scheduled_at=draft.scheduled_at,
         scores_as_of=audience["as_of"].max(),
     )
+    if draft.start_writing:
+        try:
+            start_writing(ctx, config, made["id"], draft.created_by or "campaign")
+        except UnavailableError as error:  # stored all the same: "write the messages" later
+            log.warning("campaign %s: its messages could not be launched: %s", made["id"], error)
     return get_campaign(ctx, config, made["id"])
 
 

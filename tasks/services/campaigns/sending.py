@@ -11,6 +11,7 @@ only `retry_unknown` (a person's decision) sends it again. Suppressed customers
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,9 +33,16 @@ def _keys(frame: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(frame["customer_id"], frame["channel"], strict=True))
 
 
-def send_campaign(ctx: Context, config: RunConfig, command: SendCampaign) -> dict[str, int]:
+def send_campaign(
+    ctx: Context,
+    config: RunConfig,
+    command: SendCampaign,
+    stop: Callable[[], bool] = lambda: False,
+) -> dict[str, int]:
     """Send the approved messages once each; returns counts per outcome, `unknown` included.
-    Refused (ConflictError) until a person approved the campaign."""
+    Refused (ConflictError) until a person approved the campaign. Between two batches it
+    stops when a person stopped the campaign (status `stopped`) or `stop()` says so; the
+    rest stays approved for a later send."""
     engine, campaign_id, dataset = ctx.engine, command.campaign_id, config.dataset.name
     campaign = stored_campaign(engine, config, campaign_id)
     if campaign["status"] not in SENDABLE:
@@ -57,13 +65,24 @@ def send_campaign(ctx: Context, config: RunConfig, command: SendCampaign) -> dic
         with deliverer_for(channel, ctx.settings, campaign_id, command.outbox) as deliverer:
             size = deliverer.batch_size or len(rows)
             for start in range(0, len(rows), size):
+                if stop() or _stopped(engine, campaign_id):
+                    counts["stopped"] = 1
+                    break
                 part = rows.iloc[start : start + size]
                 counts += _send_batch(
                     ctx, dataset, deliverer, campaign_id, part, (people, letters), blocked_keys
                 )
-    store.update_campaign(engine, campaign_id, status="sent")
+        if counts["stopped"]:
+            break
+    if not counts["stopped"]:  # stopped by a person: `stopped`; else still due (`sending`)
+        store.move_campaign(engine, campaign_id, ("sending",), "sent")
     refresh_report(ctx, config, campaign_id)  # messages sent and contacted: stored anew
     return {"unknown": counts["unknown"], **+counts}
+
+
+def _stopped(engine, campaign_id: int) -> bool:
+    found = store.get_campaign(engine, campaign_id)
+    return found is None or found["status"] == "stopped"
 
 
 def _letters(config: RunConfig, offer: str):

@@ -77,7 +77,7 @@ class CampaignView:
         return asdict(self)
 
 
-SENDABLE = ("approved", "sending", "sent")
+SENDABLE = ("approved", "sending", "sent", "stopped")  # stopped: a person stopped its send
 STORED = (
     "id",
     "name",

@@ -59,6 +59,9 @@ def generate_messages(
     languages = customer_languages(ctx, config)
     default = config.campaigns.default_language
     spec, key = config.campaigns.offers[campaign["offer"]], campaign["offer"]
+    previous = campaign["totals"] or {}
+    planned = {**previous, "planned": len(written) + len(todo), "skipped": skipped}
+    store.update_campaign(engine, campaign_id, totals=planned)  # progress pages read it
 
     def requests(part: pd.DataFrame) -> list[MessageRequest]:
         facts = {}
@@ -86,11 +89,9 @@ def generate_messages(
     batch = settings.message_batch_size
     parts = [todo.iloc[start : start + batch] for start in range(0, len(todo), batch)]
     asyncio.run(_write_and_store(settings, parts, requests, save, tally))
-    previous = campaign["totals"] or {}
     paths = Counter(previous.get("paths") or {}) + tally["paths"]
     totals = {
-        **previous,
-        "skipped": skipped,
+        **planned,
         "messages": len(written) + tally["stored"],
         "paths": dict(paths),
         "tokens": int(previous.get("tokens", 0)) + tally["tokens"],
