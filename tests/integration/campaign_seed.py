@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -10,6 +11,27 @@ import sqlalchemy as sa
 from tasks.adapters.tables import customer_scores, kpi_snapshots
 
 REASONS = [{"feature": "Contract", "value": "Month-to-month", "contribution": 0.8}]
+# columns whose reasons read differently in a prompt: three of them per customer make each
+# customer's facts (so each prompt) their own, where a test needs one model call per message
+_DISTINCT = [
+    "tenure",
+    "MonthlyCharges",
+    "TotalCharges",
+    "OnlineSecurity",
+    "TechSupport",
+    "PaperlessBilling",
+    "SeniorCitizen",
+    "Dependents",
+]
+
+
+def distinct_reasons(n: int) -> list[list[dict]]:
+    """`n` lists of reasons, no two naming the same columns (at most 56)."""
+    trios = list(itertools.combinations(_DISTINCT, 3))[:n]
+    return [
+        [{"feature": f, "value": None, "contribution": 0.5 - 0.1 * k} for k, f in enumerate(trio)]
+        for trio in trios
+    ]
 
 
 def seed_scores(
@@ -19,10 +41,12 @@ def seed_scores(
     seed: int = 0,
     low: float = 0.0,
     high: float = 1.0,
+    distinct: bool = False,
 ) -> None:
     """One current score per customer: probabilities uniform in [low, high), segments by the
     default cut-offs, lifetime values between 200 and 2,000; the period's KPI snapshot marks
-    it as scored (as a committed scoring run does)."""
+    it as scored (as a committed scoring run does). `distinct`: each customer's reasons (so
+    each prompt) differ."""
     rng = np.random.default_rng(seed)
     probability = rng.uniform(low, high, len(ids))
     value = rng.uniform(200, 2000, len(ids))
@@ -35,7 +59,7 @@ def seed_scores(
             "model_version": "1",
             "churn_probability": float(p),
             "risk_segment": "high" if p >= 0.6 else "medium" if p >= 0.3 else "low",
-            "top_reasons": REASONS,
+            "top_reasons": reasons,
             "monthly_value": 70.0,
             "segment_value": "Month-to-month",
             "expected_remaining_months": 12.0,
@@ -43,7 +67,13 @@ def seed_scores(
             "scored_at": now,
             "run_id": "r",
         }
-        for customer, p, v in zip(ids, probability, value, strict=True)
+        for customer, p, v, reasons in zip(
+            ids,
+            probability,
+            value,
+            distinct_reasons(len(ids)) if distinct else [REASONS] * len(ids),
+            strict=True,
+        )
     ]
     snapshot = sa.select(kpi_snapshots.c.dataset).where(
         kpi_snapshots.c.dataset == dataset, kpi_snapshots.c.as_of == date(2026, 11, 1)

@@ -34,7 +34,7 @@ def campaign(tmp_path):
     base = Settings(state_dir=tmp_path)
     with db.connected(base) as engine:
         db.upgrade(engine)
-        seed_scores(engine, IDS, seed=5, low=0.7, high=0.9)
+        seed_scores(engine, IDS, seed=5, low=0.7, high=0.9, distinct=True)
     contacts = generate_contacts(IDS, seed=5).assign(consent_email=True)
     import_contacts(base, config, contacts)
     offer = offer_of(config, "loyalty-discount", ["email"])

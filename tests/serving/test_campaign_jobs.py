@@ -77,7 +77,9 @@ def test_viewers_see_no_send_or_stop_button_and_are_refused_both(served):
     worker = Worker(state.context, state.config)  # takes the writing job its creation queued
     while worker.run_once():
         pass
-    client.post(f"{path}/approve", data={"csrf_token": csrf})
+    quote = campaigns.approval_quote(state.context, state.config, campaign_id)
+    confirmed = {"csrf_token": csrf, "confirm": "yes", "expected": str(quote.messages)}
+    assert client.post(f"{path}/approve", data=confirmed).status_code == 200
     assert "Stop sending" in client.get(path).text and "Send now" in client.get(path).text
 
     viewer_csrf = page_login(client, VIEWER, path)
