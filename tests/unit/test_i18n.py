@@ -32,10 +32,10 @@ def test_numbers_money_and_dates_follow_the_language():
 def test_the_money_filter_takes_the_currency_before_the_page_language():
     from jinja2 import Environment
 
-    from serving.web.render import _money
+    from serving.web.render import money_filter
 
     env = Environment(autoescape=True)
-    env.filters["money"] = _money
+    env.filters["money"] = money_filter
     template = env.from_string("{{ amount|money(currency) }} {{ cost|money(currency, 2) }}")
     shown = template.render(amount=100190.4, cost=0.5, currency="EUR", lang="fr")
     assert shown == "100\u202f190\u00a0€ 0,50\u00a0€"
