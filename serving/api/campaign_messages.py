@@ -56,7 +56,11 @@ async def get_message(
 @router.put(
     ONE,
     response_model=CampaignMessage,
-    responses={**REFUSED, 422: {"model": Message, "description": "The text breaks a rule"}},
+    responses={
+        **REFUSED,
+        400: {"model": Message, "description": "The body cannot be decoded"},
+        422: {"model": Message, "description": "The text breaks a rule"},
+    },
 )
 async def edit_message(
     campaign_id: CampaignId,

@@ -71,6 +71,13 @@ class Campaign(BaseModel):
     created_at: datetime
     approved_by: str | None = None
     approved_at: datetime | None = None
+    audience: int | None = None
+    holdout: int | None = None
+    messages: dict[str, int] | None = None  # by status
+    lift: dict[str, Any] | None = None  # from the stored report: retention lift, interval
+    net_revenue: dict[str, Any] | None = None  # from the stored report: net of costs, interval
+    accepted: int | None = None  # treated customers who accepted the offer
+    currency: str | None = None  # ISO 4217 code of the money figures (dataset.currency)
 
 
 class CampaignMessage(BaseModel):

@@ -15,7 +15,8 @@ from serving.errors import status_of
 from serving.pages.campaigns import show_campaign
 from serving.sessions import AnalystPage, Session, page
 from serving.state import State
-from serving.web.render import NO_STORE, pages_of
+from serving.web.render import NO_STORE, language_of, pages_of
+from tasks import i18n
 from tasks.core.errors import InvalidInputError, RetainAIError
 from tasks.core.redaction import hide_paths
 from tasks.services import campaigns as use
@@ -102,7 +103,8 @@ async def edit(
     def run():
         return use.edit_message(state.context, state.config, command)
 
-    return await _change(request, state, session, key, run, "Message saved as edited.")
+    done = i18n.gettext(language_of(request, session), "Message saved as edited.")
+    return await _change(request, state, session, key, run, done)
 
 
 @router.post(f"{ONE}/regenerate")
@@ -119,7 +121,8 @@ async def regenerate(
     def run():
         return use.regenerate_message(state.context, state.config, RegenerateMessage(key))
 
-    return await _change(request, state, session, key, run, "Message written again.")
+    done = i18n.gettext(language_of(request, session), "Message written again.")
+    return await _change(request, state, session, key, run, done)
 
 
 def _confirmed(form) -> None:
@@ -136,7 +139,7 @@ async def _campaign_step(request, state, session, campaign_id: int, run, done: s
             raise
         note = {"kind": "error", "text": hide_paths(str(error))}
         return await show_campaign(request, state, session, campaign_id, note)
-    note = {"kind": "ok", "text": done.format(found)}
+    note = {"kind": "ok", "text": done(found)}
     return await show_campaign(request, state, session, campaign_id, note)
 
 
@@ -151,7 +154,14 @@ async def exclude(
         _confirmed(form)
         return use.exclude_customer(state.context, state.config, command)
 
-    done = f"{customer_id} excluded: {{}} messages will not be sent."
+    def done(moved: int) -> str:
+        return i18n.gettext(
+            language_of(request, session),
+            "%(who)s excluded: %(n)s messages will not be sent.",
+            who=customer_id,
+            n=f"{moved:,}",
+        )
+
     return await _campaign_step(request, state, session, campaign_id, run, done)
 
 
@@ -164,7 +174,10 @@ async def cancel(request: Request, state: State, session: AnalystPage, campaign_
         _confirmed(form)
         return use.cancel_campaign(state.context, state.config, command)
 
-    done = "Campaign cancelled: {} messages will not be sent."
+    def done(moved: int) -> str:
+        message = "Campaign cancelled: %(n)s messages will not be sent."
+        return i18n.gettext(language_of(request, session), message, n=f"{moved:,}")
+
     return await _campaign_step(request, state, session, campaign_id, run, done)
 
 

@@ -75,7 +75,7 @@ def _in_language(format_value: Any) -> Any:
 
 
 @pass_context
-def _money(context: Any, value: Any, currency: str, digits: int = 0) -> str:
+def money_filter(context: Any, value: Any, currency: str, digits: int = 0) -> str:
     """`{{ amount | money(currency) }}`: the currency comes before the page language."""
     language = context.get("lang", i18n.DEFAULT_LANGUAGE)
     return formatting.format_money(value, currency, language, digits)
@@ -105,7 +105,7 @@ class Pages:
         env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters["number"] = _in_language(formatting.format_number)
         env.filters["percent"] = _in_language(formatting.format_percent)
-        env.filters["money"] = _money
+        env.filters["money"] = money_filter
         env.filters["day"] = _in_language(formatting.format_date)
 
     def render(

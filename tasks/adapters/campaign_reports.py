@@ -14,17 +14,25 @@ from tasks.adapters.campaign_tables import campaign_messages, campaign_reports
 
 
 def save_report(engine: Engine, campaign_id: int, report: dict[str, Any], events: int) -> None:
-    """The campaign's report, replacing the one stored before (one transaction)."""
+    """The campaign's report, replacing the one stored before (one statement: two
+    processes storing at once leave one of their reports, never an error)."""
     row = {
         "campaign_id": campaign_id,
         "report": report,
         "events": events,
         "computed_at": datetime.now(UTC),
     }
-    table = campaign_reports
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(campaign_reports).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=["campaign_id"],
+        set_={name: statement.excluded[name] for name in ("report", "events", "computed_at")},
+    )
     with engine.begin() as connection:
-        connection.execute(table.delete().where(table.c.campaign_id == campaign_id))
-        connection.execute(table.insert().values(**row))
+        connection.execute(statement)
 
 
 def reports_of(engine: Engine, campaign_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -126,6 +126,8 @@ def test_an_analyst_creates_approves_and_measures_a_campaign(site, browse, tmp_p
     with ThreadPoolExecutor(1) as pool:  # the writer runs its own event loop (templates here)
         pool.submit(generate_messages, site.settings, config, campaign_id, int).result()
     page.reload()
+    assert "draft messages to" in page.locator("#approve").inner_text()  # count and cost
+    page.check("#approve input[name=confirm]")  # the confirmation, ticked
     _submit(page, "button:has-text('Approve the drafts')")
     assert page.locator("text=Messages approved").count() == 1
     members = tmp_path / "events.csv"

@@ -180,3 +180,33 @@ def test_messages_edited_excluded_exported_and_a_draft_cancelled_from_the_comman
     assert "messages will not be sent" in _run("campaign", "cancel", other, "--yes")
     late = CliRunner().invoke(app, ["campaign", "cancel", campaign, "--yes"])
     assert isinstance(late.exception, ConflictError) and "too late" in str(late.exception)
+
+
+def test_the_four_eyes_rule_needs_a_named_person_on_the_command_line(folder):
+    import yaml
+
+    from tasks.core.errors import SecondApproverError
+
+    raw = yaml.safe_load(Path(CONFIG).read_text())
+    raw["campaigns"]["require_second_approver"] = True
+    strict = folder / "strict.yaml"
+    strict.write_text(yaml.safe_dump(raw, sort_keys=False))
+    _run("contacts", "import", str(folder / "contacts.csv"))
+    made = _run(
+        "campaign",
+        "create",
+        "--config",
+        str(strict),
+        "--name",
+        "four eyes",
+        "--offer",
+        "loyalty-discount",
+        "--limit",
+        "10",
+    ).split()[1]
+    _run("campaign", "generate", made, "--config", str(strict))
+    approve = ["campaign", "approve", made, "--config", str(strict), "--yes"]
+    for extra in ([], ["--by", "cli"]):  # no person named; the creator itself
+        refused = CliRunner().invoke(app, [*approve, *extra])
+        assert isinstance(refused.exception, SecondApproverError), refused.output
+    assert "approved" in _run(*approve, "--by", "checker@example.test")

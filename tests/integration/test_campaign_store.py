@@ -22,6 +22,7 @@ def engine(request, tmp_path):
     yield engine
     with engine.begin() as connection:
         for table in (
+            "campaign_reports",
             "campaign_events",
             "campaign_messages",
             "campaign_members",
@@ -111,6 +112,41 @@ def test_events_are_idempotent_per_key(engine):
     assert store.record_events(engine, [event]) == 1
     assert store.record_events(engine, [event]) == 0
     assert len(store.events(engine, campaign)) == 1
+
+
+def test_a_report_is_stored_once_per_campaign_and_replaced(engine):
+    from tasks.adapters import campaign_edits as edits
+    from tasks.adapters import campaign_reports as reports
+
+    campaign = _campaign(engine)
+    reports.save_report(engine, campaign, {"lift": None, "accepted": 0}, 0)
+    reports.save_report(engine, campaign, {"lift": {"lift": 0.1}, "accepted": 3}, 9)
+    assert reports.reports_of(engine, [campaign, 999]) == {
+        campaign: {"lift": {"lift": 0.1}, "accepted": 3}
+    }
+    now = datetime.now(UTC)
+    message = {
+        "campaign_id": campaign,
+        "channel": "email",
+        "status": "draft",
+        "body": "Hello",
+        "path": "template",
+        "prompt_version": "t1",
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": 0.0,
+        "created_at": now,
+    }
+    store.save_messages(engine, [{**message, "customer_id": c} for c in ("C1", "C2", "C3")])
+    assert reports.message_counts(engine, [campaign]) == {campaign: {"draft": 3}}
+    edited = {"body": "Hi", "path": "edited", "edited_by": "a@x.test", "edited_at": now}
+    assert edits.replace_text(engine, campaign, "C1", "email", edited)
+    assert edits.get_message(engine, campaign, "C1", "email")["edited_by"] == "a@x.test"
+    assert edits.exclude_customer(engine, campaign, "C2", ("draft", "approved"), "a") == 1
+    assert not edits.replace_text(engine, campaign, "C2", "email", edited)  # no longer a draft
+    assert edits.cancel_campaign(engine, campaign, ("draft",), ("draft", "approved")) == 2
+    assert edits.cancel_campaign(engine, campaign, ("draft",), ("draft", "approved")) is None
+    assert reports.message_counts(engine, [campaign]) == {campaign: {"cancelled": 2, "excluded": 1}}
 
 
 def test_contacts_upsert_and_suppressions(engine):

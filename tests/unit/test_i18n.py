@@ -27,3 +27,16 @@ def test_numbers_money_and_dates_follow_the_language():
     assert format_money(-5930, "EUR", "fr") == "-5\u202f930\u00a0€"
     assert format_date(date(2026, 12, 7), "fr") == "7 déc. 2026"
     assert format_date("2026-12-07", "en") == "Dec 7, 2026"
+
+
+def test_the_money_filter_takes_the_currency_before_the_page_language():
+    from jinja2 import Environment
+
+    from serving.web.render import money_filter
+
+    env = Environment(autoescape=True)
+    env.filters["money"] = money_filter
+    template = env.from_string("{{ amount|money(currency) }} {{ cost|money(currency, 2) }}")
+    shown = template.render(amount=100190.4, cost=0.5, currency="EUR", lang="fr")
+    assert shown == "100\u202f190\u00a0€ 0,50\u00a0€"
+    assert template.render(amount=-5930, cost=1, currency="USD", lang="en") == "-$5,930 $1.00"

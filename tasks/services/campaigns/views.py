@@ -129,7 +129,7 @@ def _finite(value: Any) -> Any:
 
 def refresh_report(ctx: Context, config: RunConfig, campaign_id: int) -> dict[str, Any]:
     """Compute the campaign's report and store it: called when its outcomes or its messages
-    change (recording outcomes, writing, editing, excluding, sending), never on a read."""
+    change (recording outcomes, writing or rewriting, excluding, sending), never on a read."""
     row = stored_campaign(ctx.engine, config, campaign_id)
     report, events = compute_report(ctx.engine, config, row)
     reports.save_report(ctx.engine, campaign_id, report, events)
