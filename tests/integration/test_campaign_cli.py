@@ -58,7 +58,8 @@ def _json(output: str):
 def test_a_campaign_from_the_command_line(folder):
     assert "120 contacts" in _run("contacts", "import", str(folder / "contacts.csv"))
     preview = _json(_run("campaign", "preview", "--config", CONFIG, "--offer", "loyalty-discount"))
-    assert preview["ranked_by"] == "churn risk" and preview["audience"] > 0
+    assert preview["ranked_by"] == "expected profit" and preview["audience"] > 0
+    assert preview["consent_checked"] and preview["removed_recently_contacted"] == 0
     created = _run(
         "campaign",
         "create",
@@ -104,7 +105,7 @@ def test_a_campaign_from_the_command_line(folder):
     ("args", "message"),
     [
         (["--rank-by", "uplift"], "needs --data"),
-        (["--rank-by", "luck"], "must be risk or uplift"),
+        (["--rank-by", "luck"], "must be risk, profit or uplift"),
         (["--holdout-share", "0.7"], "holdout"),
         (["--channels", "fax"], "may use"),
     ],

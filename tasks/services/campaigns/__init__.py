@@ -10,7 +10,12 @@ from tasks.services.campaigns.commands import (
     RecordOutcomes,
     SendCampaign,
 )
-from tasks.services.campaigns.drafting import Preview, create_campaign, preview_audience
+from tasks.services.campaigns.drafting import (
+    Preview,
+    create_campaign,
+    preview_audience,
+    rank_choices,
+)
 from tasks.services.campaigns.lifecycle import approve_campaign, due_campaigns, record_outcomes
 from tasks.services.campaigns.rules import offer_of
 from tasks.services.campaigns.sending import send_campaign
@@ -42,6 +47,7 @@ __all__ = [
     "list_campaigns",
     "offer_of",
     "preview_audience",
+    "rank_choices",
     "read_report",
     "record_outcomes",
     "send_campaign",

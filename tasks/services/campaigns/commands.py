@@ -27,6 +27,7 @@ class CampaignDraft:
     holdout_share: float | None = None
     scheduled_at: datetime | None = None
     customers: pd.DataFrame | None = None  # given: ranked by the champion uplift model
+    rank: str | None = None  # risk | profit | uplift (RANKINGS); None: the one default
 
 
 @dataclass(frozen=True)
