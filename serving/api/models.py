@@ -34,6 +34,15 @@ class Reason(BaseModel):
     text: str | None = Field(None, description="In business words, e.g. 'Tenure: 1 month'.")
 
 
+class WordedReason(BaseModel):
+    column: str = Field(description="The business column (engineered features folded in).")
+    label: str
+    value: str | None = Field(None, description="As shown, with its unit ('1 month').")
+    contribution: float = Field(description="Contribution to the churn log-odds.")
+    direction: Literal["raises risk", "lowers risk"]
+    text: str = Field(description="E.g. 'Tenure: 1 month'.")
+
+
 class Prediction(BaseModel):
     customer_id: str | None = None
     churn_probability: float
@@ -103,7 +112,10 @@ class ScoreHistory(BaseModel):
 
 
 class CustomerDetail(CustomerScore):
-    top_reasons: Any
+    top_reasons: Any = Field(description="As stored: business column, value, contribution.")
+    reasons: list[WordedReason] = Field(
+        default_factory=list, description="The top reasons in business words."
+    )
     scored_at: datetime
     run_id: str
     history: list[ScoreHistory]
@@ -174,15 +186,6 @@ class LegacyKpis(BaseModel):
         description="Monthly revenue expected to be lost: sum of monthly value x churn "
         "probability (null without a value role)."
     )
-
-
-class WordedReason(BaseModel):
-    column: str = Field(description="The business column (engineered features folded in).")
-    label: str
-    value: str | None = Field(None, description="As shown, with its unit ('1 month').")
-    contribution: float = Field(description="Contribution to the churn log-odds.")
-    direction: Literal["raises risk", "lowers risk"]
-    text: str = Field(description="E.g. 'Tenure: 1 month'.")
 
 
 class LegacyClient(BaseModel):

@@ -21,7 +21,7 @@ from typing import Any
 
 from configs.dataset import ColumnLabel
 from configs.schema import RunConfig
-from tasks.core.features import bin_labels
+from tasks.core.features import bin_labels, feature_sources
 
 RAISES, LOWERS = "raises risk", "lowers risk"
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -146,11 +146,21 @@ def reason_texts(raw: Any, config: RunConfig, limit: int | None = None) -> list[
     return [f"{r.text} ({r.direction})" for r in business_reasons(raw, config, limit)]
 
 
-def _single_sources(config: RunConfig) -> dict[str, str]:
-    from tasks.core.features import feature_sources
+_READ: dict[int, tuple[RunConfig, dict[str, str]]] = {}  # id -> (config, its sources)
 
+
+def _single_sources(config: RunConfig) -> dict[str, str]:
+    """Engineered features of one input column -> that column (as `fold_engineered`), worked
+    out once per config object (a page or a batch of predictions reads many reasons)."""
+    known = _READ.get(id(config))
+    if known is not None and known[0] is config:
+        return known[1]
     found = feature_sources([f.model_dump() for f in config.features])
-    return {name: sources[0] for name, sources in found.items() if len(sources) == 1}
+    single = {name: sources[0] for name, sources in found.items() if len(sources) == 1}
+    if len(_READ) > 32:
+        _READ.clear()
+    _READ[id(config)] = (config, single)
+    return single
 
 
 def _categorical(config: RunConfig, column: str, value: Any) -> bool:

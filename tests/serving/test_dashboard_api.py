@@ -1,13 +1,13 @@
 """The original product's JSON API under /dashboard/: revenue at risk beside lifetime value,
 clients with their contact's name and e-mail and their reasons in business words, unknown
-query parameters refused."""
+query parameters refused; the customers' pages show the same reasons."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from serving_helpers import bearer
+from serving_helpers import add_users, bearer, page_login
 
 from tasks.adapters.campaign_tables import contacts as contact_table
 from tasks.adapters.tables import kpi_snapshots
@@ -105,3 +105,13 @@ def test_kpis_have_revenue_at_risk_beside_lifetime_value(served):
                 .values(kpis=before)
             )
     assert _get(served, "/dashboard/kpis").json()["revenue_at_risk"] is None  # no value figure
+
+
+def test_the_customer_pages_show_the_reasons_in_business_words(served):
+    add_users(served.state.engine, {"reasons-viewer@example.test": "viewer"})
+    customer_id = served.customer_ids[3]
+    page_login(served.client, "reasons-viewer@example.test", "/dashboard/customers")
+    listing = served.client.get("/dashboard/customers").text
+    assert "Tenure: 3 months (raises risk)" in listing and "tenure = " not in listing
+    page = served.client.get(f"/dashboard/customers/{customer_id}").text
+    assert 'id="reasons"' in page and "Tenure: 3 months" in page and "raises risk" in page
