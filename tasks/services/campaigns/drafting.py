@@ -108,10 +108,12 @@ class Removed:
         }
 
     def said(self) -> str:
-        parts = [f"{self.recently_contacted:,} contacted in the last {self.days} days"]
+        parts = []
+        if self.days:
+            parts.append(f"{self.recently_contacted:,} contacted in the last {self.days} days")
         if self.consent_checked:
             parts.append(f"{self.unreachable:,} not reachable on the chosen channels")
-        return "; ".join(parts)
+        return "; ".join(parts) or "no contact rule removed anyone"
 
 
 def contactable(
