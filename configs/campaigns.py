@@ -79,6 +79,8 @@ class Campaigns(Strict):
     offers: dict[str, OfferSpec] = Field(default_factory=dict)
     holdout_share: float = Field(0.1, gt=0.0, le=0.5)
     horizon_days: int = Field(90, ge=1, le=730)
+    # no customer is contacted again, by any campaign, within this many days (0: no rule)
+    min_days_between_contacts: int = Field(14, ge=0, le=365)
     email_prompt: str = "retention-email-v1"
     sms_prompt: str = "retention-sms-v1"
     # four eyes: the person approving a campaign is not the one who created it

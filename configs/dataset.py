@@ -122,6 +122,29 @@ _OLD_ROLE_KEYS = {
 }
 
 
+class ColumnLabel(Strict):
+    """How a column reads on pages, in the API and in messages: its label, the unit of its
+    numbers (singular, and plural when not the singular + "s") and the shown text of stored
+    values (e.g. SeniorCitizen `{"1": "Yes", "0": "No"}`). A plain string is the label."""
+
+    label: str = Field(min_length=1, max_length=80)  # how the column reads, e.g. "Tenure"
+    unit: str | None = Field(None, min_length=1, max_length=30)  # of one, e.g. "month"
+    units: str | None = Field(None, min_length=1, max_length=30)  # of several; default unit+"s"
+    values: dict[str, str] = Field(default_factory=dict)  # shown text of stored values
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_only(cls, value: Any) -> Any:
+        return {"label": value} if isinstance(value, str) else value
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values_as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        return value
+
+
 class Dataset(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     id_column: str | None = None  # optional for training; scoring needs one
@@ -130,6 +153,9 @@ class Dataset(Strict):
     categorical: dict[str, list[str]]
     roles: Roles = Roles()
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")  # ISO 4217: the table's money
+    # column (or engineered feature) -> how it reads in reasons, pages and messages (a plain
+    # string is the label); an engineered feature of one column reads as that column
+    labels: dict[str, ColumnLabel] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

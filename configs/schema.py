@@ -166,6 +166,9 @@ class RunConfig(Strict):
             if feature.name in known:
                 raise ValueError(f"feature {feature.name!r} clashes with an existing column")
             known.add(feature.name)
+        for column in self.dataset.labels:
+            if column not in known or column == self.dataset.target.column:
+                raise ValueError(f"dataset.labels {column!r} is not a feature column")
         return self
 
     @property

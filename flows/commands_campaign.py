@@ -54,24 +54,26 @@ VALUES = typer.Option(None, help="Segment role values, comma separated.")
 MIN_VALUE = typer.Option(None, help="Lowest lifetime value.")
 LIMIT = typer.Option(None, help="Audience size (default: the profit-maximising one).")
 RANK_BY = typer.Option(
-    "risk",
-    help="risk: expected profit from churn risk; uplift: expected "
-    "uplift x value from the champion uplift model (needs --data).",
+    None,
+    help="risk: churn probability; profit: expected profit from churn risk (the default with "
+    "lifetime values); uplift: expected uplift x value from the champion uplift model (the "
+    "customers from --data, else the scoring source).",
 )
 DATA = typer.Option(None, help="With --rank-by uplift: the customers' table (any source).")
 TABLE = typer.Option(None, help="Table of a SQL database source.")
 OFFER = typer.Option(..., help="An offer of the config's catalogue.")
 
 
-def _customers(rank_by: str, data: str | None, table: str | None):
-    """The customers' table when ranking by uplift (None when ranking by risk)."""
-    if rank_by not in ("risk", "uplift"):
-        raise typer.BadParameter(f"--rank-by must be risk or uplift, not {rank_by!r}")
-    if rank_by == "risk":
+def _customers(rank_by: str | None, data: str | None, table: str | None):
+    """The customers' table when ranking by uplift from --data (else None)."""
+    if rank_by not in (None, "risk", "profit", "uplift"):
+        raise typer.BadParameter(f"--rank-by must be risk, profit or uplift, not {rank_by!r}")
+    if rank_by != "uplift":
         return None
-    if not data:
-        raise typer.BadParameter("--rank-by uplift needs --data: the customers' table")
-    return _table(data, table)
+    if not data and settings().scoring_source is None:
+        message = "--rank-by uplift needs --data (or RETAINAI_SCORING_SOURCE): the customers' table"
+        raise typer.BadParameter(message)
+    return _table(data, table) if data else None
 
 
 CHANNELS = typer.Option("email", help=f"{', '.join(ALL_CHANNELS)} (comma separated).")
@@ -103,6 +105,7 @@ def preview(
             segments, min_probability, max_probability, segment_values, min_lifetime_value, limit
         ),
         customers=_customers(rank_by, data, table),
+        rank=rank_by,
     )
     found = preview_audience(_context(), load_config(config), draft)
     folder = settings().reports_dir / "campaigns" / "preview"
@@ -144,6 +147,7 @@ def create(
         holdout_share=holdout_share,
         scheduled_at=read_when(scheduled_at, "scheduled_at"),
         customers=_customers(rank_by, data, table),
+        rank=rank_by,
     )
     found = create_campaign(_context(), load_config(config), draft)
     typer.echo(f"campaign {found.id} (draft): {found.totals}")

@@ -107,7 +107,8 @@ def score_history_chart(history: list[dict[str, Any]]) -> str | None:
 
 
 def reasons_chart(reasons: list[dict[str, Any]]) -> str | None:
-    """The top reasons as a signed bar chart: to the right raises the churn risk."""
+    """The top reasons (`tasks.core.reasons` dicts) as a signed bar chart: to the right
+    raises the churn risk."""
     if not reasons:
         return None
     rows = list(reversed(reasons))  # the strongest at the top
@@ -116,7 +117,8 @@ def reasons_chart(reasons: list[dict[str, Any]]) -> str | None:
         "type": "bar",
         "orientation": "h",
         "x": values,
-        "y": [f"{r['feature']} = {r['value']}" for r in rows],
+        "y": [r["text"] for r in rows],  # business words: 'Tenure: 1 month'
+        "hovertext": [r["direction"] for r in rows],
         "marker": {"color": ["#d92d20" if v > 0 else "#12b76a" for v in values]},
     }
     return _html(

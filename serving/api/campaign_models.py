@@ -54,6 +54,11 @@ class CampaignRequest(Strict):
         None, gt=0.0, le=0.5, description="Default: the config's campaigns.holdout_share."
     )
     scheduled_at: IsoDatetime | None = Field(None, strict=False)  # ISO 8601 text in JSON
+    rank: Literal["risk", "profit", "uplift"] | None = Field(
+        None,
+        description="risk: churn probability; profit: expected profit (default with lifetime "
+        "values); uplift: the champion uplift model on the scoring source's customers.",
+    )
 
 
 class Campaign(BaseModel):

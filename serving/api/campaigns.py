@@ -60,6 +60,7 @@ def _draft(request: CampaignRequest, who: str) -> CampaignDraft:
         ),
         holdout_share=request.holdout_share,
         scheduled_at=request.scheduled_at,
+        rank=request.rank,
     )
 
 

@@ -44,6 +44,8 @@ async def customer(
     state: State,
     _caller: Reader,
 ) -> OrjsonResponse:
-    """One customer's latest score with reasons and lifetime value, and the score history."""
+    """One customer's latest score with reasons (as stored, and in business words) and
+    lifetime value, and the score history."""
     ref = service.CustomerRef(state.config.dataset.name, customer_id)
-    return OrjsonResponse(await run_in_threadpool(service.customer_detail, state.context, ref))
+    found = await run_in_threadpool(service.customer_detail, state.context, ref, state.config)
+    return OrjsonResponse(found)

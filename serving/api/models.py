@@ -26,10 +26,21 @@ class ModelRef(BaseModel):
 
 
 class Reason(BaseModel):
-    feature: str
+    feature: str = Field(description="The business column (engineered features folded in).")
     value: Any = None
-    contribution: float
+    contribution: float = Field(description="Contribution to the churn log-odds.")
     direction: str
+    label: str | None = Field(None, description="The column's label (dataset.labels).")
+    text: str | None = Field(None, description="In business words, e.g. 'Tenure: 1 month'.")
+
+
+class WordedReason(BaseModel):
+    column: str = Field(description="The business column (engineered features folded in).")
+    label: str
+    value: str | None = Field(None, description="As shown, with its unit ('1 month').")
+    contribution: float = Field(description="Contribution to the churn log-odds.")
+    direction: Literal["raises risk", "lowers risk"]
+    text: str = Field(description="E.g. 'Tenure: 1 month'.")
 
 
 class Prediction(BaseModel):
@@ -101,7 +112,10 @@ class ScoreHistory(BaseModel):
 
 
 class CustomerDetail(CustomerScore):
-    top_reasons: Any
+    top_reasons: Any = Field(description="As stored: business column, value, contribution.")
+    reasons: list[WordedReason] = Field(
+        default_factory=list, description="The top reasons in business words."
+    )
     scored_at: datetime
     run_id: str
     history: list[ScoreHistory]
@@ -168,8 +182,25 @@ class LegacyKpis(BaseModel):
     at_risk_count: int
     avg_churn_score: float | None
     lifetime_value: float | None
+    revenue_at_risk: float | None = Field(
+        description="Monthly revenue expected to be lost: sum of monthly value x churn "
+        "probability (null without a value role)."
+    )
+
+
+class LegacyClient(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    customer_id: str
+    churn_score: float
+    risk_segment: RiskSegment
+    name: str | None = Field(None, description="From the contacts, where known.")
+    email: str | None = Field(None, description="From the contacts, where known.")
+    reasons: list[WordedReason] = Field(
+        default_factory=list, description="The top reasons in business words."
+    )
 
 
 class LegacyClients(BaseModel):
-    clients: list[dict[str, Any]]
+    clients: list[LegacyClient]
     total: int

@@ -18,7 +18,9 @@ from serving.auth import Predictor, authenticate
 from serving.model_holder import LoadedModel
 from serving.request_parser import InputError
 from serving.state import OrjsonResponse, ServingState
+from tasks.core.inference import fold_engineered
 from tasks.core.kpis import assign_risk_segments
+from tasks.core.reasons import business_reasons
 from tasks.core.scoring import reason_records
 
 router = APIRouter(tags=["predictions"])  # the declaration of the served route, not mounted
@@ -47,7 +49,11 @@ def score(
     if explain:
         found = model.compiled.contributions(records)
         probabilities = found.scores().tolist()
-        reasons = reason_records(found, state.config.model.top_reasons)
+        by_column = fold_engineered(found, model.compiled.specs)
+        reasons = [
+            worded(why, state.config)
+            for why in reason_records(by_column, state.config.model.top_reasons)
+        ]
     elif probabilities is None:
         probabilities = model.compiled.predict(records).tolist()
     segments = assign_risk_segments(probabilities, state.config.segments).tolist()
@@ -59,6 +65,18 @@ def score(
     if reasons is not None:
         for item, why in zip(out, reasons, strict=True):
             item["reasons"] = why
+    return out
+
+
+def worded(reasons: list[dict[str, Any]], config: Any) -> list[dict[str, Any]]:
+    """Each reason of one customer with its business words: label and text ('Tenure: 1
+    month'), from the one rendering of `tasks.core.reasons`."""
+    words = {r.column: r for r in business_reasons(reasons, config)}
+    out = []
+    for reason in reasons:
+        found = words.get(str(reason["feature"]))
+        label = found.label if found else str(reason["feature"])
+        out.append({**reason, "label": label, "text": found.text if found else label})
     return out
 
 

@@ -56,6 +56,7 @@ def read_campaign_form(form: Any, who: str = "") -> CampaignDraft:
         audience=wanted,
         holdout_share=_number(form.get("holdout_share"), "holdout_share"),
         scheduled_at=read_when(form.get("scheduled_at"), "scheduled_at"),
+        rank=form.get("rank") or None,
     )
 
 

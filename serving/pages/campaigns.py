@@ -50,6 +50,7 @@ async def campaigns(request: Request, state: State, session: ViewerPage) -> Resp
 def _form_context(state) -> dict[str, Any]:
     data = state.config.dataset
     return {
+        "rankings": use.rank_choices(state.context, state.config),
         "offers": state.config.campaigns.offers,
         "segment_values": data.segment_values,
         "segment_name": data.roles.segment,
@@ -59,8 +60,9 @@ def _form_context(state) -> dict[str, Any]:
 
 @router.get("/dashboard/campaigns/new", response_class=HTMLResponse)
 async def new_campaign(request: Request, state: State, session: AnalystPage) -> Response:
+    form = await run_in_threadpool(_form_context, state)
     return pages_of(request).render(
-        request, "campaign_new.html", session=session, active="campaigns", **_form_context(state)
+        request, "campaign_new.html", session=session, active="campaigns", **form
     )
 
 
@@ -115,6 +117,7 @@ async def create(request: Request, state: State) -> Response:
         draft = read_campaign_form(await request.form(), session.user["email"])
         made = await run_in_threadpool(use.create_campaign, state.context, state.config, draft)
     except RetainAIError as error:
+        form = await run_in_threadpool(_form_context, state)
         return pages_of(request).render(
             request,
             "campaign_new.html",
@@ -122,7 +125,7 @@ async def create(request: Request, state: State) -> Response:
             session=session,
             active="campaigns",
             messages=[{"kind": "error", "text": str(error)}],
-            **_form_context(state),
+            **form,
         )
     return RedirectResponse(f"/dashboard/campaigns/{made.id}", status_code=303, headers=NO_STORE)
 

@@ -104,7 +104,7 @@ async def customer(
     data = state.config.dataset
     ref = service.CustomerRef(data.name, customer_id)
     try:
-        found = await run_in_threadpool(service.customer_view, state.context, ref)
+        found = await run_in_threadpool(service.customer_view, state.context, ref, state.config)
     except NotFoundError:
         text = f"No score for customer {customer_id!r}."
         back = {"link": "/dashboard/customers", "link_text": "All customers"}
@@ -118,8 +118,7 @@ async def customer(
             **back,
         )
     detail = found.detail
-    reasons = [{**r, "feature": readable(str(r["feature"]))} for r in detail["top_reasons"] or []]
-    drawn = [charts.score_history_chart(detail["history"]), charts.reasons_chart(reasons)]
+    drawn = [charts.score_history_chart(detail["history"]), charts.reasons_chart(detail["reasons"])]
     segment = data.roles.segment
     return pages_of(request).render(
         request,

@@ -19,6 +19,7 @@ out, so shares are exact per stratum and the draw is reproducible.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,12 @@ from tasks.core.errors import ConflictError, InvalidInputError
 
 HOLDOUT, TREATED = "holdout", "treated"
 UPLIFT = "expected_uplift"
+UPLIFT_RANKING = "uplift"
+RANKINGS = {  # ranking -> what it ranks by, in business words
+    "risk": "churn risk",
+    "profit": "expected profit",
+    UPLIFT_RANKING: "expected uplift",
+}
 
 
 @dataclass(frozen=True)
@@ -70,18 +77,21 @@ def expected_profit(candidates: pd.DataFrame, offer: Offer) -> np.ndarray:
     return gain - offer.cost_per_contact - accept * offer.cost_per_acceptance
 
 
-def rank_candidates(candidates: pd.DataFrame, offer: Offer, by_value: bool) -> pd.DataFrame:
-    """Candidates best first (expected profit, else expected uplift or churn probability; ties
-    by customer id), with `expected_profit` (NaN without a value role) and `rank` (1 =
-    contacted first)."""
+def rank_candidates(
+    candidates: pd.DataFrame, offer: Offer, by_value: bool, rank: str | None = None
+) -> pd.DataFrame:
+    """Candidates best first, with `expected_profit` (NaN without a value role) and `rank`
+    (1 = contacted first); ties by customer id. `rank` (see RANKINGS): "risk" by churn
+    probability alone (the profit still computed with a value role), "profit" by expected
+    profit, "uplift" by expected profit from uplift (by uplift without a value role); None:
+    uplift when the candidates carry it, else profit with a value role, else risk."""
     ranked = candidates.copy()
-    score = UPLIFT if UPLIFT in candidates else "churn_probability"
-    if by_value:
-        ranked["expected_profit"] = expected_profit(candidates, offer)
-        keys = ["expected_profit", score]
-    else:
-        ranked["expected_profit"] = np.nan
-        keys = [score]
+    rank = rank or default_ranking(UPLIFT in candidates, by_value)
+    score = UPLIFT if rank == UPLIFT_RANKING else "churn_probability"
+    if score not in candidates:
+        raise ValueError("ranking by uplift needs the candidates' expected uplift")
+    ranked["expected_profit"] = expected_profit(candidates, offer) if by_value else np.nan
+    keys = ["expected_profit", score] if by_value and rank != "risk" else [score]
     ids = ranked["customer_id"].to_numpy(dtype=str)
     id_order = np.empty(len(ids), dtype=np.int64)
     id_order[np.argsort(ids, kind="stable")] = np.arange(len(ids))
@@ -89,6 +99,16 @@ def rank_candidates(candidates: pd.DataFrame, offer: Offer, by_value: bool) -> p
     ranked = ranked.iloc[np.lexsort([id_order, *descending])]  # missing figures last
     ranked["rank"] = np.arange(1, len(ranked) + 1)
     return ranked.reset_index(drop=True)
+
+
+def default_ranking(has_uplift: bool, by_value: bool) -> str:
+    """The ranking when none is chosen: uplift when known, else profit, else risk."""
+    return UPLIFT_RANKING if has_uplift else "profit" if by_value else "risk"
+
+
+def without_customers(candidates: pd.DataFrame, ids: Iterable[str]) -> pd.DataFrame:
+    """The candidates but these customers (e.g. contacted too recently)."""
+    return candidates[~candidates["customer_id"].astype(str).isin(set(ids))]
 
 
 def profit_curve(ranked: pd.DataFrame) -> ProfitCurve:

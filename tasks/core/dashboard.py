@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.core.kpis import revenue_at_risk
+
 CARDS = (  # (label, how to read it from a snapshot, format)
     ("Customers", lambda k: k.get("customers_scored"), "count"),
     ("Churn rate", lambda k: churn_rate(k), "percent"),
@@ -39,7 +41,8 @@ def kpi_cards(latest: dict[str, Any], previous: dict[str, Any] | None) -> list[d
 
 
 def legacy_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
-    """The original product's KPI object: churn_rate in percent, absent roles as null."""
+    """The original product's KPI object: churn_rate in percent, revenue at risk per month
+    (`tasks.core.kpis.revenue_at_risk`), absent roles as null."""
     rate = churn_rate(kpis)
     return {
         "total_clients": kpis.get("customers_scored", 0),
@@ -47,6 +50,7 @@ def legacy_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
         "at_risk_count": (kpis.get("segments") or {}).get("high", {}).get("count", 0),
         "avg_churn_score": kpis.get("average_score"),
         "lifetime_value": kpis.get("average_lifetime_value"),
+        "revenue_at_risk": revenue_at_risk(kpis),
     }
 
 

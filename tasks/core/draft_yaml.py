@@ -12,6 +12,7 @@ import yaml
 from configs.schema import YamlLoader
 from tasks.core.coercion import format_number
 from tasks.core.profiling import Draft
+from tasks.core.reasons import plain_words
 
 WIDTH = 99
 _YAML11_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false", "null", "~"}
@@ -168,10 +169,29 @@ def _dataset(out: _Lines, draft: Draft) -> None:
     out.add("categorical:" if draft.categorical else "categorical: {}", 2)
     for name, guess in draft.categorical.items():
         out.entry(name, [str(v) for v in guess.values], 4, guess.reason + ".")
+    _labels(out, draft)
     if draft.left_out:
         out.comment("Left out of the model (list a column above to use it):", 2)
         for name, reason in draft.left_out.items():
             out.comment(f"- {name}: {reason}.", 2)
+
+
+def _labels(out: _Lines, draft: Draft) -> None:
+    """How each column reads in reasons, pages and messages: its name in plain words (the
+    duration role in months); to be reworded in the business's own words."""
+    columns = [*draft.numeric, *draft.categorical]
+    if not columns:
+        return
+    out.comment(
+        "How columns read in customers' reasons and on pages: label, unit of numbers, shown "
+        "text of values (e.g. {label: Senior citizen, values: {'1': 'Yes'}}). Reword freely.",
+        2,
+    )
+    out.add("labels:", 2)
+    duration = draft.roles["duration"].value if "duration" in draft.roles else None
+    for name in columns:
+        label = plain_words(name)
+        out.entry(name, {"label": label, "unit": "month"} if name == duration else label, 4)
 
 
 def _model(out: _Lines, draft: Draft) -> None:

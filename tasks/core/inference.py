@@ -105,6 +105,12 @@ class CompiledModel:
         frame = pd.DataFrame(values, columns=list(self.sources), index=cols.index)
         return Contributions(frame, bias, self.units, cols.frame(self.inputs))
 
+    def column_contributions(
+        self, batch: pd.DataFrame | Sequence[Mapping[str, Any]]
+    ) -> Contributions:
+        """The contributions by business column (`fold_engineered`): what reasons read."""
+        return fold_engineered(self.contributions(batch), self.specs)
+
     def contributions_encoded(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.scorer.explain(self._checked(encoded))
 
@@ -119,6 +125,30 @@ class CompiledModel:
         zeros = np.zeros((1, self.encoder.width))
         self.predict_encoded(zeros)
         self.contributions_encoded(zeros)
+
+
+def single_sources(specs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Engineered features computed from one input column only -> that column (log tenure,
+    tenure band -> tenure); features of several columns are left out."""
+    found = engineered.feature_sources([dict(spec) for spec in specs])
+    return {name: sources[0] for name, sources in found.items() if len(sources) == 1}
+
+
+def fold_engineered(found: Contributions, specs: Sequence[Mapping[str, Any]]) -> Contributions:
+    """The contributions with each engineered feature of one column added to that column's
+    (a sum: still contributions to the same score, the bias unchanged). Features of several
+    columns stay as they are. The columns keep their order, folded ones dropped."""
+    columns = list(found.values.columns)
+    onto = {k: v for k, v in single_sources(specs).items() if k in columns}
+    if not onto:
+        return found
+    table = found.values.to_numpy()
+    folded: dict[str, np.ndarray] = {}  # business column -> summed contributions, in order
+    for j, name in enumerate(columns):
+        target = onto.get(name, name)
+        folded[target] = folded[target] + table[:, j] if target in folded else table[:, j]
+    values = pd.DataFrame(folded, index=found.values.index)
+    return Contributions(values, found.bias, found.units, found.features)
 
 
 def compile_model(pipeline: Any) -> CompiledModel:

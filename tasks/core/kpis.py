@@ -51,6 +51,16 @@ def horizon_factor(annual_discount_rate: float, horizon_months: int) -> float:
     return float(np.sum((1.0 + rate) ** -np.arange(1.0, horizon_months + 1)))
 
 
+def revenue_at_risk(kpis: dict[str, Any]) -> float | None:
+    """Revenue at risk, the one definition every answer reads: the monthly revenue expected
+    to be lost if the scored customers leave now, sum(monthly value x churn probability) over
+    the customers (the snapshot's `revenue_at_risk_monthly`, in the value role's currency per
+    month); None without a value role. Its discounted sum over the lifetime horizon is
+    `revenue_at_risk_horizon` (see `compute_kpis`)."""
+    value = kpis.get("revenue_at_risk_monthly")
+    return None if value is None else float(value)
+
+
 def compute_kpis(
     scores: pd.DataFrame, config: RunConfig, labels: pd.Series | None = None
 ) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """What a retention message may say about one scored customer, in plain words.
 
 The facts carry the risk segment, the segment role's value, a tenure band, the top churn
-reasons as phrases and the offer. They never carry identifiers, names, e-mail addresses,
+reasons as phrases in business words (the one rendering of `tasks.core.reasons`) and the
+offer. They never carry identifiers, names, e-mail addresses,
 phone numbers or money figures: a reason shows its value only when the value is one of the
 config's allowed categories (or a band label of an engineered `bins` feature); every number
 of a reason is left out, and the customer's own id and value columns are never read.
@@ -18,6 +19,7 @@ from typing import Any
 
 from configs.schema import RunConfig
 from configs.vocabulary import RISK_SEGMENTS
+from tasks.core.reasons import LOWERS, RAISES, business_reasons
 
 DEFAULT_TENURE_EDGES = (0.0, 6.0, 12.0, 24.0, 48.0, 1000.0)  # months, when no bins feature
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -33,21 +35,21 @@ class Offer:
 
 @dataclass(frozen=True)
 class Reason:
-    """One churn reason in plain words: `phrase` reads as a whole sentence part."""
+    """One churn reason in business words: `phrase` reads as a whole sentence part."""
 
-    feature: str  # the readable feature name, e.g. "tech support"
-    value: str | None  # an allowed category or band label; None for numbers
+    feature: str  # the column's label, e.g. "Tech support"
+    value: str | None  # an allowed category or a band ("0-6 months"); None for numbers
     raises_risk: bool
 
     @property
     def direction(self) -> str:
-        return "raises churn risk" if self.raises_risk else "lowers churn risk"
+        return RAISES if self.raises_risk else LOWERS
 
     @property
     def said(self) -> str:
-        """The reason in business words, without the model's direction: 'contract is
+        """The reason in business words, without the model's direction: 'Contract:
         Month-to-month', 'monthly charges'."""
-        return f"{self.feature} is {self.value}" if self.value is not None else self.feature
+        return f"{self.feature}: {self.value}" if self.value is not None else self.feature
 
     @property
     def phrase(self) -> str:
@@ -131,39 +133,17 @@ def _reason_items(raw: Any) -> list[Mapping[str, Any]]:
     return [item for item in items if isinstance(item, Mapping) and "feature" in item]
 
 
-def _safe_value(name: str, value: Any, config: RunConfig) -> str | None:
-    """The reason's value when it is one of the config's categories or band labels."""
-    if isinstance(value, bool) or value is None:
-        return None
-    text = str(value)
-    allowed = config.dataset.categorical.get(name)
-    if allowed is not None:
-        return text if text in allowed else None
-    bins = _bins_of(config).get(name)
-    if bins is not None and text in band_labels(bins[1]):
-        return text
-    return None
-
-
 def churn_reasons(raw: Any, config: RunConfig, limit: int | None = None) -> tuple[Reason, ...]:
-    """The scored reasons (JSON text or items {feature, value, contribution}) in plain words;
-    identifier and value-role columns are dropped, numeric values are never shown."""
+    """The scored reasons (JSON text or items {feature, value, contribution}) in business
+    words (`tasks.core.reasons`, numbers left out); the value role's column is dropped, and
+    the identifier is never a reason."""
     hidden = {config.dataset.id_column, config.dataset.roles.value} - {None}
-    known = set(config.dataset.feature_columns) | {f.name for f in config.features}
-    reasons = []
-    for item in _reason_items(raw):
-        name = str(item["feature"])
-        if name in hidden or name not in known:
-            continue
-        try:
-            contribution = float(item.get("contribution", 0.0))
-        except (TypeError, ValueError):
-            continue
-        if contribution == 0.0 or contribution != contribution:
-            continue
-        value = _safe_value(name, item.get("value"), config)
-        reasons.append(Reason(readable(name), value, contribution > 0))
-    return tuple(reasons[:limit] if limit is not None else reasons)
+    found = [
+        Reason(r.label, r.value, r.raises_risk)
+        for r in business_reasons(raw, config, numbers=False)
+        if r.column not in hidden
+    ]
+    return tuple(found[:limit] if limit is not None else found)
 
 
 def _tenure_from_reasons(raw: Any, config: RunConfig) -> str | None:
@@ -171,14 +151,15 @@ def _tenure_from_reasons(raw: Any, config: RunConfig) -> str | None:
     itself (its months turned into a band; the number itself is never kept)."""
     duration = config.dataset.roles.duration
     for item in _reason_items(raw):
-        months = item.get("value")
-        if str(item["feature"]) == duration and _months(months):
-            return tenure_band(float(months), duration_edges(config))
+        value = item.get("value")
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if str(item["feature"]) == duration and number and value >= 0:
+            return tenure_band(value, duration_edges(config))
         bins = _bins_of(config).get(str(item["feature"]))
         labels = band_labels(bins[1]) if bins and bins[0] == duration else []
-        if str(item.get("value")) in labels:
-            last = str(item["value"]) == labels[-1]
-            return f"{bins[1][-2]:g}+ months" if last else f"{item['value']} months"
+        if str(value) in labels:
+            last = str(value) == labels[-1]
+            return f"{bins[1][-2]:g}+ months" if last else f"{value} months"
     return None
 
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from configs.schema import RunConfig
-from tasks.core.inference import CompiledModel, Contributions
+from tasks.core.inference import CompiledModel, Contributions, fold_engineered
 from tasks.core.kpis import assign_risk_segments
 from tasks.core.modeling import churn_labels
 from tasks.core.survival import SurvivalModel, expected_lifetime
@@ -200,11 +200,12 @@ def score_customers(
     scored_at,
 ) -> pd.DataFrame:
     """One output row per customer, in the shape of the `customer_scores` table: the
-    probability and the reasons from the same contributions of the compiled model."""
+    probability and the reasons from the same contributions of the compiled model (the
+    reasons by business column: engineered features of one column folded onto it)."""
     data = config.dataset
     found = model.contributions(clean[data.feature_columns])
     probability = found.scores()
-    features = found.features
+    by_column = fold_engineered(found, model.specs)  # reasons name business columns
     out = pd.DataFrame(
         {
             "customer_id": clean[data.id_column].astype(str).to_numpy(),
@@ -213,7 +214,7 @@ def score_customers(
             "churn_probability": probability,
             "risk_segment": assign_risk_segments(probability, config.segments),
             "top_reasons": pd.arrays.ArrowStringArray(
-                reasons_array(found, features, config.model.top_reasons)
+                reasons_array(by_column, by_column.features, config.model.top_reasons)
             ),
             "monthly_value": _role_numbers(clean, data.roles.value),
             "segment_value": _role_texts(clean, data.roles.segment),

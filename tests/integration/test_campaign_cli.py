@@ -60,8 +60,9 @@ def test_a_campaign_from_the_command_line(folder):
     assert "120 contacts" in _run("contacts", "import", str(folder / "contacts.csv"))
     preview = _json(_run("campaign", "preview", "--config", CONFIG, "--offer", "loyalty-discount"))
     # the table has a value role: ranked by expected profit, and labelled so
-    assert preview["ranked_by"] == "expected profit (churn risk x lifetime value)"
-    assert preview["audience"] > 0 and "best_size" in preview
+    assert preview["ranked_by"] == "expected profit" and preview["audience"] > 0
+    assert preview["consent_checked"] and preview["removed_recently_contacted"] == 0
+    assert "best_size" in preview
     created = _run(
         "campaign",
         "create",
@@ -108,7 +109,7 @@ def test_a_campaign_from_the_command_line(folder):
     ("args", "message"),
     [
         (["--rank-by", "uplift"], "needs --data"),
-        (["--rank-by", "luck"], "must be risk or uplift"),
+        (["--rank-by", "luck"], "must be risk, profit or uplift"),
         (["--holdout-share", "0.7"], "holdout"),
         (["--channels", "fax"], "may use"),
         (["--scheduled-at", "2020-01-01T09:00"], "in the past"),

@@ -244,6 +244,12 @@ def test_uplift_model_is_trained_logged_and_registered(state):
     with pytest.raises(ConflictError, match="no champion uplift model"):
         preview_audience(Context(settings), config, CampaignDraft(customers=customers))
     customers["customerID"] = [f"C{i:04d}" for i in range(300)]
+    # every customer in the campaigns below: reachable by e-mail, and (earlier tests having
+    # sent to some) no contact-frequency rule
+    reachable = generate_contacts(customers["customerID"], seed=1, email_consent=1.0)
+    import_contacts(settings, config, reachable.astype({"consent_email": str}))
+    update = {"min_days_between_contacts": 0}
+    config = config.model_copy(update={"campaigns": config.campaigns.model_copy(update=update)})
     offer = offer_of(config, "loyalty-discount", ["email"])
     everyone = AudienceFilter(risk_segments=("high", "medium", "low"), limit=300)
     campaign = create_campaign(settings, config, "uplift", offer, ["email"], everyone, 0.5, "a")

@@ -76,6 +76,8 @@ def test_scores_kpis_and_rerun_is_idempotent(trained, state, batch):
     assert set(stored["risk_segment"]) <= {"high", "medium", "low"}
     assert (stored["lifetime_value"] > 0).all() and (stored["expected_remaining_months"] > 0).all()
     assert all(len(reasons) == 3 for reasons in stored["top_reasons"])
+    named = {r["feature"] for reasons in stored["top_reasons"] for r in reasons}
+    assert not named & {"log_tenure", "tenure_band"}  # folded into tenure: one reason
 
     second = _score(state, batch)
     again = _stored()

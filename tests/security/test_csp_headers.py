@@ -71,7 +71,7 @@ def test_no_page_or_chart_holds_an_inline_script_without_the_nonce():
         assert not re.search(r"\s(on[a-z]+|hx-on[:\w-]*)=", text), template.name  # handlers
     chart = charts.segment_chart({"segments": {"high": {"count": 3, "share": 0.5}}})
     assert "<script" not in chart and 'data-chart="{' in chart
-    reason = {"feature": '"><script>x</script>', "value": 1, "contribution": 0.2}
+    reason = {"text": '"><script>x</script>', "direction": "raises risk", "contribution": 0.2}
     hostile = charts.reasons_chart([reason])
     assert "<script" not in hostile
 

@@ -26,6 +26,7 @@ ROUTES = [
     ("POST", "/campaigns", "campaigns", 201),
     ("POST", "/admin/reload", "admin", 200),
     ("POST", "/trigger-training", "admin", 202),
+    ("POST", "/api/trigger-training", "admin", 202),  # the original product's path
     ("GET", "/admin/tokens", "admin", 200),
     ("POST", "/admin/tokens", "admin", 201),
     ("DELETE", "/admin/tokens/{name}", "admin", 204),

@@ -90,3 +90,36 @@ def test_a_dashboard_campaign_goes_from_draft_to_report(served):
     net = f"${report['revenue']['net_revenue']:,.0f}".replace("$-", "-$")
     assert "Net revenue" in page.text and net in page.text and net in listing
     assert f"{report['accepted']:,} of {report['treated']:,} treated customers" in page.text
+
+
+def _figure(page: str, cell: str) -> int:
+    return int(re.search(rf'id="{cell}">([\d,]+)<', page).group(1).replace(",", ""))
+
+
+def test_the_preview_follows_the_channel_the_ranking_and_the_contact_rule(served):
+    state = served.state
+    add_users(state.engine, {ANALYST: "analyst"})
+    ids = store.candidates(state.engine, "telco")["customer_id"].tolist()
+    contacts.import_contacts(state.context, state.config, generate_contacts(ids, seed=4))
+    client = served.client
+    page_login(client, ANALYST, "/dashboard/campaigns/new")
+    form = client.get("/dashboard/campaigns/new").text
+    assert 'name="rank"' in form and 'value="profit"' in form and 'value="risk"' in form
+    assert 'value="uplift"' not in form  # no champion uplift model: not offered
+    shown = {}
+    for channel in ("email", "sms"):
+        wanted = {"channel": channel, "risk": ["high", "medium", "low"], "rank": "risk"}
+        wanted["limit"] = "1000"  # everyone reachable (the seeded profits are negative)
+        page = client.get("/dashboard/campaigns/preview", params=wanted).text
+        draft = campaigns.CampaignDraft(
+            offer="loyalty-discount",
+            channels=(channel,),
+            audience=campaigns.AudienceFilter(("high", "medium", "low"), limit=1000),
+            rank="risk",
+        )
+        figures = campaigns.preview_audience(state.context, state.config, draft).figures()
+        shown[channel] = _figure(page, "removed-unreachable")
+        assert shown[channel] == figures["removed_unreachable"]
+        assert _figure(page, "removed-recent") == figures["removed_recently_contacted"]
+        assert "Ranked by churn risk" in page
+    assert shown["sms"] > shown["email"]  # fewer customers agreed to SMS than to e-mail

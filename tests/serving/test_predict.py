@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from serving_helpers import bearer, body, customers
 
+from tasks.core.inference import fold_engineered
 from tasks.core.kpis import assign_risk_segments
-from tasks.core.scoring import reason_records
+from tasks.core.scoring import reason_records, reasons_json
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,24 @@ def test_explain_uses_the_batch_scoring_explanations(served, batch):
     model = served.state.holder.current
     inputs = frame.iloc[:5][served.config.dataset.feature_columns]
     found = model.compiled.contributions(inputs)
-    expected = reason_records(found, served.config.model.top_reasons)
-    assert [p["reasons"] for p in answer["predictions"]] == json.loads(json.dumps(expected))
+    top = served.config.model.top_reasons
+    by_column = fold_engineered(found, model.compiled.specs)
+    expected = reason_records(by_column, top)
+    assert [
+        [{k: v for k, v in r.items() if k not in ("label", "text")} for r in p["reasons"]]
+        for p in answer["predictions"]
+    ] == json.loads(json.dumps(expected))
+    stored = [json.loads(text) for text in reasons_json(by_column, by_column.features, top)]
+    assert [
+        [(r["feature"], r["contribution"]) for r in p["reasons"]] for p in answer["predictions"]
+    ] == [
+        [(r["feature"], float(r["contribution"])) for r in row] for row in stored
+    ]  # what batch scoring stores: business columns, engineered features folded in
+    engineered = {f.name for f in served.config.features if f.kind in ("log1p", "bins")}
+    assert all(r["feature"] not in engineered for p in answer["predictions"] for r in p["reasons"])
+    assert all(
+        r["text"].startswith(r["label"]) for p in answer["predictions"] for r in p["reasons"]
+    )
     probabilities = [p["churn_probability"] for p in answer["predictions"]]
     assert probabilities == pytest.approx(found.scores().tolist(), abs=1e-12)
     reference = model.pipeline.predict_proba(inputs)[:, 1]

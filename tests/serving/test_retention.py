@@ -96,6 +96,7 @@ def test_customer_detail_has_reasons_value_and_history(served):
     answer = _get(served, f"/customers/{customer_id}").json()
     assert answer["customer_id"] == customer_id and answer["as_of"] == "2026-11-01"
     assert answer["top_reasons"][0]["feature"] == "tenure"
+    assert answer["reasons"][0]["text"] == "Tenure: 3 months"  # in business words too
     assert answer["lifetime_value"] == pytest.approx(130.0)
     assert [h["as_of"] for h in answer["history"]] == ["2026-11-01", "2026-10-01"]
     assert _get(served, "/customers/NOBODY").status_code == 404

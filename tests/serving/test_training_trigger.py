@@ -32,12 +32,19 @@ def test_subprocess_run_and_conflict(served, champion, monkeypatch):
         assert f"RETAINAI_TRAINING_SOURCE={champion.data}".encode() in environ
         again = _trigger(served)
         assert again.status_code == 409 and "running" in again.json()["detail"]
+        alias = served.client.post("/api/trigger-training", headers=bearer(served.tokens["admin"]))
+        assert alias.status_code == 409 and alias.json() == again.json()  # one route, one lock
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     monkeypatch.setattr(launcher, "command", [sys.executable, "-c", "pass"])
     assert _trigger(served).status_code == 202  # the lock went with the finished run
     launcher.process.wait(timeout=30)
+    alias = served.client.post("/api/trigger-training", headers=bearer(served.tokens["admin"]))
+    assert alias.status_code == 202 and alias.json()["backend"] == "subprocess"
+    launcher.process.wait(timeout=30)
+    analyst = served.client.post("/api/trigger-training", headers=bearer(served.tokens["analyst"]))
+    assert analyst.status_code == 403  # the same policy: admins only
 
 
 def test_without_a_training_source_the_api_names_the_setting(served, monkeypatch):

@@ -76,8 +76,8 @@ def test_facts_carry_segment_tenure_and_reasons_in_plain_words():
     )
     assert found.tenure_band == "0-6 months"
     phrases = [r.phrase for r in found.reasons]
-    assert phrases[0] == "contract is Month-to-month (raises churn risk)"
-    assert "monthly charges" not in " ".join(phrases)  # the value role is never a reason
+    assert phrases[0] == "Contract: Month-to-month (raises risk)"
+    assert "monthly charges" not in " ".join(phrases).lower()  # the value role is never a reason
     assert len(found.reasons) == CONFIG.model.top_reasons
 
 
@@ -87,16 +87,30 @@ def test_facts_never_carry_identifiers_contacts_or_charges():
     for text in PRIVATE:
         assert text not in everything
     every_reason = churn_reasons(json.dumps(REASONS), CONFIG)  # no limit
-    assert every_reason[-1] == Reason("payment method", None, True)  # not an allowed value
-    assert "customer" not in repr(every_reason) and "monthly charges" not in repr(every_reason)
+    assert every_reason[-1] == Reason("Payment method", None, True)  # not an allowed value
+    shown = repr(every_reason).lower()
+    assert "customer" not in shown and "monthly charges" not in shown
 
 
 def test_numeric_reasons_keep_the_direction_but_not_the_number():
     found = build_facts({**CUSTOMER, "top_reasons": REASONS[3:6]}, CONFIG, OFFER)
     assert [r.phrase for r in found.reasons] == [
-        "total charges (raises churn risk)",
-        "tenure band is 0-6 (raises churn risk)",
-        "tech support is Yes (lowers churn risk)",
+        "Total charges (raises risk)",
+        "Tenure: 0-6 months (raises risk)",  # a band, read as its business column
+        "Tech support: Yes (lowers risk)",
+    ]
+
+
+def test_message_reasons_merge_a_column_and_show_its_band_never_its_number():
+    merged = [
+        {"feature": "tenure", "value": 1.0, "contribution": 0.5},
+        {"feature": "log_tenure", "value": 0.693147, "contribution": 0.3},
+        {"feature": "SeniorCitizen", "value": 1, "contribution": 0.1},
+    ]
+    found = churn_reasons(merged, CONFIG)
+    assert [r.phrase for r in found] == [
+        "Tenure: 0-6 months (raises risk)",
+        "Senior citizen: Yes (raises risk)",
     ]
 
 

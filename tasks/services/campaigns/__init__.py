@@ -25,7 +25,12 @@ from tasks.services.campaigns.commands import (
     SendNow,
     read_when,
 )
-from tasks.services.campaigns.drafting import Preview, create_campaign, preview_audience
+from tasks.services.campaigns.drafting import (
+    Preview,
+    create_campaign,
+    preview_audience,
+    rank_choices,
+)
 from tasks.services.campaigns.editing import (
     cancel_campaign,
     edit_message,
@@ -87,6 +92,7 @@ __all__ = [
     "list_campaigns",
     "offer_of",
     "preview_audience",
+    "rank_choices",
     "read_report",
     "read_when",
     "record_outcomes",

@@ -29,6 +29,7 @@ class CampaignDraft:
     scheduled_at: datetime | None = None
     customers: pd.DataFrame | None = None  # given: ranked by the champion uplift model
     start_writing: bool = True  # launch the writing of its messages once it is stored
+    rank: str | None = None  # risk | profit | uplift (RANKINGS); None: the one default
 
 
 @dataclass(frozen=True)

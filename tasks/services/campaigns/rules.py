@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from configs.schema import RunConfig
 from configs.vocabulary import RISK_SEGMENTS
-from tasks.core.audience import AudienceFilter, Offer
+from tasks.core.audience import RANKINGS, AudienceFilter, Offer
 from tasks.core.errors import ConflictError
 from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError, PastScheduleError
 
@@ -26,6 +26,7 @@ class CheckedDraft:
     channels: list[str]
     audience: AudienceFilter
     holdout_share: float
+    rank: str | None = None  # None: uplift with customers, else profit with a value role
 
 
 def offer_of(config: RunConfig, name: str | None, channels: list[str] | tuple[str, ...]) -> Offer:
@@ -100,6 +101,17 @@ def checked_draft(config: RunConfig, draft: CampaignDraft, preview: bool = False
     share = config.campaigns.holdout_share if draft.holdout_share is None else draft.holdout_share
     if not 0.0 < share <= 0.5:
         raise InvalidDraftError(("holdout_share",), f"holdout share {share} is outside (0, 0.5]")
+    rank = draft.rank or None
+    if rank is not None and rank not in RANKINGS:
+        raise InvalidDraftError(("rank",), f"{rank!r} is not one of {list(RANKINGS)}")
+    if rank == "profit" and not ranks_by_value(config):
+        message = "ranking by expected profit needs the value role and the survival model"
+        raise InvalidDraftError(("rank",), message)
     if not preview:
         check_schedule(draft.scheduled_at)
-    return CheckedDraft(name, offer, list(draft.channels), draft.audience, share)
+    return CheckedDraft(name, offer, list(draft.channels), draft.audience, share, rank)
+
+
+def ranks_by_value(config: RunConfig) -> bool:
+    """Whether the table has customers' lifetime values (the value role and survival)."""
+    return config.dataset.roles.value is not None and config.survival is not None

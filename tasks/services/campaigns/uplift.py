@@ -80,6 +80,15 @@ def with_customer_columns(
     return joined
 
 
+def uplift_champion(settings: Settings, config: RunConfig) -> str | None:
+    """The champion uplift model's version, None while there is none."""
+    registry.configure(settings)
+    found = registry.version_by_alias(
+        registered_name(settings.model_name(config)), registry.CHAMPION
+    )
+    return found.version if found is not None else None
+
+
 def with_expected_uplift(
     settings: Settings, config: RunConfig, candidates: pd.DataFrame, customers: pd.DataFrame
 ) -> tuple[pd.DataFrame, str]:

@@ -26,9 +26,10 @@ MAX_OFFSET = 10_000_000
 
 
 class CustomerFilter(BaseModel):
-    """Which customers, in which order, which page of them."""
+    """Which customers, in which order, which page of them (nothing else: an unknown
+    parameter is refused, never ignored)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     sort: SortKey = "churn_score"
     order: Order = "desc"

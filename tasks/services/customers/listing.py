@@ -3,13 +3,15 @@ original product's `clients` shape."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from configs.schema import Segments
-from tasks.adapters import campaign_store
+from configs.schema import RunConfig, Segments
+from tasks.adapters import campaign_store, contact_history
 from tasks.adapters import retention_store as store
 from tasks.core.errors import NotFoundError
 from tasks.core.kpis import segment_range
+from tasks.core.reasons import business_reasons
 from tasks.services.context import Context
 from tasks.services.customers.commands import (
     CustomerFilter,
@@ -67,6 +69,9 @@ def list_customers(ctx: Context, query: CustomerQuery) -> CustomerList:
     )
     more = len(rows) > wanted.limit
     rows = rows[: wanted.limit]
+    if query.with_reasons:
+        for row in rows:
+            row["reasons"] = worded_reasons(row.get("top_reasons"), query.config)
     cursor = None
     if keyset and more:
         cursor = f"{rows[-1]['churn_probability']!r}:{rows[-1]['customer_id']}"
@@ -74,31 +79,49 @@ def list_customers(ctx: Context, query: CustomerQuery) -> CustomerList:
 
 
 def legacy_clients(ctx: Context, query: CustomerQuery) -> dict[str, Any]:
-    """Current scores in the original product's shape: `clients` (churn_score 0 to 1) and
-    `total` (the customers of the latest KPI snapshot)."""
-    found = list_customers(ctx, query)
-    snapshot = store.latest_kpis(ctx.engine, query.config.dataset.name)
+    """Current scores in the original product's shape: `clients` (churn_score 0 to 1, name
+    and e-mail where a contact exists, the top reasons in business words) and `total` (the
+    customers of the latest KPI snapshot)."""
+    dataset = query.config.dataset.name
+    found = list_customers(ctx, replace(query, with_reasons=True))
+    snapshot = store.latest_kpis(ctx.engine, dataset)
     total = snapshot["kpis"].get("customers_scored", 0) if snapshot else 0
+    ids = [str(item["customer_id"]) for item in found.items]
+    people = contact_history.contact_names(ctx.engine, dataset, ids)
     clients = [
         {
-            **{k: v for k, v in item.items() if k != "churn_probability"},
+            **{k: v for k, v in item.items() if k not in ("churn_probability", "top_reasons")},
             "churn_score": item["churn_probability"],
+            "name": people.get(str(item["customer_id"]), {}).get("name"),
+            "email": people.get(str(item["customer_id"]), {}).get("email"),
         }
         for item in found.items
     ]
     return {"clients": clients, "total": total}
 
 
-def customer_detail(ctx: Context, ref: CustomerRef) -> dict[str, Any]:
-    """A customer's latest score with reasons and lifetime value, and the score history."""
+def worded_reasons(raw: Any, config: RunConfig) -> list[dict[str, Any]]:
+    """The stored reasons in business words (`tasks.core.reasons`), the strongest first:
+    column, label, value, contribution (log-odds), direction and text."""
+    return [r.as_dict() for r in business_reasons(raw, config, limit=config.model.top_reasons)]
+
+
+def customer_detail(
+    ctx: Context, ref: CustomerRef, config: RunConfig | None = None
+) -> dict[str, Any]:
+    """A customer's latest score with reasons (in business words too, given the config)
+    and lifetime value, and the score history."""
     found = store.customer_detail(ctx.engine, ref.dataset, ref.customer_id)
     if found is None:
         raise NotFoundError(f"no score for customer {ref.customer_id!r}")
+    if config is not None:
+        found["reasons"] = worded_reasons(found.get("top_reasons"), config)
     return found
 
 
-def customer_view(ctx: Context, ref: CustomerRef) -> CustomerView:
-    """The customer page's figures: the detail and the campaigns the customer was in."""
-    detail = customer_detail(ctx, ref)
+def customer_view(ctx: Context, ref: CustomerRef, config: RunConfig) -> CustomerView:
+    """The customer page's figures: the detail (reasons in business words) and the
+    campaigns the customer was in."""
+    detail = customer_detail(ctx, ref, config)
     campaigns = campaign_store.customer_campaigns(ctx.engine, ref.dataset, ref.customer_id)
     return CustomerView(detail, campaigns)
