@@ -232,15 +232,15 @@ def test_prompts_carry_tenure_plan_and_reasons_in_business_words_in_the_customer
     english = build_prompt(facts(), "email", TEMPLATES)[1]["content"]
     assert "Customer for: 0-6 months." in english
     assert "Current contract: Month-to-month." in english
-    assert "What may make this customer leave:\n- contract is Month-to-month" in english
+    assert "What may make this customer leave:\n- Contract: Month-to-month" in english
     keeps = build_facts({**CUSTOMER, "top_reasons": REASONS[5:6]}, CONFIG, OFFER)
     kept = build_prompt(keeps, "email", TEMPLATES)[1]["content"]
-    assert "What keeps this customer with us:\n- tech support is Yes" in kept
+    assert "What keeps this customer with us:\n- Tech support: Yes" in kept
     assert "churn risk)" not in english  # the model's wording stays out of the reasons
     french = build_facts({**CUSTOMER}, CONFIG, OFFER, language="fr")
     system, user = (m["content"] for m in build_prompt(french, "email", TEMPLATES))
     assert "en français" in system and "Client depuis : 0-6 months." in user
-    assert "Ce qui pourrait le faire partir :\n- contract is Month-to-month" in user
+    assert "Ce qui pourrait le faire partir :\n- Contract: Month-to-month" in user
     for private in PRIVATE:
         assert private not in system + user
     assert TEMPLATES.stem("retention", "email", "fr") == "retention-email-v1.fr"
