@@ -171,8 +171,8 @@ def browse(chromium):
     """A fresh browser context (its own cookies) whose every request is watched."""
     contexts, watched = [], Watched()
 
-    def open_page():
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    def open_page(width: int = 1280, height: int = 900):
+        context = chromium.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
 
         def route(request_route):
@@ -190,6 +190,15 @@ def browse(chromium):
     for context in contexts:
         context.close()
     assert watched.outside == [], f"requests left 127.0.0.1: {watched.outside}"
+
+
+def log_in(page, url: str, role: str) -> None:
+    """Log in through the login form as the user of `role`; the overview opens."""
+    page.goto(f"{url}/auth/login")
+    page.fill("input[name=email]", USERS[role])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/dashboard/")
 
 
 def shot(page, name: str) -> None:

@@ -1,0 +1,74 @@
+"""Every dashboard page at a phone's width (390 px) in Debian's Chromium: nothing wider than
+the screen (tables scroll inside their card), the navigation folds into a menu that opens,
+and Log out is on screen and works."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import log_in, shot
+
+WIDTH = 390
+PAGES = [
+    "/dashboard/",
+    "/dashboard/customers",
+    "/dashboard/customers/B00001",
+    "/dashboard/campaigns",
+    "/dashboard/survival",
+    "/dashboard/heatmaps",
+    "/dashboard/model",
+    "/dashboard/data",
+    "/dashboard/users",
+    "/dashboard/tokens",
+    "/dashboard/profile",
+]
+
+
+def _fits(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= WIDTH, f"{page.url} is {width} px wide at a {WIDTH} px screen"
+    log_out = page.locator("button:has-text('Log out')")
+    assert log_out.is_visible()
+    box = log_out.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (page.url, box)
+
+
+def test_every_page_fits_a_phone_and_keeps_log_out_on_screen(site, browse):
+    open_page, _ = browse
+    page = open_page(width=WIDTH, height=844)
+    log_in(page, site.url, "admin")
+    for path in PAGES:
+        page.goto(f"{site.url}{path}")
+        page.wait_for_load_state("load")
+        if page.locator("[data-chart], .plotly-graph-div").count():
+            page.wait_for_selector(".js-plotly-plot .main-svg")
+        _fits(page)
+        shot(page, "narrow" + path.rstrip("/").replace("/", "-"))
+
+
+def test_the_menu_opens_on_a_phone_and_leads_to_a_page(site, browse):
+    open_page, _ = browse
+    page = open_page(width=WIDTH, height=844)
+    log_in(page, site.url, "admin")
+    customers = page.locator("nav a:has-text('Customers')")
+    assert not customers.is_visible()  # folded away
+    page.click("label.menu-button")
+    assert customers.is_visible()
+    assert page.locator("nav a:has-text('API tokens')").is_visible()
+    _fits(page)
+    customers.click()
+    page.wait_for_url(f"{site.url}/dashboard/customers")
+    page.click("button:has-text('Log out')")
+    page.wait_for_url(f"{site.url}/auth/login")
+
+
+@pytest.mark.parametrize("path", ["/dashboard/users", "/dashboard/tokens"])
+def test_a_refused_page_keeps_the_navigation(site, browse, path):
+    open_page, _ = browse
+    page = open_page(width=WIDTH, height=844)
+    log_in(page, site.url, "viewer")
+    answer = page.goto(f"{site.url}{path}")
+    assert answer.status == 403
+    assert page.locator("nav a:has-text('Overview')").count() == 1
+    assert page.locator("nav a:has-text('API tokens')").count() == 0  # admins only
+    _fits(page)
