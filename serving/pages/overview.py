@@ -11,7 +11,9 @@ from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
 from serving.web.render import pages_of
+from tasks.core.policy import allows
 from tasks.services import customers as service
+from tasks.services.operations.setup_checks import configuration_warnings
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +37,14 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
             "model_version": latest["model_version"],
             "previous_as_of": found.previous_as_of,
         }
+    role = session.user["role"]
+    warnings = configuration_warnings(state.settings, role) if allows(role, "admin") else []
     return pages_of(request).render(
-        request, "overview.html", session=session, active="overview", dataset=dataset, **shown
+        request,
+        "overview.html",
+        session=session,
+        active="overview",
+        dataset=dataset,
+        warnings=warnings,
+        **shown,
     )

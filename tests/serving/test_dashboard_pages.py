@@ -1,0 +1,104 @@
+"""The dashboard's pages through the app, on stored scores and contacts: the admins'
+configuration warnings, the customers list (count, page size, CSV export), the KPI cards,
+the charts' words and the confirmations of dangerous actions."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from serving_helpers import REPO, form_login, serving_settings, with_serving
+
+from configs.schema import load_config
+from configs.settings import Settings
+from data.contacts import generate_contacts
+from serving.app import create_app
+from tasks.adapters import campaign_store, db
+from tasks.adapters.tables import customer_scores
+from tasks.core.contacts import contact_rows
+from tasks.core.errors import ForbiddenError
+from tasks.services import accounts
+from tasks.services.operations.setup_checks import configuration_warnings
+from tests.browser.conftest import seed_dashboard
+
+PASSWORD = "correct horse battery"
+CONFIG = REPO / "configs" / "telco.yaml"
+USERS = {"admin": "ada@example.test", "viewer": "vic@example.test"}
+SECRET = "sk-never-shown-4711"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """An app with no mail relay, no secret key, no training source, an LLM key whose value
+    must never show; 400 scored customers over two dates, with contacts for half."""
+    folder = tmp_path_factory.mktemp("pages")
+    settings = Settings(state_dir=folder, llm_api_key=SECRET)
+    config = load_config(CONFIG)
+    with db.connected(settings) as engine:
+        db.upgrade(engine)
+        seed_dashboard(engine, config)
+        ids = [f"B{i:05d}" for i in range(0, 400, 2)]
+        contacts = generate_contacts(ids, seed=3).assign(consent_email=True)
+        campaign_store.upsert_contacts(engine, contact_rows(contacts, config.dataset.name))
+        with engine.begin() as connection:  # a text a spreadsheet would run
+            connection.execute(
+                sa.update(customer_scores)
+                .where(customer_scores.c.customer_id == "B00007")
+                .values(segment_value='=HYPERLINK("http://evil.example")')
+            )
+    app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), CONFIG)
+    with TestClient(app, base_url="https://testserver") as client:
+        for role, email in USERS.items():
+            accounts.create_user(app.state.serving.context, accounts.NewUser(email, role, PASSWORD))
+        yield client
+
+
+def _as(client, role: str):
+    client.cookies.clear()
+    assert form_login(client, USERS[role], PASSWORD).status_code == 303
+    return client
+
+
+# --- configuration warnings -------------------------------------------------------------
+
+
+def test_the_warnings_name_what_is_missing_and_never_a_secret(tmp_path):
+    bare = Settings(state_dir=tmp_path, llm_api_key=SECRET)
+    found = configuration_warnings(bare, "admin")
+    settings = {w.setting for w in found}
+    assert {"RETAINAI_SMTP_HOST", "RETAINAI_SECRET_KEY", "RETAINAI_TRAINING_SOURCE"} <= settings
+    assert "RETAINAI_LLM_API_KEY" not in settings  # set
+    assert SECRET not in repr(found)
+    full = Settings(
+        state_dir=tmp_path,
+        smtp_host="mail.example.test",
+        mail_from="RetainAI <noreply@example.test>",
+        secret_key="a" * 32,
+        public_url="https://retain.example.test",
+        training_source="customers.csv",
+        llm_api_key=SECRET,
+    )
+    assert configuration_warnings(full, "admin") == []
+    without_llm = full.model_copy(update={"llm_api_key": None})
+    assert [w.setting for w in configuration_warnings(without_llm, "admin")] == [
+        "RETAINAI_LLM_API_KEY"
+    ]
+    with pytest.raises(ForbiddenError):
+        configuration_warnings(bare, "analyst")
+
+
+def test_admins_see_the_warnings_on_the_overview_and_others_do_not(site):
+    page = _as(site, "admin").get("/dashboard/").text
+    assert 'id="setup-warnings"' in page
+    for setting in ("RETAINAI_SMTP_HOST", "RETAINAI_SECRET_KEY", "RETAINAI_TRAINING_SOURCE"):
+        assert setting in page
+    assert "RETAINAI_LLM_API_KEY" not in page and SECRET not in page
+    viewer = _as(site, "viewer").get("/dashboard/").text
+    assert "setup-warnings" not in viewer and "RETAINAI_SMTP_HOST" not in viewer
+
+
+def test_a_password_reset_without_a_mail_relay_says_so(site):
+    site.cookies.clear()
+    answer = site.post("/auth/reset", data={"email": USERS["viewer"]})
+    assert answer.status_code == 200
+    assert "not available" in answer.text and "Check your email" not in answer.text
