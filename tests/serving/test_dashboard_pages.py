@@ -4,6 +4,10 @@ the charts' words and the confirmations of dangerous actions."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -102,3 +106,67 @@ def test_a_password_reset_without_a_mail_relay_says_so(site):
     answer = site.post("/auth/reset", data={"email": USERS["viewer"]})
     assert answer.status_code == 200
     assert "not available" in answer.text and "Check your email" not in answer.text
+
+
+# --- customers ------------------------------------------------------------------------
+
+
+def _count(page: str) -> int:
+    found = re.search(r'id="customer-count">([0-9,]+) customers match', page)
+    return int(found.group(1).replace(",", ""))
+
+
+def _rows(page: str) -> list[str]:
+    return re.findall(r'<a href="/dashboard/customers/([^"]+)">', page)
+
+
+def test_the_customers_page_counts_the_filtered_list_and_sizes_its_pages(site):
+    client = _as(site, "viewer")
+    page = client.get("/dashboard/customers").text
+    assert _count(page) == 400 and len(_rows(page)) == 50
+    for size in (25, 100, 500):
+        shown = client.get(f"/dashboard/customers?size={size}").text
+        assert len(_rows(shown)) == min(size, 400)
+        assert f'<option value="{size}" selected>' in shown
+    assert len(_rows(client.get("/dashboard/customers?size=7").text)) == 50  # not offered
+    high = client.get("/dashboard/customers?risk=high&size=25").text
+    assert 0 < _count(high) < 400
+    following = re.search(r'href="([^"]+)" rel="next"', high)
+    if _count(high) > 25:
+        assert "size=25" in following.group(1).replace("&amp;", "&")
+    assert _count(client.get("/dashboard/customers?q=B001").text) == 100
+
+
+def _csv(client, query: str) -> list[dict[str, str]]:
+    answer = client.get(f"/dashboard/customers.csv{query}")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+def test_the_csv_export_holds_the_whole_filtered_list_safe_for_spreadsheets(site):
+    client = _as(site, "viewer")
+    everyone = _csv(client, "")
+    assert len(everyone) == 400  # every page, not the first 50
+    assert {"Customer", "Churn probability", "Risk", "Lifetime value"} <= set(everyone[0])
+    probabilities = [float(row["Churn probability"]) for row in everyone]
+    assert probabilities == sorted(probabilities, reverse=True)
+    high = _csv(client, "?risk=high")
+    page = client.get("/dashboard/customers?risk=high").text
+    assert len(high) == _count(page) and {row["Risk"] for row in high} == {"high"}
+    ids = _csv(client, "?q=B000&sort=customer_id&order=asc")
+    assert [row["Customer"] for row in ids] == [f"B{i:05d}" for i in range(100)]
+    cells = [v for row in everyone for v in row.values()]
+    formula = [v for v in cells if "HYPERLINK" in v]
+    assert formula and all(v.startswith("'=") for v in formula)
+    assert "/dashboard/customers.csv?risk=high&amp;sort=churn_score&amp;order=desc" in page
+
+
+def test_the_customer_page_shows_contact_data_where_present(site):
+    client = _as(site, "viewer")
+    with_contact = client.get("/dashboard/customers/B00002").text
+    assert 'id="contact"' in with_contact and "@" in with_contact
+    assert "Email consent" in with_contact
+    without = client.get("/dashboard/customers/B00003").text
+    assert 'id="contact"' not in without

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from configs.schema import Segments
-from tasks.adapters import campaign_store
+from tasks.adapters import campaign_store, contact_store
 from tasks.adapters import retention_store as store
 from tasks.core.errors import NotFoundError
 from tasks.core.kpis import segment_range
@@ -98,7 +98,9 @@ def customer_detail(ctx: Context, ref: CustomerRef) -> dict[str, Any]:
 
 
 def customer_view(ctx: Context, ref: CustomerRef) -> CustomerView:
-    """The customer page's figures: the detail and the campaigns the customer was in."""
+    """The customer page's figures: the detail, the campaigns the customer was in and the
+    contact data."""
     detail = customer_detail(ctx, ref)
     campaigns = campaign_store.customer_campaigns(ctx.engine, ref.dataset, ref.customer_id)
-    return CustomerView(detail, campaigns)
+    contact = contact_store.contact_of(ctx.engine, ref.dataset, ref.customer_id)
+    return CustomerView(detail, campaigns, contact)
