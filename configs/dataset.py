@@ -129,6 +129,7 @@ class Dataset(Strict):
     numeric: dict[str, NumericColumn]
     categorical: dict[str, list[str]]
     roles: Roles = Roles()
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")  # ISO 4217 code of the value role
 
     @model_validator(mode="before")
     @classmethod

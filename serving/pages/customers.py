@@ -16,7 +16,7 @@ from configs.vocabulary import RISK_SEGMENTS
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import NO_STORE, pages_of
+from serving.web.render import NO_STORE, day_of, pages_of
 from tasks.core.errors import NotFoundError
 from tasks.core.message_facts import readable
 from tasks.services import customers as service
@@ -140,6 +140,7 @@ async def customers(
         first=offset + 1 if rows else 0,
         last=offset + len(rows),
         total=total,
+        currency=data.currency,
         page_sizes=PAGE_SIZES,
         csv_url="/dashboard/customers.csv" + ("?" + urlencode(filters) if filters else ""),
         next_url=page_url(offset + size, found.next_cursor) if found.more else None,
@@ -173,7 +174,8 @@ async def customer(
         )
     detail = found.detail
     reasons = [{**r, "feature": readable(str(r["feature"]))} for r in detail["top_reasons"] or []]
-    drawn = [charts.score_history_chart(detail["history"]), charts.reasons_chart(reasons)]
+    history = charts.score_history_chart(detail["history"], day_of(request, session))
+    drawn = [history, charts.reasons_chart(reasons)]
     segment = data.roles.segment
     return pages_of(request).render(
         request,
@@ -184,5 +186,6 @@ async def customer(
         charts=[c for c in drawn if c],
         campaigns=found.campaigns,
         contact=found.contact,
+        currency=data.currency,
         segment_name=readable(segment) if segment else None,
     )

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts, security_headers
 from serving.sessions import AdminPage, ViewerPage
 from serving.state import State
-from serving.web.render import NO_STORE, pages_of
+from serving.web.render import NO_STORE, day_of, pages_of
 from tasks.core.errors import ConflictError, NotFoundError
 from tasks.services import models, monitoring
 
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:
     found = await run_in_threadpool(models.model_overview, state.context, state.config)
-    chart = charts.realised_chart(found["realised"])
+    chart = charts.realised_chart(found["realised"], day_of(request, session))
     return pages_of(request).render(
         request,
         "model.html",

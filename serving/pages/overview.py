@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import pages_of
+from serving.web.render import day_of, pages_of
 from tasks.core.policy import allows
 from tasks.services import customers as service
 from tasks.services.operations.setup_checks import configuration_warnings
@@ -28,7 +28,7 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
         drawn = [
             charts.segment_chart(latest["kpis"]),
             charts.revenue_chart(latest["kpis"]),
-            charts.history_chart(found.history),
+            charts.history_chart(found.history, day_of(request, session)),
         ]
         shown = {
             "cards": found.cards,
@@ -45,6 +45,9 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
         session=session,
         active="overview",
         dataset=dataset,
+        currency=state.config.dataset.currency,
+        high_from=state.config.segments.high,
+        medium_from=state.config.segments.medium,
         warnings=warnings,
         **shown,
     )

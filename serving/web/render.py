@@ -74,6 +74,13 @@ def _in_language(format_value: Any) -> Any:
     return apply
 
 
+@pass_context
+def _money(context: Any, value: Any, currency: str, digits: int = 0) -> str:
+    """`value|money(currency)`: the amount in that currency, as the page's language writes it."""
+    language = context.get("lang", i18n.DEFAULT_LANGUAGE)
+    return formatting.format_money(value, currency, language, digits)
+
+
 def language_of(request: Request, session: Any = None) -> str:
     """The user's chosen language, else the deployment's default, else the browser's."""
     user = getattr(session, "user", None) or {}
@@ -83,6 +90,12 @@ def language_of(request: Request, session: Any = None) -> str:
         getattr(settings, "default_language", None),
         request.headers.get("accept-language"),
     )
+
+
+def day_of(request: Request, session: Any = None) -> Any:
+    """The `day` filter as a function, for what pages draw in Python (the charts' dates)."""
+    language = language_of(request, session)
+    return lambda value: formatting.format_date(value, language)
 
 
 class Pages:
@@ -98,7 +111,7 @@ class Pages:
         env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters["number"] = _in_language(formatting.format_number)
         env.filters["percent"] = _in_language(formatting.format_percent)
-        env.filters["money"] = _in_language(formatting.format_money)
+        env.filters["money"] = _money
         env.filters["day"] = _in_language(formatting.format_date)
 
     def render(

@@ -170,3 +170,107 @@ def test_the_customer_page_shows_contact_data_where_present(site):
     assert "Email consent" in with_contact
     without = client.get("/dashboard/customers/B00003").text
     assert 'id="contact"' not in without
+
+
+# --- KPI cards --------------------------------------------------------------------------
+
+
+def _cards(page: str) -> list[str]:
+    return re.findall(r'<article class="kpi">(.*?)</article>', page, re.S)
+
+
+def test_kpi_cards_carry_the_currency_a_definition_and_a_trend(site):
+    page = _as(site, "viewer").get("/dashboard/").text
+    cards = {
+        re.search(r'aria-describedby="[^"]+">([^<]+)', c).group(1).strip(): c for c in _cards(page)
+    }
+    assert set(cards) == {
+        "Customers",
+        "Churn rate",
+        "At risk",
+        "Average score",
+        "Revenue at risk / month",
+        "Average lifetime value",
+    }
+    for label in ("Revenue at risk / month", "Average lifetime value"):
+        assert re.search(r'class="value">\$[0-9,]+<', cards[label]), cards[label]
+    for card in cards.values():  # a definition on hover (title) and on focus (tooltip)
+        tip = re.search(r'tabindex="0" title="([^"]+)" aria-describedby="([^"]+)"', card)
+        assert tip and len(tip.group(1)) > 20
+        assert f'role="tooltip" id="{tip.group(2)}">{tip.group(1)}</span>' in card
+        points = re.search(r'<polyline points="([^"]+)"', card).group(1).split()
+        assert len(points) == 2  # the two stored scoring dates
+        assert "Oct 1, 2026 \u2013 Nov 1, 2026" in card
+    at_risk = cards["At risk"]
+    assert "(high risk)" in at_risk and "60%" in at_risk and "medium risk" in at_risk
+    assert "since Oct 1, 2026" in page and "2026-11-01" not in page
+
+
+def test_the_currency_comes_from_the_run_config(tmp_path):
+    from configs.dataset import Dataset
+
+    raw = load_config(CONFIG).dataset.model_dump()
+    assert Dataset(**{**raw, "currency": "EUR"}).currency == "EUR"
+    with pytest.raises(ValueError, match="currency"):
+        Dataset(**{**raw, "currency": "euros"})
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+def _spec(element: str) -> dict:
+    import html
+    import json
+
+    return json.loads(html.unescape(re.search(r'data-chart="([^"]+)"', element).group(1)))
+
+
+def test_survival_curves_take_the_risk_colours_and_words():
+    from serving import charts
+
+    rows = [
+        {"group": group, "timeline": t, "survival": s, "ci_lower": s - 0.05, "ci_upper": s}
+        for group in ("low", "high", "medium")
+        for t, s in ((0, 1.0), (12, 0.8))
+    ]
+    spec = _spec(charts.survival_chart(rows, "risk_segment"))
+    lines = [t for t in spec["data"] if t.get("name")]
+    assert [t["name"] for t in lines] == ["high risk", "medium risk", "low risk"]
+    assert [t["line"]["color"] for t in lines] == ["#d92d20", "#f79009", "#12b76a"]
+    assert (
+        "risk_segment" not in json_text(spec) and "risk segment" in spec["layout"]["title"]["text"]
+    )
+    assert spec["config"]["displayModeBar"] is False
+
+
+def json_text(spec: dict) -> str:
+    import json
+
+    return json.dumps(spec)
+
+
+def test_heatmap_bands_read_in_numeric_order_in_one_unit_with_room_for_labels():
+    from serving import charts
+
+    bands = ["0-6 months", "12-24 months", "24-48 months", "48+ months", "6-12 months"]
+    table = {
+        "rows": ["Month-to-month", "One year"],
+        "columns": bands,
+        "customers": [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]],
+        "churn_rate": [[0.1, 0.3, 0.4, 0.5, 0.2], [0.01, 0.03, 0.04, 0.05, 0.02]],
+    }
+    spec = _spec(charts.heatmap_chart("Contract x tenure band", table, "churn_rate"))
+    cells = spec["data"][0]
+    assert cells["x"] == ["0-6 months", "6-12 months", "12-24 months", "24-48 months", "48+ months"]
+    assert cells["z"][0] == [0.1, 0.2, 0.3, 0.4, 0.5] and cells["customdata"][0] == [1, 5, 2, 3, 4]
+    assert cells["text"][0][0] == "10%" and cells["colorbar"]["tickformat"] == ".0%"
+    layout = spec["layout"]
+    assert layout["xaxis"]["automargin"] and layout["yaxis"]["automargin"]
+    assert layout["title"]["text"] == "Churn rate (observed) by contract and tenure band"
+
+
+def test_chart_dates_are_written_as_the_pages_write_them(site):
+    page = _as(site, "viewer").get("/dashboard/customers/B00001").text
+    history = _spec(page.split('class="card chart">')[1])
+    assert history["data"][0]["x"] == ["Oct 1, 2026", "Nov 1, 2026"]
+    assert "2026-10-01" not in page

@@ -51,7 +51,10 @@ def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
     _log_plot(champion, tmp_path)
     page_login(client, "see@example.test", "/dashboard/model")
     page = client.get("/dashboard/model").text
-    assert f"Version {champion.version}" in page and "roc_auc (holdout)" in page
+    assert f"Version {champion.version}" in page and "ROC-AUC (ranking quality)" in page
+    assert "brier" not in page and "true_positive" not in page  # words, not column slugs
+    counts = re.search(r"Leavers predicted to leave.*?<td class=\"num\">([^<]+)<", page, re.S)
+    assert counts and counts.group(1).replace(",", "").isdigit()  # a count, not 52.0000
     assert "Retrain now" not in page  # a viewer has no buttons
     image = client.get(f"/dashboard/model/plots/{champion.version}/roc.png")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
