@@ -130,6 +130,32 @@ def pages_of(request: Request) -> Pages:
     return request.app.state.pages
 
 
+def confirm_page(
+    request: Request,
+    session: Any,
+    *,
+    heading: str,
+    text: str,
+    action: str,
+    button: str,
+    back: str,
+    fields: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The step before a dangerous action: what it does, and a form posting it again with
+    `confirmed=yes` (no script: it works wherever a form does)."""
+    return pages_of(request).render(
+        request,
+        "confirm.html",
+        session=session,
+        heading=heading,
+        text=text,
+        action=action,
+        button=button,
+        back=back,
+        fields=fields or {},
+    )
+
+
 async def login_required(request: Request, exc: LoginRequired) -> RedirectResponse:
     return RedirectResponse(login_path(exc.next_path), status_code=303, headers=NO_STORE)
 

@@ -274,3 +274,46 @@ def test_chart_dates_are_written_as_the_pages_write_them(site):
     history = _spec(page.split('class="card chart">')[1])
     assert history["data"][0]["x"] == ["Oct 1, 2026", "Nov 1, 2026"]
     assert "2026-10-01" not in page
+
+
+# --- dangerous actions ------------------------------------------------------------------
+
+
+def test_a_role_change_and_a_deactivation_are_confirmed_then_reported(site):
+    client = _as(site, "admin")
+    page = client.get("/dashboard/users").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    engine = client.app.state.serving.engine
+    from tasks.adapters import users as user_store
+
+    vic = next(u for u in user_store.list_users(engine) if u["email"] == USERS["viewer"])
+    url = f"/dashboard/users/{vic['id']}"
+    asked = client.post(url, data={"role": "analyst", "active": "yes", "csrf_token": token})
+    assert asked.status_code == 200 and "Change the role of vic@example.test?" in asked.text
+    assert 'name="role" value="analyst"' in asked.text and "Cancel" in asked.text
+    assert (
+        user_store.list_users(engine)
+        and next(u for u in user_store.list_users(engine) if u["id"] == vic["id"])["role"]
+        == "viewer"
+    )  # nothing changed yet
+    off = client.post(url, data={"role": "viewer", "csrf_token": token})
+    assert "Deactivate vic@example.test?" in off.text
+    yes = {"role": "analyst", "active": "yes", "csrf_token": token, "confirmed": "yes"}
+    done = client.post(url, data=yes, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/dashboard/users?done=saved"
+    shown = client.get(done.headers["location"]).text
+    assert 'class="notice ok"' in shown and "were saved" in shown
+    back = {"role": "viewer", "active": "yes", "csrf_token": token, "confirmed": "yes"}
+    assert client.post(url, data=back, follow_redirects=False).status_code == 303
+    unchanged = {"role": "viewer", "active": "yes", "csrf_token": token}
+    same = client.post(url, data=unchanged, follow_redirects=False)
+    assert same.status_code == 303  # nothing changes: nothing to confirm
+
+
+def test_the_tokens_page_is_in_the_admins_navigation_and_a_403_keeps_it(site):
+    admin = _as(site, "admin").get("/dashboard/").text
+    assert 'href="/dashboard/tokens"' in admin
+    refused = _as(site, "viewer").get("/dashboard/tokens")
+    assert refused.status_code == 403
+    assert 'href="/dashboard/customers"' in refused.text and "Log out" in refused.text
+    assert 'href="/dashboard/tokens"' not in refused.text

@@ -67,9 +67,16 @@ def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
 def test_an_admin_retrains_and_a_rollback_without_history_is_refused(site):
     client, _ = site
     token = page_login(client, "root@example.test", "/dashboard/model")
-    started = client.post("/dashboard/model/retrain", data={"csrf_token": token})
+    asked = client.post("/dashboard/model/retrain", data={"csrf_token": token})
+    assert asked.status_code == 200 and 'id="confirm"' in asked.text
+    assert "training started" not in asked.text  # nothing started before the confirmation
+    assert 'name="confirmed" value="yes"' in asked.text
+    confirmed = {"csrf_token": token, "confirmed": "yes"}
+    started = client.post("/dashboard/model/retrain", data=confirmed)
     assert started.status_code == 200 and "training started (subprocess" in started.text
-    refused = client.post("/dashboard/model/rollback", data={"csrf_token": token})
+    asked = client.post("/dashboard/model/rollback", data={"csrf_token": token})
+    assert asked.status_code == 200 and "Roll back the champion?" in asked.text
+    refused = client.post("/dashboard/model/rollback", data=confirmed)
     assert refused.status_code == 409 and "notice error" in refused.text
 
 
