@@ -129,7 +129,11 @@ class Dataset(Strict):
     numeric: dict[str, NumericColumn]
     categorical: dict[str, list[str]]
     roles: Roles = Roles()
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")  # ISO 4217 code of the value role
+    currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the value role's money: the dashboard's amounts.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -161,11 +161,14 @@ async def login_required(request: Request, exc: LoginRequired) -> RedirectRespon
 
 
 async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
+    """The refusal inside the dashboard's frame: the user's navigation and Log out stay."""
+    session = request.scope.get(SESSION)
     return pages_of(request).render(
         request,
         "message.html",
         status=403,
-        heading="Not allowed",
+        heading=i18n.gettext(language_of(request, session), "Not allowed"),
         text=exc.message,
-        session=request.scope.get(SESSION),
+        session=session,
+        active=None,
     )

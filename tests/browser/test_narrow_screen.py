@@ -72,3 +72,33 @@ def test_a_refused_page_keeps_the_navigation(site, browse, path):
     assert page.locator("nav a:has-text('Overview')").count() == 1
     assert page.locator("nav a:has-text('API tokens')").count() == 0  # admins only
     _fits(page)
+
+
+def test_kpi_definitions_show_on_hover_and_on_keyboard_focus(site, browse):
+    open_page, _ = browse
+    page = open_page()
+    log_in(page, site.url, "viewer")
+    heading = page.locator(".kpi h2.tip").nth(2)
+    tip = heading.locator(".tip-text")
+    assert not tip.is_visible()
+    heading.hover()
+    assert tip.is_visible() and "high risk segment" in tip.inner_text()
+    page.mouse.move(0, 0)
+    assert not tip.is_visible()
+    heading.focus()  # reachable by Tab: tabindex=0
+    assert tip.is_visible()
+    described = heading.get_attribute("aria-describedby")
+    assert page.locator(f"#{described}").inner_text() == tip.inner_text()
+
+
+def test_a_dangerous_action_asks_first_and_the_step_fits_a_phone(site, browse):
+    open_page, _ = browse
+    page = open_page(width=WIDTH, height=844)
+    log_in(page, site.url, "admin")
+    page.goto(f"{site.url}/dashboard/model")
+    page.click("button:has-text('Roll back the champion')")
+    page.wait_for_selector("#confirm")
+    assert "Roll back the champion?" in page.inner_text("#confirm h1")
+    _fits(page)
+    page.click("#confirm a:has-text('Cancel')")
+    page.wait_for_url(f"{site.url}/dashboard/model")
