@@ -23,20 +23,23 @@ BLUE = "#2457c5"
 
 
 def _html(data: list[dict[str, Any]], title: str, **layout: Any) -> str:
-    """A chart as an element whose `data-chart` holds the spec; serving/web/static/charts.js
+    """A chart's title (a heading of the page: it wraps on a narrow screen, where plotly's own
+    title is cut) and an element whose `data-chart` holds the spec; serving/web/static/charts.js
     draws it (no inline script: the pages' Content-Security-Policy runs none)."""
     from plotly.io.json import to_json_plotly
 
     frame = {
-        "title": {"text": title},
-        "height": 320,
+        "height": 300,
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
+        "margin": {"l": 50, "r": 20, "t": 20, "b": 40},
         "autosize": True,
     }
     spec = {"data": data, "layout": {**frame, **layout}, "config": CONFIG}
-    return f'<div class="plotly-graph-div" data-chart="{escape(to_json_plotly(spec))}"></div>'
+    return (
+        f'<h2 class="chart-title">{escape(title)}</h2>'
+        f'<div class="plotly-graph-div" data-chart="{escape(to_json_plotly(spec))}"></div>'
+    )
 
 
 def _axis(title: str | None = None, **options: Any) -> dict[str, Any]:
@@ -299,5 +302,5 @@ def heatmap_chart(name: str, table: dict[str, Any], figure_of: str) -> str:
         f"{what} by {pair}",
         xaxis=_axis(type="category", automargin=True, tickangle=-30),
         yaxis=_axis(type="category", automargin=True),
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
     )

@@ -41,6 +41,20 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _heatmap(rng) -> dict:
+    """A stored heatmap table as a scoring run keeps it (its bands in text order)."""
+    rows = ["Month-to-month", "One year", "Two year"]
+    columns = ["0-6 months", "12-24 months", "24-48 months", "48+ months", "6-12 months"]
+    rates = rng.uniform(0, 0.6, (len(rows), len(columns))).round(3).tolist()
+    return {
+        "rows": rows,
+        "columns": columns,
+        "customers": rng.integers(5, 60, (len(rows), len(columns))).tolist(),
+        "mean_score": rates,
+        "churn_rate": None,
+    }
+
+
 def seed_dashboard(engine, config, customers: int = 400) -> None:
     """Two scoring dates of scores and their KPI snapshots, computed as a scoring run does."""
     rng = np.random.default_rng(11)
@@ -60,6 +74,7 @@ def seed_dashboard(engine, config, customers: int = 400) -> None:
             }
         )
         kpis = compute_kpis(scores, config)
+        kpis["heatmaps"] = {"Contract x tenure band": _heatmap(rng)}
         reasons = [
             [
                 {"feature": "Contract", "value": c, "contribution": round(2 * p - 0.4, 3)},

@@ -102,3 +102,21 @@ def test_a_dangerous_action_asks_first_and_the_step_fits_a_phone(site, browse):
     _fits(page)
     page.click("#confirm a:has-text('Cancel')")
     page.wait_for_url(f"{site.url}/dashboard/model")
+
+
+def test_heatmap_labels_are_not_cut_and_bands_read_in_order(site, browse):
+    open_page, _ = browse
+    page = open_page(width=WIDTH, height=844)
+    log_in(page, site.url, "viewer")
+    page.goto(f"{site.url}/dashboard/heatmaps")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    _fits(page)
+    figure = page.locator("figure.chart").first.bounding_box()
+    labels = page.locator(".js-plotly-plot .ytick text, .js-plotly-plot .xtick text")
+    assert labels.count() >= 8
+    for n in range(labels.count()):
+        box = labels.nth(n).bounding_box()
+        assert box["x"] >= figure["x"] and box["x"] + box["width"] <= figure["x"] + figure["width"]
+    bands = page.locator(".js-plotly-plot .xtick text").all_text_contents()
+    assert bands == ["0-6 months", "6-12 months", "12-24 months", "24-48 months", "48+ months"]
+    assert page.locator(".modebar-container .modebar-btn").count() == 0  # no toolbar
