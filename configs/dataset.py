@@ -152,7 +152,11 @@ class Dataset(Strict):
     numeric: dict[str, NumericColumn]
     categorical: dict[str, list[str]]
     roles: Roles = Roles()
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")  # ISO 4217: the table's money
+    currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the value role's money: the dashboard's amounts.",
+    )
     # column (or engineered feature) -> how it reads in reasons, pages and messages (a plain
     # string is the label); an engineered feature of one column reads as that column
     labels: dict[str, ColumnLabel] = Field(default_factory=dict)

@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.state import OrjsonResponse, State
-from serving.web.render import pages_of
+from serving.web.render import language_of, pages_of
 from tasks.core.errors import InvalidInputError
+from tasks.i18n import gettext
 from tasks.services import accounts
+from tasks.services.operations.setup_checks import mail_relay_configured
 
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
 RESET_SENT = "If an account uses this address, a reset link is on its way."
@@ -38,6 +40,19 @@ async def reset_request(
 ) -> Response:
     """The same answer at once for every address; the account is looked up and the link made
     and emailed after the answer is sent, so its timing tells nothing either."""
+    if not mail_relay_configured(state.settings):  # no link could be sent: say so, to anyone
+        language = language_of(request)
+        return pages_of(request).render(
+            request,
+            "message.html",
+            heading=gettext(language, "Password reset by email is not available"),
+            text=gettext(
+                language,
+                "This server cannot send emails. Ask an administrator to reset your password.",
+            ),
+            link="/auth/login",
+            link_text=gettext(language, "Back to the login"),
+        )
     base = state.settings.public_url or _own_address(request)
     asked = accounts.ResetLinkRequest(email, base)
     background.add_task(accounts.send_reset_link, state.context, asked)

@@ -4,23 +4,28 @@ admins, "retrain now" (the training trigger) and "roll back"."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving import charts, security_headers
 from serving.sessions import AdminPage, ViewerPage
 from serving.state import State
-from serving.web.render import NO_STORE, pages_of
+from serving.web.render import NO_STORE, confirm_page, day_of, language_of, pages_of
 from tasks.core.errors import ConflictError, NotFoundError
+from tasks.i18n import gettext
 from tasks.services import models, monitoring
 
 router = APIRouter(include_in_schema=False)
+Confirmed = Annotated[str, Form(max_length=3)]
+DONE = {"rollback": "The champion was rolled back: the previous version scores again."}
 
 
 async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:
     found = await run_in_threadpool(models.model_overview, state.context, state.config)
-    chart = charts.realised_chart(found["realised"])
+    chart = charts.realised_chart(found["realised"], day_of(request, session))
     return pages_of(request).render(
         request,
         "model.html",
@@ -35,8 +40,10 @@ async def _render(request: Request, state, session, status: int = 200, note=None
 
 
 @router.get("/dashboard/model", response_class=HTMLResponse)
-async def model(request: Request, state: State, session: ViewerPage) -> Response:
-    return await _render(request, state, session)
+async def model(request: Request, state: State, session: ViewerPage, done: str = "") -> Response:
+    text = DONE.get(done)
+    note = {"kind": "ok", "text": gettext(language_of(request, session), text)} if text else None
+    return await _render(request, state, session, note=note)
 
 
 @router.get("/dashboard/model/plots/{version}/{plot}")
@@ -59,7 +66,24 @@ async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
 
 
 @router.post("/dashboard/model/retrain", response_class=HTMLResponse)
-async def retrain(request: Request, state: State, session: AdminPage) -> Response:
+async def retrain(
+    request: Request, state: State, session: AdminPage, confirmed: Confirmed = ""
+) -> Response:
+    if confirmed != "yes":
+        language = language_of(request, session)
+        return confirm_page(
+            request,
+            session,
+            heading=gettext(language, "Retrain the model now?"),
+            text=gettext(
+                language,
+                "A training run starts on the configured training data. Its model becomes the "
+                "champion only if it passes the quality gates and beats the current one.",
+            ),
+            action="/dashboard/model/retrain",
+            button=gettext(language, "Start training"),
+            back="/dashboard/model",
+        )
     command = models.StartTraining(state.launcher.config_path)
     try:
         started = await run_in_threadpool(
@@ -72,7 +96,24 @@ async def retrain(request: Request, state: State, session: AdminPage) -> Respons
 
 
 @router.post("/dashboard/model/rollback")
-async def rollback(request: Request, state: State, session: AdminPage) -> Response:
+async def rollback(
+    request: Request, state: State, session: AdminPage, confirmed: Confirmed = ""
+) -> Response:
+    if confirmed != "yes":
+        language = language_of(request, session)
+        return confirm_page(
+            request,
+            session,
+            heading=gettext(language, "Roll back the champion?"),
+            text=gettext(
+                language,
+                "The previous champion version scores customers again from now on; the "
+                "current one stays registered.",
+            ),
+            action="/dashboard/model/rollback",
+            button=gettext(language, "Roll back"),
+            back="/dashboard/model",
+        )
     reason = f"rolled back from the dashboard by {session.user['email']}"
     command = models.RollBack(state.config, reason)
     try:
@@ -82,4 +123,4 @@ async def rollback(request: Request, state: State, session: AdminPage) -> Respon
             request, state, session, status=409, note={"kind": "error", "text": str(error)}
         )
     await state.holder.refresh()
-    return RedirectResponse("/dashboard/model", status_code=303, headers=NO_STORE)
+    return RedirectResponse("/dashboard/model?done=rollback", status_code=303, headers=NO_STORE)

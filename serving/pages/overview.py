@@ -10,8 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import pages_of
+from serving.web.render import day_of, pages_of
+from tasks.core.policy import allows
 from tasks.services import customers as service
+from tasks.services.operations.setup_checks import configuration_warnings
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,7 +28,7 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
         drawn = [
             charts.segment_chart(latest["kpis"]),
             charts.revenue_chart(latest["kpis"]),
-            charts.history_chart(found.history),
+            charts.history_chart(found.history, day_of(request, session)),
         ]
         shown = {
             "cards": found.cards,
@@ -35,6 +37,17 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
             "model_version": latest["model_version"],
             "previous_as_of": found.previous_as_of,
         }
+    role = session.user["role"]
+    warnings = configuration_warnings(state.settings, role) if allows(role, "admin") else []
     return pages_of(request).render(
-        request, "overview.html", session=session, active="overview", dataset=dataset, **shown
+        request,
+        "overview.html",
+        session=session,
+        active="overview",
+        dataset=dataset,
+        currency=state.config.dataset.currency,
+        high_from=state.config.segments.high,
+        medium_from=state.config.segments.medium,
+        warnings=warnings,
+        **shown,
     )

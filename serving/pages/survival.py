@@ -11,6 +11,7 @@ from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
 from serving.web.render import pages_of
+from tasks.core.message_facts import readable
 from tasks.services import models
 
 router = APIRouter(include_in_schema=False)
@@ -20,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 async def survival(request: Request, state: State, session: ViewerPage) -> Response:
     found = await run_in_threadpool(models.survival_overview, state.context, state.config)
     drawn = [charts.survival_chart(rows, by) for by, rows in found["curves"].items()]
+    medians = {readable(by): groups for by, groups in (found.get("medians") or {}).items()}
     return pages_of(request).render(
         request,
         "survival.html",
@@ -27,5 +29,5 @@ async def survival(request: Request, state: State, session: ViewerPage) -> Respo
         active="survival",
         charts=drawn,
         inf=float("inf"),
-        **found,
+        **{**found, "medians": medians},
     )

@@ -25,7 +25,7 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
         "tokens.html",
         status=status,
         session=session,
-        active="users",
+        active="tokens",
         tokens=found,
         roles=TOKEN_ROLES,
         **extra,

@@ -92,6 +92,12 @@ def language_of(request: Request, session: Any = None) -> str:
     )
 
 
+def day_of(request: Request, session: Any = None) -> Any:
+    """The `day` filter as a function, for what pages draw in Python (the charts' dates)."""
+    language = language_of(request, session)
+    return lambda value: formatting.format_date(value, language)
+
+
 class Pages:
     """The templates with what every page needs (assets, the session, notices, the
     language: `{{ _("text") }}` translates, `number`, `percent`, `money`, `day` format)."""
@@ -124,16 +130,45 @@ def pages_of(request: Request) -> Pages:
     return request.app.state.pages
 
 
+def confirm_page(
+    request: Request,
+    session: Any,
+    *,
+    heading: str,
+    text: str,
+    action: str,
+    button: str,
+    back: str,
+    fields: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The step before a dangerous action: what it does, and a form posting it again with
+    `confirmed=yes` (no script: it works wherever a form does)."""
+    return pages_of(request).render(
+        request,
+        "confirm.html",
+        session=session,
+        heading=heading,
+        text=text,
+        action=action,
+        button=button,
+        back=back,
+        fields=fields or {},
+    )
+
+
 async def login_required(request: Request, exc: LoginRequired) -> RedirectResponse:
     return RedirectResponse(login_path(exc.next_path), status_code=303, headers=NO_STORE)
 
 
 async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
+    """The refusal inside the dashboard's frame: the user's navigation and Log out stay."""
+    session = request.scope.get(SESSION)
     return pages_of(request).render(
         request,
         "message.html",
         status=403,
-        heading="Not allowed",
+        heading=i18n.gettext(language_of(request, session), "Not allowed"),
         text=exc.message,
-        session=request.scope.get(SESSION),
+        session=session,
+        active=None,
     )

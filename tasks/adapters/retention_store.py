@@ -98,18 +98,7 @@ def list_customers(
         table.c.as_of == period[0],
         table.c.model_version == period[1],
     )
-    if segment is not None:
-        query = query.where(table.c.risk_segment == segment)
-    band = score_band(table.c.churn_probability)
-    if min_probability is not None:  # the band bounds let the index skip the rest
-        floor = sa.literal(min_probability, sa.Float)
-        query = query.where(band >= score_band(floor), table.c.churn_probability >= floor)
-    if max_probability is not None:
-        ceiling = sa.literal(max_probability, sa.Float)
-        query = query.where(band <= score_band(ceiling), table.c.churn_probability <= ceiling)
-    if id_prefix:
-        escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(table.c.customer_id.like(f"{escaped}%", escape="\\"))
+    query = _filtered(query, segment, min_probability, max_probability, id_prefix)
     with engine.connect() as connection:
         if sort == "churn_score":
             values = (
@@ -132,6 +121,57 @@ def list_customers(
     for row in rows if with_reasons else ():
         row["top_reasons"] = _reasons(row["top_reasons"])
     return rows
+
+
+def _filtered(
+    query: sa.Select,
+    segment: str | None,
+    min_probability: float | None,
+    max_probability: float | None,
+    id_prefix: str | None,
+) -> sa.Select:
+    """`query` narrowed to a risk segment, a probability range and an id prefix."""
+    table = customer_scores
+    if segment is not None:
+        query = query.where(table.c.risk_segment == segment)
+    band = score_band(table.c.churn_probability)
+    if min_probability is not None:  # the band bounds let the index skip the rest
+        floor = sa.literal(min_probability, sa.Float)
+        query = query.where(band >= score_band(floor), table.c.churn_probability >= floor)
+    if max_probability is not None:
+        ceiling = sa.literal(max_probability, sa.Float)
+        query = query.where(band <= score_band(ceiling), table.c.churn_probability <= ceiling)
+    if id_prefix:
+        escaped = id_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(table.c.customer_id.like(f"{escaped}%", escape="\\"))
+    return query
+
+
+def count_customers(
+    engine: Engine,
+    dataset: str,
+    segment: str | None,
+    *,
+    segment_value: str | None = None,
+    min_probability: float | None = None,
+    max_probability: float | None = None,
+    id_prefix: str | None = None,
+) -> int:
+    """How many scores of the latest scoring period pass the filters of `list_customers`."""
+    period = latest_period(engine, dataset)
+    if period is None:
+        return 0
+    table = customer_scores
+    query = sa.select(sa.func.count()).where(
+        table.c.dataset == dataset,
+        table.c.as_of == period[0],
+        table.c.model_version == period[1],
+    )
+    query = _filtered(query, segment, min_probability, max_probability, id_prefix)
+    if segment_value is not None:
+        query = query.where(table.c.segment_value == segment_value)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def _by_score(

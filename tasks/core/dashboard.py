@@ -40,6 +40,33 @@ def kpi_cards(latest: dict[str, Any], previous: dict[str, Any] | None) -> list[d
     return cards
 
 
+def card_trends(history: list[dict[str, Any]]) -> dict[str, list[tuple[Any, float]]]:
+    """Each card's figure over every stored scoring date (oldest first, missing ones left
+    out), by the card's label."""
+    trends: dict[str, list[tuple[Any, float]]] = {}
+    for label, read, _ in CARDS:
+        points = [(row["as_of"], read(row["kpis"])) for row in history]
+        trends[label] = [(day, float(value)) for day, value in points if value is not None]
+    return trends
+
+
+def sparkline(values: list[float], width: int = 120, height: int = 28) -> str:
+    """The `points` of an SVG polyline drawing `values` left to right in a width x height box
+    (a flat line for equal values; empty with fewer than two)."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = width / (len(values) - 1)
+    pad = 2
+    return " ".join(
+        f"{i * step:.1f},{pad + (height - 2 * pad) * (1 - (v - low) / span):.1f}"
+        if high != low
+        else f"{i * step:.1f},{height / 2:.1f}"
+        for i, v in enumerate(values)
+    )
+
+
 def legacy_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
     """The original product's KPI object: churn_rate in percent, revenue at risk per month
     (`tasks.core.kpis.revenue_at_risk`), absent roles as null."""

@@ -41,6 +41,20 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _heatmap(rng) -> dict:
+    """A stored heatmap table as a scoring run keeps it (its bands in text order)."""
+    rows = ["Month-to-month", "One year", "Two year"]
+    columns = ["0-6 months", "12-24 months", "24-48 months", "48+ months", "6-12 months"]
+    rates = rng.uniform(0, 0.6, (len(rows), len(columns))).round(3).tolist()
+    return {
+        "rows": rows,
+        "columns": columns,
+        "customers": rng.integers(5, 60, (len(rows), len(columns))).tolist(),
+        "mean_score": rates,
+        "churn_rate": None,
+    }
+
+
 def seed_dashboard(engine, config, customers: int = 400) -> None:
     """Two scoring dates of scores and their KPI snapshots, computed as a scoring run does."""
     rng = np.random.default_rng(11)
@@ -60,6 +74,7 @@ def seed_dashboard(engine, config, customers: int = 400) -> None:
             }
         )
         kpis = compute_kpis(scores, config)
+        kpis["heatmaps"] = {"Contract x tenure band": _heatmap(rng)}
         reasons = [
             [
                 {"feature": "Contract", "value": c, "contribution": round(2 * p - 0.4, 3)},
@@ -171,8 +186,8 @@ def browse(chromium):
     """A fresh browser context (its own cookies) whose every request is watched."""
     contexts, watched = [], Watched()
 
-    def open_page():
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    def open_page(width: int = 1280, height: int = 900):
+        context = chromium.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
 
         def route(request_route):
@@ -190,6 +205,15 @@ def browse(chromium):
     for context in contexts:
         context.close()
     assert watched.outside == [], f"requests left 127.0.0.1: {watched.outside}"
+
+
+def log_in(page, url: str, role: str) -> None:
+    """Log in through the login form as the user of `role`; the overview opens."""
+    page.goto(f"{url}/auth/login")
+    page.fill("input[name=email]", USERS[role])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/dashboard/")
 
 
 def shot(page, name: str) -> None:

@@ -66,7 +66,10 @@ def test_deactivating_a_user_on_the_page_ends_their_login_token_at_once(site):
     assert client.get("/campaigns", headers=headers).status_code == 200  # now cached
     csrf = _page_login(client)
     ana = _user_id(engine, "ana@example.test")
-    client.post(f"/dashboard/users/{ana}", data={"role": "analyst", "csrf_token": csrf})
+    client.post(
+        f"/dashboard/users/{ana}",
+        data={"role": "analyst", "csrf_token": csrf, "confirmed": "yes"},
+    )
     assert client.get("/campaigns", headers=headers).status_code == 401
 
 
@@ -77,7 +80,8 @@ def test_demoting_a_user_on_the_page_ends_their_login_token_at_once(site):
     csrf = _page_login(client)
     ana = _user_id(engine, "ana@example.test")
     client.post(
-        f"/dashboard/users/{ana}", data={"role": "viewer", "active": "yes", "csrf_token": csrf}
+        f"/dashboard/users/{ana}",
+        data={"role": "viewer", "active": "yes", "csrf_token": csrf, "confirmed": "yes"},
     )
     assert client.get("/campaigns", headers=headers).status_code == 401
     again = _api_login(client, "ana@example.test")  # a new login has the new role

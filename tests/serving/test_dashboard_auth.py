@@ -173,7 +173,7 @@ def test_admins_manage_users_and_keep_one_admin(site):
     me = next(u for u in user_store.list_users(engine) if u["role"] == "admin")
     demote = client.post(
         f"/dashboard/users/{me['id']}",
-        data={"role": "viewer", "active": "yes", "csrf_token": token},
+        data={"role": "viewer", "active": "yes", "csrf_token": token, "confirmed": "yes"},
     )
     assert demote.status_code == 409 and "last active admin" in demote.text
 

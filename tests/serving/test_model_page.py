@@ -51,7 +51,10 @@ def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
     _log_plot(champion, tmp_path)
     page_login(client, "see@example.test", "/dashboard/model")
     page = client.get("/dashboard/model").text
-    assert f"Version {champion.version}" in page and "roc_auc (holdout)" in page
+    assert f"Version {champion.version}" in page and "ROC-AUC (ranking quality)" in page
+    assert "brier" not in page and "true_positive" not in page  # words, not column slugs
+    counts = re.search(r"Leavers predicted to leave.*?<td class=\"num\">([^<]+)<", page, re.S)
+    assert counts and counts.group(1).replace(",", "").isdigit()  # a count, not 52.0000
     assert "Retrain now" not in page  # a viewer has no buttons
     image = client.get(f"/dashboard/model/plots/{champion.version}/roc.png")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
@@ -64,9 +67,16 @@ def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
 def test_an_admin_retrains_and_a_rollback_without_history_is_refused(site):
     client, _ = site
     token = page_login(client, "root@example.test", "/dashboard/model")
-    started = client.post("/dashboard/model/retrain", data={"csrf_token": token})
+    asked = client.post("/dashboard/model/retrain", data={"csrf_token": token})
+    assert asked.status_code == 200 and 'id="confirm"' in asked.text
+    assert "training started" not in asked.text  # nothing started before the confirmation
+    assert 'name="confirmed" value="yes"' in asked.text
+    confirmed = {"csrf_token": token, "confirmed": "yes"}
+    started = client.post("/dashboard/model/retrain", data=confirmed)
     assert started.status_code == 200 and "training started (subprocess" in started.text
-    refused = client.post("/dashboard/model/rollback", data={"csrf_token": token})
+    asked = client.post("/dashboard/model/rollback", data={"csrf_token": token})
+    assert asked.status_code == 200 and "Roll back the champion?" in asked.text
+    refused = client.post("/dashboard/model/rollback", data=confirmed)
     assert refused.status_code == 409 and "notice error" in refused.text
 
 

@@ -13,6 +13,7 @@ from tasks.services.customers.commands import (
     customer_filter,
     probability_bound,
 )
+from tasks.services.customers.export import count_customers, export_customers
 from tasks.services.customers.figures import (
     NO_SNAPSHOT,
     heatmaps,
@@ -37,9 +38,11 @@ __all__ = [
     "CustomerView",
     "Heatmaps",
     "Overview",
+    "count_customers",
     "customer_detail",
     "customer_filter",
     "customer_view",
+    "export_customers",
     "heatmaps",
     "latest_kpis",
     "legacy_clients",

@@ -90,11 +90,12 @@ class CustomerRef:
 
 @dataclass(frozen=True)
 class CustomerView:
-    """One customer's latest score with reasons and lifetime value, the score history and the
-    campaigns the customer was in."""
+    """One customer's latest score with reasons and lifetime value, the score history, the
+    campaigns the customer was in and the contact data (None without any)."""
 
     detail: dict[str, Any]
     campaigns: list[dict[str, Any]]
+    contact: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

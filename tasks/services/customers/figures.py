@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.adapters import retention_store as store
-from tasks.core.dashboard import format_change, format_figure, kpi_cards, legacy_kpis
+from tasks.core.dashboard import (
+    card_trends,
+    format_change,
+    format_figure,
+    kpi_cards,
+    legacy_kpis,
+    sparkline,
+)
 from tasks.core.errors import NotFoundError
 from tasks.services.context import Context
 from tasks.services.customers.commands import Heatmaps, Overview
@@ -28,15 +35,19 @@ def legacy_kpi_figures(ctx: Context, dataset: str) -> dict[str, Any]:
 
 
 def overview(ctx: Context, dataset: str) -> Overview:
-    """The cards of the latest snapshot with their change since the previous as_of."""
+    """The cards of the latest snapshot with their change since the previous as_of and their
+    trend over every stored scoring date."""
     history = store.kpi_history(ctx.engine, dataset)
     if not history:
         return Overview([], None, [], None)
     latest, previous = history[-1], (history[-2] if len(history) > 1 else None)
     cards = kpi_cards(latest["kpis"], previous["kpis"] if previous else None)
+    trends = card_trends(history)
     for card in cards:
         card["shown"] = format_figure(card["value"], card["kind"])
         card["change_shown"] = format_change(card["change"], card["kind"])
+        card["trend"] = trends[card["label"]]  # (as_of, value) of every scoring date
+        card["sparkline"] = sparkline([value for _, value in card["trend"]])
     return Overview(cards, latest, history, previous["as_of"] if previous else None)
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from configs.schema import RunConfig, Segments
-from tasks.adapters import campaign_store, contact_history
+from tasks.adapters import campaign_store, contact_history, contact_store
 from tasks.adapters import retention_store as store
 from tasks.core.errors import NotFoundError
 from tasks.core.kpis import segment_range
@@ -120,8 +120,9 @@ def customer_detail(
 
 
 def customer_view(ctx: Context, ref: CustomerRef, config: RunConfig) -> CustomerView:
-    """The customer page's figures: the detail (reasons in business words) and the
-    campaigns the customer was in."""
+    """The customer page's figures: the detail (reasons in business words), the campaigns
+    the customer was in and the contact data."""
     detail = customer_detail(ctx, ref, config)
     campaigns = campaign_store.customer_campaigns(ctx.engine, ref.dataset, ref.customer_id)
-    return CustomerView(detail, campaigns)
+    contact = contact_store.contact_of(ctx.engine, ref.dataset, ref.customer_id)
+    return CustomerView(detail, campaigns, contact)
