@@ -122,3 +122,37 @@ def telco_csv():
     if not TELCO_CSV.is_file():
         pytest.skip(f"Telco reference file not found at {TELCO_CSV}")
     return TELCO_CSV
+
+
+# Seconds each of the longest modules took on two workers (`pytest --durations=0`, summed per
+# file). `make test` gives pytest-xdist whole files (--dist loadfile) in collection order
+# (--no-loadscope-reorder), so these start first and the short ones fill the gaps after: a
+# long module picked up last would leave one worker running it alone at the end.
+LONGEST_MODULES = {
+    "tests/production/test_production_path.py": 187,
+    "tests/integration/test_mlproject.py": 127,
+    "tests/bench/test_bench_smoke.py": 120,
+    "tests/integration/test_scoring_flow.py": 88,
+    "tests/integration/test_dask_cluster.py": 75,
+    "tests/serving/test_loadtest.py": 43,
+    "tests/security/test_fuzz_api.py": 42,
+    "tests/integration/test_pipeline_flow.py": 35,
+    "tests/integration/test_training_flow.py": 32,
+    "tests/security/test_logins_proxies.py": 32,
+    "tests/serving/test_dashboard_auth.py": 27,
+    "tests/integration/test_other_tables.py": 24,
+    "tests/security/test_fuzz_pages.py": 20,
+    "tests/model/test_init_config_training.py": 18,
+    "tests/security/test_logins_timing.py": 16,
+    "tests/security/test_secrets_error_paths.py": 14,
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The longest modules first, longest to shortest; every other module after them, in
+    collection order (a stable sort: the tests inside a module keep their order)."""
+
+    def rank(item) -> int:
+        return -LONGEST_MODULES.get(item.nodeid.split("::", 1)[0], 0)
+
+    items.sort(key=rank)
