@@ -108,6 +108,37 @@ def quiet_local_runtime(tmp_path_factory) -> None:
     quiet_runtime_defaults(home)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def light_password_hashing():
+    """Argon2id at its lightest parameters (one pass over 8 KiB) in the test process: the
+    product's (pwdlib's defaults, 64 MiB and three passes) cost a third of a second per
+    login or new user. Yields the product's hasher; servers the tests start as processes,
+    and the tests asking for `product_password_hashing`, use the product's parameters."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from tasks.core import credentials
+
+    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    product = credentials._hasher
+    credentials._hasher = lambda: light
+    credentials._dummy_hash.cache_clear()
+    yield product
+    credentials._hasher = product
+    credentials._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def product_password_hashing(light_password_hashing, monkeypatch):
+    """The product's own Argon2 parameters for this test (see light_password_hashing)."""
+    from tasks.core import credentials
+
+    monkeypatch.setattr(credentials, "_hasher", light_password_hashing)
+    credentials._dummy_hash.cache_clear()
+    yield light_password_hashing()
+    credentials._dummy_hash.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def prefect_server():
     """One temporary Prefect API server for every test that runs a flow."""
