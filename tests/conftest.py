@@ -109,6 +109,21 @@ def quiet_local_runtime(tmp_path_factory) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def mlflow_store_templates(tmp_path_factory) -> Iterator[None]:
+    """Fresh MLflow SQLite stores start from one migrated template per session
+    (tests/store_templates.py); the pytest-xdist workers share it."""
+    import os
+
+    from tests import store_templates
+
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent  # the run's folder, above each worker's own
+    with store_templates.fresh_stores_from_template(folder):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def light_password_hashing():
     """Argon2id at its lightest parameters (one pass over 8 KiB) in the test process: the
     product's (pwdlib's defaults, 64 MiB and three passes) cost a third of a second per
