@@ -12,6 +12,7 @@ default experiment and everything else in each store itself."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -25,11 +26,10 @@ _folder: Path | None = None
 
 def mlflow_template() -> Path:
     """The migrated, empty MLflow SQLite store of this session (made on first use)."""
-    from filelock import FileLock
-
     assert _folder is not None, "mlflow_store_templates (tests/conftest.py) is not active"
     path = _folder / _TEMPLATE_NAME
-    with FileLock(str(_folder / f"{_TEMPLATE_NAME}.lock")):
+    with (_folder / f"{_TEMPLATE_NAME}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not path.exists():
             import sqlalchemy as sa
 
