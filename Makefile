@@ -38,12 +38,15 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		>/dev/null; } || echo "could not install chromium: the browser tests will skip"
 
+# two workers on two cores; more contend for them and finish later
+TEST_WORKERS ?= 2
+
 test: $(STAMP) browser
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory site
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The documentation site (docs/mkdocs.yml, pages in docs/pages) into .state/site. `docs`
 # first rewrites the configuration page from the code; `site` builds what is committed.

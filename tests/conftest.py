@@ -108,6 +108,52 @@ def quiet_local_runtime(tmp_path_factory) -> None:
     quiet_runtime_defaults(home)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mlflow_store_templates(tmp_path_factory) -> Iterator[None]:
+    """Fresh MLflow SQLite stores start from one migrated template per session
+    (tests/store_templates.py); the pytest-xdist workers share it."""
+    import os
+
+    from tests import store_templates
+
+    folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = folder.parent  # the run's folder, above each worker's own
+    with store_templates.fresh_stores_from_template(folder):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def light_password_hashing():
+    """Argon2id at its lightest parameters (one pass over 8 KiB) in the test process: the
+    product's (pwdlib's defaults, 64 MiB and three passes) cost a third of a second per
+    login or new user. Yields the product's hasher; servers the tests start as processes,
+    and the tests asking for `product_password_hashing`, use the product's parameters."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from tasks.core import credentials
+
+    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    product = credentials._hasher
+    credentials._hasher = lambda: light
+    credentials._dummy_hash.cache_clear()
+    yield product
+    credentials._hasher = product
+    credentials._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def product_password_hashing(light_password_hashing, monkeypatch):
+    """The product's own Argon2 parameters for this test (see light_password_hashing)."""
+    from tasks.core import credentials
+
+    monkeypatch.setattr(credentials, "_hasher", light_password_hashing)
+    credentials._dummy_hash.cache_clear()
+    yield light_password_hashing()
+    credentials._dummy_hash.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def prefect_server():
     """One temporary Prefect API server for every test that runs a flow."""
@@ -122,3 +168,37 @@ def telco_csv():
     if not TELCO_CSV.is_file():
         pytest.skip(f"Telco reference file not found at {TELCO_CSV}")
     return TELCO_CSV
+
+
+# Seconds each of the longest modules took on two workers (`pytest --durations=0`, summed per
+# file). `make test` gives pytest-xdist whole files (--dist loadfile) in collection order
+# (--no-loadscope-reorder), so these start first and the short ones fill the gaps after: a
+# long module picked up last would leave one worker running it alone at the end.
+LONGEST_MODULES = {
+    "tests/production/test_production_path.py": 187,
+    "tests/integration/test_mlproject.py": 127,
+    "tests/bench/test_bench_smoke.py": 120,
+    "tests/integration/test_scoring_flow.py": 88,
+    "tests/integration/test_dask_cluster.py": 75,
+    "tests/serving/test_loadtest.py": 43,
+    "tests/security/test_fuzz_api.py": 42,
+    "tests/integration/test_pipeline_flow.py": 35,
+    "tests/integration/test_training_flow.py": 32,
+    "tests/security/test_logins_proxies.py": 32,
+    "tests/serving/test_dashboard_auth.py": 27,
+    "tests/integration/test_other_tables.py": 24,
+    "tests/security/test_fuzz_pages.py": 20,
+    "tests/model/test_init_config_training.py": 18,
+    "tests/security/test_logins_timing.py": 16,
+    "tests/security/test_secrets_error_paths.py": 14,
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The longest modules first, longest to shortest; every other module after them, in
+    collection order (a stable sort: the tests inside a module keep their order)."""
+
+    def rank(item) -> int:
+        return -LONGEST_MODULES.get(item.nodeid.split("::", 1)[0], 0)
+
+    items.sort(key=rank)

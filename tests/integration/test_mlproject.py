@@ -12,6 +12,7 @@ import pytest
 
 from data.generate import generate_customers, write_customers
 from tests.integration.conftest import small_config
+from tests.store_templates import seed_mlflow_store
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
@@ -41,6 +42,7 @@ def project_env(state: Path) -> dict[str, str]:
 
 def test_the_project_trains_scores_and_monitors(tmp_path):
     env = project_env(tmp_path / "state")
+    seed_mlflow_store(tmp_path / "state" / "mlflow.db")  # migrated once per session
     had_mlruns = (REPO / "mlruns").exists()
     customers = tmp_path / "customers.csv"
     write_customers(generate_customers(600, 7), customers)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from serving_helpers import REPO
 
 from configs.settings import Settings
+from tests.store_templates import seed_mlflow_store
 
 
 def test_trusted_proxies_are_addresses_or_networks(monkeypatch):
@@ -39,6 +40,7 @@ def _recorded_address(tmp_path, trusted: str | None) -> str:
     env["RETAINAI_STATE_DIR"] = str(tmp_path)
     if trusted is not None:
         env["RETAINAI_TRUSTED_PROXIES"] = trusted
+    seed_mlflow_store(tmp_path / "mlflow.db")  # the state's MLflow store, migrated once per session
     command = [sys.executable, "-m", "flows", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with (tmp_path / "server.log").open("wb") as log:
         server = subprocess.Popen(

@@ -6,12 +6,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, bearer, page_login, serving_settings, with_serving
+from serving_helpers import (
+    REPO,
+    add_users,
+    bearer,
+    child_environment,
+    page_login,
+    serving_settings,
+    with_serving,
+)
 
 from configs.settings import Settings
 from tasks.core.errors import ConfigError, InvalidInputError, UnavailableError
@@ -133,7 +140,7 @@ def test_the_api_training_trigger_gives_the_source_to_no_one(served, monkeypatch
     child = launcher.process
     try:
         assert not any("pg-Pa55word" in word for word in child.args)
-        environ = Path(f"/proc/{child.pid}/environ").read_bytes().split(b"\0")
+        environ = child_environment(child.pid)
         assert f"RETAINAI_TRAINING_SOURCE={TRAINING}".encode() in environ
     finally:
         child.kill()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 
 import pytest
-from serving_helpers import bearer
+from serving_helpers import bearer, child_environment
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
@@ -28,7 +27,7 @@ def test_subprocess_run_and_conflict(served, champion, monkeypatch):
     process = launcher.process
     try:
         assert process.args[-2:] == ["--config", str(champion.config)]  # no source in argv
-        environ = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+        environ = child_environment(process.pid)
         assert f"RETAINAI_TRAINING_SOURCE={champion.data}".encode() in environ
         again = _trigger(served)
         assert again.status_code == 409 and "running" in again.json()["detail"]
