@@ -22,10 +22,12 @@ from serving.errors import status_of
 from serving.pages.campaign_forms import read_campaign_form, read_legacy_campaign
 from serving.sessions import AnalystPage, ViewerPage, page
 from serving.state import OrjsonResponse, State
-from serving.web.render import NO_STORE, pages_of
+from serving.web.render import NO_STORE, error_text, language_of, pages_of, translator
 from tasks.core.errors import InvalidInputError, RetainAIError
 from tasks.core.policy import allows
 from tasks.core.redaction import hide_paths
+from tasks.i18n import N_
+from tasks.i18n.formatting import format_number
 from tasks.services import campaigns as use
 from tasks.services.campaigns import (
     ApproveCampaign,
@@ -38,6 +40,7 @@ router = APIRouter(include_in_schema=False)
 EVENTS_UPLOAD = 2 * 1024 * 1024  # bytes of an events CSV from the page
 analyst_form = page("campaigns")
 LEGACY_NAMES = {"offer": "email_template", "audience": "segment_filter"}
+NO_EVENTS = N_("no events recorded: %(why)s")
 
 
 @router.get("/dashboard/campaigns", response_class=HTMLResponse)
@@ -82,7 +85,7 @@ async def preview(request: Request, state: State, session: AnalystPage) -> Respo
     try:
         found = await run_in_threadpool(_preview, state, request.query_params)
     except RetainAIError as error:
-        found = {"error": str(error)}
+        found = {"error": error_text(request, session, error)}
     return pages_of(request).render(request, "campaign_preview.html", session=session, **found)
 
 
@@ -122,7 +125,7 @@ async def create(request: Request, state: State) -> Response:
             status=400,
             session=session,
             active="campaigns",
-            messages=[{"kind": "error", "text": str(error)}],
+            messages=[{"kind": "error", "text": error_text(request, session, error)}],
             **_form_context(state),
         )
     return RedirectResponse(f"/dashboard/campaigns/{made.id}", status_code=303, headers=NO_STORE)
@@ -163,13 +166,16 @@ async def campaign(
 
 async def _step(request, state, session, campaign_id: int, run, done=None, refused="") -> Response:
     """Run one step of the campaign: back to its page (with `done`'s note when given), or
-    its page saying why the step was refused. A missing campaign is the app's 404."""
+    its page saying why the step was refused (`refused`: a heading with `%(why)s`). A
+    missing campaign is the app's 404."""
+    _ = translator(request, session)
     try:
         found = await run_in_threadpool(run)
     except RetainAIError as error:
         if status_of(error)[0] == 404:
             raise
-        note = {"kind": "error", "text": f"{refused}{hide_paths(str(error))}"}
+        why = hide_paths(error_text(request, session, error))
+        note = {"kind": "error", "text": _(refused, why=why) if refused else why}
         return await _show(request, state, session, campaign_id, note)
     if done is None:
         where = f"/dashboard/campaigns/{campaign_id}"
@@ -213,12 +219,14 @@ async def events(
 ) -> Response:
     """Outcome events from an uploaded CSV (customer_id, event[, event_key, occurred_at])."""
     upload = (await request.form()).get("events")
+    _ = translator(request, session)
     try:
         if upload is None or isinstance(upload, str):
-            raise InvalidInputError("choose a CSV file of events")
+            raise InvalidInputError(N_("choose a CSV file of events"))
         raw = pd.read_csv(io.BytesIO(await upload.read()), dtype=str)
     except (InvalidInputError, ValueError, pd.errors.ParserError) as error:
-        note = {"kind": "error", "text": f"no events recorded: {error}"}
+        why = error_text(request, session, error)
+        note = {"kind": "error", "text": _(NO_EVENTS, why=why)}
         return await _show(request, state, session, campaign_id, note)
     command = RecordOutcomes(campaign_id, raw)
 
@@ -226,6 +234,6 @@ async def events(
         return use.record_outcomes(state.context, state.config, command)
 
     def done(new: int) -> str:
-        return f"{new:,} new events recorded"
+        return _("%(n)s new events recorded", n=format_number(new, language_of(request, session)))
 
-    return await _step(request, state, session, campaign_id, run, done, "no events recorded: ")
+    return await _step(request, state, session, campaign_id, run, done, NO_EVENTS)

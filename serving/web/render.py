@@ -8,6 +8,7 @@ are never cached."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from jinja2 import pass_context
 
 from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
+from serving.web.words import WORDS
 from tasks import i18n
 from tasks.i18n import formatting
 
@@ -66,6 +68,14 @@ def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
     return catalogue.ungettext(singular, plural, n)
 
 
+@pass_context
+def _word(context: Any, value: Any) -> Any:
+    """A stored word (role, status, segment...) in the page's language; other values as is."""
+    if isinstance(value, str) and value in WORDS:
+        return i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE)).ugettext(value)
+    return value
+
+
 def _in_language(format_value: Any) -> Any:
     @pass_context
     def apply(context: Any, value: Any, *args: Any) -> str:
@@ -85,9 +95,31 @@ def language_of(request: Request, session: Any = None) -> str:
     )
 
 
+def translator(request: Request, session: Any = None) -> Callable[..., str]:
+    """`_("text", name=value)` in the page's language, for what a route writes itself
+    (notices, headings); the catalogue tests extract these calls."""
+    language = language_of(request, session)
+
+    def translate(message: str, **values: object) -> str:
+        return i18n.gettext(language, message, **values)
+
+    return translate
+
+
+def error_text(request: Request, session: Any, error: Exception) -> str:
+    """A typed error's message in the page's language."""
+    return i18n.translate_error(error, language_of(request, session))
+
+
+def _words(language: str, values: dict[str, str]) -> dict[str, str]:
+    catalogue = i18n.translations(language)
+    return {k: catalogue.ugettext(v) if v in WORDS else v for k, v in values.items()}
+
+
 class Pages:
     """The templates with what every page needs (assets, the session, notices, the
-    language: `{{ _("text") }}` translates, `number`, `percent`, `money`, `day` format)."""
+    language: `{{ _("text") }}` translates, `number`, `signed`, `percent`, `money`, `day`,
+    `moment` format, `word` translates a stored word such as a role or a status)."""
 
     def __init__(self, assets: Assets):
         self.assets = assets
@@ -100,6 +132,9 @@ class Pages:
         env.filters["percent"] = _in_language(formatting.format_percent)
         env.filters["money"] = _in_language(formatting.format_money)
         env.filters["day"] = _in_language(formatting.format_date)
+        env.filters["moment"] = _in_language(formatting.format_moment)
+        env.filters["signed"] = _in_language(formatting.format_signed)
+        env.filters["word"] = _word
 
     def render(
         self, request: Request, template: str, status: int = 200, **context: Any
@@ -122,11 +157,14 @@ async def login_required(request: Request, exc: LoginRequired) -> RedirectRespon
 
 
 async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
+    session = request.scope.get(SESSION)
+    language = language_of(request, session)
     return pages_of(request).render(
         request,
         "message.html",
         status=403,
-        heading="Not allowed",
-        text=exc.message,
-        session=request.scope.get(SESSION),
+        heading=i18n.gettext(language, "Not allowed"),
+        text=i18n.gettext(language, exc.message, **_words(language, exc.values)),
+        session=session,
+        lang=language,
     )

@@ -94,3 +94,23 @@ def locale_of(language: str) -> Locale:
         return Locale.parse(language)
     except (UnknownLocaleError, ValueError):
         return Locale.parse(DEFAULT_LANGUAGE)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalogues where it is defined; it is translated where it is
+    shown (`gettext(language, message)`, or `_(message)` in a template)."""
+    return message
+
+
+def translate_error(error: Exception, language: str) -> str:
+    """A typed error's message in `language`: its template looked up in the catalogue, then
+    filled in with its values (the English text when the catalogue lacks it)."""
+    template = getattr(error, "template", None)
+    if not template:
+        return str(error)
+    values = getattr(error, "values", None) or {}
+    text = translations(language).ugettext(template)
+    try:
+        return text % values if values else text
+    except (KeyError, TypeError, ValueError):  # a broken catalogue entry: the English text
+        return str(error)

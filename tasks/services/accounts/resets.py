@@ -11,12 +11,13 @@ from tasks.adapters import users as store
 from tasks.adapters.account_mail import account_email, send_one
 from tasks.core.credentials import check_password, digest, hash_password, new_secret, normal_email
 from tasks.core.errors import InvalidInputError, RetainAIError
+from tasks.i18n import N_
 from tasks.services.accounts.commands import PasswordReset, ResetLink, ResetLinkRequest
 from tasks.services.accounts.users import now
 from tasks.services.context import Context
 
 log = logging.getLogger("retainai.accounts")
-LINK_REFUSED = "this reset link is used, expired or unknown: ask for a new one"
+LINK_REFUSED = N_("this reset link is used, expired or unknown: ask for a new one")
 
 
 def request_reset(ctx: Context, email: str) -> ResetLink | None:
