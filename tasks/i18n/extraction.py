@@ -4,7 +4,6 @@ tasks/i18n/babel.cfg and these keywords), and the checks a catalogue must pass."
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir

@@ -30,7 +30,7 @@ def test_log_in_see_the_overview_and_log_out(site, browse):
     _log_in(page, site.url, "admin")
     cards = page.locator(".kpi")
     assert cards.count() == 6
-    assert "400" in cards.nth(0).inner_text() and "since 2026-10-01" in page.content()
+    assert "400" in cards.nth(0).inner_text() and "since Oct 1, 2026" in page.content()
     page.wait_for_selector(".js-plotly-plot .main-svg")  # plotly drew the charts
     assert page.locator(".js-plotly-plot").count() == 3
     shot(page, "overview")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from tasks import i18n
 from tasks.adapters import users as store
 from tasks.adapters.account_mail import account_email, send_one
 from tasks.core.credentials import check_password, digest, hash_password, new_secret, normal_email
@@ -39,7 +40,8 @@ def request_reset(ctx: Context, email: str) -> ResetLink | None:
     token = new_secret()
     expires = at + timedelta(minutes=ctx.settings.reset_token_minutes)
     store.create_reset(ctx.engine, digest(token), user["id"], at, expires)
-    return ResetLink(user["email"], token)
+    language = i18n.choose_language(user.get("language"), ctx.settings.default_language)
+    return ResetLink(user["email"], token, language)
 
 
 def send_reset_link(ctx: Context, asked: ResetLinkRequest) -> None:
@@ -49,19 +51,26 @@ def send_reset_link(ctx: Context, asked: ResetLinkRequest) -> None:
         found = request_reset(ctx, asked.email)
         if found is None:
             return
-        minutes = ctx.settings.reset_token_minutes
-        text = (
-            f"Someone asked to reset the RetainAI password of {found.address}.\n\n"
-            f"Choose a new password here (valid for {minutes} minutes, once):\n"
-            f"{asked.base_url.rstrip('/')}/auth/reset/{found.token}\n\n"
-            "If it was not you, ignore this email: your password stays as it is."
-        )
-        mail = account_email(
-            ctx.settings, to=found.address, subject="Reset your password", text=text
-        )
+        mail = account_email(ctx.settings, to=found.address, **_reset_mail(ctx, asked, found))
         send_one(ctx.settings, mail)
     except RetainAIError as error:
         log.warning("password reset email not sent: %s", error)
+
+
+def _reset_mail(ctx: Context, asked: ResetLinkRequest, found: ResetLink) -> dict[str, str]:
+    """The reset email's subject and text, in the user's language."""
+    language = found.language
+    text = i18n.gettext(
+        language,
+        "Someone asked to reset the RetainAI password of %(address)s.\n\n"
+        "Choose a new password here (valid for %(minutes)s minutes, once):\n"
+        "%(link)s\n\n"
+        "If it was not you, ignore this email: your password stays as it is.",
+        address=found.address,
+        minutes=ctx.settings.reset_token_minutes,
+        link=f"{asked.base_url.rstrip('/')}/auth/reset/{found.token}",
+    )
+    return {"subject": i18n.gettext(language, "Reset your password"), "text": text}
 
 
 def reset_password(ctx: Context, reset: PasswordReset) -> None:
