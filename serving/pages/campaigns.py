@@ -18,11 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from serving import charts
 from serving.auth import authenticate
-from serving.errors import status_of
+from serving.errors import api_language, status_of
 from serving.pages.campaign_forms import read_campaign_form, read_legacy_campaign
 from serving.sessions import AnalystPage, ViewerPage, page
 from serving.state import OrjsonResponse, State
 from serving.web.render import NO_STORE, error_text, language_of, pages_of, translator
+from tasks import i18n
 from tasks.core.errors import InvalidInputError, RetainAIError
 from tasks.core.policy import allows
 from tasks.core.redaction import hide_paths
@@ -104,7 +105,8 @@ async def _legacy(request: Request, state) -> Response:
         where = ".".join(map(str, [LEGACY_NAMES.get(str(head), head), *rest]))
         return OrjsonResponse({"detail": f"{where}: {error.reason}"}, status_code=422)
     except RetainAIError as error:  # the one mapping of typed errors, as JSON here
-        return OrjsonResponse({"detail": hide_paths(str(error))}, status_code=status_of(error)[0])
+        detail = hide_paths(i18n.translate_error(error, api_language(request)))
+        return OrjsonResponse({"detail": detail}, status_code=status_of(error)[0])
     return OrjsonResponse(made.as_json(), status_code=201)
 
 

@@ -76,16 +76,16 @@ def set_role(ctx: Context, change: RoleChange) -> None:
         ctx.engine, change.user_id, check_role(change.role), change.active, now()
     )
     if found is None:
-        raise NotFoundError(f"no user {change.user_id}")
+        raise NotFoundError(N_("no user %(id)s"), id=change.user_id)
     if not found:
-        raise ConflictError("the last active admin cannot be demoted or deactivated")
+        raise ConflictError(N_("the last active admin cannot be demoted or deactivated"))
 
 
 def unlock(ctx: Context, email: str) -> int:
     """Forget every failed login of the account, from every address (the number forgotten)."""
     email = normal_email(email)
     if store.user_by_email(ctx.engine, email) is None:
-        raise NotFoundError(f"no user {email!r}")
+        raise NotFoundError(N_("no user %(email)r"), email=email)
     return store.clear_failures(ctx.engine, email)
 
 

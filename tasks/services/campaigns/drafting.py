@@ -24,6 +24,7 @@ from tasks.core.audience import (
 )
 from tasks.core.errors import ConflictError
 from tasks.core.plots import profit_curve_figure
+from tasks.i18n import N_
 from tasks.services.campaigns.commands import CampaignDraft
 from tasks.services.campaigns.rules import CheckedDraft, checked_draft
 from tasks.services.campaigns.uplift import with_expected_uplift
@@ -82,7 +83,10 @@ def _preview(ctx: Context, config: RunConfig, checked: CheckedDraft, customers) 
     wanted = checked.audience
     scores = campaign_candidates.candidates(ctx.engine, config.dataset.name, wanted)
     if scores is None:
-        raise ConflictError(f"no current scores of {config.dataset.name}: run `retainai score`")
+        raise ConflictError(
+            N_("no current scores of %(dataset)s: run `retainai score`"),
+            dataset=config.dataset.name,
+        )
     candidates, version = select_candidates(scores, wanted), None
     if customers is not None and not candidates.empty:
         candidates, version = with_expected_uplift(ctx.settings, config, candidates, customers)

@@ -8,10 +8,11 @@ from typing import Any
 from tasks.adapters import retention_store as store
 from tasks.core.dashboard import format_change, format_figure, kpi_cards, legacy_kpis
 from tasks.core.errors import NotFoundError
+from tasks.i18n import N_
 from tasks.services.context import Context
 from tasks.services.customers.commands import Heatmaps, Overview
 
-NO_SNAPSHOT = "no KPI snapshot yet: run `retainai score`"
+NO_SNAPSHOT = N_("no KPI snapshot yet: run `retainai score`")
 
 
 def latest_kpis(ctx: Context, dataset: str) -> dict[str, Any]:
