@@ -27,3 +27,30 @@ def test_numbers_money_and_dates_follow_the_language():
     assert format_money(-5930, "EUR", "fr") == "-5\u202f930\u00a0€"
     assert format_date(date(2026, 12, 7), "fr") == "7 déc. 2026"
     assert format_date("2026-12-07", "en") == "Dec 7, 2026"
+
+
+def test_moments_and_signed_changes_follow_the_language():
+    from datetime import datetime
+
+    from tasks.i18n.formatting import format_moment, format_signed
+
+    assert format_moment(datetime(2026, 12, 7, 22, 30), "en") == "Dec 7, 2026 10:30\u202fPM"
+    assert format_moment("2026-12-07T22:30:00+02:00", "fr") == "7 déc. 2026 22:30"
+    assert format_signed(3.24, "fr", 1) == "+3,2"
+    assert format_signed(-1234, "en") == "-1,234" and format_signed(0, "en") == "0"
+
+
+def test_a_typed_error_is_translated_before_its_values_are_filled_in():
+    from tasks.core.errors import NotFoundError, TooManyAttemptsError
+
+    error = NotFoundError("no user %(id)s", id=7)
+    assert str(error) == "no user 7" and error.template == "no user %(id)s"
+    assert i18n.translate_error(error, "fr") == "aucun utilisateur 7"
+    assert i18n.translate_error(error, "en") == "no user 7"
+    waiting = TooManyAttemptsError(
+        "too many wrong passwords: try again in %(n)s minutes", 900, n=15
+    )
+    assert waiting.retry_after == 900
+    assert i18n.translate_error(waiting, "fr").endswith("réessayez dans 15 minutes")
+    plain = NotFoundError("an English text of its own, 100% as is")
+    assert i18n.translate_error(plain, "fr") == str(plain)
