@@ -124,7 +124,6 @@ class CreatedUser(NamedTuple):
 class ResetLink(NamedTuple):
     address: str
     token: str
-    language: str = "en"  # the user's, else the deployment's default
 
 
 class LoginToken(NamedTuple):

@@ -40,8 +40,7 @@ def request_reset(ctx: Context, email: str) -> ResetLink | None:
     token = new_secret()
     expires = at + timedelta(minutes=ctx.settings.reset_token_minutes)
     store.create_reset(ctx.engine, digest(token), user["id"], at, expires)
-    language = i18n.choose_language(user.get("language"), ctx.settings.default_language)
-    return ResetLink(user["email"], token, language)
+    return ResetLink(user["email"], token)
 
 
 def send_reset_link(ctx: Context, asked: ResetLinkRequest) -> None:
@@ -58,8 +57,9 @@ def send_reset_link(ctx: Context, asked: ResetLinkRequest) -> None:
 
 
 def _reset_mail(ctx: Context, asked: ResetLinkRequest, found: ResetLink) -> dict[str, str]:
-    """The reset email's subject and text, in the user's language."""
-    language = found.language
+    """The reset email's subject and text, in the user's language (else the default)."""
+    user = store.user_by_email(ctx.engine, found.address) or {}
+    language = i18n.choose_language(user.get("language"), ctx.settings.default_language)
     text = i18n.gettext(
         language,
         "Someone asked to reset the RetainAI password of %(address)s.\n\n"
