@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
+from serving.refusals import api_language
 from serving.state import OrjsonResponse
 from tasks import i18n
 from tasks.core.errors import (
@@ -71,8 +72,3 @@ async def typed_error(request: Request, error: RetainAIError) -> Response:
     language = api_language(request)
     detail = hide_paths(i18n.translate_error(error, language))
     return OrjsonResponse({"detail": detail}, status_code=status)
-
-
-def api_language(request: Request) -> str:
-    """The language of the API's human-readable messages: Accept-Language, else English."""
-    return i18n.from_accept_language(request.headers.get("accept-language")) or "en"

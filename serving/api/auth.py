@@ -100,7 +100,7 @@ async def _credentials(request: Request) -> tuple[str, str]:
             body = json.loads(await request.body())
             return str(body["email"]), str(body["password"])
         except (ValueError, KeyError, TypeError):
-            raise HTTPException(422, 'send {"email": ..., "password": ...}') from None
+            raise HTTPException(422, N_('send {"email": ..., "password": ...}')) from None
     form = await request.form()
     return str(form.get("email", "")), str(form.get("password", ""))
 
@@ -215,7 +215,9 @@ async def _end_login_token(request: Request, state, header: str) -> Response:
     if scheme.lower() == "bearer" and token.strip():
         found = await state.authenticator.verify(token.strip())
     if found is None:
-        raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, N_("invalid or revoked token"), headers={"WWW-Authenticate": "Bearer"}
+        )
     try:
         await run_in_threadpool(accounts.end_login, state.context, found)
     except ConflictError as error:  # JSON (an /auth path would get the message page)

@@ -126,6 +126,10 @@ def test_error_messages_are_translated_on_pages_and_in_the_api(site):
     held = client.post("/auth/login", json=body, headers=french)
     assert held.json()["detail"].startswith("trop de mots de passe erronés : réessayez dans ")
     assert held.json()["detail"].endswith(" secondes")
+    unknown = client.get("/customers/C0001", headers={"Authorization": "Bearer rtn_x_y", **french})
+    assert unknown.status_code == 401 and unknown.json()["detail"] == "jeton non valide ou révoqué"
+    missing = client.get("/customers/C0001")
+    assert missing.status_code == 401 and missing.json()["detail"] == "missing bearer token"
 
 
 def test_the_reset_email_is_in_the_users_language(tmp_path):
