@@ -19,9 +19,9 @@ from jinja2 import pass_context
 
 from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
-from serving.web.words import WORDS
 from tasks import i18n
 from tasks.i18n import formatting
+from tasks.i18n.words import WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -111,11 +111,6 @@ def error_text(request: Request, session: Any, error: Exception) -> str:
     return i18n.translate_error(error, language_of(request, session))
 
 
-def _words(language: str, values: dict[str, str]) -> dict[str, str]:
-    catalogue = i18n.translations(language)
-    return {k: catalogue.ugettext(v) if v in WORDS else v for k, v in values.items()}
-
-
 class Pages:
     """The templates with what every page needs (assets, the session, notices, the
     language: `{{ _("text") }}` translates, `number`, `signed`, `percent`, `money`, `day`,
@@ -164,7 +159,7 @@ async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
         "message.html",
         status=403,
         heading=i18n.gettext(language, "Not allowed"),
-        text=i18n.gettext(language, exc.message, **_words(language, exc.values)),
+        text=i18n.gettext(language, exc.message, **i18n.words_in(language, exc.values)),
         session=session,
         lang=language,
     )

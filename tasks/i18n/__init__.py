@@ -102,14 +102,26 @@ def N_(message: str) -> str:
     return message
 
 
+def words_in(language: str, values: dict[str, object]) -> dict[str, object]:
+    """`values` with the stored words among them (a status, a role) in `language`."""
+    from tasks.i18n.words import WORDS
+
+    catalogue = translations(language)
+    return {
+        key: catalogue.ugettext(value) if isinstance(value, str) and value in WORDS else value
+        for key, value in values.items()
+    }
+
+
 def translate_error(error: Exception, language: str) -> str:
     """A typed error's message in `language`: its template looked up in the catalogue, then
     filled in with its values (the English text when the catalogue lacks it)."""
     template = getattr(error, "template", None)
     if not template:
         return str(error)
-    values = getattr(error, "values", None) or {}
-    text = translations(language).ugettext(template)
+    catalogue = translations(language)
+    values = words_in(language, getattr(error, "values", None) or {})
+    text = catalogue.ugettext(template)
     try:
         return text % values if values else text
     except (KeyError, TypeError, ValueError):  # a broken catalogue entry: the English text

@@ -54,3 +54,13 @@ def test_a_typed_error_is_translated_before_its_values_are_filled_in():
     assert i18n.translate_error(waiting, "fr").endswith("réessayez dans 15 minutes")
     plain = NotFoundError("an English text of its own, 100% as is")
     assert i18n.translate_error(plain, "fr") == str(plain)
+
+
+def test_stored_words_among_an_errors_values_are_translated():
+    from tasks.core.errors import ConflictError
+
+    error = ConflictError("campaign %(id)s is %(status)s: nothing to approve", id=3, status="sent")
+    assert str(error) == "campaign 3 is sent: nothing to approve"
+    assert i18n.translate_error(error, "fr") == (
+        "la campagne 3 est au statut envoyé : rien à approuver"
+    )

@@ -1,6 +1,7 @@
-"""The stored words the pages show (roles, risk segments, channels, statuses, the overview's
-cards), marked for the catalogues here; a template shows one translated with `word(value)`.
-A value that is not one of these (a segment value from the data) is shown as stored."""
+"""The stored words the pages and messages show (roles, risk segments, channels, statuses,
+the overview's cards), marked for the catalogues here; a template shows one translated with
+`| word`, a typed error's values are translated when they are one of these. A value that is
+not (a segment value from the data) is shown as stored."""
 
 from __future__ import annotations
 
