@@ -65,7 +65,8 @@ screenshots: $(STAMP) browser
 # The strings to translate (tasks/i18n/babel.cfg; the keywords are those of
 # tasks/i18n/extraction.py) into tasks/i18n/messages.pot, then each catalogue updated from it:
 # new strings get an empty msgstr to fill in, removed ones are dropped. Entries are sorted by
-# msgid without line numbers, so catalogues edited on two branches merge cleanly.
+# msgid without line numbers or extraction date, so catalogues edited on two branches merge
+# cleanly.
 MESSAGES := tasks/i18n/messages.pot
 TRANSLATED := fr
 
@@ -76,6 +77,8 @@ messages: $(STAMP)
 	for lang in $(TRANSLATED); do \
 		$(BIN)/pybabel -q update -i $(MESSAGES) -d tasks/i18n/locales -D messages -l $$lang \
 			--no-fuzzy-matching --ignore-obsolete --no-wrap || exit 1; \
+		po=tasks/i18n/locales/$$lang/LC_MESSAGES/messages.po; \
+		sed -i.bak '/^"POT-Creation-Date:/d' $$po && rm $$po.bak; \
 	done
 
 lint: $(STAMP)
