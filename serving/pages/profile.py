@@ -27,7 +27,6 @@ def _profile(request: Request, session: accounts.Session, status: int = 200, **c
         status=status,
         session=session,
         active="profile",
-        languages=i18n.LANGUAGE_NAMES,
         **context,
     )
 

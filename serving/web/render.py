@@ -122,6 +122,7 @@ class Pages:
         env = self.templates.env
         env.add_extension("jinja2.ext.i18n")
         env.globals["asset"] = assets.url
+        env.globals["language_names"] = i18n.LANGUAGE_NAMES
         env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters["number"] = _in_language(formatting.format_number)
         env.filters["percent"] = _in_language(formatting.format_percent)

@@ -64,6 +64,8 @@ def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
     assert "Se déconnecter" in page and "administrateur" in page
     listing = client.get("/dashboard/campaigns").text
     assert "Campagnes" in listing and "Aucune campagne pour l'instant." in listing
+    users = client.get("/dashboard/users").text
+    assert "<td>Français</td>" in users and "<td>par défaut</td>" in users
     customers = client.get("/dashboard/customers").text
     assert "Probabilité d'attrition" in customers and "élevé" in customers
 
