@@ -18,7 +18,8 @@ export DASK_LOGGING__DISTRIBUTED := warning
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup demo test docs site lint format lock bench clean browser screenshots up down status deploy
+.PHONY: setup demo test docs site lint format lock bench clean browser screenshots up down status deploy \
+	messages
 
 setup: $(STAMP)
 
@@ -63,6 +64,25 @@ screenshots: $(STAMP) browser
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m pytest -q tests/browser
 	$(BIN)/python tests/browser/shrink.py tests/artifacts docs/pages/img
+
+# The strings to translate (tasks/i18n/babel.cfg; the keywords are those of
+# tasks/i18n/extraction.py) into tasks/i18n/messages.pot, then each catalogue updated from it:
+# new strings get an empty msgstr to fill in, removed ones are dropped. Entries are sorted by
+# msgid without line numbers or extraction date, so catalogues edited on two branches merge
+# cleanly.
+MESSAGES := tasks/i18n/messages.pot
+TRANSLATED := fr
+
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F tasks/i18n/babel.cfg --no-default-keywords \
+		-k _ -k N_ -k gettext:2 -k ngettext:2,3 --sort-output --no-location --no-wrap \
+		--project RetainAI -o $(MESSAGES) .
+	for lang in $(TRANSLATED); do \
+		$(BIN)/pybabel -q update -i $(MESSAGES) -d tasks/i18n/locales -D messages -l $$lang \
+			--no-fuzzy-matching --ignore-obsolete --no-wrap || exit 1; \
+		po=tasks/i18n/locales/$$lang/LC_MESSAGES/messages.po; \
+		sed -i.bak '/^"POT-Creation-Date:/d' $$po && rm $$po.bak; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,7 +2,19 @@
 
 
 class RetainAIError(Exception):
-    """Base of every error the CLI reports as one clear line."""
+    """Base of every error the CLI reports as one clear line.
+
+    `RetainAIError("no user %(id)s", id=7)` keeps its English text (`str(error)`, "no user 7")
+    and its `template` and `values`, so a door can translate the message before filling it in
+    (serving/errors.py looks the template up in the reader's catalogue)."""
+
+    def __init__(self, *args: object, **values: object) -> None:
+        template = args[0] if len(args) == 1 and isinstance(args[0], str) else None
+        if values and template is not None:
+            args = (template % values,)
+        super().__init__(*args)
+        self.template = template
+        self.values = values
 
 
 class ConfigError(RetainAIError):

@@ -59,6 +59,7 @@ from serving.pages import (
     users,
 )
 from serving.pages import unsubscribe as unsubscribe_pages
+from serving.refusals import api_language, translated
 from serving.request_parser import CustomerParser
 from serving.run_slot import RunSlot
 from serving.scoring_launcher import ScoringLauncher
@@ -162,7 +163,7 @@ async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI reads bodies into a 400
         return Response(status_code=CLIENT_CLOSED)
-    return await http_exception_handler(request, exc)
+    return await http_exception_handler(request, translated(exc, api_language(request)))
 
 
 def _openapi(app: FastAPI, parser: CustomerParser, described: list[Any]):

@@ -12,7 +12,9 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from serving.refusals import refusal
 from tasks.core.policy import PERMISSIONS, allows
+from tasks.i18n import N_
 from tasks.services import accounts
 from tasks.services.accounts import Principal
 from tasks.services.context import Context
@@ -20,6 +22,7 @@ from tasks.services.context import Context
 ACCESS = PERMISSIONS  # the one policy (tasks/core/policy.py): action -> roles allowed
 PRINCIPAL = "retainai.principal"  # scope key of the admitted caller
 CACHE_ENTRIES = 10_000
+ROLE_REFUSED = N_("role %(role)r may not call this endpoint")
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -50,7 +53,7 @@ class Authenticator:
         try:
             principal = await run_in_threadpool(accounts.identify, self.context, token)
         except sa.exc.SQLAlchemyError as exc:
-            raise HTTPException(503, "the token store is unavailable") from exc
+            raise refusal(503, N_("the token store is unavailable")) from exc
         if self.ttl > 0:
             if len(self._cache) >= CACHE_ENTRIES:
                 self._cache.clear()
@@ -64,19 +67,19 @@ class Authenticator:
 
 
 def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+    return refusal(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def admit(authenticator: Authenticator, access: str, header: str | None) -> Principal:
     """The owner of the bearer token in `header` if its role may `access`, else 401/403."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("missing bearer token")
+        raise _unauthorized(N_("missing bearer token"))
     found = await authenticator.verify(token.strip())
     if found is None:
-        raise _unauthorized("invalid or revoked token")
+        raise _unauthorized(N_("invalid or revoked token"))
     if not allows(found.role, access):
-        raise HTTPException(403, f"role {found.role!r} may not call this endpoint")
+        raise refusal(403, ROLE_REFUSED, role=found.role)
     return found
 
 
@@ -90,7 +93,7 @@ async def authenticate(request: Request, access: str, header: str | None) -> Pri
         found = await admit(request.app.state.serving.authenticator, access, header)
         request.scope[PRINCIPAL] = found
     elif not allows(found.role, access):
-        raise HTTPException(403, f"role {found.role!r} may not call this endpoint")
+        raise refusal(403, ROLE_REFUSED, role=found.role)
     return found
 
 

@@ -1,13 +1,20 @@
 """The one mapping from the application layer's typed errors to HTTP answers: JSON
 `{"detail": ...}` for the API, the message page (with the navigation) for the dashboard;
-neither ever names a folder of the server."""
+neither ever names a folder of the server.
+
+Both are translated: a page into the page's language (the user's choice, the deployment's
+default, the browser's); the API's `detail` into the language of the request's
+Accept-Language header, else English (scripts read the same text whatever the deployment's
+default; a person's client asks with the header)."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from starlette.responses import Response
 
+from serving.refusals import api_language
 from serving.state import OrjsonResponse
+from tasks import i18n
 from tasks.core.errors import (
     ConflictError,
     ForbiddenError,
@@ -17,13 +24,14 @@ from tasks.core.errors import (
     UnavailableError,
 )
 from tasks.core.redaction import hide_paths
+from tasks.i18n import N_
 
 STATUS: tuple[tuple[type[RetainAIError], int, str], ...] = (
-    (NotFoundError, 404, "Not found"),
-    (ConflictError, 409, "Not possible now"),
-    (InvalidInputError, 422, "Not valid"),
-    (ForbiddenError, 403, "Not allowed"),
-    (UnavailableError, 503, "Unavailable"),
+    (NotFoundError, 404, N_("Not found")),
+    (ConflictError, 409, N_("Not possible now")),
+    (InvalidInputError, 422, N_("Not valid")),
+    (ForbiddenError, 403, N_("Not allowed")),
+    (UnavailableError, 503, N_("Unavailable")),
 )
 PAGE_PREFIXES = ("/dashboard", "/auth", "/unsubscribe")
 
@@ -33,7 +41,7 @@ def status_of(error: RetainAIError) -> tuple[int, str]:
     for kind, status, heading in STATUS:
         if isinstance(error, kind):
             return status, heading
-    return 400, "Not valid"
+    return 400, N_("Not valid")
 
 
 def wants_page(request: Request) -> bool:
@@ -48,14 +56,19 @@ async def typed_error(request: Request, error: RetainAIError) -> Response:
     status, heading = status_of(error)
     if wants_page(request):
         from serving.sessions import SESSION
-        from serving.web.render import pages_of
+        from serving.web.render import language_of, pages_of
 
+        session = request.scope.get(SESSION)
+        language = language_of(request, session)
         return pages_of(request).render(
             request,
             "message.html",
             status=status,
-            heading=heading,
-            text=hide_paths(str(error)),
-            session=request.scope.get(SESSION),
+            heading=i18n.gettext(language, heading),
+            text=hide_paths(i18n.translate_error(error, language)),
+            session=session,
+            lang=language,
         )
-    return OrjsonResponse({"detail": hide_paths(str(error))}, status_code=status)
+    language = api_language(request)
+    detail = hide_paths(i18n.translate_error(error, language))
+    return OrjsonResponse({"detail": detail}, status_code=status)

@@ -17,7 +17,10 @@ from fastapi import HTTPException, params
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from serving.auth import PRINCIPAL, Authenticator, admit
+from serving.refusals import translated
 from serving.state import OrjsonResponse
+from tasks import i18n
+from tasks.i18n import N_
 
 JSON_LIMIT = 64 * 1024  # bytes of a JSON body on routes without their own limit
 PUBLIC = frozenset({"/health", "/ready", "/metrics", "/unsubscribe/{token}"})  # the token signs
@@ -183,7 +186,7 @@ class RequestGuard:
         elif length is None:  # chunked (or no length declared): counted as it arrives
             receive = _limited(receive, policy.limit)
         elif not length.isdigit():
-            refusal = HTTPException(400, "invalid Content-Length header")
+            refusal = HTTPException(400, N_("invalid Content-Length header"))
         elif int(length) > policy.limit:
             refusal = HTTPException(413, body_too_large(policy.limit))
         if refusal is not None:
@@ -194,6 +197,8 @@ class RequestGuard:
     @staticmethod
     async def _refuse(scope: dict, receive: Any, send: Any, policy: Policy, exc: Any) -> None:
         scope["route"] = policy.route.original_route  # as the router would
+        asked = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+        exc = translated(exc, i18n.from_accept_language(asked) or "en")
         response = OrjsonResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )

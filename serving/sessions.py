@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tasks.core.credentials import same_secret
 from tasks.core.policy import allows
+from tasks.i18n import N_
 from tasks.services import accounts
 from tasks.services.accounts import Session
 
@@ -35,10 +36,12 @@ class LoginRequired(Exception):
 
 
 class PageForbidden(Exception):
-    """The user's role may not do this (or the CSRF token is missing or wrong)."""
+    """The user's role may not do this (or the CSRF token is missing or wrong); `message` is
+    translated when shown, then filled in with `values`."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, **values: str):
         self.message = message
+        self.values = values
 
 
 def client_address(request: Request) -> str:
@@ -73,7 +76,7 @@ async def check_csrf(request: Request, session: Session) -> None:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not same_secret(given, session.csrf_token):
-        raise PageForbidden("this form has expired or was not sent from the dashboard: reload")
+        raise PageForbidden(N_("this form has expired or was not sent from the dashboard: reload"))
 
 
 def page(access: str) -> Callable[..., Any]:
@@ -86,7 +89,9 @@ def page(access: str) -> Callable[..., Any]:
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(path if request.method in SAFE_METHODS else "/dashboard/")
         if not allows(session.user["role"], access):
-            raise PageForbidden(f"the {session.user['role']} role may not open this page")
+            raise PageForbidden(
+                N_("the %(role)s role may not open this page"), role=session.user["role"]
+            )
         await check_csrf(request, session)
         return session
 

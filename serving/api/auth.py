@@ -19,10 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.api.models import LoginAnswer, UserInfo
-from serving.errors import status_of
+from serving.errors import api_language, status_of
 from serving.sessions import COOKIE, client_address, page, session_of
 from serving.state import OrjsonResponse, State
-from serving.web.render import NO_STORE, pages_of
+from serving.web.render import NO_STORE, language_of, pages_of
+from tasks import i18n
 from tasks.core.credentials import new_secret, same_secret
 from tasks.core.errors import (
     ConflictError,
@@ -30,6 +31,7 @@ from tasks.core.errors import (
     LoginRefusedError,
     TooManyAttemptsError,
 )
+from tasks.i18n import N_
 from tasks.services import accounts
 
 log = logging.getLogger("retainai.serving")
@@ -37,7 +39,7 @@ router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
 signed_in = page("read")  # a dashboard session, and its CSRF token on a POST
 LOGIN_COOKIE = "retainai_login"  # the login form's token, sent back only by this site's pages
 LOGIN_FIELD = "login_token"
-FORM_EXPIRED = "this login form has expired or was not sent from this site: log in again"
+FORM_EXPIRED = N_("this login form has expired or was not sent from this site: log in again")
 
 
 def _secure(request: Request) -> bool:
@@ -46,10 +48,16 @@ def _secure(request: Request) -> bool:
 
 
 def _login_form(
-    request: Request, status: int = 200, email: str = "", message: str | None = None
+    request: Request, status: int = 200, email: str = "", refusal: str | Exception | None = None
 ) -> Response:
     """The login page with its form token, set in the strict same-site cookie as well (the
-    browser's token is kept, so two open login pages both work)."""
+    browser's token is kept, so two open login pages both work); `refusal` says why again."""
+    language = language_of(request)
+    message = None
+    if isinstance(refusal, Exception):
+        message = i18n.translate_error(refusal, language)
+    elif refusal:
+        message = i18n.gettext(language, refusal)
     token = request.cookies.get(LOGIN_COOKIE, "")
     if not re.fullmatch(r"[A-Za-z0-9_-]{43}", token):
         token = new_secret()
@@ -92,7 +100,7 @@ async def _credentials(request: Request) -> tuple[str, str]:
             body = json.loads(await request.body())
             return str(body["email"]), str(body["password"])
         except (ValueError, KeyError, TypeError):
-            raise HTTPException(422, 'send {"email": ..., "password": ...}') from None
+            raise HTTPException(422, N_('send {"email": ..., "password": ...}')) from None
     form = await request.form()
     return str(form.get("email", "")), str(form.get("password", ""))
 
@@ -155,14 +163,15 @@ async def login(request: Request, state: State) -> Response:
     except TooManyAttemptsError as error:
         headers = {"Retry-After": str(error.retry_after)}
         if _is_json(request):
-            raise HTTPException(429, str(error), headers=headers) from None
-        response = _login_form(request, 429, email, str(error))
+            detail = i18n.translate_error(error, api_language(request))
+            raise HTTPException(429, detail, headers=headers) from None
+        response = _login_form(request, 429, email, error)
         response.headers.update(headers)
         return response
     except LoginRefusedError as error:
         if _is_json(request):
-            raise HTTPException(401, str(error)) from None
-        return _login_form(request, 401, email, str(error))
+            raise HTTPException(401, i18n.translate_error(error, api_language(request))) from None
+        return _login_form(request, 401, email, error)
     if isinstance(session, accounts.LoginToken):
         answer = {"access_token": session.access_token, "token_type": "bearer"}
         return OrjsonResponse({**answer, "expires_in": session.expires_in, "user": session.user})
@@ -192,7 +201,7 @@ async def logout(request: Request, state: State) -> Response:
     (its session and CSRF token): the session ends."""
     header = request.headers.get("authorization")
     if header is not None:
-        return await _end_login_token(state, header)
+        return await _end_login_token(request, state, header)
     session = await signed_in(request)
     await run_in_threadpool(accounts.logout, state.context, session.session_id)
     response = RedirectResponse("/auth/login", status_code=303, headers=NO_STORE)
@@ -200,17 +209,20 @@ async def logout(request: Request, state: State) -> Response:
     return response
 
 
-async def _end_login_token(state, header: str) -> Response:
+async def _end_login_token(request: Request, state, header: str) -> Response:
     scheme, _, token = header.partition(" ")
     found = None
     if scheme.lower() == "bearer" and token.strip():
         found = await state.authenticator.verify(token.strip())
     if found is None:
-        raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, N_("invalid or revoked token"), headers={"WWW-Authenticate": "Bearer"}
+        )
     try:
         await run_in_threadpool(accounts.end_login, state.context, found)
     except ConflictError as error:  # JSON (an /auth path would get the message page)
-        raise HTTPException(status_of(error)[0], str(error)) from None
+        detail = i18n.translate_error(error, api_language(request))
+        raise HTTPException(status_of(error)[0], detail) from None
     state.authenticator.forget()
     return Response(status_code=204)
 
@@ -222,7 +234,7 @@ async def _end_login_token(state, header: str) -> Response:
 )
 async def register_page(request: Request, state: State) -> Response:
     if not accounts.registration_open(state.context):
-        raise HTTPException(404, accounts.REGISTRATION_OFF)
+        raise HTTPException(404, i18n.gettext(api_language(request), accounts.REGISTRATION_OFF))
     return pages_of(request).render(request, "register.html", email="")
 
 
@@ -245,7 +257,7 @@ async def register_page(request: Request, state: State) -> Response:
 async def register(request: Request, state: State) -> Response:
     """A new viewer account when self-registration is on (JSON or a form)."""
     if not accounts.registration_open(state.context):
-        raise HTTPException(404, accounts.REGISTRATION_OFF)
+        raise HTTPException(404, i18n.gettext(api_language(request), accounts.REGISTRATION_OFF))
     email, password = await _credentials(request)
     try:
         user = await run_in_threadpool(
@@ -253,8 +265,9 @@ async def register(request: Request, state: State) -> Response:
         )
     except (InvalidInputError, ConflictError) as error:
         if _is_json(request):
-            raise HTTPException(status_of(error)[0], str(error)) from None
-        note = [{"kind": "error", "text": str(error)}]
+            detail = i18n.translate_error(error, api_language(request))
+            raise HTTPException(status_of(error)[0], detail) from None
+        note = [{"kind": "error", "text": i18n.translate_error(error, language_of(request))}]
         return pages_of(request).render(  # the form again, with what to change: 400
             request, "register.html", status=400, email=email, messages=note
         )

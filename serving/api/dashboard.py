@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from serving.api.models import LegacyClients, LegacyKpis, Message
 from serving.auth import Reader
-from serving.errors import status_of
+from serving.errors import api_language, status_of
 from serving.state import OrjsonResponse, State
+from tasks import i18n
 from tasks.core.errors import NotFoundError
 from tasks.services import customers as service
 
@@ -24,7 +25,7 @@ router = APIRouter(tags=["dashboard"], default_response_class=OrjsonResponse)
     response_model=LegacyKpis,
     responses={404: {"model": Message, "description": "No KPI snapshot yet"}},
 )
-async def legacy_kpi_figures(state: State, _caller: Reader) -> OrjsonResponse:
+async def legacy_kpi_figures(request: Request, state: State, _caller: Reader) -> OrjsonResponse:
     """The latest KPIs in the original product's shape: total_clients, churn_rate (percent:
     observed where labels exist, else the mean predicted), at_risk_count, avg_churn_score,
     lifetime_value (null without a value role)."""
@@ -32,7 +33,8 @@ async def legacy_kpi_figures(state: State, _caller: Reader) -> OrjsonResponse:
     try:
         found = await run_in_threadpool(service.legacy_kpi_figures, state.context, dataset)
     except NotFoundError as error:  # JSON, though under the pages' prefix
-        raise HTTPException(status_of(error)[0], str(error)) from None
+        detail = i18n.translate_error(error, api_language(request))
+        raise HTTPException(status_of(error)[0], detail) from None
     return OrjsonResponse(found)
 
 

@@ -22,6 +22,7 @@ from tasks.core.inference import fold_engineered
 from tasks.core.kpis import assign_risk_segments
 from tasks.core.reasons import business_reasons
 from tasks.core.scoring import reason_records
+from tasks.i18n import N_
 
 router = APIRouter(tags=["predictions"])  # the declaration of the served route, not mounted
 _BOOLEANS = {
@@ -85,7 +86,7 @@ async def handle(request: Request, explain: bool) -> OrjsonResponse:
     state: ServingState = request.app.state.serving
     model = state.holder.current
     if model is None:
-        raise HTTPException(503, "no model is loaded yet")
+        raise HTTPException(503, N_("no model is loaded yet"))
     request.scope["retainai.model"] = model
     try:
         body = await request.body()  # its size and media type were checked by the guard

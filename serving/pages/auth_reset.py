@@ -10,14 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.state import OrjsonResponse, State
-from serving.web.render import language_of, pages_of
+from serving.web.render import error_text, language_of, pages_of, translator
 from tasks.core.errors import InvalidInputError
-from tasks.i18n import gettext
+from tasks.i18n import N_, gettext
 from tasks.services import accounts
 from tasks.services.operations.setup_checks import mail_relay_configured
 
 router = APIRouter(tags=["auth"], default_response_class=OrjsonResponse)
-RESET_SENT = "If an account uses this address, a reset link is on its way."
+RESET_SENT = N_("If an account uses this address, a reset link is on its way.")
 
 
 def _own_address(request: Request) -> str:
@@ -56,13 +56,14 @@ async def reset_request(
     base = state.settings.public_url or _own_address(request)
     asked = accounts.ResetLinkRequest(email, base)
     background.add_task(accounts.send_reset_link, state.context, asked)
+    _ = translator(request)
     return pages_of(request).render(
         request,
         "message.html",
-        heading="Check your email",
-        text=RESET_SENT,
+        heading=_("Check your email"),
+        text=_(RESET_SENT),
         link="/auth/login",
-        link_text="Back to the login",
+        link_text=_("Back to the login"),
     )
 
 
@@ -79,22 +80,23 @@ async def reset_password(
         reset = accounts.PasswordReset(token, password)
         await run_in_threadpool(accounts.reset_password, state.context, reset)
     except InvalidInputError as error:  # the page again, with what to do: 400
-        page = pages_of(request)
-        return page.render(
+        _ = translator(request)
+        return pages_of(request).render(
             request,
             "message.html",
             status=400,
-            heading="Password not changed",
-            text=str(error),
+            heading=_("Password not changed"),
+            text=error_text(request, None, error),
             link="/auth/reset",
-            link_text="Ask for a new link",
+            link_text=_("Ask for a new link"),
         )
     state.authenticator.forget()  # the user's login tokens were revoked
+    _ = translator(request)
     return pages_of(request).render(
         request,
         "message.html",
-        heading="Password changed",
-        text="Log in with your new password.",
+        heading=_("Password changed"),
+        text=_("Log in with your new password."),
         link="/auth/login",
-        link_text="Log in",
+        link_text=_("Log in"),
     )

@@ -15,6 +15,7 @@ from serving.state import State
 from serving.web.render import pages_of
 from tasks.core.errors import InvalidInputError
 from tasks.core.policy import allows
+from tasks.i18n import N_
 from tasks.services import campaigns as use
 from tasks.services.campaigns import SendNow
 
@@ -50,7 +51,8 @@ async def send(request: Request, state: State, session: AnalystPage, campaign_id
             raise InvalidInputError("tick the box to confirm the send")
         return use.send_now(state.context, state.config, command)
 
-    return await _step(request, state, session, campaign_id, run, refused="not sent: ")
+    refused = N_("not sent: %(why)s")
+    return await _step(request, state, session, campaign_id, run, refused=refused)
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/stop")
@@ -60,4 +62,6 @@ async def stop(request: Request, state: State, session: AnalystPage, campaign_id
     def run():
         return use.stop_sending(state.context, state.config, campaign_id)
 
-    return await _step(request, state, session, campaign_id, run, refused="not stopped: ")
+    return await _step(
+        request, state, session, campaign_id, run, refused=N_("not stopped: %(why)s")
+    )

@@ -18,14 +18,17 @@ from starlette.concurrency import run_in_threadpool
 
 from serving import charts
 from serving.auth import authenticate
-from serving.errors import status_of
+from serving.errors import api_language, status_of
 from serving.pages.campaign_forms import read_campaign_form, read_legacy_campaign
 from serving.sessions import AnalystPage, ViewerPage, page
 from serving.state import OrjsonResponse, State
-from serving.web.render import NO_STORE, pages_of
+from serving.web.render import NO_STORE, error_text, language_of, pages_of, translator
+from tasks import i18n
 from tasks.core.errors import InvalidInputError, RetainAIError
 from tasks.core.policy import allows
 from tasks.core.redaction import hide_paths
+from tasks.i18n import N_
+from tasks.i18n.formatting import format_number
 from tasks.services import campaigns as use
 from tasks.services.campaigns import (
     ApproveCampaign,
@@ -37,6 +40,7 @@ router = APIRouter(include_in_schema=False)
 EVENTS_UPLOAD = 2 * 1024 * 1024  # bytes of an events CSV from the page
 analyst_form = page("campaigns")
 LEGACY_NAMES = {"offer": "email_template", "audience": "segment_filter"}
+NO_EVENTS = N_("no events recorded: %(why)s")
 
 
 @router.get("/dashboard/campaigns", response_class=HTMLResponse)
@@ -83,7 +87,7 @@ async def preview(request: Request, state: State, session: AnalystPage) -> Respo
     try:
         found = await run_in_threadpool(_preview, state, request.query_params)
     except RetainAIError as error:
-        found = {"error": str(error)}
+        found = {"error": error_text(request, session, error)}
     return pages_of(request).render(request, "campaign_preview.html", session=session, **found)
 
 
@@ -102,7 +106,8 @@ async def _legacy(request: Request, state) -> Response:
         where = ".".join(map(str, [LEGACY_NAMES.get(str(head), head), *rest]))
         return OrjsonResponse({"detail": f"{where}: {error.reason}"}, status_code=422)
     except RetainAIError as error:  # the one mapping of typed errors, as JSON here
-        return OrjsonResponse({"detail": hide_paths(str(error))}, status_code=status_of(error)[0])
+        detail = hide_paths(i18n.translate_error(error, api_language(request)))
+        return OrjsonResponse({"detail": detail}, status_code=status_of(error)[0])
     return OrjsonResponse(made.as_json(), status_code=201)
 
 
@@ -124,7 +129,7 @@ async def create(request: Request, state: State) -> Response:
             status=400,
             session=session,
             active="campaigns",
-            messages=[{"kind": "error", "text": str(error)}],
+            messages=[{"kind": "error", "text": error_text(request, session, error)}],
             **form,
         )
     return RedirectResponse(f"/dashboard/campaigns/{made.id}", status_code=303, headers=NO_STORE)
@@ -175,13 +180,16 @@ async def campaign(
 
 async def _step(request, state, session, campaign_id: int, run, done=None, refused="") -> Response:
     """Run one step of the campaign: back to its page (with `done`'s note when given), or
-    its page saying why the step was refused. A missing campaign is the app's 404."""
+    its page saying why the step was refused (`refused`: a heading with `%(why)s`). A
+    missing campaign is the app's 404."""
+    _ = translator(request, session)
     try:
         found = await run_in_threadpool(run)
     except RetainAIError as error:
         if status_of(error)[0] == 404:
             raise
-        note = {"kind": "error", "text": f"{refused}{hide_paths(str(error))}"}
+        why = hide_paths(error_text(request, session, error))
+        note = {"kind": "error", "text": _(refused, why=why) if refused else why}
         return await show_campaign(request, state, session, campaign_id, note)
     if done is None:
         where = f"/dashboard/campaigns/{campaign_id}"
@@ -217,7 +225,9 @@ async def approve(
         command = ApproveCampaign(campaign_id, session.user["email"], True, int(expected))
         return use.approve_campaign(state.context, state.config, command)
 
-    return await _step(request, state, session, campaign_id, run, refused="not approved: ")
+    return await _step(
+        request, state, session, campaign_id, run, refused=N_("not approved: %(why)s")
+    )
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/events")
@@ -226,12 +236,14 @@ async def events(
 ) -> Response:
     """Outcome events from an uploaded CSV (customer_id, event[, event_key, occurred_at])."""
     upload = (await request.form()).get("events")
+    _ = translator(request, session)
     try:
         if upload is None or isinstance(upload, str):
-            raise InvalidInputError("choose a CSV file of events")
+            raise InvalidInputError(N_("choose a CSV file of events"))
         raw = pd.read_csv(io.BytesIO(await upload.read()), dtype=str)
     except (InvalidInputError, ValueError, pd.errors.ParserError) as error:
-        note = {"kind": "error", "text": f"no events recorded: {error}"}
+        why = error_text(request, session, error)
+        note = {"kind": "error", "text": _(NO_EVENTS, why=why)}
         return await show_campaign(request, state, session, campaign_id, note)
     command = RecordOutcomes(campaign_id, raw)
 
@@ -239,6 +251,6 @@ async def events(
         return use.record_outcomes(state.context, state.config, command)
 
     def done(new: int) -> str:
-        return f"{new:,} new events recorded"
+        return _("%(n)s new events recorded", n=format_number(new, language_of(request, session)))
 
-    return await _step(request, state, session, campaign_id, run, done, "no events recorded: ")
+    return await _step(request, state, session, campaign_id, run, done, NO_EVENTS)

@@ -16,7 +16,7 @@ from configs.vocabulary import RISK_SEGMENTS
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import NO_STORE, day_of, pages_of
+from serving.web.render import NO_STORE, day_of, pages_of, translator
 from tasks.core.errors import NotFoundError
 from tasks.core.message_facts import readable
 from tasks.services import customers as service
@@ -161,14 +161,15 @@ async def customer(
     try:
         found = await run_in_threadpool(service.customer_view, state.context, ref, state.config)
     except NotFoundError:
-        text = f"No score for customer {customer_id!r}."
-        back = {"link": "/dashboard/customers", "link_text": "All customers"}
+        _ = translator(request, session)
+        text = _("No score for customer %(id)s.", id=repr(customer_id))
+        back = {"link": "/dashboard/customers", "link_text": _("All customers")}
         return pages_of(request).render(
             request,
             "message.html",
             status=404,
             session=session,
-            heading="No such customer",
+            heading=_("No such customer"),
             text=text,
             **back,
         )

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from serving.errors import status_of
 from serving.sessions import AnalystPage, ViewerPage
 from serving.state import State
-from serving.web.render import pages_of
+from serving.web.render import error_text, pages_of, translator
 from tasks.core.errors import ConfigError, RetainAIError, UnavailableError
 from tasks.core.policy import allows
 from tasks.core.redaction import hide_paths
@@ -39,7 +39,7 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
         try:
             schedules = await run_in_threadpool(models.deployment_schedules, ctx)
         except (ConfigError, UnavailableError) as error:
-            schedule_error = str(error)
+            schedule_error = error_text(request, session, error)
     return pages_of(request).render(
         request,
         "data.html",
@@ -59,7 +59,7 @@ async def _page(request: Request, state, session, status: int = 200, **extra) ->
 
 async def _refused(request: Request, state, session, error: RetainAIError) -> Response:
     """The page again with what was refused (a limit passed, a run going: it is named)."""
-    refused = [{"kind": "error", "text": str(error)}]
+    refused = [{"kind": "error", "text": error_text(request, session, error)}]
     return await _page(request, state, session, status=status_of(error)[0], messages=refused)
 
 
@@ -100,9 +100,11 @@ async def score(request: Request, state: State, session: AnalystPage, upload_id:
         )
     except RetainAIError as error:
         return await _refused(request, state, session, error)
-    note = {
-        "kind": "ok",
-        "text": f"scoring started for {started.as_of} (process {started.pid}); its run "
-        "appears below, reload to follow it",
-    }
+    _ = translator(request, session)
+    text = _(
+        "scoring started for %(day)s (process %(pid)s); its run appears below, reload to follow it",
+        day=started.as_of,
+        pid=started.pid,
+    )
+    note = {"kind": "ok", "text": text}
     return await _page(request, state, session, messages=[note])

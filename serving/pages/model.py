@@ -13,9 +13,17 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts, security_headers
 from serving.sessions import AdminPage, ViewerPage
 from serving.state import State
-from serving.web.render import NO_STORE, confirm_page, day_of, language_of, pages_of
+from serving.web.render import (
+    NO_STORE,
+    confirm_page,
+    day_of,
+    error_text,
+    language_of,
+    pages_of,
+    translator,
+)
 from tasks.core.errors import ConflictError, NotFoundError
-from tasks.i18n import gettext
+from tasks.i18n import N_, gettext
 from tasks.services import models, monitoring
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +60,7 @@ async def plot(state: State, session: ViewerPage, version: str, plot: str) -> Re
         models.evaluation_plot, state.context, state.config, version, plot
     )
     if found is None:
-        raise NotFoundError("no such plot")
+        raise NotFoundError(N_("no such plot"))
     return FileResponse(found, media_type="image/png", headers={"Cache-Control": "private"})
 
 
@@ -60,7 +68,7 @@ async def plot(state: State, session: ViewerPage, version: str, plot: str) -> Re
 async def drift_report(state: State, session: ViewerPage, uri: str) -> Response:
     found = await run_in_threadpool(monitoring.drift_report_file, state.context, uri)
     if found is None:
-        raise NotFoundError("no such report")
+        raise NotFoundError(N_("no such report"))
     policy = {"Content-Security-Policy": security_headers.REPORT}  # sandboxed
     return FileResponse(found, media_type="text/html", headers={**NO_STORE, **policy})
 
@@ -89,9 +97,14 @@ async def retrain(
         started = await run_in_threadpool(
             models.start_training, state.context, state.launcher, command
         )
-        note = {"kind": "ok", "text": f"training started ({started.backend}, run {started.run_id})"}
+        text = translator(request, session)(
+            "training started (%(backend)s, run %(run)s)",
+            backend=started.backend,
+            run=started.run_id,
+        )
+        note = {"kind": "ok", "text": text}
     except ConflictError as error:  # a run is going, or no training data is set
-        note = {"kind": "error", "text": str(error)}
+        note = {"kind": "error", "text": error_text(request, session, error)}
     return await _render(request, state, session, note=note)
 
 
@@ -120,7 +133,11 @@ async def rollback(
         await run_in_threadpool(models.rollback, state.context, command)
     except (ConflictError, NotFoundError) as error:
         return await _render(
-            request, state, session, status=409, note={"kind": "error", "text": str(error)}
+            request,
+            state,
+            session,
+            status=409,
+            note={"kind": "error", "text": error_text(request, session, error)},
         )
     await state.holder.refresh()
     return RedirectResponse("/dashboard/model?done=rollback", status_code=303, headers=NO_STORE)

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.sessions import AdminPage
 from serving.state import State
-from serving.web.render import pages_of
+from serving.web.render import error_text, pages_of, translator
 from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks.core.policy import TOKEN_ROLES
 from tasks.services import accounts
@@ -49,7 +49,7 @@ async def create(
     try:
         token = await run_in_threadpool(accounts.create_token, state.context, new)
     except (InvalidInputError, ConflictError) as error:  # the form again, with why: 400
-        note = {"kind": "error", "text": str(error)}
+        note = {"kind": "error", "text": error_text(request, session, error)}
         return await _page(request, state, session, status=400, messages=[note])
     return await _page(request, state, session, created={"name": name.strip(), "token": token})
 
@@ -61,8 +61,9 @@ async def revoke(request: Request, state: State, session: AdminPage, name: str) 
             accounts.revoke_token, state.context, accounts.TokenRevocation(name)
         )
     except NotFoundError as error:
-        note = {"kind": "error", "text": str(error)}
+        note = {"kind": "error", "text": error_text(request, session, error)}
     else:
         state.authenticator.forget()
-        note = {"kind": "ok", "text": f"token {name!r} revoked"}
+        text = translator(request, session)("token %(name)s revoked", name=repr(name))
+        note = {"kind": "ok", "text": text}
     return await _page(request, state, session, messages=[note])

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from serving.errors import status_of
 from serving.sessions import AdminPage
 from serving.state import State
-from serving.web.render import NO_STORE, confirm_page, language_of, pages_of
+from serving.web.render import NO_STORE, confirm_page, error_text, language_of, pages_of
 from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks.core.policy import USER_ROLES
 from tasks.i18n import gettext
@@ -60,7 +60,7 @@ async def create_user(
     try:
         user, password = await run_in_threadpool(accounts.create_user, state.context, new)
     except (InvalidInputError, ConflictError) as error:
-        note = {"kind": "error", "text": str(error)}
+        note = {"kind": "error", "text": error_text(request, session, error)}
         return await _users_page(request, state, session, _refused(error), messages=[note])
     created = {"email": user["email"], "role": user["role"], "password": password}
     return await _users_page(request, state, session, created=created)
@@ -85,7 +85,7 @@ async def update_user(
     try:
         await run_in_threadpool(accounts.set_role, state.context, change)
     except (InvalidInputError, ConflictError, NotFoundError) as error:
-        note = {"kind": "error", "text": str(error)}
+        note = {"kind": "error", "text": error_text(request, session, error)}
         return await _users_page(request, state, session, _refused(error), messages=[note])
     state.authenticator.forget()  # the user's login tokens were revoked
     return RedirectResponse("/dashboard/users?done=saved", status_code=303, headers=NO_STORE)

@@ -8,6 +8,7 @@ are never cached."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
 from tasks import i18n
 from tasks.i18n import formatting
+from tasks.i18n.words import WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -66,6 +68,14 @@ def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
     return catalogue.ungettext(singular, plural, n)
 
 
+@pass_context
+def _word(context: Any, value: Any) -> Any:
+    """A stored word (role, status, segment...) in the page's language; other values as is."""
+    if isinstance(value, str) and value in WORDS:
+        return i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE)).ugettext(value)
+    return value
+
+
 def _in_language(format_value: Any) -> Any:
     @pass_context
     def apply(context: Any, value: Any, *args: Any) -> str:
@@ -98,9 +108,26 @@ def day_of(request: Request, session: Any = None) -> Any:
     return lambda value: formatting.format_date(value, language)
 
 
+def translator(request: Request, session: Any = None) -> Callable[..., str]:
+    """`_("text", name=value)` in the page's language, for what a route writes itself
+    (notices, headings); the catalogue tests extract these calls."""
+    language = language_of(request, session)
+
+    def translate(message: str, **values: object) -> str:
+        return i18n.gettext(language, message, **values)
+
+    return translate
+
+
+def error_text(request: Request, session: Any, error: Exception) -> str:
+    """A typed error's message in the page's language."""
+    return i18n.translate_error(error, language_of(request, session))
+
+
 class Pages:
     """The templates with what every page needs (assets, the session, notices, the
-    language: `{{ _("text") }}` translates, `number`, `percent`, `money`, `day` format)."""
+    language: `{{ _("text") }}` translates, `number`, `signed`, `percent`, `money`, `day`,
+    `moment` format, `word` translates a stored word such as a role or a status)."""
 
     def __init__(self, assets: Assets):
         self.assets = assets
@@ -108,11 +135,15 @@ class Pages:
         env = self.templates.env
         env.add_extension("jinja2.ext.i18n")
         env.globals["asset"] = assets.url
+        env.globals["language_names"] = i18n.LANGUAGE_NAMES
         env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters["number"] = _in_language(formatting.format_number)
         env.filters["percent"] = _in_language(formatting.format_percent)
         env.filters["money"] = money_filter
         env.filters["day"] = _in_language(formatting.format_date)
+        env.filters["moment"] = _in_language(formatting.format_moment)
+        env.filters["signed"] = _in_language(formatting.format_signed)
+        env.filters["word"] = _word
 
     def render(
         self, request: Request, template: str, status: int = 200, **context: Any
@@ -163,12 +194,14 @@ async def login_required(request: Request, exc: LoginRequired) -> RedirectRespon
 async def page_forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
     """The refusal inside the dashboard's frame: the user's navigation and Log out stay."""
     session = request.scope.get(SESSION)
+    language = language_of(request, session)
     return pages_of(request).render(
         request,
         "message.html",
         status=403,
-        heading=i18n.gettext(language_of(request, session), "Not allowed"),
-        text=exc.message,
+        heading=i18n.gettext(language, "Not allowed"),
+        text=i18n.gettext(language, exc.message, **i18n.words_in(language, exc.values)),
         session=session,
+        lang=language,
         active=None,
     )

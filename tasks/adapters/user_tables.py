@@ -18,6 +18,7 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("language", sa.String(8)),  # en | fr; null: the deployment's default (0010)
 )
 
 user_sessions = sa.Table(

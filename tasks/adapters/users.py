@@ -19,7 +19,15 @@ from tasks.adapters.user_tables import login_attempts, password_resets, user_ses
 from tasks.core.errors import ConflictError
 from tasks.core.throttle import Failures
 
-PUBLIC_COLUMNS = ("id", "email", "role", "active", "created_at", "password_changed_at")
+PUBLIC_COLUMNS = (
+    "id",
+    "email",
+    "role",
+    "active",
+    "created_at",
+    "password_changed_at",
+    "language",
+)
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often
 
 

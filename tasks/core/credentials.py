@@ -16,6 +16,7 @@ from functools import cache
 
 from tasks.core.errors import InvalidInputError
 from tasks.core.policy import TOKEN_ROLES, USER_ROLES
+from tasks.i18n import N_
 
 PASSWORD_MIN_CHARS = 12
 PASSWORD_MAX_CHARS = 256
@@ -58,25 +59,33 @@ def normal_email(email: str) -> str:
     """The email as stored: trimmed and lower case; a malformed one is an InvalidInputError."""
     email = (email or "").strip().lower()
     if len(email) > 320 or not _EMAIL.match(email):
-        raise InvalidInputError(f"{email!r} is not an email address")
+        raise InvalidInputError(N_("%(email)r is not an email address"), email=email)
     return email
 
 
 def check_role(role: str) -> str:
     if role not in USER_ROLES:
-        raise InvalidInputError(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
+        raise InvalidInputError(
+            N_("role must be one of %(roles)s, not %(role)r"),
+            roles=", ".join(USER_ROLES),
+            role=role,
+        )
     return role
 
 
 def check_token_role(role: str) -> str:
     if role not in TOKEN_ROLES:
-        raise InvalidInputError(f"role must be one of {', '.join(TOKEN_ROLES)}, not {role!r}")
+        raise InvalidInputError(
+            N_("role must be one of %(roles)s, not %(role)r"),
+            roles=", ".join(TOKEN_ROLES),
+            role=role,
+        )
     return role
 
 
 def check_token_name(name: str) -> str:
     if not re.match(TOKEN_NAME_PATTERN, name):
-        raise InvalidInputError("token name: 1-100 letters, digits, '.', '_' or '-'")
+        raise InvalidInputError(N_("token name: 1-100 letters, digits, '.', '_' or '-'"))
     return name
 
 
@@ -106,19 +115,24 @@ def check_password(password: str, email: str) -> str:
     72 characters, the email's words counted as known) scores PASSWORD_MIN_SCORE or more."""
     if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
         raise InvalidInputError(
-            f"a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters"
+            N_("a password has %(low)s to %(high)s characters"),
+            low=PASSWORD_MIN_CHARS,
+            high=PASSWORD_MAX_CHARS,
         )
     local = email.split("@")[0]
     if email and password.strip().lower() in (email, local):
-        raise InvalidInputError("a password may not be the email address")
+        raise InvalidInputError(N_("a password may not be the email address"))
     from zxcvbn import zxcvbn
 
     found = zxcvbn(password[:_SCORED_CHARS], user_inputs=[email, local] if email else [])
     if found["score"] < PASSWORD_MIN_SCORE:
         hint = found["feedback"]["warning"] or "it is too common or too short"
         raise InvalidInputError(
-            f"this password is too easy to guess ({hint.rstrip('.')}): "
-            "use a longer phrase of unrelated words"
+            N_(
+                "this password is too easy to guess (%(hint)s): "
+                "use a longer phrase of unrelated words"
+            ),
+            hint=hint.rstrip("."),
         )
     return password
 

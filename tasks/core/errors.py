@@ -87,8 +87,8 @@ class LoginRefusedError(RetainAIError):
 class TooManyAttemptsError(RetainAIError):
     """Too many failed logins for the account or from the address; try again later."""
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: int, **values: object):
+        super().__init__(message, **values)
         self.retry_after = retry_after
 
 

@@ -94,3 +94,35 @@ def locale_of(language: str) -> Locale:
         return Locale.parse(language)
     except (UnknownLocaleError, ValueError):
         return Locale.parse(DEFAULT_LANGUAGE)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalogues where it is defined; it is translated where it is
+    shown (`gettext(language, message)`, or `_(message)` in a template)."""
+    return message
+
+
+def words_in(language: str, values: dict[str, object]) -> dict[str, object]:
+    """`values` with the stored words among them (a status, a role) in `language`."""
+    from tasks.i18n.words import WORDS
+
+    catalogue = translations(language)
+    return {
+        key: catalogue.ugettext(value) if isinstance(value, str) and value in WORDS else value
+        for key, value in values.items()
+    }
+
+
+def translate_error(error: Exception, language: str) -> str:
+    """A typed error's message in `language`: its template looked up in the catalogue, then
+    filled in with its values (the English text when the catalogue lacks it)."""
+    template = getattr(error, "template", None)
+    if not template:
+        return str(error)
+    catalogue = translations(language)
+    values = words_in(language, getattr(error, "values", None) or {})
+    text = catalogue.ugettext(template)
+    try:
+        return text % values if values else text
+    except (KeyError, TypeError, ValueError):  # a broken catalogue entry: the English text
+        return str(error)

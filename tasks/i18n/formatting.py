@@ -53,3 +53,23 @@ def format_date(value: date | datetime | str | None, language: str) -> str:
     if isinstance(value, datetime):
         return dates.format_datetime(value, format="medium", locale=locale_of(language))
     return dates.format_date(value, format="medium", locale=locale_of(language))
+
+
+def format_moment(value: datetime | str | None, language: str) -> str:
+    """A date and time to the minute ('Dec 7, 2026, 10:30 PM', '7 déc. 2026, 22:30')."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    locale = locale_of(language)
+    moment = dates.format_date(value, format="medium", locale=locale)
+    clock = dates.format_time(value, format="short", locale=locale)
+    return f"{moment} {clock}"
+
+
+def format_signed(value: float | int | None, language: str, digits: int = 0) -> str:
+    """A change with its sign: +3.2, -1,5, 0."""
+    if value is None:
+        return MISSING
+    shown = format_number(value, language, digits)
+    return "+" + shown if value > 0 and not shown.startswith("+") else shown

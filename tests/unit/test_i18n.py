@@ -40,3 +40,40 @@ def test_the_money_filter_takes_the_currency_before_the_page_language():
     shown = template.render(amount=100190.4, cost=0.5, currency="EUR", lang="fr")
     assert shown == "100\u202f190\u00a0€ 0,50\u00a0€"
     assert template.render(amount=-5930, cost=1, currency="USD", lang="en") == "-$5,930 $1.00"
+
+
+def test_moments_and_signed_changes_follow_the_language():
+    from datetime import datetime
+
+    from tasks.i18n.formatting import format_moment, format_signed
+
+    assert format_moment(datetime(2026, 12, 7, 22, 30), "en") == "Dec 7, 2026 10:30\u202fPM"
+    assert format_moment("2026-12-07T22:30:00+02:00", "fr") == "7 déc. 2026 22:30"
+    assert format_signed(3.24, "fr", 1) == "+3,2"
+    assert format_signed(-1234, "en") == "-1,234" and format_signed(0, "en") == "0"
+
+
+def test_a_typed_error_is_translated_before_its_values_are_filled_in():
+    from tasks.core.errors import NotFoundError, TooManyAttemptsError
+
+    error = NotFoundError("no user %(id)s", id=7)
+    assert str(error) == "no user 7" and error.template == "no user %(id)s"
+    assert i18n.translate_error(error, "fr") == "aucun utilisateur 7"
+    assert i18n.translate_error(error, "en") == "no user 7"
+    waiting = TooManyAttemptsError(
+        "too many wrong passwords: try again in %(n)s minutes", 900, n=15
+    )
+    assert waiting.retry_after == 900
+    assert i18n.translate_error(waiting, "fr").endswith("réessayez dans 15 minutes")
+    plain = NotFoundError("an English text of its own, 100% as is")
+    assert i18n.translate_error(plain, "fr") == str(plain)
+
+
+def test_stored_words_among_an_errors_values_are_translated():
+    from tasks.core.errors import ConflictError
+
+    error = ConflictError("campaign %(id)s is %(status)s: nothing to approve", id=3, status="sent")
+    assert str(error) == "campaign 3 is sent: nothing to approve"
+    assert i18n.translate_error(error, "fr") == (
+        "la campagne 3 est au statut envoyé : rien à approuver"
+    )

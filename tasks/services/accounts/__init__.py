@@ -3,6 +3,7 @@ tokens. Every door (the command line, the API, the pages) calls these use cases.
 
 from tasks.services.accounts.commands import (
     CreatedUser,
+    LanguageChoice,
     LoginAttempt,
     LoginToken,
     NewToken,
@@ -41,6 +42,7 @@ from tasks.services.accounts.users import (
     list_users,
     register,
     registration_open,
+    set_language,
     set_role,
     unlock,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "MAX_TOKEN_CHARS",
     "REGISTRATION_OFF",
     "CreatedUser",
+    "LanguageChoice",
     "LoginAttempt",
     "LoginToken",
     "NewToken",
@@ -80,6 +83,7 @@ __all__ = [
     "reset_password",
     "revoke_token",
     "send_reset_link",
+    "set_language",
     "set_role",
     "token_key",
     "unlock",

@@ -10,6 +10,7 @@ from tasks.core.credentials import Principal
 
 __all__ = [
     "CreatedUser",
+    "LanguageChoice",
     "LoginAttempt",
     "LoginToken",
     "NewToken",
@@ -67,6 +68,15 @@ class Session:
     user: dict[str, Any]
     session_id: str
     csrf_token: str
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """The language of a user's pages and emails: a code we ship, or None (the deployment's
+    default, then the browser's)."""
+
+    user_id: int
+    language: str | None
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,18 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from tasks import i18n
 from tasks.adapters import users as store
 from tasks.adapters.account_mail import account_email, send_one
 from tasks.core.credentials import check_password, digest, hash_password, new_secret, normal_email
 from tasks.core.errors import InvalidInputError, RetainAIError
+from tasks.i18n import N_
 from tasks.services.accounts.commands import PasswordReset, ResetLink, ResetLinkRequest
 from tasks.services.accounts.users import now
 from tasks.services.context import Context
 
 log = logging.getLogger("retainai.accounts")
-LINK_REFUSED = "this reset link is used, expired or unknown: ask for a new one"
+LINK_REFUSED = N_("this reset link is used, expired or unknown: ask for a new one")
 
 
 def request_reset(ctx: Context, email: str) -> ResetLink | None:
@@ -48,19 +50,27 @@ def send_reset_link(ctx: Context, asked: ResetLinkRequest) -> None:
         found = request_reset(ctx, asked.email)
         if found is None:
             return
-        minutes = ctx.settings.reset_token_minutes
-        text = (
-            f"Someone asked to reset the RetainAI password of {found.address}.\n\n"
-            f"Choose a new password here (valid for {minutes} minutes, once):\n"
-            f"{asked.base_url.rstrip('/')}/auth/reset/{found.token}\n\n"
-            "If it was not you, ignore this email: your password stays as it is."
-        )
-        mail = account_email(
-            ctx.settings, to=found.address, subject="Reset your password", text=text
-        )
+        mail = account_email(ctx.settings, to=found.address, **_reset_mail(ctx, asked, found))
         send_one(ctx.settings, mail)
     except RetainAIError as error:
         log.warning("password reset email not sent: %s", error)
+
+
+def _reset_mail(ctx: Context, asked: ResetLinkRequest, found: ResetLink) -> dict[str, str]:
+    """The reset email's subject and text, in the user's language (else the default)."""
+    user = store.user_by_email(ctx.engine, found.address) or {}
+    language = i18n.choose_language(user.get("language"), ctx.settings.default_language)
+    text = i18n.gettext(
+        language,
+        "Someone asked to reset the RetainAI password of %(address)s.\n\n"
+        "Choose a new password here (valid for %(minutes)s minutes, once):\n"
+        "%(link)s\n\n"
+        "If it was not you, ignore this email: your password stays as it is.",
+        address=found.address,
+        minutes=ctx.settings.reset_token_minutes,
+        link=f"{asked.base_url.rstrip('/')}/auth/reset/{found.token}",
+    )
+    return {"subject": i18n.gettext(language, "Reset your password"), "text": text}
 
 
 def reset_password(ctx: Context, reset: PasswordReset) -> None:

@@ -11,6 +11,7 @@ and rotated at every login (never taken from the request); only its digest is st
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from configs.settings import Settings
@@ -30,13 +31,20 @@ from tasks.core.errors import (
     LoginRefusedError,
     TooManyAttemptsError,
 )
-from tasks.core.throttle import Limit, LoginLimits, in_words, login_wait
+from tasks.core.throttle import Limit, LoginLimits, login_wait
+from tasks.i18n import N_
 from tasks.services.accounts.commands import LoginAttempt, LoginToken, PasswordChange, Session
 from tasks.services.accounts.users import now
 from tasks.services.context import Context
 
-REFUSED = "wrong email or password"
-WRONG_CURRENT = "the current password is wrong"
+REFUSED = N_("wrong email or password")
+WRONG_CURRENT = N_("the current password is wrong")
+WAITS = {  # (unit, one) -> the message; `in_words` of tasks/core/throttle.py, translatable
+    ("second", True): N_("too many wrong passwords: try again in %(n)s second"),
+    ("second", False): N_("too many wrong passwords: try again in %(n)s seconds"),
+    ("minute", True): N_("too many wrong passwords: try again in %(n)s minute"),
+    ("minute", False): N_("too many wrong passwords: try again in %(n)s minutes"),
+}
 
 
 def login(ctx: Context, attempt: LoginAttempt) -> Session:
@@ -83,8 +91,13 @@ def _admit_check(ctx: Context, email: str, address: str, at: datetime) -> None:
     history = store.login_history(ctx.engine, email, address, since, known_since)
     wait = login_wait(*history, at, _limits(settings))
     if wait > 0:
-        raise TooManyAttemptsError(f"too many wrong passwords: try again in {in_words(wait)}", wait)
+        raise _too_many(wait)
     store.record_attempt(ctx.engine, email, address, False, at)
+
+
+def _too_many(wait: int) -> TooManyAttemptsError:
+    n, unit = (wait, "second") if wait < 60 else (math.ceil(wait / 60), "minute")
+    return TooManyAttemptsError(WAITS[unit, n == 1], wait, n=n)
 
 
 def login_token(ctx: Context, attempt: LoginAttempt) -> LoginToken:

@@ -9,6 +9,7 @@ from typing import Any
 from tasks.adapters import tokens as store
 from tasks.core.credentials import Principal, check_token_name, check_token_role
 from tasks.core.errors import ConflictError, ForbiddenError, NotFoundError
+from tasks.i18n import N_
 from tasks.services.accounts.commands import NewToken, TokenRevocation
 from tasks.services.context import Context
 
@@ -51,7 +52,7 @@ def revoke_token(ctx: Context, revocation: TokenRevocation) -> None:
             f"or `retainai tokens revoke {name}` on the server"
         )
     if not store.revoke(ctx.engine, name):
-        raise NotFoundError(f"no active token named {name!r}")
+        raise NotFoundError(N_("no active token named %(name)r"), name=name)
 
 
 def identify(ctx: Context, token: str) -> Principal | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from tasks import i18n
 from tasks.adapters import db
 from tasks.adapters import users as store
 from tasks.core.credentials import (
@@ -14,11 +15,18 @@ from tasks.core.credentials import (
     new_password,
     normal_email,
 )
-from tasks.core.errors import ConflictError, NotFoundError
-from tasks.services.accounts.commands import CreatedUser, NewUser, Registration, RoleChange
+from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
+from tasks.i18n import N_
+from tasks.services.accounts.commands import (
+    CreatedUser,
+    LanguageChoice,
+    NewUser,
+    Registration,
+    RoleChange,
+)
 from tasks.services.context import Context
 
-REGISTRATION_OFF = "registration is off"
+REGISTRATION_OFF = N_("registration is off")
 
 
 def now() -> datetime:
@@ -68,14 +76,28 @@ def set_role(ctx: Context, change: RoleChange) -> None:
         ctx.engine, change.user_id, check_role(change.role), change.active, now()
     )
     if found is None:
-        raise NotFoundError(f"no user {change.user_id}")
+        raise NotFoundError(N_("no user %(id)s"), id=change.user_id)
     if not found:
-        raise ConflictError("the last active admin cannot be demoted or deactivated")
+        raise ConflictError(N_("the last active admin cannot be demoted or deactivated"))
 
 
 def unlock(ctx: Context, email: str) -> int:
     """Forget every failed login of the account, from every address (the number forgotten)."""
     email = normal_email(email)
     if store.user_by_email(ctx.engine, email) is None:
-        raise NotFoundError(f"no user {email!r}")
+        raise NotFoundError(N_("no user %(email)r"), email=email)
     return store.clear_failures(ctx.engine, email)
+
+
+def set_language(ctx: Context, choice: LanguageChoice) -> str | None:
+    """Set the user's language (None: the deployment's default, then the browser's); the
+    language stored is returned. Setting the same one again changes nothing."""
+    language = choice.language or None
+    if language is not None and language not in i18n.LANGUAGES:
+        raise InvalidInputError(
+            N_("language: one of %(languages)s, or none for the default"),
+            languages=", ".join(i18n.LANGUAGES),
+        )
+    if not store.update_user(ctx.engine, choice.user_id, language=language):
+        raise NotFoundError(N_("no user %(id)s"), id=choice.user_id)
+    return language

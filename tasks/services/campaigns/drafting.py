@@ -30,6 +30,7 @@ from tasks.core.audience import (
 )
 from tasks.core.errors import ConflictError, UnavailableError
 from tasks.core.plots import profit_curve_figure
+from tasks.i18n import N_
 from tasks.services.campaigns.background import start_writing
 from tasks.services.campaigns.commands import CampaignDraft
 from tasks.services.campaigns.rules import CheckedDraft, checked_draft, ranks_by_value
@@ -174,7 +175,10 @@ def _preview(ctx: Context, config: RunConfig, checked: CheckedDraft, customers) 
     wanted = checked.audience
     scores = campaign_candidates.candidates(ctx.engine, config.dataset.name, wanted)
     if scores is None:
-        raise ConflictError(f"no current scores of {config.dataset.name}: run `retainai score`")
+        raise ConflictError(
+            N_("no current scores of %(dataset)s: run `retainai score`"),
+            dataset=config.dataset.name,
+        )
     candidates, removed = contactable(
         ctx, config, select_candidates(scores, wanted), checked.channels
     )

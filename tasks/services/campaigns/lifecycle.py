@@ -12,6 +12,7 @@ from tasks.adapters import campaign_store as store
 from tasks.core.campaign_report import event_rows
 from tasks.core.errors import ConflictError, SecondApproverError
 from tasks.core.outreach import due_campaigns as due
+from tasks.i18n import N_
 from tasks.services.campaigns.commands import ApproveCampaign, RecordOutcomes
 from tasks.services.campaigns.views import refresh_report, stored_campaign
 from tasks.services.context import Context
@@ -87,11 +88,17 @@ def approve_campaign(ctx: Context, config: RunConfig, command: ApproveCampaign) 
     engine, campaign_id = ctx.engine, command.campaign_id
     campaign = stored_campaign(engine, config, campaign_id)
     if campaign["status"] not in APPROVABLE:
-        raise ConflictError(f"campaign {campaign_id} is {campaign['status']}: nothing to approve")
+        raise ConflictError(
+            N_("campaign %(id)s is %(status)s: nothing to approve"),
+            id=campaign_id,
+            status=campaign["status"],
+        )
     check_approver(config, campaign, command)
     drafts = store.messages(engine, campaign_id, "draft")
     if drafts.empty and campaign["status"] == "draft":
-        raise ConflictError(f"campaign {campaign_id} has no draft message: generate them first")
+        raise ConflictError(
+            N_("campaign %(id)s has no draft message: generate them first"), id=campaign_id
+        )
     expected = command.expected_messages
     if expected is not None and expected != len(drafts):
         raise ConflictError(

@@ -24,6 +24,7 @@ from tasks.adapters.deliverers import deliverer_for
 from tasks.adapters.delivery import Deliverer, Outgoing
 from tasks.core.campaign_email import Letter
 from tasks.core.errors import ConflictError, RetainAIError
+from tasks.i18n import N_
 from tasks.services.campaigns.commands import SendCampaign
 from tasks.services.campaigns.views import SENDABLE, refresh_report, stored_campaign
 from tasks.services.context import Context
@@ -46,7 +47,7 @@ def send_campaign(
     engine, campaign_id, dataset = ctx.engine, command.campaign_id, config.dataset.name
     campaign = stored_campaign(engine, config, campaign_id)
     if campaign["status"] not in SENDABLE:
-        raise ConflictError(f"campaign {campaign_id} is not approved: approve it first")
+        raise ConflictError(N_("campaign %(id)s is not approved: approve it first"), id=campaign_id)
     stuck = _keys(store.messages(engine, campaign_id, "sending"))
     counts = Counter(unknown=store.move_messages(engine, campaign_id, stuck, "sending", "unknown"))
     if command.retry_unknown:

@@ -27,6 +27,7 @@ from tasks.core.contract import validate_frame
 from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks.core.plots import qini_figure
 from tasks.core.uplift import SCORE_INPUTS, TOP_SHARES, fit_and_evaluate
+from tasks.i18n import N_
 from tasks.services.context import Context
 
 OUTCOMES = {"retained": True, "churned": False}
@@ -43,12 +44,16 @@ def campaign_examples(
     for campaign_id in campaign_ids:
         found = store.get_campaign(engine, campaign_id)
         if found is None or found.get("dataset") != config.dataset.name:
-            raise NotFoundError(f"no campaign {campaign_id} of {config.dataset.name}")
+            raise NotFoundError(
+                N_("no campaign %(id)s of %(dataset)s"), id=campaign_id, dataset=config.dataset.name
+            )
         members = store.audience(engine, campaign_id)
         events = store.events(engine, campaign_id)
         known = events[events["event"].isin(list(OUTCOMES))]
         if known.empty:
-            raise ConflictError(f"campaign {campaign_id} has no retained/churned outcomes yet")
+            raise ConflictError(
+                N_("campaign %(id)s has no retained/churned outcomes yet"), id=campaign_id
+            )
         outcome = known.drop_duplicates("customer_id", keep="last").set_index("customer_id")
         members = members[members["customer_id"].isin(outcome.index)]
         parts.append(

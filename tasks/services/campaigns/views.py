@@ -20,6 +20,7 @@ from tasks.adapters import db
 from tasks.adapters.storage import write_json_atomic
 from tasks.core.campaign_report import campaign_report
 from tasks.core.errors import NotFoundError
+from tasks.i18n import N_
 from tasks.services.context import Context
 
 
@@ -98,7 +99,9 @@ def stored_campaign(engine: Engine, config: RunConfig, campaign_id: int) -> dict
     """The stored row of one campaign of the table; NotFoundError when there is none."""
     found = store.get_campaign(engine, campaign_id)
     if found is None or found.get("dataset") != config.dataset.name:
-        raise NotFoundError(f"no campaign {campaign_id} of {config.dataset.name}")
+        raise NotFoundError(
+            N_("no campaign %(id)s of %(dataset)s"), id=campaign_id, dataset=config.dataset.name
+        )
     return found
 
 

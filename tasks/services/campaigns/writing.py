@@ -31,6 +31,7 @@ from tasks.adapters.llm import MessageRequest, OpenAIMessageWriter, WrittenMessa
 from tasks.core.audience import HOLDOUT
 from tasks.core.errors import ConflictError
 from tasks.core.message_facts import Offer, build_facts
+from tasks.i18n import N_
 from tasks.services.campaigns.views import refresh_report, stored_campaign
 from tasks.services.contacts import reachable_pairs
 from tasks.services.context import Context
@@ -48,7 +49,11 @@ def generate_messages(
     engine, settings = ctx.engine, ctx.settings
     campaign = stored_campaign(engine, config, campaign_id)
     if campaign["status"] != "draft":
-        raise ConflictError(f"campaign {campaign_id} is {campaign['status']}: its messages stand")
+        raise ConflictError(
+            N_("campaign %(id)s is %(status)s: its messages stand"),
+            id=campaign_id,
+            status=campaign["status"],
+        )
     members = store.audience(engine, campaign_id)
     written = store.messages(engine, campaign_id)
     scores = member_scores(engine, config.dataset.name, campaign_id).set_index("customer_id")

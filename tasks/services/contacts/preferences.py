@@ -14,6 +14,7 @@ from tasks.adapters.deliverers import CHANNEL_ADAPTERS
 from tasks.core.contacts import contact_rows, reachable
 from tasks.core.errors import ConfigError, NotFoundError
 from tasks.core.unsubscribe import read_token
+from tasks.i18n import N_
 from tasks.services.context import Context
 
 UNSUBSCRIBE_MAX_AGE_DAYS = 365  # a link in an old email still works for a year
@@ -42,7 +43,9 @@ def check_unsubscribe(ctx: Context, config: RunConfig, token: str) -> Unsubscrib
     campaign_id, customer_id = read_token(secret, token, max_age=UNSUBSCRIBE_MAX_AGE_DAYS * 86400)
     found = store.get_campaign(ctx.engine, int(campaign_id))
     if found is None or found.get("dataset") != config.dataset.name:
-        raise NotFoundError(f"no campaign {campaign_id} of {config.dataset.name}")
+        raise NotFoundError(
+            N_("no campaign %(id)s of %(dataset)s"), id=campaign_id, dataset=config.dataset.name
+        )
     return Unsubscribed(int(campaign_id), str(customer_id))
 
 

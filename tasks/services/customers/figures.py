@@ -15,10 +15,11 @@ from tasks.core.dashboard import (
     sparkline,
 )
 from tasks.core.errors import NotFoundError
+from tasks.i18n import N_
 from tasks.services.context import Context
 from tasks.services.customers.commands import Heatmaps, Overview
 
-NO_SNAPSHOT = "no KPI snapshot yet: run `retainai score`"
+NO_SNAPSHOT = N_("no KPI snapshot yet: run `retainai score`")
 
 
 def latest_kpis(ctx: Context, dataset: str) -> dict[str, Any]:

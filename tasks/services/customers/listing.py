@@ -12,6 +12,7 @@ from tasks.adapters import retention_store as store
 from tasks.core.errors import NotFoundError
 from tasks.core.kpis import segment_range
 from tasks.core.reasons import business_reasons
+from tasks.i18n import N_
 from tasks.services.context import Context
 from tasks.services.customers.commands import (
     CustomerFilter,
@@ -113,7 +114,7 @@ def customer_detail(
     and lifetime value, and the score history."""
     found = store.customer_detail(ctx.engine, ref.dataset, ref.customer_id)
     if found is None:
-        raise NotFoundError(f"no score for customer {ref.customer_id!r}")
+        raise NotFoundError(N_("no score for customer %(id)r"), id=ref.customer_id)
     if config is not None:
         found["reasons"] = worded_reasons(found.get("top_reasons"), config)
     return found

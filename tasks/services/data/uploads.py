@@ -24,6 +24,7 @@ from tasks.core.errors import (
     TooLargeError,
 )
 from tasks.core.redaction import hide_paths
+from tasks.i18n import N_
 from tasks.services import models
 from tasks.services.context import Context
 from tasks.services.data.commands import (
@@ -46,9 +47,11 @@ def accept_upload(ctx: Context, upload: NewUpload, checker: Checker) -> UploadCh
     verdict. InvalidInputError for another kind of file or one past the upload limits (then
     nothing of it is kept), UnavailableError when the check could not finish."""
     if not upload.name or upload.stream is None:
-        raise InvalidInputError("choose a CSV or Parquet file of customers")
+        raise InvalidInputError(N_("choose a CSV or Parquet file of customers"))
     if Path(upload.name).suffix.lower() not in store.KINDS:
-        raise InvalidInputError(f"upload a CSV or Parquet file, not {Path(upload.name).name!r}")
+        raise InvalidInputError(
+            N_("upload a CSV or Parquet file, not %(name)r"), name=Path(upload.name).name
+        )
     upload_id = store.save_upload(ctx.settings, upload.name, upload.stream)
     return checker.check(ctx.settings, upload_id, upload.name)
 
@@ -59,7 +62,7 @@ def check_upload(ctx: Context, config: RunConfig, command: CheckUpload) -> Uploa
     settings = ctx.settings
     path = store.data_file(settings, command.upload_id)
     if path is None:
-        raise NotFoundError("no such upload")
+        raise NotFoundError(N_("no such upload"))
     rows = clean = quarantined = 0
     reasons: dict[str, int] = {}
     examples: list[dict[str, Any]] = []
@@ -123,7 +126,7 @@ def quarantine_download(ctx: Context, upload_id: str) -> Path:
     path = store.data_file(ctx.settings, upload_id)
     found = store.quarantine_path(path) if path else None
     if found is None or not found.is_file():
-        raise NotFoundError("no quarantined rows for this upload")
+        raise NotFoundError(N_("no quarantined rows for this upload"))
     return found
 
 
@@ -133,7 +136,7 @@ def score_upload(ctx: Context, command: ScoreUpload, launcher: LocalScoring) -> 
     is not one, ConflictError (ConcurrentRunError) while another run of the table is going."""
     path = store.data_file(ctx.settings, command.upload_id)
     if path is None:
-        raise NotFoundError("no such upload")
+        raise NotFoundError(N_("no such upload"))
     as_of = _date(command.as_of)
     found = verdict_of(ctx, command.upload_id)
     scoring = models.StartScoring(path, as_of, found and found.name)
@@ -147,7 +150,9 @@ def _date(text: str | None) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInputError(f"as_of: {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInputError(
+            N_("as_of: %(text)r is not a date (YYYY-MM-DD)"), text=text[:40]
+        ) from None
 
 
 def _as_sent(error: RetainAIError, path: Path, name: str) -> str:

@@ -16,6 +16,7 @@ from tasks.adapters import registry, report_store
 from tasks.adapters import retention_store as store
 from tasks.adapters.artifact_cache import cached_artifact
 from tasks.adapters.report_folders import committed_run_folder
+from tasks.i18n import N_
 from tasks.services.context import Context
 
 
@@ -47,7 +48,7 @@ def survival_overview(ctx: Context, config: RunConfig) -> dict[str, Any]:
     settings = ctx.settings
     found: dict[str, Any] = {"as_of": None, "curves": {}, "medians": {}, "hazard_ratios": []}
     if config.dataset.roles.duration is None:
-        return {**found, "missing": "this table has no duration role: no survival curves"}
+        return {**found, "missing": N_("this table has no duration role: no survival curves")}
     as_of, folder = _run_folder(settings, config, ctx)
     found["as_of"] = as_of
     if folder is not None:  # read through the report store: the flows may run elsewhere
@@ -59,6 +60,8 @@ def survival_overview(ctx: Context, config: RunConfig) -> dict[str, Any]:
         medians = report_store.read(settings, folder / "median_survival_months.json")
         found["medians"] = json.loads(medians.read_text()) if medians is not None else {}
     if not found["curves"]:
-        found["missing"] = "no curves yet: the latest scoring run had no churn labels to draw them"
+        found["missing"] = N_(
+            "no curves yet: the latest scoring run had no churn labels to draw them"
+        )
     found["hazard_ratios"] = _hazard_ratios(settings, config)
     return found

@@ -1,0 +1,78 @@
+"""The stored words the pages and messages show (roles, risk segments, channels, statuses,
+the overview's cards), marked for the catalogues here; a template shows one translated with
+`| word`, a typed error's values are translated when they are one of these. A value that is
+not (a segment value from the data) is shown as stored."""
+
+from __future__ import annotations
+
+from tasks.i18n import N_
+
+WORDS = frozenset(
+    (
+        # roles
+        N_("viewer"),
+        N_("analyst"),
+        N_("admin"),
+        N_("app"),
+        # risk segments and campaign arms
+        N_("high"),
+        N_("medium"),
+        N_("low"),
+        N_("treated"),
+        N_("holdout"),
+        # channels
+        N_("email"),
+        N_("sms"),
+        # campaigns, messages and runs
+        N_("requested"),
+        N_("draft"),
+        N_("approved"),
+        N_("sending"),
+        N_("sent"),
+        N_("failed"),
+        N_("unknown"),
+        N_("bounced"),
+        N_("suppressed"),
+        N_("running"),
+        N_("completed"),
+        # outcomes
+        N_("delivered"),
+        N_("opened"),
+        N_("clicked"),
+        N_("accepted"),
+        N_("retained"),
+        N_("churned"),
+        # how a message was written
+        N_("llm"),
+        N_("llm-retry"),
+        N_("template"),
+        # model promotions
+        N_("promote"),
+        N_("refuse"),
+        N_("rollback"),
+        N_("manual"),
+        # what a drift check does (configs/schema.py)
+        N_("warn"),
+        N_("block"),
+        N_("retrain"),
+        # what the customers list sorts by (tasks/services/customers/commands.py)
+        N_("churn probability"),
+        N_("lifetime value"),
+        N_("monthly value"),
+        N_("customer id"),
+        # how a campaign's audience is ranked (tasks/services/campaigns/drafting.py)
+        N_("churn risk"),
+        # the data sources (tasks/services/data/sources.py)
+        N_("training (RETAINAI_TRAINING_SOURCE)"),
+        N_("scoring (RETAINAI_SCORING_SOURCE)"),
+        # the overview's cards (tasks/core/dashboard.py) and their notes
+        N_("Customers"),
+        N_("Churn rate"),
+        N_("At risk"),
+        N_("Average score"),
+        N_("Revenue at risk / month"),
+        N_("Average lifetime value"),
+        N_("observed"),
+        N_("predicted"),
+    )
+)

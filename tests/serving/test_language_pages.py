@@ -1,0 +1,158 @@
+"""The pages in the reader's language: the user's choice on the profile page, else the
+deployment's default, else the browser's Accept-Language; numbers and dates formatted for
+the language; error messages of pages and of the API translated."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes, policy
+
+import pytest
+from fastapi.testclient import TestClient
+from serving_helpers import REPO, form_login, seed_scores, serving_settings, with_serving
+
+from configs.settings import Settings
+from serving.app import create_app
+from tasks.adapters import users as user_store
+from tasks.services import accounts
+from tests.integration.smtp_server import Recorder, smtp_server
+
+PASSWORD = "correct horse battery"
+CONFIG = REPO / "configs" / "telco.yaml"
+NNBSP = "\u202f"  # French thousands separator
+
+
+@pytest.fixture
+def site(tmp_path, request):
+    settings = Settings(state_dir=tmp_path, **getattr(request, "param", {}))
+    app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), CONFIG)
+    with TestClient(app, base_url="https://testserver") as client:
+        ctx = app.state.serving.context
+        for email, role in (("ada@example.test", "admin"), ("vic@example.test", "viewer")):
+            accounts.create_user(ctx, accounts.NewUser(email, role, PASSWORD))
+        yield client, app.state.serving.engine
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def _choose(client, language: str):
+    token = _csrf(client.get("/dashboard/profile").text)
+    return client.post(
+        "/dashboard/profile/language", data={"csrf_token": token, "language": language}
+    )
+
+
+def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
+    client, engine = site
+    seed_scores(engine, rows=1200)
+    form_login(client, "ada@example.test", PASSWORD)
+    english = client.get("/dashboard/")
+    assert "Overview" in english.text and "1,200" in english.text
+    assert "since Oct 1, 2026" in english.text and '<html lang="en">' in english.text
+
+    chosen = _choose(client, "fr")
+    assert chosen.status_code == 200 and "Langue enregistrée." in chosen.text
+    assert '<option value="fr" lang="fr" selected>' in chosen.text
+    me = user_store.user_by_email(engine, "ada@example.test")
+    assert me["language"] == "fr"
+
+    page = client.get("/dashboard/").text
+    assert '<html lang="fr">' in page and "Vue d'ensemble" in page and "Overview" not in page
+    assert f"1{NNBSP}200" in page and "depuis le 1 oct. 2026" in page
+    assert "Se déconnecter" in page and "administrateur" in page
+    listing = client.get("/dashboard/campaigns").text
+    assert "Campagnes" in listing and "Aucune campagne pour l'instant." in listing
+    users = client.get("/dashboard/users").text
+    assert "<td>Français</td>" in users and "<td>par défaut</td>" in users
+    customers = client.get("/dashboard/customers").text
+    assert "Probabilité d'attrition" in customers and "élevé" in customers
+
+    back = _choose(client, "")  # the browser's default again
+    assert back.status_code == 200 and "Language saved." in back.text
+    assert user_store.user_by_email(engine, "ada@example.test")["language"] is None
+
+
+def test_the_browser_language_applies_without_a_choice_and_a_choice_wins(site):
+    client, _ = site
+    french = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+    login = client.get("/auth/login", headers=french).text
+    assert "Se connecter" in login and "Mot de passe oublié ?" in login
+    form_login(client, "vic@example.test", PASSWORD)
+    assert "Aucun score pour l'instant" in client.get("/dashboard/", headers=french).text
+    _choose(client, "en")
+    page = client.get("/dashboard/", headers=french).text
+    assert "No scores yet" in page and '<html lang="en">' in page
+
+
+@pytest.mark.parametrize("site", [{"default_language": "fr"}], indirect=True)
+def test_the_deployments_default_comes_before_the_browser(site):
+    client, _ = site
+    page = client.get("/auth/login", headers={"Accept-Language": "en-GB"}).text
+    assert "Mot de passe oublié ?" in page
+
+
+def test_a_bad_language_is_refused_with_the_reason(site):
+    client, engine = site
+    form_login(client, "vic@example.test", PASSWORD)
+    refused = _choose(client, "de")
+    assert refused.status_code == 400 and "language: one of en, fr" in refused.text
+    assert user_store.user_by_email(engine, "vic@example.test")["language"] is None
+
+
+def test_error_messages_are_translated_on_pages_and_in_the_api(site):
+    client, _ = site
+    form_login(client, "vic@example.test", PASSWORD)
+    _choose(client, "fr")
+    forbidden = client.get("/dashboard/users")
+    assert forbidden.status_code == 403 and "Action non autorisée" in forbidden.text
+    assert "le rôle lecteur ne permet pas d&#39;ouvrir cette page" in forbidden.text
+    client.cookies.clear()
+    french = {"Accept-Language": "fr"}
+    wrong = form_login(client, "vic@example.test", "not the password")
+    assert wrong.status_code == 401 and "wrong email or password" in wrong.text
+    client.cookies.clear()
+    page = client.get("/auth/login", headers=french)
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+    data = {"email": "vic@example.test", "password": "nope", "login_token": token}
+    refused = client.post("/auth/login", data=data, headers=french)
+    assert refused.status_code == 401 and "e-mail ou mot de passe incorrect" in refused.text
+    body = {"email": "vic@example.test", "password": "nope"}
+    api = client.post("/auth/login", json=body, headers=french)
+    assert api.status_code == 401
+    assert api.json()["detail"] == "e-mail ou mot de passe incorrect"
+    english = client.post("/auth/login", json=body)  # the fourth failure: a wait
+    assert english.status_code == 429
+    assert english.json()["detail"].startswith("too many wrong passwords: try again in ")
+    held = client.post("/auth/login", json=body, headers=french)
+    assert held.json()["detail"].startswith("trop de mots de passe erronés : réessayez dans ")
+    assert held.json()["detail"].endswith(" secondes")
+    unknown = client.get("/customers/C0001", headers={"Authorization": "Bearer rtn_x_y", **french})
+    assert unknown.status_code == 401 and unknown.json()["detail"] == "jeton non valide ou révoqué"
+    missing = client.get("/customers/C0001")
+    assert missing.status_code == 401 and missing.json()["detail"] == "missing bearer token"
+
+
+def test_the_reset_email_is_in_the_users_language(tmp_path):
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        settings = Settings(
+            state_dir=tmp_path,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security="none",
+            mail_from="RetainAI <noreply@example.test>",
+            public_url="https://retain.example.test",
+        )
+        app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), CONFIG)
+        with TestClient(app, base_url="https://testserver") as client:
+            ctx = app.state.serving.context
+            user = accounts.create_user(ctx, accounts.NewUser("eve@example.test", "viewer")).user
+            accounts.set_language(ctx, accounts.LanguageChoice(user["id"], "fr"))
+            client.post("/auth/reset", data={"email": "eve@example.test"})
+    mail = message_from_bytes(recorder.received[-1].content, policy=policy.default)
+    text = mail.get_content()
+    assert mail["Subject"] == "Réinitialiser votre mot de passe"
+    assert "Choisissez un nouveau mot de passe ici" in text
+    assert "https://retain.example.test/auth/reset/" in text
