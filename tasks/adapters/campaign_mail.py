@@ -34,6 +34,8 @@ def campaign_email(
         raise ConfigError(
             "campaign email needs RETAINAI_SECRET_KEY, RETAINAI_PUBLIC_URL and RETAINAI_MAIL_FROM"
         )
+    if not text.strip():  # the greeting and footer around it are no message
+        raise ValueError("the email has no text")
     secret = settings.secret_key.get_secret_value()
     leave = unsubscribe_url(settings.public_url, make_token(secret, campaign_id, customer_id))
     letter = replace(letter or Letter("en", leave), unsubscribe_url=leave)
