@@ -12,7 +12,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from serving_fixtures import Served, champion, served  # noqa: F401  (tests/serving, tests/security)
+from serving_fixtures import (  # noqa: F401  (tests/serving, tests/security)
+    Served,
+    a_month_passes,
+    champion,
+    served,
+)
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 MARIADB_SERVER = "mysql+pymysql://root@127.0.0.1:3306"

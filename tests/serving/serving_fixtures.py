@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from serving_helpers import (
@@ -60,6 +61,29 @@ def served(champion) -> Iterator[Served]:
         state = app.state.serving
         ids = seed_scores(state.engine) if not _has_scores(state.engine) else _score_ids(state)
         yield Served(app, client, state, make_tokens(state.engine), ids)
+
+
+@pytest.fixture(autouse=True)
+def a_month_passes(request) -> None:
+    """Modules of one worker share the champion's database: before each test that serves
+    it, the campaigns earlier tests made contacted their customers a month ago (so the
+    contact-frequency rule leaves every customer to this test), and their queued jobs are
+    done (no test's worker takes another test's work)."""
+    if "served" not in request.fixturenames:
+        return
+    import sqlalchemy as sa
+
+    from tasks.adapters.campaign_tables import campaign_messages
+
+    engine = request.getfixturevalue("served").state.engine
+    old = datetime.now(UTC) - timedelta(days=30)
+    sent = sa.case((campaign_messages.c.sent_at.is_(None), None), else_=old)
+    with engine.begin() as connection:
+        connection.execute(campaign_messages.update().values(created_at=old, sent_at=sent))
+        if sa.inspect(connection).has_table("jobs"):
+            connection.execute(
+                sa.text("UPDATE jobs SET state = 'cancelled' WHERE state IN ('queued', 'running')")
+            )
 
 
 def _has_scores(engine) -> bool:

@@ -10,12 +10,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 from serving_helpers import PAGE_PASSWORD, add_users, bearer, page_login
 
 from data.contacts import generate_contacts
 from tasks.adapters import campaign_store as store
-from tasks.adapters import campaign_tables
 from tasks.services import campaigns, contacts
 
 VIEWER, MAKER, CHECKER = (
@@ -32,18 +30,7 @@ def people(served):
     contacts.import_contacts(
         served.state.context, served.state.config, generate_contacts(ids, seed=11)
     )
-    _contacted_long_ago(served.state.engine)
     return served
-
-
-def _contacted_long_ago(engine) -> None:
-    """Time passing: the session's earlier campaigns contacted their customers a month ago, so
-    the contact-frequency rule leaves every customer to this test's campaigns."""
-    old = datetime.now(UTC) - timedelta(days=30)
-    table = campaign_tables.campaign_messages
-    sent = sa.case((table.c.sent_at.is_(None), None), else_=old)
-    with engine.begin() as connection:
-        connection.execute(table.update().values(created_at=old, sent_at=sent))
 
 
 def _written(served, name: str, channels=("email",)) -> campaigns.CampaignView:
