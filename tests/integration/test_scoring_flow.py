@@ -142,7 +142,7 @@ def test_the_dashboard_reads_what_the_flows_wrote(trained, state, batch):
         assert 'id="medians"' in survival.text and 'id="hazards"' in survival.text
         heat = client.get("/dashboard/heatmaps")
         assert heat.text.count("plotly-graph-div") == 6  # 3 pairs x (churn rate, mean score)
-        assert "Contract x tenure band" in heat.text
+        assert "Contract and tenure band" in heat.text
         model = client.get("/dashboard/model")
         assert f"Version {trained['version']}" in model.text
         image = client.get(f"/dashboard/model/plots/{trained['version']}/roc.png")
