@@ -21,7 +21,7 @@ from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
 from tasks import i18n
 from tasks.i18n import formatting
-from tasks.i18n.words import WORDS
+from tasks.i18n.words import NAMES, WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -71,8 +71,11 @@ def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
 @pass_context
 def _word(context: Any, value: Any) -> Any:
     """A stored word (role, status, segment...) in the page's language; other values as is."""
+    catalogue = i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE))
+    if isinstance(value, str) and value in NAMES:
+        return catalogue.ugettext(NAMES[value])
     if isinstance(value, str) and value in WORDS:
-        return i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE)).ugettext(value)
+        return catalogue.ugettext(value)
     return value
 
 

@@ -76,3 +76,11 @@ WORDS = frozenset(
         N_("predicted"),
     )
 )
+
+# stored codes shown under a name (the lift intervals' methods, tasks/core/lift.py)
+NAMES = {
+    "newcombe_hybrid_score": N_("Newcombe's hybrid score interval"),
+    "pooled_two_proportion_z": N_("pooled two-proportion z interval"),
+    "fisher_exact": N_("Fisher's exact test"),
+    "percentile_bootstrap": N_("percentile bootstrap"),
+}

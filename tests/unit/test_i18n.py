@@ -77,3 +77,18 @@ def test_stored_words_among_an_errors_values_are_translated():
     assert i18n.translate_error(error, "fr") == (
         "la campagne 3 est au statut envoyé : rien à approuver"
     )
+
+
+def test_a_stored_method_code_reads_as_its_name_in_the_page_language():
+    from jinja2 import Environment
+
+    from serving.web.render import _word
+
+    env = Environment(autoescape=True)
+    env.filters["word"] = _word
+    template = env.from_string("{{ method|word }}")
+    assert template.render(method="newcombe_hybrid_score", lang="en") == (
+        "Newcombe&#39;s hybrid score interval"
+    )
+    assert template.render(method="fisher_exact", lang="fr") == "test exact de Fisher"
+    assert template.render(method="Month-to-month", lang="fr") == "Month-to-month"
