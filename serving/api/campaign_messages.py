@@ -119,6 +119,22 @@ async def cancel_campaign(campaign_id: CampaignId, state: State, caller: Analyst
 
 
 @router.get(
+    "/campaigns/{campaign_id}/audience-export",
+    responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+    response_class=Response,
+)
+async def audience_export(
+    campaign_id: CampaignId, state: State, _caller: MessageReader
+) -> Response:
+    """The campaign's audience in rank order with each customer's group, risk and messages
+    (CSV, cells safe to open in a spreadsheet)."""
+    found = await run_in_threadpool(
+        campaigns.audience_export, state.context, state.config, campaign_id
+    )
+    return _download(found)
+
+
+@router.get(
     "/campaigns/{campaign_id}/sms-export",
     responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
     response_class=Response,
@@ -127,6 +143,10 @@ async def sms_export(campaign_id: CampaignId, state: State, _caller: MessageRead
     """The SMS export the send wrote for the gateway (CSV: phone, text, message_id). 404
     until the campaign's SMS were sent."""
     found = await run_in_threadpool(campaigns.sms_export, state.context, state.config, campaign_id)
+    return _download(found)
+
+
+def _download(found: Any) -> Response:
     return Response(
         found.content,
         media_type="text/csv; charset=utf-8",

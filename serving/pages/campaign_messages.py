@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -181,17 +181,24 @@ async def cancel(request: Request, state: State, session: AnalystPage, campaign_
     return await _campaign_step(request, state, session, campaign_id, run, done)
 
 
-@router.get("/dashboard/campaigns/{campaign_id}/sms.csv")
-async def sms_export(
-    request: Request, state: State, session: MessagesPage, campaign_id: int
+# a campaign's downloads: its audience with the messages, and the SMS export a send wrote
+EXPORTS = {"audience": use.audience_export, "sms": use.sms_export}
+
+
+@router.get("/dashboard/campaigns/{campaign_id}/{kind}.csv")
+async def export(
+    request: Request, state: State, session: MessagesPage, campaign_id: int, kind: str
 ) -> Response:
-    """The SMS export the send wrote for the gateway, as a download."""
-    found = await run_in_threadpool(use.sms_export, state.context, state.config, campaign_id)
+    """A campaign's file (EXPORTS) as a download; any other name is not found."""
+    if kind not in EXPORTS:
+        raise HTTPException(404, "no such file")
+    found = await run_in_threadpool(EXPORTS[kind], state.context, state.config, campaign_id)
+    return _download(found)
+
+
+def _download(found: Any) -> Response:
     return Response(
         found.content,
         media_type="text/csv; charset=utf-8",
-        headers={
-            **NO_STORE,
-            "Content-Disposition": f'attachment; filename="{found.filename}"',
-        },
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{found.filename}"'},
     )

@@ -69,7 +69,7 @@ def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
 
 
 @pass_context
-def _word(context: Any, value: Any) -> Any:
+def word_filter(context: Any, value: Any) -> Any:
     """A stored word (role, status, segment...) in the page's language; other values as is."""
     catalogue = i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE))
     if isinstance(value, str) and value in NAMES:
@@ -146,7 +146,7 @@ class Pages:
         env.filters["day"] = _in_language(formatting.format_date)
         env.filters["moment"] = _in_language(formatting.format_moment)
         env.filters["signed"] = _in_language(formatting.format_signed)
-        env.filters["word"] = _word
+        env.filters["word"] = word_filter
 
     def render(
         self, request: Request, template: str, status: int = 200, **context: Any

@@ -6,9 +6,11 @@ refused. Viewers see no button and are refused every action."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 from serving_helpers import PAGE_PASSWORD, add_users, bearer, page_login
 
@@ -305,3 +307,33 @@ def test_a_schedule_in_the_past_is_refused_on_both_doors(people):
     form = {"name": "too late", "limit": "5", "scheduled_at": past[:16], "csrf_token": csrf}
     page = served.client.post("/dashboard/campaigns", data=form, follow_redirects=False)
     assert page.status_code == 400 and "is in the past" in page.text
+
+
+def test_the_audience_and_its_messages_download_for_those_who_may_read_messages(people):
+    served = people
+    made = _written(served, "audience export")
+    members = store.audience(served.state.engine, made.id)
+    api = served.client.get(
+        f"/campaigns/{made.id}/audience-export", headers=_api(served, "analyst")
+    )
+    assert api.status_code == 200 and api.headers["content-type"].startswith("text/csv")
+    assert f'filename="campaign-{made.id}-audience.csv"' in api.headers["content-disposition"]
+    table = pd.read_csv(io.StringIO(api.text), dtype=str)
+    assert list(table.columns[:4]) == ["Rank", "Customer", "Group", "Risk"]
+    assert "Message" in table.columns and "customer_id" not in table.columns
+    assert set(table["Customer"]) == set(members["customer_id"])
+    held = table[table["Group"] == "held out (not contacted)"]
+    assert len(held) == (members["arm"] == "holdout").sum() and held["Message"].isna().all()
+    contacted = table[table["Group"] == "contacted"]
+    assert contacted["Message"].notna().sum() == sum(made.messages.values())
+    viewer = served.client.get(
+        f"/campaigns/{made.id}/audience-export", headers=_api(served, "viewer")
+    )
+    assert viewer.status_code == 403
+    where = f"/dashboard/campaigns/{made.id}"
+    page_login(served.client, MAKER, where)
+    assert "Download the audience and messages" in served.client.get(where).text
+    download = served.client.get(f"{where}/audience.csv")
+    assert download.status_code == 200 and download.content == api.content
+    page_login(served.client, VIEWER, where)
+    assert served.client.get(f"{where}/audience.csv").status_code == 403

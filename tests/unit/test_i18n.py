@@ -82,10 +82,10 @@ def test_stored_words_among_an_errors_values_are_translated():
 def test_a_stored_method_code_reads_as_its_name_in_the_page_language():
     from jinja2 import Environment
 
-    from serving.web.render import _word
+    from serving.web.render import word_filter
 
     env = Environment(autoescape=True)
-    env.filters["word"] = _word
+    env.filters["word"] = word_filter
     template = env.from_string("{{ method|word }}")
     assert template.render(method="newcombe_hybrid_score", lang="en") == (
         "Newcombe&#39;s hybrid score interval"
