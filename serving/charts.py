@@ -9,11 +9,20 @@ figure objects: building and validating those took 25 to 40 ms a chart, the spec
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from serving.chart_frame import BLUE, PALETTE, RISK_COLOURS, Day, Translate, english
+from serving.chart_frame import (
+    BLUE,
+    PALETTE,
+    RISK_COLOURS,
+    Day,
+    Labels,
+    Translate,
+    english,
+    label_order,
+)
 from serving.chart_frame import axis as _axis
+from serving.chart_frame import band as _band
 from serving.chart_frame import column as _column
 from serving.chart_frame import html as _html
 from serving.chart_frame import lines as _lines
@@ -39,7 +48,9 @@ def segment_chart(kpis: dict[str, Any], *, _: Translate = english) -> str:
     return _html([bars], _("Customers by risk segment"), yaxis=customers)
 
 
-def revenue_chart(kpis: dict[str, Any], *, _: Translate = english) -> str | None:
+def revenue_chart(
+    kpis: dict[str, Any], *, _: Translate = english, labels: Labels | None = None
+) -> str | None:
     """Revenue at risk per month by value of the segment column (None without both roles)."""
     groups = kpis.get("by_segment")
     if not groups or "revenue_at_risk_monthly" not in kpis:
@@ -55,7 +66,10 @@ def revenue_chart(kpis: dict[str, Any], *, _: Translate = english) -> str | None
     }
     return _html(
         [bars],
-        _("Revenue at risk per month by %(column)s", column=_column(_, str(groups["column"]))),
+        _(
+            "Revenue at risk per month by %(column)s",
+            column=_column(_, str(groups["column"]), labels),
+        ),
         yaxis=_axis(_("revenue at risk / month"), tickformat=",.0f"),
     )
 
@@ -180,7 +194,9 @@ def realised_chart(
     return _html(lines, title, xaxis=_axis(type="category"))
 
 
-def survival_chart(rows: list[dict[str, Any]], by: str, *, _: Translate = english) -> str:
+def survival_chart(
+    rows: list[dict[str, Any]], by: str, *, _: Translate = english, labels: Labels | None = None
+) -> str:
     """Kaplan-Meier curves of one grouping, each with its 95% band; by risk segment, the
     curves take the risk badges' colours (high red, medium orange, low green)."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -224,35 +240,19 @@ def survival_chart(rows: list[dict[str, Any]], by: str, *, _: Translate = englis
         ]
     return _html(
         traces,
-        _("Customers still staying by %(grouping)s (95%% bands)", grouping=_column(_, by)),
+        _("Customers still staying by %(grouping)s (95%% bands)", grouping=_column(_, by, labels)),
         xaxis=_axis(_("months as a customer")),
         yaxis=_axis(_("share still customers"), range=[0, 1.02], tickformat=".0%"),
     )
 
 
-_LEADING_NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)")
-
-
-def label_order(labels: list[str]) -> list[int]:
-    """Positions of `labels` in reading order: labels starting with a number ('6-12 months',
-    '72+ months') by that number, before the others in text order."""
-
-    def key(position: int) -> tuple[int, float, str]:
-        found = _LEADING_NUMBER.match(labels[position])
-        return (0, float(found.group(1)), "") if found else (1, 0.0, labels[position])
-
-    return sorted(range(len(labels)), key=key)
-
-
-def _band(_: Translate, label: str) -> str:
-    """A tenure band as tasks/core/heatmaps.py names it ('6-12 months') in the page's language;
-    any other label as stored."""
-    band, space, unit = label.rpartition(" ")
-    return _("%(band)s months", band=band) if space and unit == "months" else label
-
-
 def heatmap_chart(
-    name: str, table: dict[str, Any], figure_of: str, *, _: Translate = english
+    name: str,
+    table: dict[str, Any],
+    figure_of: str,
+    *,
+    _: Translate = english,
+    labels: Labels | None = None,
 ) -> str:
     """One stored heatmap: `figure_of` is churn_rate or mean_score; customers on hover. Bands
     read in numeric order; cells and the colour bar both in percent; labels never cut."""
@@ -284,17 +284,17 @@ def heatmap_chart(
         + "<extra></extra>",
     }
     first, _and, second = name.partition(" x ")
-    first, second = _column(_, first), _column(_, second) if second else ""
+    first, second = _column(_, first, labels), _column(_, second, labels) if second else ""
     if figure_of == "churn_rate":
         title = (
             _("Churn rate (observed) by %(first)s and %(second)s", first=first, second=second)
             if second
-            else _("Churn rate (observed) by %(column)s", column=_column(_, name))
+            else _("Churn rate (observed) by %(column)s", column=_column(_, name, labels))
         )
     elif second:
         title = _("Average churn score by %(first)s and %(second)s", first=first, second=second)
     else:
-        title = _("Average churn score by %(column)s", column=_column(_, name))
+        title = _("Average churn score by %(column)s", column=_column(_, name, labels))
     return _html(
         [cells],
         title,

@@ -28,7 +28,7 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
         _ = translator(request, session)
         drawn = [
             charts.segment_chart(latest["kpis"], _=_),
-            charts.revenue_chart(latest["kpis"], _=_),
+            charts.revenue_chart(latest["kpis"], _=_, labels=state.config.dataset.labels),
             charts.history_chart(found.history, day_of(request, session), _=_),
         ]
         shown = {

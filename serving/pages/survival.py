@@ -21,7 +21,9 @@ router = APIRouter(include_in_schema=False)
 async def survival(request: Request, state: State, session: ViewerPage) -> Response:
     found = await run_in_threadpool(models.survival_overview, state.context, state.config)
     _ = translator(request, session)
-    drawn = [charts.survival_chart(rows, by, _=_) for by, rows in found["curves"].items()]
+    labels = state.config.dataset.labels
+    curves = found["curves"].items()
+    drawn = [charts.survival_chart(rows, by, _=_, labels=labels) for by, rows in curves]
     medians = {readable(by): groups for by, groups in (found.get("medians") or {}).items()}
     return pages_of(request).render(
         request,

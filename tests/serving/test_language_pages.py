@@ -123,7 +123,7 @@ def test_a_french_user_reads_the_charts_in_french(site):
         "high risk",
     ]
     heatmaps = _charts(client.get("/dashboard/heatmaps").text)
-    assert "Churn rate (observed) by contract and tenure band" in heatmaps
+    assert "Churn rate (observed) by Contract and tenure band" in heatmaps  # its label
 
     _choose(client, "fr")
     overview = _charts(client.get("/dashboard/").text)
@@ -135,10 +135,10 @@ def test_a_french_user_reads_the_charts_in_french(site):
     assert [t["name"] for t in lines] == ["taux d'attrition", "part à risque élevé"]
     heatmaps = _charts(client.get("/dashboard/heatmaps").text)
     assert set(heatmaps) == {
-        "Taux d'attrition (observé) par contract et tranche d'ancienneté",
-        "Score d'attrition moyen par contract et tranche d'ancienneté",
+        "Taux d'attrition (observé) par Contract et tranche d'ancienneté",
+        "Score d'attrition moyen par Contract et tranche d'ancienneté",
     }
-    cells = heatmaps["Score d'attrition moyen par contract et tranche d'ancienneté"]["data"][0]
+    cells = heatmaps["Score d'attrition moyen par Contract et tranche d'ancienneté"]["data"][0]
     assert cells["x"] == ["0-6 mois", "6-12 mois"] and cells["y"] == ["Month-to-month", "One year"]
     assert cells["hovertemplate"].startswith("%{y} / %{x} : %{z:.1%} de %{customdata:,} clients")
 
