@@ -1,57 +1,37 @@
 """Plotly charts of the dashboard, drawn from stored figures (KPI snapshots), as HTML
 elements holding their spec that serving/web/static/charts.js draws; plotly.js itself is served
-from the installed package (serving/pages.py).
+from the installed package (serving/pages.py). Each takes the page's translator as `_`
+(serving/web/render.py `translator`), so its titles, axes, trace names and hover texts are in
+the page's language.
 
 Figures are plain plotly.js specs (traces and layout as dicts) rendered without plotly.py's
 figure objects: building and validating those took 25 to 40 ms a chart, the spec 0.1 ms."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from html import escape
 from typing import Any
 
+from serving.chart_frame import (
+    BLUE,
+    PALETTE,
+    RISK_COLOURS,
+    Day,
+    Labels,
+    Translate,
+    english,
+    label_order,
+)
+from serving.chart_frame import axis as _axis
+from serving.chart_frame import band as _band
+from serving.chart_frame import column as _column
+from serving.chart_frame import html as _html
+from serving.chart_frame import lines as _lines
+from serving.chart_frame import rgba as _rgba
+from serving.chart_frame import word as _word
 from tasks.core.dashboard import churn_rate
-from tasks.core.message_facts import readable
-
-RISK_COLOURS = {"low": "#12b76a", "medium": "#f79009", "high": "#d92d20"}
-# no mode bar: its buttons covered the titles, and the pages need none of them
-CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
-Day = Callable[[Any], str]  # a date as the page writes dates (the `day` filter)
-BLUE = "#2457c5"
 
 
-def _html(data: list[dict[str, Any]], title: str, **layout: Any) -> str:
-    """A chart's title (a heading of the page: it wraps on a narrow screen, where plotly's own
-    title is cut) and an element whose `data-chart` holds the spec; serving/web/static/charts.js
-    draws it (no inline script: the pages' Content-Security-Policy runs none)."""
-    from plotly.io.json import to_json_plotly
-
-    frame = {
-        "height": 300,
-        "paper_bgcolor": "white",
-        "plot_bgcolor": "white",
-        "margin": {"l": 50, "r": 20, "t": 20, "b": 40},
-        "autosize": True,
-    }
-    spec = {"data": data, "layout": {**frame, **layout}, "config": CONFIG}
-    return (
-        f'<h2 class="chart-title">{escape(title)}</h2>'
-        f'<div class="plotly-graph-div" data-chart="{escape(to_json_plotly(spec))}"></div>'
-    )
-
-
-def _axis(title: str | None = None, **options: Any) -> dict[str, Any]:
-    axis = {"gridcolor": "#eaecf0", "zerolinecolor": "#d0d5dd", **options}
-    return {**axis, "title": {"text": title}} if title else axis
-
-
-def _lines(x: list, y: list, name: str, **options: Any) -> dict[str, Any]:
-    return {"type": "scatter", "x": x, "y": y, "name": name, "mode": "lines+markers", **options}
-
-
-def segment_chart(kpis: dict[str, Any]) -> str:
+def segment_chart(kpis: dict[str, Any], *, _: Translate = english) -> str:
     segments = kpis.get("segments") or {}
     names = [s for s in ("low", "medium", "high") if s in segments]
     bars = {
@@ -61,12 +41,16 @@ def segment_chart(kpis: dict[str, Any]) -> str:
         "marker": {"color": [RISK_COLOURS[s] for s in names]},
         "text": [f"{100 * (segments[s]['share'] or 0):.1f}%" for s in names],
     }
-    bars["x"] = [f"{s} risk" for s in names]
-    bars["hovertemplate"] = "%{x}: %{y:,} customers<extra></extra>"
-    return _html([bars], "Customers by risk segment", yaxis=_axis("customers", tickformat=","))
+    bars["x"] = [_("%(segment)s risk", segment=_word(_, s)) for s in names]
+    hover = _("%(segment)s: %(count)s customers", segment="%{x}", count="%{y:,}")
+    bars["hovertemplate"] = hover + "<extra></extra>"
+    customers = _axis(_("customers"), tickformat=",")
+    return _html([bars], _("Customers by risk segment"), yaxis=customers)
 
 
-def revenue_chart(kpis: dict[str, Any]) -> str | None:
+def revenue_chart(
+    kpis: dict[str, Any], *, _: Translate = english, labels: Labels | None = None
+) -> str | None:
     """Revenue at risk per month by value of the segment column (None without both roles)."""
     groups = kpis.get("by_segment")
     if not groups or "revenue_at_risk_monthly" not in kpis:
@@ -82,12 +66,17 @@ def revenue_chart(kpis: dict[str, Any]) -> str | None:
     }
     return _html(
         [bars],
-        f"Revenue at risk per month by {readable(str(groups['column']))}",
-        yaxis=_axis("revenue at risk / month", tickformat=",.0f"),
+        _(
+            "Revenue at risk per month by %(column)s",
+            column=_column(_, str(groups["column"]), labels),
+        ),
+        yaxis=_axis(_("revenue at risk / month"), tickformat=",.0f"),
     )
 
 
-def history_chart(history: list[dict[str, Any]], day: Day = str) -> str | None:
+def history_chart(
+    history: list[dict[str, Any]], day: Day = str, *, _: Translate = english
+) -> str | None:
     """Churn rate and the at-risk share over the as_of dates (None with fewer than two)."""
     if len(history) < 2:
         return None
@@ -95,30 +84,31 @@ def history_chart(history: list[dict[str, Any]], day: Day = str) -> str | None:
     rates = [churn_rate(row["kpis"]) for row in history]
     high = [((row["kpis"].get("segments") or {}).get("high") or {}).get("share") for row in history]
     return _html(
-        [_lines(dates, rates, "churn rate"), _lines(dates, high, "high-risk share")],
-        "KPI history",
+        [_lines(dates, rates, _("churn rate")), _lines(dates, high, _("high-risk share"))],
+        _("KPI history"),
         yaxis=_axis(tickformat=".0%"),
         xaxis=_axis(type="category"),
     )
 
 
-def score_history_chart(history: list[dict[str, Any]], day: Day = str) -> str | None:
+def score_history_chart(
+    history: list[dict[str, Any]], day: Day = str, *, _: Translate = english
+) -> str | None:
     """One customer's churn probability over the scoring dates (None with fewer than two)."""
     if len(history) < 2:
         return None
     rows = sorted(history, key=lambda row: str(row["as_of"]))
-    line = _lines(
-        [day(r["as_of"]) for r in rows], [r["churn_probability"] for r in rows], "churn probability"
-    )
+    dates, scores = [day(r["as_of"]) for r in rows], [r["churn_probability"] for r in rows]
+    line = _lines(dates, scores, _("churn probability"))
     return _html(
         [line],
-        "Churn probability over time",
+        _("Churn probability over time"),
         yaxis=_axis(range=[0, 1], tickformat=".0%"),
         xaxis=_axis(type="category"),
     )
 
 
-def reasons_chart(reasons: list[dict[str, Any]]) -> str | None:
+def reasons_chart(reasons: list[dict[str, Any]], *, _: Translate = english) -> str | None:
     """The top reasons (`tasks.core.reasons` dicts) as a signed bar chart: to the right
     raises the churn risk."""
     if not reasons:
@@ -130,29 +120,29 @@ def reasons_chart(reasons: list[dict[str, Any]]) -> str | None:
         "orientation": "h",
         "x": values,
         "y": [r["text"] for r in rows],  # business words: 'Tenure: 1 month'
-        "hovertext": [r["direction"] for r in rows],
+        "hovertext": [_(r["direction"]) for r in rows],  # raises risk, lowers risk
         "marker": {"color": ["#d92d20" if v > 0 else "#12b76a" for v in values]},
     }
     return _html(
         [bars],
-        "Why: contributions to the churn score (log-odds)",
+        _("Why: contributions to the churn score (log-odds)"),
         xaxis=_axis(zeroline=True),
         yaxis=_axis(automargin=True),
     )
 
 
-def profit_chart(sizes: Any, profit: Any, best: int, chosen: int) -> str:
+def profit_chart(sizes: Any, profit: Any, best: int, chosen: int, *, _: Translate = english) -> str:
     """Cumulative expected profit over audience size: the best size and the chosen one."""
     curve = {
         "type": "scatter",
         "x": list(sizes),
         "y": list(profit),
         "mode": "lines",
-        "name": "expected profit",
+        "name": _("expected profit"),
     }
-    marks = [(best, f"best {best:,}", {"dash": "dash", "color": "grey"})]
+    marks = [(best, _("best %(size)s", size=f"{best:,}"), {"dash": "dash", "color": "grey"})]
     if chosen != best:
-        marks.append((chosen, f"chosen {chosen:,}", {"color": BLUE}))
+        marks.append((chosen, _("chosen %(size)s", size=f"{chosen:,}"), {"color": BLUE}))
     shapes = [
         {
             "type": "line",
@@ -164,7 +154,7 @@ def profit_chart(sizes: Any, profit: Any, best: int, chosen: int) -> str:
             "y1": 1,
             "line": line,
         }
-        for x, _, line in marks
+        for x, _text, line in marks
     ]
     notes = [
         {
@@ -177,40 +167,36 @@ def profit_chart(sizes: Any, profit: Any, best: int, chosen: int) -> str:
             "xanchor": "left",
             "yanchor": "bottom",
         }
-        for x, text, _ in marks
+        for x, text, _line in marks
     ]
     return _html(
         [curve],
-        "Expected profit by audience size",
-        xaxis=_axis("customers"),
-        yaxis=_axis("expected profit"),
+        _("Expected profit by audience size"),
+        xaxis=_axis(_("customers")),
+        yaxis=_axis(_("expected profit")),
         shapes=shapes,
         annotations=notes,
     )
 
 
-def realised_chart(rows: list[dict[str, Any]], day: Day = str) -> str | None:
+def realised_chart(
+    rows: list[dict[str, Any]], day: Day = str, *, _: Translate = english
+) -> str | None:
     """Realised ROC-AUC and Brier score over the dates whose outcomes are known."""
     if not rows:
         return None
     dates = [f"{day(r['as_of'])} (v{r['model_version']})" for r in rows]
     lines = [
-        _lines(dates, [r["roc_auc"] for r in rows], "ROC-AUC", hovertemplate="%{y:.3f}"),
-        _lines(dates, [r["brier"] for r in rows], "Brier score", hovertemplate="%{y:.3f}"),
+        _lines(dates, [r["roc_auc"] for r in rows], _("ROC-AUC"), hovertemplate="%{y:.3f}"),
+        _lines(dates, [r["brier"] for r in rows], _("Brier score"), hovertemplate="%{y:.3f}"),
     ]
-    return _html(lines, "Realised performance (outcomes known later)", xaxis=_axis(type="category"))
+    title = _("Realised performance (outcomes known later)")
+    return _html(lines, title, xaxis=_axis(type="category"))
 
 
-def _rgba(colour: str, alpha: float) -> str:
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red}, {green}, {blue}, {alpha})"
-
-
-STAYING = "%{x} months: %{y:.0%} still customers<extra>%{fullData.name}</extra>"
-PALETTE = ("#2457c5", "#7a5af8", "#0e9384", "#c11574", "#667085", "#b54708")
-
-
-def survival_chart(rows: list[dict[str, Any]], by: str) -> str:
+def survival_chart(
+    rows: list[dict[str, Any]], by: str, *, _: Translate = english, labels: Labels | None = None
+) -> str:
     """Kaplan-Meier curves of one grouping, each with its 95% band; by risk segment, the
     curves take the risk badges' colours (high red, medium orange, low green)."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -220,6 +206,7 @@ def survival_chart(rows: list[dict[str, Any]], by: str) -> str:
     if by_risk:  # the riskiest first, as the badges and the legend read
         order = [s for s in ("high", "medium", "low") if s in groups]
         groups = {s: groups[s] for s in order + [g for g in groups if g not in order]}
+    staying = _("%(months)s months: %(share)s still customers", months="%{x}", share="%{y:.0%}")
     traces = []
     for number, (group, points) in enumerate(groups.items()):
         colour = RISK_COLOURS.get(group) if by_risk else None
@@ -247,33 +234,26 @@ def survival_chart(rows: list[dict[str, Any]], by: str) -> str:
                 "y": [p["survival"] for p in points],
                 "mode": "lines",
                 "line": {"shape": "hv", "color": colour},
-                "name": f"{group} risk" if by_risk else group,
-                "hovertemplate": STAYING,
+                "name": _("%(segment)s risk", segment=_word(_, group)) if by_risk else group,
+                "hovertemplate": staying + "<extra>%{fullData.name}</extra>",
             },
         ]
     return _html(
         traces,
-        f"Customers still staying by {readable(by)} (95% bands)",
-        xaxis=_axis("months as a customer"),
-        yaxis=_axis("share still customers", range=[0, 1.02], tickformat=".0%"),
+        _("Customers still staying by %(grouping)s (95%% bands)", grouping=_column(_, by, labels)),
+        xaxis=_axis(_("months as a customer")),
+        yaxis=_axis(_("share still customers"), range=[0, 1.02], tickformat=".0%"),
     )
 
 
-_LEADING_NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)")
-
-
-def label_order(labels: list[str]) -> list[int]:
-    """Positions of `labels` in reading order: labels starting with a number ('6-12 months',
-    '72+ months') by that number, before the others in text order."""
-
-    def key(position: int) -> tuple[int, float, str]:
-        found = _LEADING_NUMBER.match(labels[position])
-        return (0, float(found.group(1)), "") if found else (1, 0.0, labels[position])
-
-    return sorted(range(len(labels)), key=key)
-
-
-def heatmap_chart(name: str, table: dict[str, Any], figure_of: str) -> str:
+def heatmap_chart(
+    name: str,
+    table: dict[str, Any],
+    figure_of: str,
+    *,
+    _: Translate = english,
+    labels: Labels | None = None,
+) -> str:
     """One stored heatmap: `figure_of` is churn_rate or mean_score; customers on hover. Bands
     read in numeric order; cells and the colour bar both in percent; labels never cut."""
     rows, columns = label_order(table["rows"]), label_order(table["columns"])
@@ -286,22 +266,38 @@ def heatmap_chart(name: str, table: dict[str, Any], figure_of: str) -> str:
     cells = {
         "type": "heatmap",
         "z": values,
-        "x": [table["columns"][c] for c in columns],
-        "y": [table["rows"][r] for r in rows],
+        "x": [_band(_, table["columns"][c]) for c in columns],
+        "y": [_band(_, table["rows"][r]) for r in rows],
         "text": text,
         "texttemplate": "%{text}",
         "customdata": ordered(table["customers"]),
         "colorscale": [[0, "#fff5f0"], [0.5, "#fb6a4a"], [1, "#a50f15"]],
         "zmin": 0,
         "colorbar": {"tickformat": ".0%", "thickness": 12},
-        "hovertemplate": "%{y} / %{x}: %{z:.1%} of %{customdata:,} customers<extra></extra>",
+        "hovertemplate": _(
+            "%(row)s / %(column)s: %(rate)s of %(count)s customers",
+            row="%{y}",
+            column="%{x}",
+            rate="%{z:.1%}",
+            count="%{customdata:,}",
+        )
+        + "<extra></extra>",
     }
-    what = "Churn rate (observed)" if figure_of == "churn_rate" else "Average churn score"
-    first, _, second = name.partition(" x ")
-    pair = f"{readable(first)} and {readable(second)}" if second else readable(name)
+    first, _and, second = name.partition(" x ")
+    first, second = _column(_, first, labels), _column(_, second, labels) if second else ""
+    if figure_of == "churn_rate":
+        title = (
+            _("Churn rate (observed) by %(first)s and %(second)s", first=first, second=second)
+            if second
+            else _("Churn rate (observed) by %(column)s", column=_column(_, name, labels))
+        )
+    elif second:
+        title = _("Average churn score by %(first)s and %(second)s", first=first, second=second)
+    else:
+        title = _("Average churn score by %(column)s", column=_column(_, name, labels))
     return _html(
         [cells],
-        f"{what} by {pair}",
+        title,
         xaxis=_axis(type="category", automargin=True, tickangle=-30),
         yaxis=_axis(type="category", automargin=True),
         margin={"l": 10, "r": 10, "t": 20, "b": 10},

@@ -70,11 +70,11 @@ async def new_campaign(request: Request, state: State, session: AnalystPage) -> 
     )
 
 
-def _preview(state, params) -> dict[str, Any]:
+def _preview(state, params, _: charts.Translate) -> dict[str, Any]:
     found = use.preview_audience(state.context, state.config, read_campaign_form(params))
     curve = found.curve
     chart = (
-        charts.profit_chart(curve.sizes, curve.profit, curve.best_size, len(found.audience))
+        charts.profit_chart(curve.sizes, curve.profit, curve.best_size, len(found.audience), _=_)
         if curve is not None
         else None
     )
@@ -85,7 +85,8 @@ def _preview(state, params) -> dict[str, Any]:
 async def preview(request: Request, state: State, session: AnalystPage) -> Response:
     """The audience the form's filter would contact (an htmx fragment)."""
     try:
-        found = await run_in_threadpool(_preview, state, request.query_params)
+        _ = translator(request, session)
+        found = await run_in_threadpool(_preview, state, request.query_params, _)
     except RetainAIError as error:
         found = {"error": error_text(request, session, error)}
     return pages_of(request).render(request, "campaign_preview.html", session=session, **found)

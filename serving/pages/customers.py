@@ -174,8 +174,9 @@ async def customer(
             **back,
         )
     detail = found.detail
-    history = charts.score_history_chart(detail["history"], day_of(request, session))
-    drawn = [history, charts.reasons_chart(detail["reasons"])]
+    _ = translator(request, session)
+    history = charts.score_history_chart(detail["history"], day_of(request, session), _=_)
+    drawn = [history, charts.reasons_chart(detail["reasons"], _=_)]
     segment = data.roles.segment
     return pages_of(request).render(
         request,

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import pages_of
+from serving.web.render import pages_of, translator
 from tasks.services import customers as service
 
 router = APIRouter(include_in_schema=False)
@@ -19,11 +19,12 @@ router = APIRouter(include_in_schema=False)
 @router.get("/dashboard/heatmaps", response_class=HTMLResponse)
 async def heatmaps(request: Request, state: State, session: ViewerPage) -> Response:
     found = await run_in_threadpool(service.heatmaps, state.context, state.config.dataset.name)
+    _, labels = translator(request, session), state.config.dataset.labels
     drawn = []
     for name, table in found.tables.items():
         if table.get("churn_rate") is not None:
-            drawn.append(charts.heatmap_chart(name, table, "churn_rate"))
-        drawn.append(charts.heatmap_chart(name, table, "mean_score"))
+            drawn.append(charts.heatmap_chart(name, table, "churn_rate", _=_, labels=labels))
+        drawn.append(charts.heatmap_chart(name, table, "mean_score", _=_, labels=labels))
     return pages_of(request).render(
         request,
         "heatmaps.html",

@@ -33,7 +33,8 @@ DONE = {"rollback": "The champion was rolled back: the previous version scores a
 
 async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:
     found = await run_in_threadpool(models.model_overview, state.context, state.config)
-    chart = charts.realised_chart(found["realised"], day_of(request, session))
+    _ = translator(request, session)
+    chart = charts.realised_chart(found["realised"], day_of(request, session), _=_)
     return pages_of(request).render(
         request,
         "model.html",

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import day_of, pages_of
+from serving.web.render import day_of, pages_of, translator
 from tasks.core.policy import allows
 from tasks.services import customers as service
 from tasks.services.operations.setup_checks import configuration_warnings
@@ -25,10 +25,11 @@ async def overview(request: Request, state: State, session: ViewerPage) -> Respo
     shown = {"cards": [], "charts": []}
     if found.latest is not None:
         latest = found.latest
+        _ = translator(request, session)
         drawn = [
-            charts.segment_chart(latest["kpis"]),
-            charts.revenue_chart(latest["kpis"]),
-            charts.history_chart(found.history, day_of(request, session)),
+            charts.segment_chart(latest["kpis"], _=_),
+            charts.revenue_chart(latest["kpis"], _=_, labels=state.config.dataset.labels),
+            charts.history_chart(found.history, day_of(request, session), _=_),
         ]
         shown = {
             "cards": found.cards,

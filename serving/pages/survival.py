@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import pages_of
+from serving.web.render import pages_of, translator
 from tasks.core.message_facts import readable
 from tasks.services import models
 
@@ -20,7 +20,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/dashboard/survival", response_class=HTMLResponse)
 async def survival(request: Request, state: State, session: ViewerPage) -> Response:
     found = await run_in_threadpool(models.survival_overview, state.context, state.config)
-    drawn = [charts.survival_chart(rows, by) for by, rows in found["curves"].items()]
+    _ = translator(request, session)
+    labels = state.config.dataset.labels
+    curves = found["curves"].items()
+    drawn = [charts.survival_chart(rows, by, _=_, labels=labels) for by, rows in curves]
     medians = {readable(by): groups for by, groups in (found.get("medians") or {}).items()}
     return pages_of(request).render(
         request,

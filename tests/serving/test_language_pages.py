@@ -4,7 +4,10 @@ the language; error messages of pages and of the API translated."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
+from datetime import date
 from email import message_from_bytes, policy
 
 import pytest
@@ -72,6 +75,72 @@ def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
     back = _choose(client, "")  # the browser's default again
     assert back.status_code == 200 and "Language saved." in back.text
     assert user_store.user_by_email(engine, "ada@example.test")["language"] is None
+
+
+def _store_figures(engine) -> None:
+    """The latest KPI snapshot with risk segments and a heatmap, as a scoring run stores them."""
+    import sqlalchemy as sa
+
+    from tasks.adapters.tables import kpi_snapshots
+
+    share = {"low": 0.5, "medium": 0.3, "high": 0.2}
+    bands = ["0-6 months", "6-12 months"]
+    table = {
+        "rows": ["Month-to-month", "One year"],
+        "columns": bands,
+        "customers": [[10, 5], [8, 17]],
+        "mean_score": [[0.6, 0.4], [0.2, 0.1]],
+        "churn_rate": [[0.5, 0.3], [0.1, 0.05]],
+    }
+    kpis = {
+        "customers_scored": 40,
+        "segments": {s: {"count": int(40 * v), "share": v} for s, v in share.items()},
+        "heatmaps": {"Contract x tenure band": table},
+    }
+    latest = kpi_snapshots.c.as_of == date(2026, 11, 1)
+    with engine.begin() as connection:
+        connection.execute(sa.update(kpi_snapshots).where(latest).values(kpis=kpis))
+
+
+def _charts(page: str) -> dict[str, dict]:
+    """The page's charts by their (unescaped) titles: their plotly.js specs."""
+    found = re.findall(
+        r'<h2 class="chart-title">([^<]+)</h2>\s*<div[^>]+data-chart="([^"]+)"', page
+    )
+    return {html.unescape(title): json.loads(html.unescape(spec)) for title, spec in found}
+
+
+def test_a_french_user_reads_the_charts_in_french(site):
+    client, engine = site
+    seed_scores(engine)
+    _store_figures(engine)
+    form_login(client, "vic@example.test", PASSWORD)
+    english = _charts(client.get("/dashboard/").text)
+    assert {"Customers by risk segment", "KPI history"} <= set(english)
+    assert english["Customers by risk segment"]["data"][0]["x"] == [
+        "low risk",
+        "medium risk",
+        "high risk",
+    ]
+    heatmaps = _charts(client.get("/dashboard/heatmaps").text)
+    assert "Churn rate (observed) by Contract and tenure band" in heatmaps  # its label
+
+    _choose(client, "fr")
+    overview = _charts(client.get("/dashboard/").text)
+    assert set(overview) == {"Clients par segment de risque", "Historique des indicateurs"}
+    bars = overview["Clients par segment de risque"]["data"][0]
+    assert bars["x"] == ["risque faible", "risque moyen", "risque élevé"]
+    assert bars["hovertemplate"] == "%{x} : %{y:,} clients<extra></extra>"  # plotly's fields kept
+    lines = overview["Historique des indicateurs"]["data"]
+    assert [t["name"] for t in lines] == ["taux d'attrition", "part à risque élevé"]
+    heatmaps = _charts(client.get("/dashboard/heatmaps").text)
+    assert set(heatmaps) == {
+        "Taux d'attrition (observé) par Contract et tranche d'ancienneté",
+        "Score d'attrition moyen par Contract et tranche d'ancienneté",
+    }
+    cells = heatmaps["Score d'attrition moyen par Contract et tranche d'ancienneté"]["data"][0]
+    assert cells["x"] == ["0-6 mois", "6-12 mois"] and cells["y"] == ["Month-to-month", "One year"]
+    assert cells["hovertemplate"].startswith("%{y} / %{x} : %{z:.1%} de %{customdata:,} clients")
 
 
 def test_the_browser_language_applies_without_a_choice_and_a_choice_wins(site):
