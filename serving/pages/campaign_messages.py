@@ -1,7 +1,8 @@
 """A campaign's messages from its page: one message opened, edited (checked like a model's
-answer), written again; a customer excluded; the campaign cancelled; its SMS export
-downloaded. Every action is a use case of tasks/services/campaigns, allowed by the one
-policy (`messages` to read a message, `campaigns` to change one): viewers get 403."""
+answer), written again; a customer excluded; the campaign cancelled; its SMS export and its
+audience (customer and arm, to collect their outcomes) downloaded. Every action is a use
+case of tasks/services/campaigns, allowed by the one policy (`messages` to read a message,
+`campaigns` to change one): viewers get 403."""
 
 from __future__ import annotations
 
@@ -187,6 +188,23 @@ async def sms_export(
 ) -> Response:
     """The SMS export the send wrote for the gateway, as a download."""
     found = await run_in_threadpool(use.sms_export, state.context, state.config, campaign_id)
+    return Response(
+        found.content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **NO_STORE,
+            "Content-Disposition": f'attachment; filename="{found.filename}"',
+        },
+    )
+
+
+@router.get("/dashboard/campaigns/{campaign_id}/audience.csv")
+async def audience_export(
+    request: Request, state: State, session: MessagesPage, campaign_id: int
+) -> Response:
+    """The campaign's customers, treated and held out, as a download: the list whose
+    outcome events (retained, churned) its report needs."""
+    found = await run_in_threadpool(use.audience_export, state.context, state.config, campaign_id)
     return Response(
         found.content,
         media_type="text/csv; charset=utf-8",

@@ -38,7 +38,7 @@ from tasks.services.campaigns.editing import (
     get_message,
     regenerate_message,
 )
-from tasks.services.campaigns.exports import sms_export
+from tasks.services.campaigns.exports import AudienceExport, audience_export, sms_export
 from tasks.services.campaigns.lifecycle import (
     ApprovalQuote,
     approval_quote,
@@ -62,6 +62,7 @@ from tasks.services.campaigns.writing import generate_messages
 __all__ = [
     "ApprovalQuote",
     "ApproveCampaign",
+    "AudienceExport",
     "AudienceFilter",
     "CampaignDraft",
     "CampaignView",
@@ -79,6 +80,7 @@ __all__ = [
     "SendNow",
     "approval_quote",
     "approve_campaign",
+    "audience_export",
     "campaign_messages",
     "campaign_progress",
     "cancel_campaign",
