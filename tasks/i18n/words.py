@@ -46,6 +46,7 @@ WORDS = frozenset(
         N_("llm"),
         N_("llm-retry"),
         N_("template"),
+        N_("edited"),
         # model promotions
         N_("promote"),
         N_("refuse"),
@@ -76,3 +77,10 @@ WORDS = frozenset(
         N_("predicted"),
     )
 )
+
+# Why the fixed templates wrote a message ("template: no-key"), as the pages show it; any
+# other reason (a provider's error) is shown as recorded.
+TEMPLATE_REASONS = {
+    "no-key": N_("no language model key"),
+    "budget": N_("the writing budget was spent"),
+}
