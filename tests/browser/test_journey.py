@@ -110,6 +110,8 @@ def test_an_analyst_takes_a_campaign_from_draft_to_its_report(team_site, browse,
         # One message opened, its text changed: it shows as edited.
         page.click(f"#messages a:text-is('{treated[0]}')")
         page.wait_for_selector("#edit")
+        share = "(t) => t.getBoundingClientRect().width / t.form.getBoundingClientRect().width"
+        assert page.eval_on_selector("#edit textarea", share) > 0.8  # room to write in
         page.fill("#edit textarea[name=body]", "A personal word from your account manager.")
         page.click("#edit button[type=submit]")
         expect(page.locator("p.notice").first).to_contain_text(words["saved"])
