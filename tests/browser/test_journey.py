@@ -192,6 +192,7 @@ def test_an_analyst_takes_a_campaign_from_draft_to_its_report(team_site, browse,
     assert net and all("$" in figure for figure in net.groups()), text
     if language == "fr":
         assert "Bilan" in text and "Download" not in text and "Report" not in text
+        assert "groupe témoin : gain" in text  # French punctuation: a space before a colon
     assert re.search(words["p"], text), text
     # The campaign in business words: the offer by its name, how each message was written.
     expect(page.locator(".cards")).to_contain_text(words["offer"])
