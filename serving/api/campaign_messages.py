@@ -119,17 +119,17 @@ async def cancel_campaign(campaign_id: CampaignId, state: State, caller: Analyst
 
 
 @router.get(
-    "/campaigns/{campaign_id}/audience-export",
+    "/campaigns/{campaign_id}/messages-export",
     responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
     response_class=Response,
 )
-async def audience_export(
+async def messages_export(
     campaign_id: CampaignId, state: State, _caller: MessageReader
 ) -> Response:
     """The campaign's audience in rank order with each customer's group, risk and messages
     (CSV, cells safe to open in a spreadsheet)."""
     found = await run_in_threadpool(
-        campaigns.audience_export, state.context, state.config, campaign_id
+        campaigns.messages_export, state.context, state.config, campaign_id
     )
     return _download(found)
 

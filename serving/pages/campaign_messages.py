@@ -1,7 +1,8 @@
 """A campaign's messages from its page: one message opened, edited (checked like a model's
-answer), written again; a customer excluded; the campaign cancelled; its SMS export
-downloaded. Every action is a use case of tasks/services/campaigns, allowed by the one
-policy (`messages` to read a message, `campaigns` to change one): viewers get 403."""
+answer), written again; a customer excluded; the campaign cancelled; its SMS export and its
+audience (customer and arm, to collect their outcomes) downloaded. Every action is a use
+case of tasks/services/campaigns, allowed by the one policy (`messages` to read a message,
+`campaigns` to change one): viewers get 403."""
 
 from __future__ import annotations
 
@@ -181,8 +182,13 @@ async def cancel(request: Request, state: State, session: AnalystPage, campaign_
     return await _campaign_step(request, state, session, campaign_id, run, done)
 
 
-# a campaign's downloads: its audience with the messages, and the SMS export a send wrote
-EXPORTS = {"audience": use.audience_export, "sms": use.sms_export}
+# a campaign's downloads: its audience (both arms, for the outcomes), the audience with its
+# messages, and the SMS export a send wrote
+EXPORTS = {
+    "audience": use.audience_export,
+    "messages": use.messages_export,
+    "sms": use.sms_export,
+}
 
 
 @router.get("/dashboard/campaigns/{campaign_id}/{kind}.csv")

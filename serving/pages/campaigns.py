@@ -46,8 +46,14 @@ NO_EVENTS = N_("no events recorded: %(why)s")
 @router.get("/dashboard/campaigns", response_class=HTMLResponse)
 async def campaigns(request: Request, state: State, session: ViewerPage) -> Response:
     found = await run_in_threadpool(use.list_campaigns, state.context, state.config)
+    offers = state.config.campaigns.offers
     return pages_of(request).render(
-        request, "campaigns.html", session=session, active="campaigns", campaigns=found
+        request,
+        "campaigns.html",
+        session=session,
+        active="campaigns",
+        campaigns=found,
+        offers=offers,
     )
 
 
@@ -157,6 +163,7 @@ def _campaign_page(state, campaign_id: int, role: str) -> dict[str, Any]:
         "quote": quote,
         "progress": progress,
         "may_send": may_act,
+        "offers": config.campaigns.offers,
     }
 
 

@@ -21,7 +21,7 @@ from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
 from tasks import i18n
 from tasks.i18n import formatting
-from tasks.i18n.words import NAMES, WORDS
+from tasks.i18n.words import NAMES, TEMPLATE_REASONS, WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -79,6 +79,27 @@ def word_filter(context: Any, value: Any) -> Any:
     return value
 
 
+@pass_context
+def written_by_filter(context: Any, path: Any) -> Any:
+    """How a message was written ("template: no-key") in the page's language: the way as a
+    stored word, the templates' reason when it is a known one."""
+    way, _, reason = str(path or "").partition(": ")
+    shown = word_filter(context, way)
+    if not reason:
+        return shown
+    catalogue = i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE))
+    known = TEMPLATE_REASONS.get(reason)
+    return f"{shown} ({catalogue.ugettext(known) if known else reason})"
+
+
+@pass_context
+def offer_name_filter(context: Any, key: Any) -> Any:
+    """A campaign's offer as customers read its name, in the page's language (the catalogue
+    is the context's `offers`); its catalogue key when the catalogue no longer has it."""
+    spec = (context.get("offers") or {}).get(key)
+    return spec.name_in(key, context.get("lang", i18n.DEFAULT_LANGUAGE)) if spec else key
+
+
 def _in_language(format_value: Any) -> Any:
     @pass_context
     def apply(context: Any, value: Any, *args: Any) -> str:
@@ -130,7 +151,8 @@ def error_text(request: Request, session: Any, error: Exception) -> str:
 class Pages:
     """The templates with what every page needs (assets, the session, notices, the
     language: `{{ _("text") }}` translates, `number`, `signed`, `percent`, `money`, `day`,
-    `moment` format, `word` translates a stored word such as a role or a status)."""
+    `moment` format, `word` translates a stored word such as a role or a status, `written_by`
+    how a message was written, `offer_name` an offer of the context's `offers`)."""
 
     def __init__(self, assets: Assets):
         self.assets = assets
@@ -147,6 +169,8 @@ class Pages:
         env.filters["moment"] = _in_language(formatting.format_moment)
         env.filters["signed"] = _in_language(formatting.format_signed)
         env.filters["word"] = word_filter
+        env.filters["written_by"] = written_by_filter
+        env.filters["offer_name"] = offer_name_filter
 
     def render(
         self, request: Request, template: str, status: int = 200, **context: Any

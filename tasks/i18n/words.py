@@ -46,6 +46,7 @@ WORDS = frozenset(
         N_("llm"),
         N_("llm-retry"),
         N_("template"),
+        N_("edited"),
         # model promotions
         N_("promote"),
         N_("refuse"),
@@ -83,4 +84,11 @@ NAMES = {
     "pooled_two_proportion_z": N_("pooled two-proportion z interval"),
     "fisher_exact": N_("Fisher's exact test"),
     "percentile_bootstrap": N_("percentile bootstrap"),
+}
+
+# Why the fixed templates wrote a message ("template: no-key"), as the pages show it; any
+# other reason (a provider's error) is shown as recorded.
+TEMPLATE_REASONS = {
+    "no-key": N_("no language model key"),
+    "budget": N_("the writing budget was spent"),
 }

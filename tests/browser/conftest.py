@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.integration.smtp_server import Recorder, smtp_server
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
+TELCO = REPO / "configs" / "telco.yaml"
 PASSWORD = "browser test passphrase"
 USERS = {"admin": "ada@example.test", "analyst": "ana@example.test", "viewer": "vic@example.test"}
 
@@ -109,6 +111,7 @@ class Site:
     url: str
     engine: object
     settings: Settings
+    config_path: Path = TELCO
 
 
 @pytest.fixture(scope="session")
@@ -118,24 +121,29 @@ def mailbox() -> Iterator[tuple[Recorder, int]]:
         yield recorder, port
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory, mailbox) -> Iterator[Site]:
+@contextmanager
+def serve_dashboard(
+    folder: Path, smtp_port: int, config_path: Path = TELCO, users=USERS, **settings
+) -> Iterator[Site]:
+    """A dashboard served from `folder` (its own database, seeded: scores, contacts and
+    `users`, role to email, `analyst2` a second analyst), with `config_path` and these
+    Settings fields."""
     import uvicorn
 
     from configs.settings import ServingSettings
     from serving.app import create_app
 
-    folder = tmp_path_factory.mktemp("dashboard")
     port = _free_port()
     settings = Settings(
         state_dir=folder,
         public_url=f"http://127.0.0.1:{port}",
         smtp_host="127.0.0.1",
-        smtp_port=mailbox[1],
+        smtp_port=smtp_port,
         smtp_security="none",
         mail_from="RetainAI <noreply@example.test>",
+        **settings,
     )
-    config = load_config(REPO / "configs" / "telco.yaml")
+    config = load_config(config_path)
     with db.connected(settings) as engine:
         db.upgrade(engine)
         seed_dashboard(engine, config)
@@ -144,11 +152,11 @@ def site(tmp_path_factory, mailbox) -> Iterator[Site]:
             generate_contacts(ids, seed=11).assign(consent_email=True), config.dataset.name
         )
         campaign_store.upsert_contacts(engine, contacts)
-        for role, email in USERS.items():
+        for role, email in users.items():
+            role = role.rstrip("0123456789")  # analyst2: a second analyst
             accounts.create_user(Context(settings), accounts.NewUser(email, role, PASSWORD))
     app = create_app(
-        settings.model_copy(update={"serving": ServingSettings(poll_seconds=0)}),
-        REPO / "configs" / "telco.yaml",
+        settings.model_copy(update={"serving": ServingSettings(poll_seconds=0)}), config_path
     )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -156,9 +164,17 @@ def site(tmp_path_factory, mailbox) -> Iterator[Site]:
     deadline = time.monotonic() + 60
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", app.state.serving.engine, settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield Site(f"http://127.0.0.1:{port}", app.state.serving.engine, settings, config_path)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, mailbox) -> Iterator[Site]:
+    with serve_dashboard(tmp_path_factory.mktemp("dashboard"), mailbox[1]) as served:
+        yield served
 
 
 @dataclass
@@ -207,10 +223,10 @@ def browse(chromium):
     assert watched.outside == [], f"requests left 127.0.0.1: {watched.outside}"
 
 
-def log_in(page, url: str, role: str) -> None:
+def log_in(page, url: str, role: str, users=USERS) -> None:
     """Log in through the login form as the user of `role`; the overview opens."""
     page.goto(f"{url}/auth/login")
-    page.fill("input[name=email]", USERS[role])
+    page.fill("input[name=email]", users[role])
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/dashboard/")

@@ -1,7 +1,8 @@
 """The campaign page's steps as use cases, whatever the door: the report stored when the
 outcomes change and read as stored by the list and the page, approval with its quote and
 the four-eyes rule, messages edited (checked like a model's answer), written again, a
-customer excluded, a draft cancelled, the SMS export, and schedules in the past refused."""
+customer excluded, a draft cancelled, the SMS and audience exports, and schedules in the
+past refused."""
 
 from __future__ import annotations
 
@@ -254,3 +255,18 @@ def test_the_sms_export_is_downloadable_once_sent(state):
     assert lines[0] == "phone,text,message_id" and found.rows == sent == len(lines) - 1 > 0
     assert found.filename == f"campaign-{made.id}-sms.csv"
     assert all("STOP" in line for line in lines[1:])
+
+
+def test_the_audience_export_lists_both_arms_whose_outcomes_the_report_needs(state):
+    ctx, config = state
+    made = _draft(ctx, config, "audience export")
+    found = campaigns.audience_export(ctx, config, made.id)
+    lines = found.content.decode().split("\r\n")
+    assert lines[0] == "customer_id,arm" and lines[-1] == ""
+    arms = dict(line.split(",") for line in lines[1:-1])
+    assert found.rows == len(arms) == made.audience and found.filename.endswith("audience.csv")
+    assert sum(arm == HOLDOUT for arm in arms.values()) == made.holdout > 0
+    events = pd.DataFrame({"customer_id": list(arms), "event": "retained"})
+    assert campaigns.record_outcomes(ctx, config, campaigns.RecordOutcomes(made.id, events))
+    with pytest.raises(NotFoundError):
+        campaigns.audience_export(ctx, config, 999_999)

@@ -314,10 +314,10 @@ def test_the_audience_and_its_messages_download_for_those_who_may_read_messages(
     made = _written(served, "audience export")
     members = store.audience(served.state.engine, made.id)
     api = served.client.get(
-        f"/campaigns/{made.id}/audience-export", headers=_api(served, "analyst")
+        f"/campaigns/{made.id}/messages-export", headers=_api(served, "analyst")
     )
     assert api.status_code == 200 and api.headers["content-type"].startswith("text/csv")
-    assert f'filename="campaign-{made.id}-audience.csv"' in api.headers["content-disposition"]
+    assert f'filename="campaign-{made.id}-messages.csv"' in api.headers["content-disposition"]
     table = pd.read_csv(io.StringIO(api.text), dtype=str)
     assert list(table.columns[:4]) == ["Rank", "Customer", "Group", "Risk"]
     assert "Message" in table.columns and "customer_id" not in table.columns
@@ -327,13 +327,13 @@ def test_the_audience_and_its_messages_download_for_those_who_may_read_messages(
     contacted = table[table["Group"] == "contacted"]
     assert contacted["Message"].notna().sum() == sum(made.messages.values())
     viewer = served.client.get(
-        f"/campaigns/{made.id}/audience-export", headers=_api(served, "viewer")
+        f"/campaigns/{made.id}/messages-export", headers=_api(served, "viewer")
     )
     assert viewer.status_code == 403
     where = f"/dashboard/campaigns/{made.id}"
     page_login(served.client, MAKER, where)
     assert "Download the audience and messages" in served.client.get(where).text
-    download = served.client.get(f"{where}/audience.csv")
+    download = served.client.get(f"{where}/messages.csv")
     assert download.status_code == 200 and download.content == api.content
     page_login(served.client, VIEWER, where)
-    assert served.client.get(f"{where}/audience.csv").status_code == 403
+    assert served.client.get(f"{where}/messages.csv").status_code == 403

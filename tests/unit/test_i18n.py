@@ -42,6 +42,24 @@ def test_the_money_filter_takes_the_currency_before_the_page_language():
     assert template.render(amount=-5930, cost=1, currency="USD", lang="en") == "-$5,930 $1.00"
 
 
+def test_how_a_message_was_written_and_its_offer_read_in_the_page_language():
+    from jinja2 import Environment
+
+    from configs.schema import load_config
+    from serving.web.render import offer_name_filter, written_by_filter
+
+    env = Environment(autoescape=True)
+    env.filters.update(written_by=written_by_filter, offer_name=offer_name_filter)
+    offers = load_config("configs/telco.yaml").campaigns.offers
+    template = env.from_string("{{ path|written_by }} / {{ offer|offer_name }}")
+    shown = template.render(path="template: no-key", offer="loyalty-discount", offers=offers)
+    assert shown == "template (no language model key) / Loyalty discount"
+    french = template.render(path="edited", offer="loyalty-discount", offers=offers, lang="fr")
+    assert french == "modifié / Remise fidélité"
+    fallback = template.render(path="template: HTTP 500", offer="gone", offers=offers, lang="fr")
+    assert fallback == "modèle de message (HTTP 500) / gone"  # as recorded, not hidden
+
+
 def test_moments_and_signed_changes_follow_the_language():
     from datetime import datetime
 

@@ -38,7 +38,12 @@ from tasks.services.campaigns.editing import (
     get_message,
     regenerate_message,
 )
-from tasks.services.campaigns.exports import audience_export, sms_export
+from tasks.services.campaigns.exports import (
+    AudienceExport,
+    audience_export,
+    messages_export,
+    sms_export,
+)
 from tasks.services.campaigns.lifecycle import (
     ApprovalQuote,
     approval_quote,
@@ -62,6 +67,7 @@ from tasks.services.campaigns.writing import generate_messages
 __all__ = [
     "ApprovalQuote",
     "ApproveCampaign",
+    "AudienceExport",
     "AudienceFilter",
     "CampaignDraft",
     "CampaignView",
@@ -91,6 +97,7 @@ __all__ = [
     "get_campaign",
     "get_message",
     "list_campaigns",
+    "messages_export",
     "offer_of",
     "preview_audience",
     "rank_choices",

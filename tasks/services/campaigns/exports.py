@@ -1,5 +1,6 @@
 """A campaign's files for a person to download: the SMS export (phone, text, message id) as
-the send wrote it for the gateway, and its audience with each customer's messages."""
+the send wrote it for the gateway, its audience (customer, arm) whose outcomes its report
+needs, and that audience with each customer's messages in business words."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ AUDIENCE_COLUMNS = {
 _GROUPS = {"treated": "contacted", "holdout": "held out (not contacted)"}
 
 
-def audience_export(ctx: Context, config: RunConfig, campaign_id: int) -> SmsExport:
+def messages_export(ctx: Context, config: RunConfig, campaign_id: int) -> SmsExport:
     """The campaign's audience in rank order, one row per customer and message (a held-out
     customer, or one not yet written to, on a row of their own), as CSV safe to open in a
     spreadsheet (tasks/core/csv_cells.py)."""
@@ -67,4 +68,21 @@ def audience_export(ctx: Context, config: RunConfig, campaign_id: int) -> SmsExp
     frame = rows[[c for c in AUDIENCE_COLUMNS if c in rows.columns]]
     frame = safe_frame(frame.rename(columns=AUDIENCE_COLUMNS))
     content = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
-    return SmsExport(f"campaign-{campaign_id}-audience.csv", content, len(frame))
+    return SmsExport(f"campaign-{campaign_id}-messages.csv", content, len(frame))
+
+
+@dataclass(frozen=True)
+class AudienceExport:
+    filename: str
+    content: bytes  # CSV, UTF-8: customer_id, arm (treated or holdout), in rank order
+    rows: int  # customers in it
+
+
+def audience_export(ctx: Context, config: RunConfig, campaign_id: int) -> AudienceExport:
+    """The campaign's audience, both arms: the customers whose outcome events (retained,
+    churned, accepted...) its report measures, the holdout as much as the treated; its
+    columns are the outcome file's own (customer_id), so a file of outcomes starts from it."""
+    stored_campaign(ctx.engine, config, campaign_id)
+    members = store.audience(ctx.engine, campaign_id)[["customer_id", "arm"]]
+    content = safe_frame(members).to_csv(index=False, lineterminator="\r\n").encode()
+    return AudienceExport(f"campaign-{campaign_id}-audience.csv", content, len(members))

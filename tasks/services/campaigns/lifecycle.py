@@ -71,13 +71,19 @@ def check_approver(config: RunConfig, campaign: dict[str, Any], command: Approve
         return
     if not command.person or not command.approved_by:
         raise SecondApproverError(
-            "approving a campaign needs a signed-in person (a session or a login token), "
-            "not an API token: campaigns.require_second_approver is on"
+            N_(
+                "approving a campaign needs a signed-in person (a session or a login token), "
+                "not an API token: campaigns.require_second_approver is on"
+            )
         )
     if command.approved_by.strip().casefold() == str(campaign["created_by"]).casefold():
         raise SecondApproverError(
-            f"{command.approved_by} created campaign {campaign['id']}: another person must "
-            "approve it (campaigns.require_second_approver)"
+            N_(
+                "%(who)s created campaign %(id)s: another person must approve it "
+                "(campaigns.require_second_approver)"
+            ),
+            who=command.approved_by,
+            id=campaign["id"],
         )
 
 
