@@ -14,6 +14,7 @@ from configs.settings import Settings
 from tasks.adapters import registry
 from tasks.adapters.registry import LoadedModel
 from tasks.core.errors import RegistryError
+from tasks.i18n import N_
 
 log = logging.getLogger("retainai.serving")
 
@@ -59,7 +60,9 @@ class ModelHolder:
         unknown = sorted(set(loaded.compiled.inputs) - set(self.config.dataset.feature_columns))
         if unknown:
             raise RegistryError(
-                f"model v{loaded.version.version} needs columns the config lacks: {unknown}"
+                N_("model v%(version)s needs columns the config lacks: %(unknown)s"),
+                version=loaded.version.version,
+                unknown=unknown,
             )
         return loaded
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tasks.adapters.storage import write_text_atomic
 from tasks.core.errors import ConcurrentRunError
+from tasks.i18n import N_
 
 
 class RunSlot:
@@ -48,7 +49,8 @@ class RunSlot:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise ConcurrentRunError(
-                    f"{self.running()} is still running; start another when it has finished"
+                    N_("%(what)s is still running; start another when it has finished"),
+                    what=self.running(),
                 ) from None
             started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             write_text_atomic(self._note, f"{what} (started {started})")

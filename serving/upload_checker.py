@@ -15,6 +15,7 @@ from pathlib import Path
 from configs.settings import Settings
 from tasks.adapters import upload_store
 from tasks.core.errors import InvalidInputError, UnavailableError
+from tasks.i18n import N_
 from tasks.services.data import UploadCheck
 
 log = logging.getLogger("retainai.serving")
@@ -44,7 +45,7 @@ class UploadChecker:
             upload_store.discard(settings, upload_id)
             minutes = CHECK_SECONDS // 60
             raise InvalidInputError(
-                f"checking this file took more than {minutes} minutes"
+                N_("checking this file took more than %(minutes)s minutes"), minutes=minutes
             ) from None
         answer = _answer(done.stdout)
         found = upload_store.read_verdict(settings, upload_id) if "checked" in answer else None

@@ -9,6 +9,7 @@ from serving.auth import Admin, Reader
 from serving.model_holder import describe
 from serving.state import OrjsonResponse, State
 from tasks.core.errors import UnavailableError
+from tasks.i18n import N_
 
 router = APIRouter(default_response_class=OrjsonResponse)
 UNAVAILABLE = {503: {"model": Message}}
@@ -29,7 +30,9 @@ async def reload(state: State, _caller: Admin) -> OrjsonResponse:
     try:
         previous, version = await state.holder.refresh()
     except Exception as exc:
-        raise UnavailableError(f"reload failed, still serving the old model: {exc}") from exc
+        raise UnavailableError(
+            N_("reload failed, still serving the old model: %(reason)s"), reason=str(exc)
+        ) from exc
     return OrjsonResponse(
         {"previous_version": previous, "version": version, "changed": previous != version}
     )

@@ -27,6 +27,7 @@ import pandas as pd
 
 from configs.vocabulary import TARGET_SEGMENTS
 from tasks.core.errors import ConflictError, InvalidInputError
+from tasks.i18n import N_
 
 HOLDOUT, TREATED = "holdout", "treated"
 UPLIFT = "expected_uplift"
@@ -142,7 +143,7 @@ def holdout_order(campaign_id: int, customer_ids: pd.Series) -> np.ndarray:
 
 def check_holdout_share(share: float) -> None:
     if not 0.0 < share <= 0.5:
-        raise InvalidInputError(f"holdout share {share} is outside (0, 0.5]")
+        raise InvalidInputError(N_("holdout share %(share)s is outside (0, 0.5]"), share=share)
 
 
 def assign_holdout(audience: pd.DataFrame, campaign_id: int, share: float) -> pd.Series:

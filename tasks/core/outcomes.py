@@ -8,6 +8,7 @@ from configs.dataset import Dataset
 from tasks.core.coercion import as_text
 from tasks.core.errors import ConfigError, InvalidInputError
 from tasks.core.labels import churned
+from tasks.i18n import N_
 
 
 def read_outcomes(raw: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -20,11 +21,13 @@ def read_outcomes(raw: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     target = dataset.target
     missing = [c for c in (dataset.id_column, target.column) if c not in raw.columns]
     if missing:
-        raise InvalidInputError(f"outcomes lack columns {missing}")
+        raise InvalidInputError(N_("outcomes lack columns %(missing)s"), missing=missing)
     try:
         labels = churned(raw[target.column], target)
     except ValueError as exc:
-        raise InvalidInputError(f"outcomes column {target.column!r}: {exc}") from None
+        raise InvalidInputError(
+            N_("outcomes column %(column)r: %(reason)s"), column=target.column, reason=str(exc)
+        ) from None
     ids = as_text(raw[dataset.id_column])
     known = pd.DataFrame({"customer_id": ids, "churned": labels})
     if "as_of" in raw.columns:

@@ -110,3 +110,30 @@ def test_a_stored_method_code_reads_as_its_name_in_the_page_language():
     )
     assert template.render(method="fisher_exact", lang="fr") == "test exact de Fisher"
     assert template.render(method="Month-to-month", lang="fr") == "Month-to-month"
+
+
+def test_a_campaign_service_error_keeps_english_and_reads_in_french():
+    from pathlib import Path
+
+    import pytest
+
+    from configs.schema import load_config
+    from tasks.core.audience import check_holdout_share
+    from tasks.core.errors import ConflictError, InvalidInputError
+    from tasks.services.campaigns.rules import offer_of
+
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
+    name = next(n for n, spec in config.campaigns.offers.items() if "sms" not in spec.channels)
+    with pytest.raises(ConflictError) as refused:
+        offer_of(config, name, ["sms"])
+    allowed = config.campaigns.offers[name].channels
+    assert str(refused.value) == f"offer {name!r} may use {allowed}, not ['sms']"
+    assert i18n.translate_error(refused.value, "fr") == (
+        f"l'offre {name!r} peut utiliser {allowed}, pas ['sms']"
+    )
+    with pytest.raises(InvalidInputError) as share:
+        check_holdout_share(0.9)
+    assert str(share.value) == "holdout share 0.9 is outside (0, 0.5]"
+    assert i18n.translate_error(share.value, "fr") == (
+        "la part du groupe témoin 0.9 est hors de l'intervalle (0, 0,5]"
+    )

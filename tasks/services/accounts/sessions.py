@@ -116,8 +116,11 @@ def end_login(ctx: Context, caller: Principal) -> None:
     """The API logout: the login's token is revoked (an API token is revoked apart)."""
     if not caller.is_login:
         raise ConflictError(
-            f"only a login's token ends with a logout: revoke API token {caller.name!r} "
-            "with DELETE /admin/tokens/{name}"
+            N_(
+                "only a login's token ends with a logout: revoke API token %(name)r "
+                "with DELETE /admin/tokens/{name}"
+            ),
+            name=caller.name,
         )
     tokens.revoke(ctx.engine, caller.name)
 

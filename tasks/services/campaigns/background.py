@@ -12,6 +12,7 @@ from typing import Any
 from configs.schema import RunConfig
 from tasks.adapters import campaign_store as store
 from tasks.core.errors import ConflictError
+from tasks.i18n import N_
 from tasks.services import jobs
 from tasks.services.campaigns.commands import SendNow
 from tasks.services.campaigns.views import SENDABLE, stored_campaign
@@ -25,7 +26,11 @@ def start_writing(ctx: Context, config: RunConfig, campaign_id: int, by: str) ->
     once it is no longer a draft, or while it is being sent."""
     campaign = stored_campaign(ctx.engine, config, campaign_id)
     if campaign["status"] != "draft":
-        raise ConflictError(f"campaign {campaign_id} is {campaign['status']}: its messages stand")
+        raise ConflictError(
+            N_("campaign %(id)s is %(status)s: its messages stand"),
+            id=campaign_id,
+            status=campaign["status"],
+        )
     work = jobs.Launch(
         jobs.WRITE_MESSAGES, jobs.campaign_subject(campaign_id), {"campaign_id": campaign_id}, by
     )
@@ -38,10 +43,12 @@ def send_now(ctx: Context, config: RunConfig, command: SendNow) -> jobs.Launched
     campaign_id = command.campaign_id
     campaign = stored_campaign(ctx.engine, config, campaign_id)
     if campaign["status"] not in SENDABLE:
-        raise ConflictError(f"campaign {campaign_id} is not approved: approve it first")
+        raise ConflictError(N_("campaign %(id)s is not approved: approve it first"), id=campaign_id)
     waiting = store.messages(ctx.engine, campaign_id, "approved")
     if waiting.empty and not command.retry_unknown:
-        raise ConflictError(f"campaign {campaign_id} has no approved message left to send")
+        raise ConflictError(
+            N_("campaign %(id)s has no approved message left to send"), id=campaign_id
+        )
     now = datetime.now(UTC)
     at = campaign.get("scheduled_at")
     if at is not None and (at.replace(tzinfo=UTC) if at.tzinfo is None else at) > now:
@@ -61,7 +68,11 @@ def stop_sending(ctx: Context, config: RunConfig, campaign_id: int) -> str:
     if not store.move_campaign(ctx.engine, campaign_id, STOPPABLE, "stopped"):
         if campaign["status"] == "stopped":
             return "stopped"
-        raise ConflictError(f"campaign {campaign_id} is {campaign['status']}: nothing to stop")
+        raise ConflictError(
+            N_("campaign %(id)s is %(status)s: nothing to stop"),
+            id=campaign_id,
+            status=campaign["status"],
+        )
     jobs.stop(ctx, jobs.campaign_subject(campaign_id), jobs.SEND_CAMPAIGN)
     return "stopped"
 

@@ -184,7 +184,8 @@ def _preview(ctx: Context, config: RunConfig, checked: CheckedDraft, customers) 
     )
     if candidates.empty:
         raise ConflictError(
-            f"the audience matches no one: widen the filter or raise the limit ({removed.said()})"
+            N_("the audience matches no one: widen the filter or raise the limit (%(removed)s)"),
+            removed=removed.said(),
         )
     by_value = ranks_by_value(config)
     rank = checked.rank or default_ranking(customers is not None, by_value)

@@ -21,6 +21,7 @@ from tasks.core.audience import HOLDOUT
 from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks.core.message_facts import Offer, build_facts
 from tasks.core.messages import InvalidAnswerError, parse_answer
+from tasks.i18n import N_
 from tasks.services.campaigns.commands import (
     CancelCampaign,
     EditMessage,
@@ -43,7 +44,10 @@ def get_message(ctx: Context, config: RunConfig, key: MessageKey) -> dict[str, A
     found = edits.get_message(ctx.engine, key.campaign_id, key.customer_id, key.channel)
     if found is None:
         raise NotFoundError(
-            f"campaign {key.campaign_id} has no {key.channel} message for {key.customer_id}"
+            N_("campaign %(id)s has no %(channel)s message for %(customer)s"),
+            id=key.campaign_id,
+            channel=key.channel,
+            customer=key.customer_id,
         )
     return found
 
@@ -52,8 +56,13 @@ def _draft_of(ctx: Context, config: RunConfig, key: MessageKey) -> dict[str, Any
     found = get_message(ctx, config, key)
     if found["status"] != "draft":
         raise ConflictError(
-            f"the {key.channel} message for {key.customer_id} is {found['status']}: "
-            "only a draft message can change"
+            N_(
+                "the %(channel)s message for %(customer)s is %(status)s: "
+                "only a draft message can change"
+            ),
+            channel=key.channel,
+            customer=key.customer_id,
+            status=found["status"],
         )
     return found
 
@@ -68,7 +77,9 @@ def checked_text(command: EditMessage) -> dict[str, Any]:
     try:
         message = parse_answer(json.dumps(fields), channel)
     except InvalidAnswerError as error:
-        raise InvalidInputError(f"the edited message is refused: {error}") from None
+        raise InvalidInputError(
+            N_("the edited message is refused: %(reason)s"), reason=str(error)
+        ) from None
     return {
         "subject": message.subject,
         "body": message.body,
@@ -88,7 +99,10 @@ def edit_message(ctx: Context, config: RunConfig, command: EditMessage) -> dict[
         "edited_at": edits.now(),
     }
     if not edits.replace_text(ctx.engine, key.campaign_id, key.customer_id, key.channel, values):
-        raise ConflictError(f"the message for {key.customer_id} changed meanwhile: open it again")
+        raise ConflictError(
+            N_("the message for %(customer)s changed meanwhile: open it again"),
+            customer=key.customer_id,
+        )
     return get_message(ctx, config, key)
 
 
@@ -103,7 +117,11 @@ def regenerate_message(
     scores = member_scores(ctx.engine, config.dataset.name, key.campaign_id)
     row = scores[scores["customer_id"] == key.customer_id]
     if row.empty:
-        raise NotFoundError(f"{key.customer_id} has no score in campaign {key.campaign_id}")
+        raise NotFoundError(
+            N_("%(customer)s has no score in campaign %(id)s"),
+            customer=key.customer_id,
+            id=key.campaign_id,
+        )
     offer = Offer(campaign["offer"], config.campaigns.offers[campaign["offer"]].description)
     facts = build_facts(row.iloc[0].to_dict(), config, offer)
     request = MessageRequest(
@@ -116,7 +134,10 @@ def regenerate_message(
     old = get_message(ctx, config, key)
     values |= {"cost": float(old["cost"]) + fresh["cost"], "edited_by": None, "edited_at": None}
     if not edits.replace_text(ctx.engine, key.campaign_id, key.customer_id, key.channel, values):
-        raise ConflictError(f"the message for {key.customer_id} changed meanwhile: open it again")
+        raise ConflictError(
+            N_("the message for %(customer)s changed meanwhile: open it again"),
+            customer=key.customer_id,
+        )
     refresh_report(ctx, config, key.campaign_id)  # its generation cost
     return get_message(ctx, config, key)
 
@@ -133,13 +154,17 @@ def exclude_customer(ctx: Context, config: RunConfig, command: ExcludeCustomer) 
     campaign = stored_campaign(ctx.engine, config, command.campaign_id)
     if campaign["status"] not in CANCELLABLE:
         raise ConflictError(
-            f"campaign {command.campaign_id} is {campaign['status']}: no one can be excluded now"
+            N_("campaign %(id)s is %(status)s: no one can be excluded now"),
+            id=command.campaign_id,
+            status=campaign["status"],
         )
     members = store.audience(ctx.engine, command.campaign_id)
     arm = members.loc[members["customer_id"] == command.customer_id, "arm"]
     if arm.empty or arm.iloc[0] == HOLDOUT:
         raise NotFoundError(
-            f"{command.customer_id} is not a treated customer of campaign {command.campaign_id}"
+            N_("%(customer)s is not a treated customer of campaign %(id)s"),
+            customer=command.customer_id,
+            id=command.campaign_id,
         )
     moved = edits.exclude_customer(
         ctx.engine, command.campaign_id, command.customer_id, UNSENT, command.excluded_by
@@ -156,11 +181,15 @@ def cancel_campaign(ctx: Context, config: RunConfig, command: CancelCampaign) ->
         return 0
     if campaign["status"] not in CANCELLABLE:
         raise ConflictError(
-            f"campaign {command.campaign_id} is {campaign['status']}: too late to cancel"
+            N_("campaign %(id)s is %(status)s: too late to cancel"),
+            id=command.campaign_id,
+            status=campaign["status"],
         )
     moved = edits.cancel_campaign(ctx.engine, command.campaign_id, CANCELLABLE, UNSENT)
     if moved is None:
-        raise ConflictError(f"campaign {command.campaign_id} changed meanwhile: open it again")
+        raise ConflictError(
+            N_("campaign %(id)s changed meanwhile: open it again"), id=command.campaign_id
+        )
     store.update_campaign(
         ctx.engine,
         command.campaign_id,

@@ -11,6 +11,7 @@ from tasks.adapters import campaign_store as store
 from tasks.adapters.sms_export import read_export
 from tasks.core.csv_cells import safe_frame
 from tasks.core.errors import NotFoundError
+from tasks.i18n import N_
 from tasks.services.campaigns.views import stored_campaign
 from tasks.services.context import Context
 
@@ -28,8 +29,11 @@ def sms_export(ctx: Context, config: RunConfig, campaign_id: int) -> SmsExport:
     content = read_export(ctx.settings, campaign_id)
     if content is None:
         raise NotFoundError(
-            f"campaign {campaign_id} has no SMS export yet: its approved SMS are exported "
-            "when it is sent"
+            N_(
+                "campaign %(id)s has no SMS export yet: its approved SMS are exported "
+                "when it is sent"
+            ),
+            id=campaign_id,
         )
     rows = max(0, content.count(b"\r\n") - 1)
     return SmsExport(f"campaign-{campaign_id}-sms.csv", content, rows)

@@ -108,8 +108,13 @@ def approve_campaign(ctx: Context, config: RunConfig, command: ApproveCampaign) 
     expected = command.expected_messages
     if expected is not None and expected != len(drafts):
         raise ConflictError(
-            f"campaign {campaign_id} has {len(drafts):,} draft messages, not the {expected:,} "
-            "confirmed: review them and confirm again"
+            N_(
+                "campaign %(id)s has %(drafts)s draft messages, not the %(expected)s "
+                "confirmed: review them and confirm again"
+            ),
+            id=campaign_id,
+            drafts=f"{len(drafts):,}",
+            expected=f"{expected:,}",
         )
     keys = list(zip(drafts["customer_id"], drafts["channel"], strict=True))
     moved = store.move_messages(engine, campaign_id, keys, "draft", "approved")

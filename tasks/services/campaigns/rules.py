@@ -11,6 +11,7 @@ from configs.schema import RunConfig
 from configs.vocabulary import RISK_SEGMENTS
 from tasks.core.audience import RANKINGS, AudienceFilter, Offer
 from tasks.core.errors import ConflictError
+from tasks.i18n import N_
 from tasks.services.campaigns.commands import CampaignDraft, InvalidDraftError, PastScheduleError
 
 NAME_MAX = 200
@@ -42,7 +43,12 @@ def offer_of(config: RunConfig, name: str | None, channels: list[str] | tuple[st
     wrong = [c for c in channels if c not in spec.channels]
     if wrong or not channels:
         # the catalogue the server holds refuses these channels for the offer: a conflict
-        raise ConflictError(f"offer {name!r} may use {spec.channels}, not {wrong or 'no channel'}")
+        raise ConflictError(
+            N_("offer %(name)r may use %(allowed)s, not %(wrong)s"),
+            name=name,
+            allowed=spec.channels,
+            wrong=wrong or "no channel",
+        )
     costs = spec.cost_per_acceptance, spec.cost_per_contact, spec.acceptance_rate
     return Offer(name, *costs, tuple(spec.channels))
 

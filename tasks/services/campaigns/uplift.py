@@ -32,6 +32,8 @@ from tasks.services.context import Context
 
 OUTCOMES = {"retained": True, "churned": False}
 ROW_KEYS = ("customer_id", *SCORE_INPUTS)
+NO_TREATED_OUTCOME = N_("no treated customer with a known outcome")
+NO_HOLDOUT_OUTCOME = N_("no holdout customer with a known outcome")
 
 
 def campaign_examples(
@@ -64,9 +66,9 @@ def campaign_examples(
         )
     examples = pd.concat(parts, ignore_index=True)[[*ROW_KEYS, "treated", "retained"]]
     joined = with_customer_columns(config, examples, customers, "campaign customers")
-    for arm, label in ((True, "treated"), (False, "holdout")):
+    for arm, missing in ((True, NO_TREATED_OUTCOME), (False, NO_HOLDOUT_OUTCOME)):
         if not (joined["treated"] == arm).any():
-            raise ConflictError(f"no {label} customer with a known outcome")
+            raise ConflictError(missing)
     return joined
 
 

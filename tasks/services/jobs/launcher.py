@@ -10,6 +10,7 @@ from typing import Any
 
 from tasks.adapters import jobs as queue
 from tasks.core.errors import ConflictError, UnavailableError
+from tasks.i18n import N_
 from tasks.services.context import Context
 
 WRITE_MESSAGES = "write-messages"
@@ -20,6 +21,10 @@ DEPLOYMENTS = {
     WRITE_MESSAGES: "write-campaign-messages/write-campaign-messages",
     SEND_CAMPAIGN: "send-retention-campaign/send-campaign-now",
 }
+
+
+BUSY_WRITING = N_("%(subject)s is busy writing its messages: wait for it")
+BUSY_SENDING = N_("%(subject)s is busy sending it: wait for it")
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,14 @@ def launch(ctx: Context, work: Launch) -> Launched:
         run = ctx.prefect.start_deployment_run(name, work.payload, exclusive=False)
         if run is None:
             raise UnavailableError(
-                f"the Prefect server has no deployment {name}: run `retainai deploy`"
+                N_("the Prefect server has no deployment %(name)s: run `retainai deploy`"),
+                name=name,
             )
         return Launched("prefect", flow_run=run)
     job, new = queue.enqueue(ctx.engine, work.kind, work.subject, work.payload, work.by)
     if not new and job["kind"] != work.kind:
-        what = "writing its messages" if job["kind"] == WRITE_MESSAGES else "sending it"
-        raise ConflictError(f"{work.subject.replace(':', ' ')} is busy {what}: wait for it")
+        busy = BUSY_WRITING if job["kind"] == WRITE_MESSAGES else BUSY_SENDING
+        raise ConflictError(busy, subject=work.subject.replace(":", " "))
     return Launched("jobs", job=int(job["id"]), new=new)
 
 
