@@ -48,8 +48,11 @@ def revoke_token(ctx: Context, revocation: TokenRevocation) -> None:
     name, caller = revocation.name, revocation.requested_by
     if caller is not None and name == caller.name:
         raise ConflictError(
-            "a token may not revoke itself: use another admin token, "
-            f"or `retainai tokens revoke {name}` on the server"
+            N_(
+                "a token may not revoke itself: use another admin token, "
+                "or `retainai tokens revoke %(name)s` on the server"
+            ),
+            name=name,
         )
     if not store.revoke(ctx.engine, name):
         raise NotFoundError(N_("no active token named %(name)r"), name=name)

@@ -34,6 +34,8 @@ OUTCOMES = {"retained": True, "churned": False}
 ROW_KEYS = ("customer_id", *SCORE_INPUTS)
 NO_TREATED_OUTCOME = N_("no treated customer with a known outcome")
 NO_HOLDOUT_OUTCOME = N_("no holdout customer with a known outcome")
+MEMBERS_NOT_IN_DATA = N_("%(count)s campaign customers are not in the data: %(missing)s")
+CANDIDATES_NOT_IN_DATA = N_("%(count)s candidates are not in the data: %(missing)s")
 
 
 def campaign_examples(
@@ -65,7 +67,7 @@ def campaign_examples(
             )
         )
     examples = pd.concat(parts, ignore_index=True)[[*ROW_KEYS, "treated", "retained"]]
-    joined = with_customer_columns(config, examples, customers, "campaign customers")
+    joined = with_customer_columns(config, examples, customers, MEMBERS_NOT_IN_DATA)
     for arm, missing in ((True, NO_TREATED_OUTCOME), (False, NO_HOLDOUT_OUTCOME)):
         if not (joined["treated"] == arm).any():
             raise ConflictError(missing)
@@ -73,17 +75,18 @@ def campaign_examples(
 
 
 def with_customer_columns(
-    config: RunConfig, rows: pd.DataFrame, customers: pd.DataFrame, what: str
+    config: RunConfig, rows: pd.DataFrame, customers: pd.DataFrame, not_in_data: str
 ) -> pd.DataFrame:
     """`rows` (customer_id, churn_probability, risk_segment, ...) joined to the customers'
-    columns typed by the contract; a row whose customer is not in the data is refused."""
+    columns typed by the contract; a row whose customer is not in the data is refused with
+    the message `not_in_data` (its values: `count`, `missing`)."""
     typed = validate_frame(customers, config, "scoring").clean
     typed = typed.rename(columns={config.dataset.id_column: "customer_id"})
     typed = typed.drop_duplicates("customer_id").drop(columns=list(SCORE_INPUTS), errors="ignore")
     joined = rows.merge(typed, on="customer_id")
     if len(joined) < len(rows):
         missing = sorted(set(rows["customer_id"]) - set(joined["customer_id"]))
-        raise InvalidInputError(f"{len(missing)} {what} are not in the data: {missing[:5]}")
+        raise InvalidInputError(not_in_data, count=len(missing), missing=missing[:5])
     return joined
 
 
@@ -106,7 +109,9 @@ def with_expected_uplift(
         model, version = load_uplift_model(registered_name(settings.model_name(config)))
     except LookupError as error:
         raise ConflictError(str(error)) from None
-    joined = with_customer_columns(config, candidates[list(ROW_KEYS)], customers, "candidates")
+    joined = with_customer_columns(
+        config, candidates[list(ROW_KEYS)], customers, CANDIDATES_NOT_IN_DATA
+    )
     uplift = pd.Series(model.predict(joined), index=joined["customer_id"].to_numpy())
     return candidates.assign(expected_uplift=uplift.loc[candidates["customer_id"]].to_numpy()), (
         version
