@@ -20,6 +20,8 @@ from serving.web.render import NO_STORE, language_of, pages_of
 from tasks import i18n
 from tasks.core.errors import InvalidInputError, RetainAIError
 from tasks.core.redaction import hide_paths
+from tasks.i18n import N_
+from tasks.i18n.formatting import format_number
 from tasks.services import campaigns as use
 from tasks.services.campaigns import (
     CancelCampaign,
@@ -156,12 +158,9 @@ async def exclude(
         return use.exclude_customer(state.context, state.config, command)
 
     def done(moved: int) -> str:
-        return i18n.gettext(
-            language_of(request, session),
-            "%(who)s excluded: %(n)s messages will not be sent.",
-            who=customer_id,
-            n=f"{moved:,}",
-        )
+        language = language_of(request, session)
+        message = N_("%(who)s excluded: %(n)s messages will not be sent.")
+        return i18n.gettext(language, message, who=customer_id, n=format_number(moved, language))
 
     return await _campaign_step(request, state, session, campaign_id, run, done)
 
@@ -176,8 +175,9 @@ async def cancel(request: Request, state: State, session: AnalystPage, campaign_
         return use.cancel_campaign(state.context, state.config, command)
 
     def done(moved: int) -> str:
-        message = "Campaign cancelled: %(n)s messages will not be sent."
-        return i18n.gettext(language_of(request, session), message, n=f"{moved:,}")
+        language = language_of(request, session)
+        message = N_("Campaign cancelled: %(n)s messages will not be sent.")
+        return i18n.gettext(language, message, n=format_number(moved, language))
 
     return await _campaign_step(request, state, session, campaign_id, run, done)
 

@@ -28,7 +28,7 @@ from tasks.services import models, monitoring
 
 router = APIRouter(include_in_schema=False)
 Confirmed = Annotated[str, Form(max_length=3)]
-DONE = {"rollback": "The champion was rolled back: the previous version scores again."}
+DONE = {"rollback": N_("The champion was rolled back: the previous version scores again.")}
 
 
 async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:

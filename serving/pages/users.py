@@ -15,11 +15,11 @@ from serving.state import State
 from serving.web.render import NO_STORE, confirm_page, error_text, language_of, pages_of
 from tasks.core.errors import ConflictError, InvalidInputError, NotFoundError
 from tasks.core.policy import USER_ROLES
-from tasks.i18n import gettext
+from tasks.i18n import N_, gettext
 from tasks.services import accounts
 
 router = APIRouter(include_in_schema=False)
-DONE = {"saved": "The user's role and state were saved; their sessions and tokens ended."}
+DONE = {"saved": N_("The user's role and state were saved; their sessions and tokens ended.")}
 
 
 async def _users_page(request, state, session, status=200, **extra) -> Response:

@@ -225,3 +225,12 @@ def test_the_reset_email_is_in_the_users_language(tmp_path):
     assert mail["Subject"] == "Réinitialiser votre mot de passe"
     assert "Choisissez un nouveau mot de passe ici" in text
     assert "https://retain.example.test/auth/reset/" in text
+
+
+def test_the_notices_after_a_confirmed_action_read_in_the_users_language(site):
+    client, _engine = site
+    form_login(client, "ada@example.test", PASSWORD)
+    _choose(client, "fr")
+    saved = client.get("/dashboard/users", params={"done": "saved"}).text
+    assert "Le rôle et l&#39;état de l&#39;utilisateur sont enregistrés" in saved
+    assert "were saved" not in saved
