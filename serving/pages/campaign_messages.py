@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.errors import status_of
-from serving.pages.campaigns import show_campaign
+from serving.pages.campaigns import _step
 from serving.sessions import AnalystPage, Session, page
 from serving.state import State
-from serving.web.render import NO_STORE, language_of, pages_of
+from serving.web.render import NO_STORE, error_text, language_of, pages_of
 from tasks import i18n
 from tasks.core.errors import InvalidInputError, RetainAIError
 from tasks.core.redaction import hide_paths
@@ -78,7 +78,7 @@ async def _change(request, state, session, key: MessageKey, run, done: str) -> R
     except RetainAIError as error:
         if status_of(error)[0] == 404:
             raise
-        note = {"kind": "error", "text": hide_paths(str(error))}
+        note = {"kind": "error", "text": hide_paths(error_text(request, session, error))}
         return await _show(request, state, session, key, note, status=status_of(error)[0])
     return await _show(request, state, session, key, {"kind": "ok", "text": done})
 
@@ -130,20 +130,7 @@ async def regenerate(
 
 def _confirmed(form) -> None:
     if form.get("confirm") != "yes":
-        raise InvalidInputError("tick the box to confirm")
-
-
-async def _campaign_step(request, state, session, campaign_id: int, run, done: str):
-    """A step on the whole campaign: back to its page with `done`, or saying why not."""
-    try:
-        found = await run_in_threadpool(run)
-    except RetainAIError as error:
-        if status_of(error)[0] == 404:
-            raise
-        note = {"kind": "error", "text": hide_paths(str(error))}
-        return await show_campaign(request, state, session, campaign_id, note)
-    note = {"kind": "ok", "text": done(found)}
-    return await show_campaign(request, state, session, campaign_id, note)
+        raise InvalidInputError(N_("tick the box to confirm"))
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/customers/{customer_id}/exclude")
@@ -162,7 +149,7 @@ async def exclude(
         message = N_("%(who)s excluded: %(n)s messages will not be sent.")
         return i18n.gettext(language, message, who=customer_id, n=format_number(moved, language))
 
-    return await _campaign_step(request, state, session, campaign_id, run, done)
+    return await _step(request, state, session, campaign_id, run, done)
 
 
 @router.post("/dashboard/campaigns/{campaign_id}/cancel")
@@ -179,7 +166,7 @@ async def cancel(request: Request, state: State, session: AnalystPage, campaign_
         message = N_("Campaign cancelled: %(n)s messages will not be sent.")
         return i18n.gettext(language, message, n=format_number(moved, language))
 
-    return await _campaign_step(request, state, session, campaign_id, run, done)
+    return await _step(request, state, session, campaign_id, run, done)
 
 
 # a campaign's downloads: its audience (both arms, for the outcomes), the audience with its
