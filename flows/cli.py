@@ -106,6 +106,8 @@ def main() -> None:
             traceback.print_exc()
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         typer.echo(f"error: {message}", err=True)
+        for line in getattr(exc, "details", ()):  # a ProblemsError: one problem a line
+            typer.echo(f"  {line}", err=True)
         raise SystemExit(exit_code_of(exc)) from None
 
 

@@ -14,20 +14,38 @@ stack_app = typer.Typer(no_args_is_help=True, help="Local Prefect, MLflow, worke
 
 @stack_app.command("up")
 def stack_up() -> None:
-    """Start the Prefect server, the MLflow server, a process worker and the API."""
+    """Create the missing databases and buckets, start the Prefect server, the MLflow server,
+    a process worker and the API, then check what the deployments will read."""
     from tasks.services.operations import stack as local_stack
 
     config = settings()
-    for state in local_stack.up(config):
+    started = local_stack.up(config)
+    for store in started.created:
+        typer.echo(f"created {store}")
+    for state in started.services:
         took = f" in {state.seconds:.1f} s" if state.seconds is not None else " (was running)"
         typer.echo(f"{state.name:<8} healthy{took}  pid {state.pid}  log {state.log}")
+    for run in started.crashed:
+        typer.echo(f"marked Crashed: flow run {run} (its worker stopped with the stack)")
     for label, url in local_stack.urls(config).items():
         typer.echo(f"{label:<17} {url}")
     for label, where in local_stack.stores(config).items():
         typer.echo(f"{label:<17} {where}")
+    _echo_preflight(started.preflight)
     typer.echo("for `retainai deploy` and flows in this shell:")
     for name, value in local_stack.exports(config).items():
         typer.echo(f"export {name}={value}")
+
+
+def _echo_preflight(checked) -> None:
+    if checked is None:
+        return
+    if checked.ok:
+        typer.echo(f"preflight: {len(checked.checked)} checks passed")
+        return
+    typer.echo("preflight: `retainai deploy` will refuse until these are fixed:")
+    for problem in checked.problems:
+        typer.echo(f"  {problem.line()}")
 
 
 @stack_app.command("down")
@@ -56,16 +74,19 @@ def stack_status() -> None:
 
 
 def deploy() -> None:
-    """Register prefect.yaml's deployments on PREFECT_API_URL (pool, limits, crash detector)."""
+    """Check what the deployments will read (sources, database, buckets, LLM API, SMTP relay;
+    exit 3 listing every problem), then register prefect.yaml's deployments on
+    PREFECT_API_URL (pool, limits, crash detector)."""
     from tasks.services.operations import stack as local_stack
 
     config = settings()
-    created, names, automation = local_stack.deploy(config)
-    if created:
+    done = local_stack.deploy(config)
+    typer.echo(f"preflight: {len(done.checked)} checks passed")
+    if done.pool_created:
         typer.echo(f"created the process work pool {config.work_pool}")
-    for name in names:
+    for name in done.deployments:
         typer.echo(f"deployed {name}")
-    typer.echo(f"crash detector automation {automation}")
+    typer.echo(f"crash detector automation {done.automation}")
 
 
 def worker() -> None:

@@ -2,8 +2,8 @@
 
 Each request takes the next scripted `Reply` (then the default one): an answer's text, an
 HTTP error status, a delay, or a raw body of any content type (what a broken proxy answers).
-The server records every request body, arrival times and the most requests it had in flight
-at once.
+GET /v1/models lists `models`. The server records every chat request body, arrival times
+and the most requests it had in flight at once.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ EMAIL = {"subject": "We saved something for you", "body": "Stay with us.", "call
 class LLMServer:
     def __init__(self, default: Reply | Callable[[dict], Reply] | None = None):
         self.default = default or answer(**EMAIL)
+        self.models = ["gpt-4o-mini"]  # what GET /v1/models lists
         self.script: list[Reply] = []
         self.requests: list[dict] = []
         self.arrivals: list[float] = []
@@ -90,6 +91,13 @@ class LLMServer:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:  # the model list, as OpenAI's API serves it
+                if self.path.rstrip("/") != "/v1/models":
+                    self._write(Reply(status=404), b'{"error": {"message": "not found"}}')
+                    return
+                models = [{"id": m, "object": "model", "owned_by": "local"} for m in server.models]
+                self._write(Reply(), json.dumps({"object": "list", "data": models}).encode())
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))

@@ -50,6 +50,33 @@ def make_engine(url: str, pool_size: int | None = None, pooled: bool = True) -> 
 MAX_ID = 2**31 - 1  # the largest id an Integer id column holds on every supported database
 
 
+def probe_database(url: str) -> str | None:
+    """None when the database at `url` exists and answers a query, else why not (a check:
+    a SQLite file that does not exist is not created)."""
+    where = mask_url(url)
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        return f"the database URL {where} is not a SQLAlchemy URL"
+    name = parsed.database or ""
+    on_disk = parsed.get_backend_name() == "sqlite" and name not in ("", ":memory:")
+    if on_disk and not Path(name).is_file():
+        return f"the database file of {where} does not exist"
+    try:
+        engine = make_engine(url, pooled=False)
+    except (ConfigError, ImportError) as exc:
+        return f"the database {where}: {exc}"
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        return f"the database {where} does not answer: {reason}"
+    finally:
+        engine.dispose()
+    return None
+
+
 def storable_id(value: int) -> bool:
     """Whether `value` can be the id of a stored row: any other id finds nothing (and SQLite
     raises OverflowError on an integer beyond 64 bits instead of finding nothing)."""

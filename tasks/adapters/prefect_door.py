@@ -112,6 +112,33 @@ class PrefectDoor:
             run = self._call("POST", f"/deployments/{deployment['id']}/create_flow_run", body)
             return str(run["id"])
 
+    def crash_abandoned_runs(self, pool: str, worker: str, online_seconds: float) -> list[str]:
+        """Mark Crashed every flow run of work pool `pool` left PENDING or RUNNING when its
+        worker `worker` (this machine's, not running now) stopped; their names. Nothing is
+        marked while another worker of the pool sent a heartbeat in the last
+        `online_seconds`: the runs may be its (the crash detector still watches them)."""
+        now = datetime.now(UTC).timestamp()
+        workers = self._filter(f"/work_pools/{pool}/workers/filter", {}) if pool else []
+        for other in workers:
+            beat = other.get("last_heartbeat_time")
+            if other.get("name") != worker and beat and now - _epoch(beat) < online_seconds:
+                return []
+        left = {
+            "flow_runs": {"state": {"type": {"any_": ["PENDING", "RUNNING"]}}},
+            "work_pools": {"name": {"any_": [pool]}},
+            "limit": 200,
+        }
+        message = (
+            f"its worker {worker} stopped before the run ended (the stack went down or the "
+            "machine restarted); marked Crashed by `retainai stack up`"
+        )
+        crashed: list[str] = []
+        for run in self._filter("/flow_runs/filter", left):
+            body = {"state": {"type": "CRASHED", "name": "Crashed", "message": message}}
+            self._call("POST", f"/flow_runs/{run['id']}/set_state", {**body, "force": True})
+            crashed.append(str(run["name"]))
+        return crashed
+
     # -- deployments -----------------------------------------------------------------------
 
     def deployment_schedules(self) -> list[dict[str, Any]]:
@@ -229,3 +256,7 @@ class PrefectDoor:
             ],
         )
         return str(automation.create().id)
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

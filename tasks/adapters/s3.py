@@ -10,16 +10,20 @@ CONNECT_TIMEOUT_SECONDS = 5
 HTTP_ATTEMPTS = 3
 
 
-def client(settings: Settings) -> Any:
-    """Credentials come from the usual AWS sources (environment, profile, instance role)."""
+def client(settings: Settings, probe_seconds: float | None = None) -> Any:
+    """Credentials come from the usual AWS sources (environment, profile, instance role).
+    With `probe_seconds`: one attempt, that long at most to connect and to read (a check)."""
     import boto3
     from botocore.config import Config
 
-    config = Config(
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=settings.http_timeout_seconds,
-        retries={"max_attempts": HTTP_ATTEMPTS},
-    )
+    if probe_seconds is not None:
+        timeouts = {"connect_timeout": probe_seconds, "read_timeout": probe_seconds}
+        retries = {"total_max_attempts": 1}  # the request alone, no retry
+    else:
+        timeouts = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        timeouts["read_timeout"] = settings.http_timeout_seconds
+        retries = {"max_attempts": HTTP_ATTEMPTS}
+    config = Config(**timeouts, retries=retries)
     return boto3.client("s3", endpoint_url=settings.s3_endpoint_url or None, config=config)
 
 

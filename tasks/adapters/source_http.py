@@ -19,16 +19,36 @@ _HTTP_ATTEMPTS = 3
 _BACKOFF_SECONDS = 0.2
 
 
-def read_http(url: str, label: str, settings: Settings) -> pd.DataFrame:
-    import httpx
-
+def _headers(settings: Settings) -> dict[str, str]:
     headers = {"Accept": "application/json"}
     if settings.source_token is not None:
         headers["Authorization"] = f"Bearer {settings.source_token.get_secret_value()}"
-    timeout = settings.http_timeout_seconds
+    return headers
+
+
+def read_http(url: str, label: str, settings: Settings) -> pd.DataFrame:
+    import httpx
+
+    timeout, headers = settings.http_timeout_seconds, _headers(settings)
     with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
         records = [record for page in _pages(client, url, label) for record in page]
     return _records_frame(records, label)
+
+
+def probe_http(url: str, label: str, settings: Settings, seconds: float) -> None:
+    """DataSourceError unless the first page answers with a success (one request)."""
+    import httpx
+
+    try:
+        client = httpx.Client(timeout=seconds, headers=_headers(settings))
+        with client, client.stream("GET", url, follow_redirects=True) as response:
+            status = response.status_code
+    except httpx.HTTPError as exc:
+        where = mask_url(url)
+        raise TransientSourceError(f"{label}: request to {where} failed: {one_line(exc)}") from exc
+    if status >= 400:
+        hint = " (RETAINAI_SOURCE_TOKEN)" if status in (401, 403) else ""
+        raise DataSourceError(f"{label}: HTTP {status} from {mask_url(url)}{hint}")
 
 
 def _pages(client, url: str, label: str):

@@ -59,6 +59,26 @@ def read_sql(
         engine.dispose()
 
 
+def probe_sql(source: str, table: str | None, label: str) -> None:
+    """DataSourceError unless the database answers and holds `table` (when one is named)."""
+    import sqlalchemy as sa
+
+    if table is not None and not _IDENTIFIER.match(table):
+        raise DataSourceError(f"{label}: invalid table name, expected name or schema.name")
+    engine = _create_engine(source, label)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            schema, _, name = (table or "").rpartition(".")
+            if table and not sa.inspect(conn).has_table(name, schema=schema or None):
+                raise DataSourceError(f"{label}: table not found")
+    except sa.exc.SQLAlchemyError as exc:
+        reason = one_line(getattr(exc, "orig", None) or exc)
+        raise TransientSourceError(f"{label}: cannot connect: {reason}") from exc
+    finally:
+        engine.dispose()
+
+
 def _create_engine(source: str, label: str):
     import sqlalchemy as sa
 

@@ -23,10 +23,10 @@ import pandas as pd
 import pyarrow as pa
 
 from configs.settings import Settings
-from tasks.adapters.source_files import read_local, read_s3
-from tasks.adapters.source_http import read_http
+from tasks.adapters.source_files import probe_local, probe_s3, read_local, read_s3
+from tasks.adapters.source_http import probe_http, read_http
 from tasks.adapters.source_limits import ReadLimits
-from tasks.adapters.source_sql import read_sql
+from tasks.adapters.source_sql import probe_sql, read_sql
 from tasks.core import batches
 from tasks.core.errors import DataSourceError
 from tasks.core.redaction import SCHEME, mask_url
@@ -58,6 +58,33 @@ def read_source(
     if scheme in ("http", "https"):
         return read_http(source, label, settings)
     return read_sql(source, table, query, label)
+
+
+def probe_source(
+    source: str, table: str | None, settings: Settings, seconds: float, base: Path
+) -> None:
+    """DataSourceError unless `source` can be read, found without reading it: a file that
+    exists (a relative path from `base`, where runs start), an S3 object that answers a HEAD,
+    an http(s) page that answers, a database that answers and holds `table`. Each request
+    waits `seconds` at most."""
+    table = table or None
+    label = describe_source(source, table)
+    match = SCHEME.match(source)
+    scheme = match.group(1).lower() if match else ""
+    if scheme in ("", "file"):
+        path = Path(unquote(urlsplit(source).path)) if scheme else Path(source).expanduser()
+        if not path.is_absolute():
+            path, label = base / path, f"{label} (in {base})"
+        return probe_local(path, label)
+    if table is not None and scheme in ("s3", "http", "https"):
+        raise DataSourceError(f"{label}: a table only applies to a SQL database URL")
+    if scheme == "s3":
+        return probe_s3(source, label, settings, seconds)
+    if scheme in ("http", "https"):
+        return probe_http(source, label, settings, seconds)
+    if table is None:
+        raise DataSourceError(f"{label}: a database URL needs a table and none is set")
+    return probe_sql(source, table, label)
 
 
 def read_table(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from configs.settings import Settings
 from tasks.adapters import process_groups as groups
-from tasks.adapters.stack_services import REPO, Service, prepare_stores, services
+from tasks.adapters.stack_services import REPO, Service, services
 from tasks.core.errors import StackError
 
 
@@ -49,17 +50,24 @@ def status(settings: Settings) -> list[ServiceState]:
     return [_state(settings, service) for service in services(settings)]
 
 
-def up(settings: Settings) -> list[ServiceState]:
+def up(
+    settings: Settings, after_servers: Callable[[bool], object] | None = None
+) -> list[ServiceState]:
     """Start what is not running, wait until everything answers; healthy services stay.
+    Once the servers answer and before their clients start, `after_servers` is called with
+    whether this stack's worker was running already.
 
     A service that does not become healthy stops everything this call started and raises
     one StackError naming it and its log file."""
-    prepare_stores(settings)
     started: list[groups.GroupRecord] = []
     results: list[ServiceState] = []
     plan = services(settings)
+    worker = groups.read_record(_record_path(settings, "worker"))
+    worker_running = worker is not None and groups.leader_alive(worker)
     try:
-        for wave in (plan[:2], plan[2:]):  # the servers, then their clients
+        for number, wave in enumerate((plan[:2], plan[2:])):  # the servers, then clients
+            if number == 1 and after_servers is not None:
+                after_servers(worker_running)
             launched = [(s, _launch(settings, s)) for s in wave]
             started += [entry for _, entry in launched if entry is not None]
             results += [_await(settings, s, entry) for s, entry in launched]

@@ -11,10 +11,17 @@ from datetime import datetime
 from pathlib import Path
 
 from configs.settings import Settings
+from tasks.adapters import s3
 from tasks.adapters.process_groups import http_ok
-from tasks.core.errors import StackError
+from tasks.core.errors import ProblemsError, StackError
 from tasks.core.redaction import mask_url
-from tasks.core.stack_plan import companion_url, database_name, is_postgres, s3_bucket
+from tasks.core.stack_plan import (
+    companion_url,
+    database_name,
+    is_postgres,
+    needed_buckets,
+    needed_databases,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,6 +46,11 @@ def mlflow_url(settings: Settings) -> str:
 
 def api_url(settings: Settings) -> str:
     return f"http://{settings.stack_host}:{settings.api_port}"
+
+
+def worker_name(settings: Settings) -> str:
+    """This machine's worker of the stack's work pool."""
+    return f"{settings.work_pool}-{socket.gethostname()}"
 
 
 def client_env(settings: Settings) -> dict[str, str]:
@@ -84,7 +96,7 @@ def services(settings: Settings) -> list[Service]:
         mlflow_env["MLFLOW_S3_ENDPOINT_URL"] = settings.s3_endpoint_url
     worker_env = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.flow_heartbeat_seconds)}
     prefect, mlflow, api = prefect_api_url(settings), mlflow_url(settings), api_url(settings)
-    worker_name = f"{settings.work_pool}-{socket.gethostname()}"
+    worker = worker_name(settings)
     return [
         Service(
             "prefect",
@@ -140,11 +152,11 @@ def services(settings: Settings) -> list[Service]:
                 "--type",
                 "process",
                 "--name",
-                worker_name,
+                worker,
             ],
             _child_env(settings, worker_env),
             0,
-            lambda since: worker_online(prefect, settings.work_pool, worker_name, since),
+            lambda since: worker_online(prefect, settings.work_pool, worker, since),
         ),
         Service(
             "api",
@@ -178,30 +190,49 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def prepare_stores(settings: Settings) -> None:
-    """Create what the servers expect: their databases, the bucket, the folders, and the
-    application database's schema at the current migration (the API refuses an old one)."""
+def run_home() -> Path:
+    """Where deployed flow runs start (prefect.yaml's RETAINAI_HOME): relative paths in the
+    settings are read from there."""
+    return Path(os.environ.get("RETAINAI_HOME") or REPO)
+
+
+def prepare_stores(settings: Settings) -> list[str]:
+    """Create what the servers and the deployments expect: their databases, every bucket,
+    the folders, and the application database's schema at the current migration (the API
+    refuses an old one). What was created, by name; StackError listing every store that is
+    missing and cannot be created."""
     from tasks.adapters import db
 
     (settings.state / "stack").mkdir(parents=True, exist_ok=True)
+    created, failed = [], []
+    for url in needed_databases(settings):
+        try:
+            if _ensure_database(settings, url):
+                created.append(f"database {database_name(url)}")
+        except StackError as exc:
+            failed.append(str(exc))
+    for bucket, setting in needed_buckets(settings).items():
+        try:
+            if _ensure_bucket(settings, bucket):
+                created.append(f"S3 bucket {bucket}")
+        except StackError as exc:
+            failed.append(f"{exc} ({setting})")
+    if failed:
+        raise ProblemsError("stores missing that `retainai stack up` cannot create:", failed)
     engine = db.engine_for(settings)
     if settings.database_url is None:
         db.ensure_schema(engine, embedded=True)
     else:
         db.upgrade(engine)
-    if is_postgres(settings.database_url):
-        for suffix in ("prefect", "mlflow"):
-            _ensure_database(settings, companion_url(settings.database_url, suffix, ""))
-    bucket = s3_bucket(mlflow_artifacts(settings))
-    if bucket:
-        _ensure_bucket(settings, bucket)
-    elif "://" not in mlflow_artifacts(settings):
+    if "://" not in mlflow_artifacts(settings):
         Path(mlflow_artifacts(settings)).mkdir(parents=True, exist_ok=True)
+    return created
 
 
-def _ensure_database(settings: Settings, wanted: str) -> None:
-    """Create the database `wanted` beside the application's, through the server's
-    maintenance database (`postgres`, this process's one engine on it)."""
+def _ensure_database(settings: Settings, wanted: str) -> bool:
+    """Create the database `wanted` on the application's server unless it exists, through
+    the server's maintenance database (`postgres`, this process's one engine on it); True
+    when created."""
     import sqlalchemy as sa
 
     from tasks.adapters import db
@@ -216,31 +247,38 @@ def _ensure_database(settings: Settings, wanted: str) -> None:
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
-            if conn.execute(query, {"name": name}).first() is None:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            if conn.execute(query, {"name": name}).first() is not None:
+                return False
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            return True
     except sa.exc.SQLAlchemyError as exc:
         reason = str(exc.orig or exc).splitlines()[0]
         raise StackError(
-            f"cannot create database {name} on {mask_url(app_url)}: {reason}"
+            f"database {name} on {mask_url(app_url)}: {reason} (RETAINAI_DATABASE_URL)"
         ) from None
     finally:
         engine.dispose()
 
 
-def _ensure_bucket(settings: Settings, bucket: str) -> None:
-    import boto3
+def _ensure_bucket(settings: Settings, bucket: str) -> bool:
+    """Create the S3 bucket unless it exists; True when created."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url)
+    client = s3.client(settings)
     try:
-        s3.head_bucket(Bucket=bucket)
-        return
+        client.head_bucket(Bucket=bucket)
+        return False
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
             raise StackError(f"S3 bucket {bucket}: {exc}") from None
     except BotoCoreError as exc:
         raise StackError(f"S3 bucket {bucket}: {exc}") from None
+    region = client.meta.region_name
+    where = {"LocationConstraint": region} if region and region != "us-east-1" else None
     try:
-        s3.create_bucket(Bucket=bucket)
+        client.create_bucket(
+            Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {})
+        )
     except (BotoCoreError, ClientError) as exc:
-        raise StackError(f"cannot create S3 bucket {bucket}: {exc}") from None
+        raise StackError(f"S3 bucket {bucket}: cannot create it: {exc}") from None
+    return True

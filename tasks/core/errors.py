@@ -1,7 +1,7 @@
 """Typed errors: every failure a user can cause has a class and a one-line message."""
 
 # defined with the configs (which may not import tasks); every error is importable from here
-from configs.errors import ConfigError, RetainAIError  # noqa: F401
+from configs.errors import ConfigError, RetainAIError
 
 
 class DataSourceError(RetainAIError):
@@ -94,6 +94,15 @@ class TooManyAttemptsError(RetainAIError):
 
 class StackError(RetainAIError):
     """A local service of the stack cannot start, answer or stop (names the service and log)."""
+
+
+class ProblemsError(ConfigError):
+    """Several things are wrong at once (what the deployments will read, stores the stack
+    cannot create): the message says what was refused, `details` one problem a line."""
+
+    def __init__(self, message: str, details: list[str]) -> None:
+        super().__init__(message)
+        self.details = list(details)
 
 
 # The typed errors of the application layer: each door (API, pages, CLI) maps them once to

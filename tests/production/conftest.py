@@ -97,7 +97,7 @@ def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
         settings = Settings()
         try:
             began = time.monotonic()
-            states = local_stack.up(settings)
+            states = local_stack.up(settings).services
             print(
                 f"\nstack up in {time.monotonic() - began:.1f} s:",
                 {s.name: round(s.seconds or 0, 1) for s in states},

@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from configs.settings import Settings
 from tasks.adapters import stack
 from tasks.adapters.prefect_door import PrefectDoor
-from tasks.adapters.stack_services import REPO, client_env, services
+from tasks.adapters.stack_services import (
+    REPO,
+    client_env,
+    prefect_api_url,
+    prepare_stores,
+    services,
+    worker_name,
+)
+from tasks.core.errors import ProblemsError
 from tasks.core.redaction import mask_url
+from tasks.services.operations.preflight import Preflight, run_checks
 
-up = stack.up
 down = stack.down
 status = stack.status
+
+
+@dataclass(frozen=True)
+class StackUp:
+    """The services, the stores this start created, the flow runs it marked Crashed (their
+    worker had stopped with the stack) and what the deployments would meet."""
+
+    services: list[stack.ServiceState]
+    created: list[str]
+    crashed: list[str] = field(default_factory=list)
+    preflight: Preflight | None = None
+
+
+def up(settings: Settings) -> StackUp:
+    """Create the missing databases and buckets (StackError listing those that cannot be),
+    start the services, mark Crashed the runs a stopped worker of this stack left behind,
+    then check what the deployments will read."""
+    created = prepare_stores(settings)
+    crashed: list[str] = []
+
+    def crash_abandoned(worker_running: bool) -> None:
+        if not worker_running:
+            door = PrefectDoor(prefect_api_url(settings))
+            online = settings.crashed_after_seconds
+            found = door.crash_abandoned_runs(settings.work_pool, worker_name(settings), online)
+            crashed.extend(found)
+
+    states = stack.up(settings, after_servers=crash_abandoned)
+    return StackUp(states, created, crashed, run_checks(settings))
 
 
 def urls(settings: Settings) -> dict[str, str]:
@@ -40,11 +79,28 @@ def stores(settings: Settings) -> dict[str, str]:
     }
 
 
-def deploy(settings: Settings) -> tuple[bool, list[str], str]:
-    """Register prefect.yaml's deployments: (pool created, deployments, automation id)."""
+@dataclass(frozen=True)
+class Deployed:
+    """What `retainai deploy` did: the work pool (created or there), the deployments on the
+    server, the crash detector automation and what the preflight checked."""
+
+    pool_created: bool
+    deployments: list[str]
+    automation: str
+    checked: list[str]
+
+
+def deploy(settings: Settings) -> Deployed:
+    """Check what the deployments will read (ProblemsError listing every problem, nothing
+    deployed), then register prefect.yaml's deployments, the pool and the crash detector."""
+    checked = run_checks(settings)
+    if checked.problems:
+        lines = [p.line() for p in checked.problems]
+        count = f"{len(lines)} problem{'s' if len(lines) > 1 else ''}"
+        raise ProblemsError(f"nothing deployed: what the deployments will read has {count}", lines)
     door = PrefectDoor.from_settings(settings)
     door.require_api()
     created = door.ensure_work_pool(settings.work_pool)
     door.deploy_all(REPO)
     automation = door.ensure_crash_detector(settings)
-    return created, door.deployment_names(), automation
+    return Deployed(created, door.deployment_names(), automation, checked.checked)
