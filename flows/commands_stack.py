@@ -38,8 +38,6 @@ def stack_up() -> None:
 
 
 def _echo_preflight(checked) -> None:
-    if checked is None:
-        return
     if checked.ok:
         typer.echo(f"preflight: {len(checked.checked)} checks passed")
         return

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from configs.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 5
 HTTP_ATTEMPTS = 3
+_MAKING = threading.Lock()
 
 
 def client(settings: Settings, probe_seconds: float | None = None) -> Any:
@@ -24,7 +26,8 @@ def client(settings: Settings, probe_seconds: float | None = None) -> Any:
         timeouts["read_timeout"] = settings.http_timeout_seconds
         retries = {"max_attempts": HTTP_ATTEMPTS}
     config = Config(**timeouts, retries=retries)
-    return boto3.client("s3", endpoint_url=settings.s3_endpoint_url or None, config=config)
+    with _MAKING:  # boto3's default session makes one client at a time safely
+        return boto3.client("s3", endpoint_url=settings.s3_endpoint_url or None, config=config)
 
 
 def split_url(url: str) -> tuple[str, str]:

@@ -85,8 +85,22 @@ def probe_s3(source: str, label: str, settings: Settings, seconds: float) -> Non
     """DataSourceError unless the object exists and can be read (a HEAD request)."""
     bucket, key = _s3_object(source, label)
     client = s3.client(settings, probe_seconds=seconds)
-    with _s3_errors(label, bucket):
-        client.head_object(Bucket=bucket, Key=key)
+    try:
+        with _s3_errors(label, bucket):
+            client.head_object(Bucket=bucket, Key=key)
+    except DataSourceError as missing:
+        if not str(missing).endswith("object not found"):
+            raise
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:  # a HEAD's 404 does not say whether the object or the bucket is missing
+            client.head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket"):
+                raise DataSourceError(f"{label}: bucket {bucket!r} does not exist") from exc
+        except BotoCoreError:
+            pass
+        raise
 
 
 def _s3_object(source: str, label: str) -> tuple[str, str]:

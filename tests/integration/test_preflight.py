@@ -123,17 +123,51 @@ def test_an_s3_endpoint_that_does_not_answer_is_named(tmp_path, s3):
 
 
 def test_sources_that_cannot_be_read_are_named(tmp_path, s3):
+    import boto3
+
+    boto3.client("s3", endpoint_url=s3).create_bucket(Bucket="preflight-data")
     settings = Settings(
         state_dir=tmp_path,
         s3_endpoint_url=s3,
-        training_source=f"s3://no-such-data/{tmp_path.name}.csv",
+        training_source="s3://no-such-data/customers.csv",
         scoring_source=str(tmp_path),  # a folder
     )
     assert _lines(settings) == [
-        f"RETAINAI_TRAINING_SOURCE: training source s3://no-such-data/{tmp_path.name}.csv: "
-        "object not found",
+        "RETAINAI_TRAINING_SOURCE: training source s3://no-such-data/customers.csv: "
+        "bucket 'no-such-data' does not exist",
         f"RETAINAI_SCORING_SOURCE: scoring source {tmp_path} is a directory, expected a .csv "
         "or .parquet file",
+    ]
+    settings = Settings(
+        state_dir=tmp_path,
+        s3_endpoint_url=s3,
+        training_source="s3://preflight-data/customers.csv",
+        scoring_source="http://127.0.0.1:1/customers",
+    )
+    [training, scoring] = _lines(settings)
+    assert training == (
+        "RETAINAI_TRAINING_SOURCE: training source s3://preflight-data/customers.csv: "
+        "object not found"
+    )
+    assert scoring.startswith(
+        "RETAINAI_SCORING_SOURCE: scoring source http://127.0.0.1:1/customers: request to "
+    )
+
+
+@pytest.mark.postgres
+def test_a_database_source_needs_its_table(tmp_path, postgres_url):
+    settings = Settings(
+        state_dir=tmp_path,
+        training_source=postgres_url,
+        scoring_source=postgres_url,
+        scoring_table="no_such_customers",
+    )
+    masked = "postgresql+psycopg://***@127.0.0.1:5432/" + postgres_url.rsplit("/", 1)[1]
+    assert _lines(settings) == [
+        f"RETAINAI_TRAINING_SOURCE: training source {masked}: a database URL needs a table "
+        "and none is set",
+        f"RETAINAI_SCORING_SOURCE: scoring source {masked} (table no_such_customers): table "
+        "not found",
     ]
 
 

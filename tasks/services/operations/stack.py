@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from configs.settings import Settings
 from tasks.adapters import stack
@@ -30,12 +30,12 @@ class StackUp:
 
     services: list[stack.ServiceState]
     created: list[str]
-    crashed: list[str] = field(default_factory=list)
-    preflight: Preflight | None = None
+    crashed: list[str]
+    preflight: Preflight
 
 
 def up(settings: Settings) -> StackUp:
-    """Create the missing databases and buckets (StackError listing those that cannot be),
+    """Create the missing databases and buckets (ProblemsError listing those that cannot be),
     start the services, mark Crashed the runs a stopped worker of this stack left behind,
     then check what the deployments will read."""
     created = prepare_stores(settings)
