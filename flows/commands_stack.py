@@ -27,6 +27,8 @@ def stack_up() -> None:
         typer.echo(f"{state.name:<8} healthy{took}  pid {state.pid}  log {state.log}")
     for run in started.crashed:
         typer.echo(f"marked Crashed: flow run {run} (its worker stopped with the stack)")
+    for warning in started.warnings:
+        typer.echo(f"warning: {warning}")
     for label, url in local_stack.urls(config).items():
         typer.echo(f"{label:<17} {url}")
     for label, where in local_stack.stores(config).items():

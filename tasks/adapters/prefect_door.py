@@ -37,6 +37,7 @@ class PrefectDoor:
 
     api_url: str | None
     api_key: str | None = field(default=None, repr=False)
+    timeout: float = TIMEOUT_SECONDS  # per request (a server just started answers slowly)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PrefectDoor:
@@ -52,7 +53,7 @@ class PrefectDoor:
         if self.api_url is None:
             raise ConfigError("no Prefect server is configured (PREFECT_API_URL)")
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        return httpx.Client(base_url=self.api_url, timeout=TIMEOUT_SECONDS, headers=headers)
+        return httpx.Client(base_url=self.api_url, timeout=self.timeout, headers=headers)
 
     def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None, none_for=(404,)

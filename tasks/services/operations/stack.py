@@ -15,12 +15,13 @@ from tasks.adapters.stack_services import (
     services,
     worker_name,
 )
-from tasks.core.errors import ProblemsError
+from tasks.core.errors import ProblemsError, UnavailableError
 from tasks.core.redaction import mask_url
 from tasks.services.operations.preflight import Preflight, run_checks
 
 down = stack.down
 status = stack.status
+ABANDONED_RUNS_TIMEOUT_SECONDS = 30.0  # a Prefect server just started answers slowly
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class StackUp:
     created: list[str]
     crashed: list[str]
     preflight: Preflight
+    warnings: list[str]
 
 
 def up(settings: Settings) -> StackUp:
@@ -40,16 +42,22 @@ def up(settings: Settings) -> StackUp:
     then check what the deployments will read."""
     created = prepare_stores(settings)
     crashed: list[str] = []
+    warnings: list[str] = []
 
     def crash_abandoned(worker_running: bool) -> None:
-        if not worker_running:
-            door = PrefectDoor(prefect_api_url(settings))
-            online = settings.crashed_after_seconds
-            found = door.crash_abandoned_runs(settings.work_pool, worker_name(settings), online)
-            crashed.extend(found)
+        if worker_running:
+            return
+        door = PrefectDoor(prefect_api_url(settings), timeout=ABANDONED_RUNS_TIMEOUT_SECONDS)
+        online = settings.crashed_after_seconds
+        try:
+            crashed.extend(
+                door.crash_abandoned_runs(settings.work_pool, worker_name(settings), online)
+            )
+        except UnavailableError as exc:  # the crash detector still marks them, later
+            warnings.append(f"runs a stopped worker left were not looked for: {exc}")
 
     states = stack.up(settings, after_servers=crash_abandoned)
-    return StackUp(states, created, crashed, run_checks(settings))
+    return StackUp(states, created, crashed, run_checks(settings), warnings)
 
 
 def urls(settings: Settings) -> dict[str, str]:
