@@ -71,6 +71,8 @@ def probe_database(url: str) -> str | None:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        if f'database "{name}" does not exist' in reason:
+            return f"the database {where} does not exist (`retainai stack up` creates it)"
         return f"the database {where} does not answer: {reason}"
     finally:
         engine.dispose()

@@ -102,8 +102,11 @@ def test_a_missing_database_is_named(tmp_path, postgres_url):
     missing = postgres_url.rsplit("/", 1)[0] + f"/retainai_missing_{uuid.uuid4().hex[:8]}"
     settings = Settings(state_dir=tmp_path, database_url=missing)
     [line] = _lines(settings)[2:]  # after the two unset sources
-    assert line.startswith("RETAINAI_DATABASE_URL: the database postgresql+psycopg://")
-    assert "does not exist" in line
+    name = missing.rsplit("/", 1)[1]
+    assert line == (
+        f"RETAINAI_DATABASE_URL: the database postgresql+psycopg://***@127.0.0.1:5432/{name} "
+        "does not exist (`retainai stack up` creates it)"
+    )
 
 
 def test_a_missing_bucket_is_named_with_its_setting(tmp_path, s3):
