@@ -1,6 +1,8 @@
 """docker-compose.yml is checked without a Docker engine: against the Compose Specification's
 JSON schema (the copy check-jsonschema ships), and against this repository: files, settings,
-executables and options of our image, ports, healthchecks and dependencies."""
+executables and options of our image, ports, healthchecks and dependencies; and against the
+stack `retainai stack up` runs without Docker: the same deploy command, the worker's
+heartbeat, host ports that follow the same settings, and each secret only where it is read."""
 
 from __future__ import annotations
 
@@ -20,8 +22,28 @@ from check_jsonschema.builtin_schemas import get_builtin_schema
 
 REPO = Path(__file__).resolve().parents[2]
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}")
-HEALTHCHECKED = {"postgres", "minio", "mlflow", "prefect", "api"}
+HEALTHCHECKED = {"postgres", "minio", "mlflow", "prefect", "worker", "api"}
 SERVER_PORTS = {"api": 8000, "mlflow": 5000, "prefect": 4200}
+# the host port of each published server: the setting `retainai stack up` listens on
+HOST_PORT_SETTINGS = {
+    "api": "RETAINAI_API_PORT",
+    "mlflow": "RETAINAI_MLFLOW_PORT",
+    "prefect": "RETAINAI_PREFECT_PORT",
+}
+WORKER_HEALTH_PORT = 8080  # PREFECT_WORKER_WEBSERVER_PORT of `--with-healthcheck`
+# settings of .env.example that only `retainai stack up` reads, or that compose sets itself
+NOT_PASSED_ON = {
+    "RETAINAI_STATE_DIR",
+    "RETAINAI_STACK_HOST",
+    "RETAINAI_STACK_START_TIMEOUT_SECONDS",
+    "RETAINAI_MLFLOW_ARTIFACTS",
+    "RETAINAI_DATABASE_URL",
+    "RETAINAI_MLFLOW_TRACKING_URI",
+    "RETAINAI_S3_ENDPOINT_URL",
+    "RETAINAI_REPORTS_URL",
+    "RETAINAI_ENVIRONMENT",
+    *HOST_PORT_SETTINGS.values(),
+}
 
 
 def read_compose() -> tuple[str, dict]:
@@ -201,9 +223,110 @@ def secret_problems(text: str) -> list[str]:
     for line in VARIABLE.sub("", text).splitlines():
         words = line.lower()
         if ("password" in words or "secret" in words) and not line.lstrip().startswith("#"):
-            value = line.partition(":")[2]
-            if value.strip() and "$" not in value:
+            value = line.partition(":")[2].strip()
+            if value not in ("", "null", "~") and "$" not in value:  # none: passed on
                 problems.append(f"secret written in the file: {line.strip()}")
+    return problems
+
+
+def secret_settings() -> set[str]:
+    """The environment names of every secret setting (SecretStr fields of Settings)."""
+    from pydantic import SecretStr
+
+    from configs.settings import Settings
+
+    names = set()
+    for name, field in Settings.model_fields.items():
+        if SecretStr in getattr(field.annotation, "__args__", (field.annotation,)):
+            names.add(field.validation_alias or f"RETAINAI_{name.upper()}")
+    return names
+
+
+def retainai_services(compose: dict) -> dict[str, dict]:
+    return {n: s for n, s in compose["services"].items() if command_of(s)[:1] == ["retainai"]}
+
+
+def environment_of(service: dict) -> dict[str, str | None]:
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        return dict([*item.split("=", 1), None][:2] for item in environment)
+    return {name: None if value is None else str(value) for name, value in environment.items()}
+
+
+def the_stack_worker_env() -> dict[str, str]:
+    """What `retainai stack up` sets for its worker beyond the shell's environment and the
+    stack's addresses, with a heartbeat of 47 s so the heartbeat variables are recognisable."""
+    import os
+
+    from configs.settings import Settings
+    from tasks.adapters.stack_services import client_env, services
+
+    settings = Settings(flow_heartbeat_seconds=47)
+    worker = next(s for s in services(settings) if s.name == "worker")
+    ignored = {*client_env(settings), "RETAINAI_HOME", "PYTHONPATH"}
+    return {
+        name: value
+        for name, value in worker.env.items()
+        if name not in ignored and os.environ.get(name) != value
+    }
+
+
+def stack_problems(raw: dict, resolved: dict) -> list[str]:
+    """What the no-Docker stack does and compose must do alike (`raw`: before interpolation,
+    `resolved`: with `${VAR}` as `value-of-var`)."""
+    problems, services = [], resolved["services"]
+    if command_of(services.get("deploy", {})) != ["retainai", "deploy"]:
+        problems.append("deploy: the command is not `retainai deploy` (the crash detector)")
+    worker = services.get("worker", {})
+    if "--with-healthcheck" not in command_of(worker):
+        problems.append("worker: the command does not serve a healthcheck (--with-healthcheck)")
+    test = " ".join(worker.get("healthcheck", {}).get("test", []))
+    if f":{WORKER_HEALTH_PORT}/health" not in test:
+        problems.append(f"worker: the healthcheck does not ask :{WORKER_HEALTH_PORT}/health")
+    worker_env = environment_of(raw["services"].get("worker", {}))
+    for name, value in the_stack_worker_env().items():
+        wanted = "RETAINAI_FLOW_HEARTBEAT_SECONDS" if value == "47" else None
+        given = worker_env.get(name)
+        if name not in worker_env:
+            problems.append(f"worker: {name} is not set (retainai stack up sets it)")
+        elif wanted and not re.fullmatch(rf"\$\{{{wanted}:\?[^}}]*\}}", given or ""):
+            problems.append(f"worker: {name} must be ${{{wanted}}}, as for retainai stack up")
+    for name, setting in HOST_PORT_SETTINGS.items():
+        host_port = f"value-of-{setting.lower()}"
+        ports = services.get(name, {}).get("ports", [])
+        if not all(m.rsplit(":", 1)[0].endswith(host_port) for m in ports):
+            problems.append(f"{name}: the published host port is not ${{{setting}}}")
+    hosts = (option_value(command_of(services["mlflow"]), "--allowed-hosts") or "").split(",")
+    port = "value-of-retainai_mlflow_port"
+    missing = {"mlflow:5000", f"localhost:{port}", f"127.0.0.1:{port}"} - set(hosts)
+    if missing:
+        problems.append(f"mlflow: the allowed hosts lack {', '.join(sorted(missing))}")
+    ui = environment_of(services["prefect"]).get("PREFECT_UI_API_URL") or ""
+    if ":value-of-retainai_prefect_port/" not in ui:
+        problems.append("prefect: PREFECT_UI_API_URL is not on ${RETAINAI_PREFECT_PORT}")
+    return problems
+
+
+def environment_problems(raw: dict) -> list[str]:
+    """No env_file: each service is given its own variables. A secret setting reaches only
+    RetainAI commands that read it, and every setting of .env.example reaches one of them."""
+    services, secrets, problems = raw["services"], secret_settings(), []
+    ours = retainai_services(raw)
+    for name, service in services.items():
+        if "env_file" in service:
+            problems.append(f"{name}: env_file passes every variable of the file")
+        environment = environment_of(service)
+        for variable in sorted(secrets):
+            referenced = any(variable in (v or "") for v in environment.values())
+            if (variable in environment or referenced) and name not in ours:
+                problems.append(f"{name} gets {variable}, a secret it does not read")
+    migrate = set(environment_of(services.get("migrate", {})))
+    if migrate & secrets - {"RETAINAI_SECRET_KEY"}:
+        problems.append(f"migrate gets {sorted(migrate & secrets)}: it only needs the database")
+    passed = set().union(*(environment_of(s) for s in ours.values()))
+    for setting in sorted(documented_settings() - NOT_PASSED_ON):
+        if setting.startswith("RETAINAI_") and setting not in passed:
+            problems.append(f"{setting} of .env.example reaches no RetainAI service")
     return problems
 
 
@@ -220,6 +343,8 @@ def all_problems(text: str) -> list[str]:
         + executable_problems(resolved)
         + port_problems(resolved)
         + dependency_problems(resolved)
+        + stack_problems(yaml.safe_load(text), resolved)
+        + environment_problems(yaml.safe_load(text))
     )
 
 
@@ -277,7 +402,7 @@ def change(text: str, edit) -> str:
             "api: the command does not listen on 8000",
         ),
         (
-            lambda c: c["services"]["prefect"].update(ports=["127.0.0.1:5000:4200"]),
+            lambda c: c["services"]["prefect"].update(ports=c["services"]["mlflow"]["ports"]),
             "published twice",
         ),
         (lambda c: c["services"]["minio"].pop("healthcheck"), "minio has no healthcheck"),
@@ -286,6 +411,67 @@ def change(text: str, edit) -> str:
         (
             lambda c: c["services"]["minio"]["environment"].update(MINIO_ROOT_PASSWORD="hunter22"),
             "secret written in the file",
+        ),
+        (
+            lambda c: c["services"]["deploy"].update(command=["prefect", "deploy", "--all"]),
+            "deploy: the command is not `retainai deploy`",
+        ),
+        (lambda c: c["services"]["worker"].pop("healthcheck"), "worker has no healthcheck"),
+        (
+            lambda c: c["services"]["worker"].update(command=["retainai", "worker"]),
+            "worker: the command does not serve a healthcheck",
+        ),
+        (
+            lambda c: c["services"]["worker"]["environment"].pop(
+                "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+            ),
+            "worker: PREFECT_FLOWS_HEARTBEAT_FREQUENCY is not set",
+        ),
+        (
+            lambda c: c["services"]["worker"]["environment"].update(
+                PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30"
+            ),
+            "must be ${RETAINAI_FLOW_HEARTBEAT_SECONDS}",
+        ),
+        (
+            lambda c: c["services"]["mlflow"].update(
+                env_file=[{"path": ".env", "required": False}]
+            ),
+            "mlflow: env_file passes every variable",
+        ),
+        (
+            lambda c: c["services"]["prefect"]["environment"].update(RETAINAI_LLM_API_KEY=None),
+            "prefect gets RETAINAI_LLM_API_KEY",
+        ),
+        (
+            lambda c: c["services"]["mlflow"]["environment"].update(
+                X="${RETAINAI_SECRET_KEY:?set it}"
+            ),
+            "mlflow gets RETAINAI_SECRET_KEY",
+        ),
+        (
+            lambda c: c["services"]["migrate"]["environment"].update(RETAINAI_SMTP_PASSWORD=None),
+            "migrate gets",
+        ),
+        (
+            lambda c: c["services"]["api"]["environment"].pop("RETAINAI_LOGIN_WINDOW_MINUTES"),
+            "RETAINAI_LOGIN_WINDOW_MINUTES of .env.example reaches no RetainAI service",
+        ),
+        (
+            lambda c: c["services"]["mlflow"]["command"].__setitem__(
+                -1, "--allowed-hosts=mlflow:5000,localhost:5000,127.0.0.1:5000"
+            ),
+            "mlflow: the allowed hosts lack",
+        ),
+        (
+            lambda c: c["services"]["mlflow"].update(ports=["127.0.0.1:5000:5000"]),
+            "mlflow: the published host port is not ${RETAINAI_MLFLOW_PORT}",
+        ),
+        (
+            lambda c: c["services"]["prefect"]["environment"].update(
+                PREFECT_UI_API_URL="http://localhost:4200/api"
+            ),
+            "PREFECT_UI_API_URL is not on",
         ),
     ],
 )
