@@ -89,8 +89,17 @@ def deploy() -> None:
     typer.echo(f"crash detector automation {done.automation}")
 
 
-def worker() -> None:
+def worker(
+    healthcheck: bool = typer.Option(
+        False,
+        "--with-healthcheck",
+        help="Also answer GET /health on PREFECT_WORKER_WEBSERVER_HOST:PORT (0.0.0.0:8080): "
+        "503 once the worker stops polling its pool.",
+    ),
+) -> None:
     """Run a Prefect process worker for RETAINAI_WORK_POOL, once the settings are valid."""
     pool = settings().work_pool
     argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process"]
+    if healthcheck:
+        argv.append("--with-healthcheck")
     os.execve(sys.executable, argv, LAUNCH_ENV)  # the environment the command was started with

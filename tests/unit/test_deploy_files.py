@@ -205,7 +205,7 @@ def test_mlproject_entry_points_are_commands_of_the_cli():
     import typer
 
     from flows.cli import app
-    from tests.unit.test_compose_file import parse_arguments
+    from tests.unit.compose_checks import parse_arguments
 
     spec = yaml.safe_load((REPO / "MLproject").read_text())
     environment = yaml.safe_load((REPO / spec["python_env"]).read_text())
