@@ -104,9 +104,17 @@ def main() -> None:
             raise SystemExit(exc.exit_code) from None
         if _state["debug"]:
             traceback.print_exc()
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        typer.echo(f"error: {message}", err=True)
+        for line in error_lines(exc):
+            typer.echo(f"error: {line}", err=True)
         raise SystemExit(exit_code_of(exc)) from None
+
+
+def error_lines(error: BaseException) -> list[str]:
+    """What a failed command prints: its first line, or every line of invalid settings (one
+    per variable)."""
+    if lines := getattr(error, "lines", None):
+        return list(lines)
+    return [str(error).splitlines()[0] if str(error) else type(error).__name__]
 
 
 if __name__ == "__main__":
