@@ -46,8 +46,9 @@ _state = {"debug": False}
 def quiet_runtime_defaults(state_dir: Path, console_level: str = "WARNING") -> None:
     """Local, quiet, offline defaults for Prefect and MLflow; the environment wins.
 
-    `console_level` is what Prefect prints to the terminal; the Prefect UI still gets every
-    warning and error with its traceback."""
+    `console_level` is what Prefect prints to the terminal. A flow run sends its lines to the
+    Prefect API itself, and only from inside the run (tasks/adapters/run_logs.py): the project's
+    loggers get no Prefect handler here, so a line logged outside a run warns of nothing."""
     defaults = {
         "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": console_level,
         "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": console_level,
@@ -56,7 +57,6 @@ def quiet_runtime_defaults(state_dir: Path, console_level: str = "WARNING") -> N
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "WARNING",
-        "PREFECT_LOGGING_EXTRA_LOGGERS": "retainai",
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
         "DO_NOT_TRACK": "true",

@@ -69,7 +69,11 @@ def deploy() -> None:
 
 
 def worker() -> None:
-    """Run a Prefect process worker for RETAINAI_WORK_POOL, once the settings are valid."""
+    """Run a Prefect process worker for RETAINAI_WORK_POOL, once the settings are valid; its
+    runs' INFO lines go to the Prefect UI."""
+    from tasks.services.operations import stack as local_stack
+
     pool = settings().work_pool
     argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process"]
-    os.execve(sys.executable, argv, LAUNCH_ENV)  # the environment the command was started with
+    # the environment the command was started with, not the command line's quiet defaults
+    os.execve(sys.executable, argv, local_stack.worker_env(LAUNCH_ENV))
