@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from configs.errors import SettingsError
 from flows.cli_common import EPILOG, context, exit_code_of, settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
@@ -112,8 +113,8 @@ def main() -> None:
 def error_lines(error: BaseException) -> list[str]:
     """What a failed command prints: its first line, or every line of invalid settings (one
     per variable)."""
-    if lines := getattr(error, "lines", None):
-        return list(lines)
+    if isinstance(error, SettingsError):
+        return list(error.lines)
     return [str(error).splitlines()[0] if str(error) else type(error).__name__]
 
 
