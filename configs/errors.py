@@ -19,3 +19,12 @@ class RetainAIError(Exception):
 
 class ConfigError(RetainAIError):
     """A run config or setting is invalid."""
+
+
+class SettingsError(ConfigError):
+    """Invalid settings: `lines` holds one line per invalid variable (its name, what is wrong
+    and the fix, never its value); the message is those lines."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = tuple(lines)

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import ipaddress
-import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from configs.errors import ConfigError
+from configs.errors import SettingsError
+from configs.production_checks import production_problems, weak_key_reason  # noqa: F401
 from configs.schema import RunConfig
+from configs.settings_errors import settings_error_lines
 
-_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "dev-secret"}
-# words that mark a signing key someone typed in rather than generated
-_KEY_WORDS = ("changeme", "secret", "password", "example", "placeholder")
-KEY_MIN_BYTES = 32
 _S3_URL = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"  # s3://bucket or s3://bucket/prefix
 _SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
@@ -168,24 +163,17 @@ class Settings(BaseSettings):
             try:
                 found.append(str(ipaddress.ip_network(str(item).strip(), strict=False)))
             except ValueError:
-                message = f"RETAINAI_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                message = f"holds {item!r}, which is not an IP address or network"
                 raise ValueError(message) from None
         return tuple(found)
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:
-        if self.environment != "production":
-            return self
-        for name in ("llm_api_key", "secret_key", "smtp_password"):
-            value = getattr(self, name)
-            if value is not None and value.get_secret_value().lower() in _PLACEHOLDERS:
-                raise ValueError(f"RETAINAI_{name.upper()} is a placeholder in production")
-        if self.smtp_user and self.smtp_security == "none":
-            raise ValueError("RETAINAI_SMTP_USER would log in unencrypted (RETAINAI_SMTP_SECURITY)")
-        if self.public_url and not self.public_url.startswith("https://"):
-            raise ValueError("RETAINAI_PUBLIC_URL must be https in production")
-        if reason := weak_key_reason(self.secret_key):
-            raise ValueError(f"RETAINAI_SECRET_KEY {reason} (production needs a random key)")
+        """Every problem at once, each naming its variable and its fix."""
+        if problems := production_problems(self):
+            summary = "; ".join(problem.line() for problem in problems)
+            context = {"summary": summary, "problems": tuple(map(tuple, problems))}
+            raise PydanticCustomError("unsafe_in_production", "{summary}", context)
         return self
 
     def model_name(self, config: RunConfig) -> str:
@@ -223,57 +211,19 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Settings from the environment; invalid ones are one ConfigError line naming each
-    variable (what every command line entry point reports before it starts anything)."""
+    """Settings from the environment; invalid ones are one SettingsError (a ConfigError) with
+    a line per variable: its name, what is wrong and the fix, never its value. What every
+    entry point reports before it starts anything."""
+    lines: list[str] = []
     try:
-        ServingSettings()  # its own variables first, each named in the message
+        serving = ServingSettings()  # its own variables, each named in its line
     except ValidationError as error:
-        raise ConfigError(_reasons(error, "RETAINAI_SERVING_")) from None
+        lines += settings_error_lines(error, ServingSettings)
+        serving = ServingSettings.model_construct()
     try:
-        return Settings()
+        settings = Settings(serving=serving)
     except ValidationError as error:
-        raise ConfigError(_reasons(error, "RETAINAI_")) from None
-
-
-def _reasons(error: ValidationError, prefix: str) -> str:
-    reasons = []
-    for problem in error.errors():
-        reason = str(problem["msg"]).removeprefix("Value error, ")
-        field = problem["loc"][0] if problem["loc"] else None
-        reasons.append(f"{prefix}{str(field).upper()}: {reason}" if field else reason)
-    return "; ".join(reasons)
-
-
-def weak_key_reason(key: SecretStr | None) -> str | None:
-    """Why a signing key is unfit for production, or None: unset, shorter than 32 bytes once
-    decoded (hex and base64 are decoded), a placeholder or a short unit repeated."""
-    if key is None or not key.get_secret_value().strip():
-        return "is not set"
-    text = key.get_secret_value().strip()
-    decoded = _key_bytes(text)
-    if len(decoded) < KEY_MIN_BYTES:
-        return f"is shorter than {KEY_MIN_BYTES} bytes once decoded"
-    letters = re.sub(r"[^a-z0-9]", "", text.lower())
-    if text.lower() in _PLACEHOLDERS or any(word in letters for word in _KEY_WORDS):
-        return "is a placeholder"
-    if any(_repeats(form) for form in (text, letters, decoded)) or len(set(decoded)) < 8:
-        return "is a repetition"
-    return None
-
-
-def _key_bytes(text: str) -> bytes:
-    if len(text) % 2 == 0 and re.fullmatch(r"[0-9a-fA-F]+", text):
-        return bytes.fromhex(text)
-    if re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", text) and len(text.rstrip("=")) % 4 != 1:
-        padded = text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4)
-        with contextlib.suppress(binascii.Error, ValueError):
-            return base64.b64decode(padded, validate=True)
-    return text.encode()
-
-
-def _repeats(text: str | bytes) -> bool:
-    """True when `text` is a unit of at most half its length written again and again."""
-    return any(
-        text == (text[:size] * (len(text) // size + 1))[: len(text)]
-        for size in range(1, len(text) // 2 + 1)
-    )
+        lines += settings_error_lines(error, Settings)
+    if lines:
+        raise SettingsError(lines)
+    return settings

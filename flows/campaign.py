@@ -8,11 +8,11 @@ from typing import Any, Literal
 from prefect import flow
 
 from configs.schema import RunConfig, load_config
-from configs.settings import Settings
 from tasks.campaign import create_campaign, generate_messages
 from tasks.campaign_delivery import find_due_campaigns, report_campaign, send_campaign
 from tasks.core.errors import InvalidInputError
 from tasks.ingest import ingest
+from tasks.run_setup import run_settings
 from tasks.services.campaigns import AudienceFilter, CampaignDraft, SendCampaign
 from tasks.services.context import Context
 
@@ -37,7 +37,7 @@ def run_retention_campaign(
 ) -> dict[str, Any]:
     """Choose the audience by expected profit (from churn risk, or from the champion uplift
     model on the customers' table `data`), hold out its share, write the drafts."""
-    config, ctx = load_config(config_path), Context(Settings())
+    config, ctx = load_config(config_path), Context(run_settings())
     if rank_by == "uplift" and not data:
         raise InvalidInputError("rank_by uplift needs data: the customers' table")
     customers = ingest(data, table, None, ctx.settings) if rank_by == "uplift" else None
@@ -69,7 +69,7 @@ def run_retention_campaign(
 def write_campaign_messages(config_path: str, campaign_id: int) -> dict[str, Any]:
     """Write the missing messages of an existing draft campaign (the dashboard launches this
     as soon as a campaign is created); the ones already written are kept."""
-    config, ctx = load_config(config_path), Context(Settings())
+    config, ctx = load_config(config_path), Context(run_settings())
     totals = generate_messages(ctx, config, campaign_id)
     return {"campaign": campaign_id, "status": "draft", "totals": totals}
 
@@ -80,7 +80,7 @@ def send_retention_campaign(
 ) -> dict[str, Any]:
     """Send an approved campaign's messages once each, then report it (`retry_unknown`: a
     person decided to send again what a crash left unknown)."""
-    ctx = Context(Settings())
+    ctx = Context(run_settings())
     return _send_and_report(ctx, load_config(config_path), campaign_id, retry_unknown)
 
 
@@ -88,7 +88,7 @@ def send_retention_campaign(
 def send_due_campaigns(config_path: str) -> list[dict[str, Any]]:
     """Send every campaign a person approved whose send time has come (a schedule runs this),
     one after the other; each is sent at most once per message and reported."""
-    config, ctx = load_config(config_path), Context(Settings())
+    config, ctx = load_config(config_path), Context(run_settings())
     due = find_due_campaigns(ctx, config)
     return [_send_and_report(ctx, config, campaign_id) for campaign_id in due]
 

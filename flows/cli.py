@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from configs.errors import SettingsError
 from flows.cli_common import EPILOG, context, exit_code_of, settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
@@ -46,8 +47,9 @@ _state = {"debug": False}
 def quiet_runtime_defaults(state_dir: Path, console_level: str = "WARNING") -> None:
     """Local, quiet, offline defaults for Prefect and MLflow; the environment wins.
 
-    `console_level` is what Prefect prints to the terminal; the Prefect UI still gets every
-    warning and error with its traceback."""
+    `console_level` is what Prefect prints to the terminal. A flow run sends its lines to the
+    Prefect API itself, and only from inside the run (tasks/adapters/run_logs.py): the project's
+    loggers get no Prefect handler here, so a line logged outside a run warns of nothing."""
     defaults = {
         "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": console_level,
         "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": console_level,
@@ -56,7 +58,6 @@ def quiet_runtime_defaults(state_dir: Path, console_level: str = "WARNING") -> N
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "WARNING",
-        "PREFECT_LOGGING_EXTRA_LOGGERS": "retainai",
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
         "DO_NOT_TRACK": "true",
@@ -104,11 +105,19 @@ def main() -> None:
             raise SystemExit(exc.exit_code) from None
         if _state["debug"]:
             traceback.print_exc()
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        typer.echo(f"error: {message}", err=True)
+        for line in error_lines(exc):
+            typer.echo(f"error: {line}", err=True)
         for line in getattr(exc, "details", ()):  # a ProblemsError: one problem a line
             typer.echo(f"  {line}", err=True)
         raise SystemExit(exit_code_of(exc)) from None
+
+
+def error_lines(error: BaseException) -> list[str]:
+    """What a failed command prints: its first line, or every line of invalid settings (one
+    per variable)."""
+    if isinstance(error, SettingsError):
+        return list(error.lines)
+    return [str(error).splitlines()[0] if str(error) else type(error).__name__]
 
 
 if __name__ == "__main__":

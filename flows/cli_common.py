@@ -51,7 +51,8 @@ EXIT_CODES: tuple[tuple[type[RetainAIError], int, str], ...] = (
 EPILOG = (
     "Exit codes: 0 done; 2 wrong usage; "
     + "; ".join(f"{code} {meaning}" for _, code, meaning in EXIT_CODES)
-    + "; 130 interrupted. An error is one line on stderr (its traceback with --debug)."
+    + "; 130 interrupted. An error is one line on stderr (its traceback with --debug); invalid "
+    + "settings are a line per variable, each with its fix."
 )
 
 

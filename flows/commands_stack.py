@@ -97,9 +97,13 @@ def worker(
         "503 once the worker stops polling its pool.",
     ),
 ) -> None:
-    """Run a Prefect process worker for RETAINAI_WORK_POOL, once the settings are valid."""
+    """Run a Prefect process worker for RETAINAI_WORK_POOL, once the settings are valid; its
+    runs' INFO lines go to the Prefect UI."""
+    from tasks.services.operations import stack as local_stack
+
     pool = settings().work_pool
     argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process"]
     if healthcheck:
         argv.append("--with-healthcheck")
-    os.execve(sys.executable, argv, LAUNCH_ENV)  # the environment the command was started with
+    # the environment the command was started with, not the command line's quiet defaults
+    os.execve(sys.executable, argv, local_stack.worker_env(LAUNCH_ENV))

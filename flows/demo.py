@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from configs.settings import Settings
+from configs.settings import Settings, load_settings
 from data.generate import generate_customers, write_customers
 from flows.monitor import monitor_churn_model
 from flows.score import score_customers_flow
@@ -17,7 +17,7 @@ from tasks.ingest import describe
 
 def run_demo(config: Path, data: str | None, rows: int) -> dict[str, Any]:
     """Train on labelled customers, score a fresh batch, then check it for drift."""
-    settings = Settings()
+    settings = load_settings()
     folder = settings.state / "data"
     if data is None:
         data = str(write_customers(generate_customers(rows, seed=7), folder / "customers.csv"))

@@ -8,12 +8,12 @@ from typing import Any
 from prefect import flow
 
 from configs.schema import load_config
-from configs.settings import Settings
 from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertError
 from tasks.core.progress import step
 from tasks.ingest import check_parameter, ingest, source_of
 from tasks.monitor import record_outcomes, report_drift
 from tasks.run_period import resolve_as_of
+from tasks.run_setup import run_settings
 from tasks.score import load_champion
 from tasks.stores import ensure_database
 from tasks.validate import validate
@@ -34,7 +34,7 @@ def monitor_churn_model(
 
     Given neither `data` nor `outcomes`, the drift of RETAINAI_SCORING_SOURCE."""
     config = load_config(config_path)
-    settings = Settings()
+    settings = run_settings()
     period = resolve_as_of(as_of)
     folder = settings.reports_dir / "monitoring" / period.isoformat()
     check_parameter(outcomes, "--outcomes")

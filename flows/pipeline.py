@@ -8,12 +8,12 @@ from typing import Any
 
 from prefect import flow
 
-from configs.settings import Settings
 from flows.campaign import run_retention_campaign
 from flows.monitor import monitor_churn_model
 from flows.score import score_customers_flow
 from flows.train import train_churn_model
 from tasks.run_period import resolve_as_of
+from tasks.run_setup import run_settings
 from tasks.stage_results import persisted
 
 
@@ -32,7 +32,7 @@ def churn_pipeline(
     champion, monitor drift of that batch, draft the campaign. Each stage's result is kept
     under the state folder, so a retry of the pipeline resumes after the last finished stage.
     Without data, each stage reads RETAINAI_TRAINING_SOURCE / RETAINAI_SCORING_SOURCE."""
-    stage = persisted(Settings())
+    stage = persisted(run_settings())
     period = resolve_as_of(as_of).isoformat()
     trained = stage(train_churn_model)(config_path, training_data)
     scored = stage(score_customers_flow)(config_path, scoring_data, scoring_table, as_of=period)

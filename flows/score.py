@@ -7,12 +7,12 @@ from typing import Any
 from prefect import flow
 
 from configs.schema import load_config
-from configs.settings import Settings
 from flows.task_runners import ScoringTaskRunner
 from tasks.ingest import describe, ingest_table, source_of
 from tasks.monitor import gate_drift
 from tasks.report_links import publish_reports
 from tasks.run_period import resolve_as_of
+from tasks.run_setup import run_settings
 from tasks.score import load_champion, score_and_merge
 from tasks.scoring_run import POINTER, locked_period, publish_run, run_folder
 from tasks.validate import check_table, report_suite, suite_sample
@@ -32,7 +32,7 @@ def score_customers_flow(
     Without `as_of`, a deployment run scores the date it was scheduled for; else today.
     Without `data`, RETAINAI_SCORING_SOURCE (and _TABLE) of the environment it runs in."""
     config = load_config(config_path)
-    settings = Settings()
+    settings = run_settings()
     data, table, query = source_of(settings, "scoring", data, table, query)
     period = resolve_as_of(as_of)
     with locked_period(settings, config, period) as locked:

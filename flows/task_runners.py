@@ -12,7 +12,7 @@ from typing import Any
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from configs.settings import Settings
+from configs.settings import Settings, load_settings
 from tasks.score import RUNNER_THREADS
 
 
@@ -65,7 +65,7 @@ class ScoringTaskRunner(TaskRunner):
         return type(self)()
 
     def __enter__(self) -> ScoringTaskRunner:
-        address = Settings().dask_address
+        address = load_settings().dask_address
         chosen = dask_runner(address) if address else thread_runner()
         chosen.__enter__()
         self.chosen = chosen

@@ -8,10 +8,10 @@ from typing import Any
 from prefect import flow
 
 from configs.schema import load_config
-from configs.settings import Settings
 from tasks.ingest import describe, ingest, source_of
 from tasks.monitor import save_reference
 from tasks.report_links import publish_reports
+from tasks.run_setup import run_settings
 from tasks.survival import analyse_survival
 from tasks.train import evaluate_model, promote, register_model, tune_and_fit
 from tasks.training_run import log_training_data, score_training_rows, split_data, training_run
@@ -27,7 +27,7 @@ def train_churn_model(
 
     Without `data`, RETAINAI_TRAINING_SOURCE of the environment the run executes in."""
     config = load_config(config_path)
-    settings = Settings()
+    settings = run_settings()
     data, table, query = source_of(settings, "training", data, table, query)
     source = describe(data, table, query)
     with training_run(settings, config, config_path, source) as run_id:

@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from configs.schema import load_config
-from configs.settings import Settings
+from configs.settings import Settings, load_settings
 from serving.api import admin as api_admin
 from serving.api import auth as api_auth
 from serving.api import campaign_messages as api_campaign_messages
@@ -227,7 +227,7 @@ def _document_body_refusals(schema: dict[str, Any]) -> None:
 def create_app(settings: Settings | None = None, config_path: str | Path | None = None) -> FastAPI:
     """Build the app from the server's one Settings (built here at start-up when not given;
     `settings.serving` says how it serves); the model is loaded when it starts, not here."""
-    settings = with_local_secret(settings or Settings())
+    settings = with_local_secret(settings or load_settings())
     serving = settings.serving
     state = _state(settings, Path(config_path or serving.config))
     app = FastAPI(

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from configs.schema import load_config
-from configs.settings import Settings
+from configs.settings import load_settings
 from tasks.core.errors import RetainAIError
 from tasks.services import data
 from tasks.services.context import Context
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name")
     args = parser.parse_args(argv)
     try:
-        ctx = Context(Settings())
+        ctx = Context(load_settings())
         command = data.CheckUpload(upload_id=args.upload_id, name=args.name)
         data.check_upload(ctx, load_config(args.config), command)
     except RetainAIError as error:

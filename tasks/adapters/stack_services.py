@@ -65,6 +65,12 @@ def client_env(settings: Settings) -> dict[str, str]:
 _INHERITED_MLFLOW_URIS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
+# The worker and its flow runs: Prefect's INFO lines of each run (and the project's, see
+# tasks/adapters/run_logs.py) go to the Prefect API, whatever level the command line set for
+# itself; the console handler keeps the level it inherits, so the service log stays as quiet
+RUN_LOG_ENV = {"PREFECT_LOGGING_LEVEL": "INFO"}
+
+
 def _child_env(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _INHERITED_MLFLOW_URIS}
     env.setdefault("RETAINAI_HOME", str(REPO))
@@ -94,7 +100,10 @@ def services(settings: Settings) -> list[Service]:
     mlflow_env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     if settings.s3_endpoint_url:
         mlflow_env["MLFLOW_S3_ENDPOINT_URL"] = settings.s3_endpoint_url
-    worker_env = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.flow_heartbeat_seconds)}
+    worker_env = {
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.flow_heartbeat_seconds),
+        **RUN_LOG_ENV,
+    }
     prefect, mlflow, api = prefect_api_url(settings), mlflow_url(settings), api_url(settings)
     worker = worker_name(settings)
     return [

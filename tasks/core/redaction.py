@@ -3,11 +3,14 @@
 `mask_url` is the one place a URL is made fit for a page, a log line, an error message or a
 run record: scheme, host, port and path (the database, the file, the endpoint) stay; a user
 part becomes `***` and so does every query value, so no password, token or key survives.
-`hide_paths` keeps the server's folders out of what a web page says."""
+`mask_text` does the same to every URL in a text and hides the known secret values in it (a
+log line sent to the Prefect UI). `hide_paths` keeps the server's folders out of what a web
+page says."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -16,6 +19,10 @@ _SECRET_NAME = re.compile(
 )
 _HTTP = ("http", "https")
 # an absolute path of two parts or more, not inside a URL or a word: /srv/state/uploads/x.csv
+# a URL inside a text, up to a space or a quote
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+MASK = "***"
+_SHORTEST_SECRET = 4  # shorter values are no secret worth hiding and would mask common words
 _ABSOLUTE_PATH = re.compile(r"(?<![\w/:.~-])(?:/[^\s/'\":,;()<>\[\]]+){2,}/?")
 
 
@@ -33,6 +40,14 @@ def mask_url(url: str) -> str:
     query = "&".join(_masked_pair(pair) for pair in re.split(r"[&;]", parts.query) if pair)
     tail = f"?{query}" if query else ""
     return f"{parts.scheme}://{'***@' if at else ''}{host}{parts.path}{tail}"
+
+
+def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every value of `secrets` (keys, passwords, tokens) replaced by `***`, the
+    longest first, then every URL through `mask_url`."""
+    for secret in sorted({s for s in secrets if len(s) >= _SHORTEST_SECRET}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return _URL_IN_TEXT.sub(lambda found: mask_url(found.group(0)), text)
 
 
 def _masked_pair(pair: str) -> str:

@@ -22,6 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 BUCKET = "retainai-production-test"
 CRASHED_AFTER_SECONDS = 45
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+# a secret the stack's services get (the bearer token of http sources; the file sources here
+# do not use it): no log line of a run may show it
+SOURCE_TOKEN = "stack-secret-token-5b2e91c7"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ def _session_env(tmp: Path, database_url: str, s3_endpoint_url: str, customers: 
         "RETAINAI_HOME": str(REPO),
         "RETAINAI_TRAINING_SOURCE": str(customers),
         "RETAINAI_SCORING_SOURCE": str(customers),
+        "RETAINAI_SOURCE_TOKEN": SOURCE_TOKEN,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -9,6 +9,7 @@ from tasks.adapters import stack
 from tasks.adapters.prefect_door import PrefectDoor
 from tasks.adapters.stack_services import (
     REPO,
+    RUN_LOG_ENV,
     client_env,
     prefect_api_url,
     prepare_stores,
@@ -71,6 +72,12 @@ def urls(settings: Settings) -> dict[str, str]:
 def exports(settings: Settings) -> dict[str, str]:
     """The variables a shell needs to use the running stack (`retainai deploy`, flows)."""
     return client_env(settings)
+
+
+def worker_env(launch_env: dict[str, str]) -> dict[str, str]:
+    """The environment of a worker started on its own (`retainai worker`): the one it was
+    given, with its runs' INFO lines sent to the Prefect API as the stack's worker does."""
+    return {**launch_env, **RUN_LOG_ENV}
 
 
 def stores(settings: Settings) -> dict[str, str]:
