@@ -181,7 +181,6 @@ def telco_csv():
 # long module picked up last would leave one worker running it alone at the end.
 LONGEST_MODULES = {
     "tests/production/test_operations_doc.py": 400,
-    "tests/production/test_run_logs.py": 290,  # its own stack and one training run
     "tests/production/test_production_path.py": 187,
     "tests/integration/test_mlproject.py": 127,
     "tests/bench/test_bench_smoke.py": 120,

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from serving_helpers import form_login
 
-from tests.production.conftest import BUCKET, CRASHED_AFTER_SECONDS, TERMINAL
+from tests.production.conftest import BUCKET, CRASHED_AFTER_SECONDS, SOURCE_TOKEN, TERMINAL
 
 # another session holds a transaction that touched customer_scores (the open merge)
 WRITING_SCORES = (
@@ -74,6 +74,40 @@ def _scalar(database_url: str, sql: str, **params):
         engine.dispose()
 
 
+def _logs(client, run_id, until, timeout: float = 30.0) -> list:
+    """The run's logs once `until` holds for them (the last batch may arrive after the end)."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    ours = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+    deadline = time.monotonic() + timeout
+    while True:
+        logs = client.read_logs(log_filter=ours, limit=200)
+        if until(logs) or time.monotonic() > deadline:
+            return logs
+        time.sleep(1)
+
+
+def _assert_training_logs(client, run_id, production) -> None:
+    """A deployed training run's lines in the Prefect API: the training service's INFO
+    progress lines, as the command line prints them, and Prefect's own; no secret."""
+
+    def complete(logs) -> bool:
+        return any("is now champion" in entry.message for entry in logs) and any(
+            "Finished in state Completed" in entry.message for entry in logs
+        )
+
+    logs = _logs(client, run_id, complete)
+    messages = [entry.message for entry in logs]
+    ours = {entry.message: entry for entry in logs if entry.name == "retainai"}
+    champion = next((m for m in ours if " is now champion: " in m), None)
+    assert champion is not None, messages
+    assert ours[champion].level == 20 and ours[champion].flow_run_id == run_id
+    assert any(m.startswith("searching logistic_regression") for m in ours), messages
+    assert any(m.startswith(f"reading {production.customers}") for m in ours), messages
+    assert any("Finished in state Completed" in m for m in messages), messages
+    assert not [m for m in messages if SOURCE_TOKEN in m]
+
+
 def _bucket_keys(production) -> list[str]:
     import boto3
 
@@ -99,6 +133,7 @@ def test_training_scoring_and_monitoring_run_through_the_worker(production):
         held = [state.name for state in client.read_flow_run_states(later.id)]
         assert "AwaitingConcurrencySlot" in held, held
         assert {"training-validation", "holdout-metrics"} <= _artifact_keys(client, earlier.id)
+        _assert_training_logs(client, earlier.id, production)
 
         scoring = _start(client, "score-customers/score-daily", config_path=config, as_of=AS_OF)
         scored = _wait(client, scoring, 240)
