@@ -56,16 +56,23 @@ def stack_status() -> None:
 
 
 def deploy() -> None:
-    """Register prefect.yaml's deployments on PREFECT_API_URL (pool, limits, crash detector)."""
+    """Register prefect.yaml's deployments on PREFECT_API_URL (pool, limits, crash detector,
+    alert automations)."""
     from tasks.services.operations import stack as local_stack
 
     config = settings()
-    created, names, automation = local_stack.deploy(config)
+    created, names, automation, alerts = local_stack.deploy(config)
     if created:
         typer.echo(f"created the process work pool {config.work_pool}")
     for name in names:
         typer.echo(f"deployed {name}")
     typer.echo(f"crash detector automation {automation}")
+    if alerts:
+        typer.echo(f"alert automations: {', '.join(alerts)}")
+    else:
+        typer.echo(
+            "no alert automations: set RETAINAI_ALERT_WEBHOOK_URL and/or RETAINAI_ALERT_EMAILS"
+        )
 
 
 def worker() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from configs.settings import Settings
 from tasks.adapters import stack
+from tasks.adapters.alert_automations import ensure_alert_automations
 from tasks.adapters.prefect_door import PrefectDoor
 from tasks.adapters.stack_services import REPO, client_env, services
 from tasks.core.redaction import mask_url
@@ -40,11 +41,13 @@ def stores(settings: Settings) -> dict[str, str]:
     }
 
 
-def deploy(settings: Settings) -> tuple[bool, list[str], str]:
-    """Register prefect.yaml's deployments: (pool created, deployments, automation id)."""
+def deploy(settings: Settings) -> tuple[bool, list[str], str, list[str]]:
+    """Register prefect.yaml's deployments: (pool created, deployments, crash detector id,
+    alert automations)."""
     door = PrefectDoor.from_settings(settings)
     door.require_api()
     created = door.ensure_work_pool(settings.work_pool)
     door.deploy_all(REPO)
     automation = door.ensure_crash_detector(settings)
-    return created, door.deployment_names(), automation
+    alerts = ensure_alert_automations(settings)
+    return created, door.deployment_names(), automation, alerts
