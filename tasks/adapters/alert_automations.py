@@ -67,10 +67,11 @@ def ensure_alert_automations(settings: Settings) -> list[str]:
             actions.append(
                 RunDeployment(source="selected", deployment_id=deployment_id, parameters=parameters)
             )
+        minutes = rule.cooldown_seconds // 60
+        often = f"at most once every {minutes} minutes" if minutes else "every time"
         automation = Automation(
             name=rule.name,
-            description=f"Notify the people on call of {rule.kind} alerts "
-            f"(at most once every {rule.cooldown_seconds // 60} minutes; 0: every time).",
+            description=f"Notify the people on call of {rule.kind} alerts, {often}.",
             trigger=EventTrigger(
                 expect={rule.event},
                 posture=Posture.Reactive,
@@ -85,10 +86,16 @@ def ensure_alert_automations(settings: Settings) -> list[str]:
 
 
 def _webhook_block(settings: Settings):
-    """The Webhook block's id (saved anew with the URL of the settings), or None."""
+    """The Webhook block's id (saved anew with the URL of the settings), or None (and no
+    block left behind holding a URL no longer configured)."""
     from prefect.blocks.webhook import Webhook
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
 
     if settings.alert_webhook_url is None:
+        with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
+            found = client.read_block_document_by_name(WEBHOOK_BLOCK, "webhook")
+            client.delete_block_document(found.id)
         return None
     url = settings.alert_webhook_url.get_secret_value()
     block = Webhook(url=url, method="POST", headers={"Content-Type": "application/json"})
