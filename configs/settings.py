@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +19,7 @@ from configs.settings_errors import settings_error_lines
 
 _S3_URL = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$"  # s3://bucket or s3://bucket/prefix
 _SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
 class ServingSettings(BaseSettings):
@@ -112,6 +114,17 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # CA bundle for a private relay; else the system's
     mail_from: str | None = None  # "RetainAI <offers@example.com>"; domain of Message-IDs
     public_url: str | None = None  # base of unsubscribe links, e.g. https://retain.example.com
+    # Alerts: `retainai deploy` creates one Prefect automation per kind (drift, a refused
+    # promotion, realised ROC-AUC under its floor, a crashed run, a campaign send with
+    # failures) that posts to the chat webhook and emails the people on call through the SMTP
+    # relay above, each kind at most once per its cool-down
+    alert_webhook_url: SecretStr | None = None
+    alert_emails: Annotated[tuple[str, ...], NoDecode] = ()
+    alert_drift_cooldown_minutes: int = Field(1440, ge=0)
+    alert_realised_cooldown_minutes: int = Field(1440, ge=0)
+    alert_promotion_cooldown_minutes: int = Field(0, ge=0)
+    alert_crash_cooldown_minutes: int = Field(0, ge=0)
+    alert_campaign_cooldown_minutes: int = Field(0, ge=0)
     # Dashboard users (tasks/services/accounts): sessions, login throttling, password resets
     session_idle_minutes: int = Field(30, ge=1)  # a session unused this long ends
     session_absolute_hours: int = Field(12, ge=1)  # and any session ends after this long
@@ -166,6 +179,16 @@ class Settings(BaseSettings):
                 message = f"holds {item!r}, which is not an IP address or network"
                 raise ValueError(message) from None
         return tuple(found)
+
+    @field_validator("alert_emails", mode="before")
+    @classmethod
+    def _addresses(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value or ()
+        found = tuple(str(item).strip() for item in items if str(item).strip())
+        wrong = [item for item in found if not _EMAIL.match(item)]
+        if wrong:
+            raise ValueError(f"RETAINAI_ALERT_EMAILS: {', '.join(wrong)} is not an email address")
+        return found
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:

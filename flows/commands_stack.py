@@ -76,7 +76,7 @@ def stack_status() -> None:
 def deploy() -> None:
     """Check what the deployments will read (sources, database, buckets, LLM API, SMTP relay;
     exit 3 listing every problem), then register prefect.yaml's deployments on
-    PREFECT_API_URL (pool, limits, crash detector)."""
+    PREFECT_API_URL (pool, limits, crash detector, alert automations)."""
     from tasks.services.operations import stack as local_stack
 
     config = settings()
@@ -87,6 +87,12 @@ def deploy() -> None:
     for name in done.deployments:
         typer.echo(f"deployed {name}")
     typer.echo(f"crash detector automation {done.automation}")
+    if done.alerts:
+        typer.echo(f"alert automations: {', '.join(done.alerts)}")
+    else:
+        typer.echo(
+            "no alert automations: set RETAINAI_ALERT_WEBHOOK_URL and/or RETAINAI_ALERT_EMAILS"
+        )
 
 
 def worker(

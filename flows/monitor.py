@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow
 
 from configs.schema import load_config
+from tasks.alerts import announce_drift, announce_realised
 from tasks.core.errors import ConfigError, DriftBlockedError, PerformanceAlertError
 from tasks.core.progress import step
 from tasks.ingest import check_parameter, ingest, source_of
@@ -57,6 +58,8 @@ def monitor_churn_model(
         result["realised"] = realised
         alerts = [r["alert"] for r in realised if r["alert"]]
         if alerts:
+            floor = config.monitoring.min_realised_roc_auc
+            announce_realised(settings, config.dataset.name, realised, floor)
             raise PerformanceAlertError("; ".join(alerts))
     return result
 
@@ -86,6 +89,7 @@ def _check_drift(
     )
     action = config.monitoring.action
     step(f"{message}: action {action}")
+    announce_drift(settings, config.dataset.name, period.isoformat(), champion.version, summary)
     if action == "block":
         raise DriftBlockedError(f"{message}: scoring is blocked")
     if action == "retrain":

@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
+from tasks.alerts import announce_send
 from tasks.core.progress import step
 from tasks.services import campaigns
 from tasks.services.campaigns import ApproveCampaign, RecordOutcomes, SendCampaign
@@ -27,6 +28,7 @@ def send_campaign(ctx: Context, config: RunConfig, command: SendCampaign) -> dic
     """Send the approved messages at most once each; counts per outcome."""
     counts = campaigns.send_campaign(ctx, config, command)
     step(f"campaign {command.campaign_id}: {counts}")
+    announce_send(ctx.settings, command.campaign_id, counts)
     return counts
 
 

@@ -15,6 +15,7 @@ from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import registry, report_store
 from tasks.adapters.drift_report import run_drift_report
+from tasks.alerts import announce_drift
 from tasks.core import batches, drift
 from tasks.core.contract_chunks import check_chunk
 from tasks.core.drift import DriftSummary
@@ -145,6 +146,8 @@ def gate_drift(
         settings,
     )
     if summary.dataset_drift:
+        dataset, as_of = config.dataset.name, run.as_of.isoformat()
+        announce_drift(settings, dataset, as_of, run.model_version, summary)
         raise DriftBlockedError(
             f"data drift in {summary.drifted_share:.0%} of columns "
             f"({', '.join(summary.drifted_columns)}): scores not written"

@@ -12,7 +12,9 @@ from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from configs.settings import Settings
+from tasks.alerts import announce_refusal
 from tasks.core import modeling, promotion
+from tasks.core.errors import ChampionGateError, QualityGateError
 from tasks.core.evaluation import Evaluation
 from tasks.services.context import Context
 from tasks.services.models import training
@@ -71,7 +73,12 @@ def promote(
     """Gate the challenger (quality gates, then not worse than the champion); every outcome,
     refusal included, is appended to the promotion log."""
     ctx = Context(settings)
-    decision = training.gate_challenger(ctx, config, version, result, split, run_id)
+    try:
+        decision = training.gate_challenger(ctx, config, version, result, split, run_id)
+    except (QualityGateError, ChampionGateError) as refused:
+        model = settings.model_name(config)
+        announce_refusal(settings, model, version, str(refused), result.metrics())
+        raise
     create_markdown_artifact(
         key="promotion", markdown=f"**v{version} promoted to champion.** {decision.reason}"
     )

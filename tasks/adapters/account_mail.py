@@ -1,6 +1,6 @@
-"""Account email (a password reset link): a plain-text message to one person, sent at once
-through the SMTP relay of the settings. Unlike campaign email it carries no unsubscribe
-link: it answers the person's own request."""
+"""Account and alert email (a password reset link, an alert to the people on call): a
+plain-text message to one person, sent at once through the SMTP relay of the settings. Unlike
+campaign email it carries no unsubscribe link: it answers the person's own request."""
 
 from __future__ import annotations
 

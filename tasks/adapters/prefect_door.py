@@ -1,9 +1,10 @@
 """The one door to a Prefect server: flow runs of deployments, the deployments and their
-schedules, the work pool, the crash detector and `prefect deploy`.
+schedules, the work pool, the crash detector, alert events and `prefect deploy`.
 
 Every read and write goes over Prefect's REST API with httpx (a short timeout, one clear
 error), so the serving process never imports prefect. Only the crash detector (an automation)
-and `prefect deploy` use Prefect's own code, and only the command line calls them."""
+and `prefect deploy` use Prefect's own code, and only the command line calls them; alert
+events use Prefect's event client, and only flow runs send them."""
 
 from __future__ import annotations
 
@@ -261,3 +262,13 @@ class PrefectDoor:
 
 def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def emit_alert(event: str, kind: str, payload: dict[str, Any]) -> None:
+    """An alert event (`retainai.alert.<kind>`) to the Prefect server of this flow run; inside
+    a run Prefect relates it to the run, its flow and deployment. Its payload is already
+    masked; without a Prefect API nothing is sent."""
+    from prefect.events import emit_event
+
+    resource = {"prefect.resource.id": f"retainai.alert.{kind}", "prefect.resource.name": kind}
+    emit_event(event=event, resource=resource, payload=payload)

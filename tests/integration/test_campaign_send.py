@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from email import message_from_bytes
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from tests.integration.campaign_seed import (
     seed_scores,
     send_campaign,
 )
+from tests.integration.prefect_events import alert_events
 from tests.integration.smtp_server import Recorder, smtp_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,3 +176,24 @@ def test_a_sender_killed_mid_batch_never_sends_twice(world):
         retried = send_campaign(settings, config, campaign, retry_unknown=True)
         assert retried["sent"] == BATCH
     assert _statuses(settings, campaign) == {"sent": total}
+
+
+def test_a_send_with_failures_alerts_the_people_on_call(world, monkeypatch):
+    """The send flow's outcome with a bounce becomes an alert event with its counts."""
+    from flows.campaign import send_retention_campaign
+
+    env, config, folder, emails = world
+    recorder = Refusing()
+    with smtp_server(recorder) as port:
+        settings = Settings(**env, smtp_port=port)
+        campaign = _approved_campaign(settings, config, "alerted", 10)
+        with db.connected(settings) as engine:
+            first = store.messages(engine, campaign).iloc[0]
+        recorder.refused.add(emails[first["customer_id"]])
+        for name, value in {**env, "smtp_port": port}.items():
+            monkeypatch.setenv(f"RETAINAI_{name.upper()}", str(value))
+        began = datetime.now(UTC)
+        sent = send_retention_campaign(str(folder / "mailtest.yaml"), campaign)["sent"]
+    alert = alert_events("campaign-failures", began)[0]["payload"]
+    assert (alert["campaign_id"], alert["bounced"], alert["sent"]) == (campaign, 1, sent["sent"])
+    assert alert["subject"] == f"RetainAI: campaign {campaign} sent with 1 failures"

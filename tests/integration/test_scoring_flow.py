@@ -23,6 +23,7 @@ from tasks.core.errors import (
     StructuralValidationError,
 )
 from tests.integration.conftest import small_config
+from tests.integration.prefect_events import alert_events
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 AS_OF = "2026-11-01"
@@ -267,6 +268,7 @@ def test_bad_batches_write_nothing(trained, state):
 
 
 def test_drift_block_and_warn(trained, state):
+    began = datetime.now(UTC)
     drifted = state / "drifted.csv"
     write_customers(generate_customers(1500, seed=12, drift=True), drifted)
     with pytest.raises(DriftBlockedError, match="scores not written"):
@@ -286,6 +288,13 @@ def test_drift_block_and_warn(trained, state):
         "SELECT dataset_drift, action FROM drift_reports WHERE as_of = :a", a=date(2026, 9, 2)
     )
     assert bool(stored["dataset_drift"][0]) and stored["action"][0] == "warn"
+    # the block and the warning both told the people on call, with the figures
+    blocked, warning = alert_events("drift", began, count=2)
+    days = [blocked["payload"]["as_of"], warning["payload"]["as_of"]]
+    assert days == ["2026-09-01", "2026-09-02"]
+    assert warning["payload"]["drifted_share"] == round(warned["drift"]["drifted_share"], 4)
+    assert "Contract" in warning["payload"]["drifted_columns"]
+    assert "Contract" in warning["payload"]["text"]
     same = state / "same.csv"
     write_customers(generate_customers(1500, seed=13), same)
     quiet = monitor_churn_model(str(small_config(state)), str(same), as_of="2026-09-03")
@@ -325,8 +334,12 @@ def test_realised_performance_from_delayed_outcomes(trained, state, batch):
     assert len(stored) >= 1 and (stored["roc_auc"] > 0.7).all()
     assert {r["as_of"] for r in result["realised"]} >= {AS_OF}
     strict = small_config(state, monitoring={"action": "warn", "min_realised_roc_auc": 0.99})
+    began = datetime.now(UTC)
     with pytest.raises(PerformanceAlertError, match="below the floor"):
         monitor_churn_model(str(strict), outcomes=str(batch))
+    alert = alert_events("realised-roc-auc", began)[0]["payload"]
+    assert alert["floor"] == 0.99 and alert["roc_auc"] < 0.99 and alert["rows"] > 0
+    assert alert["subject"].startswith("RetainAI: realised ROC-AUC 0.")
 
 
 def test_dask_task_runner_writes_the_same_rows(trained, state, batch):

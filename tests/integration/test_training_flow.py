@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from tasks.core.errors import (
     StructuralValidationError,
 )
 from tests.integration.conftest import small_config
+from tests.integration.prefect_events import alert_events
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
@@ -129,8 +131,12 @@ def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, c
     from flows.train import train_churn_model
 
     stump = small_config(state, random_forest={"grid": {"n_estimators": [1], "max_depth": [1]}})
+    began = datetime.now(UTC)
     with pytest.raises(ChampionGateError, match="worse than the champion"):
         train_churn_model(str(stump), str(customers))
+    refused = alert_events("promotion-refused", began)[0]["payload"]
+    assert refused["version"] == "2" and "worse than the champion" in refused["reason"]
+    assert f"roc_auc {refused['roc_auc']:.4f}" in refused["text"]
     assert _registry() == {"1": {"champion"}, "2": {"challenger"}}
     assert [e["action"] for e in _promotions()] == ["promote", "refuse"]
 

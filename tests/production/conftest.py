@@ -73,14 +73,21 @@ def _drop_databases(database_url: str, suffixes: tuple[str, ...]) -> None:
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory, s3_endpoint_url):
+def production_env() -> dict[str, str]:
+    """Further settings of the stack's environment (a module overrides it: its alert
+    channels, say); the worker and `retainai deploy` see them."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory, s3_endpoint_url, production_env):
     """The stack up on a database of its own and prefect.yaml deployed; yields a Production,
     stops every group after (at the end of the module, so no other test sees its settings)."""
     with fresh_postgres_database() as postgres_url:
-        yield from _production(tmp_path_factory, postgres_url, s3_endpoint_url)
+        yield from _production(tmp_path_factory, postgres_url, s3_endpoint_url, production_env)
 
 
-def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
+def _production(tmp_path_factory, postgres_url, s3_endpoint_url, extra_env):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from configs.settings import Settings
@@ -91,7 +98,7 @@ def _production(tmp_path_factory, postgres_url, s3_endpoint_url):
     customers, large_batch = tmp / "customers.csv", tmp / "large-batch.csv"
     write_customers(generate_customers(2000, seed=11), customers)
     write_customers(generate_customers(150_000, seed=12), large_batch)
-    env = _session_env(tmp, postgres_url, s3_endpoint_url, customers)
+    env = _session_env(tmp, postgres_url, s3_endpoint_url, customers) | extra_env
     with pytest.MonkeyPatch.context() as patch:
         leftovers = ("RETAINAI_", "MLFLOW_TRACKING", "MLFLOW_REGISTRY")
         for name in [n for n in os.environ if n.startswith(leftovers)]:

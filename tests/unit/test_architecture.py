@@ -248,6 +248,7 @@ SETTINGS_ENTRY_POINTS = {
     "flows/score.py",
     "flows/monitor.py",
     "flows/campaign.py",
+    "flows/notify.py",
     "flows/demo.py",
     "flows/pipeline.py",
     "flows/task_runners.py",  # the scoring flow run's task runner, entered before its body

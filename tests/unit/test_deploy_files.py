@@ -49,6 +49,9 @@ def _flow_of(deployment: dict):
 # Deployments the app launches for one campaign: the launcher (tasks/services/jobs) gives
 # each run its campaign, so they are never scheduled or triggered
 PER_RUN = {"write-campaign-messages": {"campaign_id"}, "send-campaign-now": {"campaign_id"}}
+# what the alert automations give each run of the alert email deployment (rendered from the
+# triggering event: tasks/adapters/alert_automations.py)
+PER_RUN["send-alert-email"] = {"kind", "subject", "text"}
 
 
 def test_prefect_deployments_point_at_flows_with_their_parameters():
@@ -59,7 +62,7 @@ def test_prefect_deployments_point_at_flows_with_their_parameters():
         flow = _flow_of(deployment)
         assert isinstance(flow, Flow), name
         accepted = set(flow.parameters.properties)
-        given = set(deployment["parameters"]) | PER_RUN.get(name, set())
+        given = set(deployment.get("parameters") or {}) | PER_RUN.get(name, set())
         assert not (name in PER_RUN and (deployment.get("schedules") or deployment.get("triggers")))
         for trigger in deployment.get("triggers", []):
             given |= set(trigger.get("parameters") or {})
@@ -79,6 +82,7 @@ def test_prefect_deployments_point_at_flows_with_their_parameters():
         "churn-pipeline",
         "write-campaign-messages",
         "send-retention-campaign",
+        "send-alert",
     }
 
 

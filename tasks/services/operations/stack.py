@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from configs.settings import Settings
 from tasks.adapters import stack
+from tasks.adapters.alert_automations import ensure_alert_automations
 from tasks.adapters.prefect_door import PrefectDoor
 from tasks.adapters.stack_services import (
     REPO,
@@ -97,17 +98,20 @@ def stores(settings: Settings) -> dict[str, str]:
 @dataclass(frozen=True)
 class Deployed:
     """What `retainai deploy` did: the work pool (created or there), the deployments on the
-    server, the crash detector automation and what the preflight checked."""
+    server, the crash detector automation, the alert automations and what the preflight
+    checked."""
 
     pool_created: bool
     deployments: list[str]
     automation: str
+    alerts: list[str]
     checked: list[str]
 
 
 def deploy(settings: Settings) -> Deployed:
     """Check what the deployments will read (ProblemsError listing every problem, nothing
-    deployed), then register prefect.yaml's deployments, the pool and the crash detector."""
+    deployed), then register prefect.yaml's deployments, the pool, the crash detector and the
+    alert automations."""
     checked = run_checks(settings)
     if checked.problems:
         lines = [p.line() for p in checked.problems]
@@ -118,4 +122,5 @@ def deploy(settings: Settings) -> Deployed:
     created = door.ensure_work_pool(settings.work_pool)
     door.deploy_all(REPO)
     automation = door.ensure_crash_detector(settings)
-    return Deployed(created, door.deployment_names(), automation, checked.checked)
+    alerts = ensure_alert_automations(settings)
+    return Deployed(created, door.deployment_names(), automation, alerts, checked.checked)
