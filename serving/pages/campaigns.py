@@ -111,7 +111,8 @@ async def _legacy(request: Request, state) -> Response:
     except InvalidDraftError as error:
         head, *rest = error.field
         where = ".".join(map(str, [LEGACY_NAMES.get(str(head), head), *rest]))
-        return OrjsonResponse({"detail": f"{where}: {error.reason}"}, status_code=422)
+        reason = error.reason_in(api_language(request))
+        return OrjsonResponse({"detail": f"{where}: {reason}"}, status_code=422)
     except RetainAIError as error:  # the one mapping of typed errors, as JSON here
         detail = hide_paths(i18n.translate_error(error, api_language(request)))
         return OrjsonResponse({"detail": detail}, status_code=status_of(error)[0])

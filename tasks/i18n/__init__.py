@@ -6,6 +6,7 @@ to its English source, as gettext does; the catalogue tests fail on any such gap
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -89,6 +90,17 @@ def choose_language(
     )
 
 
+class Translator:
+    """`_("text", name=value)` in `language`, for code that writes words itself (a page's
+    notices, a chart's titles); `language` tells it how to write numbers too."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __call__(self, message: str, **values: object) -> str:
+        return gettext(self.language, message, **values)
+
+
 def locale_of(language: str) -> Locale:
     try:
         return Locale.parse(language)
@@ -102,15 +114,48 @@ def N_(message: str) -> str:
     return message
 
 
-def words_in(language: str, values: dict[str, object]) -> dict[str, object]:
-    """`values` with the stored words among them (a status, a role) in `language`."""
+class Phrase:
+    """A piece of a message translated on its own (a field's name, a reason): `template`
+    marked with `N_` and its named values; `str()` is the English text."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+
+    def __str__(self) -> str:
+        return self.in_language(DEFAULT_LANGUAGE)
+
+    def __repr__(self) -> str:
+        return f"Phrase({str(self)!r})"
+
+    def in_language(self, language: str) -> str:
+        text = translations(language).ugettext(self.template)
+        values = words_in(language, self.values)
+        try:
+            return text % values if values else text
+        except (KeyError, TypeError, ValueError):  # a broken catalogue entry: the English text
+            return self.template % self.values if self.values else self.template
+
+
+def _value_in(language: str, value: object, catalogue: Translations) -> object:
+    from babel import numbers
+
     from tasks.i18n.words import WORDS
 
+    if isinstance(value, Phrase):
+        return value.in_language(language)
+    if isinstance(value, str) and value in WORDS:
+        return catalogue.ugettext(value)
+    if isinstance(value, float) and math.isfinite(value):  # 0,5 in French; ids are ints
+        return numbers.format_decimal(value, format="#,##0.######", locale=locale_of(language))
+    return value
+
+
+def words_in(language: str, values: dict[str, object]) -> dict[str, object]:
+    """`values` in `language`: the stored words among them (a status, a role) and the
+    phrases translated, the decimal numbers written with the language's separators."""
     catalogue = translations(language)
-    return {
-        key: catalogue.ugettext(value) if isinstance(value, str) and value in WORDS else value
-        for key, value in values.items()
-    }
+    return {key: _value_in(language, value, catalogue) for key, value in values.items()}
 
 
 def translate_error(error: Exception, language: str) -> str:
