@@ -20,6 +20,7 @@ from serving.chart_frame import (
     Translate,
     english,
     label_order,
+    language_of,
 )
 from serving.chart_frame import axis as _axis
 from serving.chart_frame import band as _band
@@ -29,6 +30,7 @@ from serving.chart_frame import lines as _lines
 from serving.chart_frame import rgba as _rgba
 from serving.chart_frame import word as _word
 from tasks.core.dashboard import churn_rate
+from tasks.i18n.formatting import format_number, format_percent
 
 
 def segment_chart(kpis: dict[str, Any], *, _: Translate = english) -> str:
@@ -39,13 +41,13 @@ def segment_chart(kpis: dict[str, Any], *, _: Translate = english) -> str:
         "x": names,
         "y": [segments[s]["count"] for s in names],
         "marker": {"color": [RISK_COLOURS[s] for s in names]},
-        "text": [f"{100 * (segments[s]['share'] or 0):.1f}%" for s in names],
+        "text": [format_percent(segments[s]["share"] or 0, language_of(_)) for s in names],
     }
     bars["x"] = [_("%(segment)s risk", segment=_word(_, s)) for s in names]
     hover = _("%(segment)s: %(count)s customers", segment="%{x}", count="%{y:,}")
     bars["hovertemplate"] = hover + "<extra></extra>"
     customers = _axis(_("customers"), tickformat=",")
-    return _html([bars], _("Customers by risk segment"), yaxis=customers)
+    return _html([bars], _("Customers by risk segment"), _, yaxis=customers)
 
 
 def revenue_chart(
@@ -70,6 +72,7 @@ def revenue_chart(
             "Revenue at risk per month by %(column)s",
             column=_column(_, str(groups["column"]), labels),
         ),
+        _,
         yaxis=_axis(_("revenue at risk / month"), tickformat=",.0f"),
     )
 
@@ -86,6 +89,7 @@ def history_chart(
     return _html(
         [_lines(dates, rates, _("churn rate")), _lines(dates, high, _("high-risk share"))],
         _("KPI history"),
+        _,
         yaxis=_axis(tickformat=".0%"),
         xaxis=_axis(type="category"),
     )
@@ -103,6 +107,7 @@ def score_history_chart(
     return _html(
         [line],
         _("Churn probability over time"),
+        _,
         yaxis=_axis(range=[0, 1], tickformat=".0%"),
         xaxis=_axis(type="category"),
     )
@@ -126,6 +131,7 @@ def reasons_chart(reasons: list[dict[str, Any]], *, _: Translate = english) -> s
     return _html(
         [bars],
         _("Why: contributions to the churn score (log-odds)"),
+        _,
         xaxis=_axis(zeroline=True),
         yaxis=_axis(automargin=True),
     )
@@ -140,9 +146,11 @@ def profit_chart(sizes: Any, profit: Any, best: int, chosen: int, *, _: Translat
         "mode": "lines",
         "name": _("expected profit"),
     }
-    marks = [(best, _("best %(size)s", size=f"{best:,}"), {"dash": "dash", "color": "grey"})]
+    language = language_of(_)
+    best_size, chosen_size = format_number(best, language), format_number(chosen, language)
+    marks = [(best, _("best %(size)s", size=best_size), {"dash": "dash", "color": "grey"})]
     if chosen != best:
-        marks.append((chosen, _("chosen %(size)s", size=f"{chosen:,}"), {"color": BLUE}))
+        marks.append((chosen, _("chosen %(size)s", size=chosen_size), {"color": BLUE}))
     shapes = [
         {
             "type": "line",
@@ -172,6 +180,7 @@ def profit_chart(sizes: Any, profit: Any, best: int, chosen: int, *, _: Translat
     return _html(
         [curve],
         _("Expected profit by audience size"),
+        _,
         xaxis=_axis(_("customers")),
         yaxis=_axis(_("expected profit")),
         shapes=shapes,
@@ -191,7 +200,7 @@ def realised_chart(
         _lines(dates, [r["brier"] for r in rows], _("Brier score"), hovertemplate="%{y:.3f}"),
     ]
     title = _("Realised performance (outcomes known later)")
-    return _html(lines, title, xaxis=_axis(type="category"))
+    return _html(lines, title, _, xaxis=_axis(type="category"))
 
 
 def survival_chart(
@@ -241,6 +250,7 @@ def survival_chart(
     return _html(
         traces,
         _("Customers still staying by %(grouping)s (95%% bands)", grouping=_column(_, by, labels)),
+        _,
         xaxis=_axis(_("months as a customer")),
         yaxis=_axis(_("share still customers"), range=[0, 1.02], tickformat=".0%"),
     )
@@ -262,7 +272,10 @@ def heatmap_chart(
         return [[matrix[r][c] for c in columns] for r in rows]
 
     values = ordered(table[figure_of])
-    text = [[("" if v is None else f"{100 * v:.0f}%") for v in line] for line in values]
+    language = language_of(_)
+    text = [
+        [("" if v is None else format_percent(v, language, 0)) for v in line] for line in values
+    ]
     cells = {
         "type": "heatmap",
         "z": values,
@@ -298,6 +311,7 @@ def heatmap_chart(
     return _html(
         [cells],
         title,
+        _,
         xaxis=_axis(type="category", automargin=True, tickangle=-30),
         yaxis=_axis(type="category", automargin=True),
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
