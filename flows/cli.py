@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from flows.cli_common import EPILOG, context, exit_code_of, settings
+from flows.cli_common import EPILOG, cli_language, context, error_line, exit_code_of, settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
 from flows.commands_jobs import jobs_app
@@ -104,8 +104,7 @@ def main() -> None:
             raise SystemExit(exc.exit_code) from None
         if _state["debug"]:
             traceback.print_exc()
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        typer.echo(f"error: {message}", err=True)
+        typer.echo(error_line(exc, cli_language()), err=True)
         raise SystemExit(exit_code_of(exc)) from None
 
 
