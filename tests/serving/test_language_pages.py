@@ -117,6 +117,7 @@ def test_a_french_user_reads_the_charts_in_french(site):
     form_login(client, "vic@example.test", PASSWORD)
     english = _charts(client.get("/dashboard/").text)
     assert {"Customers by risk segment", "KPI history"} <= set(english)
+    assert english["Customers by risk segment"]["layout"]["separators"] == ".,"
     assert english["Customers by risk segment"]["data"][0]["x"] == [
         "low risk",
         "medium risk",
@@ -129,6 +130,8 @@ def test_a_french_user_reads_the_charts_in_french(site):
     overview = _charts(client.get("/dashboard/").text)
     assert set(overview) == {"Clients par segment de risque", "Historique des indicateurs"}
     bars = overview["Clients par segment de risque"]["data"][0]
+    assert overview["Clients par segment de risque"]["layout"]["separators"] == ",\u202f"
+    assert bars["text"] == ["50,0\u00a0%", "30,0\u00a0%", "20,0\u00a0%"]  # Babel's French
     assert bars["x"] == ["risque faible", "risque moyen", "risque élevé"]
     assert bars["hovertemplate"] == "%{x} : %{y:,} clients<extra></extra>"  # plotly's fields kept
     lines = overview["Historique des indicateurs"]["data"]
@@ -141,6 +144,26 @@ def test_a_french_user_reads_the_charts_in_french(site):
     cells = heatmaps["Score d'attrition moyen par Contract et tranche d'ancienneté"]["data"][0]
     assert cells["x"] == ["0-6 mois", "6-12 mois"] and cells["y"] == ["Month-to-month", "One year"]
     assert cells["hovertemplate"].startswith("%{y} / %{x} : %{z:.1%} de %{customdata:,} clients")
+
+
+def test_a_french_analyst_reads_why_a_campaign_form_was_refused_in_french(site):
+    client, engine = site
+    seed_scores(engine)
+    form_login(client, "ada@example.test", PASSWORD)
+    _choose(client, "fr")
+    page = client.get("/dashboard/campaigns/new").text
+    form = {"name": "", "min_probability": "1.5", "csrf_token": _csrf(page)}
+    refused = client.post("/dashboard/campaigns", data=form)
+    said = html.unescape(refused.text)
+    assert refused.status_code == 400
+    assert "Probabilité d'attrition minimale : 1,5 est hors de l'intervalle [0 ; 1]" in said
+    form = {**form, "min_probability": "0.5"}
+    nameless = html.unescape(client.post("/dashboard/campaigns", data=form).text)
+    assert "Nom de la campagne : une campagne doit avoir un nom" in nameless
+    preview = client.get("/dashboard/campaigns/preview", params={"limit": "lots"})
+    assert "Taille maximale de l'audience : 'lots' n'est pas un nombre" in html.unescape(
+        preview.text
+    )
 
 
 def test_the_browser_language_applies_without_a_choice_and_a_choice_wins(site):

@@ -135,5 +135,86 @@ def test_a_campaign_service_error_keeps_english_and_reads_in_french():
         check_holdout_share(0.9)
     assert str(share.value) == "holdout share 0.9 is outside (0, 0.5]"
     assert i18n.translate_error(share.value, "fr") == (
-        "la part du groupe témoin 0.9 est hors de l'intervalle (0, 0,5]"
+        "la part du groupe témoin 0,9 est hors de l'intervalle (0, 0,5]"
     )
+
+
+def test_a_campaign_drafts_field_and_reason_read_in_french():
+    from pathlib import Path
+
+    import pytest
+
+    from configs.schema import load_config
+    from tasks.core.audience import AudienceFilter
+    from tasks.services.campaigns import CampaignDraft, InvalidDraftError
+    from tasks.services.campaigns.rules import checked_draft
+
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
+    with pytest.raises(InvalidDraftError) as nameless:
+        checked_draft(config, CampaignDraft())
+    assert str(nameless.value) == "Campaign name: a campaign needs a name"
+    assert i18n.translate_error(nameless.value, "fr") == (
+        "Nom de la campagne : une campagne doit avoir un nom"
+    )
+    too_high = CampaignDraft(name="x", audience=AudienceFilter(min_probability=1.5))
+    with pytest.raises(InvalidDraftError) as bounded:
+        checked_draft(config, too_high)
+    assert bounded.value.field == ("audience", "min_probability")  # the API's loc
+    assert str(bounded.value) == "Lowest churn probability: 1.5 is outside [0, 1]"
+    assert bounded.value.reason_in("fr") == "1,5 est hors de l'intervalle [0 ; 1]"
+    assert i18n.translate_error(bounded.value, "fr") == (
+        "Probabilité d'attrition minimale : 1,5 est hors de l'intervalle [0 ; 1]"
+    )
+    wrong = CampaignDraft(name="x", audience=AudienceFilter(risk_segments=("high", "huge")))
+    with pytest.raises(InvalidDraftError) as item:
+        checked_draft(config, wrong)
+    assert i18n.translate_error(item.value, "fr").startswith(
+        "Segments de risque, élément 2 : 'huge' ne fait pas partie de"
+    )
+
+
+def test_the_command_line_speaks_the_language_of_its_setting_or_locale():
+    from flows.cli_common import cli_language, error_line
+    from tasks.core.errors import NotFoundError
+
+    assert cli_language({"LANG": "fr_FR.UTF-8"}) == "fr"
+    assert cli_language({"LANG": "fr_FR.UTF-8", "LC_ALL": "C"}) == "en"  # LC_ALL wins
+    assert cli_language({"LANG": "en_US.UTF-8", "LC_MESSAGES": "fr_CA.UTF-8"}) == "fr"
+    assert cli_language({"LANG": "de_DE.UTF-8"}) == "en" and cli_language({}) == "en"
+    assert cli_language({"RETAINAI_DEFAULT_LANGUAGE": "fr", "LANG": "en_GB.UTF-8"}) == "fr"
+    missing = NotFoundError("no user %(id)s", id=7)
+    assert error_line(missing, "fr") == "erreur : aucun utilisateur 7"
+    assert error_line(missing, "en") == "error: no user 7"
+    assert error_line(ValueError("plain\nsecond line"), "fr") == "erreur : plain"
+
+
+def test_chart_numbers_use_the_languages_separators():
+    import html
+    import json
+    import re
+
+    from serving import charts
+
+    kpis = {"segments": {"high": {"count": 1234, "share": 0.125}}}
+
+    def spec(drawn: str) -> dict:
+        return json.loads(html.unescape(re.search(r'data-chart="([^"]+)"', drawn).group(1)))
+
+    french = spec(charts.segment_chart(kpis, _=i18n.Translator("fr")))
+    assert french["layout"]["separators"] == ",\u202f"  # Babel's fr: decimal, thousands
+    assert french["data"][0]["text"] == ["12,5\u00a0%"]
+    english = spec(charts.segment_chart(kpis))
+    assert english["layout"]["separators"] == ".," and english["data"][0]["text"] == ["12.5%"]
+    curve = spec(charts.profit_chart([1, 2], [3.0, 4.0], 1500, 1200, _=i18n.Translator("fr")))
+    assert [note["text"] for note in curve["layout"]["annotations"]] == [
+        "optimum 1\u202f500",
+        "choix 1\u202f200",
+    ]
+
+
+def test_money_keeps_the_digits_asked_for():
+    from tasks.i18n.formatting import format_money
+
+    assert format_money(0.0123, "EUR", "fr", 4) == "0,0123\u00a0€"
+    assert format_money(0.0123, "USD", "en", 4) == "$0.0123"
+    assert format_money(1234.5, "EUR", "fr") == "1\u202f234\u00a0€"
