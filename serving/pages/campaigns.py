@@ -105,7 +105,7 @@ async def _legacy(request: Request, state) -> Response:
         try:
             body = json.loads(await request.body())
         except ValueError:
-            raise InvalidInputError("the body is not JSON") from None
+            raise InvalidInputError(N_("the body is not JSON")) from None
         draft = read_legacy_campaign(body, caller.actor)
         made = await run_in_threadpool(use.create_campaign, state.context, state.config, draft)
     except InvalidDraftError as error:
@@ -228,9 +228,9 @@ async def approve(
 
     def run():
         if form.get("confirm") != "yes":
-            raise InvalidInputError("tick the box to confirm the count and the cost")
+            raise InvalidInputError(N_("tick the box to confirm the count and the cost"))
         if not expected.isdigit():
-            raise InvalidInputError("the confirmed count is missing: open the page again")
+            raise InvalidInputError(N_("the confirmed count is missing: open the page again"))
         command = ApproveCampaign(campaign_id, session.user["email"], True, int(expected))
         return use.approve_campaign(state.context, state.config, command)
 

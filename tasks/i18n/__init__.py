@@ -137,6 +137,14 @@ class Phrase:
             return self.template % self.values if self.values else self.template
 
 
+class Count(int):
+    """A count in a message (rows, values), written with the reader's thousands separator
+    ('2,000,000', '2 000 000'); an id stays a plain int, written as is."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}"
+
+
 def _value_in(language: str, value: object, catalogue: Translations) -> object:
     from babel import numbers
 
@@ -146,6 +154,8 @@ def _value_in(language: str, value: object, catalogue: Translations) -> object:
         return value.in_language(language)
     if isinstance(value, str) and value in WORDS:
         return catalogue.ugettext(value)
+    if isinstance(value, Count):
+        return numbers.format_decimal(int(value), format="#,##0", locale=locale_of(language))
     if isinstance(value, float) and math.isfinite(value):  # 0,5 in French; ids are ints
         return numbers.format_decimal(value, format="#,##0.######", locale=locale_of(language))
     return value

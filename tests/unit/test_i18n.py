@@ -218,3 +218,33 @@ def test_money_keeps_the_digits_asked_for():
     assert format_money(0.0123, "EUR", "fr", 4) == "0,0123\u00a0€"
     assert format_money(0.0123, "USD", "en", 4) == "$0.0123"
     assert format_money(1234.5, "EUR", "fr") == "1\u202f234\u00a0€"
+
+
+def test_contacts_customer_filters_and_rollbacks_are_refused_in_french():
+    import pandas as pd
+    import pytest
+
+    from tasks.core.contacts import contact_rows
+    from tasks.core.errors import InvalidInputError, RegistryError
+    from tasks.core.promotion import rollback_target
+    from tasks.services.customers.commands import customer_filter
+
+    bad = pd.DataFrame({"customer_id": ["C1"], "consent_email": ["maybe"], "consent_sms": ["no"]})
+    with pytest.raises(InvalidInputError) as consent:
+        contact_rows(bad, "telco")
+    assert str(consent.value) == "consent_email must be yes/no, e.g. 'maybe'"
+    assert i18n.translate_error(consent.value, "fr") == (
+        "consent_email doit valoir oui/non (yes/no), par exemple pas 'maybe'"
+    )
+    with pytest.raises(InvalidInputError) as limit:
+        customer_filter(limit=0)
+    assert str(limit.value) == "limit: at least 1"
+    assert i18n.translate_error(limit.value, "fr") == "limit : au moins 1"
+    with pytest.raises(InvalidInputError) as unknown:
+        customer_filter(colour="blue")
+    assert i18n.translate_error(unknown.value, "fr") == (
+        "colour : ce n'est pas un filtre de la liste des clients"
+    )
+    with pytest.raises(RegistryError) as none:
+        rollback_target([], None)
+    assert i18n.translate_error(none.value, "fr") == "il n'y a pas de champion à annuler"
