@@ -145,6 +145,14 @@ class Count(int):
         return f"{int(self):,}"
 
 
+class Share(float):
+    """A share in a message (0.125), written as a percent in the reader's way ('12.5%',
+    '12,5 %')."""
+
+    def __str__(self) -> str:
+        return f"{float(self):.1%}"
+
+
 def _value_in(language: str, value: object, catalogue: Translations) -> object:
     from babel import numbers
 
@@ -156,6 +164,10 @@ def _value_in(language: str, value: object, catalogue: Translations) -> object:
         return catalogue.ugettext(value)
     if isinstance(value, Count):
         return numbers.format_decimal(int(value), format="#,##0", locale=locale_of(language))
+    if isinstance(value, Share):
+        pattern = locale_of(language).percent_formats[None].pattern.split(";")[0]
+        pattern = pattern.replace("0", "0.0", 1)
+        return numbers.format_percent(float(value), format=pattern, locale=locale_of(language))
     if isinstance(value, float) and math.isfinite(value):  # 0,5 in French; ids are ints
         return numbers.format_decimal(value, format="#,##0.######", locale=locale_of(language))
     return value

@@ -14,6 +14,7 @@ WORDS = frozenset(
         N_("analyst"),
         N_("admin"),
         N_("app"),
+        N_("anonymous"),
         # risk segments and campaign arms
         N_("high"),
         N_("medium"),

@@ -248,3 +248,37 @@ def test_contacts_customer_filters_and_rollbacks_are_refused_in_french():
     with pytest.raises(RegistryError) as none:
         rollback_target([], None)
     assert i18n.translate_error(none.value, "fr") == "il n'y a pas de champion à annuler"
+
+
+def test_outcome_events_roles_and_quarantines_are_refused_in_french():
+    import pandas as pd
+    import pytest
+
+    from tasks.core.campaign_report import event_rows
+    from tasks.core.contract import quarantine_limit
+    from tasks.core.errors import ConflictError, ForbiddenError, InvalidInputError
+    from tasks.core.policy import require
+
+    members = pd.Series(["C1", "C2"])
+    odd = pd.DataFrame({"customer_id": ["C1"], "event": ["waved"]})
+    with pytest.raises(InvalidInputError) as unknown:
+        event_rows(odd, 4, members)
+    assert i18n.translate_error(unknown.value, "fr").startswith(
+        "événements inconnus waved ; connus : delivered, opened"
+    )
+    outside = pd.DataFrame({"customer_id": ["C9"], "event": ["retained"]})
+    with pytest.raises(ConflictError) as stranger:
+        event_rows(outside, 4, members)
+    assert i18n.translate_error(stranger.value, "fr") == "clients absents de la campagne 4 : C9"
+    with pytest.raises(ForbiddenError) as refused:
+        require("viewer", "campaigns")
+    assert str(refused.value) == "the viewer role may not do this (campaigns)"
+    assert i18n.translate_error(refused.value, "fr") == (
+        "le rôle lecteur ne permet pas de faire ceci (campaigns)"
+    )
+    too_many = quarantine_limit(1234, 5000, 0.05, "tenure (1234)")
+    assert str(too_many).startswith("1,234 of 5,000 rows (24.7%) break row rules")
+    assert i18n.translate_error(too_many, "fr").startswith(
+        "1\u202f234 lignes sur 5\u202f000 (24,7\u00a0%) enfreignent les règles de ligne, "
+        "au-delà de la limite de 5,0\u00a0%"
+    )
