@@ -45,8 +45,9 @@ def gettext(language: str, message: str, **values: object) -> str:
     return text % values if values else text
 
 
-def ngettext(language: str, singular: str, plural: str, n: int, **values: object) -> str:
-    text = translations(language).ungettext(singular, plural, n)
+def plural(language: str, singular: str, many: str, n: int, **values: object) -> str:
+    """The singular or plural of a message for `n` in `language` (`%(num)s` is `n`)."""
+    text = translations(language).ungettext(singular, many, n)
     return text % {"num": n, **values}
 
 

@@ -64,6 +64,8 @@ WORDS = frozenset(
         N_("customer id"),
         # how a campaign's audience is ranked (tasks/services/campaigns/drafting.py)
         N_("churn risk"),
+        N_("expected profit"),
+        N_("expected uplift"),
         # the data sources (tasks/services/data/sources.py)
         N_("training (RETAINAI_TRAINING_SOURCE)"),
         N_("scoring (RETAINAI_SCORING_SOURCE)"),

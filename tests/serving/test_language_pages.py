@@ -63,6 +63,8 @@ def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
 
     page = client.get("/dashboard/").text
     assert '<html lang="fr">' in page and "Vue d'ensemble" in page and "Overview" not in page
+    assert "Aucun relais de messagerie : les liens de réinitialisation" in html.unescape(page)
+    assert "No mail relay" not in page  # the admins' setup warnings too
     assert f"1{NNBSP}200" in page and "depuis le 1 oct. 2026" in page
     assert "Se déconnecter" in page and "administrateur" in page
     listing = client.get("/dashboard/campaigns").text
@@ -71,6 +73,7 @@ def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
     assert "<td>Français</td>" in users and "<td>par défaut</td>" in users
     customers = client.get("/dashboard/customers").text
     assert "Probabilité d'attrition" in customers and "élevé" in customers
+    assert f"1{NNBSP}200 clients correspondent" in customers  # the template's plural
 
     back = _choose(client, "")  # the browser's default again
     assert back.status_code == 200 and "Language saved." in back.text
@@ -160,6 +163,8 @@ def test_a_french_analyst_reads_why_a_campaign_form_was_refused_in_french(site):
     form = {**form, "min_probability": "0.5"}
     nameless = html.unescape(client.post("/dashboard/campaigns", data=form).text)
     assert "Nom de la campagne : une campagne doit avoir un nom" in nameless
+    ranked = html.unescape(client.get("/dashboard/campaigns/preview").text)
+    assert "Classement par profit attendu." in ranked  # the ranking in business words
     preview = client.get("/dashboard/campaigns/preview", params={"limit": "lots"})
     assert "Taille maximale de l'audience : 'lots' n'est pas un nombre" in html.unescape(
         preview.text
