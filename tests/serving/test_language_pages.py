@@ -74,6 +74,10 @@ def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
     customers = client.get("/dashboard/customers").text
     assert "Probabilité d'attrition" in customers and "élevé" in customers
     assert f"1{NNBSP}200 clients correspondent" in customers  # the template's plural
+    download = client.get("/dashboard/customers.csv?risk=high").text
+    heading, first = download.splitlines()[:2]
+    assert heading.startswith("Client,Probabilité d'attrition,Risque,")
+    assert ",élevé," in first and re.search(r",0\.\d+,", first)  # numbers as programs read
 
     back = _choose(client, "")  # the browser's default again
     assert back.status_code == 200 and "Language saved." in back.text
