@@ -303,6 +303,15 @@ def test_a_schedule_in_the_past_is_refused_on_both_doors(people):
     assert answer.status_code == 409  # valid a moment before: a conflict with the clock
     assert answer.json()["detail"].startswith("scheduled_at: ")
     assert "is in the past" in answer.json()["detail"]
+    french = {**_api(served, "analyst"), "Accept-Language": "fr"}
+    late = served.client.post("/campaigns", json=body, headers=french).json()["detail"]
+    assert late.startswith("scheduled_at : ") and "est dans le passé" in late
+    unknown = {"name": "unknown offer", "offer": "nope"}
+    refused = served.client.post("/campaigns", json=unknown, headers=french)
+    assert refused.status_code == 422
+    (error,) = refused.json()["detail"]
+    assert error["loc"] == ["body", "offer"]  # the body's field, for a program
+    assert error["msg"].startswith("offre inconnue 'nope' (offres : loyalty-discount")
     csrf = page_login(served.client, MAKER, "/dashboard/campaigns/new")
     form = {"name": "too late", "limit": "5", "scheduled_at": past[:16], "csrf_token": csrf}
     page = served.client.post("/dashboard/campaigns", data=form, follow_redirects=False)
