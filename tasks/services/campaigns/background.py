@@ -61,9 +61,11 @@ def still_writing(campaign: dict[str, Any], now: datetime | None = None) -> bool
     and has not ended since, not so long ago that the run must have died."""
     totals = campaign.get("totals") or {}
     since, ended = totals.get(WRITING_SINCE), totals.get(WRITING_ENDED)
-    if campaign.get("status") != "draft" or not since or (ended and ended >= since):
+    if campaign.get("status") != "draft" or not since:
         return False
     began = datetime.fromisoformat(since)
+    if ended and datetime.fromisoformat(ended) >= began:
+        return False
     return (now or datetime.now(UTC)) - began < WRITING_GIVEN_UP
 
 

@@ -98,7 +98,7 @@ def generate_messages(
     parts = [todo.iloc[start : start + batch] for start in range(0, len(todo), batch)]
     try:
         asyncio.run(_write_and_store(settings, parts, requests, save, tally))
-    except BaseException:  # broken off: its page stops waiting (the totals below say ended)
+    except BaseException:  # broken off: its page stops waiting (done, the totals say so)
         mark_writing(ctx, campaign_id, WRITING_ENDED)
         raise
     paths = Counter(previous.get("paths") or {}) + tally["paths"]
