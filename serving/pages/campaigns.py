@@ -84,7 +84,7 @@ def _preview(state, params, _: charts.Translate) -> dict[str, Any]:
         if curve is not None
         else None
     )
-    return {"figures": found.figures(), "chart": chart}
+    return {"figures": found.figures(), "chart": chart, "currency": state.config.dataset.currency}
 
 
 @router.get("/dashboard/campaigns/preview", response_class=HTMLResponse)

@@ -169,6 +169,8 @@ def test_a_french_analyst_reads_why_a_campaign_form_was_refused_in_french(site):
     assert "Nom de la campagne : une campagne doit avoir un nom" in nameless
     ranked = html.unescape(client.get("/dashboard/campaigns/preview").text)
     assert "Classement par profit attendu." in ranked  # the ranking in business words
+    costs = re.search(r"Coût de contact</th><td class=\"num\">([^<]+)<", ranked).group(1)
+    assert costs.endswith("\u00a0$US")  # money in the table's currency, written in French
     preview = client.get("/dashboard/campaigns/preview", params={"limit": "lots"})
     assert "Taille maximale de l'audience : 'lots' n'est pas un nombre" in html.unescape(
         preview.text
