@@ -75,7 +75,7 @@ TRANSLATED := fr
 
 messages: $(STAMP)
 	$(BIN)/pybabel -q extract -F tasks/i18n/babel.cfg --no-default-keywords \
-		-k _ -k N_ -k gettext:2 -k ngettext:2,3 --sort-output --no-location --no-wrap \
+		-k _ -k N_ -k gettext:2 -k plural:2,3 -k ngettext:1,2 --sort-output --no-location --no-wrap \
 		--project RetainAI -o $(MESSAGES) .
 	for lang in $(TRANSLATED); do \
 		$(BIN)/pybabel -q update -i $(MESSAGES) -d tasks/i18n/locales -D messages -l $$lang \

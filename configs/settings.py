@@ -145,7 +145,8 @@ class Settings(BaseSettings):
     reset_token_minutes: int = Field(30, ge=1)  # a password reset link stays valid this long
     reset_mails_per_hour: int = Field(3, ge=1)  # reset links emailed to one account per hour
     self_registration: bool = False  # anyone may sign up (as a viewer)
-    # the pages' language when a user has not chosen one (en, fr); none: the browser's
+    # the pages' language when a user has not chosen one (en, fr), none: the browser's; and the
+    # command line's, none: the POSIX locale's (LC_ALL, LC_MESSAGES, LANG), else English
     default_language: str | None = Field(None, pattern="^(en|fr)$")
     # emails claimed per commit; a crash between claim and commit leaves at most this many
     # `unknown` (a person decides on them)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import typer
 
-from configs.errors import SettingsError
-from flows.cli_common import EPILOG, context, exit_code_of, settings
+from flows.cli_common import EPILOG, cli_language, context, error_lines, exit_code_of, settings
 from flows.commands_admin import db_app, expectations_app, models_app, serve, tokens_app
 from flows.commands_campaign import campaign_app, contacts_app, uplift_app
 from flows.commands_jobs import jobs_app
@@ -105,19 +104,11 @@ def main() -> None:
             raise SystemExit(exc.exit_code) from None
         if _state["debug"]:
             traceback.print_exc()
-        for line in error_lines(exc):
-            typer.echo(f"error: {line}", err=True)
+        for line in error_lines(exc, cli_language()):
+            typer.echo(line, err=True)
         for line in getattr(exc, "details", ()):  # a ProblemsError: one problem a line
             typer.echo(f"  {line}", err=True)
         raise SystemExit(exit_code_of(exc)) from None
-
-
-def error_lines(error: BaseException) -> list[str]:
-    """What a failed command prints: its first line, or every line of invalid settings (one
-    per variable)."""
-    if isinstance(error, SettingsError):
-        return list(error.lines)
-    return [str(error).splitlines()[0] if str(error) else type(error).__name__]
 
 
 if __name__ == "__main__":

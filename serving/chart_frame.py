@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
+from babel import numbers
+
 from tasks.core.message_facts import readable
-from tasks.i18n import N_
+from tasks.i18n import DEFAULT_LANGUAGE, N_, locale_of
 from tasks.i18n.words import WORDS
 
 RISK_COLOURS = {"low": "#12b76a", "medium": "#f79009", "high": "#d92d20"}
@@ -48,13 +50,28 @@ def column(_: Translate, name: str, labels: Labels | None = None) -> str:
     return _(words) if words in OWN_COLUMNS else words
 
 
-def html(data: list[dict[str, Any]], title: str, **layout: Any) -> str:
+def language_of(_: Translate) -> str:
+    """The language a chart's translator writes (English for `english`)."""
+    return getattr(_, "language", DEFAULT_LANGUAGE)
+
+
+def separators(language: str) -> str:
+    """plotly.js's `separators` for `language`: its decimal sign, then its thousands
+    separator, as Babel's locale writes them ('.,' in English; ',' and a narrow no-break
+    space in French). Every number plotly writes (axes, hover, text templates) uses them."""
+    locale = locale_of(language)
+    return numbers.get_decimal_symbol(locale) + numbers.get_group_symbol(locale)
+
+
+def html(data: list[dict[str, Any]], title: str, _: Translate = english, **layout: Any) -> str:
     """A chart's title (a heading of the page: it wraps on a narrow screen, where plotly's own
     title is cut) and an element whose `data-chart` holds the spec; serving/web/static/charts.js
-    draws it (no inline script: the pages' Content-Security-Policy runs none)."""
+    draws it (no inline script: the pages' Content-Security-Policy runs none). Its numbers
+    are written as `_`'s language writes them."""
     from plotly.io.json import to_json_plotly
 
     frame = {
+        "separators": separators(language_of(_)),
         "height": 300,
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",

@@ -13,22 +13,20 @@ from typing import Any
 
 from serving.chart_frame import (
     BLUE,
-    PALETTE,
     RISK_COLOURS,
     Day,
     Labels,
     Translate,
     english,
-    label_order,
+    language_of,
 )
 from serving.chart_frame import axis as _axis
-from serving.chart_frame import band as _band
 from serving.chart_frame import column as _column
 from serving.chart_frame import html as _html
 from serving.chart_frame import lines as _lines
-from serving.chart_frame import rgba as _rgba
 from serving.chart_frame import word as _word
 from tasks.core.dashboard import churn_rate
+from tasks.i18n.formatting import format_number, format_percent
 
 
 def segment_chart(kpis: dict[str, Any], *, _: Translate = english) -> str:
@@ -39,13 +37,13 @@ def segment_chart(kpis: dict[str, Any], *, _: Translate = english) -> str:
         "x": names,
         "y": [segments[s]["count"] for s in names],
         "marker": {"color": [RISK_COLOURS[s] for s in names]},
-        "text": [f"{100 * (segments[s]['share'] or 0):.1f}%" for s in names],
+        "text": [format_percent(segments[s]["share"] or 0, language_of(_)) for s in names],
     }
     bars["x"] = [_("%(segment)s risk", segment=_word(_, s)) for s in names]
     hover = _("%(segment)s: %(count)s customers", segment="%{x}", count="%{y:,}")
     bars["hovertemplate"] = hover + "<extra></extra>"
     customers = _axis(_("customers"), tickformat=",")
-    return _html([bars], _("Customers by risk segment"), yaxis=customers)
+    return _html([bars], _("Customers by risk segment"), _, yaxis=customers)
 
 
 def revenue_chart(
@@ -70,6 +68,7 @@ def revenue_chart(
             "Revenue at risk per month by %(column)s",
             column=_column(_, str(groups["column"]), labels),
         ),
+        _,
         yaxis=_axis(_("revenue at risk / month"), tickformat=",.0f"),
     )
 
@@ -86,6 +85,7 @@ def history_chart(
     return _html(
         [_lines(dates, rates, _("churn rate")), _lines(dates, high, _("high-risk share"))],
         _("KPI history"),
+        _,
         yaxis=_axis(tickformat=".0%"),
         xaxis=_axis(type="category"),
     )
@@ -103,6 +103,7 @@ def score_history_chart(
     return _html(
         [line],
         _("Churn probability over time"),
+        _,
         yaxis=_axis(range=[0, 1], tickformat=".0%"),
         xaxis=_axis(type="category"),
     )
@@ -126,6 +127,7 @@ def reasons_chart(reasons: list[dict[str, Any]], *, _: Translate = english) -> s
     return _html(
         [bars],
         _("Why: contributions to the churn score (log-odds)"),
+        _,
         xaxis=_axis(zeroline=True),
         yaxis=_axis(automargin=True),
     )
@@ -140,9 +142,11 @@ def profit_chart(sizes: Any, profit: Any, best: int, chosen: int, *, _: Translat
         "mode": "lines",
         "name": _("expected profit"),
     }
-    marks = [(best, _("best %(size)s", size=f"{best:,}"), {"dash": "dash", "color": "grey"})]
+    language = language_of(_)
+    best_size, chosen_size = format_number(best, language), format_number(chosen, language)
+    marks = [(best, _("best %(size)s", size=best_size), {"dash": "dash", "color": "grey"})]
     if chosen != best:
-        marks.append((chosen, _("chosen %(size)s", size=f"{chosen:,}"), {"color": BLUE}))
+        marks.append((chosen, _("chosen %(size)s", size=chosen_size), {"color": BLUE}))
     shapes = [
         {
             "type": "line",
@@ -172,6 +176,7 @@ def profit_chart(sizes: Any, profit: Any, best: int, chosen: int, *, _: Translat
     return _html(
         [curve],
         _("Expected profit by audience size"),
+        _,
         xaxis=_axis(_("customers")),
         yaxis=_axis(_("expected profit")),
         shapes=shapes,
@@ -191,114 +196,4 @@ def realised_chart(
         _lines(dates, [r["brier"] for r in rows], _("Brier score"), hovertemplate="%{y:.3f}"),
     ]
     title = _("Realised performance (outcomes known later)")
-    return _html(lines, title, xaxis=_axis(type="category"))
-
-
-def survival_chart(
-    rows: list[dict[str, Any]], by: str, *, _: Translate = english, labels: Labels | None = None
-) -> str:
-    """Kaplan-Meier curves of one grouping, each with its 95% band; by risk segment, the
-    curves take the risk badges' colours (high red, medium orange, low green)."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(str(row["group"]), []).append(row)
-    by_risk = by == "risk_segment"
-    if by_risk:  # the riskiest first, as the badges and the legend read
-        order = [s for s in ("high", "medium", "low") if s in groups]
-        groups = {s: groups[s] for s in order + [g for g in groups if g not in order]}
-    staying = _("%(months)s months: %(share)s still customers", months="%{x}", share="%{y:.0%}")
-    traces = []
-    for number, (group, points) in enumerate(groups.items()):
-        colour = RISK_COLOURS.get(group) if by_risk else None
-        colour = colour or PALETTE[number % len(PALETTE)]
-        months = [p["timeline"] for p in points]
-        band = {
-            "type": "scatter",
-            "x": months,
-            "mode": "lines",
-            "line": {"width": 0},
-            "showlegend": False,
-            "hoverinfo": "skip",
-        }
-        traces += [
-            {**band, "y": [p["ci_upper"] for p in points]},
-            {
-                **band,
-                "y": [p["ci_lower"] for p in points],
-                "fill": "tonexty",
-                "fillcolor": _rgba(colour, 0.12),
-            },
-            {
-                "type": "scatter",
-                "x": months,
-                "y": [p["survival"] for p in points],
-                "mode": "lines",
-                "line": {"shape": "hv", "color": colour},
-                "name": _("%(segment)s risk", segment=_word(_, group)) if by_risk else group,
-                "hovertemplate": staying + "<extra>%{fullData.name}</extra>",
-            },
-        ]
-    return _html(
-        traces,
-        _("Customers still staying by %(grouping)s (95%% bands)", grouping=_column(_, by, labels)),
-        xaxis=_axis(_("months as a customer")),
-        yaxis=_axis(_("share still customers"), range=[0, 1.02], tickformat=".0%"),
-    )
-
-
-def heatmap_chart(
-    name: str,
-    table: dict[str, Any],
-    figure_of: str,
-    *,
-    _: Translate = english,
-    labels: Labels | None = None,
-) -> str:
-    """One stored heatmap: `figure_of` is churn_rate or mean_score; customers on hover. Bands
-    read in numeric order; cells and the colour bar both in percent; labels never cut."""
-    rows, columns = label_order(table["rows"]), label_order(table["columns"])
-
-    def ordered(matrix: list[list[Any]]) -> list[list[Any]]:
-        return [[matrix[r][c] for c in columns] for r in rows]
-
-    values = ordered(table[figure_of])
-    text = [[("" if v is None else f"{100 * v:.0f}%") for v in line] for line in values]
-    cells = {
-        "type": "heatmap",
-        "z": values,
-        "x": [_band(_, table["columns"][c]) for c in columns],
-        "y": [_band(_, table["rows"][r]) for r in rows],
-        "text": text,
-        "texttemplate": "%{text}",
-        "customdata": ordered(table["customers"]),
-        "colorscale": [[0, "#fff5f0"], [0.5, "#fb6a4a"], [1, "#a50f15"]],
-        "zmin": 0,
-        "colorbar": {"tickformat": ".0%", "thickness": 12},
-        "hovertemplate": _(
-            "%(row)s / %(column)s: %(rate)s of %(count)s customers",
-            row="%{y}",
-            column="%{x}",
-            rate="%{z:.1%}",
-            count="%{customdata:,}",
-        )
-        + "<extra></extra>",
-    }
-    first, _and, second = name.partition(" x ")
-    first, second = _column(_, first, labels), _column(_, second, labels) if second else ""
-    if figure_of == "churn_rate":
-        title = (
-            _("Churn rate (observed) by %(first)s and %(second)s", first=first, second=second)
-            if second
-            else _("Churn rate (observed) by %(column)s", column=_column(_, name, labels))
-        )
-    elif second:
-        title = _("Average churn score by %(first)s and %(second)s", first=first, second=second)
-    else:
-        title = _("Average churn score by %(column)s", column=_column(_, name, labels))
-    return _html(
-        [cells],
-        title,
-        xaxis=_axis(type="category", automargin=True, tickangle=-30),
-        yaxis=_axis(type="category", automargin=True),
-        margin={"l": 10, "r": 10, "t": 20, "b": 10},
-    )
+    return _html(lines, title, _, xaxis=_axis(type="category"))

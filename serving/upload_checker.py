@@ -15,7 +15,7 @@ from pathlib import Path
 from configs.settings import Settings
 from tasks.adapters import upload_store
 from tasks.core.errors import InvalidInputError, UnavailableError
-from tasks.i18n import N_
+from tasks.i18n import N_, Count
 from tasks.services.data import UploadCheck
 
 log = logging.getLogger("retainai.serving")
@@ -53,14 +53,14 @@ class UploadChecker:
             return UploadCheck(**found)
         upload_store.discard(settings, upload_id)
         if "refused" in answer:
-            raise InvalidInputError(str(answer["refused"]))
+            raise _refusal(answer)
         log.warning(
             "the check of upload %s ended with %s: %s",
             upload_id,
             done.returncode,
             done.stderr.decode(errors="replace")[-2000:],
         )
-        raise UnavailableError("this file could not be checked (the check stopped); try again")
+        raise UnavailableError(N_("this file could not be checked (the check stopped); try again"))
 
 
 def _environment(settings: Settings) -> dict[str, str]:
@@ -72,6 +72,22 @@ def _environment(settings: Settings) -> dict[str, str]:
         "RETAINAI_UPLOAD_MAX_COLUMNS": str(settings.upload_max_columns),
         "RETAINAI_UPLOAD_MAX_CELLS": str(settings.upload_max_cells),
     }
+
+
+def _refusal(answer: dict[str, object]) -> InvalidInputError:
+    """The child's refusal (a limit passed) with its template and values, translated where
+    it is shown."""
+    template, values = answer.get("template"), answer.get("values")
+    if isinstance(template, str) and isinstance(values, dict):
+        counted = {
+            key: Count(value["count"]) if isinstance(value, dict) and "count" in value else value
+            for key, value in values.items()
+        }
+        try:
+            return InvalidInputError(template, **counted)
+        except (KeyError, TypeError, ValueError):  # not the template it says: as written
+            pass
+    return InvalidInputError(str(answer["refused"]))
 
 
 def _answer(stdout: bytes) -> dict[str, object]:

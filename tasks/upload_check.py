@@ -18,8 +18,26 @@ from pathlib import Path
 from configs.schema import load_config
 from configs.settings import load_settings
 from tasks.core.errors import RetainAIError
+from tasks.i18n import Count
 from tasks.services import data
 from tasks.services.context import Context
+
+
+def _carried(value: object) -> object:
+    """A value as JSON carries it: a count marked as one (serving/upload_checker.py reads it
+    back), what JSON cannot hold as its text."""
+    if isinstance(value, Count):
+        return {"count": int(value)}
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+
+def _template_of(error: RetainAIError) -> dict[str, object]:
+    """The refusal's template and values, so that the web app shows it in its reader's
+    language (values that JSON cannot carry go as their text)."""
+    if not error.template:
+        return {}
+    values = {key: _carried(value) for key, value in error.values.items()}
+    return {"template": error.template, "values": values}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         command = data.CheckUpload(upload_id=args.upload_id, name=args.name)
         data.check_upload(ctx, load_config(args.config), command)
     except RetainAIError as error:
-        answer = {"refused": str(error)}
+        answer = {"refused": str(error), **_template_of(error)}
     else:
         answer = {"checked": args.upload_id}
     print(json.dumps(answer), flush=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,6 +15,7 @@ from configs.vocabulary import Channel
 from serving.api.campaign_models import CampaignMessage, MessageEdit
 from serving.api.models import Message
 from serving.auth import Analyst, MessageReader
+from serving.refusals import api_language
 from serving.state import OrjsonResponse, State
 from tasks.services import campaigns
 from tasks.services.campaigns import (
@@ -124,12 +125,14 @@ async def cancel_campaign(campaign_id: CampaignId, state: State, caller: Analyst
     response_class=Response,
 )
 async def messages_export(
-    campaign_id: CampaignId, state: State, _caller: MessageReader
+    campaign_id: CampaignId, state: State, _caller: MessageReader, request: Request
 ) -> Response:
     """The campaign's audience in rank order with each customer's group, risk and messages
-    (CSV, cells safe to open in a spreadsheet)."""
+    (CSV, cells safe to open in a spreadsheet), its headings and words in the language of
+    Accept-Language (English otherwise); numbers and times as a program reads them."""
+    language = api_language(request)
     found = await run_in_threadpool(
-        campaigns.messages_export, state.context, state.config, campaign_id
+        campaigns.messages_export, state.context, state.config, campaign_id, language
     )
     return _download(found)
 

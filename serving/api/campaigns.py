@@ -11,6 +11,7 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query
+from fastapi import Request as HttpRequest
 from starlette.concurrency import run_in_threadpool
 
 from serving.api.campaign_models import (
@@ -24,6 +25,7 @@ from serving.api.campaign_models import (
 )
 from serving.api.models import Message
 from serving.auth import Analyst, MessageReader, Reader
+from serving.refusals import api_language
 from serving.state import OrjsonResponse, State
 from tasks.core.audience import AudienceFilter
 from tasks.services import campaigns
@@ -64,16 +66,19 @@ def _draft(request: CampaignRequest, who: str) -> CampaignDraft:
     )
 
 
-def _refused(error: InvalidDraftError) -> OrjsonResponse:
-    """A draft's broken rule as the API names a body's fields (422, like schema errors)."""
+def _refused(error: InvalidDraftError, language: str) -> OrjsonResponse:
+    """A draft's broken rule as the API names a body's fields (422, like schema errors), the
+    reason in the caller's language (Accept-Language)."""
     head, *rest = error.field
     loc = ["body", *WHERE.get(str(head), (head,)), *(RENAMED.get(str(p), p) for p in rest)]
-    detail = [{"loc": loc, "msg": error.reason, "type": "value_error"}]
+    detail = [{"loc": loc, "msg": error.reason_in(language), "type": "value_error"}]
     return OrjsonResponse({"detail": detail}, status_code=422)
 
 
 @router.post("/campaigns", status_code=201, response_model=Campaign, responses=WITH_BODY)
-async def create_campaign(request: CampaignRequest, state: State, caller: Analyst):
+async def create_campaign(
+    request: CampaignRequest, state: State, caller: Analyst, http: HttpRequest
+):
     """Create a draft campaign: the current scores filtered and ranked by expected profit,
     cut at the limit (default: the profit-maximising size), the holdout drawn per risk
     segment and stored with the audience. 409 when no one matches, or no scores exist."""
@@ -83,7 +88,7 @@ async def create_campaign(request: CampaignRequest, state: State, caller: Analys
             campaigns.create_campaign, state.context, state.config, draft
         )
     except InvalidDraftError as error:
-        return _refused(error)
+        return _refused(error, api_language(http))
     return OrjsonResponse(made.as_json(), status_code=201)
 
 

@@ -9,29 +9,33 @@ from typing import Any
 
 from configs.vocabulary import RISK_SEGMENTS
 from tasks.core.audience import AudienceFilter
+from tasks.i18n import N_
 from tasks.services.campaigns import CampaignDraft, InvalidDraftError, read_when
 
 
 def _number(text: Any, field: str, low: float | None = None, high: float | None = None):
     if text in (None, ""):
         return None
+    where = tuple(field.split("."))
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise InvalidDraftError((field,), f"{text!r} is not a number") from None
+        raise InvalidDraftError(where, N_("%(text)r is not a number"), text=text) from None
     if not math.isfinite(value):  # NaN passes every bound below
-        raise InvalidDraftError((field,), f"{text!r} is not a number")
+        raise InvalidDraftError(where, N_("%(text)r is not a number"), text=text)
+    if high is not None and value > high and low is None:
+        raise InvalidDraftError(where, N_("%(value)s is above %(high)s"), value=value, high=high)
+    if low is not None and value < low and high is None:
+        raise InvalidDraftError(where, N_("%(value)s is below %(low)s"), value=value, low=low)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise InvalidDraftError((field,), f"{value:g} is {_outside(low, high)}")
+        raise InvalidDraftError(
+            where,
+            N_("%(value)s is outside [%(low)s, %(high)s]"),
+            value=value,
+            low=float(low or 0),
+            high=float(high or 0),
+        )
     return value
-
-
-def _outside(low: float | None, high: float | None) -> str:
-    if low is None:
-        return f"above {high:g}"
-    if high is None:
-        return f"below {low:g}"
-    return f"outside [{low:g}, {high:g}]"
 
 
 def read_campaign_form(form: Any, who: str = "") -> CampaignDraft:
@@ -64,14 +68,14 @@ def read_legacy_campaign(body: Any, who: str) -> CampaignDraft:
     """The original product's body: name, segment_filter (churn_score_min), email_template (an
     offer of the catalogue; template code is never uploaded), scheduled_at."""
     if not isinstance(body, dict):
-        raise InvalidDraftError(("body",), "a JSON object with at least a name")
+        raise InvalidDraftError(("body",), N_("a JSON object with at least a name"))
     wanted = body.get("segment_filter") or {}
     if not isinstance(wanted, dict):
-        raise InvalidDraftError(("segment_filter",), 'an object, e.g. {"churn_score_min": 0.6}')
+        raise InvalidDraftError(("segment_filter",), N_('an object, e.g. {"churn_score_min": 0.6}'))
     floor = _number(wanted.get("churn_score_min"), "segment_filter.churn_score_min", 0, 1)
     template = body.get("email_template")
     if template is not None and not isinstance(template, str):
-        raise InvalidDraftError(("email_template",), "the name of an offer of the catalogue")
+        raise InvalidDraftError(("email_template",), N_("the name of an offer of the catalogue"))
     return CampaignDraft(
         name=str(body.get("name") or ""),
         created_by=who,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.errors import status_of
 from serving.pages.campaigns import _step
+from serving.refusals import refusal
 from serving.sessions import AnalystPage, Session, page
 from serving.state import State
 from serving.web.render import NO_STORE, error_text, language_of, pages_of
@@ -184,9 +185,18 @@ async def export(
 ) -> Response:
     """A campaign's file (EXPORTS) as a download; any other name is not found."""
     if kind not in EXPORTS:
-        raise HTTPException(404, "no such file")
-    found = await run_in_threadpool(EXPORTS[kind], state.context, state.config, campaign_id)
+        raise refusal(404, N_("no such file"))
+    found = await run_in_threadpool(
+        _exported, EXPORTS[kind], state, campaign_id, language_of(request, session)
+    )
     return _download(found)
+
+
+def _exported(make: Any, state: Any, campaign_id: int, language: str) -> Any:
+    """The file, with its headings in the reader's language when it is one for people."""
+    if make is use.messages_export:
+        return make(state.context, state.config, campaign_id, language)
+    return make(state.context, state.config, campaign_id)
 
 
 def _download(found: Any) -> Response:

@@ -48,7 +48,7 @@ async def send(request: Request, state: State, session: AnalystPage, campaign_id
 
     def run():
         if form.get("confirm") != "yes":
-            raise InvalidInputError("tick the box to confirm the send")
+            raise InvalidInputError(N_("tick the box to confirm the send"))
         return use.send_now(state.context, state.config, command)
 
     refused = N_("not sent: %(why)s")

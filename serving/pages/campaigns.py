@@ -84,7 +84,7 @@ def _preview(state, params, _: charts.Translate) -> dict[str, Any]:
         if curve is not None
         else None
     )
-    return {"figures": found.figures(), "chart": chart}
+    return {"figures": found.figures(), "chart": chart, "currency": state.config.dataset.currency}
 
 
 @router.get("/dashboard/campaigns/preview", response_class=HTMLResponse)
@@ -105,13 +105,14 @@ async def _legacy(request: Request, state) -> Response:
         try:
             body = json.loads(await request.body())
         except ValueError:
-            raise InvalidInputError("the body is not JSON") from None
+            raise InvalidInputError(N_("the body is not JSON")) from None
         draft = read_legacy_campaign(body, caller.actor)
         made = await run_in_threadpool(use.create_campaign, state.context, state.config, draft)
     except InvalidDraftError as error:
         head, *rest = error.field
         where = ".".join(map(str, [LEGACY_NAMES.get(str(head), head), *rest]))
-        return OrjsonResponse({"detail": f"{where}: {error.reason}"}, status_code=422)
+        reason = error.reason_in(api_language(request))
+        return OrjsonResponse({"detail": f"{where}: {reason}"}, status_code=422)
     except RetainAIError as error:  # the one mapping of typed errors, as JSON here
         detail = hide_paths(i18n.translate_error(error, api_language(request)))
         return OrjsonResponse({"detail": detail}, status_code=status_of(error)[0])
@@ -227,9 +228,9 @@ async def approve(
 
     def run():
         if form.get("confirm") != "yes":
-            raise InvalidInputError("tick the box to confirm the count and the cost")
+            raise InvalidInputError(N_("tick the box to confirm the count and the cost"))
         if not expected.isdigit():
-            raise InvalidInputError("the confirmed count is missing: open the page again")
+            raise InvalidInputError(N_("the confirmed count is missing: open the page again"))
         command = ApproveCampaign(campaign_id, session.user["email"], True, int(expected))
         return use.approve_campaign(state.context, state.config, command)
 

@@ -16,7 +16,7 @@ from configs.vocabulary import RISK_SEGMENTS
 from serving import charts
 from serving.sessions import ViewerPage
 from serving.state import State
-from serving.web.render import NO_STORE, day_of, pages_of, translator
+from serving.web.render import NO_STORE, day_of, language_of, pages_of, translator
 from tasks.core.errors import NotFoundError
 from tasks.core.message_facts import readable
 from tasks.services import customers as service
@@ -73,13 +73,16 @@ Wanted = Annotated[Listing, Depends(listing)]
 
 
 @router.get("/dashboard/customers.csv")
-async def customers_csv(state: State, session: ViewerPage, asked: Wanted) -> Response:
+async def customers_csv(
+    request: Request, state: State, session: ViewerPage, asked: Wanted
+) -> Response:
     """The filtered list, every page of it, as a CSV file (cells safe for spreadsheets)."""
     data = state.config.dataset
     query = service.CustomerQuery(state.config, asked.filter())
     segment = data.roles.segment
     name = readable(segment) if segment else None
-    text = await run_in_threadpool(service.export_customers, state.context, query, name)
+    language = language_of(request, session)
+    text = await run_in_threadpool(service.export_customers, state.context, query, name, language)
     filename = f"customers-{data.name}.csv"
     return Response(
         text,

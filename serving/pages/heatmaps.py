@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving import charts
+from serving import group_charts
 from serving.sessions import ViewerPage
 from serving.state import State
 from serving.web.render import pages_of, translator
@@ -23,8 +23,8 @@ async def heatmaps(request: Request, state: State, session: ViewerPage) -> Respo
     drawn = []
     for name, table in found.tables.items():
         if table.get("churn_rate") is not None:
-            drawn.append(charts.heatmap_chart(name, table, "churn_rate", _=_, labels=labels))
-        drawn.append(charts.heatmap_chart(name, table, "mean_score", _=_, labels=labels))
+            drawn.append(group_charts.heatmap_chart(name, table, "churn_rate", _=_, labels=labels))
+        drawn.append(group_charts.heatmap_chart(name, table, "mean_score", _=_, labels=labels))
     return pages_of(request).render(
         request,
         "heatmaps.html",

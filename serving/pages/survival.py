@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from serving import charts
+from serving import group_charts
 from serving.sessions import ViewerPage
 from serving.state import State
 from serving.web.render import pages_of, translator
@@ -23,7 +23,7 @@ async def survival(request: Request, state: State, session: ViewerPage) -> Respo
     _ = translator(request, session)
     labels = state.config.dataset.labels
     curves = found["curves"].items()
-    drawn = [charts.survival_chart(rows, by, _=_, labels=labels) for by, rows in curves]
+    drawn = [group_charts.survival_chart(rows, by, _=_, labels=labels) for by, rows in curves]
     medians = {readable(by): groups for by, groups in (found.get("medians") or {}).items()}
     return pages_of(request).render(
         request,

@@ -8,7 +8,6 @@ are never cached."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from serving.security_headers import NONCE
 from serving.sessions import SESSION, LoginRequired, PageForbidden, login_path
 from tasks import i18n
 from tasks.i18n import formatting
-from tasks.i18n.words import NAMES, TEMPLATE_REASONS, WORDS
+from tasks.i18n.words import word_in, written_by_in
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -71,25 +70,14 @@ def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
 @pass_context
 def word_filter(context: Any, value: Any) -> Any:
     """A stored word (role, status, segment...) in the page's language; other values as is."""
-    catalogue = i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE))
-    if isinstance(value, str) and value in NAMES:
-        return catalogue.ugettext(NAMES[value])
-    if isinstance(value, str) and value in WORDS:
-        return catalogue.ugettext(value)
-    return value
+    return word_in(context.get("lang", i18n.DEFAULT_LANGUAGE), value)
 
 
 @pass_context
 def written_by_filter(context: Any, path: Any) -> Any:
     """How a message was written ("template: no-key") in the page's language: the way as a
     stored word, the templates' reason when it is a known one."""
-    way, _, reason = str(path or "").partition(": ")
-    shown = word_filter(context, way)
-    if not reason:
-        return shown
-    catalogue = i18n.translations(context.get("lang", i18n.DEFAULT_LANGUAGE))
-    known = TEMPLATE_REASONS.get(reason)
-    return f"{shown} ({catalogue.ugettext(known) if known else reason})"
+    return written_by_in(context.get("lang", i18n.DEFAULT_LANGUAGE), path)
 
 
 @pass_context
@@ -132,15 +120,10 @@ def day_of(request: Request, session: Any = None) -> Any:
     return lambda value: formatting.format_date(value, language)
 
 
-def translator(request: Request, session: Any = None) -> Callable[..., str]:
+def translator(request: Request, session: Any = None) -> i18n.Translator:
     """`_("text", name=value)` in the page's language, for what a route writes itself
     (notices, headings); the catalogue tests extract these calls."""
-    language = language_of(request, session)
-
-    def translate(message: str, **values: object) -> str:
-        return i18n.gettext(language, message, **values)
-
-    return translate
+    return i18n.Translator(language_of(request, session))
 
 
 def error_text(request: Request, session: Any, error: Exception) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from configs.settings import Settings
 from tasks.core.errors import RegistryError
+from tasks.i18n import N_
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -209,7 +210,9 @@ def version_by_alias(name: str, alias: str) -> ModelVersion | None:
 def get_version(name: str, version: str) -> ModelVersion:
     found = next((v for v in versions(name) if v.version == str(version)), None)
     if found is None:
-        raise RegistryError(f"model {name!r} has no version {version!r}")
+        raise RegistryError(
+            N_("model %(name)r has no version %(version)r"), name=name, version=str(version)
+        )
     return found
 
 
@@ -273,7 +276,11 @@ def load_champion(name: str, alias: str = CHAMPION, unless_version: str | None =
     None when the alias still points at `unless_version` (the one already loaded)."""
     found = version_by_alias(name, alias)
     if found is None:
-        raise RegistryError(f"model {name!r} has no {alias!r} version: train and promote one first")
+        raise RegistryError(
+            N_("model %(name)r has no %(alias)r version: train and promote one first"),
+            name=name,
+            alias=alias,
+        )
     return None if found.version == unless_version else load_version(name, found, alias)
 
 

@@ -23,6 +23,9 @@ from sqlalchemy.engine import Engine
 
 from tasks.adapters.tables import customer_scores, customer_scores_staging, scoring_runs
 from tasks.core.errors import ConcurrentRunError
+from tasks.i18n import N_
+
+BUSY = N_("another %(name)s run of %(dataset)s for as_of %(as_of)s is in progress")
 
 JOB = "score"
 ABANDONED = "abandoned: its process ended before it finished (its lock was no longer held)"
@@ -55,9 +58,7 @@ def period_lock(engine: Engine, name: str, dataset: str, as_of: date) -> Iterato
             key = _lock_key(name, dataset, as_of)
             held = connection.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar()
             if not held:
-                raise ConcurrentRunError(
-                    f"another {name} run of {dataset} for as_of {as_of} is in progress"
-                )
+                raise ConcurrentRunError(BUSY, name=name, dataset=dataset, as_of=str(as_of))
             try:
                 yield
             finally:
@@ -73,9 +74,7 @@ def period_lock(engine: Engine, name: str, dataset: str, as_of: date) -> Iterato
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise ConcurrentRunError(
-                f"another {name} run of {dataset} for as_of {as_of} is in progress"
-            ) from exc
+            raise ConcurrentRunError(BUSY, name=name, dataset=dataset, as_of=str(as_of)) from exc
         try:
             yield
         finally:

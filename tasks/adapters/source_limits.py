@@ -17,8 +17,33 @@ import pyarrow.parquet as pq
 
 from configs.settings import Settings
 from tasks.core.errors import TooLargeError
+from tasks.i18n import N_, Count
 
 CSV_CHUNK_ROWS = 100_000
+# the refusals, naming the limit and its setting ("at least": the file was not read to its end)
+COLUMNS = N_(
+    "the file has %(columns)s columns; a file may have at most %(limit)s"
+    " (RETAINAI_UPLOAD_MAX_COLUMNS)"
+)
+MORE_COLUMNS = N_(
+    "the file has at least %(columns)s columns; a file may have at most %(limit)s"
+    " (RETAINAI_UPLOAD_MAX_COLUMNS)"
+)
+ROWS = N_(
+    "the file has %(rows)s rows; a file may have at most %(limit)s (RETAINAI_UPLOAD_MAX_ROWS)"
+)
+MORE_ROWS = N_(
+    "the file has at least %(rows)s rows; a file may have at most %(limit)s"
+    " (RETAINAI_UPLOAD_MAX_ROWS)"
+)
+CELLS = N_(
+    "the file has %(cells)s values (%(rows)s rows of %(columns)s columns); a file may have at"
+    " most %(limit)s (RETAINAI_UPLOAD_MAX_CELLS)"
+)
+MORE_CELLS = N_(
+    "the file has at least %(cells)s values (%(rows)s rows of %(columns)s columns); a file may"
+    " have at most %(limit)s (RETAINAI_UPLOAD_MAX_CELLS)"
+)
 _SCAN_BYTES = 64 * 1024  # the header line is scanned in blocks of this size
 
 
@@ -35,21 +60,23 @@ class ReadLimits:
 
     def check(self, rows: int, columns: int, more: bool = False) -> None:
         """TooLargeError naming the limit `rows` x `columns` passes (`more`: at least as many)."""
-        at_least = "at least " if more else ""
         if columns > self.columns:
             raise TooLargeError(
-                f"the file has {at_least}{columns:,} columns; a file may have at most "
-                f"{self.columns:,} (RETAINAI_UPLOAD_MAX_COLUMNS)"
+                (MORE_COLUMNS if more else COLUMNS),
+                columns=Count(columns),
+                limit=Count(self.columns),
             )
         if rows > self.rows:
             raise TooLargeError(
-                f"the file has {at_least}{rows:,} rows; a file may have at most {self.rows:,} "
-                "(RETAINAI_UPLOAD_MAX_ROWS)"
+                (MORE_ROWS if more else ROWS), rows=Count(rows), limit=Count(self.rows)
             )
         if rows * columns > self.cells:
             raise TooLargeError(
-                f"the file has {at_least}{rows * columns:,} values ({rows:,} rows of {columns:,} "
-                f"columns); a file may have at most {self.cells:,} (RETAINAI_UPLOAD_MAX_CELLS)"
+                (MORE_CELLS if more else CELLS),
+                cells=Count(rows * columns),
+                rows=Count(rows),
+                columns=Count(columns),
+                limit=Count(self.cells),
             )
 
     def check_parquet(self, src: Path | io.BytesIO) -> None:

@@ -21,6 +21,7 @@ from tasks.adapters.tables import api_tokens
 from tasks.adapters.user_tables import users
 from tasks.core.credentials import Principal
 from tasks.core.errors import ConflictError
+from tasks.i18n import N_
 
 __all__ = ["Principal", "create", "digest", "list_tokens", "lookup", "revoke", "revoke_logins"]
 SCHEME = "rtn"
@@ -56,7 +57,7 @@ def create(
         with engine.begin() as connection:
             connection.execute(api_tokens.insert().values(**row))
     except sa.exc.IntegrityError:
-        raise ConflictError(f"a token named {name!r} already exists") from None
+        raise ConflictError(N_("a token named %(name)r already exists"), name=name) from None
     return token
 
 

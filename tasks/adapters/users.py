@@ -18,6 +18,7 @@ from tasks.adapters.tokens import revoke_logins
 from tasks.adapters.user_tables import login_attempts, password_resets, user_sessions, users
 from tasks.core.errors import ConflictError
 from tasks.core.throttle import Failures
+from tasks.i18n import N_
 
 PUBLIC_COLUMNS = (
     "id",
@@ -44,7 +45,7 @@ def create_user(engine: Engine, email: str, password_hash: str, role: str, now: 
         with engine.begin() as connection:
             new_id = connection.execute(users.insert().values(**row)).inserted_primary_key[0]
     except sa.exc.IntegrityError:
-        raise ConflictError(f"a user {email!r} already exists") from None
+        raise ConflictError(N_("a user %(email)r already exists"), email=email) from None
     return {"id": new_id, **{k: row[k] for k in PUBLIC_COLUMNS if k in row}}
 
 

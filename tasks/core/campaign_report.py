@@ -18,6 +18,7 @@ from configs.campaigns import OfferSpec
 from tasks.core.audience import HOLDOUT, TREATED
 from tasks.core.errors import ConflictError, InvalidInputError
 from tasks.core.lift import lift_interval, revenue_interval
+from tasks.i18n import N_
 
 EVENTS = ("delivered", "opened", "clicked", "accepted", "retained", "churned")
 
@@ -27,15 +28,23 @@ def event_rows(raw: pd.DataFrame, campaign_id: int, members: pd.Series) -> list[
     (given, else customer:event), refusing unknown events and customers outside the audience."""
     missing = [c for c in ("customer_id", "event") if c not in raw.columns]
     if missing:
-        raise InvalidInputError(f"events lack columns {missing}")
+        raise InvalidInputError(N_("events lack columns %(missing)s"), missing=", ".join(missing))
     ids = raw["customer_id"].astype(str).str.strip()
     kinds = raw["event"].astype(str).str.strip().str.lower()
     unknown = sorted(set(kinds) - set(EVENTS))
     if unknown:
-        raise InvalidInputError(f"unknown events {unknown[:5]}; known: {list(EVENTS)}")
+        raise InvalidInputError(
+            N_("unknown events %(unknown)s; known: %(known)s"),
+            unknown=", ".join(unknown[:5]),
+            known=", ".join(EVENTS),
+        )
     outsiders = sorted(set(ids) - set(members.astype(str)))
     if outsiders:
-        raise ConflictError(f"customers not in campaign {campaign_id}: {outsiders[:5]}")
+        raise ConflictError(
+            N_("customers not in campaign %(id)s: %(customers)s"),
+            id=campaign_id,
+            customers=", ".join(outsiders[:5]),
+        )
     when = pd.to_datetime(raw["occurred_at"], utc=True) if "occurred_at" in raw else None
     keys = raw["event_key"].astype(str) if "event_key" in raw else ids + ":" + kinds
     now = pd.Timestamp.now(tz="UTC")

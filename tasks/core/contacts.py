@@ -11,7 +11,7 @@ import pandas as pd
 from tasks.core.coercion import as_text
 from tasks.core.errors import InvalidInputError
 from tasks.core.labels import label_key
-from tasks.i18n import LANGUAGES, supported
+from tasks.i18n import LANGUAGES, N_, supported
 
 COLUMNS = (
     "customer_id",
@@ -30,30 +30,36 @@ def contact_rows(raw: pd.DataFrame, dataset: str) -> list[dict[str, Any]]:
     or blank (the table's default language)."""
     missing = [c for c in ("customer_id", "consent_email", "consent_sms") if c not in raw]
     if missing:
-        raise InvalidInputError(f"contacts lack columns {missing}")
+        raise InvalidInputError(N_("contacts lack columns %(missing)s"), missing=", ".join(missing))
     frame = pd.DataFrame({c: as_text(raw[c]) if c in raw else None for c in COLUMNS})
     if frame["customer_id"].isna().any():
         raise InvalidInputError(
-            f"{int(frame['customer_id'].isna().sum())} contacts have no customer_id"
+            N_("%(n)s contacts have no customer_id"), n=int(frame["customer_id"].isna().sum())
         )
     repeated = frame["customer_id"].duplicated()
     if repeated.any():
         raise InvalidInputError(
-            f"customer ids repeated in contacts, e.g. {frame['customer_id'][repeated].iloc[0]!r}"
+            N_("customer ids repeated in contacts, e.g. %(example)r"),
+            example=frame["customer_id"][repeated].iloc[0],
         )
     for column in ("consent_email", "consent_sms"):
         keys = frame[column].map(label_key)
         bad = ~keys.isin(["true", "false"])
         if bad.any():
-            raise InvalidInputError(f"{column} must be yes/no, e.g. {frame[column][bad].iloc[0]!r}")
+            raise InvalidInputError(
+                N_("%(column)s must be yes/no, e.g. %(example)r"),
+                column=column,
+                example=frame[column][bad].iloc[0],
+            )
         frame[column] = keys == "true"
     given = frame["language"].notna()
     codes = frame["language"].map(lambda v: supported(v) if isinstance(v, str) else None)
     bad = given & codes.isna()
     if bad.any():
         raise InvalidInputError(
-            f"language must be one of {', '.join(LANGUAGES)} (or blank), "
-            f"e.g. not {frame['language'][bad].iloc[0]!r}"
+            N_("language must be one of %(allowed)s (or blank), e.g. not %(example)r"),
+            allowed=", ".join(LANGUAGES),
+            example=frame["language"][bad].iloc[0],
         )
     frame["language"] = codes.where(given, None)
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")

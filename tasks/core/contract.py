@@ -23,6 +23,7 @@ from tasks.core.coercion import (
     row_findings,
 )
 from tasks.core.errors import QuarantineLimitError, StructuralValidationError
+from tasks.i18n import N_, Count, Share
 
 __all__ = [
     "CoercedFrame",
@@ -184,10 +185,7 @@ def validate_frame(raw: pd.DataFrame, config: RunConfig, kind: Kind) -> Contract
     if bad.mean() > rules.max_quarantine_share:
         top = sorted(counts.items(), key=lambda kv: -kv[1])[: rules.sample_size]
         listed = ", ".join(f"{key} ({count})" for key, count in top)
-        raise QuarantineLimitError(
-            f"{int(bad.sum())} of {len(raw)} rows ({bad.mean():.1%}) break row rules, above the "
-            f"limit of {rules.max_quarantine_share:.1%}; top reasons: {listed}"
-        )
+        raise quarantine_limit(int(bad.sum()), len(raw), rules.max_quarantine_share, listed)
     # Numbers stay float64 (whole-number rules are checked above): the model signature
     # declares doubles, so training, batch scoring and serving feed one type.
     clean = coerced.frame.iloc[np.flatnonzero(~bad)] if bad.any() else coerced.frame
@@ -196,6 +194,21 @@ def validate_frame(raw: pd.DataFrame, config: RunConfig, kind: Kind) -> Contract
     problems = [_row_problem(f, rules.sample_size) for f in findings]
     filled = {name: int(mask.sum()) for name, mask in coerced.filled.items()}
     return ContractResult(clean, quarantined, problems, counts, filled)
+
+
+def quarantine_limit(bad: int, rows: int, limit: float, reasons: str) -> QuarantineLimitError:
+    """Too many rows broke row rules: how many, against the limit, and the commonest reasons."""
+    return QuarantineLimitError(
+        N_(
+            "%(bad)s of %(rows)s rows (%(share)s) break row rules, above the limit of %(limit)s;"
+            " top reasons: %(reasons)s"
+        ),
+        bad=Count(bad),
+        rows=Count(rows),
+        share=Share(bad / rows if rows else 0.0),
+        limit=Share(limit),
+        reasons=reasons,
+    )
 
 
 def structural_error(problems: Sequence[Problem]) -> StructuralValidationError:

@@ -23,10 +23,10 @@ from tasks.core.contract import (
     ContractResult,
     Kind,
     Problem,
+    quarantine_limit,
     required_columns,
     structural_error,
 )
-from tasks.core.errors import QuarantineLimitError
 
 _ROW_COUNT, _EXISTS = "expect_table_row_count_to_be_between", "expect_column_to_exist"
 _UNIQUE = "expect_column_values_to_be_unique"
@@ -147,8 +147,5 @@ def check_shares(checks: Sequence[ChunkCheck], config: RunConfig) -> tuple[dict,
     if rows and bad / rows > rules.max_quarantine_share:
         top = sorted(counts.items(), key=lambda kv: -kv[1])[: rules.sample_size]
         listed = ", ".join(f"{key} ({count})" for key, count in top)
-        raise QuarantineLimitError(
-            f"{bad} of {rows} rows ({bad / rows:.1%}) break row rules, above the "
-            f"limit of {rules.max_quarantine_share:.1%}; top reasons: {listed}"
-        )
+        raise quarantine_limit(bad, rows, rules.max_quarantine_share, listed)
     return counts, filled

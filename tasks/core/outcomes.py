@@ -34,7 +34,9 @@ def read_outcomes(raw: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
         try:
             known["as_of"] = pd.to_datetime(raw["as_of"]).dt.date
         except (ValueError, TypeError) as exc:
-            message = f"outcomes column 'as_of' holds a value that is not a date: {exc}"
-            raise InvalidInputError(message) from None
+            raise InvalidInputError(
+                N_("outcomes column 'as_of' holds a value that is not a date: %(reason)s"),
+                reason=str(exc),
+            ) from None
     known = known[known["churned"].notna() & known["customer_id"].notna()]
     return known.assign(churned=known["churned"].astype(int)).reset_index(drop=True)

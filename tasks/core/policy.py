@@ -6,6 +6,7 @@ messages and the campaign page showing them both ask `allows(role, "messages")`.
 from __future__ import annotations
 
 from tasks.core.errors import ForbiddenError
+from tasks.i18n import N_
 
 TOKEN_ROLES = ("app", "viewer", "analyst", "admin")  # an API token may have any of these
 USER_ROLES = ("viewer", "analyst", "admin")  # a person: `app` is for machines only
@@ -31,4 +32,8 @@ def allows(role: str | None, action: str) -> bool:
 def require(role: str | None, action: str) -> None:
     """ForbiddenError unless `role` may do `action`."""
     if not allows(role, action):
-        raise ForbiddenError(f"the {role or 'anonymous'} role may not do this ({action})")
+        raise ForbiddenError(
+            N_("the %(role)s role may not do this (%(action)s)"),
+            role=role or "anonymous",
+            action=action,
+        )

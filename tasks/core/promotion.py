@@ -9,6 +9,7 @@ from typing import Any
 from configs.schema import QualityGates
 from tasks.core.errors import ChampionGateError, QualityGateError, RegistryError
 from tasks.core.evaluation import Evaluation
+from tasks.i18n import N_
 
 
 def check_quality_gates(evaluation: Evaluation, gates: QualityGates) -> None:
@@ -74,7 +75,7 @@ def champion_lineage(history: Sequence[dict[str, Any]]) -> list[str]:
 def rollback_target(history: Sequence[dict[str, Any]], current: str | None) -> str:
     """The champion before the current one (walking back past earlier rollbacks)."""
     if current is None:
-        raise RegistryError("there is no champion to roll back")
+        raise RegistryError(N_("there is no champion to roll back"))
     undone = {current}
     for entry in reversed(history):
         if entry["action"] == "rollback" and entry.get("previous_version"):
@@ -82,7 +83,9 @@ def rollback_target(history: Sequence[dict[str, Any]], current: str | None) -> s
     for version in reversed(champion_lineage(history)):
         if version not in undone:
             return version
-    raise RegistryError(f"champion v{current} has no earlier champion to roll back to")
+    raise RegistryError(
+        N_("champion v%(version)s has no earlier champion to roll back to"), version=current
+    )
 
 
 def require_inputs(inputs: Sequence[str], config_columns: Sequence[str], what: str) -> None:

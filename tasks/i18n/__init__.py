@@ -6,6 +6,7 @@ to its English source, as gettext does; the catalogue tests fail on any such gap
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -44,8 +45,9 @@ def gettext(language: str, message: str, **values: object) -> str:
     return text % values if values else text
 
 
-def ngettext(language: str, singular: str, plural: str, n: int, **values: object) -> str:
-    text = translations(language).ungettext(singular, plural, n)
+def plural(language: str, singular: str, many: str, n: int, **values: object) -> str:
+    """The singular or plural of a message for `n` in `language` (`%(num)s` is `n`)."""
+    text = translations(language).ungettext(singular, many, n)
     return text % {"num": n, **values}
 
 
@@ -89,6 +91,17 @@ def choose_language(
     )
 
 
+class Translator:
+    """`_("text", name=value)` in `language`, for code that writes words itself (a page's
+    notices, a chart's titles); `language` tells it how to write numbers too."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __call__(self, message: str, **values: object) -> str:
+        return gettext(self.language, message, **values)
+
+
 def locale_of(language: str) -> Locale:
     try:
         return Locale.parse(language)
@@ -102,15 +115,70 @@ def N_(message: str) -> str:
     return message
 
 
-def words_in(language: str, values: dict[str, object]) -> dict[str, object]:
-    """`values` with the stored words among them (a status, a role) in `language`."""
+class Phrase:
+    """A piece of a message translated on its own (a field's name, a reason): `template`
+    marked with `N_` and its named values; `str()` is the English text."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+
+    def __str__(self) -> str:
+        return self.in_language(DEFAULT_LANGUAGE)
+
+    def __repr__(self) -> str:
+        return f"Phrase({str(self)!r})"
+
+    def in_language(self, language: str) -> str:
+        text = translations(language).ugettext(self.template)
+        values = words_in(language, self.values)
+        try:
+            return text % values if values else text
+        except (KeyError, TypeError, ValueError):  # a broken catalogue entry: the English text
+            return self.template % self.values if self.values else self.template
+
+
+class Count(int):
+    """A count in a message (rows, values), written with the reader's thousands separator
+    ('2,000,000', '2 000 000'); an id stays a plain int, written as is."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}"
+
+
+class Share(float):
+    """A share in a message (0.125), written as a percent in the reader's way ('12.5%',
+    '12,5 %')."""
+
+    def __str__(self) -> str:
+        return f"{float(self):.1%}"
+
+
+def _value_in(language: str, value: object, catalogue: Translations) -> object:
+    from babel import numbers
+
     from tasks.i18n.words import WORDS
 
+    if isinstance(value, Phrase):
+        return value.in_language(language)
+    if isinstance(value, str) and value in WORDS:
+        return catalogue.ugettext(value)
+    if isinstance(value, Count):
+        return numbers.format_decimal(int(value), format="#,##0", locale=locale_of(language))
+    if isinstance(value, Share):
+        pattern = locale_of(language).percent_formats[None].pattern.split(";")[0]
+        pattern = pattern.replace("0", "0.0", 1)
+        return numbers.format_percent(float(value), format=pattern, locale=locale_of(language))
+    if isinstance(value, float) and math.isfinite(value):  # 0,5 in French; ids are ints
+        return numbers.format_decimal(value, format="#,##0.######", locale=locale_of(language))
+    return value
+
+
+def words_in(language: str, values: dict[str, object]) -> dict[str, object]:
+    """`values` in `language`: the stored words among them (a status, a role) and the
+    phrases translated, the decimal numbers written with the language's separators."""
     catalogue = translations(language)
-    return {
-        key: catalogue.ugettext(value) if isinstance(value, str) and value in WORDS else value
-        for key, value in values.items()
-    }
+    return {key: _value_in(language, value, catalogue) for key, value in values.items()}
 
 
 def translate_error(error: Exception, language: str) -> str:

@@ -14,7 +14,9 @@ from tasks.i18n import LOCALES
 ROOT = LOCALES.parent.parent.parent  # the repository
 MAPPING = LOCALES.parent / "babel.cfg"
 # keyword -> which arguments are the message (1-based); the same `-k` options as `make messages`
-KEYWORDS = {"_": None, "N_": None, "gettext": (2,), "ngettext": (2, 3)}
+# `plural(language, singular, plural, n)` in Python, `ngettext(singular, plural, n)` in a
+# template (its `num=` counts as an argument: no count of arguments tells them apart)
+KEYWORDS = {"_": None, "N_": None, "gettext": (2,), "plural": (2, 3), "ngettext": (1, 2)}
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?([sdifr%])")
 
 

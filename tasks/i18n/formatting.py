@@ -34,8 +34,7 @@ def format_money(value: float | None, currency: str, language: str, digits: int 
         return MISSING
     locale = locale_of(language)
     pattern = locale.currency_formats["standard"].pattern
-    if not digits:
-        pattern = pattern.replace(".00", "")
+    pattern = pattern.replace(".00", "." + "0" * digits if digits else "")
     return numbers.format_currency(
         round(value, digits), currency, format=pattern, locale=locale, currency_digits=False
     )

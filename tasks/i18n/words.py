@@ -14,6 +14,7 @@ WORDS = frozenset(
         N_("analyst"),
         N_("admin"),
         N_("app"),
+        N_("anonymous"),
         # risk segments and campaign arms
         N_("high"),
         N_("medium"),
@@ -63,6 +64,8 @@ WORDS = frozenset(
         N_("customer id"),
         # how a campaign's audience is ranked (tasks/services/campaigns/drafting.py)
         N_("churn risk"),
+        N_("expected profit"),
+        N_("expected uplift"),
         # the data sources (tasks/services/data/sources.py)
         N_("training (RETAINAI_TRAINING_SOURCE)"),
         N_("scoring (RETAINAI_SCORING_SOURCE)"),
@@ -92,3 +95,29 @@ TEMPLATE_REASONS = {
     "no-key": N_("no language model key"),
     "budget": N_("the writing budget was spent"),
 }
+
+
+def word_in(language: str, value: object) -> object:
+    """A stored word (a role, a status, a segment, a method's code) in `language`; any other
+    value as is."""
+    from tasks.i18n import translations
+
+    catalogue = translations(language)
+    if isinstance(value, str) and value in NAMES:
+        return catalogue.ugettext(NAMES[value])
+    if isinstance(value, str) and value in WORDS:
+        return catalogue.ugettext(value)
+    return value
+
+
+def written_by_in(language: str, path: object) -> object:
+    """How a message was written ("template: no-key") in `language`: the way as a stored
+    word, with the templates' reason when it is a known one (else as recorded)."""
+    from tasks.i18n import translations
+
+    way, _, reason = str(path or "").partition(": ")
+    shown = word_in(language, way)
+    if not reason:
+        return shown
+    known = TEMPLATE_REASONS.get(reason)
+    return f"{shown} ({translations(language).ugettext(known) if known else reason})"

@@ -85,7 +85,7 @@ def test_the_ranking_is_chosen_and_uplift_is_offered_only_with_a_champion(state)
     assert risk == sorted(risk, reverse=True) and profit == sorted(profit, reverse=True)
     assert by_risk["customer_id"].tolist() != by_profit["customer_id"].tolist()
     assert _preview(settings, config, ["email"], rank="risk").figures()["rank"] == "risk"
-    with pytest.raises(InvalidDraftError, match="rank: 'luck'"):
+    with pytest.raises(InvalidDraftError, match="Rank by: 'luck'"):
         _preview(settings, config, ["email"], rank="luck")
 
 

@@ -110,7 +110,7 @@ def test_a_campaign_from_the_command_line(folder):
     [
         (["--rank-by", "uplift"], "needs --data"),
         (["--rank-by", "luck"], "must be risk, profit or uplift"),
-        (["--holdout-share", "0.7"], "holdout"),
+        (["--holdout-share", "0.7"], "Holdout share: 0.7 is outside"),
         (["--channels", "fax"], "may use"),
         (["--scheduled-at", "2020-01-01T09:00"], "in the past"),
     ],

@@ -173,3 +173,37 @@ def test_the_worker_sends_a_campaign_when_its_time_comes_and_records_a_failure(w
     failed = campaigns.campaign_progress(ctx, config, campaign_id)
     assert failed.job_state == "failed" and failed.error and "hunter2" not in failed.error
     assert worker.queue_due_sends() == []  # a failed send waits before it is tried again
+
+
+def test_a_writing_run_on_the_prefect_server_keeps_its_page_waiting_until_written(world):
+    """With a Prefect server the writing is a flow run (no job in the table): the campaign's
+    own marks tell its page the messages are being written, until the run has written them."""
+    import threading
+    from http.server import HTTPServer
+
+    from tasks.services.campaigns.background import still_writing
+    from tasks.services.campaigns.views import stored_campaign
+    from tests.unit.test_jobs_launcher import Prefect
+
+    env, config = world
+    server = HTTPServer(("127.0.0.1", 0), Prefect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/api"
+        settings = Settings(**env, prefect_api_url=url)
+        campaign_id = _create(settings, config, "on the prefect server")
+    finally:
+        server.shutdown()
+    ctx = Context(settings)
+    assert Prefect.seen[-1][2]["parameters"] == {"campaign_id": campaign_id}
+    assert queue.latest(ctx.engine, f"campaign:{campaign_id}") is None  # a flow run, no job
+    waiting = campaigns.campaign_progress(ctx, config, campaign_id)
+    assert waiting.work == "writing" and waiting.active and waiting.job_state is None
+    assert waiting.written == 0 and waiting.currency == config.dataset.currency
+    campaigns.generate_messages(Context(Settings(**env)), config, campaign_id)  # the flow run
+    done = campaigns.campaign_progress(ctx, config, campaign_id)
+    assert not done.active and done.work is None and done.written == done.planned == 20
+    later = datetime.now(UTC) + timedelta(hours=7)  # a run killed without a word: not forever
+    stored = stored_campaign(ctx.engine, config, campaign_id)
+    stored["totals"] = {**stored["totals"], "writing_ended": None}
+    assert still_writing(stored) and not still_writing(stored, later)

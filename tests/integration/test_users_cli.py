@@ -51,3 +51,25 @@ def test_users_from_the_command_line(state):
     assert last.exit_code != 0 and "last active admin" in str(last.exception)
     moved = _run("users", "set-role", "2", "viewer", "--deactivate")
     assert moved.exit_code == 0 and "inactive" in moved.output
+
+
+def test_a_refusal_reads_in_the_language_of_the_locale(state, monkeypatch, capsys):
+    import sys
+
+    from flows.cli import main
+
+    for name in ("LC_ALL", "LC_MESSAGES", "RETAINAI_DEFAULT_LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def refused(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["retainai", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        return exited.value.code, capsys.readouterr().err.strip().splitlines()[-1]
+
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    code, said = refused("users", "set-role", "99", "viewer")
+    assert code == 5 and said == "erreur : aucun utilisateur 99"
+    monkeypatch.setenv("RETAINAI_DEFAULT_LANGUAGE", "en")  # the setting before the locale
+    code, said = refused("users", "set-role", "99", "viewer")
+    assert code == 5 and said == "error: no user 99"

@@ -55,9 +55,9 @@ def test_an_upload_id_too_long_for_a_file_name_is_no_upload(site):
 @pytest.mark.parametrize(
     ("field", "value", "said"),
     [
-        ("min_lifetime_value", "-1", "min_lifetime_value: -1 is below 0"),
-        ("limit", "nan", "limit: 'nan' is not a number"),
-        ("min_lifetime_value", "inf", "min_lifetime_value: 'inf' is not a number"),
+        ("min_lifetime_value", "-1", "Lowest lifetime value: -1 is below 0"),
+        ("limit", "nan", "Audience size limit: 'nan' is not a number"),
+        ("min_lifetime_value", "inf", "Lowest lifetime value: 'inf' is not a number"),
     ],
 )
 def test_a_campaign_filter_out_of_bounds_is_named(site, field, value, said):

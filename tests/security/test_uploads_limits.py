@@ -144,6 +144,14 @@ def test_an_upload_past_the_limit_is_refused_by_name_and_deleted(site, tmp_path)
     assert "2,000,000 rows" in page.text and "RETAINAI_UPLOAD_MAX_ROWS" in page.text
     assert _stored(state) == before  # nothing of it is kept
     assert "bomb.parquet" not in client.get("/dashboard/data").text  # not in recent uploads
+    french = client.post(
+        "/dashboard/data",
+        data={"csrf_token": token},
+        files={"file": ("bomb.parquet", path.read_bytes())},
+        headers={"Accept-Language": "fr"},
+    )
+    assert french.status_code == 422 and "2\u202f000\u202f000 lignes" in french.text
+    assert "RETAINAI_UPLOAD_MAX_ROWS" in french.text and _stored(state) == before
 
 
 def test_the_check_runs_in_a_child_whose_death_spares_the_server(site):

@@ -56,6 +56,8 @@ def test_creating_a_campaign_on_its_page_has_its_messages_written(served, champi
         view = campaigns.get_campaign(state.context, state.config, campaign_id)
         done = view.messages["draft"]
         assert done > 0 and f"{done} of {done}" in fragment.text
+        cost = campaigns.campaign_progress(state.context, state.config, campaign_id).cost
+        assert f'<dd id="progress-cost">${cost:.4f}</dd>' in fragment.text  # in USD
 
         os.killpg(worker.process.pid, signal.SIGKILL)  # the worker dies: serve starts another
         _until(lambda: worker.starts == 2 and worker.process.poll() is None)

@@ -40,6 +40,7 @@ def test_a_dashboard_campaign_goes_from_draft_to_report(served):
     assert refused.status_code == 200 and "is not approved: approve it first" in refused.text
     page = client.get(path)  # creating it queued the writing of its messages
     assert "Writing the messages starts in a moment." in page.text and 'every 2s"' in page.text
+    assert "Write the messages" not in page.text  # no second writing while one is going
     ran = 0
     while worker.run_once():  # this campaign's writing (and any other test's left queued)
         ran += 1

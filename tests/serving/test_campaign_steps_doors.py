@@ -303,6 +303,15 @@ def test_a_schedule_in_the_past_is_refused_on_both_doors(people):
     assert answer.status_code == 409  # valid a moment before: a conflict with the clock
     assert answer.json()["detail"].startswith("scheduled_at: ")
     assert "is in the past" in answer.json()["detail"]
+    french = {**_api(served, "analyst"), "Accept-Language": "fr"}
+    late = served.client.post("/campaigns", json=body, headers=french).json()["detail"]
+    assert late.startswith("scheduled_at : ") and "est dans le passé" in late
+    unknown = {"name": "unknown offer", "offer": "nope"}
+    refused = served.client.post("/campaigns", json=unknown, headers=french)
+    assert refused.status_code == 422
+    (error,) = refused.json()["detail"]
+    assert error["loc"] == ["body", "offer"]  # the body's field, for a program
+    assert error["msg"].startswith("offre inconnue 'nope' (offres : loyalty-discount")
     csrf = page_login(served.client, MAKER, "/dashboard/campaigns/new")
     form = {"name": "too late", "limit": "5", "scheduled_at": past[:16], "csrf_token": csrf}
     page = served.client.post("/dashboard/campaigns", data=form, follow_redirects=False)
@@ -326,6 +335,16 @@ def test_the_audience_and_its_messages_download_for_those_who_may_read_messages(
     assert len(held) == (members["arm"] == "holdout").sum() and held["Message"].isna().all()
     contacted = table[table["Group"] == "contacted"]
     assert contacted["Message"].notna().sum() == sum(made.messages.values())
+    french = served.client.get(
+        f"/campaigns/{made.id}/messages-export",
+        headers={**_api(served, "analyst"), "Accept-Language": "fr-FR,fr;q=0.9"},
+    )
+    lu = pd.read_csv(io.StringIO(french.text), dtype=str)
+    assert list(lu.columns[:5]) == ["Rang", "Client", "Groupe", "Risque", "Probabilité d'attrition"]
+    assert set(lu["Groupe"]) == {"contacté", "groupe témoin (non contacté)"}
+    assert set(lu["Risque"].dropna()) <= {"élevé", "moyen", "faible"}
+    assert lu["Probabilité d'attrition"].astype(float).between(0, 1).all()  # as a program reads
+    assert (lu["Client"] == table["Customer"]).all()
     viewer = served.client.get(
         f"/campaigns/{made.id}/messages-export", headers=_api(served, "viewer")
     )
@@ -335,5 +354,8 @@ def test_the_audience_and_its_messages_download_for_those_who_may_read_messages(
     assert "Download the audience and messages" in served.client.get(where).text
     download = served.client.get(f"{where}/messages.csv")
     assert download.status_code == 200 and download.content == api.content
+    audience = served.client.get(f"{where}/audience.csv", headers={"Accept-Language": "fr"})
+    assert audience.text.startswith("customer_id,arm\r\n")  # read back by the outcomes upload
+    assert served.client.get(f"{where}/nothing.csv").status_code == 404
     page_login(served.client, VIEWER, where)
     assert served.client.get(f"{where}/messages.csv").status_code == 403

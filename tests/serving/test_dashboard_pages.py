@@ -229,14 +229,14 @@ def _spec(element: str) -> dict:
 
 
 def test_survival_curves_take_the_risk_colours_and_words():
-    from serving import charts
+    from serving import group_charts
 
     rows = [
         {"group": group, "timeline": t, "survival": s, "ci_lower": s - 0.05, "ci_upper": s}
         for group in ("low", "high", "medium")
         for t, s in ((0, 1.0), (12, 0.8))
     ]
-    element = charts.survival_chart(rows, "risk_segment")
+    element = group_charts.survival_chart(rows, "risk_segment")
     spec = _spec(element)
     lines = [t for t in spec["data"] if t.get("name")]
     assert [t["name"] for t in lines] == ["high risk", "medium risk", "low risk"]
@@ -246,7 +246,7 @@ def test_survival_curves_take_the_risk_colours_and_words():
 
 
 def test_heatmap_bands_read_in_numeric_order_in_one_unit_with_room_for_labels():
-    from serving import charts
+    from serving import group_charts
 
     bands = ["0-6 months", "12-24 months", "24-48 months", "48+ months", "6-12 months"]
     table = {
@@ -255,7 +255,7 @@ def test_heatmap_bands_read_in_numeric_order_in_one_unit_with_room_for_labels():
         "customers": [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]],
         "churn_rate": [[0.1, 0.3, 0.4, 0.5, 0.2], [0.01, 0.03, 0.04, 0.05, 0.02]],
     }
-    element = charts.heatmap_chart("Contract x tenure band", table, "churn_rate")
+    element = group_charts.heatmap_chart("Contract x tenure band", table, "churn_rate")
     spec = _spec(element)
     cells = spec["data"][0]
     assert cells["x"] == ["0-6 months", "6-12 months", "12-24 months", "24-48 months", "48+ months"]

@@ -63,6 +63,8 @@ def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
 
     page = client.get("/dashboard/").text
     assert '<html lang="fr">' in page and "Vue d'ensemble" in page and "Overview" not in page
+    assert "Aucun relais de messagerie : les liens de réinitialisation" in html.unescape(page)
+    assert "No mail relay" not in page  # the admins' setup warnings too
     assert f"1{NNBSP}200" in page and "depuis le 1 oct. 2026" in page
     assert "Se déconnecter" in page and "administrateur" in page
     listing = client.get("/dashboard/campaigns").text
@@ -71,6 +73,11 @@ def test_a_french_user_gets_french_pages_with_french_numbers_and_dates(site):
     assert "<td>Français</td>" in users and "<td>par défaut</td>" in users
     customers = client.get("/dashboard/customers").text
     assert "Probabilité d'attrition" in customers and "élevé" in customers
+    assert f"1{NNBSP}200 clients correspondent" in customers  # the template's plural
+    download = client.get("/dashboard/customers.csv?risk=high").text
+    heading, first = download.splitlines()[:2]
+    assert heading.startswith("Client,Probabilité d'attrition,Risque,")
+    assert ",élevé," in first and re.search(r",0\.\d+,", first)  # numbers as programs read
 
     back = _choose(client, "")  # the browser's default again
     assert back.status_code == 200 and "Language saved." in back.text
@@ -117,6 +124,7 @@ def test_a_french_user_reads_the_charts_in_french(site):
     form_login(client, "vic@example.test", PASSWORD)
     english = _charts(client.get("/dashboard/").text)
     assert {"Customers by risk segment", "KPI history"} <= set(english)
+    assert english["Customers by risk segment"]["layout"]["separators"] == ".,"
     assert english["Customers by risk segment"]["data"][0]["x"] == [
         "low risk",
         "medium risk",
@@ -129,6 +137,8 @@ def test_a_french_user_reads_the_charts_in_french(site):
     overview = _charts(client.get("/dashboard/").text)
     assert set(overview) == {"Clients par segment de risque", "Historique des indicateurs"}
     bars = overview["Clients par segment de risque"]["data"][0]
+    assert overview["Clients par segment de risque"]["layout"]["separators"] == ",\u202f"
+    assert bars["text"] == ["50,0\u00a0%", "30,0\u00a0%", "20,0\u00a0%"]  # Babel's French
     assert bars["x"] == ["risque faible", "risque moyen", "risque élevé"]
     assert bars["hovertemplate"] == "%{x} : %{y:,} clients<extra></extra>"  # plotly's fields kept
     lines = overview["Historique des indicateurs"]["data"]
@@ -141,6 +151,30 @@ def test_a_french_user_reads_the_charts_in_french(site):
     cells = heatmaps["Score d'attrition moyen par Contract et tranche d'ancienneté"]["data"][0]
     assert cells["x"] == ["0-6 mois", "6-12 mois"] and cells["y"] == ["Month-to-month", "One year"]
     assert cells["hovertemplate"].startswith("%{y} / %{x} : %{z:.1%} de %{customdata:,} clients")
+
+
+def test_a_french_analyst_reads_why_a_campaign_form_was_refused_in_french(site):
+    client, engine = site
+    seed_scores(engine)
+    form_login(client, "ada@example.test", PASSWORD)
+    _choose(client, "fr")
+    page = client.get("/dashboard/campaigns/new").text
+    form = {"name": "", "min_probability": "1.5", "csrf_token": _csrf(page)}
+    refused = client.post("/dashboard/campaigns", data=form)
+    said = html.unescape(refused.text)
+    assert refused.status_code == 400
+    assert "Probabilité d'attrition minimale : 1,5 est hors de l'intervalle [0 ; 1]" in said
+    form = {**form, "min_probability": "0.5"}
+    nameless = html.unescape(client.post("/dashboard/campaigns", data=form).text)
+    assert "Nom de la campagne : une campagne doit avoir un nom" in nameless
+    ranked = html.unescape(client.get("/dashboard/campaigns/preview").text)
+    assert "Classement par profit attendu." in ranked  # the ranking in business words
+    costs = re.search(r"Coût de contact</th><td class=\"num\">([^<]+)<", ranked).group(1)
+    assert costs.endswith("\u00a0$US")  # money in the table's currency, written in French
+    preview = client.get("/dashboard/campaigns/preview", params={"limit": "lots"})
+    assert "Taille maximale de l'audience : 'lots' n'est pas un nombre" in html.unescape(
+        preview.text
+    )
 
 
 def test_the_browser_language_applies_without_a_choice_and_a_choice_wins(site):

@@ -17,7 +17,7 @@ from tasks.i18n.extraction import KEYWORDS, extract, placeholders
 REPO = Path(__file__).resolve().parents[2]
 # French entries allowed to equal their English source: words spelled the same in French,
 # names of products, units and codes
-SAME_IN_FRENCH = frozenset({"Audience", "Champion", "Challenger", "Messages", "Version"})
+SAME_IN_FRENCH = frozenset({"Audience", "Champion", "Challenger", "Messages", "Segment", "Version"})
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,22 @@ def catalogue(request):
         return read_po(handle, locale=request.param)
 
 
+def _translated(message) -> bool:
+    """Whether an entry has its translation (every form of a plural one)."""
+    string = message.string
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
+def _pairs(message) -> list[tuple[str, str]]:
+    """(English, translation) of an entry: a plural one's singular with its first form, its
+    plural with each other form."""
+    if not isinstance(message.id, tuple):
+        return [(message.id, message.string)]
+    singular, many = message.id
+    first, *others = message.string
+    return [(singular, first), *((many, other) for other in others)]
+
+
 def _where(message) -> str:
     return ", ".join(f"{path}:{line}" for path, line in message.locations[:2])
 
@@ -40,13 +56,15 @@ def test_the_extraction_finds_pages_errors_and_stored_words(source):
     for expected in ("Log out", "Not found", "wrong email or password", "viewer", "Churn rate"):
         assert expected in source, expected
     assert "Campaign %(id)s" in source and "95%% interval" in source
+    # a template's plural: its singular and plural forms
+    assert ("%(num)s customer matches", "%(num)s customers match") in source
 
 
 def test_every_string_has_a_translation(source, catalogue):
     missing = [
         f"{message_id!r} ({_where(message)})"
         for message_id, message in source.items()
-        if not (catalogue.get(message_id) and catalogue.get(message_id).string)
+        if not (catalogue.get(message_id) and _translated(catalogue.get(message_id)))
     ]
     assert not missing, (
         f"{len(missing)} strings lack a {catalogue.locale} translation (run `make messages`,"
@@ -67,9 +85,11 @@ def test_no_translation_is_left_in_english(source, catalogue):
 
 def test_translations_keep_the_placeholders(catalogue):
     wrong = [
-        f"{m.id!r}: {placeholders(m.id)} != {placeholders(m.string)}"
+        f"{english!r}: {placeholders(english)} != {placeholders(french)}"
         for m in catalogue
-        if m.id and m.string and placeholders(m.id) != placeholders(m.string)
+        if m.id
+        for english, french in _pairs(m)
+        if french and placeholders(english) != placeholders(french)
     ]
     assert not wrong, "placeholders differ:\n" + "\n".join(wrong)
 
@@ -78,14 +98,14 @@ def test_translations_format_with_the_values_of_their_source(catalogue):
     """Filled in as the code fills the English text (a template's `_()` always formats, so a
     literal percent sign is `%%` in both)."""
     broken = []
-    for m in catalogue:
-        if not (m.id and m.string and "%" in m.id):
+    for english, french in (pair for m in catalogue if m.id for pair in _pairs(m)):
+        if not (french and "%" in english):
             continue
-        values = {name: "x" for name in re.findall(r"%\((\w+)\)", m.id)}
+        values = {name: "x" for name in re.findall(r"%\((\w+)\)", english)}
         try:
-            m.string % values
+            french % values
         except (KeyError, TypeError, ValueError) as error:
-            broken.append(f"{m.id!r}: {error}")
+            broken.append(f"{english!r}: {error}")
     assert not broken, "translations that do not format:\n" + "\n".join(broken)
 
 

@@ -135,5 +135,150 @@ def test_a_campaign_service_error_keeps_english_and_reads_in_french():
         check_holdout_share(0.9)
     assert str(share.value) == "holdout share 0.9 is outside (0, 0.5]"
     assert i18n.translate_error(share.value, "fr") == (
-        "la part du groupe témoin 0.9 est hors de l'intervalle (0, 0,5]"
+        "la part du groupe témoin 0,9 est hors de l'intervalle (0, 0,5]"
+    )
+
+
+def test_a_campaign_drafts_field_and_reason_read_in_french():
+    from pathlib import Path
+
+    import pytest
+
+    from configs.schema import load_config
+    from tasks.core.audience import AudienceFilter
+    from tasks.services.campaigns import CampaignDraft, InvalidDraftError
+    from tasks.services.campaigns.rules import checked_draft
+
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "telco.yaml")
+    with pytest.raises(InvalidDraftError) as nameless:
+        checked_draft(config, CampaignDraft())
+    assert str(nameless.value) == "Campaign name: a campaign needs a name"
+    assert i18n.translate_error(nameless.value, "fr") == (
+        "Nom de la campagne : une campagne doit avoir un nom"
+    )
+    too_high = CampaignDraft(name="x", audience=AudienceFilter(min_probability=1.5))
+    with pytest.raises(InvalidDraftError) as bounded:
+        checked_draft(config, too_high)
+    assert bounded.value.field == ("audience", "min_probability")  # the API's loc
+    assert str(bounded.value) == "Lowest churn probability: 1.5 is outside [0, 1]"
+    assert bounded.value.reason_in("fr") == "1,5 est hors de l'intervalle [0 ; 1]"
+    assert i18n.translate_error(bounded.value, "fr") == (
+        "Probabilité d'attrition minimale : 1,5 est hors de l'intervalle [0 ; 1]"
+    )
+    wrong = CampaignDraft(name="x", audience=AudienceFilter(risk_segments=("high", "huge")))
+    with pytest.raises(InvalidDraftError) as item:
+        checked_draft(config, wrong)
+    assert i18n.translate_error(item.value, "fr").startswith(
+        "Segments de risque, élément 2 : 'huge' ne fait pas partie de"
+    )
+
+
+def test_the_command_line_speaks_the_language_of_its_setting_or_locale():
+    from flows.cli_common import cli_language, error_line
+    from tasks.core.errors import NotFoundError
+
+    assert cli_language({"LANG": "fr_FR.UTF-8"}) == "fr"
+    assert cli_language({"LANG": "fr_FR.UTF-8", "LC_ALL": "C"}) == "en"  # LC_ALL wins
+    assert cli_language({"LANG": "en_US.UTF-8", "LC_MESSAGES": "fr_CA.UTF-8"}) == "fr"
+    assert cli_language({"LANG": "de_DE.UTF-8"}) == "en" and cli_language({}) == "en"
+    assert cli_language({"RETAINAI_DEFAULT_LANGUAGE": "fr", "LANG": "en_GB.UTF-8"}) == "fr"
+    missing = NotFoundError("no user %(id)s", id=7)
+    assert error_line(missing, "fr") == "erreur : aucun utilisateur 7"
+    assert error_line(missing, "en") == "error: no user 7"
+    assert error_line(ValueError("plain\nsecond line"), "fr") == "erreur : plain"
+
+
+def test_chart_numbers_use_the_languages_separators():
+    import html
+    import json
+    import re
+
+    from serving import charts
+
+    kpis = {"segments": {"high": {"count": 1234, "share": 0.125}}}
+
+    def spec(drawn: str) -> dict:
+        return json.loads(html.unescape(re.search(r'data-chart="([^"]+)"', drawn).group(1)))
+
+    french = spec(charts.segment_chart(kpis, _=i18n.Translator("fr")))
+    assert french["layout"]["separators"] == ",\u202f"  # Babel's fr: decimal, thousands
+    assert french["data"][0]["text"] == ["12,5\u00a0%"]
+    english = spec(charts.segment_chart(kpis))
+    assert english["layout"]["separators"] == ".," and english["data"][0]["text"] == ["12.5%"]
+    curve = spec(charts.profit_chart([1, 2], [3.0, 4.0], 1500, 1200, _=i18n.Translator("fr")))
+    assert [note["text"] for note in curve["layout"]["annotations"]] == [
+        "optimum 1\u202f500",
+        "choix 1\u202f200",
+    ]
+
+
+def test_money_keeps_the_digits_asked_for():
+    from tasks.i18n.formatting import format_money
+
+    assert format_money(0.0123, "EUR", "fr", 4) == "0,0123\u00a0€"
+    assert format_money(0.0123, "USD", "en", 4) == "$0.0123"
+    assert format_money(1234.5, "EUR", "fr") == "1\u202f234\u00a0€"
+
+
+def test_contacts_customer_filters_and_rollbacks_are_refused_in_french():
+    import pandas as pd
+    import pytest
+
+    from tasks.core.contacts import contact_rows
+    from tasks.core.errors import InvalidInputError, RegistryError
+    from tasks.core.promotion import rollback_target
+    from tasks.services.customers.commands import customer_filter
+
+    bad = pd.DataFrame({"customer_id": ["C1"], "consent_email": ["maybe"], "consent_sms": ["no"]})
+    with pytest.raises(InvalidInputError) as consent:
+        contact_rows(bad, "telco")
+    assert str(consent.value) == "consent_email must be yes/no, e.g. 'maybe'"
+    assert i18n.translate_error(consent.value, "fr") == (
+        "consent_email doit valoir oui/non (yes/no), par exemple pas 'maybe'"
+    )
+    with pytest.raises(InvalidInputError) as limit:
+        customer_filter(limit=0)
+    assert str(limit.value) == "limit: at least 1"
+    assert i18n.translate_error(limit.value, "fr") == "limit : au moins 1"
+    with pytest.raises(InvalidInputError) as unknown:
+        customer_filter(colour="blue")
+    assert i18n.translate_error(unknown.value, "fr") == (
+        "colour : ce n'est pas un filtre de la liste des clients"
+    )
+    with pytest.raises(RegistryError) as none:
+        rollback_target([], None)
+    assert i18n.translate_error(none.value, "fr") == "il n'y a pas de champion à annuler"
+
+
+def test_outcome_events_roles_and_quarantines_are_refused_in_french():
+    import pandas as pd
+    import pytest
+
+    from tasks.core.campaign_report import event_rows
+    from tasks.core.contract import quarantine_limit
+    from tasks.core.errors import ConflictError, ForbiddenError, InvalidInputError
+    from tasks.core.policy import require
+
+    members = pd.Series(["C1", "C2"])
+    odd = pd.DataFrame({"customer_id": ["C1"], "event": ["waved"]})
+    with pytest.raises(InvalidInputError) as unknown:
+        event_rows(odd, 4, members)
+    assert i18n.translate_error(unknown.value, "fr").startswith(
+        "événements inconnus waved ; connus : delivered, opened"
+    )
+    outside = pd.DataFrame({"customer_id": ["C9"], "event": ["retained"]})
+    with pytest.raises(ConflictError) as stranger:
+        event_rows(outside, 4, members)
+    assert i18n.translate_error(stranger.value, "fr") == "clients absents de la campagne 4 : C9"
+    with pytest.raises(ForbiddenError) as refused:
+        require("viewer", "campaigns")
+    assert str(refused.value) == "the viewer role may not do this (campaigns)"
+    assert i18n.translate_error(refused.value, "fr") == (
+        "le rôle lecteur ne permet pas de faire ceci (campaigns)"
+    )
+    too_many = quarantine_limit(1234, 5000, 0.05, "tenure (1234)")
+    assert str(too_many).startswith("1,234 of 5,000 rows (24.7%) break row rules")
+    assert i18n.translate_error(too_many, "fr").startswith(
+        "1\u202f234 lignes sur 5\u202f000 (24,7\u00a0%) enfreignent les règles de ligne, "
+        "au-delà de la limite de 5,0\u00a0%"
     )

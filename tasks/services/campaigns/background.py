@@ -6,7 +6,7 @@ the worker takes; never the web process."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from configs.schema import RunConfig
@@ -34,7 +34,39 @@ def start_writing(ctx: Context, config: RunConfig, campaign_id: int, by: str) ->
     work = jobs.Launch(
         jobs.WRITE_MESSAGES, jobs.campaign_subject(campaign_id), {"campaign_id": campaign_id}, by
     )
-    return jobs.launch(ctx, work)
+    mark_writing(ctx, campaign_id, WRITING_SINCE)  # the page polls whatever door runs it
+    try:
+        return jobs.launch(ctx, work)
+    except Exception:
+        mark_writing(ctx, campaign_id, WRITING_ENDED)  # nothing runs: nothing to wait for
+        raise
+
+
+# The campaign's own marks of its writing (in its totals), set when the writing is launched
+# or starts and when it ends, so that its page knows the messages are still being written
+# whatever runs them: a job of the worker, a Prefect flow run, `retainai campaign generate`.
+WRITING_SINCE = "writing_since"
+WRITING_ENDED = "writing_ended"
+WRITING_GIVEN_UP = timedelta(hours=6)  # a run killed without a word: stop waiting for it
+
+
+def mark_writing(ctx: Context, campaign_id: int, mark: str) -> None:
+    campaign = store.get_campaign(ctx.engine, campaign_id) or {}
+    totals = {**(campaign.get("totals") or {}), mark: datetime.now(UTC).isoformat()}
+    store.update_campaign(ctx.engine, campaign_id, totals=totals)
+
+
+def still_writing(campaign: dict[str, Any], now: datetime | None = None) -> bool:
+    """Whether the draft's messages are being written: its writing began (or was launched)
+    and has not ended since, not so long ago that the run must have died."""
+    totals = campaign.get("totals") or {}
+    since, ended = totals.get(WRITING_SINCE), totals.get(WRITING_ENDED)
+    if campaign.get("status") != "draft" or not since:
+        return False
+    began = datetime.fromisoformat(since)
+    if ended and datetime.fromisoformat(ended) >= began:
+        return False
+    return (now or datetime.now(UTC)) - began < WRITING_GIVEN_UP
 
 
 def send_now(ctx: Context, config: RunConfig, command: SendNow) -> jobs.Launched:
@@ -89,11 +121,12 @@ class Progress:
     written: int
     planned: int | None  # messages to write in all, once the writing has counted them
     fallbacks: int  # written by the templates instead of the language model
-    cost: float
+    cost: float  # of the writing so far, in `currency`
     sent: int
     failed: int
     unknown: int
     waiting: int  # approved, not yet sent
+    currency: str = "USD"  # of the table's money (dataset.currency)
 
     @property
     def active(self) -> bool:
@@ -114,6 +147,8 @@ def campaign_progress(ctx: Context, config: RunConfig, campaign_id: int) -> Prog
         work = "writing" if job["kind"] == jobs.WRITE_MESSAGES else "sending"
     elif campaign["status"] == "sending":
         work = "sending"  # a send run of the Prefect door, or one from the command line
+    elif still_writing(campaign):
+        work = "writing"  # a writing run of the Prefect door, or one from the command line
     planned = (campaign.get("totals") or {}).get("planned")
     return Progress(
         campaign=campaign_id,
@@ -129,4 +164,5 @@ def campaign_progress(ctx: Context, config: RunConfig, campaign_id: int) -> Prog
         failed=int(counts.get("failed", 0)),
         unknown=int(counts.get("unknown", 0)),
         waiting=int(counts.get("approved", 0)),
+        currency=config.dataset.currency,
     )

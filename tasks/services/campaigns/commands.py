@@ -12,6 +12,7 @@ import pandas as pd
 
 from tasks.core.audience import AudienceFilter
 from tasks.core.errors import ConflictError, InvalidInputError
+from tasks.i18n import DEFAULT_LANGUAGE, N_, Phrase, translate_error
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,13 +63,58 @@ class RecordOutcomes:
     events: pd.DataFrame  # customer_id, event[, event_key, occurred_at]
 
 
-class InvalidDraftError(InvalidInputError):
-    """A draft breaks a rule; `field` names the draft's field (and item) that does."""
+# A draft's fields as the form names them, for its errors ("Holdout share: ...").
+FIELD_NAMES = {
+    "name": N_("Campaign name"),
+    "offer": N_("Offer"),
+    "channels": N_("Channels"),
+    "risk_segments": N_("Risk segments"),
+    "segment_values": N_("Segment values"),
+    "min_probability": N_("Lowest churn probability"),
+    "max_probability": N_("Highest churn probability"),
+    "min_lifetime_value": N_("Lowest lifetime value"),
+    "limit": N_("Audience size limit"),
+    "holdout_share": N_("Holdout share"),
+    "rank": N_("Rank by"),
+    "scheduled_at": N_("Send time"),
+    "body": N_("Request body"),
+    "segment_filter": N_("Segment filter"),
+    "churn_score_min": N_("Lowest churn score"),
+    "email_template": N_("Email template"),
+}
 
-    def __init__(self, field: tuple[str | int, ...], message: str) -> None:
-        super().__init__(f"{'.'.join(map(str, field))}: {message}")
+
+def field_name(field: tuple[str | int, ...]) -> Phrase:
+    """The draft's field in business words, with its item's rank when it is a list's
+    ("Risk segments, item 2")."""
+    named = [str(part) for part in field if not isinstance(part, int)]
+    last = named[-1] if named else ""
+    label = FIELD_NAMES.get(last)
+    name = Phrase(label) if label else Phrase(N_("field %(field)s"), field=".".join(named))
+    items = [part for part in field if isinstance(part, int)]
+    if items:
+        return Phrase(N_("%(field)s, item %(item)s"), field=name, item=items[-1] + 1)
+    return name
+
+
+class InvalidDraftError(InvalidInputError):
+    """A draft breaks a rule; `field` names the draft's field (and item) that does, `reason`
+    says why (a template with named values, translated at each door with the field's name)."""
+
+    def __init__(self, field: tuple[str | int, ...], reason: str, **values: object) -> None:
         self.field = field
-        self.reason = message
+        self.reason_phrase = Phrase(reason, **values)
+        super().__init__(
+            N_("%(field)s: %(reason)s"), field=field_name(field), reason=self.reason_phrase
+        )
+        self.args = (translate_error(self, DEFAULT_LANGUAGE),)  # numbers as a reader writes them
+
+    @property
+    def reason(self) -> str:
+        return str(self.reason_phrase)
+
+    def reason_in(self, language: str) -> str:
+        return self.reason_phrase.in_language(language)
 
 
 class PastScheduleError(ConflictError):
@@ -83,7 +129,9 @@ def read_when(text: Any, field: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(text))
     except ValueError:
-        raise InvalidDraftError((field,), f"{text!r} is not a date and time") from None
+        raise InvalidDraftError(
+            (field,), N_("%(text)r is not a date and time"), text=text
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -70,6 +70,7 @@ class Preview:
         summary: dict[str, Any] = {
             "ranked_by": self.ranked_by,
             "rank": self.rank,
+            "uplift_model": self.uplift_model,
             "candidates": len(self.ranked),
             "audience": size,
             "by_risk_segment": audience["risk_segment"].value_counts().to_dict(),

@@ -11,7 +11,8 @@ from tasks.adapters import campaign_store as store
 from tasks.adapters.sms_export import read_export
 from tasks.core.csv_cells import safe_frame
 from tasks.core.errors import NotFoundError
-from tasks.i18n import N_
+from tasks.i18n import DEFAULT_LANGUAGE, N_, gettext
+from tasks.i18n.words import word_in, written_by_in
 from tasks.services.campaigns.views import stored_campaign
 from tasks.services.context import Context
 
@@ -39,38 +40,51 @@ def sms_export(ctx: Context, config: RunConfig, campaign_id: int) -> SmsExport:
     return SmsExport(f"campaign-{campaign_id}-sms.csv", content, rows)
 
 
-# audience and message columns -> their headings, in business words
+# audience and message columns -> their headings, in business words (translated)
 AUDIENCE_COLUMNS = {
-    "rank": "Rank",
-    "customer_id": "Customer",
-    "arm": "Group",
-    "risk_segment": "Risk",
-    "churn_probability": "Churn probability",
-    "lifetime_value": "Lifetime value",
-    "expected_profit": "Expected profit",
-    "channel": "Channel",
-    "status": "Message status",
-    "subject": "Subject",
-    "body": "Message",
-    "path": "Written by",
-    "sent_at": "Sent at",
+    "rank": N_("Rank"),
+    "customer_id": N_("Customer"),
+    "arm": N_("Group"),
+    "risk_segment": N_("Risk"),
+    "churn_probability": N_("Churn probability"),
+    "lifetime_value": N_("Lifetime value"),
+    "expected_profit": N_("Expected profit"),
+    "channel": N_("Channel"),
+    "status": N_("Message status"),
+    "subject": N_("Subject"),
+    "body": N_("Message"),
+    "path": N_("Written by"),
+    "sent_at": N_("Sent at"),
 }
-_GROUPS = {"treated": "contacted", "holdout": "held out (not contacted)"}
+_GROUPS = {"treated": N_("contacted"), "holdout": N_("held out (not contacted)")}
+_WORDS = ("risk_segment", "channel", "status")  # stored words, shown in the reader's language
 
 
-def messages_export(ctx: Context, config: RunConfig, campaign_id: int) -> SmsExport:
+def messages_export(
+    ctx: Context, config: RunConfig, campaign_id: int, language: str = DEFAULT_LANGUAGE
+) -> SmsExport:
     """The campaign's audience in rank order, one row per customer and message (a held-out
     customer, or one not yet written to, on a row of their own), as CSV safe to open in a
-    spreadsheet (tasks/core/csv_cells.py)."""
+    spreadsheet (tasks/core/csv_cells.py). Its headings, groups and stored words are in
+    `language`; its numbers and times stay as a program reads them (a dot before decimals,
+    ISO times), whatever the language: a file for people, not the one read back (that is
+    `audience_export`)."""
     stored_campaign(ctx.engine, config, campaign_id)
     members = store.audience(ctx.engine, campaign_id)
     messages = store.messages(ctx.engine, campaign_id)
     wanted = [c for c in AUDIENCE_COLUMNS if c in messages.columns and c != "customer_id"]
     rows = members.merge(messages[["customer_id", *wanted]], on="customer_id", how="left")
     rows = rows.sort_values(["rank", "channel"], na_position="first", kind="stable")
-    rows["arm"] = rows["arm"].map(_GROUPS).fillna(rows["arm"])
+    rows["arm"] = rows["arm"].map(lambda arm: gettext(language, _GROUPS.get(arm, arm)))
+    for column in (c for c in _WORDS if c in rows.columns):
+        rows[column] = rows[column].map(lambda value: word_in(language, value))
+    if "path" in rows.columns:
+        rows["path"] = rows["path"].map(
+            lambda path: written_by_in(language, path) if isinstance(path, str) else path
+        )
     frame = rows[[c for c in AUDIENCE_COLUMNS if c in rows.columns]]
-    frame = safe_frame(frame.rename(columns=AUDIENCE_COLUMNS))
+    headings = {column: gettext(language, heading) for column, heading in AUDIENCE_COLUMNS.items()}
+    frame = safe_frame(frame.rename(columns=headings))
     content = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
     return SmsExport(f"campaign-{campaign_id}-messages.csv", content, len(frame))
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, get_args
 
 import pandas as pd
@@ -32,6 +33,7 @@ from tasks.core.audience import HOLDOUT
 from tasks.core.errors import ConflictError
 from tasks.core.message_facts import Offer, build_facts
 from tasks.i18n import N_
+from tasks.services.campaigns.background import WRITING_ENDED, WRITING_SINCE, mark_writing
 from tasks.services.campaigns.views import refresh_report, stored_campaign
 from tasks.services.contacts import reachable_pairs
 from tasks.services.context import Context
@@ -65,7 +67,8 @@ def generate_messages(
     default = config.campaigns.default_language
     spec, key = config.campaigns.offers[campaign["offer"]], campaign["offer"]
     previous = campaign["totals"] or {}
-    planned = {**previous, "planned": len(written) + len(todo), "skipped": skipped}
+    began = {WRITING_SINCE: datetime.now(UTC).isoformat()}
+    planned = {**previous, "planned": len(written) + len(todo), "skipped": skipped, **began}
     store.update_campaign(engine, campaign_id, totals=planned)  # progress pages read it
 
     def requests(part: pd.DataFrame) -> list[MessageRequest]:
@@ -93,7 +96,11 @@ def generate_messages(
 
     batch = settings.message_batch_size
     parts = [todo.iloc[start : start + batch] for start in range(0, len(todo), batch)]
-    asyncio.run(_write_and_store(settings, parts, requests, save, tally))
+    try:
+        asyncio.run(_write_and_store(settings, parts, requests, save, tally))
+    except BaseException:  # broken off: its page stops waiting (done, the totals say so)
+        mark_writing(ctx, campaign_id, WRITING_ENDED)
+        raise
     paths = Counter(previous.get("paths") or {}) + tally["paths"]
     totals = {
         **planned,
@@ -103,6 +110,7 @@ def generate_messages(
         "cost": round(float(previous.get("cost", 0.0)) + tally["cost"], 6),
         "prompts_asked": int(previous.get("prompts_asked", 0)) + tally["asked"],
         "answers_reused": int(previous.get("answers_reused", 0)) + tally["reused"],
+        WRITING_ENDED: datetime.now(UTC).isoformat(),
     }
     store.update_campaign(engine, campaign_id, totals=totals)
     refresh_report(ctx, config, campaign_id)  # the generation cost: stored anew

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from configs.schema import RunConfig
 from configs.vocabulary import RiskSegment
 from tasks.core.errors import InvalidInputError
+from tasks.i18n import N_
 
 SORTS = {  # sort key -> what it sorts by, in business words
     "churn_score": "churn probability",
@@ -49,9 +50,33 @@ def customer_filter(**fields: Any) -> CustomerFilter:
     try:
         return CustomerFilter(**fields)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "filter"
-        raise InvalidInputError(f"{where}: {first['msg']}") from None
+        raise filter_refusal(error.errors()[0]) from None
+
+
+# pydantic's kinds of error -> what the customers list says, in the reader's language
+_RULES = {
+    "greater_than_equal": (N_("%(field)s: at least %(bound)s"), "ge"),
+    "less_than_equal": (N_("%(field)s: at most %(bound)s"), "le"),
+    "string_too_long": (N_("%(field)s: at most %(bound)s characters"), "max_length"),
+    "literal_error": (N_("%(field)s: one of %(bound)s"), "expected"),
+    "enum": (N_("%(field)s: one of %(bound)s"), "expected"),
+    "int_parsing": (N_("%(field)s: %(value)r is not a whole number"), None),
+    "float_parsing": (N_("%(field)s: %(value)r is not a number"), None),
+    "extra_forbidden": (N_("%(field)s: not a filter of the customers list"), None),
+}
+
+
+def filter_refusal(first: dict[str, Any]) -> InvalidInputError:
+    """The first broken rule of a filter, naming the field (as written in the query)."""
+    where = ".".join(str(part) for part in first["loc"]) or "filter"
+    rule = _RULES.get(first["type"])
+    if rule is None:
+        return InvalidInputError(N_("%(field)s: %(reason)s"), field=where, reason=first["msg"])
+    template, bound = rule
+    values = {"field": where, "value": first.get("input")}
+    if bound is not None:
+        values["bound"] = (first.get("ctx") or {}).get(bound)
+    return InvalidInputError(template, **values)
 
 
 def probability_bound(text: str | None) -> float | None:

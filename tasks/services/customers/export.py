@@ -7,22 +7,24 @@ import pandas as pd
 
 from tasks.adapters import retention_store as store
 from tasks.core.csv_cells import safe_frame
+from tasks.i18n import DEFAULT_LANGUAGE, N_, gettext
+from tasks.i18n.words import word_in
 from tasks.services.context import Context
 from tasks.services.customers.commands import CustomerQuery
 from tasks.services.customers.listing import list_customers, probability_range
 
 EXPORT_PAGE = 500  # rows read per query
 EXPORT_MAX_ROWS = 1_000_000  # the most rows one export holds
-CSV_COLUMNS = {  # column -> its heading, in business words
-    "customer_id": "Customer",
-    "churn_probability": "Churn probability",
-    "risk_segment": "Risk",
-    "segment_value": "Segment",
-    "monthly_value": "Monthly value",
-    "expected_remaining_months": "Expected remaining months",
-    "lifetime_value": "Lifetime value",
-    "as_of": "Scored on",
-    "model_version": "Model version",
+CSV_COLUMNS = {  # column -> its heading, in business words (translated)
+    "customer_id": N_("Customer"),
+    "churn_probability": N_("Churn probability"),
+    "risk_segment": N_("Risk"),
+    "segment_value": N_("Segment"),
+    "monthly_value": N_("Monthly value"),
+    "expected_remaining_months": N_("Expected remaining months"),
+    "lifetime_value": N_("Lifetime value"),
+    "as_of": N_("Scored on"),
+    "model_version": N_("Model version"),
 }
 
 
@@ -41,9 +43,15 @@ def count_customers(ctx: Context, query: CustomerQuery) -> int:
     )
 
 
-def export_customers(ctx: Context, query: CustomerQuery, segment_name: str | None = None) -> str:
+def export_customers(
+    ctx: Context,
+    query: CustomerQuery,
+    segment_name: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
     """Every customer the query's filter passes, in its order, as CSV text (page and offset of
-    the query are ignored: the whole filtered list)."""
+    the query are ignored: the whole filtered list). Its headings and risk segments are in
+    `language`; its numbers and dates as a program reads them, in every language."""
     wanted = query.filter.model_copy(update={"limit": EXPORT_PAGE, "offset": 0})
     rows: list[dict] = []
     cursor: str | None = None
@@ -56,6 +64,10 @@ def export_customers(ctx: Context, query: CustomerQuery, segment_name: str | Non
         cursor = found.next_cursor
         if cursor is None:  # sorted by another column: by offset
             wanted = wanted.model_copy(update={"offset": found.next_offset})
-    names = {**CSV_COLUMNS, "segment_value": segment_name or CSV_COLUMNS["segment_value"]}
-    frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS)).rename(columns=names)
+    names = {column: gettext(language, heading) for column, heading in CSV_COLUMNS.items()}
+    if segment_name:
+        names["segment_value"] = segment_name
+    frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+    frame["risk_segment"] = frame["risk_segment"].map(lambda value: word_in(language, value))
+    frame = frame.rename(columns=names)
     return safe_frame(frame).to_csv(index=False)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from configs.settings import Settings
 from tasks.core.policy import require
+from tasks.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -32,52 +33,58 @@ def configuration_warnings(settings: Settings, role: str | None) -> list[SetupWa
     if not mail_relay_configured(settings):
         found.append(
             SetupWarning(
-                "Email",
+                N_("Email"),
                 "RETAINAI_SMTP_HOST",
-                "No mail relay: password reset links and campaign emails are not sent.",
+                N_("No mail relay: password reset links and campaign emails are not sent."),
             )
         )
     elif not settings.mail_from:
         found.append(
             SetupWarning(
-                "Email",
+                N_("Email"),
                 "RETAINAI_MAIL_FROM",
-                "No sender address: campaign emails cannot be sent.",
+                N_("No sender address: campaign emails cannot be sent."),
             )
         )
     if settings.secret_key is None:
         found.append(
             SetupWarning(
-                "Unsubscribe links",
+                N_("Unsubscribe links"),
                 "RETAINAI_SECRET_KEY",
-                "No unsubscribe key: campaign emails cannot carry an unsubscribe link, "
-                "so they are not sent, and unsubscribe links do not work.",
+                N_(
+                    "No unsubscribe key: campaign emails cannot carry an unsubscribe link, "
+                    "so they are not sent, and unsubscribe links do not work."
+                ),
             )
         )
     if not settings.public_url:
         found.append(
             SetupWarning(
-                "Links in emails",
+                N_("Links in emails"),
                 "RETAINAI_PUBLIC_URL",
-                "No public address: campaign emails are not sent, and reset links point at "
-                "this server's own address.",
+                N_(
+                    "No public address: campaign emails are not sent, and reset links point at "
+                    "this server's own address."
+                ),
             )
         )
     if settings.training_source is None:
         found.append(
             SetupWarning(
-                "Retraining",
+                N_("Retraining"),
                 "RETAINAI_TRAINING_SOURCE",
-                "No training source: Retrain now is refused unless a Prefect training "
-                "deployment is set up, and a drift check cannot retrain.",
+                N_(
+                    "No training source: Retrain now is refused unless a Prefect training "
+                    "deployment is set up, and a drift check cannot retrain."
+                ),
             )
         )
     if settings.llm_api_key is None:
         found.append(
             SetupWarning(
-                "Message writing",
+                N_("Message writing"),
                 "RETAINAI_LLM_API_KEY",
-                "No LLM key: campaign messages are written from the fixed templates.",
+                N_("No LLM key: campaign messages are written from the fixed templates."),
             )
         )
     return found
