@@ -197,7 +197,7 @@ def gate_lines(facts: CardFacts, _: Translate = english) -> list[str]:
         _(
             "%(verdict)s %(figure)s %(value)s (needs %(op)s %(limit)s)",
             verdict=_("passed:") if check.passed else _("missed:"),
-            figure=check.figure,
+            figure=_(FIGURES[check.figure]),
             value=f"{check.value:.4f}",
             op=check.op,
             limit=check.limit,
@@ -273,12 +273,13 @@ def markdown(facts: CardFacts, _: Translate = english) -> str:
         target=facts.target,
         positive=facts.positive,
     )
-    out = [f"# {_escaped(_('Model card'))}", "", _escaped(what)]
+    title, figure, value = _("Model card"), _("Figure"), _("Value")
+    out = [f"# {_escaped(title)}", "", _escaped(what)]
     for section in sections(facts, _):
         out += ["", f"## {_escaped(section.title)}", ""]
         out += [f"- {_escaped(line)}" for line in section.lines]
         if section.table:
-            out += ["", f"| {_escaped(_('Figure'))} | {_escaped(_('Value'))} |", "|---|---:|"]
+            out += ["", f"| {_escaped(figure)} | {_escaped(value)} |", "|---|---:|"]
             out += [f"| {_escaped(k)} | {_escaped(v)} |" for k, v in section.table]
     return "\n".join(out) + "\n"
 

@@ -126,7 +126,7 @@ def test_the_version_card_and_each_figure_are_in_the_registry(first_model, custo
         f"Family: {first_model['family']}".replace("_", "\\_"),
         f"decision threshold {first_model['threshold']:.3f}",
         f"| ROC-AUC | {holdout['roc_auc']:.4f} |",
-        "passed: roc\\_auc",
+        "passed: ROC-AUC",
         "Champion gate: passed: first model to pass the quality gates",
         "## Known limits",
         f"Reports: {first_model['reports_uri']}",

@@ -84,8 +84,8 @@ def test_the_card_names_data_choice_figures_split_threshold_gates_and_limits():
         "| ROC-AUC | 0.8412 |",
         "| Brier score (lower is better) | 0.1391 |",
         "| Leavers predicted to leave | 94 |",
-        "passed: roc\\_auc 0.8412 (needs \\>= 0.6)",
-        "passed: brier 0.1391 (needs \\<= 0.25)",
+        "passed: ROC-AUC 0.8412 (needs \\>= 0.6)",
+        "passed: Brier score (lower is better) 0.1391 (needs \\<= 0.25)",
         "Champion gate: not decided yet",
         "no calibration step",
         "Reports: s3://reports/training/run-1",
@@ -105,7 +105,7 @@ def test_limits_follow_the_facts():
 def test_missed_gates_and_the_champion_outcome_are_said():
     facts = _facts(evaluation=_evaluation(roc_auc=0.55)).decided("refused: worse than v1")
     card = markdown(facts)
-    assert "missed: roc\\_auc 0.5500 (needs \\>= 0.6)" in card
+    assert "missed: ROC-AUC 0.5500 (needs \\>= 0.6)" in card
     assert "Champion gate: refused: worse than v1" in card
 
 

@@ -175,9 +175,7 @@ def register_version(
     if model.choice is not None:
         tags["model_choice_reason"] = model.choice.reason
     name = ctx.settings.model_name(config)
-    version = registry.register(model_uri, name, facts.to_tags() | tags, markdown(facts))
-    cards.describe_model(ctx, config)
-    return version
+    return registry.register(model_uri, name, facts.to_tags() | tags, markdown(facts))
 
 
 def gate_challenger(
@@ -217,6 +215,7 @@ def gate_challenger(
         cards.record_gate_outcome(ctx, config, version, f"refused: {exc}")
         raise
     cards.record_gate_outcome(ctx, config, version, f"passed: {decision.reason}")
+    cards.describe_model(ctx, config)  # what the champion predicts, from which table
     registry.set_alias(name, registry.CHAMPION, version)
     previous = champion.version if champion else None
     db.record_promotion(
