@@ -21,6 +21,7 @@ from tasks.core.errors import RegistryError
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+MAX_DESCRIPTION = 5000  # characters the registry's SQL store keeps for a description
 PIP_REQUIREMENTS_PACKAGES = ("scikit-learn", "lightgbm", "pandas", "numpy", "scipy", "mlflow")
 
 
@@ -147,7 +148,7 @@ def register(model_uri: str, name: str, tags: dict[str, str], description: str =
     version = mlflow.register_model(model_uri, name, tags=tags).version
     client = _client()
     if description:
-        client.update_model_version(name, version, description=description)
+        client.update_model_version(name, version, description=description[:MAX_DESCRIPTION])
     client.set_registered_model_alias(name, CHALLENGER, version)
     return str(version)
 
@@ -156,7 +157,7 @@ def describe_model(name: str, description: str) -> None:
     """The registered model's own description (what it predicts), written when it differs."""
     client = _client()
     if (client.get_registered_model(name).description or "") != description:
-        client.update_registered_model(name, description=description)
+        client.update_registered_model(name, description=description[:MAX_DESCRIPTION])
 
 
 def describe_version(name: str, version: str, description: str, tags: dict[str, str]) -> None:
@@ -164,7 +165,7 @@ def describe_version(name: str, version: str, description: str, tags: dict[str, 
     client = _client()
     for key, value in tags.items():
         client.set_model_version_tag(name, str(version), key, value)
-    client.update_model_version(name, str(version), description=description)
+    client.update_model_version(name, str(version), description=description[:MAX_DESCRIPTION])
 
 
 @dataclass(frozen=True)
