@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
@@ -56,7 +57,11 @@ def same_inputs(
     version = cards.same_inputs_version(ctx, config, inputs)
     if version is None:
         return inputs, None
-    return inputs, cards.unchanged_result(ctx, config, version, run_id)
+    unchanged = cards.unchanged_result(ctx, config, version, run_id)
+    create_markdown_artifact(
+        key="promotion", markdown=f"**Nothing to train.** {unchanged['reason']}"
+    )
+    return inputs, unchanged
 
 
 @task(name="split-holdout", cache_policy=NO_CACHE)

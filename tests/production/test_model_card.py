@@ -29,6 +29,14 @@ def _run(client, timeout: float, job_variables: dict | None = None, **parameters
     raise AssertionError(f"training run {run_id} still {run.state_name} after {timeout:.0f} s")
 
 
+def _artifact(client, run_id, key: str) -> str:
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    ours = FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+    found = [a for a in client.read_artifacts(flow_run_filter=ours) if a.key == key]
+    return str(found[0].data) if found else ""
+
+
 def _registry(production):
     from mlflow import MlflowClient
 
@@ -70,6 +78,8 @@ def test_the_registry_version_holds_the_card_and_nothing_moves_without_new_input
 
         same = _run(client, 240, config_path=config)  # the same data, config and code
         assert same.state_name == "Completed", same.state.message
+        said = _artifact(client, same.id, "promotion")
+        assert f"those of version {champion.version}: nothing registered" in said, said
         assert _versions(registry) == versions
         now = registry.get_model_version_by_alias("retainai-churn", "champion")
         assert now.version == champion.version

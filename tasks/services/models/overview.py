@@ -29,7 +29,7 @@ def _version(found: registry.ModelVersion | None) -> dict[str, Any] | None:
         "threshold": found.tags.get("threshold"),
         "reason": found.tags.get("model_choice_reason", ""),
         "metrics": found.metrics,
-        "card": CardFacts.from_tags(found.tags),  # None for a version registered without
+        "card": CardFacts.from_tags(found.tags),  # None: registered without its facts
     }
 
 
