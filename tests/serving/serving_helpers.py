@@ -43,9 +43,9 @@ def train(state: Path, config: Path, data: Path, champion: bool = True) -> dict:
     from tasks.adapters import registry
     from tasks.adapters.sources import read_source
     from tasks.core import modeling
+    from tasks.core.card_text import markdown
     from tasks.core.contract import validate_frame
     from tasks.core.evaluation import evaluate
-    from tasks.core.model_card import markdown
     from tasks.services.models import cards
     from tasks.train import tune_and_fit
 

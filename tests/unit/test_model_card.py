@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 
 from configs.schema import QualityGates
+from tasks.core.card_text import markdown, sections
 from tasks.core.evaluation import Evaluation
-from tasks.core.model_card import CardFacts, markdown, sections, training_inputs
+from tasks.core.model_card import CardFacts, training_inputs
 from tasks.i18n import gettext
 
 

@@ -12,8 +12,9 @@ import pandas as pd
 
 from configs.schema import RunConfig
 from tasks.adapters import registry
+from tasks.core.card_text import markdown, model_description
 from tasks.core.evaluation import Evaluation
-from tasks.core.model_card import CardFacts, markdown, model_description, training_inputs
+from tasks.core.model_card import CardFacts, training_inputs
 from tasks.services.context import Context
 
 step = logging.getLogger("retainai").info  # progress lines: the console and the Prefect UI

@@ -14,10 +14,11 @@ from sklearn.pipeline import Pipeline
 from configs.schema import RunConfig
 from tasks.adapters import db, registry
 from tasks.core import modeling, plots, promotion
+from tasks.core.card_text import markdown
 from tasks.core.errors import RetainAIError
 from tasks.core.evaluation import Evaluation, evaluate
 from tasks.core.inference import CompiledModel, compile_model
-from tasks.core.model_card import CardFacts, markdown
+from tasks.core.model_card import CardFacts
 from tasks.services.context import Context
 from tasks.services.models import cards
 
