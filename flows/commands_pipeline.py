@@ -37,6 +37,9 @@ def _refuse_secrets(**options: str | None) -> None:
 
 def _print_training(summary: dict) -> None:
     holdout = summary["holdout"]
+    if not summary.get("registered", True):  # the inputs of an existing version
+        typer.echo(f"model v{summary['version']} ({summary['family']}): {summary['reason']}")
+        return
     typer.echo(
         f"model v{summary['version']} ({summary['family']}) "
         f"{'promoted to champion' if summary['promoted'] else 'kept as challenger'}\n"

@@ -16,11 +16,19 @@ from tasks.alerts import announce_refusal
 from tasks.core import modeling, promotion
 from tasks.core.errors import ChampionGateError, QualityGateError
 from tasks.core.evaluation import Evaluation
+from tasks.core.model_card import CardFacts
 from tasks.services.context import Context
-from tasks.services.models import training
+from tasks.services.models import cards, training
 from tasks.services.models.training import TrainedModel
 
-__all__ = ["TrainedModel", "evaluate_model", "promote", "register_model", "tune_and_fit"]
+__all__ = [
+    "TrainedModel",
+    "card_facts",
+    "evaluate_model",
+    "promote",
+    "register_model",
+    "tune_and_fit",
+]
 
 
 @task(name="tune-and-fit", cache_policy=NO_CACHE)
@@ -56,9 +64,25 @@ def register_model(
     example: pd.DataFrame,
     run_id: str,
     settings: Settings,
+    facts: CardFacts,
 ) -> str:
-    """Log the pipeline to the run and register it as a new `challenger` version."""
-    return training.register_version(Context(settings), config, model, result, example, run_id)
+    """Log the pipeline to the run and register it as a new `challenger` version, with its
+    card as description and every holdout figure as its own tag."""
+    ctx = Context(settings)
+    return training.register_version(ctx, config, model, result, example, run_id, facts)
+
+
+def card_facts(
+    config: RunConfig,
+    model: TrainedModel,
+    result: Evaluation,
+    clean: pd.DataFrame,
+    quarantined: int,
+    data: dict[str, str],
+    reports_uri: str,
+) -> CardFacts:
+    """What the version's card says (data, choice, holdout figures, gates, limits)."""
+    return cards.card_facts(config, model, result, clean, quarantined, data, reports_uri)
 
 
 @task(name="promote", cache_policy=NO_CACHE)

@@ -9,12 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from configs.schema import RunConfig
 from configs.settings import Settings
 from tasks.adapters import registry
 from tasks.core import modeling
+from tasks.services.context import Context
+from tasks.services.models import cards
 from tasks.stores import prepare_stores
 
 
@@ -41,6 +44,24 @@ def log_training_data(run_id: str, clean: pd.DataFrame, source: str, config: Run
     """The training data's digest and schema as the run's input."""
     data = config.dataset
     return registry.log_dataset(run_id, clean, source, data.name, data.target.column)
+
+
+@task(name="same-inputs", cache_policy=NO_CACHE)
+def same_inputs(
+    settings: Settings, config: RunConfig, data_digest: str, run_id: str
+) -> tuple[str, dict | None]:
+    """The digest of the run's inputs (data, config, code) and, when the champion or the
+    latest version was trained on exactly these, the run's result: nothing to register."""
+    ctx = Context(settings)
+    inputs = cards.inputs_digest(config, data_digest)
+    version = cards.same_inputs_version(ctx, config, inputs)
+    if version is None:
+        return inputs, None
+    unchanged = cards.unchanged_result(ctx, config, version, run_id)
+    create_markdown_artifact(
+        key="promotion", markdown=f"**Nothing to train.** {unchanged['reason']}"
+    )
+    return inputs, unchanged
 
 
 @task(name="split-holdout", cache_policy=NO_CACHE)

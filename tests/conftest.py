@@ -182,6 +182,7 @@ def telco_csv():
 LONGEST_MODULES = {
     "tests/production/test_operations_doc.py": 400,
     "tests/production/test_production_path.py": 187,
+    "tests/production/test_model_card.py": 170,
     "tests/integration/test_mlproject.py": 127,
     "tests/bench/test_bench_smoke.py": 120,
     "tests/integration/test_scoring_flow.py": 88,

@@ -22,6 +22,7 @@ from serving.web.render import (
     pages_of,
     translator,
 )
+from tasks.core import card_text
 from tasks.core.errors import ConflictError, NotFoundError
 from tasks.i18n import N_, gettext
 from tasks.services import models, monitoring
@@ -35,6 +36,9 @@ async def _render(request: Request, state, session, status: int = 200, note=None
     found = await run_in_threadpool(models.model_overview, state.context, state.config)
     _ = translator(request, session)
     chart = charts.realised_chart(found["realised"], day_of(request, session), _=_)
+    for version in (found["champion"], found["challenger"]):
+        if version and version["card"] is not None:  # the card in the reader's language
+            version["card_sections"] = card_text.sections(version["card"], _)
     return pages_of(request).render(
         request,
         "model.html",

@@ -22,6 +22,7 @@ from tasks.i18n import N_
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+MAX_DESCRIPTION = 5000  # characters the registry's SQL store keeps for a description
 PIP_REQUIREMENTS_PACKAGES = ("scikit-learn", "lightgbm", "pandas", "numpy", "scipy", "mlflow")
 
 
@@ -140,13 +141,32 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in PIP_REQUIREMENTS_PACKAGES]
 
 
-def register(model_uri: str, name: str, tags: dict[str, str]) -> str:
-    """Register a logged model as a new version with alias `challenger`."""
+def register(model_uri: str, name: str, tags: dict[str, str], description: str = "") -> str:
+    """Register a logged model as a new version with alias `challenger`, its description
+    (the version's card) and tags."""
     import mlflow
 
     version = mlflow.register_model(model_uri, name, tags=tags).version
-    _client().set_registered_model_alias(name, CHALLENGER, version)
+    client = _client()
+    if description:
+        client.update_model_version(name, version, description=description[:MAX_DESCRIPTION])
+    client.set_registered_model_alias(name, CHALLENGER, version)
     return str(version)
+
+
+def describe_model(name: str, description: str) -> None:
+    """The registered model's own description (what it predicts), written when it differs."""
+    client = _client()
+    if (client.get_registered_model(name).description or "") != description:
+        client.update_registered_model(name, description=description[:MAX_DESCRIPTION])
+
+
+def describe_version(name: str, version: str, description: str, tags: dict[str, str]) -> None:
+    """Rewrite one version's description and set some of its tags."""
+    client = _client()
+    for key, value in tags.items():
+        client.set_model_version_tag(name, str(version), key, value)
+    client.update_model_version(name, str(version), description=description[:MAX_DESCRIPTION])
 
 
 @dataclass(frozen=True)
@@ -156,6 +176,7 @@ class ModelVersion:
     run_id: str
     created_at: int
     tags: dict[str, str]
+    description: str = ""
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -182,6 +203,7 @@ def versions(name: str) -> list[ModelVersion]:
                 run_id=v.run_id,
                 created_at=v.creation_timestamp,
                 tags=dict(v.tags or {}),
+                description=v.description or "",
             )
             for v in found
         ),
@@ -204,6 +226,7 @@ def version_by_alias(name: str, alias: str) -> ModelVersion | None:
         run_id=found.run_id,
         created_at=found.creation_timestamp,
         tags=dict(found.tags or {}),
+        description=found.description or "",
     )
 
 

@@ -12,19 +12,36 @@ from tasks.core.evaluation import Evaluation
 from tasks.i18n import N_
 
 
+@dataclass(frozen=True)
+class GateCheck:
+    """One absolute quality gate: the figure, its value, the comparison and the limit."""
+
+    figure: str
+    value: float
+    op: str  # ">=" or "<="
+    limit: float
+
+    @property
+    def passed(self) -> bool:
+        return self.value >= self.limit if self.op == ">=" else self.value <= self.limit
+
+    def describe(self) -> str:
+        return f"{self.figure} {self.value:.4f} (needs {self.op} {self.limit})"
+
+
+def gate_checks(evaluation: Evaluation, gates: QualityGates) -> list[GateCheck]:
+    """Every absolute quality gate checked against one split's figures."""
+    return [
+        GateCheck("roc_auc", evaluation.roc_auc, ">=", gates.min_roc_auc),
+        GateCheck("pr_auc", evaluation.pr_auc, ">=", gates.min_pr_auc),
+        GateCheck("brier", evaluation.brier, "<=", gates.max_brier),
+        GateCheck("lift_at_10", evaluation.lift_at_10, ">=", gates.min_lift_at_10),
+    ]
+
+
 def check_quality_gates(evaluation: Evaluation, gates: QualityGates) -> None:
     """Raise QualityGateError naming every absolute gate the model misses."""
-    checks = [
-        ("roc_auc", evaluation.roc_auc, ">=", gates.min_roc_auc),
-        ("pr_auc", evaluation.pr_auc, ">=", gates.min_pr_auc),
-        ("brier", evaluation.brier, "<=", gates.max_brier),
-        ("lift_at_10", evaluation.lift_at_10, ">=", gates.min_lift_at_10),
-    ]
-    missed = [
-        f"{name} {value:.4f} (needs {op} {limit})"
-        for name, value, op, limit in checks
-        if not (value >= limit if op == ">=" else value <= limit)
-    ]
+    missed = [check.describe() for check in gate_checks(evaluation, gates) if not check.passed]
     if missed:
         raise QualityGateError(
             f"model misses quality gates on the {evaluation.split} split: " + ", ".join(missed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,6 +53,12 @@ def _registry():
     settings = Settings()
     registry.configure(settings)
     return {v.version: set(v.aliases) for v in registry.versions("retainai-churn")}
+
+
+def _version(version: str):
+    from mlflow import MlflowClient
+
+    return MlflowClient().get_model_version("retainai-churn", version)
 
 
 def _promotions():
@@ -108,6 +115,37 @@ def test_run_is_fully_tracked(first_model):
     assert {"config", "validation", "evaluation"} <= artifacts
 
 
+def test_the_version_card_and_each_figure_are_in_the_registry(first_model, customers):
+    from mlflow import MlflowClient
+
+    found = _version("1")
+    card = found.description
+    holdout = first_model["holdout"]
+    for fact in (
+        "# Model card",
+        f"Source: {customers}",
+        "Rows: 2,500 validated, 0 quarantined",
+        f"Family: {first_model['family']}".replace("_", "\\_"),
+        f"decision threshold {first_model['threshold']:.3f}",
+        f"| ROC-AUC | {holdout['roc_auc']:.4f} |",
+        "passed: ROC-AUC",
+        "Champion gate: passed: first model to pass the quality gates",
+        "## Known limits",
+        f"Reports: {first_model['reports_uri']}",
+    ):
+        assert fact in card, (fact, card)
+    run = MlflowClient().get_run(first_model["run_id"])
+    digest = run.inputs.dataset_inputs[0].dataset.digest
+    assert found.tags["data_digest"] == digest and f"Digest: {digest}" in card
+    for figure in ("roc_auc", "pr_auc", "brier", "lift_at_10", "f1_churn", "threshold", "rows"):
+        assert float(found.tags[f"holdout.{figure}"]) == pytest.approx(holdout[figure], 1e-5)
+    assert json.loads(found.tags["holdout_metrics"])["roc_auc"] == pytest.approx(
+        holdout["roc_auc"], abs=1e-6
+    )
+    model = MlflowClient().get_registered_model("retainai-churn")
+    assert "probability that a customer leaves (Churn = Yes)" in model.description
+
+
 def test_pyfunc_serves_the_same_probabilities(first_model, customers):
     import mlflow
 
@@ -139,9 +177,28 @@ def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, c
     assert f"roc_auc {refused['roc_auc']:.4f}" in refused["text"]
     assert _registry() == {"1": {"champion"}, "2": {"challenger"}}
     assert [e["action"] for e in _promotions()] == ["promote", "refuse"]
+    refused = _version("2")
+    assert "Champion gate: refused: worse than the champion" in refused.description
 
-    retrained = train_churn_model(str(small_config(state)), str(customers))
-    assert retrained["promoted"] and retrained["version"] == "3"
+    # the champion's own data, config and code: nothing fitted, registered or moved
+    same = train_churn_model(str(small_config(state)), str(customers))
+    assert (same["version"], same["registered"], same["promoted"]) == ("1", False, False)
+    assert same["reason"] == (
+        "the data and configuration are those of version 1: nothing registered"
+    )
+    assert same["holdout"]["roc_auc"] == pytest.approx(first_model["holdout"]["roc_auc"])
+    assert _registry() == {"1": {"champion"}, "2": {"challenger"}}
+    assert [e["action"] for e in _promotions()] == ["promote", "refuse"]
+    from mlflow import MlflowClient
+
+    run = MlflowClient().get_run(same["run_id"])
+    assert run.info.status == "FINISHED" and run.data.tags["unchanged_from_version"] == "1"
+    assert "model" not in {a.path for a in MlflowClient().list_artifacts(same["run_id"])}
+
+    # another config (its monitoring action) on the same data: a new version, as good
+    blocking = small_config(state, monitoring={"action": "block"})
+    retrained = train_churn_model(str(blocking), str(customers))
+    assert retrained["promoted"] and retrained["version"] == "3" and retrained["registered"]
     assert _registry()["3"] == {"champion", "challenger"}
 
     from configs.schema import load_config
@@ -149,7 +206,7 @@ def test_champion_gate_refuses_a_worse_model_then_rollback(first_model, state, c
     from tasks.services import models
     from tasks.services.context import Context
 
-    command = models.RollBack(load_config(small_config(state)))
+    command = models.RollBack(load_config(blocking))
     moved = models.rollback(Context(Settings()), command)
     assert (moved.previous, moved.version) == ("3", "1")
     assert "champion" in _registry()["1"]
@@ -212,3 +269,31 @@ def test_bad_input_fails_before_the_registry(first_model, state, name, mutate, e
     with pytest.raises(error, match=message):
         train_churn_model(str(small_config(state)), str(path))
     assert _registry() == before
+
+
+def test_a_run_whose_reports_cannot_be_published_leaves_the_champion(
+    first_model, state, customers, s3_endpoint_url, monkeypatch
+):
+    """The reports store's bucket does not exist: the run fails before registering."""
+    from mlflow import MlflowClient
+
+    from flows.train import train_churn_model
+
+    monkeypatch.setenv("RETAINAI_S3_ENDPOINT_URL", s3_endpoint_url)
+    monkeypatch.setenv("RETAINAI_REPORTS_URL", "s3://no-such-reports-bucket/reports")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    before, promotions = _registry(), _promotions()
+    champion = next(v for v, aliases in before.items() if "champion" in aliases)
+    other = small_config(state, monitoring={"action": "retrain"})  # new inputs: it would fit
+    with pytest.raises(Exception, match="NoSuchBucket"):
+        train_churn_model(str(other), str(customers))
+    assert _registry() == before and "champion" in _registry()[champion]
+    assert _promotions() == promotions
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("retainai-churn")
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])
+    latest = next(r for r in runs if r.info.run_name.startswith("train-"))
+    assert latest.info.status == "FAILED"
+    assert "evaluation" in {a.path for a in client.list_artifacts(latest.info.run_id)}

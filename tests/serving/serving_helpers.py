@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -42,8 +43,10 @@ def train(state: Path, config: Path, data: Path, champion: bool = True) -> dict:
     from tasks.adapters import registry
     from tasks.adapters.sources import read_source
     from tasks.core import modeling
+    from tasks.core.card_text import markdown
     from tasks.core.contract import validate_frame
     from tasks.core.evaluation import evaluate
+    from tasks.services.models import cards
     from tasks.train import tune_and_fit
 
     settings, run_config = Settings(state_dir=state), load_config(config)
@@ -62,7 +65,11 @@ def train(state: Path, config: Path, data: Path, champion: bool = True) -> dict:
         "cv_roc_auc_mean": f"{model.cv_roc_auc_mean:.6f}",
     }
     name = settings.model_name(run_config)
-    version = registry.register(uri, name, tags)
+    digest = hashlib.sha256(Path(data).read_bytes()).hexdigest()[:8]
+    described = {"source": str(data), "digest": digest, "inputs": digest}
+    facts = cards.card_facts(run_config, model, result, clean, 0, described, "")
+    facts = facts.decided("passed: first model to pass the quality gates" if champion else "")
+    version = registry.register(uri, name, facts.to_tags() | tags, markdown(facts))
     if champion:
         registry.set_alias(name, registry.CHAMPION, version)
     return {"version": version, "promoted": champion, "family": model.family}

@@ -64,6 +64,19 @@ def test_the_champion_its_figures_plots_and_promotions(site, tmp_path):
     assert client.post("/dashboard/model/rollback").status_code == 403
 
 
+def test_the_champion_card_reads_in_the_page_language(site):
+    client, champion = site
+    page_login(client, "see@example.test", "/dashboard/model")
+    english = client.get("/dashboard/model").text
+    card = english.split('class="model-card"')[1].split("</details>")[0]
+    for fact in ("Model card", "Known limits", "Champion gate: passed", "validated, 0 quarantined"):
+        assert fact in card, fact
+    assert f"Source: {champion.data}" in card
+    french = client.get("/dashboard/model", headers={"Accept-Language": "fr"}).text
+    card = french.split('class="model-card"')[1].split("</details>")[0]
+    assert "Fiche du modèle" in card and "Limites connues" in card and "Known limits" not in card
+
+
 def test_an_admin_retrains_and_a_rollback_without_history_is_refused(site):
     client, _ = site
     token = page_login(client, "root@example.test", "/dashboard/model")

@@ -11,6 +11,7 @@ from configs.schema import RunConfig
 from tasks.adapters import db, registry
 from tasks.adapters.artifact_cache import cached_artifact
 from tasks.core.errors import RegistryError
+from tasks.core.model_card import CardFacts
 from tasks.services.context import Context
 from tasks.services.monitoring.summaries import latest_drift, realised_history
 
@@ -28,6 +29,7 @@ def _version(found: registry.ModelVersion | None) -> dict[str, Any] | None:
         "threshold": found.tags.get("threshold"),
         "reason": found.tags.get("model_choice_reason", ""),
         "metrics": found.metrics,
+        "card": CardFacts.from_tags(found.tags),  # None: registered without its facts
     }
 
 

@@ -14,10 +14,13 @@ from sklearn.pipeline import Pipeline
 from configs.schema import RunConfig
 from tasks.adapters import db, registry
 from tasks.core import modeling, plots, promotion
+from tasks.core.card_text import markdown
 from tasks.core.errors import RetainAIError
 from tasks.core.evaluation import Evaluation, evaluate
 from tasks.core.inference import CompiledModel, compile_model
+from tasks.core.model_card import CardFacts
 from tasks.services.context import Context
+from tasks.services.models import cards
 
 step = logging.getLogger("retainai").info  # progress lines: the console and the Prefect UI
 
@@ -154,8 +157,10 @@ def register_version(
     result: Evaluation,
     example: pd.DataFrame,
     run_id: str,
+    facts: CardFacts,
 ) -> str:
-    """Log the pipeline to the run and register it as a new `challenger` version."""
+    """Log the pipeline to the run and register it as a new `challenger` version, its card
+    as the version's description and each of its facts (every holdout figure) as a tag."""
     step("logging and registering the model")
     model_uri = registry.log_model(run_id, model.pipeline, example)
     tags = {
@@ -170,7 +175,8 @@ def register_version(
     }
     if model.choice is not None:
         tags["model_choice_reason"] = model.choice.reason
-    return registry.register(model_uri, ctx.settings.model_name(config), tags)
+    name = ctx.settings.model_name(config)
+    return registry.register(model_uri, name, facts.to_tags() | tags, markdown(facts))
 
 
 def gate_challenger(
@@ -207,7 +213,10 @@ def gate_challenger(
         promotion.enforce(decision)
     except RetainAIError as exc:
         db.record_promotion(ctx.engine, action="refuse", reason=str(exc), **log)
+        cards.record_gate_outcome(ctx, config, version, f"refused: {exc}")
         raise
+    cards.record_gate_outcome(ctx, config, version, f"passed: {decision.reason}")
+    cards.describe_model(ctx, config)  # what the champion predicts, from which table
     registry.set_alias(name, registry.CHAMPION, version)
     previous = champion.version if champion else None
     db.record_promotion(
