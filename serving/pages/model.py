@@ -93,11 +93,11 @@ async def retrain(
             button=gettext(language, "Start training"),
             back="/dashboard/model",
         )
-    command = models.StartTraining(state.launcher.config_path)
+    command = models.StartTraining(
+        state.config_path, state.config.dataset.name, session.user["email"]
+    )
     try:
-        started = await run_in_threadpool(
-            models.start_training, state.context, state.launcher, command
-        )
+        started = await run_in_threadpool(models.start_training, state.context, command)
         text = translator(request, session)(
             "training started (%(backend)s, run %(run)s)",
             backend=started.backend,
