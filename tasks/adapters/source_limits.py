@@ -17,8 +17,35 @@ import pyarrow.parquet as pq
 
 from configs.settings import Settings
 from tasks.core.errors import TooLargeError
+from tasks.i18n import N_
 
 CSV_CHUNK_ROWS = 100_000
+# the refusals, as templates each reader's language translates (figures written with commas)
+TOO_MANY = {
+    ("columns", False): N_(
+        "the file has %(n)s columns; a file may have at most %(limit)s "
+        "(RETAINAI_UPLOAD_MAX_COLUMNS)"
+    ),
+    ("columns", True): N_(
+        "the file has at least %(n)s columns; a file may have at most %(limit)s "
+        "(RETAINAI_UPLOAD_MAX_COLUMNS)"
+    ),
+    ("rows", False): N_(
+        "the file has %(n)s rows; a file may have at most %(limit)s (RETAINAI_UPLOAD_MAX_ROWS)"
+    ),
+    ("rows", True): N_(
+        "the file has at least %(n)s rows; a file may have at most %(limit)s "
+        "(RETAINAI_UPLOAD_MAX_ROWS)"
+    ),
+    ("cells", False): N_(
+        "the file has %(n)s values (%(rows)s rows of %(columns)s columns); a file may have at "
+        "most %(limit)s (RETAINAI_UPLOAD_MAX_CELLS)"
+    ),
+    ("cells", True): N_(
+        "the file has at least %(n)s values (%(rows)s rows of %(columns)s columns); a file "
+        "may have at most %(limit)s (RETAINAI_UPLOAD_MAX_CELLS)"
+    ),
+}
 _SCAN_BYTES = 64 * 1024  # the header line is scanned in blocks of this size
 
 
@@ -35,21 +62,19 @@ class ReadLimits:
 
     def check(self, rows: int, columns: int, more: bool = False) -> None:
         """TooLargeError naming the limit `rows` x `columns` passes (`more`: at least as many)."""
-        at_least = "at least " if more else ""
         if columns > self.columns:
             raise TooLargeError(
-                f"the file has {at_least}{columns:,} columns; a file may have at most "
-                f"{self.columns:,} (RETAINAI_UPLOAD_MAX_COLUMNS)"
+                TOO_MANY["columns", more], n=f"{columns:,}", limit=f"{self.columns:,}"
             )
         if rows > self.rows:
-            raise TooLargeError(
-                f"the file has {at_least}{rows:,} rows; a file may have at most {self.rows:,} "
-                "(RETAINAI_UPLOAD_MAX_ROWS)"
-            )
+            raise TooLargeError(TOO_MANY["rows", more], n=f"{rows:,}", limit=f"{self.rows:,}")
         if rows * columns > self.cells:
             raise TooLargeError(
-                f"the file has {at_least}{rows * columns:,} values ({rows:,} rows of {columns:,} "
-                f"columns); a file may have at most {self.cells:,} (RETAINAI_UPLOAD_MAX_CELLS)"
+                TOO_MANY["cells", more],
+                n=f"{rows * columns:,}",
+                rows=f"{rows:,}",
+                columns=f"{columns:,}",
+                limit=f"{self.cells:,}",
             )
 
     def check_parquet(self, src: Path | io.BytesIO) -> None:

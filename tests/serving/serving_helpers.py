@@ -243,3 +243,27 @@ def child_environment(pid: int, timeout: float = 10.0) -> list[bytes]:
         assert time.monotonic() < deadline, f"process {pid} shows no environment"
         time.sleep(0.02)
     return found.split(b"\0")
+
+
+def idle_jobs(engine) -> None:
+    """Every queued or running job cancelled: apps of one test worker share the champion's
+    database, so no test's worker takes another test's work."""
+    import sqlalchemy as sa
+
+    with engine.begin() as connection:
+        if sa.inspect(connection).has_table("jobs"):
+            connection.execute(
+                sa.text("UPDATE jobs SET state = 'cancelled' WHERE state IN ('queued', 'running')")
+            )
+
+
+def run_jobs(state) -> int:
+    """The jobs waiting now, run by the real jobs worker in this process (its flow runs in
+    child processes); how many it ran."""
+    from tasks.services.jobs.worker import Worker
+
+    worker = Worker(state.context, state.config)
+    ran = 0
+    while worker.run_once():
+        ran += 1
+    return ran
