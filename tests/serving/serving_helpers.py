@@ -234,17 +234,6 @@ def with_serving(settings, serving):
     return settings.model_copy(update={"serving": serving})
 
 
-def child_environment(pid: int, timeout: float = 10.0) -> list[bytes]:
-    """The environment of a running child, as /proc shows it (`NAME=value` entries). Popen
-    returns as soon as the child's exec replaced its memory, a moment before the kernel has
-    laid out its environment: until then /proc reads empty, so a busy machine is waited for."""
-    deadline = time.monotonic() + timeout
-    while not (found := Path(f"/proc/{pid}/environ").read_bytes()):
-        assert time.monotonic() < deadline, f"process {pid} shows no environment"
-        time.sleep(0.02)
-    return found.split(b"\0")
-
-
 def idle_jobs(engine) -> None:
     """Every queued or running job cancelled: apps of one test worker share the champion's
     database, so no test's worker takes another test's work."""
