@@ -256,3 +256,14 @@ def run_jobs(state) -> int:
     while worker.run_once():
         ran += 1
     return ran
+
+
+def upload_checked(client, token: str, name: str, content: bytes, kind: str = "text/csv"):
+    """Upload a file on the data page and have the jobs worker check it: the page that shows
+    its verdict (or, for a file refused at once, the refusal)."""
+    files = {"file": (name, content, kind)}
+    page = client.post("/dashboard/data", data={"csrf_token": token}, files=files)
+    if "upload=" not in str(page.url):
+        return page
+    run_jobs(client.app.state.serving)
+    return client.get(str(page.url))
