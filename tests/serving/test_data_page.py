@@ -7,7 +7,9 @@ not upload."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
 
 import pandas as pd
 import pytest
@@ -24,6 +26,7 @@ from serving_helpers import (
 from data.generate import generate_customers
 from serving.app import create_app
 from tasks.services import jobs
+from tasks.services.jobs.process import supervise_worker
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +99,27 @@ def test_an_upload_is_checked_in_the_background_and_scored_by_the_worker(site):
     runs = client.get("/dashboard/data").text
     row = re.search(r'<table id="runs">.*?</table>', runs, re.S).group(0)
     assert "Dec 1, 2026" in row and ">298<" in row, row
+
+
+def test_the_worker_serve_starts_checks_an_upload_while_the_page_polls(site, champion, monkeypatch):
+    client, state = site
+    token = page_login(client, "up@example.test", "/dashboard/data")
+    monkeypatch.setenv("RETAINAI_STATE_DIR", str(champion.state))  # the server's settings
+    worker = supervise_worker(state.context, champion.config)
+    try:
+        page = _upload(client, token, "june.csv", _csv(generate_customers(60, seed=14)))
+        upload_id = re.search(r"upload=([0-9a-f]{32})", str(page.url)).group(1)
+        path = f"/dashboard/data/uploads/{upload_id}/check?watching=1"
+        deadline = time.monotonic() + 60
+        while "hx-refresh" not in (fragment := client.get(path)).headers:
+            assert time.monotonic() < deadline, fragment.text
+            time.sleep(0.3)
+    finally:
+        worker.stop()
+    job = jobs.latest_job(state.context, jobs.upload_subject(upload_id))
+    assert job["state"] == "done" and not job["worker"].endswith(f":{os.getpid()}")
+    shown = client.get(f"/dashboard/data?upload={upload_id}").text
+    assert "60 rows pass the contract; 0 are quarantined" in shown
 
 
 def test_structural_errors_and_other_kinds_are_one_clear_message(site):
