@@ -73,7 +73,10 @@ def test_an_admin_retrains_and_a_rollback_without_history_is_refused(site):
     assert 'name="confirmed" value="yes"' in asked.text
     confirmed = {"csrf_token": token, "confirmed": "yes"}
     started = client.post("/dashboard/model/retrain", data=confirmed)
-    assert started.status_code == 200 and "training started (jobs" in started.text
+    assert started.status_code == 200 and "Training started" in started.text
+    assert str(started.url).endswith("/dashboard/model?done=training")  # a reload starts none
+    assert "Training a model:" in started.text and "starts in a moment" in started.text
+    assert 'hx-get="/dashboard/data/runs?watching=1"' in started.text
     asked = client.post("/dashboard/model/rollback", data={"csrf_token": token})
     assert asked.status_code == 200 and "Roll back the champion?" in asked.text
     refused = client.post("/dashboard/model/rollback", data=confirmed)
