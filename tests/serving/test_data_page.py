@@ -64,6 +64,7 @@ def test_an_upload_is_checked_in_the_background_and_scored_by_the_worker(site):
     upload_id = re.search(r"upload=([0-9a-f]{32})", str(page.url)).group(1)
     watch = f'hx-get="/dashboard/data/uploads/{upload_id}/check?watching=1" hx-trigger="every 2s"'
     assert watch in page.text and "Checking the file" in page.text
+    assert "htmx.min" in page.text  # the script that polls
     job = jobs.latest_job(state.context, jobs.upload_subject(upload_id))
     assert (job["kind"], job["state"], job["created_by"]) == (
         "check-upload",
