@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(30.0, gt=0)
     dask_address: str | None = None  # a running Dask scheduler; else a local cluster
     # The Prefect server the runs and the dashboard talk to (Prefect's own variables); none:
-    # flows run in-process and the API starts training as a local child process
+    # flows run in-process and the app's background work goes to the jobs worker
     prefect_api_url: str | None = Field(None, validation_alias="PREFECT_API_URL")
     prefect_api_key: SecretStr | None = Field(None, validation_alias="PREFECT_API_KEY")
     llm_base_url: str | None = None

@@ -1,5 +1,6 @@
 """`retainai jobs work`: the worker of the durable background jobs (writing a campaign's
-messages, sending it, the sends whose time has come) when no Prefect server runs them.
+messages, sending it, the sends whose time has come, checking and scoring an uploaded file,
+training started from the app) when no Prefect server runs them.
 `retainai serve` starts one and keeps it running; more may run anywhere with the same
 application database (each job is taken by one)."""
 

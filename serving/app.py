@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -61,13 +60,9 @@ from serving.pages import (
 from serving.pages import unsubscribe as unsubscribe_pages
 from serving.refusals import api_language, translated
 from serving.request_parser import CustomerParser
-from serving.run_slot import RunSlot
-from serving.scoring_launcher import ScoringLauncher
 from serving.security_headers import SecurityHeaders
 from serving.sessions import LoginRequired, PageForbidden
 from serving.state import OrjsonResponse, ServingState
-from serving.training_launcher import TrainingLauncher
-from serving.upload_checker import UploadChecker
 from serving.web import render
 from tasks.adapters import db
 from tasks.adapters.local_secret import with_local_secret
@@ -96,7 +91,6 @@ def _state(settings: Settings, config_path: Path) -> ServingState:
     metrics = Metrics()
     engine = db.engine_for(settings, pool_size=serving.db_pool_size)
     context = Context(settings)  # its engine: the same one
-    slot = RunSlot(settings.state / "runs", config.dataset.name)  # scoring and training
     return ServingState(
         settings=settings,
         serving=serving,
@@ -106,18 +100,10 @@ def _state(settings: Settings, config_path: Path) -> ServingState:
         metrics=metrics,
         engine=engine,
         authenticator=Authenticator(context, serving.token_cache_seconds),
-        launcher=TrainingLauncher(
-            settings.state, config_path, _secret(settings.training_source), slot
-        ),
         coalescer=Coalescer(),
-        scorer=ScoringLauncher(config_path, slot),
-        checker=UploadChecker(config_path),
         context=context,
+        config_path=Path(config_path),
     )
-
-
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value is not None else None
 
 
 def _lifespan(state: ServingState):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -17,9 +18,6 @@ from serving.coalesce import Coalescer
 from serving.metrics import Metrics
 from serving.model_holder import ModelHolder
 from serving.request_parser import CustomerParser
-from serving.scoring_launcher import ScoringLauncher
-from serving.training_launcher import TrainingLauncher
-from serving.upload_checker import UploadChecker
 from tasks.services.context import Context
 
 
@@ -40,11 +38,9 @@ class ServingState:
     metrics: Metrics
     engine: Engine
     authenticator: Authenticator
-    launcher: TrainingLauncher
     coalescer: Coalescer
-    scorer: ScoringLauncher
-    checker: UploadChecker
     context: Context  # the use cases' Context: the same settings and engine
+    config_path: Path  # the config's file, named to background runs (training, scoring)
 
 
 def get_state(request: Request) -> ServingState:

@@ -122,9 +122,8 @@ class CustomerDetail(CustomerScore):
 
 
 class TrainingRun(BaseModel):
-    run_id: str
-    backend: Literal["prefect", "subprocess"]
-    pid: int | None = None
+    run_id: str  # the Prefect flow run, or the job of the jobs worker
+    backend: Literal["prefect", "jobs"]
 
 
 class Reload(BaseModel):

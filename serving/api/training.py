@@ -16,7 +16,10 @@ router = APIRouter(default_response_class=OrjsonResponse)
 
 RESPONSES = {
     409: {"model": Message, "description": "A run is going, or no training data is set"},
-    503: {"model": Message, "description": "The Prefect server does not answer"},
+    503: {
+        "model": Message,
+        "description": "The Prefect server does not answer, or lacks the deployment",
+    },
 }
 
 
@@ -37,9 +40,12 @@ RESPONSES = {
     responses=RESPONSES,
     tags=["model"],
 )
-async def trigger_training(state: State, _caller: Admin) -> OrjsonResponse:
-    """Start the training flow (Prefect deployment run, else a local subprocess). Also at
-    `POST /api/trigger-training`, the original product's path."""
-    command = models.StartTraining(state.launcher.config_path)
-    started = await run_in_threadpool(models.start_training, state.context, state.launcher, command)
+async def trigger_training(state: State, caller: Admin) -> OrjsonResponse:
+    """Start the training flow: a Prefect deployment run (`backend` "prefect", `run_id` the
+    flow run), else a job of the jobs worker (`backend` "jobs", `run_id` the job; one run of
+    the table, training or scoring, at a time). Also at `POST /api/trigger-training`, the
+    original product's path."""
+    table = state.config.dataset.name
+    command = models.StartTraining(state.config_path, table, caller.actor)
+    started = await run_in_threadpool(models.start_training, state.context, command)
     return OrjsonResponse(started.to_dict(), status_code=202)

@@ -29,10 +29,15 @@ from tasks.services import models, monitoring
 
 router = APIRouter(include_in_schema=False)
 Confirmed = Annotated[str, Form(max_length=3)]
-DONE = {"rollback": N_("The champion was rolled back: the previous version scores again.")}
+DONE = {
+    "rollback": N_("The champion was rolled back: the previous version scores again."),
+    "training": N_("Training started: its run shows below and refreshes by itself."),
+}
 
 
-async def _render(request: Request, state, session, status: int = 200, note=None) -> Response:
+async def _render(
+    request: Request, state, session, status: int = 200, note=None, work=None
+) -> Response:
     found = await run_in_threadpool(models.model_overview, state.context, state.config)
     _ = translator(request, session)
     chart = charts.realised_chart(found["realised"], day_of(request, session), _=_)
@@ -48,6 +53,7 @@ async def _render(request: Request, state, session, status: int = 200, note=None
         plots=models.PLOTS,
         realised_chart=chart,
         messages=[note] if note else [],
+        work=work,
         **found,
     )
 
@@ -56,7 +62,9 @@ async def _render(request: Request, state, session, status: int = 200, note=None
 async def model(request: Request, state: State, session: ViewerPage, done: str = "") -> Response:
     text = DONE.get(done)
     note = {"kind": "ok", "text": gettext(language_of(request, session), text)} if text else None
-    return await _render(request, state, session, note=note)
+    table = state.config.dataset.name
+    work = await run_in_threadpool(models.table_work, state.context, table)  # training's run
+    return await _render(request, state, session, note=note, work=work)
 
 
 @router.get("/dashboard/model/plots/{version}/{plot}")
@@ -97,20 +105,15 @@ async def retrain(
             button=gettext(language, "Start training"),
             back="/dashboard/model",
         )
-    command = models.StartTraining(state.launcher.config_path)
+    command = models.StartTraining(
+        state.config_path, state.config.dataset.name, session.user["email"]
+    )
     try:
-        started = await run_in_threadpool(
-            models.start_training, state.context, state.launcher, command
-        )
-        text = translator(request, session)(
-            "training started (%(backend)s, run %(run)s)",
-            backend=started.backend,
-            run=started.run_id,
-        )
-        note = {"kind": "ok", "text": text}
+        await run_in_threadpool(models.start_training, state.context, command)
     except ConflictError as error:  # a run is going, or no training data is set
         note = {"kind": "error", "text": error_text(request, session, error)}
-    return await _render(request, state, session, note=note)
+        return await _render(request, state, session, note=note)
+    return RedirectResponse("/dashboard/model?done=training", status_code=303, headers=NO_STORE)
 
 
 @router.post("/dashboard/model/rollback")

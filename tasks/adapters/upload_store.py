@@ -1,6 +1,8 @@
 """Where uploaded customer files are kept: under the state folder's uploads/, each as
-`<id>.csv` or `<id>.parquet` with its verdict (`<id>.json`), its quarantined rows
-(`<id>.quarantine.csv`) and its scoring log beside it.
+`<id>.csv` or `<id>.parquet` with its verdict (`<id>.json`) and its quarantined rows
+(`<id>.quarantine.csv`) beside it. A refused upload is deleted; why it was refused is kept
+under upload-refusals/ (`<id>.json`: the error's kind, template and values, no data), so the
+page that waits for the check can say why.
 
 An upload is written under a temporary name and renamed once whole; a write that fails part
 way leaves nothing behind. Ids are made here (uuid4 hex) and a request's id is never a path."""
@@ -78,6 +80,24 @@ def write_quarantine(data: Path, rows: pd.DataFrame) -> None:
 
 def write_verdict(data: Path, verdict: dict[str, Any]) -> None:
     write_json_atomic(data.with_suffix(".json"), verdict)
+
+
+def refusals_of(settings: Settings) -> Path:
+    return settings.state / "upload-refusals"
+
+
+def write_refusal(settings: Settings, upload_id: str, refusal: dict[str, Any]) -> None:
+    """Keep why the upload `upload_id` was refused (its file is deleted)."""
+    if UPLOAD_ID.fullmatch(upload_id):
+        write_json_atomic(refusals_of(settings) / f"{upload_id}.json", refusal)
+
+
+def read_refusal(settings: Settings, upload_id: str) -> dict[str, Any] | None:
+    """Why the upload `upload_id` was refused, if it was."""
+    if not UPLOAD_ID.fullmatch(upload_id):
+        return None
+    found = refusals_of(settings) / f"{upload_id}.json"
+    return json.loads(found.read_text()) if found.is_file() else None
 
 
 def read_verdict(settings: Settings, upload_id: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.browser.campaign_steps import working
 from tests.browser.conftest import PASSWORD, USERS, shot
 
 
@@ -199,6 +200,9 @@ def test_an_upload_with_bad_rows_shows_their_reasons(site, browse, tmp_path):
     _submit(page, "nav >> text=Data")
     page.set_input_files("input[name=file]", str(path))
     _submit(page, "button:has-text('Check it')")
+    assert "Checking the file" in page.content()  # queued for the jobs worker
+    with working(site):  # the page polls the check, then reloads with its verdict
+        page.wait_for_selector("#reasons", timeout=60_000)
     assert "198 rows pass the contract; 2 are quarantined" in page.content()
     assert page.locator("#reasons tbody tr").count() >= 1
     shot(page, "data")

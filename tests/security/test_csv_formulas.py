@@ -10,7 +10,14 @@ import re
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, page_login, serving_settings, with_serving
+from serving_helpers import (
+    REPO,
+    add_users,
+    page_login,
+    serving_settings,
+    upload_checked,
+    with_serving,
+)
 
 from configs.settings import Settings
 from data.generate import generate_customers
@@ -77,8 +84,7 @@ def test_the_quarantine_download_escapes_formulas(site):
     customers.loc[2, "customerID"] = FORMULA
     customers.loc[2, "Contract"] = "@SUM(1+1)"  # not a contract: quarantined
     customers.loc[5, "tenure"] = -5  # below zero: quarantined, and a number
-    sent = {"file": ("march.csv", customers.to_csv(index=False).encode(), "text/csv")}
-    page = site.post("/dashboard/data", data={"csrf_token": token}, files=sent).text
+    page = upload_checked(site, token, "march.csv", customers.to_csv(index=False).encode()).text
     link = re.search(r'href="(/dashboard/data/[0-9a-f]+/quarantine\.csv)"', page).group(1)
     rows = list(csv.DictReader(io.StringIO(site.get(link).text)))
     by_id = {row["customerID"]: row for row in rows}

@@ -5,7 +5,6 @@ counted on the real MLflow download (a spy that calls it), not replaced."""
 from __future__ import annotations
 
 import shutil
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -48,7 +47,6 @@ def site(champion, tmp_path_factory):
     app = create_app(
         with_serving(champion.settings, serving_settings(poll_seconds=0)), champion.config
     )
-    app.state.serving.launcher.command = [sys.executable, "-c", "pass"]
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {VIEWER: "viewer"})
         page_login(client, VIEWER, "/dashboard/model")

@@ -4,8 +4,6 @@ absolute paths, `..`, run ids that are not run ids and symbolic links that lead 
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from fastapi.testclient import TestClient
 from serving_helpers import add_users, page_login, serving_settings, with_serving
@@ -24,7 +22,6 @@ def site(champion):
     app = create_app(
         with_serving(champion.settings, serving_settings(poll_seconds=0)), champion.config
     )
-    app.state.serving.launcher.command = [sys.executable, "-c", "pass"]
     with TestClient(app, base_url="https://testserver") as client:
         add_users(app.state.serving.context, {VIEWER: "viewer"})
         page_login(client, VIEWER, "/dashboard/model")

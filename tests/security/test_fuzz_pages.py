@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -142,7 +141,6 @@ def site(champion, tmp_path_factory):
     config = state / champion.config.name
     app = create_app(with_serving(settings, serving_settings()), config)
     serving = app.state.serving
-    serving.launcher.command = serving.scorer.command = [sys.executable, "-c", "pass"]
     with TestClient(app) as client:
         engine, dataset = serving.engine, serving.config.dataset.name
         if not list_customers(engine, dataset, "customer_id", "asc", 1, 0, None):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import REPO, add_users, page_login, serving_settings, with_serving
+from serving_helpers import (
+    REPO,
+    add_users,
+    page_login,
+    serving_settings,
+    upload_checked,
+    with_serving,
+)
 
 from configs.settings import Settings
 from tasks.core.redaction import hide_paths
@@ -30,11 +37,7 @@ def site(tmp_path_factory):
 def test_a_broken_upload_is_named_as_sent_without_a_server_path(site, name):
     client, settings = site
     token = page_login(client, "up@example.test", "/dashboard/data")
-    page = client.post(
-        "/dashboard/data",
-        data={"csrf_token": token},
-        files={"file": (name, BROKEN[name], "application/octet-stream")},
-    ).text
+    page = upload_checked(client, token, name, BROKEN[name], "application/octet-stream").text
     assert "This file cannot be scored" in page
     assert f"{name}: cannot read" in page
     assert str(settings.state) not in page and "/uploads/" not in page

@@ -3,6 +3,7 @@ never a Prefect parameter or a command-line argument; the flows read them where 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,19 +11,23 @@ import sys
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from serving_helpers import (
     REPO,
     add_users,
     bearer,
-    child_environment,
     page_login,
+    run_jobs,
     serving_settings,
     with_serving,
 )
 
 from configs.settings import Settings
+from tasks.adapters import flow_process
 from tasks.core.errors import ConfigError, InvalidInputError, UnavailableError
 from tasks.core.redaction import carries_secret, mask_url
+from tasks.services import jobs
+from tasks.services.context import Context
 
 TRAINING = "postgresql+psycopg://crm:pg-Pa55word@db.internal:5432/crm"
 SCORING = "https://api.example.com/v1/customers?api_key=K3y-of-the-api&page_size=100"
@@ -130,21 +135,25 @@ def test_the_command_line_refuses_a_password_before_any_run(tmp_path):
 
 
 def test_the_api_training_trigger_gives_the_source_to_no_one(served, monkeypatch):
-    """Without Prefect the child gets the source in its environment, not in its arguments."""
+    """Without Prefect the job holds no source, and the worker's child gets it in its
+    environment, not in its arguments."""
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    launcher = served.state.launcher
-    monkeypatch.setattr(launcher, "source", TRAINING)
-    monkeypatch.setattr(launcher, "command", [sys.executable, "-c", "import time; time.sleep(30)"])
+    named = served.state.settings.model_copy(update={"training_source": SecretStr(TRAINING)})
+    monkeypatch.setattr(served.state, "context", Context(named))
     started = served.client.post("/trigger-training", headers=bearer(served.tokens["admin"]))
     assert started.status_code == 202, started.text
-    child = launcher.process
-    try:
-        assert not any("pg-Pa55word" in word for word in child.args)
-        environ = child_environment(child.pid)
-        assert f"RETAINAI_TRAINING_SOURCE={TRAINING}".encode() in environ
-    finally:
-        child.kill()
-        child.wait(timeout=10)
+    job = jobs.latest_job(served.state.context, jobs.table_subject(served.config.dataset.name))
+    assert "pg-Pa55word" not in str(job)
+    seen = served.state.settings.state / "training-child.json"
+    record = (
+        "import json, os, sys; "
+        f"open({str(seen)!r}, 'w').write(json.dumps([sys.argv, "
+        "os.environ.get('RETAINAI_TRAINING_SOURCE')]))"
+    )
+    monkeypatch.setattr(flow_process, "COMMAND", [sys.executable, "-c", record])
+    assert run_jobs(served.state) == 1
+    argv, source = json.loads(seen.read_text())
+    assert not any("pg-Pa55word" in word for word in argv) and source == TRAINING
 
 
 def test_where_to_look_and_prefect_errors_mask_credentials(tmp_path):

@@ -1,13 +1,10 @@
-"""One run of a table at a time from the app: while an upload is being scored, scoring it for
-another date and training are refused, naming the run that is going; once it ends, the next
-one starts."""
+"""One run of a table at a time from the app: while an upload's scoring waits or runs (a job
+of the table), scoring it for another date and training are refused, naming what the table
+is busy with; the same scoring asked twice is one job; once the run ends, the next starts."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,16 +12,18 @@ from pydantic import SecretStr
 from serving_helpers import (
     add_users,
     bearer,
+    idle_jobs,
     make_tokens,
     page_login,
+    run_jobs,
     serving_settings,
     with_serving,
 )
 
 from data.generate import generate_customers
 from serving.app import create_app
-
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
+from tasks.adapters import jobs as queue
+from tasks.services import jobs
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +32,11 @@ def site(champion):
     settings = champion.settings.model_copy(update={"training_source": source})
     app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), champion.config)
     state = app.state.serving
-    state.scorer.command = SLEEPER  # a scoring run that lasts until the test ends it
-    state.launcher.command = [sys.executable, "-c", "pass"]
     with TestClient(app, base_url="https://testserver") as client:
+        idle_jobs(state.engine)
         add_users(state.context, {"runs@example.test": "analyst"})
         yield client, state
+        idle_jobs(state.engine)
 
 
 def test_a_second_run_of_the_table_is_refused_naming_the_first(site, monkeypatch):
@@ -48,7 +47,8 @@ def test_a_second_run_of_the_table_is_refused_naming_the_first(site, monkeypatch
     page = client.post(
         "/dashboard/data", data={"csrf_token": token}, files={"file": ("april.csv", csv)}
     )
-    upload_id = re.search(r"/dashboard/data/([0-9a-f]+)/score", page.text).group(1)
+    upload_id = re.search(r"upload=([0-9a-f]{32})", str(page.url)).group(1)
+    assert run_jobs(state) == 1  # checked
 
     def score(as_of: str):
         return client.post(
@@ -56,23 +56,24 @@ def test_a_second_run_of_the_table_is_refused_naming_the_first(site, monkeypatch
         )
 
     first = score("2026-12-01")
-    assert first.status_code == 200 and "scoring started for 2026-12-01" in first.text
-    (running,) = state.scorer.children
-    try:
-        second = score("2026-12-08")
-        assert second.status_code == 409
-        assert (
-            "scoring april.csv as of 2026-12-01" in second.text and "still running" in second.text
-        )
-        admin = make_tokens(state.engine, "runs")["admin"]
-        training = client.post("/trigger-training", headers=bearer(admin))
-        assert training.status_code == 409
-        assert "scoring april.csv as of 2026-12-01" in training.json()["detail"]
-    finally:
-        os.killpg(running.pid, signal.SIGKILL)
-        running.wait(timeout=10)
-    third = score("2026-12-08")  # the slot went with the run
-    assert third.status_code == 200 and "scoring started for 2026-12-08" in third.text
-    last = state.scorer.children[-1]
-    os.killpg(last.pid, signal.SIGKILL)
-    last.wait(timeout=10)
+    assert first.status_code == 200 and "Scoring started" in first.text
+    table = jobs.table_subject(state.config.dataset.name)
+    job = jobs.latest_job(state.context, table)
+    assert score("2026-12-01").status_code == 200  # the same run asked again: the same job
+    assert jobs.latest_job(state.context, table)["id"] == job["id"]
+    second = score("2026-12-08")
+    assert second.status_code == 409
+    assert "table telco is busy scoring an upload" in second.text
+    assert "april.csv" in second.text  # the upload's verdict stays on the page
+    admin = make_tokens(state.engine, "runs")["admin"]
+    training = client.post("/trigger-training", headers=bearer(admin))
+    assert training.status_code == 409
+    assert "table telco is busy scoring an upload" in training.json()["detail"]
+
+    assert queue.stop(state.engine, table, jobs.SCORE_UPLOAD) == "cancelled"  # it ends
+    third = score("2026-12-08")  # the table is free again
+    assert third.status_code == 200 and "Scoring started" in third.text
+    runs = client.get("/dashboard/data/runs")
+    assert "Scoring as of Dec 8, 2026" in runs.text and "starts in a moment" in runs.text
+    refused = client.post("/trigger-training", headers=bearer(admin))
+    assert refused.status_code == 409  # training waits for it too

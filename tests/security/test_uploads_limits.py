@@ -1,29 +1,39 @@
 """Uploads within limits: a file past the row, column or cell limit is refused while it is read
 (a Parquet file from its footer, before any row group; a CSV as it streams), the refusal names
-the limit, the check runs in a child process, and a refused, broken or half-written upload
-leaves nothing behind."""
+the limit in the reader's language, the check runs in the jobs worker (never the web
+process), and a refused, broken or half-written upload leaves nothing behind."""
 
 from __future__ import annotations
 
 import io
-import sys
+import re
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
-from serving_helpers import add_users, page_login, serving_settings, with_serving
+from serving_helpers import (
+    add_users,
+    idle_jobs,
+    page_login,
+    run_jobs,
+    serving_settings,
+    with_serving,
+)
 
 from configs.settings import Settings
 from data.generate import generate_customers
 from serving.app import create_app
+from tasks.adapters import jobs as queue
 from tasks.adapters import upload_store as uploads
 from tasks.adapters.source_limits import ReadLimits
 from tasks.adapters.sources import read_source
 from tasks.core.errors import TooLargeError
+from tasks.services.jobs.worker import MAX_ATTEMPTS
 
 LIMITS = ReadLimits(rows=1_000, columns=50, cells=20_000)
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
 
 
 def _constant_parquet(path, rows: int, columns: int = 1) -> None:
@@ -119,6 +129,7 @@ def site(champion):
     settings = champion.settings.model_copy(update={"upload_max_rows": 1_000})
     app = create_app(with_serving(settings, serving_settings(poll_seconds=0)), champion.config)
     with TestClient(app, base_url="https://testserver") as client:
+        idle_jobs(app.state.serving.engine)
         add_users(app.state.serving.context, {"limits@example.test": "analyst"})
         token = page_login(client, "limits@example.test", "/dashboard/data")
         yield client, app.state.serving, token
@@ -129,44 +140,45 @@ def _stored(state) -> set[str]:
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
 
 
+def _sent(client, token, name: str, content: bytes) -> str:
+    """Upload a file; its id (the page that follows its check names it)."""
+    page = client.post(
+        "/dashboard/data", data={"csrf_token": token}, files={"file": (name, content)}
+    )
+    assert page.status_code == 200 and "Checking the file" in page.text
+    return re.search(r"upload=([0-9a-f]{32})", str(page.url)).group(1)
+
+
 def test_an_upload_past_the_limit_is_refused_by_name_and_deleted(site, tmp_path):
     client, state, token = site
     path = tmp_path / "bomb.parquet"
     _constant_parquet(path, 2_000_000)
     _spoil_row_groups(path)  # whoever reads a row group fails: only the footer may be read
     before = _stored(state)
-    page = client.post(
-        "/dashboard/data",
-        data={"csrf_token": token},
-        files={"file": ("bomb.parquet", path.read_bytes())},
-    )
+    upload_id = _sent(client, token, "bomb.parquet", path.read_bytes())
+    assert run_jobs(state) == 1  # the jobs worker checks it, never the web process
+    ended = client.get(f"/dashboard/data/uploads/{upload_id}/check?watching=1")
+    assert ended.headers["hx-refresh"] == "true"
+    page = client.get(f"/dashboard/data?upload={upload_id}")
     assert page.status_code == 422
     assert "2,000,000 rows" in page.text and "RETAINAI_UPLOAD_MAX_ROWS" in page.text
+    assert page.text.count('class="notice error"') == 1  # one clear message
+    french = client.get(f"/dashboard/data?upload={upload_id}", headers=FRENCH).text
+    assert (
+        "le fichier a 2\u202f000\u202f000 lignes" in french and "RETAINAI_UPLOAD_MAX_ROWS" in french
+    )
     assert _stored(state) == before  # nothing of it is kept
     assert "bomb.parquet" not in client.get("/dashboard/data").text  # not in recent uploads
-    french = client.post(
-        "/dashboard/data",
-        data={"csrf_token": token},
-        files={"file": ("bomb.parquet", path.read_bytes())},
-        headers={"Accept-Language": "fr"},
-    )
-    assert french.status_code == 422 and "2\u202f000\u202f000 lignes" in french.text
-    assert "RETAINAI_UPLOAD_MAX_ROWS" in french.text and _stored(state) == before
 
 
-def test_the_check_runs_in_a_child_whose_death_spares_the_server(site):
+def test_a_check_whose_worker_keeps_dying_refuses_the_upload_and_spares_the_server(site):
     client, state, token = site
-    checker = state.checker.command
-    state.checker.command = [sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"]
     before = _stored(state)
-    try:
-        page = client.post(
-            "/dashboard/data",
-            data={"csrf_token": token},
-            files={"file": ("march.csv", b"a,b\n1,2\n")},
-        )
-    finally:
-        state.checker.command = checker
+    upload_id = _sent(client, token, "march.csv", b"a,b\n1,2\n")
+    for _ in range(MAX_ATTEMPTS):  # taken, then its worker dies: its lease runs out at once
+        assert queue.claim(state.engine, "dying", 0.0, MAX_ATTEMPTS)["kind"] == "check-upload"
+    assert queue.claim(state.engine, "next", 60.0, MAX_ATTEMPTS) is None  # failed, not retried
+    page = client.get(f"/dashboard/data?upload={upload_id}")
     assert page.status_code == 503 and "could not be checked" in page.text
     assert _stored(state) == before  # the upload went with its check
     assert client.get("/health").status_code == 200

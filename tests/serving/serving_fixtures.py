@@ -51,12 +51,13 @@ class Served:
 @pytest.fixture(scope="module")
 def served(champion) -> Iterator[Served]:
     from fastapi.testclient import TestClient
+    from pydantic import SecretStr
 
     from serving.app import create_app
 
-    app = create_app(
-        with_serving(champion.settings, serving_settings(max_batch=50)), champion.config
-    )
+    source = SecretStr(str(champion.data))  # what the admins' training runs read
+    settings = champion.settings.model_copy(update={"training_source": source})
+    app = create_app(with_serving(settings, serving_settings(max_batch=50)), champion.config)
     with TestClient(app) as client:
         state = app.state.serving
         ids = seed_scores(state.engine) if not _has_scores(state.engine) else _score_ids(state)

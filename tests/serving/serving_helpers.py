@@ -241,12 +241,36 @@ def with_serving(settings, serving):
     return settings.model_copy(update={"serving": serving})
 
 
-def child_environment(pid: int, timeout: float = 10.0) -> list[bytes]:
-    """The environment of a running child, as /proc shows it (`NAME=value` entries). Popen
-    returns as soon as the child's exec replaced its memory, a moment before the kernel has
-    laid out its environment: until then /proc reads empty, so a busy machine is waited for."""
-    deadline = time.monotonic() + timeout
-    while not (found := Path(f"/proc/{pid}/environ").read_bytes()):
-        assert time.monotonic() < deadline, f"process {pid} shows no environment"
-        time.sleep(0.02)
-    return found.split(b"\0")
+def idle_jobs(engine) -> None:
+    """Every queued or running job cancelled: apps of one test worker share the champion's
+    database, so no test's worker takes another test's work."""
+    import sqlalchemy as sa
+
+    with engine.begin() as connection:
+        if sa.inspect(connection).has_table("jobs"):
+            connection.execute(
+                sa.text("UPDATE jobs SET state = 'cancelled' WHERE state IN ('queued', 'running')")
+            )
+
+
+def run_jobs(state) -> int:
+    """The jobs waiting now, run by the real jobs worker in this process (its flow runs in
+    child processes); how many it ran."""
+    from tasks.services.jobs.worker import Worker
+
+    worker = Worker(state.context, state.config)
+    ran = 0
+    while worker.run_once():
+        ran += 1
+    return ran
+
+
+def upload_checked(client, token: str, name: str, content: bytes, kind: str = "text/csv"):
+    """Upload a file on the data page and have the jobs worker check it: the page that shows
+    its verdict (or, for a file refused at once, the refusal)."""
+    files = {"file": (name, content, kind)}
+    page = client.post("/dashboard/data", data={"csrf_token": token}, files=files)
+    if "upload=" not in str(page.url):
+        return page
+    run_jobs(client.app.state.serving)
+    return client.get(str(page.url))

@@ -1,54 +1,68 @@
-"""POST /trigger-training: a Prefect deployment run if one exists, else a subprocess; 409."""
+"""POST /trigger-training: a Prefect deployment run if a server is configured, else a job of
+the table that the jobs worker runs as a child process (the source in its environment, never
+in its arguments); one run of the table at a time; 409 without training data."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 
 import pytest
-from serving_helpers import bearer, child_environment
+from serving_helpers import bearer, run_jobs
 
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
+from tasks.adapters import flow_process
+from tasks.services import jobs
+from tasks.services.context import Context
+
+# a training run that records what it was given, then ends
+RECORD = (
+    "import os, pathlib, sys; "
+    "pathlib.Path(os.environ['RETAINAI_STATE_DIR'], 'training.args')"
+    ".write_text(' '.join(sys.argv[1:]) + chr(10) + os.environ['RETAINAI_TRAINING_SOURCE'])"
+)
 
 
-def _trigger(served):
-    return served.client.post("/trigger-training", headers=bearer(served.tokens["admin"]))
+def _trigger(served, path: str = "/trigger-training", role: str = "admin"):
+    return served.client.post(path, headers=bearer(served.tokens[role]))
 
 
-def test_subprocess_run_and_conflict(served, champion, monkeypatch):
+def test_a_job_of_the_table_run_by_the_worker(served, champion, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    launcher = served.state.launcher
-    monkeypatch.setattr(launcher, "command", SLEEPER)
-    monkeypatch.setattr(launcher, "source", str(champion.data))
     first = _trigger(served)
     assert first.status_code == 202, first.text
-    assert first.json()["backend"] == "subprocess" and len(first.json()["run_id"]) == 32
-    process = launcher.process
-    try:
-        assert process.args[-2:] == ["--config", str(champion.config)]  # no source in argv
-        environ = child_environment(process.pid)
-        assert f"RETAINAI_TRAINING_SOURCE={champion.data}".encode() in environ
-        again = _trigger(served)
-        assert again.status_code == 409 and "running" in again.json()["detail"]
-        alias = served.client.post("/api/trigger-training", headers=bearer(served.tokens["admin"]))
-        assert alias.status_code == 409 and alias.json() == again.json()  # one route, one lock
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    monkeypatch.setattr(launcher, "command", [sys.executable, "-c", "pass"])
-    assert _trigger(served).status_code == 202  # the lock went with the finished run
-    launcher.process.wait(timeout=30)
-    alias = served.client.post("/api/trigger-training", headers=bearer(served.tokens["admin"]))
-    assert alias.status_code == 202 and alias.json()["backend"] == "subprocess"
-    launcher.process.wait(timeout=30)
-    analyst = served.client.post("/api/trigger-training", headers=bearer(served.tokens["analyst"]))
-    assert analyst.status_code == 403  # the same policy: admins only
+    assert first.json()["backend"] == "jobs"
+    table = jobs.table_subject(served.config.dataset.name)
+    job = jobs.latest_job(served.state.context, table)
+    assert str(job["id"]) == first.json()["run_id"] and job["kind"] == "train-model"
+    assert job["payload"] == {"config_path": str(champion.config)}  # never the source
+    alias = _trigger(served, "/api/trigger-training")
+    assert alias.status_code == 202 and alias.json() == first.json()  # the same run
+    assert _trigger(served, "/api/trigger-training", "analyst").status_code == 403
+
+    monkeypatch.setattr(flow_process, "COMMAND", [sys.executable, "-c", RECORD])
+    assert run_jobs(served.state) == 1
+    job = jobs.latest_job(served.state.context, table)
+    assert job["state"] == "done", job["error"]
+    argv, source = (champion.state / "training.args").read_text().splitlines()
+    assert argv == f"train --config {champion.config}" and source == str(champion.data)
+    again = _trigger(served)
+    assert again.status_code == 202 and again.json()["run_id"] != first.json()["run_id"]
+
+
+def test_a_failed_run_says_how_it_ended(served, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert _trigger(served).status_code == 202
+    failing = "import sys; print('error: no champion to beat'); sys.exit(3)"
+    monkeypatch.setattr(flow_process, "COMMAND", [sys.executable, "-c", failing])
+    assert run_jobs(served.state) == 1
+    job = jobs.latest_job(served.state.context, jobs.table_subject(served.config.dataset.name))
+    assert job["state"] == "failed"
+    assert job["error"] == "the training run stopped with exit code 3: error: no champion to beat"
 
 
 def test_without_a_training_source_the_api_names_the_setting(served, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    monkeypatch.setattr(served.state.launcher, "source", None)
+    bare = served.state.settings.model_copy(update={"training_source": None})
+    monkeypatch.setattr(served.state, "context", Context(bare))
     response = _trigger(served)
     assert response.status_code == 409  # a missing setting, not an outage
     assert "set RETAINAI_TRAINING_SOURCE" in response.json()["detail"]
@@ -61,8 +75,6 @@ def training_deployment(served, prefect_server, monkeypatch):
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
-    from tasks.services.context import Context
-
     monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
     named = served.state.settings.model_copy(update={"prefect_api_url": PREFECT_API_URL.value()})
     monkeypatch.setattr(served.state, "context", Context(named))
@@ -74,8 +86,7 @@ def training_deployment(served, prefect_server, monkeypatch):
         client.delete_deployment(deployment_id)
 
 
-def test_prefect_deployment_run_and_conflict(served, training_deployment, monkeypatch):
-    monkeypatch.setattr(served.state.launcher, "source", "postgresql://u:pw@db.internal/crm")
+def test_prefect_deployment_run_and_conflict(served, training_deployment):
     first = _trigger(served)
     assert first.status_code == 202, first.text
     assert first.json()["backend"] == "prefect"
@@ -85,6 +96,6 @@ def test_prefect_deployment_run_and_conflict(served, training_deployment, monkey
         run = client.read_flow_run(first.json()["run_id"])
     assert run.deployment_id == training_deployment
     # the worker's environment names the source: no run parameter carries it
-    assert run.parameters == {"config_path": str(served.state.launcher.config_path)}
+    assert run.parameters == {"config_path": str(served.state.config_path)}
     again = _trigger(served)
     assert again.status_code == 409 and str(run.id) in again.json()["detail"]

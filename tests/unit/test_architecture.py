@@ -122,7 +122,7 @@ def test_the_formatter_decides_line_breaks():
 
 
 API_WITHOUT_PREFECT = """
-import json, sys, threading
+import io, json, sys, threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -132,7 +132,7 @@ from fastapi.testclient import TestClient
 from configs.settings import ServingSettings, Settings
 from serving.app import create_app
 from tasks.adapters import tokens
-from tasks.services import models
+from tasks.services import data, models
 
 class Prefect(BaseHTTPRequestHandler):  # answers as a Prefect server with the deployment
     def _answer(self, body):
@@ -153,7 +153,6 @@ class Prefect(BaseHTTPRequestHandler):  # answers as a Prefect server with the d
 state = Path(sys.argv[1])
 server = HTTPServer(("127.0.0.1", 0), Prefect)
 threading.Thread(target=server.serve_forever, daemon=True).start()
-quiet = [sys.executable, "-c", "pass"]
 for prefect in (None, f"http://127.0.0.1:{server.server_port}/api"):
     serving = ServingSettings(poll_seconds=0)
     settings = Settings(
@@ -161,27 +160,30 @@ for prefect in (None, f"http://127.0.0.1:{server.server_port}/api"):
     )
     app = create_app(settings, "configs/telco.yaml")
     serving = app.state.serving
-    serving.launcher.command = serving.scorer.command = quiet
+    door = "prefect" if prefect else "jobs"
     with TestClient(app) as client:
+        upload = data.NewUpload("upload.csv", io.BytesIO(b"customerID\\n1\\n"))
+        accepted = data.accept_upload(serving.context, upload, "test")
+        assert accepted.backend == door, accepted
+        path = next((state / "uploads").glob(accepted.upload_id + ".*"))
+        command = models.StartScoring(serving.config_path, "telco", path, date(2026, 12, 1), "t")
+        started = models.start_scoring(serving.context, command)
+        assert started.backend == door, started
         token = tokens.create(serving.engine, f"admin{bool(prefect)}", "admin")
         answer = client.post("/trigger-training", headers={"Authorization": f"Bearer {token}"})
-        assert answer.status_code == 202, answer.text
-        assert answer.json()["backend"] == ("prefect" if prefect else "subprocess"), answer.json()
-        if serving.launcher.process is not None:
-            serving.launcher.process.wait(timeout=30)
-        data = state / "upload.csv"
-        data.write_text("customerID\\n1\\n")
-        command = models.StartScoring(data, date(2026, 12, 1), "upload.csv")
-        started = models.start_scoring(serving.context, serving.scorer, command)
-        assert started.pid > 0
+        if prefect:  # a flow run of the deployment
+            assert answer.status_code == 202 and answer.json()["backend"] == door, answer.text
+        else:  # a job of the table: refused while the table is being scored
+            assert answer.status_code == 409 and "scoring" in answer.text, answer.text
 assert "prefect" not in sys.modules, sorted(m for m in sys.modules if m.startswith("prefect"))
 print("no prefect")
 """
 
 
 def test_the_api_process_never_imports_prefect(tmp_path):
-    """The app, a training run started through its route (a local child, then a Prefect
-    deployment run over REST) and a scoring run: never a `prefect` module in the process.
+    """The app, an upload's check, a scoring run and a training run started through its
+    route (jobs of the jobs worker, then Prefect deployment runs over REST): never a
+    `prefect` module in the process.
     A fresh interpreter, so no other test's imports count."""
     import subprocess
     import sys
@@ -243,12 +245,12 @@ APPLICATION = [p for folder in ("tasks", "flows", "serving", "configs") for p in
 SETTINGS_ENTRY_POINTS = {
     "configs/settings.py",  # load_settings: the command line's one build (flows/cli_common.py)
     "serving/app.py",  # create_app: the server at start-up
-    "tasks/upload_check.py",  # the upload check's child process
     "flows/train.py",  # each flow run
     "flows/score.py",
     "flows/monitor.py",
     "flows/campaign.py",
     "flows/notify.py",
+    "flows/uploads.py",
     "flows/demo.py",
     "flows/pipeline.py",
     "flows/task_runners.py",  # the scoring flow run's task runner, entered before its body

@@ -46,9 +46,15 @@ def _flow_of(deployment: dict):
     return getattr(module, attribute)
 
 
-# Deployments the app launches for one campaign: the launcher (tasks/services/jobs) gives
-# each run its campaign, so they are never scheduled or triggered
-PER_RUN = {"write-campaign-messages": {"campaign_id"}, "send-campaign-now": {"campaign_id"}}
+# Deployments the app launches for one campaign or one upload: the launcher
+# (tasks/services/jobs) gives each run its campaign or its file, so they are never scheduled
+# or triggered
+PER_RUN = {
+    "write-campaign-messages": {"campaign_id"},
+    "send-campaign-now": {"campaign_id"},
+    "check-upload": {"upload_id", "name"},
+    "score-upload": {"data", "as_of"},
+}
 # what the alert automations give each run of the alert email deployment (rendered from the
 # triggering event: tasks/adapters/alert_automations.py)
 PER_RUN["send-alert-email"] = {"kind", "subject", "text"}
@@ -83,20 +89,25 @@ def test_prefect_deployments_point_at_flows_with_their_parameters():
         "write-campaign-messages",
         "send-retention-campaign",
         "send-alert",
+        "check-upload",
     }
 
 
 def test_the_launcher_names_deployments_of_prefect_yaml():
-    from tasks.services.jobs.launcher import DEPLOYMENTS
+    from tasks.services.jobs.launcher import KINDS
 
     deployments = _deployments()
-    for flow_and_deployment in DEPLOYMENTS.values():
-        flow_name, name = flow_and_deployment.split("/")
+    for kind in KINDS.values():
+        flow_name, name = kind.deployment.split("/")
         assert name in deployments, name
         assert _flow_of(deployments[name]).name == flow_name
     # what the campaign services give each run (tasks/services/campaigns/background.py)
     given = {"write-campaign-messages": {"campaign_id"}}
     given["send-campaign-now"] = {"campaign_id", "retry_unknown"}
+    # the data page's (tasks/services/data/checks.py, tasks/services/models/runs.py)
+    given["check-upload"] = {"upload_id", "name"}
+    given["score-upload"] = {"config_path", "data", "as_of"}
+    given["train-weekly"] = {"config_path"}
     for name, parameters in given.items():
         assert parameters <= set(_flow_of(deployments[name]).parameters.properties), name
 

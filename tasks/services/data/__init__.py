@@ -1,8 +1,14 @@
-"""Customer data: uploads from the dashboard (accepted, checked, listed, their quarantined
-rows downloaded, scored), the sources runs read and config drafts for new churn tables."""
+"""Customer data: uploads from the dashboard (accepted, checked in the background, listed,
+their quarantined rows downloaded, scored), the sources runs read and config drafts for new
+churn tables."""
 
+from tasks.services.data.checks import (
+    accept_upload,
+    run_upload_check,
+    score_upload,
+    upload_status,
+)
 from tasks.services.data.commands import (
-    Checker,
     CheckUpload,
     ConfigDraft,
     DataOverview,
@@ -10,7 +16,9 @@ from tasks.services.data.commands import (
     NewUpload,
     ScoreUpload,
     ScoringStarted,
+    UploadAccepted,
     UploadCheck,
+    UploadStatus,
 )
 from tasks.services.data.drafts import draft_config, draft_path
 from tasks.services.data.sources import (
@@ -21,12 +29,10 @@ from tasks.services.data.sources import (
     source_of,
 )
 from tasks.services.data.uploads import (
-    accept_upload,
     check_upload,
     discard_upload,
     list_uploads,
     quarantine_download,
-    score_upload,
     verdict_of,
 )
 from tasks.services.data.validation import (
@@ -38,14 +44,15 @@ from tasks.services.data.validation import (
 
 __all__ = [
     "CheckUpload",
-    "Checker",
     "ConfigDraft",
     "DataOverview",
     "DraftRequest",
     "NewUpload",
     "ScoreUpload",
     "ScoringStarted",
+    "UploadAccepted",
     "UploadCheck",
+    "UploadStatus",
     "Validation",
     "accept_upload",
     "check_parameter",
@@ -58,10 +65,12 @@ __all__ = [
     "list_uploads",
     "quarantine_download",
     "read_customers",
+    "run_upload_check",
     "score_upload",
     "scoring_report",
     "source_of",
     "suite_for",
+    "upload_status",
     "validate_customers",
     "verdict_of",
 ]

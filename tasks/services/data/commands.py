@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
-from configs.settings import Settings
+from tasks.core.errors import RetainAIError
 
 
 @dataclass(frozen=True)
@@ -20,18 +20,47 @@ class NewUpload:
 
 @dataclass(frozen=True)
 class CheckUpload:
-    """Check a kept upload against the table's contract (in the checking process)."""
+    """Check a kept upload against the table's contract (in the background)."""
 
     upload_id: str
     name: str
 
 
 @dataclass(frozen=True)
-class ScoreUpload:
-    """Score a kept upload for a date (`as_of` as typed: YYYY-MM-DD; none: today)."""
+class UploadAccepted:
+    """An upload kept and its check launched: a job of the jobs worker or a Prefect run."""
 
     upload_id: str
-    as_of: str | None = None
+    name: str
+    backend: str  # "jobs" | "prefect"
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    """Where an upload's check is: `checking`, `checked` (its `verdict`) or `refused` (the
+    `refusal` says why; the file is deleted)."""
+
+    upload_id: str
+    state: str
+    name: str
+    verdict: UploadCheck | None = None
+    refusal: RetainAIError | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state == "checking"
+
+
+@dataclass(frozen=True)
+class ScoreUpload:
+    """Score a kept upload of `table` for a date (`as_of` as typed: YYYY-MM-DD; none: today)
+    with the config at `config_path`, asked for by `by`."""
+
+    upload_id: str
+    as_of: str | None
+    config_path: Path
+    table: str
+    by: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +101,10 @@ class DataOverview:
 
 @dataclass(frozen=True)
 class ScoringStarted:
-    pid: int
+    """A scoring run of an upload started: a Prefect flow run or a job (its id)."""
+
+    run_id: str
+    backend: str
     as_of: date
 
 
@@ -80,9 +112,3 @@ class ScoringStarted:
 class ConfigDraft:
     path: Path
     summary: str
-
-
-class Checker(Protocol):
-    """Checks an upload where its reading cannot harm the caller (a child process)."""
-
-    def check(self, settings: Settings, upload_id: str, name: str) -> UploadCheck: ...

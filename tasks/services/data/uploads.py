@@ -1,6 +1,6 @@
-"""Customer files uploaded from the dashboard: accepted (kept under the state folder), checked
-against the table's contract in a process of their own (structural errors, quarantined rows
-with their reasons, downloadable), listed, then scored by the same scoring flow as any source.
+"""Customer files uploaded from the dashboard: checked against the table's contract
+(structural errors, quarantined rows with their reasons, downloadable) and listed. Accepting
+one and scoring it go through the one launcher (tasks/services/data/checks.py).
 
 A file past the upload limits (RETAINAI_UPLOAD_MAX_*) is refused while it is read, and a
 refused or broken upload leaves nothing behind."""
@@ -25,35 +25,11 @@ from tasks.core.errors import (
 )
 from tasks.core.redaction import hide_paths
 from tasks.i18n import N_
-from tasks.services import models
 from tasks.services.context import Context
-from tasks.services.data.commands import (
-    Checker,
-    CheckUpload,
-    DataOverview,
-    NewUpload,
-    ScoreUpload,
-    ScoringStarted,
-    UploadCheck,
-)
-from tasks.services.models.runs import LocalScoring
+from tasks.services.data.commands import CheckUpload, DataOverview, UploadCheck
 
 SHOWN_REASONS = 50  # quarantined rows shown on the page (all are in the download)
 RECENT = 10  # uploads and scoring runs listed
-
-
-def accept_upload(ctx: Context, upload: NewUpload, checker: Checker) -> UploadCheck:
-    """Keep a CSV or Parquet file and check it (`checker`: in a process of its own); the
-    verdict. InvalidInputError for another kind of file or one past the upload limits (then
-    nothing of it is kept), UnavailableError when the check could not finish."""
-    if not upload.name or upload.stream is None:
-        raise InvalidInputError(N_("choose a CSV or Parquet file of customers"))
-    if Path(upload.name).suffix.lower() not in store.KINDS:
-        raise InvalidInputError(
-            N_("upload a CSV or Parquet file, not %(name)r"), name=Path(upload.name).name
-        )
-    upload_id = store.save_upload(ctx.settings, upload.name, upload.stream)
-    return checker.check(ctx.settings, upload_id, upload.name)
 
 
 def check_upload(ctx: Context, config: RunConfig, command: CheckUpload) -> UploadCheck:
@@ -130,21 +106,7 @@ def quarantine_download(ctx: Context, upload_id: str) -> Path:
     return found
 
 
-def score_upload(ctx: Context, command: ScoreUpload, launcher: LocalScoring) -> ScoringStarted:
-    """Start the scoring flow on a kept upload for `as_of` (default today), through the
-    models' scoring launch. NotFoundError for no such upload, InvalidInputError for a date that
-    is not one, ConflictError (ConcurrentRunError) while another run of the table is going."""
-    path = store.data_file(ctx.settings, command.upload_id)
-    if path is None:
-        raise NotFoundError(N_("no such upload"))
-    as_of = _date(command.as_of)
-    found = verdict_of(ctx, command.upload_id)
-    scoring = models.StartScoring(path, as_of, found and found.name)
-    started = models.start_scoring(ctx, launcher, scoring)
-    return ScoringStarted(pid=started.pid, as_of=as_of)
-
-
-def _date(text: str | None) -> date:
+def as_of_date(text: str | None) -> date:
     if not text:
         return date.today()
     try:

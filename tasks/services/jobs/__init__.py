@@ -2,7 +2,10 @@
 of the application database) and the worker that takes the jobs (`retainai jobs work`)."""
 
 from tasks.services.jobs.launcher import (
+    CHECK_UPLOAD,
+    SCORE_UPLOAD,
     SEND_CAMPAIGN,
+    TRAIN_MODEL,
     WRITE_MESSAGES,
     Launch,
     Launched,
@@ -10,10 +13,15 @@ from tasks.services.jobs.launcher import (
     latest_job,
     launch,
     stop,
+    table_subject,
+    upload_subject,
 )
 
 __all__ = [
+    "CHECK_UPLOAD",
+    "SCORE_UPLOAD",
     "SEND_CAMPAIGN",
+    "TRAIN_MODEL",
     "WRITE_MESSAGES",
     "Launch",
     "Launched",
@@ -21,4 +29,6 @@ __all__ = [
     "latest_job",
     "launch",
     "stop",
+    "table_subject",
+    "upload_subject",
 ]

@@ -1,7 +1,9 @@
 """The worker of the durable jobs (`retainai jobs work`, started and supervised by `retainai
 serve` when no Prefect server is configured): it takes one job at a time from the
-application database, runs its use case, renews the job's lease while it runs (a worker
-that dies leaves a job another takes once the lease runs out) and records how it ended. It
+application database (writing or sending a campaign's messages, checking an upload, scoring
+an upload or training: these two as a child process), runs its use case, renews the job's
+lease while it runs (a worker that dies leaves a job another takes once the lease runs out)
+and records how it ended. It
 also queues the send of every approved campaign whose send time has come, as the
 `send-due-campaigns` deployment does with a Prefect server."""
 
@@ -22,9 +24,16 @@ from configs.schema import RunConfig
 from tasks.adapters import jobs as queue
 from tasks.core.errors import ConflictError, RetainAIError
 from tasks.core.redaction import hide_paths, mask_url
-from tasks.services import campaigns
+from tasks.services import campaigns, data, models
 from tasks.services.context import Context
-from tasks.services.jobs.launcher import SEND_CAMPAIGN, WRITE_MESSAGES, campaign_subject
+from tasks.services.jobs.launcher import (
+    CHECK_UPLOAD,
+    SCORE_UPLOAD,
+    SEND_CAMPAIGN,
+    TRAIN_MODEL,
+    WRITE_MESSAGES,
+    campaign_subject,
+)
 
 log = logging.getLogger("retainai.jobs")
 MAX_ATTEMPTS = 3  # a job whose worker died this many times is failed, not taken again
@@ -61,7 +70,27 @@ def _send(ctx: Context, config: RunConfig, job: dict[str, Any], stop) -> dict[st
     return counts
 
 
-RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {WRITE_MESSAGES: _write, SEND_CAMPAIGN: _send}
+def _check(ctx: Context, config: RunConfig, job: dict[str, Any], stop) -> dict[str, Any]:
+    command = data.CheckUpload(str(job["payload"]["upload_id"]), str(job["payload"]["name"]))
+    found = data.run_upload_check(ctx, config, command)
+    return {"rows": found.rows, "quarantined": found.quarantined_rows}
+
+
+def _score(ctx: Context, config: RunConfig, job: dict[str, Any], stop) -> dict[str, Any]:
+    return models.run_scoring(ctx, int(job["id"]), job["payload"], stop)
+
+
+def _train(ctx: Context, config: RunConfig, job: dict[str, Any], stop) -> dict[str, Any]:
+    return models.run_training(ctx, int(job["id"]), job["payload"], stop)
+
+
+RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
+    WRITE_MESSAGES: _write,
+    SEND_CAMPAIGN: _send,
+    CHECK_UPLOAD: _check,
+    SCORE_UPLOAD: _score,
+    TRAIN_MODEL: _train,
+}
 
 
 @dataclass

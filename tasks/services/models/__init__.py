@@ -8,6 +8,7 @@ from tasks.services.models.commands import (
     ScoringStarted,
     StartScoring,
     StartTraining,
+    TableWork,
     TrainingStarted,
     VersionRow,
 )
@@ -15,8 +16,11 @@ from tasks.services.models.overview import PLOTS, evaluation_plot, model_overvie
 from tasks.services.models.runs import (
     deployment_schedules,
     prefect_configured,
+    run_scoring,
+    run_training,
     start_scoring,
     start_training,
+    table_work,
 )
 from tasks.services.models.survival import survival_overview
 from tasks.services.models.versions import list_versions, promote_version, rollback
@@ -29,6 +33,7 @@ __all__ = [
     "ScoringStarted",
     "StartScoring",
     "StartTraining",
+    "TableWork",
     "TrainingStarted",
     "VersionRow",
     "deployment_schedules",
@@ -38,7 +43,10 @@ __all__ = [
     "prefect_configured",
     "promote_version",
     "rollback",
+    "run_scoring",
+    "run_training",
     "start_scoring",
     "start_training",
     "survival_overview",
+    "table_work",
 ]

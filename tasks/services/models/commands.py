@@ -50,31 +50,55 @@ class ChampionMoved:
 
 @dataclass(frozen=True)
 class StartTraining:
-    """A training run on the config at `config_path`."""
+    """A training run of `table` on the config at `config_path`, asked for by `by`."""
 
     config_path: Path
+    table: str
+    by: str
 
 
 @dataclass(frozen=True)
 class TrainingStarted:
+    """A training run started: a Prefect flow run, or a job of the jobs worker (its id)."""
+
     run_id: str
-    backend: Literal["prefect", "subprocess"]
-    pid: int | None = None
+    backend: Literal["prefect", "jobs"]
 
     def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"run_id": self.run_id, "backend": self.backend}
-        return found if self.pid is None else {**found, "pid": self.pid}
+        return {"run_id": self.run_id, "backend": self.backend}
 
 
 @dataclass(frozen=True)
 class StartScoring:
-    """Score the customers file `data` (the upload `name`) as of `as_of`."""
+    """Score the customers file `data` of `table` as of `as_of` (config at `config_path`),
+    asked for by `by`."""
 
+    config_path: Path
+    table: str
     data: Path
     as_of: date
-    name: str | None = None
+    by: str
 
 
 @dataclass(frozen=True)
 class ScoringStarted:
-    pid: int
+    """A scoring run started: a Prefect flow run, or a job of the jobs worker (its id)."""
+
+    run_id: str
+    backend: Literal["prefect", "jobs"]
+
+
+@dataclass(frozen=True)
+class TableWork:
+    """The latest background run of a table (scoring an upload, training), as pages show it."""
+
+    kind: str  # score-upload | train-model
+    state: str  # queued | running | done | failed | cancelled
+    as_of: str | None
+    error: str | None
+    created_at: Any
+    finished_at: Any
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")

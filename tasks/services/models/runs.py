@@ -1,62 +1,113 @@
-"""Starting training and scoring runs, and what the Prefect server has deployed.
+"""Starting training and scoring runs, running them for the jobs worker, and what the Prefect
+server has deployed.
 
-A training run is a flow run of the training deployment when a Prefect server is configured
-and has it, else a local child process; a scoring run of an upload is always a local child
-process. The local children hold the table's run slot: one run of a table at a time."""
+Both go through the one launcher (tasks/services/jobs): a flow run of their deployment when a
+Prefect server is configured, else a job of the table (`table:<name>`) that the jobs worker
+runs as a child process (`python -m flows train|score`). One job per table at a time, so a
+table is never trained and scored at once from the app."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
-from tasks.core.errors import ConflictError
+from tasks.adapters import flow_process
+from tasks.core.errors import ConflictError, RetainAIError
+from tasks.i18n import N_
+from tasks.services import jobs
 from tasks.services.context import Context
 from tasks.services.models.commands import (
     ScoringStarted,
     StartScoring,
     StartTraining,
+    TableWork,
     TrainingStarted,
 )
 
-
-class LocalTraining(Protocol):
-    """Training in a child process of this one (the server's launcher)."""
-
-    source: str | None  # RETAINAI_TRAINING_SOURCE, handed to the child by its environment
-
-    def start(self, config_path: Path) -> tuple[str, int]:
-        """(run id, pid); ConcurrentRunError while a run of the table is going."""
-        ...
+RUN_FAILED = N_("the %(run)s run stopped with exit code %(code)s: %(line)s")
 
 
-class LocalScoring(Protocol):
-    def start(self, data: Path, as_of: Any, name: str | None = None) -> int: ...
+def start_training(ctx: Context, command: StartTraining) -> TrainingStarted:
+    """Start a training run. ConflictError while a run of the table goes (a second Prefect
+    training run, or any job of the table), or without Prefect when no training data is set.
 
-
-def start_training(ctx: Context, local: LocalTraining, command: StartTraining) -> TrainingStarted:
-    """Start a training run (blocking: call from a worker thread). ConflictError while one is
-    going, or when there is no deployment and no training data is set.
-
-    The source is never a run parameter or a command-line argument (both are shown to
-    others): a deployment run reads it from its worker's environment, a child from its own."""
-    if ctx.prefect.configured:
-        parameters = {"config_path": str(command.config_path)}
-        run_id = ctx.prefect.start_deployment_run(parameters=parameters)
-        if run_id is not None:
-            return TrainingStarted(run_id, "prefect")
-    if not local.source:
+    The source is never a run parameter (parameters are shown to others): a deployment run
+    reads it from its Prefect worker's environment, the jobs worker's child from its own."""
+    if not ctx.prefect.configured and ctx.settings.training_source is None:
         raise ConflictError(
-            "no training data: set RETAINAI_TRAINING_SOURCE to the customers file to train "
-            "on (or deploy train-churn-model/train-weekly on Prefect)"
+            N_(
+                "no training data: set RETAINAI_TRAINING_SOURCE to the customers file to train "
+                "on (or deploy train-churn-model/train-weekly on Prefect)"
+            )
         )
-    run_id, pid = local.start(command.config_path)
-    return TrainingStarted(run_id, "subprocess", pid)
+    payload = {"config_path": str(command.config_path)}
+    work = jobs.Launch(jobs.TRAIN_MODEL, jobs.table_subject(command.table), payload, command.by)
+    launched = jobs.launch(ctx, work)
+    return TrainingStarted(_run_of(launched), launched.door)  # type: ignore[arg-type]
 
 
-def start_scoring(ctx: Context, local: LocalScoring, command: StartScoring) -> ScoringStarted:
-    """Score an uploaded file in a child process (its log: data + .score.log);
-    ConcurrentRunError while a run of the table is going."""
-    return ScoringStarted(local.start(command.data, command.as_of, command.name))
+def start_scoring(ctx: Context, command: StartScoring) -> ScoringStarted:
+    """Start scoring the file `data` for `as_of` (JSON-simple parameters: the config, the
+    file's path in the state folder the app and the workers share, the date). ConflictError
+    while another run of the table goes."""
+    payload = {
+        "config_path": str(command.config_path),
+        "data": str(command.data),
+        "as_of": command.as_of.isoformat(),
+    }
+    work = jobs.Launch(jobs.SCORE_UPLOAD, jobs.table_subject(command.table), payload, command.by)
+    launched = jobs.launch(ctx, work)
+    return ScoringStarted(_run_of(launched), launched.door)  # type: ignore[arg-type]
+
+
+def _run_of(launched: jobs.Launched) -> str:
+    return str(launched.flow_run if launched.door == "prefect" else launched.job)
+
+
+def table_work(ctx: Context, table: str) -> TableWork | None:
+    """The table's latest background run (from the jobs worker), if any."""
+    job = jobs.latest_job(ctx, jobs.table_subject(table))
+    if job is None:
+        return None
+    return TableWork(
+        kind=job["kind"],
+        state=job["state"],
+        as_of=(job["payload"] or {}).get("as_of"),
+        error=job["error"],
+        created_at=job["created_at"],
+        finished_at=job["finished_at"],
+    )
+
+
+def run_training(
+    ctx: Context, job_id: int, payload: dict[str, Any], stop: Callable[[], bool]
+) -> dict[str, Any]:
+    """The training flow of a job, in a child process (for the jobs worker)."""
+    arguments = ["train", "--config", str(payload["config_path"])]
+    return _run(ctx, "training", job_id, arguments, stop)
+
+
+def run_scoring(
+    ctx: Context, job_id: int, payload: dict[str, Any], stop: Callable[[], bool]
+) -> dict[str, Any]:
+    """The scoring flow of a job on its file and date, in a child process (for the jobs
+    worker)."""
+    arguments = ["score", "--config", str(payload["config_path"]), "--data", str(payload["data"])]
+    arguments += ["--as-of", str(payload["as_of"])]
+    found = _run(ctx, "scoring", job_id, arguments, stop)
+    return {**found, "as_of": str(payload["as_of"])}
+
+
+def _run(
+    ctx: Context, run: str, job_id: int, arguments: list[str], stop: Callable[[], bool]
+) -> dict[str, Any]:
+    log = ctx.settings.state / "logs" / "jobs" / f"{job_id}-{run}.log"
+    ended = flow_process.run_flow(ctx.settings, arguments, log, stop)
+    if ended.stopped:
+        return {"stopped": True}
+    if ended.code != 0:
+        raise RetainAIError(RUN_FAILED, run=run, code=ended.code, line=ended.last_line)
+    return {"exit_code": 0}
 
 
 def prefect_configured(ctx: Context) -> bool:
