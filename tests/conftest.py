@@ -180,8 +180,7 @@ def telco_csv():
 # (--no-loadscope-reorder), so these start first and the short ones fill the gaps after: a
 # long module picked up last would leave one worker running it alone at the end.
 LONGEST_MODULES = {
-    "tests/production/test_operations_doc.py": 400,
-    "tests/production/test_production_path.py": 187,
+    "tests/production/test_production_path.py": 285,
     "tests/integration/test_mlproject.py": 127,
     "tests/bench/test_bench_smoke.py": 120,
     "tests/integration/test_scoring_flow.py": 88,
