@@ -180,9 +180,7 @@ def telco_csv():
 # (--no-loadscope-reorder), so these start first and the short ones fill the gaps after: a
 # long module picked up last would leave one worker running it alone at the end.
 LONGEST_MODULES = {
-    "tests/production/test_operations_doc.py": 400,
-    "tests/production/test_production_path.py": 187,
-    "tests/production/test_model_card.py": 170,
+    "tests/production/test_production_path.py": 400,  # and the folder's other modules
     "tests/integration/test_mlproject.py": 127,
     "tests/bench/test_bench_smoke.py": 120,
     "tests/integration/test_scoring_flow.py": 88,
@@ -199,6 +197,26 @@ LONGEST_MODULES = {
     "tests/security/test_logins_timing.py": 16,
     "tests/security/test_secrets_error_paths.py": 14,
 }
+
+
+# The production modules share one stack (tests/production/conftest.py's package fixture):
+# pytest-xdist gives the whole folder to one worker as one unit, so it starts once.
+ONE_UNIT = "tests/production/"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadFileScheduling
+
+    if config.getvalue("dist") != "loadfile":
+        return None
+
+    class FilesAndOneStack(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(ONE_UNIT):
+                return ONE_UNIT
+            return super()._split_scope(nodeid)
+
+    return FilesAndOneStack(config, log)
 
 
 def pytest_collection_modifyitems(config, items) -> None:

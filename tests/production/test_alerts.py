@@ -5,72 +5,16 @@ chat webhook (a local HTTP receiver); a second drift within the cool-down notifi
 from __future__ import annotations
 
 import json
-import threading
 import time
-from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
 
 from data.generate import generate_customers, write_customers
-from tests.integration.smtp_server import Recorder, smtp_server
-from tests.production.conftest import TERMINAL, env_api
+from tests.production.conftest import HOOK_TOKEN, TERMINAL
 
 pytestmark = [pytest.mark.slow, pytest.mark.production, pytest.mark.postgres]
-HOOK_TOKEN = "hook-token-4f1c9e"  # in the webhook's URL: must never be in what is sent
-
-
-@dataclass
-class Channels:
-    mail: Recorder
-    hooks: list[dict] = field(default_factory=list)
-    smtp_port: int = 0
-    webhook_url: str = ""
-
-
-def _receiver(hooks: list[dict]) -> HTTPServer:
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            hooks.append({"path": self.path, "body": body.decode()})
-            self.send_response(200)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    return HTTPServer(("127.0.0.1", 0), Hook)
-
-
-@pytest.fixture(scope="module")
-def channels():
-    """A local SMTP server and a local webhook receiver, up before the stack starts."""
-    found = Channels(Recorder())
-    server = _receiver(found.hooks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    found.webhook_url = f"http://127.0.0.1:{server.server_port}/hooks/alerts?token={HOOK_TOKEN}"
-    try:
-        with smtp_server(found.mail) as port:
-            found.smtp_port = port
-            yield found
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def production_env(channels) -> dict[str, str]:
-    return {
-        "RETAINAI_SMTP_HOST": "127.0.0.1",
-        "RETAINAI_SMTP_PORT": str(channels.smtp_port),
-        "RETAINAI_SMTP_SECURITY": "none",
-        "RETAINAI_MAIL_FROM": "RetainAI <alerts@example.test>",
-        "RETAINAI_ALERT_EMAILS": "oncall@example.test",
-        "RETAINAI_ALERT_WEBHOOK_URL": channels.webhook_url,
-    }
 
 
 def _run(client, deployment: str, timeout: float, **parameters):
@@ -110,20 +54,34 @@ def _email_runs(client) -> list:
     return client.read_flow_runs(deployment_filter=ours, limit=10)
 
 
+def _drift_mails(channels) -> list:
+    mails = [message_from_bytes(m.content, policy=policy.default) for m in channels.mail.received]
+    return [m for m in mails if m["Subject"].startswith("RetainAI: data drift")]
+
+
+def _drift_hooks(channels) -> list[dict]:
+    hooks = [json.loads(hook["body"]) for hook in channels.hooks]
+    return [hook for hook in hooks if hook.get("kind") == "drift"]
+
+
 def test_a_drift_notifies_once_by_email_and_webhook_then_the_cool_down_holds(
     production, channels, tmp_path
 ):
+    """Monitoring a drifted batch against the page's champion (the default configuration):
+    one email and one webhook call name the drift; a second within the cool-down, none. Other
+    alerts of the stack (a crashed run of another module) are other kinds, told apart."""
     from prefect.client.orchestration import get_client
+
+    from tasks.services.operations import stack as local_stack
 
     drifted = tmp_path / "drifted.csv"
     write_customers(generate_customers(600, seed=21, drift=True), drifted)
-    config, api = str(production.config), env_api(production.settings)
+    api = local_stack.exports(production.settings)["PREFECT_API_URL"]
     monitor = "monitor-churn-model/monitor-after-scoring"
     with get_client(sync_client=True) as client:
-        _run(client, "train-churn-model/train-weekly", 420, config_path=config)
         began = time.monotonic()
-        _run(client, monitor, 240, config_path=config, data=str(drifted), as_of="2026-11-05")
-        _until(lambda: channels.mail.received and channels.hooks, 120, "no notification")
+        _run(client, monitor, 240, data=str(drifted), as_of="2026-11-05")
+        _until(lambda: _drift_mails(channels) and _drift_hooks(channels), 120, "no notification")
         print(f"\nnotified {time.monotonic() - began:.0f} s after the monitoring run started")
         event = _drift_events(api)[0]
         assert event["payload"]["drifted_share"] >= 0.3, event["payload"]
@@ -131,19 +89,21 @@ def test_a_drift_notifies_once_by_email_and_webhook_then_the_cool_down_holds(
         assert {"flow-run", "deployment"} <= related, event["related"]
 
         # a second drift within the day's cool-down: its event arrives, nothing is sent
-        _run(client, monitor, 240, config_path=config, data=str(drifted), as_of="2026-11-06")
+        _run(client, monitor, 240, data=str(drifted), as_of="2026-11-06")
         _until(lambda: len(_drift_events(api)) == 2, 60, "no second drift event")
         time.sleep(15)  # what the automation would have done by now
-        assert len(_email_runs(client)) == 1
+        drift_runs = [r for r in _email_runs(client) if r.parameters.get("kind") == "drift"]
+        assert len(drift_runs) == 1, [r.parameters for r in _email_runs(client)]
 
-    assert len(channels.mail.received) == 1 and len(channels.hooks) == 1
-    mail = message_from_bytes(channels.mail.received[0].content, policy=policy.default)
-    assert channels.mail.received[0].rcpt_tos == ["oncall@example.test"]
+    mails, hooks = _drift_mails(channels), _drift_hooks(channels)
+    assert len(mails) == 1 and len(hooks) == 1
+    received = [m for m in channels.mail.received if b"data drift" in m.content]
+    assert received[0].rcpt_tos == ["oncall@example.test"]
     share = f"{event['payload']['drifted_share']:.0%}"
-    assert mail["Subject"].startswith("RetainAI: data drift in " + share), mail["Subject"]
-    text = mail.get_content()
-    hook = json.loads(channels.hooks[0]["body"])
-    assert hook["kind"] == "drift" and hook["text"] == hook["content"]
+    assert mails[0]["Subject"].startswith("RetainAI: data drift in " + share), mails[0]["Subject"]
+    text = mails[0].get_content()
+    hook = hooks[0]
+    assert hook["text"] == hook["content"]
     for sent in (text, hook["text"]):
         assert "2026-11-05" in sent and share in sent, sent
         assert all(column in sent for column in event["payload"]["drifted_columns"]), sent

@@ -1,18 +1,26 @@
-"""Deployed flows on the real stack: pipeline, schedules, a concurrency limit and a crash.
+"""The stack docs/pages/operations.md brings up, then deployed flows on it: the page's own
+steps, pipeline, schedules, a concurrency limit and a crash.
 
 Runs go through prefect.yaml's deployments and the stack's process worker; results are read
 where they live: the MLflow server, the moto bucket, PostgreSQL and the Prefect API."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 from serving_helpers import form_login
 
-from tests.production.conftest import BUCKET, CRASHED_AFTER_SECONDS, SOURCE_TOKEN, TERMINAL
+from tests.production.conftest import (
+    BUCKET,
+    CRASHED_AFTER_SECONDS,
+    SMALL_MODEL,
+    SOURCE_TOKEN,
+    TERMINAL,
+)
+from tests.production.flow_runs import artifact_keys, first_run, scalar, start, timing, wait
 
 # another session holds a transaction that touched customer_scores (the open merge)
 WRITING_SCORES = (
@@ -22,56 +30,6 @@ WRITING_SCORES = (
 )
 AS_OF = "2026-11-01"
 pytestmark = [pytest.mark.slow, pytest.mark.production, pytest.mark.postgres]
-
-
-def _start(client, deployment: str, **parameters):
-    found = client.read_deployment_by_name(deployment)
-    return client.create_flow_run_from_deployment(found.id, parameters=parameters).id
-
-
-def _wait(client, run_id, timeout: float, until=TERMINAL):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.read_flow_run(run_id)
-        if run.state_type.value in until:
-            return run
-        time.sleep(1)
-    raise AssertionError(f"flow run {run_id} still {run.state_name} after {timeout:.0f} s")
-
-
-def _first_run(client, deployment: str, timeout: float):
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
-    found = client.read_deployment_by_name(deployment)
-    ours = DeploymentFilter(id=DeploymentFilterId(any_=[found.id]))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = client.read_flow_runs(deployment_filter=ours, limit=1)
-        if runs:
-            return runs[0]
-        time.sleep(1)
-    raise AssertionError(f"no run of {deployment} within {timeout:.0f} s")
-
-
-def _timing(run) -> str:
-    waited = (run.start_time - run.expected_start_time).total_seconds()
-    return f"{run.name}: waited {waited:.0f} s, ran {run.total_run_time.total_seconds():.0f} s"
-
-
-def _artifact_keys(client, run_id) -> set[str]:
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    ours = FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
-    return {artifact.key for artifact in client.read_artifacts(flow_run_filter=ours)}
-
-
-def _scalar(database_url: str, sql: str, **params):
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.text(sql), params).scalar()
-    finally:
-        engine.dispose()
 
 
 def _logs(client, run_id, until, timeout: float = 30.0) -> list:
@@ -103,9 +61,24 @@ def _assert_training_logs(client, run_id, production) -> None:
     assert champion is not None, messages
     assert ours[champion].level == 20 and ours[champion].flow_run_id == run_id
     assert any(m.startswith("searching logistic_regression") for m in ours), messages
-    assert any(m.startswith(f"reading {production.customers}") for m in ours), messages
+    assert any(m.startswith(f"reading {production.training_source}") for m in ours), messages
     assert any("Finished in state Completed" in m for m in messages), messages
     assert not [m for m in messages if SOURCE_TOKEN in m]
+
+
+def _loopback_browser(api: str):
+    """An HTTP client that, as browsers do for 127.0.0.1, sends Secure cookies (production
+    sets them) over plain http; httpx keeps them for https only."""
+    import httpx
+
+    client = httpx.Client(base_url=api, timeout=30)
+
+    def sent_here(response) -> None:
+        for cookie in client.cookies.jar:
+            cookie.secure = False
+
+    client.event_hooks = {"response": [sent_here]}
+    return client
 
 
 def _bucket_keys(production) -> list[str]:
@@ -116,6 +89,18 @@ def _bucket_keys(production) -> list[str]:
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
+def test_the_operations_doc_runs_in_order_from_a_fresh_clone(production):
+    """The page's steps up to `make down` (the fixture runs them and stops at the first that
+    fails): each done, the watched training run Completed, one model version registered.
+    `make down` and what it must leave are checked when the module ends."""
+    doc = production.doc
+    print(f"\nthe operations doc up to `make down` ran in {doc.seconds:.0f} s")
+    assert len(re.findall(r"^@@ step \d+ done", doc.output, re.M)) == doc.steps
+    assert "Flow run finished successfully in 'Completed'" in doc.output, doc.output[-4000:]
+    assert doc.completed_trainings == 1, doc.completed_trainings
+    assert doc.model_versions == 1, doc.model_versions
+
+
 def test_training_scoring_and_monitoring_run_through_the_worker(production):
     from mlflow import MlflowClient
     from prefect.client.orchestration import get_client
@@ -123,42 +108,42 @@ def test_training_scoring_and_monitoring_run_through_the_worker(production):
     config = str(production.config)
     with get_client(sync_client=True) as client:
         # two training runs at once: train-weekly's concurrency limit of 1 holds the second
-        first = _start(client, "train-churn-model/train-weekly", config_path=config)
-        second = _start(client, "train-churn-model/train-weekly", config_path=config)
-        trained = [_wait(client, run, 420) for run in (first, second)]
+        first = start(client, "train-churn-model/train-weekly", config_path=config)
+        second = start(client, "train-churn-model/train-weekly", config_path=config)
+        trained = [wait(client, run, 420) for run in (first, second)]
         assert [r.state_name for r in trained] == ["Completed", "Completed"], trained
-        print("\ntraining", *map(_timing, trained), sep="\n  ")
+        print("\ntraining", *map(timing, trained), sep="\n  ")
         earlier, later = sorted(trained, key=lambda r: r.start_time)
         assert earlier.end_time <= later.start_time, "both training runs ran at once"
         held = [state.name for state in client.read_flow_run_states(later.id)]
         assert "AwaitingConcurrencySlot" in held, held
-        assert {"training-validation", "holdout-metrics"} <= _artifact_keys(client, earlier.id)
+        assert {"training-validation", "holdout-metrics"} <= artifact_keys(client, earlier.id)
         _assert_training_logs(client, earlier.id, production)
 
-        scoring = _start(client, "score-customers/score-daily", config_path=config, as_of=AS_OF)
-        scored = _wait(client, scoring, 240)
+        scoring = start(client, "score-customers/score-daily", config_path=config, as_of=AS_OF)
+        scored = wait(client, scoring, 240)
         assert scored.state_name == "Completed", scored.state.message
-        assert "scoring-kpis" in _artifact_keys(client, scoring)
+        assert "scoring-kpis" in artifact_keys(client, scoring)
         # the completed scoring run triggers monitoring of the same period
-        monitoring = _first_run(client, "monitor-churn-model/monitor-after-scoring", 120)
+        monitoring = first_run(client, "monitor-churn-model/monitor-after-scoring", 120)
         assert monitoring.parameters["as_of"] == AS_OF, monitoring.parameters
-        monitored = _wait(client, monitoring.id, 240)
+        monitored = wait(client, monitoring.id, 240)
         assert monitored.state_name == "Completed", monitored.state.message
-        assert "drift-report" in _artifact_keys(client, monitoring.id)
-        print("scoring", _timing(scored), "\nmonitoring", _timing(monitored))
+        assert "drift-report" in artifact_keys(client, monitoring.id)
+        print("scoring", timing(scored), "\nmonitoring", timing(monitored))
 
     from tasks.services.operations import stack as local_stack
 
     tracking = local_stack.exports(production.settings)["RETAINAI_MLFLOW_TRACKING_URI"]
     registry = MlflowClient(tracking_uri=tracking, registry_uri=tracking)
-    champion = registry.get_model_version_by_alias("retainai-churn", "champion")
-    stored_at = registry.get_model_version_download_uri("retainai-churn", champion.version)
+    champion = registry.get_model_version_by_alias(SMALL_MODEL, "champion")
+    stored_at = registry.get_model_version_download_uri(SMALL_MODEL, champion.version)
     model_key = "mlflow/" + stored_at.split(":", 1)[1].strip("/") + "/MLmodel"
     keys = _bucket_keys(production)
     assert model_key in keys, (stored_at, keys[:20])
     url = production.database_url
-    stored = _scalar(url, "SELECT count(*) FROM customer_scores WHERE as_of = :d", d=AS_OF)
-    status = _scalar(
+    stored = scalar(url, "SELECT count(*) FROM customer_scores WHERE as_of = :d", d=AS_OF)
+    status = scalar(
         url,
         "SELECT string_agg(status || ':' || rows_scored, ',') FROM scoring_runs WHERE as_of = :d",
         d=AS_OF,
@@ -199,9 +184,9 @@ def test_a_worker_killed_mid_run_leaves_it_crashed_and_no_partial_period(product
     from tasks.services.operations import stack as local_stack
 
     url, as_of = production.database_url, "2026-11-02"
-    before = _scalar(url, "SELECT count(*) FROM customer_scores")
+    before = scalar(url, "SELECT count(*) FROM customer_scores")
     with get_client(sync_client=True) as client:
-        run_id = _start(
+        run_id = start(
             client,
             "score-customers/score-daily",
             config_path=str(production.config),
@@ -211,23 +196,23 @@ def test_a_worker_killed_mid_run_leaves_it_crashed_and_no_partial_period(product
         # the run's merge transaction is open: scores are being written for the period
         deadline, writing = time.monotonic() + 240, False
         while not writing and time.monotonic() < deadline:
-            writing = bool(_scalar(url, WRITING_SCORES))
+            writing = bool(scalar(url, WRITING_SCORES))
             assert client.read_flow_run(run_id).state_type.value not in TERMINAL
             time.sleep(0.2)
         assert writing, "the scoring run never started writing"
         # the worker's host dies: its group and the flow run's own session, at once
         assert kill(production.settings, "worker") >= 2
         killed_at = time.monotonic()
-        crashed = _wait(client, run_id, CRASHED_AFTER_SECONDS + 90, until={"CRASHED"})
+        crashed = wait(client, run_id, CRASHED_AFTER_SECONDS + 90, until={"CRASHED"})
         print(f"\nmarked Crashed {time.monotonic() - killed_at:.0f} s after the kill")
         assert "heartbeat" in crashed.state.message  # the crash detector, the stack still up
         assert local_stack.up(production.settings).crashed == []  # a new worker, nothing left
 
-    assert _scalar(url, "SELECT count(*) FROM customer_scores WHERE as_of = :d", d=as_of) == 0
-    assert _scalar(url, "SELECT count(*) FROM kpi_snapshots WHERE as_of = :d", d=as_of) == 0
-    assert _scalar(url, "SELECT count(*) FROM customer_scores_staging") == 0
-    assert _scalar(url, "SELECT count(*) FROM customer_scores") == before
-    status = _scalar(
+    assert scalar(url, "SELECT count(*) FROM customer_scores WHERE as_of = :d", d=as_of) == 0
+    assert scalar(url, "SELECT count(*) FROM kpi_snapshots WHERE as_of = :d", d=as_of) == 0
+    assert scalar(url, "SELECT count(*) FROM customer_scores_staging") == 0
+    assert scalar(url, "SELECT count(*) FROM customer_scores") == before
+    status = scalar(
         url, "SELECT string_agg(status, ',') FROM scoring_runs WHERE as_of = :d", d=as_of
     )
     assert status in ("running", "failed"), status
@@ -236,7 +221,6 @@ def test_a_worker_killed_mid_run_leaves_it_crashed_and_no_partial_period(product
 def test_the_data_page_shows_the_deployments_and_their_schedules(production):
     """The stack's API reads the Prefect server it was started with: an admin sees every
     deployment with its schedule, next run and concurrency limit; a viewer does not."""
-    import httpx
 
     from configs.settings import Settings
     from tasks.adapters.prefect_door import PrefectDoor
@@ -256,7 +240,7 @@ def test_the_data_page_shows_the_deployments_and_their_schedules(production):
     ctx.engine.dispose()
     api = f"http://127.0.0.1:{production.settings.api_port}"
     for email, shown in (("ops@example.test", True), ("look@example.test", False)):
-        with httpx.Client(base_url=api, timeout=30) as client:
+        with _loopback_browser(api) as client:
             form_login(client, email, password)
             page = client.get("/dashboard/data")
             assert page.status_code == 200
