@@ -134,7 +134,7 @@ def _alert_settings(channels: Channels) -> dict[str, str]:
         "RETAINAI_SMTP_HOST": "127.0.0.1",
         "RETAINAI_SMTP_PORT": str(channels.smtp_port),
         "RETAINAI_SMTP_SECURITY": "none",
-        "RETAINAI_MAIL_FROM": "RetainAI <alerts@example.test>",
+        "RETAINAI_MAIL_FROM": "alerts@example.test",  # .env is sourced by bash: no <>
         "RETAINAI_ALERT_EMAILS": "oncall@example.test",
         "RETAINAI_ALERT_WEBHOOK_URL": channels.webhook_url,
     }

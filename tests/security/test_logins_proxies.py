@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 from serving_helpers import REPO
 
-from configs.settings import Settings
+from configs.errors import SettingsError
+from configs.settings import Settings, load_settings
 from tests.store_templates import seed_mlflow_store
 
 
@@ -24,8 +25,12 @@ def test_trusted_proxies_are_addresses_or_networks(monkeypatch):
     monkeypatch.setenv("RETAINAI_TRUSTED_PROXIES", "10.0.0.7, 172.16.0.0/12")
     assert Settings().trusted_proxies == ("10.0.0.7/32", "172.16.0.0/12")
     monkeypatch.setenv("RETAINAI_TRUSTED_PROXIES", "*")
-    with pytest.raises(ValueError, match="RETAINAI_TRUSTED_PROXIES: '\\*' is not an IP"):
-        Settings()
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert refused.value.lines == (
+        "RETAINAI_TRUSTED_PROXIES holds '*', which is not an IP address or network: set IP "
+        "addresses or networks separated by commas, e.g. 10.0.0.0/8",
+    )
     monkeypatch.delenv("RETAINAI_TRUSTED_PROXIES")
     assert Settings().trusted_proxies == ()
 

@@ -96,7 +96,7 @@ def test_the_deployments_name_no_source():
     spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
     sources = {"data", "table", "query", "training_data", "scoring_data", "scoring_table"}
     for deployment in spec["deployments"]:
-        given = set(deployment["parameters"])
+        given = set(deployment.get("parameters") or {})
         for trigger in deployment.get("triggers", []):
             given |= set(trigger.get("parameters") or {})
         assert not given & sources, f"{deployment['name']} passes {given & sources}"
