@@ -91,7 +91,7 @@ def test_a_drift_notifies_once_by_email_and_webhook_then_the_cool_down_holds(
         # a second drift within the day's cool-down: its event arrives, nothing is sent
         _run(client, monitor, 240, data=str(drifted), as_of="2026-11-06")
         _until(lambda: len(_drift_events(api)) == 2, 60, "no second drift event")
-        time.sleep(15)  # what the automation would have done by now
+        time.sleep(8)  # what the automation would have done by now
         drift_runs = [r for r in _email_runs(client) if r.parameters.get("kind") == "drift"]
         assert len(drift_runs) == 1, [r.parameters for r in _email_runs(client)]
 
