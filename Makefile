@@ -39,9 +39,8 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		>/dev/null; } || echo "could not install chromium: the browser tests will skip"
 
-# three workers on two cores: the production folder's worker mostly waits on its stack (the
-# servers, the worker's runs, a crash to be detected), the other two keep both cores busy
-TEST_WORKERS ?= 3
+# two workers on two cores; more contend for them and finish later
+TEST_WORKERS ?= 2
 
 test: $(STAMP) browser
 	mkdir -p $(PREFECT_HOME)
