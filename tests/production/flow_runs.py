@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from tests.production.conftest import TERMINAL
 
 
-def start(client, deployment: str, **parameters):
+def start(client, deployment: str, job_variables: dict | None = None, **parameters):
     found = client.read_deployment_by_name(deployment)
-    return client.create_flow_run_from_deployment(found.id, parameters=parameters).id
+    return client.create_flow_run_from_deployment(
+        found.id, parameters=parameters, job_variables=job_variables
+    ).id
 
 
 def wait(client, run_id, timeout: float, until=TERMINAL):

@@ -12,22 +12,16 @@ import httpx
 import pytest
 
 from data.generate import generate_customers, write_customers
-from tests.production.conftest import HOOK_TOKEN, TERMINAL
+from tests.production.conftest import HOOK_TOKEN
+from tests.production.flow_runs import start, wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.production, pytest.mark.postgres]
 
 
 def _run(client, deployment: str, timeout: float, **parameters):
-    found = client.read_deployment_by_name(deployment)
-    run_id = client.create_flow_run_from_deployment(found.id, parameters=parameters).id
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.read_flow_run(run_id)
-        if run.state_type.value in TERMINAL:
-            assert run.state_name == "Completed", (deployment, run.state.message)
-            return run
-        time.sleep(1)
-    raise AssertionError(f"{deployment} run {run_id} still {run.state_name}")
+    run = wait(client, start(client, deployment, **parameters), timeout)
+    assert run.state_name == "Completed", (deployment, run.state.message)
+    return run
 
 
 def _until(check, timeout: float, what: str):

@@ -4,29 +4,17 @@ cannot publish its reports (their bucket is missing) leaves the champion where i
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.integration.conftest import small_config
-from tests.production.conftest import TERMINAL
+from tests.production.flow_runs import start, wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.production, pytest.mark.postgres]
 TRAINING = "train-churn-model/train-weekly"
 
 
 def _run(client, timeout: float, job_variables: dict | None = None, **parameters):
-    deployment = client.read_deployment_by_name(TRAINING)
-    run_id = client.create_flow_run_from_deployment(
-        deployment.id, parameters=parameters, job_variables=job_variables
-    ).id
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.read_flow_run(run_id)
-        if run.state_type.value in TERMINAL:
-            return run
-        time.sleep(1)
-    raise AssertionError(f"training run {run_id} still {run.state_name} after {timeout:.0f} s")
+    return wait(client, start(client, TRAINING, job_variables, **parameters), timeout)
 
 
 def _artifact(client, run_id, key: str) -> str:
